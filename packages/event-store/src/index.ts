@@ -1,0 +1,10 @@
+export * from './contract';
+export * from './errors';
+export type { EventStoreBackend, StorableEvent } from './backend';
+export { MAX_EVENTS_PER_APPEND } from './backend';
+export { streamNameProblem, STREAM_NAME_MAX_LENGTH } from './stream-name';
+export { validatedStore } from './validated-store';
+export { pgliteBackend, pgliteDriver } from './sql/pglite';
+export { postgresBackend, postgresPool, postgresDriver } from './sql/postgres';
+export { sqlBackend } from './sql/sql-backend';
+export type { SqlDriver } from './sql/driver';

@@ -1,0 +1,109 @@
+import { AppendSignal } from '../append-signal';
+import { DEFAULT_PAGE_SIZE, type EventStoreBackend, type StorableEvent } from '../backend';
+import type { AppendResult, ExpectedRevision, ReadAllOptions, ReadStreamOptions, RecordedEvent, StoreMode, SubscribeOptions } from '../contract';
+import { IdempotencyConflict, WrongExpectedRevision } from '../errors';
+import { pollingSubscription } from '../polling-subscription';
+import type { SqlDriver } from './driver';
+import { EVENT_COLUMNS, schemaSql } from './schema';
+
+interface EventRow {
+  position: string | number | bigint;
+  event_id: string;
+  stream_name: string;
+  stream_revision: string | number | bigint;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  recorded_at: Date | string;
+}
+
+const toEvent = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  stream: row.stream_name,
+  revision: Number(row.stream_revision),
+  position: Number(row.position),
+  type: row.type,
+  schemaVersion: row.schema_version,
+  data: row.data,
+  metadata: { ...row.metadata, recordedAt: new Date(row.recorded_at).toISOString() } as RecordedEvent['metadata'],
+});
+
+const WRONG_REVISION = /tandem:wrong_expected_revision:(-?\d+)/;
+
+export interface SqlBackendOptions {
+  readonly mode: StoreMode;
+  readonly pollIntervalMs?: number;
+}
+
+/** The PGlite and PostgreSQL back ends: the same SQL over different drivers. */
+export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions): Promise<EventStoreBackend> => {
+  await driver.migrate(schemaSql);
+  const appended = new AppendSignal();
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+
+  const readAll = async ({ fromPosition = 0, maxCount = DEFAULT_PAGE_SIZE }: ReadAllOptions = {}) =>
+    (
+      await driver.query<EventRow>(
+        `select ${EVENT_COLUMNS} from tandem_events
+          where position >= $1 and position < tandem_visible_bound()
+          order by position limit $2`,
+        [fromPosition, maxCount],
+      )
+    ).map(toEvent);
+
+  return {
+    mode: options.mode,
+
+    async append(stream: string, events: readonly StorableEvent[], { expectedRevision }: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+      try {
+        const [row] = await driver.query<{ next_revision: string; last_position: string }>(
+          'select next_revision, last_position from tandem_append($1, $2, $3::jsonb)',
+          [stream, String(expectedRevision), JSON.stringify(events)],
+        );
+        if (!row) throw new Error('tandem_append returned no row');
+        appended.notify();
+        return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const wrong = WRONG_REVISION.exec(message);
+        if (wrong) {
+          const actual = Number(wrong[1]);
+          throw new WrongExpectedRevision(stream, expectedRevision, actual < 0 ? 'no_stream' : actual);
+        }
+        if (message.includes('tandem:idempotency_conflict')) throw new IdempotencyConflict(stream, events.map((e) => e.id));
+        throw error;
+      }
+    },
+
+    async readStream(stream: string, { fromRevision, direction = 'forwards', maxCount = Number.MAX_SAFE_INTEGER }: ReadStreamOptions = {}) {
+      const forwards = direction === 'forwards';
+      const from = fromRevision ?? (forwards ? 0 : Number.MAX_SAFE_INTEGER);
+      const rows = await driver.query<EventRow>(
+        `select ${EVENT_COLUMNS} from tandem_events
+          where stream_name = $1 and stream_revision ${forwards ? '>=' : '<='} $2
+          order by stream_revision ${forwards ? 'asc' : 'desc'} limit $3`,
+        [stream, from, maxCount],
+      );
+      return rows.map(toEvent);
+    },
+
+    readAll,
+
+    subscribeToAll: (subscribeOptions: SubscribeOptions = {}) =>
+      pollingSubscription(
+        (fromPosition, maxCount) => readAll({ fromPosition, maxCount }),
+        (ms, signal) => appended.wait(ms, signal),
+        { ...subscribeOptions, pageSize: DEFAULT_PAGE_SIZE, pollIntervalMs },
+      ),
+
+    async headPosition() {
+      const [row] = await driver.query<{ head: string | null }>(
+        'select max(position) as head from tandem_events where position < tandem_visible_bound()',
+      );
+      return row?.head == null ? 0 : Number(row.head);
+    },
+
+    close: () => driver.close(),
+  };
+};

@@ -1,0 +1,4 @@
+import { pgliteBackend } from '../src';
+import { describeConformance } from './conformance';
+
+describeConformance('PGlite (embedded)', () => pgliteBackend({}));
