@@ -1,2 +1,4 @@
 export * from './metadata';
 export * from './events';
+export * from './service';
+export * from './care';

@@ -7,4 +7,5 @@ export { validatedStore } from './validated-store';
 export { pgliteBackend, pgliteDriver } from './sql/pglite';
 export { postgresBackend, postgresPool, postgresDriver } from './sql/postgres';
 export { sqlBackend } from './sql/sql-backend';
-export type { SqlDriver } from './sql/driver';
+export type { SqlDriver, SqlQueryable } from './sql/driver';
+export { eventStoreDbBackend } from './eventstoredb';

@@ -6,6 +6,8 @@ import { sqlBackend } from './sql-backend';
 /** A PGlite database as a SqlDriver. PGlite runs one query at a time inside this process. */
 export const pgliteDriver = (db: PGlite, ownsDb: boolean): SqlDriver => ({
   query: async <Row>(text: string, params: readonly unknown[] = []) => (await db.query<Row>(text, params as unknown[])).rows,
+  transaction: (work) =>
+    db.transaction((tx) => work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await tx.query<Row>(text, params as unknown[])).rows })),
   migrate: async (sql) => {
     await db.exec(sql);
   },

@@ -8,6 +8,20 @@ const MIGRATION_LOCK = 7_316_402_221; // any constant shared by every Tandem pro
 export const postgresDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => ({
   query: async <Row>(text: string, params: readonly unknown[] = []) =>
     (await pool.query(text, params as unknown[])).rows as Row[],
+  transaction: async (work) => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const result = await work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await client.query(text, params as unknown[])).rows as Row[] });
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  },
   migrate: async (sql) => {
     const client = await pool.connect();
     try {

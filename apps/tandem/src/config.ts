@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const ServiceName = z.enum(['record', 'delegation', 'projections']);
+
+/**
+ * Configuration comes only from the environment, checked once at start-up: a wrong value stops
+ * the process with a message naming the variable rather than failing later, mid-shift.
+ */
+export const ConfigSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    TANDEM_EVENT_STORE: z.enum(['pglite', 'postgres', 'eventstoredb']).default('pglite'),
+    TANDEM_DATA_DIR: z.string().min(1).default('./.tandem-data'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    EVENTSTORE_CONNECTION_STRING: z.string().regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string').optional(),
+    /** Which services this process runs; embedded mode runs all three in one process. */
+    TANDEM_SERVICES: z
+      .string()
+      .default('record,delegation,projections')
+      .transform((s) => s.split(',').map((x) => x.trim()))
+      .pipe(z.array(ServiceName).min(1)),
+    TANDEM_DEMO_DATA: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.TANDEM_EVENT_STORE !== 'pglite' && !c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: `is required when TANDEM_EVENT_STORE=${c.TANDEM_EVENT_STORE} (read models live in PostgreSQL)` });
+    }
+    if (c.TANDEM_EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
+      ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_CONNECTION_STRING'], message: 'is required when TANDEM_EVENT_STORE=eventstoredb' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
+  const parsed = ConfigSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+};

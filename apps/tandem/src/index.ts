@@ -1,0 +1,3 @@
+export * from './config';
+export * from './tandem';
+export * from './server';

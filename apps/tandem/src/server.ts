@@ -1,0 +1,56 @@
+import type { ServiceHealth } from '@tandem/contracts';
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import type { Logger } from 'pino';
+import { version } from '../package.json';
+
+export interface TandemService {
+  readonly name: string;
+  readonly router: Router;
+  health(): Promise<ServiceHealth>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** problem+json (RFC 9457) for errors on non-FHIR routes; never a stack trace or SQL. */
+const problem = (status: number, title: string, detail?: string) => ({
+  type: 'about:blank',
+  title,
+  status,
+  ...(detail ? { detail } : {}),
+});
+
+export const createServer = (options: { services: readonly TandemService[]; eventStoreMode: string; logger: Logger }) => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    // Paths only: query strings and bodies can hold clinical data and never reach the log.
+    res.on('finish', () =>
+      options.logger.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
+    );
+    next();
+  });
+
+  app.get('/health', async (_req, res) => {
+    const services = await Promise.all(
+      options.services.map((s) => s.health().catch((): ServiceHealth => ({ service: s.name, status: 'degraded', details: { error: 'health check failed' } }))),
+    );
+    const status = services.every((s) => s.status === 'ok') ? 'ok' : 'degraded';
+    res.status(status === 'ok' ? 200 : 503).json({ status, version, eventStore: options.eventStoreMode, services });
+  });
+
+  for (const service of options.services) app.use(service.router);
+
+  app.use((req, res) => {
+    res.status(404).type('application/problem+json').json(problem(404, 'Not Found', `No route for ${req.method} ${req.path}`));
+  });
+  const onError: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, _next) => {
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) options.logger.error({ err: error }, 'unhandled error');
+    res.status(status).type('application/problem+json').json(problem(status, status === 500 ? 'Internal Server Error' : 'Bad Request', error.type));
+  };
+  app.use(onError);
+  return app;
+};

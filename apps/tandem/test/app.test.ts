@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig, startTandem, type RunningTandem } from '../src';
+
+describe('Tandem on its embedded default', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-app-'));
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    await tandem?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers GET /health with status, version, the event store mode and each service', async () => {
+    const response = await fetch(`${tandem.url}/health`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { status: string; version: string; eventStore: string; services: { service: string }[] };
+    expect(body).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), eventStore: 'pglite' });
+    expect(body.services.map((s) => s.service).sort()).toEqual(['delegation', 'projections', 'record']);
+  });
+
+  it('answers an unknown route with problem+json', async () => {
+    const response = await fetch(`${tandem.url}/nowhere`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ status: 404, title: 'Not Found' });
+  });
+});
+
+describe('configuration from the environment', () => {
+  it('uses the embedded defaults', () => {
+    expect(loadConfig({})).toMatchObject({ PORT: 8080, TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: './.tandem-data' });
+  });
+
+  it.each([
+    [{ TANDEM_EVENT_STORE: 'mongodb' }, 'TANDEM_EVENT_STORE'],
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ TANDEM_EVENT_STORE: 'postgres' }, 'DATABASE_URL'],
+    [{ TANDEM_EVENT_STORE: 'eventstoredb', DATABASE_URL: 'postgres://x@localhost/db' }, 'EVENTSTORE_CONNECTION_STRING'],
+    [{ TANDEM_SERVICES: 'record,billing' }, 'TANDEM_SERVICES'],
+  ])('refuses %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it('stops the process at start-up with a message naming the wrong variable', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../src/main.ts')], {
+      env: { ...process.env, TANDEM_EVENT_STORE: 'mongodb' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('TANDEM_EVENT_STORE');
+  });
+});

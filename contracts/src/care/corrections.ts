@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { defineEvent } from '../events';
+import { commandBaseShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, type EventOf } from './common';
+import {
+  InsulinAdministeredDetailsSchema,
+  InsulinAdministeredInputSchema,
+  InsulinWithheldDetailsSchema,
+  InsulinWithheldInputSchema,
+} from './medicines';
+import {
+  BloodGlucoseDetailsSchema,
+  BloodGlucoseInputSchema,
+  CellulitisDetailsSchema,
+  CellulitisInputSchema,
+  FluidIntakeDetailsSchema,
+  FluidIntakeInputSchema,
+  NoteDetailsSchema,
+  NoteInputSchema,
+  SoftSignsDetailsSchema,
+  SoftSignsInputSchema,
+  UrinarySymptomsDetailsSchema,
+  UrinarySymptomsInputSchema,
+  VitalSignsDetailsSchema,
+  VitalSignsInputSchema,
+} from './observations';
+
+// ---------------------------------------------------------------------------------------------
+// Corrections. Nothing is overwritten or deleted: an amendment adds a new version of an entry
+// (the replacement is the whole entry again, of the same kind), and "entered in error" marks it,
+// keeping every earlier version. An entry is named by the event id that first recorded it.
+// ---------------------------------------------------------------------------------------------
+
+/** The event types whose entries can be amended or marked entered in error. */
+export const CORRECTABLE_ENTRY_TYPES = [
+  'VitalSignsRecorded',
+  'BloodGlucoseRecorded',
+  'SoftSignsRecorded',
+  'UrinarySymptomsScreened',
+  'FluidIntakeRecorded',
+  'CellulitisChecked',
+  'NoteWritten',
+  'InsulinAdministered',
+  'InsulinWithheld',
+] as const;
+export const CorrectableEntryTypeSchema = z.enum(CORRECTABLE_ENTRY_TYPES);
+export type CorrectableEntryType = z.infer<typeof CorrectableEntryTypeSchema>;
+
+/** When the original's time was what was wrong, the corrected time; otherwise left out. */
+const correctedOccurredAt = { occurredAt: DateTimeSchema.optional() };
+
+const replacement = <Type extends CorrectableEntryType, Data extends z.ZodType>(type: Type, data: Data) =>
+  z.strictObject({ type: z.literal(type), data, ...correctedOccurredAt });
+
+/** What a person sends: the entry again, as they would record it. */
+export const ReplacementInputSchema = z.discriminatedUnion('type', [
+  replacement('VitalSignsRecorded', VitalSignsInputSchema),
+  replacement('BloodGlucoseRecorded', BloodGlucoseInputSchema),
+  replacement('SoftSignsRecorded', SoftSignsInputSchema),
+  replacement('UrinarySymptomsScreened', UrinarySymptomsInputSchema),
+  replacement('FluidIntakeRecorded', FluidIntakeInputSchema),
+  replacement('CellulitisChecked', CellulitisInputSchema),
+  replacement('NoteWritten', NoteInputSchema),
+  replacement('InsulinAdministered', InsulinAdministeredInputSchema),
+  replacement('InsulinWithheld', InsulinWithheldInputSchema),
+]);
+export type ReplacementInput = z.infer<typeof ReplacementInputSchema>;
+
+/** What is stored: the entry's data without patientId (with NEWS2 recomputed for vital signs). */
+export const ReplacementSchema = z.discriminatedUnion('type', [
+  replacement('VitalSignsRecorded', VitalSignsDetailsSchema),
+  replacement('BloodGlucoseRecorded', BloodGlucoseDetailsSchema),
+  replacement('SoftSignsRecorded', SoftSignsDetailsSchema),
+  replacement('UrinarySymptomsScreened', UrinarySymptomsDetailsSchema),
+  replacement('FluidIntakeRecorded', FluidIntakeDetailsSchema),
+  replacement('CellulitisChecked', CellulitisDetailsSchema),
+  replacement('NoteWritten', NoteDetailsSchema),
+  replacement('InsulinAdministered', InsulinAdministeredDetailsSchema),
+  replacement('InsulinWithheld', InsulinWithheldDetailsSchema),
+]);
+export type Replacement = z.infer<typeof ReplacementSchema>;
+
+export const AmendEntrySchema = z.strictObject({
+  ...commandBaseShape,
+  entryId: EntryIdSchema,
+  reason: ReasonSchema,
+  replacement: ReplacementInputSchema,
+});
+export type AmendEntry = z.infer<typeof AmendEntrySchema>;
+
+export const EntryAmended = defineEvent(
+  'EntryAmended',
+  z.object({ patientId: PatientIdSchema, entryId: EntryIdSchema, reason: ReasonSchema, replacement: ReplacementSchema }),
+);
+export type EntryAmendedData = z.infer<typeof EntryAmended.schema>;
+
+export const MarkEntryEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, entryId: EntryIdSchema, reason: ReasonSchema });
+export type MarkEntryEnteredInError = z.infer<typeof MarkEntryEnteredInErrorSchema>;
+
+export const EntryMarkedEnteredInError = defineEvent(
+  'EntryMarkedEnteredInError',
+  z.object({ patientId: PatientIdSchema, entryId: EntryIdSchema, reason: ReasonSchema }),
+);
+export type EntryMarkedEnteredInErrorData = z.infer<typeof EntryMarkedEnteredInError.schema>;
+
+export const correctionEventDefinitions = [EntryAmended, EntryMarkedEnteredInError] as const;
+export type CorrectionEvent = EventOf<(typeof correctionEventDefinitions)[number]>;

@@ -1,0 +1,50 @@
+import type { EventOf } from './common';
+import { AmendEntrySchema, correctionEventDefinitions, MarkEntryEnteredInErrorSchema } from './corrections';
+import { medicineEventDefinitions, RecordInsulinAdministeredSchema, RecordInsulinWithheldSchema } from './medicines';
+import {
+  CheckCellulitisSchema,
+  observationEventDefinitions,
+  RecordBloodGlucoseSchema,
+  RecordFluidIntakeSchema,
+  RecordSoftSignsSchema,
+  RecordVitalSignsSchema,
+  ScreenUrinarySymptomsSchema,
+  WriteNoteSchema,
+} from './observations';
+import { organisationEventDefinitions, patientEventDefinitions, practitionerEventDefinitions } from './people';
+
+export * from './common';
+export * from './people';
+export * from './observations';
+export * from './medicines';
+export * from './corrections';
+
+/** Events of a `care-<patientId>` stream: everything observed and done for one person. */
+export const careRecordEventDefinitions = [...observationEventDefinitions, ...medicineEventDefinitions, ...correctionEventDefinitions] as const;
+export type CareRecordEvent = EventOf<(typeof careRecordEventDefinitions)[number]>;
+export type CareRecordEventType = CareRecordEvent['type'];
+
+/** Every event of the care record, for `new EventRegistry([...careEventDefinitions, ...])`. */
+export const careEventDefinitions = [
+  ...patientEventDefinitions,
+  ...practitionerEventDefinitions,
+  ...organisationEventDefinitions,
+  ...careRecordEventDefinitions,
+] as const;
+export type CareEvent = EventOf<(typeof careEventDefinitions)[number]>;
+
+/** The commands addressed to a `care-<patientId>` stream, by name. */
+export const careRecordCommandSchemas = {
+  RecordVitalSigns: RecordVitalSignsSchema,
+  RecordBloodGlucose: RecordBloodGlucoseSchema,
+  RecordSoftSigns: RecordSoftSignsSchema,
+  ScreenUrinarySymptoms: ScreenUrinarySymptomsSchema,
+  RecordFluidIntake: RecordFluidIntakeSchema,
+  CheckCellulitis: CheckCellulitisSchema,
+  WriteNote: WriteNoteSchema,
+  RecordInsulinAdministered: RecordInsulinAdministeredSchema,
+  RecordInsulinWithheld: RecordInsulinWithheldSchema,
+  AmendEntry: AmendEntrySchema,
+  MarkEntryEnteredInError: MarkEntryEnteredInErrorSchema,
+} as const;
+export type CareRecordCommandName = keyof typeof careRecordCommandSchemas;

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { defineEvent } from '../events';
+import { commandBaseShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
+
+// ---------------------------------------------------------------------------------------------
+// Insulin (REFERENCE.md section 2). Never Event: overdose due to abbreviations or the wrong
+// device. The unit is always the word "units" (never "U" or "IU"), and insulin is given by pen:
+// never drawn from a pen with a syringe.
+// ---------------------------------------------------------------------------------------------
+
+export const INSULIN_UNIT = 'units';
+
+/** The one accepted unit, refused with the reason when abbreviated. */
+export const InsulinUnitSchema = z.literal(INSULIN_UNIT, {
+  error: 'the unit must be the word "units": "U" and "IU" are never accepted (misread abbreviations cause insulin overdoses)',
+});
+
+export const InsulinDoseSchema = z.object({
+  value: z
+    .number({ error: 'dose must be a number of units' })
+    .gt(0, { error: 'dose must be more than 0 units' })
+    .max(100, { error: 'dose must be at most 100 units' })
+    .refine((v) => Number.isInteger(v * 2), { error: 'dose must be in whole or half units, as a pen dials' }),
+  unit: InsulinUnitSchema,
+});
+export type InsulinDose = z.infer<typeof InsulinDoseSchema>;
+
+export const InsulinDeviceSchema = z.literal('pen', {
+  error: 'insulin is given by pen only: never draw insulin from a pen with a syringe',
+});
+
+export const InjectionSiteSchema = z.enum(['abdomen', 'thigh', 'buttock', 'upper-arm'], {
+  error: 'site must be one of abdomen, thigh, buttock, upper-arm',
+});
+export const BodySideSchema = z.enum(['left', 'right']);
+
+/** The product as written on the person's instruction and Insulin Passport (e.g. "Humulin I KwikPen"). */
+export const InsulinProductSchema = textSchema(200);
+
+const administeredShape = {
+  product: InsulinProductSchema,
+  device: InsulinDeviceSchema,
+  dose: InsulinDoseSchema,
+  site: InjectionSiteSchema,
+  side: BodySideSchema.optional(),
+};
+
+export const InsulinAdministeredInputSchema = z.strictObject(administeredShape);
+export const RecordInsulinAdministeredSchema = z.strictObject({
+  ...commandBaseShape,
+  ...administeredShape,
+  /** The person giving it confirmed that a dose recorded shortly before is not this same dose. */
+  confirmedNotDuplicate: z.boolean().optional(),
+});
+export type RecordInsulinAdministered = z.infer<typeof RecordInsulinAdministeredSchema>;
+export const InsulinAdministeredDetailsSchema = z.object(administeredShape);
+
+export const InsulinAdministered = defineEvent(
+  'InsulinAdministered',
+  z.object({ patientId: PatientIdSchema, ...administeredShape, confirmedNotDuplicate: z.boolean().optional() }),
+);
+export type InsulinAdministeredData = z.infer<typeof InsulinAdministered.schema>;
+
+const withheldShape = {
+  product: InsulinProductSchema,
+  plannedDose: InsulinDoseSchema,
+  reason: ReasonSchema,
+};
+export const InsulinWithheldInputSchema = z.strictObject(withheldShape);
+export const RecordInsulinWithheldSchema = z.strictObject({ ...commandBaseShape, ...withheldShape });
+export type RecordInsulinWithheld = z.infer<typeof RecordInsulinWithheldSchema>;
+export const InsulinWithheldDetailsSchema = z.object(withheldShape);
+
+export const InsulinWithheld = defineEvent('InsulinWithheld', z.object({ patientId: PatientIdSchema, ...withheldShape }));
+export type InsulinWithheldData = z.infer<typeof InsulinWithheld.schema>;
+
+/**
+ * A confirmed dose given inside the minimum interval after another dose of the same product:
+ * recorded (the record never refuses a fact) and flagged for the delegating nurse. It is appended
+ * with that dose, in the same append, right after it.
+ */
+export const DoseInsideMinimumIntervalFlagged = defineEvent(
+  'DoseInsideMinimumIntervalFlagged',
+  z.object({
+    patientId: PatientIdSchema,
+    product: InsulinProductSchema,
+    previousDoseEntryId: EntryIdSchema,
+    previousDoseOccurredAt: DateTimeSchema,
+    minutesApart: z.number().min(0),
+    minimumIntervalMinutes: z.number().int().positive(),
+  }),
+);
+export type DoseInsideMinimumIntervalFlaggedData = z.infer<typeof DoseInsideMinimumIntervalFlagged.schema>;
+
+export const medicineEventDefinitions = [InsulinAdministered, InsulinWithheld, DoseInsideMinimumIntervalFlagged] as const;
+export type MedicineEvent = EventOf<(typeof medicineEventDefinitions)[number]>;

@@ -1,0 +1,387 @@
+/**
+ * Event store benchmark: `npm run bench:event-store`.
+ *
+ * Side by side, in one run, on the same PostgreSQL:
+ *   - raw:        batched INSERTs into a bare table of the same columns (no function, no checks,
+ *                 no index) through `pg`: the limit of this server and client on this machine;
+ *   - postgres:   validatedStore(postgresBackend(...)), so validation is counted;
+ *   - pglite:     validatedStore(pgliteBackend(...)), in memory and file-backed.
+ * Each append case runs for a fixed time after a short warm-up; every writer owns its streams and
+ * passes the real expected revision. readAll reads pages of 500 from the start of a log of at
+ * least 50,000 events.
+ *
+ * Environment: TANDEM_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
+ * TANDEM_BENCH_SECONDS (per append case, default 4), TANDEM_BENCH_READ_EVENTS (default 50000).
+ * Everything is written into a fresh schema (and a fresh temp dir for PGlite), removed at the end.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { defineEvent, EventRegistry, type Actor } from '@tandem/contracts';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { z } from 'zod';
+import { pgliteBackend, postgresBackend, postgresPool, validatedStore, type EventStore, type NewEvent } from '../src';
+
+const POSTGRES_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CASE_MS = Number(process.env.TANDEM_BENCH_SECONDS ?? 4) * 1000;
+const WARMUP_MS = 500;
+const READ_EVENTS = Number(process.env.TANDEM_BENCH_READ_EVENTS ?? 50_000);
+const PAGE_SIZE = 500;
+const SEED_BATCH = 500;
+const POOL_MAX = 20; // the adapter's default; must be >= the 16 concurrent writers
+const STREAMS_PER_WRITER = 4;
+const SCHEMA = `bench_${process.pid}_${Date.now().toString(36)}`;
+
+// One small event type, as test/fixtures.ts does: the store is generic over event contracts.
+const BenchNoted = defineEvent('BenchNoted', z.object({ text: z.string().min(1).max(500), n: z.number().int().nonnegative() }));
+const registry = new EventRegistry([BenchNoted]);
+const actor: Actor = {
+  id: 'nurse-1',
+  role: 'district-nurse',
+  registration: { system: 'https://fhir.hl7.org.uk/Id/nmc-number', value: '12A3456E' },
+};
+let eventCounter = 0;
+const newEvent = (): NewEvent => ({
+  id: randomUUID(),
+  type: 'BenchNoted',
+  data: { text: 'Pulse 72 radial, regular; patient comfortable, fluids encouraged.', n: eventCounter++ },
+  metadata: { actor, correlationId: randomUUID(), occurredAt: new Date().toISOString() },
+});
+const newEvents = (count: number): NewEvent[] => Array.from({ length: count }, newEvent);
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+interface Stream {
+  readonly name: string;
+  /** Current revision; undefined until the first append. */
+  revision: number | undefined;
+}
+
+/** One concurrent writer and the streams it alone appends to. */
+class Writer {
+  private next = 0;
+  readonly streams: Stream[];
+  constructor(prefix: string) {
+    this.streams = Array.from({ length: STREAMS_PER_WRITER }, (_, k) => ({ name: `${prefix}.s${k}-${randomUUID().slice(0, 8)}`, revision: undefined }));
+  }
+  pick(): Stream {
+    return this.streams[this.next++ % this.streams.length]!;
+  }
+}
+
+/** Appends `events` to one of the writer's streams, honouring and advancing its revision. */
+type Append = (writer: Writer, events: NewEvent[]) => Promise<void>;
+
+interface Row {
+  readonly target: string;
+  readonly operation: string;
+  readonly concurrency: number;
+  readonly ops: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly note?: string;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+/** Runs `concurrency` writers, each appending batches of `size` back to back until the deadline. */
+const runWriters = async (writers: Writer[], size: number, append: Append, ms: number, latencies?: number[]) => {
+  let ops = 0;
+  const start = performance.now();
+  const deadline = start + ms;
+  await Promise.all(
+    writers.map(async (writer) => {
+      while (performance.now() < deadline) {
+        const events = newEvents(size);
+        const t0 = performance.now();
+        await append(writer, events);
+        latencies?.push(performance.now() - t0);
+        ops++;
+      }
+    }),
+  );
+  return { ops, seconds: (performance.now() - start) / 1000 };
+};
+
+const measureAppends = async (target: string, label: string, concurrency: number, size: number, append: Append, counter: { appended: number }): Promise<Row> => {
+  const writers = Array.from({ length: concurrency }, (_, w) => new Writer(`bench.${label}.${size}x${concurrency}.w${w}`));
+  const counted: Append = async (writer, events) => {
+    await append(writer, events);
+    counter.appended += events.length;
+  };
+  await runWriters(writers, size, counted, WARMUP_MS); // warm-up on the same streams, not measured
+  const latencies: number[] = [];
+  const { ops, seconds } = await runWriters(writers, size, counted, CASE_MS, latencies);
+  latencies.sort((a, b) => a - b);
+  return {
+    target,
+    operation: size === 1 ? 'append 1 event' : `append batch of ${size}`,
+    concurrency,
+    ops,
+    events: ops * size,
+    seconds,
+    eventsPerSecond: (ops * size) / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+};
+
+/** Reads pages from the start of the log until `total` events have been read. */
+const measureReads = async (target: string, readPage: (from: number) => Promise<{ count: number; last: number }>, total: number): Promise<Row> => {
+  const latencies: number[] = [];
+  let from = 0;
+  let read = 0;
+  let emptyPages = 0;
+  const start = performance.now();
+  while (read < total) {
+    const t0 = performance.now();
+    const page = await readPage(from);
+    latencies.push(performance.now() - t0);
+    if (page.count === 0) {
+      // Another session's open transaction can hold the visibility bound back for a moment.
+      if (++emptyPages > 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      continue;
+    }
+    read += page.count;
+    from = page.last + 1;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    target,
+    operation: `readAll, pages of ${PAGE_SIZE}`,
+    concurrency: 1,
+    ops: latencies.length,
+    events: read,
+    seconds,
+    eventsPerSecond: read / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    ...(read < total ? { note: `only ${read} of ${total} events visible` } : {}),
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+/** The adapter's append with a real expected revision: no_stream first, then the stream's revision. */
+const storeAppend =
+  (store: EventStore): Append =>
+  async (writer, events) => {
+    const stream = writer.pick();
+    const result = await store.append(stream.name, events, { expectedRevision: stream.revision ?? 'no_stream' });
+    stream.revision = result.nextRevision;
+  };
+
+const storeReadPage = (store: EventStore) => async (from: number) => {
+  const page = await store.readAll({ fromPosition: from, maxCount: PAGE_SIZE });
+  return { count: page.length, last: page.at(-1)?.position ?? from - 1 };
+};
+
+/** Tops the log up to `total` events with large batches (not measured). */
+const seed = async (append: Append, counter: { appended: number }, total: number) => {
+  const writer = new Writer('bench.seed');
+  while (counter.appended < total) {
+    const size = Math.min(SEED_BATCH, total - counter.appended);
+    await append(writer, newEvents(size));
+    counter.appended += size;
+  }
+};
+
+const RAW_COLUMNS = ['position', 'event_id', 'stream_name', 'stream_revision', 'type', 'schema_version', 'data', 'metadata'];
+const rawInsertSql = new Map<number, string>();
+/** `insert ... values ($1..$8), ($9..$16), ...` for a batch of `size` events, built once per size. */
+const rawInsert = (size: number): string => {
+  let sql = rawInsertSql.get(size);
+  if (!sql) {
+    const rows = Array.from({ length: size }, (_, r) => `(${RAW_COLUMNS.map((_, c) => `$${r * RAW_COLUMNS.length + c + 1}`).join(', ')})`);
+    sql = `insert into raw_events (${RAW_COLUMNS.join(', ')}) values ${rows.join(', ')}`;
+    rawInsertSql.set(size, sql);
+  }
+  return sql;
+};
+
+/** The raw limit: one multi-row INSERT per append, positions counted in this process, nothing checked. */
+const rawAppend = (pool: pg.Pool): Append => {
+  let position = 1;
+  return async (writer, events) => {
+    const stream = writer.pick();
+    const base = stream.revision ?? -1;
+    const params: unknown[] = [];
+    events.forEach((e, i) => params.push(position++, e.id, stream.name, base + i + 1, e.type, 1, e.data, e.metadata));
+    await pool.query(rawInsert(events.length), params);
+    stream.revision = base + events.length;
+  };
+};
+
+const rawReadPage = (pool: pg.Pool) => async (from: number) => {
+  const { rows } = await pool.query<{ position: string }>(
+    `select position, event_id, stream_name, stream_revision, type, schema_version, data, metadata, recorded_at
+       from raw_events where position >= $1 order by position limit $2`,
+    [from, PAGE_SIZE],
+  );
+  return { count: rows.length, last: rows.length ? Number(rows.at(-1)!.position) : from - 1 };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+
+const table = (rows: readonly Row[]): string => {
+  const header = ['Back end', 'Operation', 'Conc.', 'Ops', 'Events', 'Events/s', 'p50 ms', 'p99 ms'];
+  const body = rows.map((r) => [
+    r.target,
+    r.operation + (r.note ? ` (${r.note})` : ''),
+    String(r.concurrency),
+    fmt(r.ops),
+    fmt(r.events),
+    fmt(r.eventsPerSecond),
+    fmt(r.p50, 2),
+    fmt(r.p99, 2),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
+  const numeric = (c: number) => c >= 2;
+  const line = (cells: string[]) => `| ${cells.map((cell, c) => (numeric(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (numeric(c) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+};
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+
+const main = async () => {
+  const began = performance.now();
+  const rows: Row[] = [];
+  const find = (target: string, operation: string, concurrency: number) =>
+    rows.find((r) => r.target === target && r.operation === operation && r.concurrency === concurrency);
+
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-bench-'));
+  let postgresStore: EventStore | undefined;
+  let rawPool: pg.Pool | undefined;
+  try {
+    const settings = await admin.query<{ name: string; setting: string }>(
+      `select name, setting from pg_settings where name in ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections', 'wal_level')`,
+    );
+    const setting = (name: string) => settings.rows.find((r) => r.name === name)?.setting ?? '?';
+    const cpus = os.cpus();
+    log('# Tandem event store benchmark');
+    log();
+    log(`Date:       ${new Date().toISOString()}`);
+    log(`Machine:    ${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`);
+    log(`Node:       ${process.version}`);
+    log(
+      `PostgreSQL: ${setting('server_version')} at ${new URL(POSTGRES_URL).host} (fsync=${setting('fsync')}, synchronous_commit=${setting('synchronous_commit')}, ` +
+        `shared_buffers=${setting('shared_buffers')}x8kB, max_connections=${setting('max_connections')}); schema ${SCHEMA}; pool max ${POOL_MAX}`,
+    );
+
+    // --- PostgreSQL: raw limit and adapter, case by case so each pair runs under the same load.
+    rawPool = await postgresPool({ connectionString: POSTGRES_URL, schema: SCHEMA, maxConnections: POOL_MAX });
+    await rawPool.query(`create table raw_events (
+      position bigint not null, event_id uuid not null, stream_name text not null, stream_revision bigint not null,
+      type text not null, schema_version int not null, data jsonb not null, metadata jsonb not null,
+      recorded_at timestamptz not null default now())`);
+    postgresStore = validatedStore(await postgresBackend({ connectionString: POSTGRES_URL, schema: SCHEMA, maxConnections: POOL_MAX }), registry);
+    const raw = { append: rawAppend(rawPool), appended: 0 };
+    const adapter = { append: storeAppend(postgresStore), appended: 0 };
+    for (const [concurrency, size] of [
+      [1, 1],
+      [16, 1],
+      [16, 10],
+    ] as const) {
+      rows.push(await measureAppends('raw INSERT (pg)', 'raw', concurrency, size, raw.append, raw));
+      rows.push(await measureAppends('PostgreSQL adapter', 'pg', concurrency, size, adapter.append, adapter));
+    }
+    await seed(raw.append, raw, READ_EVENTS);
+    // The bare table has no index while appending; paging by position needs one, built untimed.
+    await rawPool.query('create index raw_events_position on raw_events (position)');
+    await rawPool.query('analyze raw_events');
+    rows.push(await measureReads('raw INSERT (pg)', rawReadPage(rawPool), READ_EVENTS));
+    await seed(adapter.append, adapter, READ_EVENTS);
+    rows.push(await measureReads('PostgreSQL adapter', storeReadPage(postgresStore), READ_EVENTS));
+    await postgresStore.close();
+    postgresStore = undefined;
+    await rawPool.end();
+    rawPool = undefined;
+
+    // --- PGlite: one connection, so batches run at concurrency 1; 16 single-event writers queue.
+    let pgliteVersion = '?';
+    for (const [target, dataDir] of [
+      ['PGlite in memory', undefined],
+      ['PGlite file', path.join(tempDir, 'pglite')],
+    ] as const) {
+      // Passing the PGlite in (rather than a dataDir) only lets the bench ask it its version.
+      const db = new PGlite(dataDir);
+      const store = validatedStore(await pgliteBackend({ db }), registry);
+      try {
+        if (pgliteVersion === '?') pgliteVersion = (await db.query<{ v: string }>('select version() as v')).rows[0]?.v.split(' on ')[0] ?? '?';
+        const state = { append: storeAppend(store), appended: 0 };
+        for (const [concurrency, size] of [
+          [1, 1],
+          [16, 1],
+          [1, 10],
+        ] as const) {
+          rows.push(await measureAppends(target, dataDir ? 'pglite-file' : 'pglite-mem', concurrency, size, state.append, state));
+        }
+        await seed(state.append, state, READ_EVENTS);
+        rows.push(await measureReads(target, storeReadPage(store), READ_EVENTS));
+      } finally {
+        await store.close();
+        await db.close();
+      }
+    }
+    log(`PGlite:     ${pgliteVersion} (WASM, in this Node process)`);
+    log();
+    log(table(rows));
+    log();
+
+    // --- Ratios and aims
+    const batch = 'append batch of 10';
+    const rawBatch = find('raw INSERT (pg)', batch, 16);
+    const pgBatch = find('PostgreSQL adapter', batch, 16);
+    const pgSingle16 = find('PostgreSQL adapter', 'append 1 event', 16);
+    const ratio = (a?: Row, b?: Row) => (a && b ? a.eventsPerSecond / b.eventsPerSecond : NaN);
+    const batchRatio = ratio(pgBatch, rawBatch);
+    log('Adapter / raw (events per second):');
+    log(`  batches of 10, concurrency 16:     PostgreSQL adapter / raw = ${fmt(batchRatio, 2)}`);
+    for (const target of ['PGlite in memory', 'PGlite file']) {
+      log(`  batches of 10, concurrency 1:      ${target} / raw (at 16) = ${fmt(ratio(find(target, batch, 1), rawBatch), 2)}`);
+    }
+    log(`  single events, concurrency 1:      PostgreSQL adapter / raw = ${fmt(ratio(find('PostgreSQL adapter', 'append 1 event', 1), find('raw INSERT (pg)', 'append 1 event', 1)), 2)}`);
+    log(`  single events, concurrency 16:     PostgreSQL adapter / raw = ${fmt(ratio(pgSingle16, find('raw INSERT (pg)', 'append 1 event', 16)), 2)}`);
+    log(`  readAll:                           PostgreSQL adapter / raw = ${fmt(ratio(find('PostgreSQL adapter', `readAll, pages of ${PAGE_SIZE}`, 1), find('raw INSERT (pg)', `readAll, pages of ${PAGE_SIZE}`, 1)), 2)}`);
+    log();
+    const aims = [
+      { aim: 'PostgreSQL adapter batches within 70 % of raw (ratio >= 0.7)', met: batchRatio >= 0.7, value: fmt(batchRatio, 2) },
+      { aim: 'PostgreSQL adapter >= 2,000 single-event appends/s at concurrency 16', met: (pgSingle16?.eventsPerSecond ?? 0) >= 2000, value: `${fmt(pgSingle16?.eventsPerSecond ?? NaN)}/s` },
+    ];
+    log('Aims:');
+    for (const a of aims) log(`  [${a.met ? 'met   ' : 'MISSED'}] ${a.aim}: ${a.value}`);
+    log();
+    log(`Total run time ${fmt((performance.now() - began) / 1000, 1)} s.`);
+  } finally {
+    await postgresStore?.close().catch(() => undefined);
+    await rawPool?.end().catch(() => undefined);
+    await admin.query(`drop schema if exists ${SCHEMA} cascade`).catch((error: unknown) => log(`could not drop schema ${SCHEMA}: ${String(error)}`));
+    await admin.end();
+    await rm(tempDir, { recursive: true, force: true });
+  }
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

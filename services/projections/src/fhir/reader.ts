@@ -1,0 +1,234 @@
+import type { SqlQueryable } from '@tandem/event-store';
+import type { FhirResource as Resource } from 'fhir/r4';
+import { refKey, RESULT_PARAMS, SEARCH_PARAMS, SORTS, type SearchParamDefinition } from './search-params';
+import type { StoredResource } from './writer';
+
+/** A search the client got wrong: the HTTP layer turns it into a 400 OperationOutcome naming `param`. */
+export class SearchError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SearchError';
+  }
+}
+
+export type SearchQuery = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface SearchResult {
+  readonly total: number;
+  readonly offset: number;
+  readonly count: number;
+  readonly matches: Resource[];
+  readonly included: Resource[];
+}
+
+const DEFAULT_COUNT = 50;
+const MAX_COUNT = 1000;
+const PREFIXES = ['eq', 'ne', 'ge', 'le', 'gt', 'lt'] as const;
+const DATE_PATTERN = /^(\d{4})(-(\d{2})(-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/** A date search value as a half-open range [start, end) at its own precision. */
+const dateRange = (param: string, raw: string): { start: string; end: string } => {
+  const match = DATE_PATTERN.exec(raw);
+  if (!match) throw new SearchError(param, `"${raw}" is not a FHIR date or dateTime`);
+  const [, y, , m, , d, time] = match;
+  if (time) {
+    const instant = new Date(/[Z+-]\d*:?\d*$/.test(time.slice(6)) || /Z|[+-]\d{2}:\d{2}$/.test(raw) ? raw : `${raw}Z`);
+    if (Number.isNaN(instant.getTime())) throw new SearchError(param, `"${raw}" is not a valid dateTime`);
+    const start = instant.toISOString();
+    return { start, end: new Date(instant.getTime() + 1).toISOString() };
+  }
+  const start = new Date(Date.UTC(Number(y), m ? Number(m) - 1 : 0, d ? Number(d) : 1));
+  const end = new Date(start);
+  if (d) end.setUTCDate(end.getUTCDate() + 1);
+  else if (m) end.setUTCMonth(end.getUTCMonth() + 1);
+  else end.setUTCFullYear(end.getUTCFullYear() + 1);
+  if (Number.isNaN(start.getTime())) throw new SearchError(param, `"${raw}" is not a valid date`);
+  return { start: start.toISOString(), end: end.toISOString() };
+};
+
+class SqlBuilder {
+  readonly where: string[] = [];
+  readonly params: unknown[] = [];
+  add(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+const values = (raw: string | readonly string[] | undefined): string[] => (raw === undefined ? [] : typeof raw === 'string' ? [raw] : [...raw]);
+
+const referenceId = (param: string, raw: string, expectedType?: string): string => {
+  const parts = raw.split('/');
+  const id = parts[parts.length - 1]!;
+  if (parts.length > 2 || !id || (parts.length === 2 && expectedType && parts[0] !== expectedType)) {
+    throw new SearchError(param, `"${raw}" is not a reference to ${expectedType ?? 'a resource'}`);
+  }
+  return id;
+};
+
+const addCondition = (sql: SqlBuilder, name: string, def: SearchParamDefinition, raw: string) => {
+  const alternatives = raw.split(',');
+  switch (def.type) {
+    case 'token': {
+      if (def.target === 'id') {
+        sql.where.push(`id = any(${sql.add(alternatives)})`);
+        return;
+      }
+      const keys = alternatives.map((v) => {
+        const bar = v.indexOf('|');
+        if (bar < 0) return `${def.key}|*|${v}`;
+        const system = v.slice(0, bar);
+        const code = v.slice(bar + 1);
+        if (!code) return `${def.key}|${system}|*`;
+        return `${def.key}|${system}|${code}`;
+      });
+      sql.where.push(`tokens && ${sql.add(keys)}::text[]`);
+      return;
+    }
+    case 'reference': {
+      if (def.target === 'patient_id') {
+        sql.where.push(`patient_id = any(${sql.add(alternatives.map((v) => referenceId(name, v, 'Patient')))})`);
+        return;
+      }
+      sql.where.push(`refs && ${sql.add(alternatives.map((v) => refKey(def.key!, v)))}::text[]`);
+      return;
+    }
+    case 'string': {
+      const clauses = alternatives.map((v) => `${def.target} like ${sql.add(`% ${v.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`)}`);
+      sql.where.push(`(${clauses.join(' or ')})`);
+      return;
+    }
+    case 'date': {
+      const prefix = PREFIXES.find((p) => raw.startsWith(p)) ?? 'eq';
+      const value = PREFIXES.some((p) => raw.startsWith(p)) ? raw.slice(2) : raw;
+      const { start, end } = dateRange(name, value);
+      const column = def.target;
+      const conditions: Record<(typeof PREFIXES)[number], string> = {
+        eq: `${column} >= ${sql.add(start)} and ${column} < ${sql.add(end)}`,
+        ne: `(${column} < ${sql.add(start)} or ${column} >= ${sql.add(end)})`,
+        ge: `${column} >= ${sql.add(start)}`,
+        gt: `${column} >= ${sql.add(end)}`,
+        le: `${column} < ${sql.add(end)}`,
+        lt: `${column} < ${sql.add(start)}`,
+      };
+      sql.where.push(`(${conditions[prefix]})`);
+      return;
+    }
+  }
+};
+
+const parseCount = (raw: string | readonly string[] | undefined, param: string, fallback: number, max: number): number => {
+  const [value] = values(raw);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new SearchError(param, `${param} must be a whole number (0 or more)`);
+  return Math.min(n, max);
+};
+
+/** Reads FHIR resources from the read model: read, vread, history, search, $everything. */
+export class FhirReader {
+  constructor(private readonly db: SqlQueryable) {}
+
+  async read(type: string, id: string): Promise<StoredResource | undefined> {
+    const [row] = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string }>(
+      'select resource, version_id, last_updated from fhir_resource where resource_type = $1 and id = $2',
+      [type, id],
+    );
+    return row && { resource: row.resource, versionId: row.version_id, lastUpdated: new Date(row.last_updated).toISOString() };
+  }
+
+  async vread(type: string, id: string, versionId: number): Promise<StoredResource | undefined> {
+    const [row] = await this.db.query<{ resource: Resource; last_updated: Date | string }>(
+      'select resource, last_updated from fhir_resource_version where resource_type = $1 and id = $2 and version_id = $3',
+      [type, id, versionId],
+    );
+    return row && { resource: row.resource, versionId, lastUpdated: new Date(row.last_updated).toISOString() };
+  }
+
+  /** Versions newest first; for one resource, or for a whole type when id is undefined. */
+  async history(type: string, id: string | undefined, query: SearchQuery): Promise<{ total: number; offset: number; count: number; versions: StoredResource[] }> {
+    const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
+    const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
+    const sql = new SqlBuilder();
+    sql.where.push(`resource_type = ${sql.add(type)}`);
+    if (id !== undefined) sql.where.push(`id = ${sql.add(id)}`);
+    const [since] = values(query._since);
+    if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
+    const where = sql.where.join(' and ');
+    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource_version where ${where}`, sql.params)) as [{ total: string }];
+    const rows = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string }>(
+      `select resource, version_id, last_updated from fhir_resource_version where ${where}
+        order by last_updated desc, id, version_id desc limit ${sql.add(count)} offset ${sql.add(offset)}`,
+      sql.params,
+    );
+    return {
+      total: Number(total),
+      offset,
+      count,
+      versions: rows.map((r) => ({ resource: r.resource, versionId: r.version_id, lastUpdated: new Date(r.last_updated).toISOString() })),
+    };
+  }
+
+  async search(type: string, query: SearchQuery): Promise<SearchResult> {
+    const definitions = SEARCH_PARAMS[type];
+    if (!definitions) throw new SearchError('type', `Searching ${type} is not supported`);
+    const sql = new SqlBuilder();
+    sql.where.push(`resource_type = ${sql.add(type)}`);
+    for (const [name, raw] of Object.entries(query)) {
+      if ((RESULT_PARAMS as readonly string[]).includes(name)) continue;
+      const def = definitions[name];
+      if (!def) throw new SearchError(name, `Unknown search parameter "${name}" for ${type}; supported: ${Object.keys(definitions).join(', ')}`);
+      for (const v of values(raw)) {
+        if (v === '') throw new SearchError(name, `Search parameter "${name}" has no value`);
+        addCondition(sql, name, def, v);
+      }
+    }
+    const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
+    const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
+    const [sortParam] = values(query._sort);
+    const sort = sortParam === undefined ? 'last_updated desc' : SORTS[sortParam];
+    if (!sort) throw new SearchError('_sort', `_sort must be one of ${Object.keys(SORTS).join(', ')}`);
+    const includes = values(query._include);
+    for (const include of includes) {
+      if (include !== `${type}:patient` && include !== `${type}:subject`) throw new SearchError('_include', `_include supports ${type}:patient only`);
+    }
+
+    const where = sql.where.join(' and ');
+    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource where ${where}`, sql.params)) as [{ total: string }];
+    const rows = await this.db.query<{ resource: Resource; patient_id: string | null }>(
+      `select resource, patient_id from fhir_resource where ${where} order by ${sort}, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
+      sql.params,
+    );
+    let included: Resource[] = [];
+    if (includes.length > 0) {
+      const patientIds = [...new Set(rows.map((r) => r.patient_id).filter((p): p is string => p !== null))];
+      included = patientIds.length
+        ? (await this.db.query<{ resource: Resource }>(`select resource from fhir_resource where resource_type = 'Patient' and id = any($1)`, [patientIds])).map((r) => r.resource)
+        : [];
+    }
+    return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included };
+  }
+
+  /** Patient/$everything: the patient, then every resource about them, paged. */
+  async everything(patientId: string, query: SearchQuery): Promise<SearchResult | undefined> {
+    const patient = await this.read('Patient', patientId);
+    if (!patient) return undefined;
+    const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
+    const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
+    const sql = new SqlBuilder();
+    sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
+    const [since] = values(query._since);
+    if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
+    const where = sql.where.join(' and ');
+    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource where ${where}`, sql.params)) as [{ total: string }];
+    const rows = await this.db.query<{ resource: Resource }>(
+      `select resource from fhir_resource where ${where}
+        order by (resource_type = 'Patient') desc, resource_type, effective desc nulls last, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
+      sql.params,
+    );
+    return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included: [] };
+  }
+}

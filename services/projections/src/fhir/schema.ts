@@ -1,0 +1,40 @@
+/**
+ * FHIR read model: the current version of each resource with its search columns, and every
+ * version for vread and _history. Search columns are extracted at projection time so a search is
+ * one indexed query.
+ *
+ * tokens: `param|system|code` and `param||code` (code-only search), e.g. `code|http://loinc.org|8867-4`.
+ * refs:   `param|Type/id`, e.g. `general-practitioner|Practitioner/p-1`.
+ */
+export const fhirSchemaSql = `
+create table if not exists fhir_resource (
+  resource_type text not null,
+  id text not null,
+  version_id int not null,
+  last_updated timestamptz not null,
+  patient_id text,
+  tokens text[] not null default '{}',
+  refs text[] not null default '{}',
+  name_text text,
+  birthdate date,
+  effective timestamptz,
+  resource jsonb not null,
+  last_position bigint not null,
+  primary key (resource_type, id)
+);
+create index if not exists fhir_resource_patient on fhir_resource (resource_type, patient_id, effective);
+create index if not exists fhir_resource_tokens on fhir_resource using gin (tokens);
+create index if not exists fhir_resource_updated on fhir_resource (resource_type, last_updated);
+
+create table if not exists fhir_resource_version (
+  resource_type text not null,
+  id text not null,
+  version_id int not null,
+  last_updated timestamptz not null,
+  patient_id text,
+  resource jsonb not null,
+  primary key (resource_type, id, version_id)
+);
+create index if not exists fhir_resource_version_updated on fhir_resource_version (last_updated);
+create index if not exists fhir_resource_version_patient on fhir_resource_version (patient_id, last_updated);
+`;

@@ -1,0 +1,86 @@
+/**
+ * The search parameters Tandem supports, as data: the CapabilityStatement is generated from this
+ * table and the search engine reads it, so what is advertised is exactly what works.
+ */
+export type SearchParamType = 'token' | 'reference' | 'date' | 'string';
+
+export interface SearchParamDefinition {
+  readonly type: SearchParamType;
+  /** token/reference: the key prefix in the tokens or refs column; date/string: the column. */
+  readonly target: 'tokens' | 'refs' | 'patient_id' | 'effective' | 'birthdate' | 'last_updated' | 'name_text' | 'id';
+  readonly key?: string;
+  readonly documentation: string;
+}
+
+const lastUpdated: SearchParamDefinition = { type: 'date', target: 'last_updated', documentation: 'When the resource last changed (stored), with prefixes ge, le, gt, lt, eq' };
+const id: SearchParamDefinition = { type: 'token', target: 'id', documentation: 'Logical id' };
+const patientRef = (doc: string): SearchParamDefinition => ({ type: 'reference', target: 'patient_id', documentation: doc });
+
+export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, SearchParamDefinition>>>> = {
+  Patient: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    identifier: { type: 'token', target: 'tokens', key: 'identifier', documentation: 'system|value, e.g. https://fhir.nhs.uk/Id/nhs-number|9912003888' },
+    name: { type: 'string', target: 'name_text', documentation: 'Any part of the name, starting with the text (case-insensitive)' },
+    birthdate: { type: 'date', target: 'birthdate', documentation: 'Date of birth, with prefixes' },
+    'general-practitioner': { type: 'reference', target: 'refs', key: 'general-practitioner', documentation: 'Practitioner/<id> or Organization/<id>' },
+  },
+  Observation: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    subject: patientRef('Patient/<id>'),
+    code: { type: 'token', target: 'tokens', key: 'code', documentation: 'system|code (LOINC or SNOMED CT) or code' },
+    category: { type: 'token', target: 'tokens', key: 'category', documentation: 'e.g. vital-signs, laboratory, survey' },
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'final, amended, entered-in-error' },
+    date: { type: 'date', target: 'effective', documentation: 'effectiveDateTime (at the bedside), with prefixes' },
+  },
+  MedicationAdministration: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    subject: patientRef('Patient/<id>'),
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'completed, not-done, entered-in-error' },
+    'effective-time': { type: 'date', target: 'effective', documentation: 'When given or withheld, with prefixes' },
+  },
+  Practitioner: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    identifier: { type: 'token', target: 'tokens', key: 'identifier', documentation: 'NMC, GMC or HCPC number: system|value' },
+    name: { type: 'string', target: 'name_text', documentation: 'Any part of the name' },
+  },
+  PractitionerRole: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    practitioner: { type: 'reference', target: 'refs', key: 'practitioner', documentation: 'Practitioner/<id>' },
+    organization: { type: 'reference', target: 'refs', key: 'organization', documentation: 'Organization/<id>' },
+  },
+  Organization: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    identifier: { type: 'token', target: 'tokens', key: 'identifier', documentation: 'ODS code: system|value' },
+    name: { type: 'string', target: 'name_text', documentation: 'Any part of the name' },
+  },
+  CareTeam: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    participant: { type: 'reference', target: 'refs', key: 'participant', documentation: 'Practitioner/<id>' },
+  },
+};
+
+/** Parameters that shape results rather than filter them. */
+export const RESULT_PARAMS = ['_count', '_sort', '_include', '_offset', '_format', '_summary', '_total'] as const;
+
+export const SORTS: Readonly<Record<string, string>> = {
+  date: 'effective asc nulls last',
+  '-date': 'effective desc nulls last',
+  _lastUpdated: 'last_updated asc',
+  '-_lastUpdated': 'last_updated desc',
+};
+
+/** Index entries for a token: exact system|code, any-system (`*|code`), and system-only. */
+export const tokenKeys = (param: string, system: string | undefined, code: string): string[] =>
+  system ? [`${param}|${system}|${code}`, `${param}|*|${code}`, `${param}|${system}|*`] : [`${param}||${code}`, `${param}|*|${code}`];
+
+export const refKey = (param: string, reference: string): string => `${param}|${reference}`;

@@ -1,0 +1,14 @@
+import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+
+/**
+ * A read model fed by the global log. `apply` receives events in global order, in batches,
+ * inside the same transaction that moves the checkpoint, so a crash never half-applies a batch.
+ * It must still be idempotent (replaying an event changes nothing), because rebuilds and
+ * operators replay.
+ */
+export interface Projection {
+  readonly name: string;
+  /** Creates the read model's tables if missing. */
+  readonly schemaSql: string;
+  apply(events: readonly RecordedEvent[], tx: SqlQueryable): Promise<void>;
+}

@@ -1,0 +1,207 @@
+import {
+  careRecordEventDefinitions,
+  CORRECTABLE_ENTRY_TYPES,
+  type BloodGlucoseRecordedData,
+  type CareRecordEvent,
+  type CorrectableEntryType,
+  type InsulinDose,
+} from '@tandem/contracts';
+import { instantOf } from './time';
+
+/**
+ * The state of one `care-<patientId>` stream, folded from its events: what decisions that span
+ * entries need (a second insulin dose, a correction of an earlier entry, a run of glucose readings).
+ */
+
+/** A care-stream event as read back from the store: the parts evolve needs. */
+export type StoredCareEvent = CareRecordEvent & {
+  readonly id: string;
+  readonly metadata: { readonly occurredAt: string };
+};
+
+export const CARE_RECORD_ENTRY_TYPES: ReadonlySet<string> = new Set<string>(CORRECTABLE_ENTRY_TYPES);
+
+export interface EnteredInErrorMark {
+  readonly reason: string;
+  /** The EntryMarkedEnteredInError event. */
+  readonly eventId: string;
+  readonly occurredAt: string;
+}
+
+type EntryDataOf<Type> = Extract<CareRecordEvent, { type: Type }>['data'];
+
+/** One entry of the record, at its current version. Earlier versions stay in the stream. */
+export type CareEntry = {
+  [Type in CorrectableEntryType]: {
+    /** The event id that first recorded it. */
+    readonly id: string;
+    readonly type: Type;
+    readonly data: EntryDataOf<Type>;
+    readonly occurredAt: string;
+    /** 1 when first recorded; each amendment or entered-in-error mark adds one (FHIR versionId). */
+    readonly version: number;
+    /** The events that made each version, oldest first. */
+    readonly eventIds: readonly string[];
+    readonly enteredInError?: EnteredInErrorMark;
+  };
+}[CorrectableEntryType];
+
+export interface InsulinDoseRef {
+  readonly entryId: string;
+  readonly product: string;
+  readonly occurredAt: string;
+  readonly dose: InsulinDose;
+}
+
+export interface GlucoseReading {
+  readonly entryId: string;
+  readonly occurredAt: string;
+  readonly glucoseMmolL: number;
+  readonly ketonesMmolL?: number;
+  readonly relationToMeal?: BloodGlucoseRecordedData['relationToMeal'];
+}
+
+/** How many glucose readings the state keeps, newest first (enough for trend rules). */
+export const RECENT_GLUCOSE_LIMIT = 20;
+
+export interface CareState {
+  readonly entries: Readonly<Record<string, CareEntry>>;
+  /** Doses given (not entered in error), per product key, in bedside-time order. */
+  readonly insulinDoses: Readonly<Record<string, readonly InsulinDoseRef[]>>;
+  /** The latest dose by bedside time, per product key. */
+  readonly lastInsulinDose: Readonly<Record<string, InsulinDoseRef>>;
+  /** Up to RECENT_GLUCOSE_LIMIT readings not entered in error, newest first by bedside time. */
+  readonly recentGlucose: readonly GlucoseReading[];
+  /** Entered-in-error marks by entry id. */
+  readonly enteredInError: Readonly<Record<string, EnteredInErrorMark>>;
+}
+
+export const initialCareState: CareState = {
+  entries: {},
+  insulinDoses: {},
+  lastInsulinDose: {},
+  recentGlucose: [],
+  enteredInError: {},
+};
+
+const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+
+/** One product however it was typed: "Humulin I  KwikPen" and "humulin i kwikpen" are the same. */
+export const insulinProductKey = (product: string): string => product.trim().replace(/\s+/g, ' ').toLowerCase();
+
+export const entryOf = (state: CareState, entryId: string): CareEntry | undefined => own(state.entries, entryId);
+
+export const lastInsulinDose = (state: CareState, product: string): InsulinDoseRef | undefined =>
+  own(state.lastInsulinDose, insulinProductKey(product));
+
+export const insulinDosesOf = (state: CareState, product: string): readonly InsulinDoseRef[] =>
+  own(state.insulinDoses, insulinProductKey(product)) ?? [];
+
+const byTime = (a: { occurredAt: string }, b: { occurredAt: string }) => instantOf(a.occurredAt) - instantOf(b.occurredAt);
+
+const insulinRefOf = (entry: CareEntry | undefined): InsulinDoseRef | undefined =>
+  entry?.type === 'InsulinAdministered' && !entry.enteredInError
+    ? { entryId: entry.id, product: entry.data.product, occurredAt: entry.occurredAt, dose: entry.data.dose }
+    : undefined;
+
+const glucoseOf = (entry: CareEntry | undefined): GlucoseReading | undefined => {
+  if (entry?.type !== 'BloodGlucoseRecorded' || entry.enteredInError) return undefined;
+  const { glucoseMmolL, ketonesMmolL, relationToMeal } = entry.data;
+  return {
+    entryId: entry.id,
+    occurredAt: entry.occurredAt,
+    glucoseMmolL,
+    ...(ketonesMmolL === undefined ? {} : { ketonesMmolL }),
+    ...(relationToMeal === undefined ? {} : { relationToMeal }),
+  };
+};
+
+const reindexInsulin = (state: CareState, before: CareEntry | undefined, after: CareEntry): Pick<CareState, 'insulinDoses' | 'lastInsulinDose'> => {
+  if (before?.type !== 'InsulinAdministered' && after.type !== 'InsulinAdministered') {
+    return { insulinDoses: state.insulinDoses, lastInsulinDose: state.lastInsulinDose };
+  }
+  const next = insulinRefOf(after);
+  const keys = new Set<string>();
+  if (before?.type === 'InsulinAdministered') keys.add(insulinProductKey(before.data.product));
+  if (after.type === 'InsulinAdministered') keys.add(insulinProductKey(after.data.product));
+  const insulinDoses = { ...state.insulinDoses };
+  const lastDose = { ...state.lastInsulinDose };
+  for (const key of keys) {
+    const doses = (own(insulinDoses, key) ?? []).filter((d) => d.entryId !== after.id);
+    if (next && insulinProductKey(next.product) === key) doses.push(next);
+    doses.sort(byTime);
+    insulinDoses[key] = doses;
+    const latest = doses[doses.length - 1];
+    if (latest) lastDose[key] = latest;
+    else delete lastDose[key];
+  }
+  return { insulinDoses, lastInsulinDose: lastDose };
+};
+
+const reindexGlucose = (state: CareState, before: CareEntry | undefined, after: CareEntry): readonly GlucoseReading[] => {
+  if (before?.type !== 'BloodGlucoseRecorded' && after.type !== 'BloodGlucoseRecorded') return state.recentGlucose;
+  const reading = glucoseOf(after);
+  const readings = state.recentGlucose.filter((r) => r.entryId !== after.id);
+  if (reading) readings.push(reading);
+  return readings.sort((a, b) => byTime(b, a)).slice(0, RECENT_GLUCOSE_LIMIT);
+};
+
+const withEntry = (state: CareState, before: CareEntry | undefined, after: CareEntry): CareState => ({
+  ...state,
+  entries: { ...state.entries, [after.id]: after },
+  ...reindexInsulin(state, before, after),
+  recentGlucose: reindexGlucose(state, before, after),
+});
+
+const isEntryEvent = (event: StoredCareEvent): event is Extract<StoredCareEvent, { type: CorrectableEntryType }> =>
+  CARE_RECORD_ENTRY_TYPES.has(event.type);
+
+/** Folds one care-stream event into the state. Unknown or out-of-place events leave it unchanged. */
+export const evolve = (state: CareState, event: StoredCareEvent): CareState => {
+  if (isEntryEvent(event)) {
+    if (own(state.entries, event.id)) return state;
+    const entry = {
+      id: event.id,
+      type: event.type,
+      data: event.data,
+      occurredAt: event.metadata.occurredAt,
+      version: 1,
+      eventIds: [event.id],
+    } as CareEntry;
+    return withEntry(state, undefined, entry);
+  }
+  switch (event.type) {
+    case 'EntryAmended': {
+      const before = own(state.entries, event.data.entryId);
+      if (!before || before.type !== event.data.replacement.type) return state;
+      const after = {
+        ...before,
+        data: { patientId: before.data.patientId, ...event.data.replacement.data },
+        occurredAt: event.data.replacement.occurredAt ?? before.occurredAt,
+        version: before.version + 1,
+        eventIds: [...before.eventIds, event.id],
+      } as CareEntry;
+      return withEntry(state, before, after);
+    }
+    case 'EntryMarkedEnteredInError': {
+      const before = own(state.entries, event.data.entryId);
+      if (!before || before.enteredInError) return state;
+      const mark: EnteredInErrorMark = { reason: event.data.reason, eventId: event.id, occurredAt: event.metadata.occurredAt };
+      const after = { ...before, version: before.version + 1, eventIds: [...before.eventIds, event.id], enteredInError: mark } as CareEntry;
+      return { ...withEntry(state, before, after), enteredInError: { ...state.enteredInError, [before.id]: mark } };
+    }
+    default:
+      return state;
+  }
+};
+
+/** Folds a whole stream. */
+export const careStateFrom = (events: readonly StoredCareEvent[]): CareState => events.reduce(evolve, initialCareState);
+
+const CARE_RECORD_EVENT_TYPES: ReadonlySet<string> = new Set<string>(careRecordEventDefinitions.map((d) => d.type));
+
+/**
+ * True for the event types of a care stream, so a store's RecordedEvent (already validated by the
+ * registry) can be handed to evolve.
+ */
+export const isCareRecordEvent = <E extends { type: string }>(event: E): event is E & CareRecordEvent => CARE_RECORD_EVENT_TYPES.has(event.type);

@@ -1,0 +1,36 @@
+/**
+ * The two ways a decision says no. Each names the field it is about (an OperationOutcome
+ * `expression`, a problem+json pointer), so the edge can tell the person exactly what to fix.
+ */
+
+/** A clinical or record-keeping rule forbids the command as it stands; nothing is recorded. */
+export class DomainRuleBroken extends Error {
+  override readonly name = 'DomainRuleBroken';
+  constructor(
+    readonly code: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The command looks like a likely mistake (a dose recorded twice): ask the person to confirm.
+ * Sent again with the confirmation, it is recorded (and flagged when the rule says so).
+ */
+export class NeedsConfirmation extends Error {
+  override readonly name = 'NeedsConfirmation';
+  constructor(
+    readonly code: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type DecisionError = DomainRuleBroken | NeedsConfirmation;
+
+export const isDecisionError = (error: unknown): error is DecisionError =>
+  error instanceof DomainRuleBroken || error instanceof NeedsConfirmation;

@@ -1,0 +1,49 @@
+import { SEARCH_PARAMS } from '@tandem/projections';
+import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+
+const TYPES_WITH_EVERYTHING = ['Patient'];
+
+/** States exactly what this server supports; generated from the same tables the code runs on. */
+export const capabilityStatement = ({ baseUrl, version, writableTypes }: { baseUrl: string; version: string; writableTypes: readonly string[] }): CapabilityStatement => ({
+  resourceType: 'CapabilityStatement',
+  status: 'active',
+  date: '2026-11-24',
+  publisher: 'Tandem',
+  kind: 'instance',
+  software: { name: 'Tandem', version },
+  implementation: { description: 'Tandem integrated health and care record', url: baseUrl },
+  fhirVersion: '4.0.1',
+  format: ['application/fhir+json', 'json'],
+  rest: [
+    {
+      mode: 'server',
+      documentation: 'Reads come from projections of the event log. Send X-Tandem-Min-Position with the position a write returned to read your own writes.',
+      resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
+        const writable = writableTypes.includes(type);
+        return {
+          type,
+          versioning: 'versioned',
+          readHistory: true,
+          updateCreate: false,
+          conditionalCreate: false,
+          conditionalRead: 'not-match',
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          interaction: [
+            { code: 'read' },
+            { code: 'vread' },
+            { code: 'history-instance' },
+            { code: 'history-type' },
+            { code: 'search-type' },
+            ...(writable ? [{ code: 'create' as const }, { code: 'update' as const }] : []),
+          ],
+          searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
+          ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),
+          ...(TYPES_WITH_EVERYTHING.includes(type)
+            ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
+            : {}),
+        };
+      }),
+    },
+  ],
+});

@@ -1,0 +1,257 @@
+import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/projections';
+import type { Bundle, FhirResource as Resource } from 'fhir/r4';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { entryFor, pageLinks } from './bundle';
+import { capabilityStatement } from './capability';
+import { FhirError, operationOutcome } from './operation-outcome';
+
+export const FHIR_JSON = 'application/fhir+json';
+/** Read-your-writes: a client passes the position a command returned; the read waits for it. */
+export const MIN_POSITION_HEADER = 'x-tandem-min-position';
+const READ_YOUR_WRITES_WAIT_MS = 2000;
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export interface ReadModelPosition {
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+}
+
+/** Creates and updates go through the same commands as the JSON API; the record service supplies them. */
+export interface FhirWrites {
+  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number }>;
+  update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
+  readonly writableTypes: readonly string[];
+}
+
+export interface FhirRouteDeps {
+  readonly reader: FhirReader;
+  readonly readModel: ReadModelPosition;
+  readonly writes?: FhirWrites;
+  readonly version: string;
+  readonly logError?: (error: unknown) => void;
+}
+
+const send = (res: Response, status: number, body: Resource) => res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
+
+const baseUrl = (req: Request) => `${req.protocol}://${req.get('host')}/fhir`;
+
+const checkType = (type: string) => {
+  if (!SEARCH_PARAMS[type]) throw new FhirError(404, [{ code: 'not-supported', diagnostics: `Resource type ${type} is not supported here; see /fhir/metadata` }]);
+};
+
+const checkId = (id: string) => {
+  if (!FHIR_ID.test(id)) throw new FhirError(400, [{ code: 'value', diagnostics: `"${id}" is not a valid FHIR id`, expression: 'id' }]);
+};
+
+const query = (req: Request): SearchQuery => req.query as SearchQuery;
+
+const sendStored = (req: Request, res: Response, stored: StoredResource) => {
+  const etag = `W/"${stored.versionId}"`;
+  res.set('ETag', etag).set('Last-Modified', new Date(stored.lastUpdated).toUTCString());
+  const ifNoneMatch = req.get('if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `"${stored.versionId}"`)) {
+    res.status(304).end();
+    return;
+  }
+  send(res, 200, stored.resource);
+};
+
+const parseIfMatch = (header: string | undefined): number | undefined => {
+  if (header === undefined) return undefined;
+  const match = /^(W\/)?"(\d+)"$/.exec(header.trim());
+  if (!match) throw new FhirError(400, [{ code: 'invalid', diagnostics: 'If-Match must be an ETag like W/"3"', expression: 'If-Match' }]);
+  return Number(match[2]);
+};
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const handle =
+  (handler: Handler) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    handler(req, res).catch(next);
+  };
+
+/** The FHIR R4 REST API, read from the projections. */
+export const fhirRoutes = ({ reader, readModel, writes, version, logError }: FhirRouteDeps): Router => {
+  const router = Router();
+  router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true }));
+
+  // Read-your-writes: wait (briefly) until the read models hold the client's last write.
+  router.use('/fhir', (req, _res, next) => {
+    const raw = req.get(MIN_POSITION_HEADER);
+    if (raw === undefined || req.method !== 'GET') return next();
+    const position = Number(raw);
+    if (!Number.isSafeInteger(position) || position < 0) {
+      return next(new FhirError(400, [{ code: 'invalid', diagnostics: `${MIN_POSITION_HEADER} must be a position returned by a command`, expression: MIN_POSITION_HEADER }]));
+    }
+    readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS).then(() => next(), next);
+  });
+
+  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [] })));
+
+  router.get(
+    '/fhir/Patient/:id/\\$everything',
+    handle(async (req, res) => {
+      const id = req.params.id as string;
+      checkId(id);
+      const result = await reader.everything(id, query(req));
+      if (!result) throw FhirError.notFound('Patient', id);
+      const base = baseUrl(req);
+      const bundle: Bundle = {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: result.total,
+        link: pageLinks({ base: `${base}/Patient/${id}/$everything`, query: new URLSearchParams(req.query as Record<string, string>), offset: result.offset, count: result.count, total: result.total }),
+        entry: result.matches.map((r) => entryFor(base, r, 'match')),
+      };
+      send(res, 200, bundle);
+    }),
+  );
+
+  router.get(
+    '/fhir/:type/_history',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      checkType(type);
+      await sendHistory(req, res, type, undefined);
+    }),
+  );
+
+  const sendHistory = async (req: Request, res: Response, type: string, id: string | undefined) => {
+    const history = await reader.history(type, id, query(req));
+    if (id !== undefined && history.total === 0) throw FhirError.notFound(type, id);
+    const base = baseUrl(req);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'history',
+      total: history.total,
+      link: pageLinks({ base: `${base}/${type}${id ? `/${id}` : ''}/_history`, query: new URLSearchParams(req.query as Record<string, string>), offset: history.offset, count: history.count, total: history.total }),
+      entry: history.versions.map((v) => ({
+        fullUrl: `${base}/${type}/${v.resource.id}`,
+        resource: v.resource,
+        request: { method: v.versionId === 1 ? 'POST' : 'PUT', url: v.versionId === 1 ? type : `${type}/${v.resource.id}` },
+        response: { status: v.versionId === 1 ? '201 Created' : '200 OK', etag: `W/"${v.versionId}"`, lastModified: v.lastUpdated },
+      })),
+    };
+    send(res, 200, bundle);
+  };
+
+  router.get(
+    '/fhir/:type/:id/_history/:vid',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const id = req.params.id as string;
+      checkType(type);
+      checkId(id);
+      const versionId = Number(req.params.vid);
+      if (!Number.isInteger(versionId) || versionId < 1) throw new FhirError(400, [{ code: 'value', diagnostics: 'A version id is a whole number from 1', expression: 'vid' }]);
+      const stored = await reader.vread(type, id, versionId);
+      if (!stored) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} has no version ${versionId}` }]);
+      sendStored(req, res, stored);
+    }),
+  );
+
+  router.get(
+    '/fhir/:type/:id/_history',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const id = req.params.id as string;
+      checkType(type);
+      checkId(id);
+      await sendHistory(req, res, type, id);
+    }),
+  );
+
+  router.get(
+    '/fhir/:type/:id',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const id = req.params.id as string;
+      checkType(type);
+      checkId(id);
+      const stored = await reader.read(type, id);
+      if (!stored) throw FhirError.notFound(type, id);
+      sendStored(req, res, stored);
+    }),
+  );
+
+  router.get(
+    '/fhir/:type',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      checkType(type);
+      const result = await reader.search(type, query(req));
+      const base = baseUrl(req);
+      const bundle: Bundle = {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: result.total,
+        link: pageLinks({ base: `${base}/${type}`, query: new URLSearchParams(req.query as Record<string, string>), offset: result.offset, count: result.count, total: result.total }),
+        entry: [...result.matches.map((r) => entryFor(base, r, 'match')), ...result.included.map((r) => entryFor(base, r, 'include'))],
+      };
+      send(res, 200, bundle);
+    }),
+  );
+
+  const requireWritable = (type: string): FhirWrites => {
+    checkType(type);
+    if (!writes || !writes.writableTypes.includes(type)) {
+      throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created or updated through FHIR here; see /fhir/metadata` }]);
+    }
+    return writes;
+  };
+
+  const requireFhirJson = (req: Request) => {
+    if (!req.is(['application/fhir+json', 'application/json'])) {
+      throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'Send the resource as application/fhir+json' }]);
+    }
+  };
+
+  router.post(
+    '/fhir/:type',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const w = requireWritable(type);
+      requireFhirJson(req);
+      const { id, position } = await w.create(type, req.body, req);
+      await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
+      const stored = await reader.read(type, id);
+      res.set('Location', `${baseUrl(req)}/${type}/${id}/_history/${stored?.versionId ?? 1}`).set('X-Tandem-Position', String(position));
+      if (stored) res.set('ETag', `W/"${stored.versionId}"`);
+      send(res, 201, stored?.resource ?? { resourceType: type, id } as Resource);
+    }),
+  );
+
+  router.put(
+    '/fhir/:type/:id',
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const id = req.params.id as string;
+      const w = requireWritable(type);
+      checkId(id);
+      requireFhirJson(req);
+      const { position } = await w.update(type, id, req.body, parseIfMatch(req.get('if-match')), req);
+      await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
+      const stored = await reader.read(type, id);
+      res.set('X-Tandem-Position', String(position));
+      if (stored) res.set('ETag', `W/"${stored.versionId}"`);
+      send(res, 200, stored?.resource ?? ({ resourceType: type, id } as Resource));
+    }),
+  );
+
+  router.all('/fhir/{*rest}', (req, _res, next) => next(new FhirError(404, [{ code: 'not-supported', diagnostics: `${req.method} ${req.path} is not part of this FHIR API` }])));
+
+  // Every error under /fhir is an OperationOutcome; no stack traces, no SQL.
+  router.use('/fhir', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof FhirError) return send(res, error.status, operationOutcome(error.issues));
+    if (error instanceof SearchError) return send(res, 400, operationOutcome([{ code: 'invalid', diagnostics: error.message, expression: error.param }]));
+    const parseFailure = error as { type?: string; status?: number };
+    if (parseFailure.type === 'entity.parse.failed') return send(res, 400, operationOutcome([{ code: 'structure', diagnostics: 'The body is not valid JSON' }]));
+    if (parseFailure.type === 'entity.too.large') return send(res, 413, operationOutcome([{ code: 'too-costly', diagnostics: 'The body is larger than 1 MB' }]));
+    if (typeof parseFailure.status === 'number' && parseFailure.status >= 400 && parseFailure.status < 500) {
+      return send(res, parseFailure.status, operationOutcome([{ code: 'invalid', diagnostics: 'The request could not be read' }]));
+    }
+    logError?.(error);
+    return send(res, 500, operationOutcome([{ code: 'exception', diagnostics: 'An internal error occurred; it has been logged' }]));
+  });
+  return router;
+};
