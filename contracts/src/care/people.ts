@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events';
 import { RegistrationSchema, RoleSchema } from '../metadata';
+import { Spo2ScaleSchema } from './observations';
 import { commandBaseShape, DateSchema, IdSchema, PatientIdSchema, TemperatureCSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ export const BaselineSchema = z
   .object({
     usualTemperatureC: TemperatureCSchema.optional(),
     news2Baseline: z.number().int().min(0).max(20).optional(),
-    spo2Scale: z.union([z.literal(1), z.literal(2)], { error: 'spo2Scale must be 1 or 2' }),
+    spo2Scale: Spo2ScaleSchema,
     spo2Scale2PrescribedBy: RegisteredClinicianSchema.optional(),
   })
   .superRefine((baseline, ctx) => {
