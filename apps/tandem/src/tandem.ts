@@ -1,4 +1,4 @@
-import { EventRegistry } from '@tandem/contracts';
+import { careEventDefinitions, EventRegistry } from '@tandem/contracts';
 import { createDelegationService } from '@tandem/delegation';
 import { createProjectionsService } from '@tandem/projections';
 import { createRecordService } from '@tandem/record';
@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
 import type { Config } from './config';
+import { seedDemoData } from './demo/demo-data';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
 
-export const eventRegistry = () => new EventRegistry([]);
+export const eventRegistry = () => new EventRegistry([...careEventDefinitions]);
 
 export interface RunningTandem {
   readonly url: string;
@@ -31,6 +32,13 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
   for (const service of services) await service.start();
+
+  const record = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
+  if (config.TANDEM_DEMO_DATA && config.TANDEM_EVENT_STORE === 'pglite' && record && (await store.headPosition()) === 0) {
+    logger.info('New data directory: loading the demo record');
+    const { patientIds } = await seedDemoData(record.care, { patients: 12, days: 21, now: new Date() });
+    logger.info({ patients: patientIds.length }, 'Demo record loaded');
+  }
 
   const app = createServer({ services, eventStoreMode: storage.store.mode, logger });
   const server: Server = await new Promise((resolve) => {

@@ -86,6 +86,8 @@ interface Row {
   readonly eventsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU used by this Node process (client, and for PGlite also the database), in cores. */
+  readonly nodeCpu: number;
   readonly note?: string;
 }
 
@@ -95,6 +97,7 @@ const percentile = (sorted: readonly number[], p: number): number =>
 /** Runs `concurrency` writers, each appending batches of `size` back to back until the deadline. */
 const runWriters = async (writers: Writer[], size: number, append: Append, ms: number, latencies?: number[]) => {
   let ops = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(
@@ -108,8 +111,11 @@ const runWriters = async (writers: Writer[], size: number, append: Append, ms: n
       }
     }),
   );
-  return { ops, seconds: (performance.now() - start) / 1000 };
+  const seconds = (performance.now() - start) / 1000;
+  return { ops, seconds, nodeCpu: cpuSeconds(process.cpuUsage(cpu)) / seconds };
 };
+
+const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 
 const measureAppends = async (target: string, label: string, concurrency: number, size: number, append: Append, counter: { appended: number }): Promise<Row> => {
   const writers = Array.from({ length: concurrency }, (_, w) => new Writer(`bench.${label}.${size}x${concurrency}.w${w}`));
@@ -119,7 +125,7 @@ const measureAppends = async (target: string, label: string, concurrency: number
   };
   await runWriters(writers, size, counted, WARMUP_MS); // warm-up on the same streams, not measured
   const latencies: number[] = [];
-  const { ops, seconds } = await runWriters(writers, size, counted, CASE_MS, latencies);
+  const { ops, seconds, nodeCpu } = await runWriters(writers, size, counted, CASE_MS, latencies);
   latencies.sort((a, b) => a - b);
   return {
     target,
@@ -131,6 +137,7 @@ const measureAppends = async (target: string, label: string, concurrency: number
     eventsPerSecond: (ops * size) / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    nodeCpu,
   };
 };
 
@@ -140,6 +147,7 @@ const measureReads = async (target: string, readPage: (from: number) => Promise<
   let from = 0;
   let read = 0;
   let emptyPages = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   while (read < total) {
     const t0 = performance.now();
@@ -166,6 +174,7 @@ const measureReads = async (target: string, readPage: (from: number) => Promise<
     eventsPerSecond: read / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    nodeCpu: cpuSeconds(process.cpuUsage(cpu)) / seconds,
     ...(read < total ? { note: `only ${read} of ${total} events visible` } : {}),
   };
 };
@@ -198,27 +207,27 @@ const seed = async (append: Append, counter: { appended: number }, total: number
 };
 
 const RAW_COLUMNS = ['position', 'event_id', 'stream_name', 'stream_revision', 'type', 'schema_version', 'data', 'metadata'];
-const rawInsertSql = new Map<number, string>();
+const rawInsertSql = new Map<string, string>();
 /** `insert ... values ($1..$8), ($9..$16), ...` for a batch of `size` events, built once per size. */
-const rawInsert = (size: number): string => {
-  let sql = rawInsertSql.get(size);
+const rawInsert = (table: string, size: number): string => {
+  let sql = rawInsertSql.get(`${table}/${size}`);
   if (!sql) {
     const rows = Array.from({ length: size }, (_, r) => `(${RAW_COLUMNS.map((_, c) => `$${r * RAW_COLUMNS.length + c + 1}`).join(', ')})`);
-    sql = `insert into raw_events (${RAW_COLUMNS.join(', ')}) values ${rows.join(', ')}`;
-    rawInsertSql.set(size, sql);
+    sql = `insert into ${table} (${RAW_COLUMNS.join(', ')}) values ${rows.join(', ')}`;
+    rawInsertSql.set(`${table}/${size}`, sql);
   }
   return sql;
 };
 
 /** The raw limit: one multi-row INSERT per append, positions counted in this process, nothing checked. */
-const rawAppend = (pool: pg.Pool): Append => {
+const rawAppend = (pool: pg.Pool, table: string): Append => {
   let position = 1;
   return async (writer, events) => {
     const stream = writer.pick();
     const base = stream.revision ?? -1;
     const params: unknown[] = [];
     events.forEach((e, i) => params.push(position++, e.id, stream.name, base + i + 1, e.type, 1, e.data, e.metadata));
-    await pool.query(rawInsert(events.length), params);
+    await pool.query(rawInsert(table, events.length), params);
     stream.revision = base + events.length;
   };
 };
@@ -239,7 +248,7 @@ const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
 
 const table = (rows: readonly Row[]): string => {
-  const header = ['Back end', 'Operation', 'Conc.', 'Ops', 'Events', 'Events/s', 'p50 ms', 'p99 ms'];
+  const header = ['Back end', 'Operation', 'Conc.', 'Ops', 'Events', 'Events/s', 'p50 ms', 'p99 ms', 'Node CPU'];
   const body = rows.map((r) => [
     r.target,
     r.operation + (r.note ? ` (${r.note})` : ''),
@@ -249,6 +258,7 @@ const table = (rows: readonly Row[]): string => {
     fmt(r.eventsPerSecond),
     fmt(r.p50, 2),
     fmt(r.p99, 2),
+    fmt(r.nodeCpu, 2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const numeric = (c: number) => c >= 2;
@@ -258,6 +268,10 @@ const table = (rows: readonly Row[]): string => {
 };
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
+
+const RAW = 'raw INSERT (pg)';
+const RAW_INDEXED = 'raw INSERT + 3 indexes (ref.)';
+const PG = 'PostgreSQL adapter';
 
 // ---------------------------------------------------------------------------------------------
 
@@ -294,24 +308,29 @@ const main = async () => {
       position bigint not null, event_id uuid not null, stream_name text not null, stream_revision bigint not null,
       type text not null, schema_version int not null, data jsonb not null, metadata jsonb not null,
       recorded_at timestamptz not null default now())`);
+    // Reference only: the bare table plus the three unique indexes tandem_events carries.
+    await rawPool.query(`create table raw_events_indexed (like raw_events including defaults,
+      primary key (position), unique (stream_name, stream_revision), unique (stream_name, event_id))`);
     postgresStore = validatedStore(await postgresBackend({ connectionString: POSTGRES_URL, schema: SCHEMA, maxConnections: POOL_MAX }), registry);
-    const raw = { append: rawAppend(rawPool), appended: 0 };
+    const raw = { append: rawAppend(rawPool, 'raw_events'), appended: 0 };
+    const rawIndexed = { append: rawAppend(rawPool, 'raw_events_indexed'), appended: 0 };
     const adapter = { append: storeAppend(postgresStore), appended: 0 };
     for (const [concurrency, size] of [
       [1, 1],
       [16, 1],
       [16, 10],
     ] as const) {
-      rows.push(await measureAppends('raw INSERT (pg)', 'raw', concurrency, size, raw.append, raw));
-      rows.push(await measureAppends('PostgreSQL adapter', 'pg', concurrency, size, adapter.append, adapter));
+      rows.push(await measureAppends(RAW, 'raw', concurrency, size, raw.append, raw));
+      rows.push(await measureAppends(PG, 'pg', concurrency, size, adapter.append, adapter));
     }
+    rows.push(await measureAppends(RAW_INDEXED, 'raw-indexed', 16, 10, rawIndexed.append, rawIndexed));
     await seed(raw.append, raw, READ_EVENTS);
     // The bare table has no index while appending; paging by position needs one, built untimed.
     await rawPool.query('create index raw_events_position on raw_events (position)');
     await rawPool.query('analyze raw_events');
-    rows.push(await measureReads('raw INSERT (pg)', rawReadPage(rawPool), READ_EVENTS));
+    rows.push(await measureReads(RAW, rawReadPage(rawPool), READ_EVENTS));
     await seed(adapter.append, adapter, READ_EVENTS);
-    rows.push(await measureReads('PostgreSQL adapter', storeReadPage(postgresStore), READ_EVENTS));
+    rows.push(await measureReads(PG, storeReadPage(postgresStore), READ_EVENTS));
     await postgresStore.close();
     postgresStore = undefined;
     await rawPool.end();
@@ -350,19 +369,21 @@ const main = async () => {
 
     // --- Ratios and aims
     const batch = 'append batch of 10';
-    const rawBatch = find('raw INSERT (pg)', batch, 16);
-    const pgBatch = find('PostgreSQL adapter', batch, 16);
-    const pgSingle16 = find('PostgreSQL adapter', 'append 1 event', 16);
+    const single = 'append 1 event';
+    const readAll = `readAll, pages of ${PAGE_SIZE}`;
     const ratio = (a?: Row, b?: Row) => (a && b ? a.eventsPerSecond / b.eventsPerSecond : NaN);
-    const batchRatio = ratio(pgBatch, rawBatch);
-    log('Adapter / raw (events per second):');
-    log(`  batches of 10, concurrency 16:     PostgreSQL adapter / raw = ${fmt(batchRatio, 2)}`);
-    for (const target of ['PGlite in memory', 'PGlite file']) {
-      log(`  batches of 10, concurrency 1:      ${target} / raw (at 16) = ${fmt(ratio(find(target, batch, 1), rawBatch), 2)}`);
-    }
-    log(`  single events, concurrency 1:      PostgreSQL adapter / raw = ${fmt(ratio(find('PostgreSQL adapter', 'append 1 event', 1), find('raw INSERT (pg)', 'append 1 event', 1)), 2)}`);
-    log(`  single events, concurrency 16:     PostgreSQL adapter / raw = ${fmt(ratio(pgSingle16, find('raw INSERT (pg)', 'append 1 event', 16)), 2)}`);
-    log(`  readAll:                           PostgreSQL adapter / raw = ${fmt(ratio(find('PostgreSQL adapter', `readAll, pages of ${PAGE_SIZE}`, 1), find('raw INSERT (pg)', `readAll, pages of ${PAGE_SIZE}`, 1)), 2)}`);
+    const rawBatch = find(RAW, batch, 16);
+    const pgSingle16 = find(PG, single, 16);
+    const batchRatio = ratio(find(PG, batch, 16), rawBatch);
+    log('Ratios of events per second:');
+    const ratioLine = (label: string, value: number) => log(`  ${label.padEnd(58)} ${fmt(value, 2)}`);
+    ratioLine('batches of 10, conc. 16: PostgreSQL adapter / raw', batchRatio);
+    ratioLine('batches of 10, conc. 16: PostgreSQL adapter / raw + 3 indexes', ratio(find(PG, batch, 16), find(RAW_INDEXED, batch, 16)));
+    ratioLine('batches of 10, conc. 16: raw + 3 indexes / raw', ratio(find(RAW_INDEXED, batch, 16), rawBatch));
+    for (const target of ['PGlite in memory', 'PGlite file']) ratioLine(`batches of 10: ${target} (conc. 1) / raw (conc. 16)`, ratio(find(target, batch, 1), rawBatch));
+    ratioLine('single events, conc. 1: PostgreSQL adapter / raw', ratio(find(PG, single, 1), find(RAW, single, 1)));
+    ratioLine('single events, conc. 16: PostgreSQL adapter / raw', ratio(pgSingle16, find(RAW, single, 16)));
+    ratioLine('readAll: PostgreSQL adapter / raw', ratio(find(PG, readAll, 1), find(RAW, readAll, 1)));
     log();
     const aims = [
       { aim: 'PostgreSQL adapter batches within 70 % of raw (ratio >= 0.7)', met: batchRatio >= 0.7, value: fmt(batchRatio, 2) },

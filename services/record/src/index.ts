@@ -3,7 +3,11 @@ import type { EventStore, SqlDriver } from '@tandem/event-store';
 import { checkpointWatcher, fhirSchemaSql, FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
+import { CareRecord } from './application/care-record';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
+import { commandRoutes } from './http/commands';
+import { developmentIdentity, type Identify } from './http/identity';
+import { openApiDocument } from './http/openapi';
 
 export interface RecordServiceDeps {
   readonly store: EventStore;
@@ -12,11 +16,19 @@ export interface RecordServiceDeps {
   readonly version: string;
   /** The in-process projection runner in embedded mode; otherwise the stored checkpoint is polled. */
   readonly readModelPosition?: ReadModelPosition;
+  readonly identify?: Identify;
+  readonly now?: () => Date;
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, identify = developmentIdentity, now }: RecordServiceDeps) => {
   const router = Router();
+  const care = new CareRecord(store, now);
+  const openApi = openApiDocument(version);
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  router.use(commandRoutes(care, identify));
   router.use(
     fhirRoutes({
       reader: new FhirReader(readModels),
@@ -28,6 +40,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
   return {
     name: 'record',
     router,
+    care,
     health: async (): Promise<ServiceHealth> => ({ service: 'record', status: 'ok', details: { eventStore: store.mode } }),
     start: () => readModels.migrate(fhirSchemaSql),
     stop: async (): Promise<void> => undefined,
@@ -35,4 +48,8 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
 };
 
 export * from './fhir/routes';
+export * from './application/care-record';
+export * from './application/stream-command';
+export { COMMAND_ROUTES } from './http/commands';
+export { developmentIdentity, type Identify } from './http/identity';
 export * from './fhir/operation-outcome';

@@ -1,5 +1,5 @@
 import { NhsNumberSchema } from '@tandem/contracts';
-import { careStreamId, isValidNhsNumber, nhsNumberProblem, patientStreamId } from '../../src/domain/nhs-number';
+import { careStreamId, isValidNhsNumber, nhsNumberProblem, patientIdFor, patientStreamId } from '../../src/domain/nhs-number';
 
 describe('NHS number (modulus 11)', () => {
   it.each([
@@ -37,7 +37,10 @@ describe('NHS number (modulus 11)', () => {
   });
 
   it('names the streams deterministically', () => {
-    expect(patientStreamId('9912003888')).toBe('patient-9912003888');
+    expect(patientIdFor('9912003888')).toBe(patientIdFor('9912003888'));
+    expect(patientIdFor('9912003888')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(patientIdFor('9912003888')).not.toBe(patientIdFor('9434765919'));
+    expect(patientStreamId(patientIdFor('9912003888'))).toBe(`patient-${patientIdFor('9912003888')}`);
     expect(careStreamId('2b0f6a4e-3c1d-4e5f-8a9b-0c1d2e3f4a5b')).toBe('care-2b0f6a4e-3c1d-4e5f-8a9b-0c1d2e3f4a5b');
   });
 });

@@ -1,0 +1,142 @@
+import {
+  careRecordCommandSchemas,
+  type Actor,
+  type AddCareTeamMember,
+  type CareRecordCommandName,
+  type PatientEvent,
+  type RegisterOrganisation,
+  type RegisterPatient,
+  type RegisterPractitioner,
+  type RemoveCareTeamMember,
+  type SetPatientBaseline,
+  type UpdatePatientDetails,
+} from '@tandem/contracts';
+import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import type { z } from 'zod';
+import {
+  addCareTeamMember,
+  careRecordDecisions,
+  careStateFrom,
+  careStreamId,
+  DomainRuleBroken,
+  evolveRegistered,
+  initialRegisteredState,
+  isCareRecordEvent,
+  organisationStreamId,
+  patientIdFor,
+  patientStateFrom,
+  patientStreamId,
+  practitionerStreamId,
+  registerOrganisation,
+  registerPatient,
+  registerPractitioner,
+  removeCareTeamMember,
+  setPatientBaseline,
+  updatePatientDetails,
+  type CareDecision,
+  type RegisteredPatient,
+  type StoredCareEvent,
+} from '../domain';
+import { executeStreamCommand, type CommandResult } from './stream-command';
+
+export class PatientNotFound extends Error {
+  constructor(readonly patientId: string) {
+    super(`No patient ${patientId} is registered`);
+    this.name = 'PatientNotFound';
+  }
+}
+
+const patientEvents = (events: readonly RecordedEvent[]) => events as unknown as PatientEvent[];
+
+type CareCommand<Name extends CareRecordCommandName> = z.output<(typeof careRecordCommandSchemas)[Name]>;
+
+/**
+ * The care record's application service: loads streams, asks the pure domain, appends. Every
+ * entry point (JSON API, FHIR writes, demo data) goes through here, so a rule holds everywhere.
+ */
+export class CareRecord {
+  constructor(
+    private readonly store: EventStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private meta(actor: Actor, cmd: { idempotencyKey: string; occurredAt: string }) {
+    return { actor, idempotencyKey: cmd.idempotencyKey, occurredAt: cmd.occurredAt };
+  }
+
+  async registerPatient(cmd: RegisterPatient, actor: Actor): Promise<CommandResult & { patientId: string; created: boolean }> {
+    const patientId = patientIdFor(cmd.nhsNumber);
+    let created = false;
+    const result = await executeStreamCommand(this.store, {
+      stream: patientStreamId(patientId),
+      fold: (events) => patientStateFrom(patientEvents(events)),
+      decide: (state) => {
+        const decision = registerPatient(cmd, state, { now: this.now(), newPatientId: patientId });
+        created = decision.events.length > 0;
+        return decision.events;
+      },
+      meta: this.meta(actor, cmd),
+    });
+    return { ...result, patientId, created: created || (result.replayed && result.eventTypes.includes('PatientRegistered')) };
+  }
+
+  async patient(patientId: string): Promise<RegisteredPatient> {
+    const state = patientStateFrom(patientEvents(await this.store.readStream(patientStreamId(patientId))));
+    if (!state.registered) throw new PatientNotFound(patientId);
+    return state;
+  }
+
+  private patientCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(
+    cmd: C,
+    actor: Actor,
+    decide: (cmd: C, state: ReturnType<typeof patientStateFrom>, context: { now: Date }) => readonly { type: string; data: unknown }[],
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: patientStreamId(cmd.patientId),
+      fold: (events) => {
+        const state = patientStateFrom(patientEvents(events));
+        if (!state.registered) throw new PatientNotFound(cmd.patientId);
+        return state;
+      },
+      decide: (state) => decide(cmd, state, { now: this.now() }),
+      meta: this.meta(actor, cmd),
+    });
+  }
+
+  updatePatientDetails = (cmd: UpdatePatientDetails, actor: Actor) => this.patientCommand(cmd, actor, updatePatientDetails);
+  setPatientBaseline = (cmd: SetPatientBaseline, actor: Actor) => this.patientCommand(cmd, actor, setPatientBaseline);
+  addCareTeamMember = (cmd: AddCareTeamMember, actor: Actor) => this.patientCommand(cmd, actor, addCareTeamMember);
+  removeCareTeamMember = (cmd: RemoveCareTeamMember, actor: Actor) => this.patientCommand(cmd, actor, removeCareTeamMember);
+
+  registerPractitioner(cmd: RegisterPractitioner, actor: Actor): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: practitionerStreamId(cmd.practitionerId),
+      fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
+      decide: (state) => registerPractitioner(cmd, state, { now: this.now() }),
+      meta: this.meta(actor, cmd),
+    });
+  }
+
+  registerOrganisation(cmd: RegisterOrganisation, actor: Actor): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: organisationStreamId(cmd.organisationId),
+      fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
+      decide: (state) => registerOrganisation(cmd, state, { now: this.now() }),
+      meta: this.meta(actor, cmd),
+    });
+  }
+
+  /** Records an entry in a person's care stream, decided against everything recorded before. */
+  async recordCare<Name extends CareRecordCommandName>(name: Name, cmd: CareCommand<Name>, actor: Actor): Promise<CommandResult> {
+    const patient = await this.patient(cmd.patientId);
+    const decide = careRecordDecisions[name] as CareDecision<CareCommand<Name>>;
+    return executeStreamCommand(this.store, {
+      stream: careStreamId(cmd.patientId),
+      fold: (events) => careStateFrom(events.filter(isCareRecordEvent) as unknown as StoredCareEvent[]),
+      decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale }),
+      meta: this.meta(actor, cmd),
+    });
+  }
+}
+
+export { DomainRuleBroken };

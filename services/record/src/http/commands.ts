@@ -1,0 +1,127 @@
+import {
+  AddCareTeamMemberSchema,
+  careRecordCommandSchemas,
+  parseCommand,
+  RegisterOrganisationSchema,
+  RegisterPatientSchema,
+  RegisterPractitionerSchema,
+  RemoveCareTeamMemberSchema,
+  SetPatientBaselineSchema,
+  UpdatePatientDetailsSchema,
+  type Actor,
+  type CareRecordCommandName,
+} from '@tandem/contracts';
+import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { CareRecord, PatientNotFound } from '../application/care-record';
+import type { CommandResult } from '../application/stream-command';
+import { DomainRuleBroken, NeedsConfirmation } from '../domain';
+import type { Identify } from './identity';
+import { sendProblem } from './problem';
+
+/** One JSON command route: the table drives the router and the OpenAPI document alike. */
+export interface CommandRoute {
+  readonly operationId: string;
+  readonly path: string;
+  readonly summary: string;
+  readonly schema: z.ZodType;
+  /** Path parameters copied into the command (so the body need not repeat them). */
+  readonly pathParams: readonly string[];
+  readonly run: (care: CareRecord, command: never, actor: Actor) => Promise<CommandResult & { created?: boolean }>;
+}
+
+const careRoute = (name: CareRecordCommandName, path: string, summary: string): CommandRoute => ({
+  operationId: name,
+  path: `/api/patients/:patientId/${path}`,
+  summary,
+  schema: careRecordCommandSchemas[name],
+  pathParams: ['patientId'],
+  run: (care, command, actor) => care.recordCare(name, command, actor),
+});
+
+export const COMMAND_ROUTES: readonly CommandRoute[] = [
+  {
+    operationId: 'RegisterPatient',
+    path: '/api/patients',
+    summary: 'Register a person by NHS number (returns the existing person when already registered)',
+    schema: RegisterPatientSchema,
+    pathParams: [],
+    run: (care, command, actor) => care.registerPatient(command, actor),
+  },
+  { operationId: 'UpdatePatientDetails', path: '/api/patients/:patientId/details', summary: "Change a person's details", schema: UpdatePatientDetailsSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.updatePatientDetails(cmd, a) },
+  { operationId: 'SetPatientBaseline', path: '/api/patients/:patientId/baseline', summary: "Agree the person's usual self and SpO2 scale", schema: SetPatientBaselineSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.setPatientBaseline(cmd, a) },
+  { operationId: 'AddCareTeamMember', path: '/api/patients/:patientId/care-team', summary: "Add a practitioner to the person's care team", schema: AddCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.addCareTeamMember(cmd, a) },
+  { operationId: 'RemoveCareTeamMember', path: '/api/patients/:patientId/care-team/removals', summary: "Remove a practitioner from the person's care team", schema: RemoveCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.removeCareTeamMember(cmd, a) },
+  { operationId: 'RegisterPractitioner', path: '/api/practitioners', summary: 'Register a nurse, GP, care worker or manager', schema: RegisterPractitionerSchema, pathParams: [], run: (c, cmd, a) => c.registerPractitioner(cmd, a) },
+  { operationId: 'RegisterOrganisation', path: '/api/organisations', summary: 'Register a GP practice, nursing team, care agency or care home', schema: RegisterOrganisationSchema, pathParams: [], run: (c, cmd, a) => c.registerOrganisation(cmd, a) },
+  careRoute('RecordVitalSigns', 'vital-signs', 'Record a set of vital signs; NEWS2 is computed and returned'),
+  careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured'),
+  careRoute('RecordInsulinAdministered', 'insulin-administrations', 'Record insulin given (dose in units)'),
+  careRoute('RecordInsulinWithheld', 'insulin-withheld', 'Record insulin withheld, with the reason'),
+  careRoute('RecordSoftSigns', 'soft-signs', 'Record RESTORE2 soft signs against the person’s usual self'),
+  careRoute('ScreenUrinarySymptoms', 'urinary-symptoms', 'Record the UKHSA over-65 urinary symptom screen'),
+  careRoute('RecordFluidIntake', 'fluid-intake', 'Record a drink'),
+  careRoute('CheckCellulitis', 'cellulitis-checks', 'Record the daily check of a marked cellulitis'),
+  careRoute('WriteNote', 'notes', 'Write a free-text note'),
+  careRoute('AmendEntry', 'entries/:entryId/amendments', 'Amend an entry (reason required); the earlier version stays readable'),
+  careRoute('MarkEntryEnteredInError', 'entries/:entryId/entered-in-error', 'Mark an entry entered in error (reason required)'),
+];
+
+const statusOf = (route: CommandRoute, result: CommandResult & { created?: boolean }) =>
+  result.replayed ? 200 : route.operationId === 'RegisterPatient' ? (result.created ? 201 : 200) : result.eventIds.length > 0 ? 201 : 200;
+
+/** The JSON command API for the apps. Errors are problem+json naming the field; nothing is stored. */
+export const commandRoutes = (care: CareRecord, identify: Identify): Router => {
+  const router = Router();
+  router.use('/api', express.json({ limit: '256kb', strict: true }));
+  for (const route of COMMAND_ROUTES) {
+    router.post(route.path, (req: Request, res: Response, next: NextFunction) => {
+      const actor = identify(req);
+      if (!actor) {
+        sendProblem(res, 401, 'Unauthorized', 'Say who you are (X-Tandem-User and X-Tandem-Role until tokens arrive)');
+        return;
+      }
+      if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+        sendProblem(res, 400, 'Invalid command', 'The body must be a JSON object', { errors: [{ field: '(body)', message: 'must be a JSON object' }] });
+        return;
+      }
+      const input: Record<string, unknown> = { ...(req.body as Record<string, unknown>) };
+      for (const param of route.pathParams) {
+        const value = req.params[param];
+        if (input[param] !== undefined && input[param] !== value) {
+          sendProblem(res, 400, 'Invalid command', `${param} in the body does not match the path`, { errors: [{ field: param, message: 'does not match the path' }] });
+          return;
+        }
+        input[param] = value;
+      }
+      const parsed = parseCommand(route.schema, input);
+      if (!parsed.ok) {
+        const errors = parsed.issues.map((i) => ({ field: i.path || '(body)', message: i.message }));
+        sendProblem(res, 400, 'Invalid command', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+        return;
+      }
+      route
+        .run(care, parsed.value as never, actor)
+        .then((result) => {
+          res.status(statusOf(route, result)).set('X-Tandem-Position', String(result.position)).json(result);
+        })
+        .catch(next);
+    });
+  }
+  router.use('/api', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof PatientNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: 'patientId', message: 'no such patient' }] });
+    if (error instanceof NeedsConfirmation) {
+      return sendProblem(res, 409, 'Confirmation needed', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
+    }
+    if (error instanceof DomainRuleBroken) return sendProblem(res, 422, 'Rule broken', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
+    if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });
+    if (error instanceof WrongExpectedRevision) return sendProblem(res, 409, 'Conflict', 'The record changed while this was being recorded; try again');
+    const bodyError = error as { type?: string };
+    if (bodyError.type === 'entity.parse.failed') return sendProblem(res, 400, 'Invalid JSON', 'The body is not valid JSON', { errors: [{ field: '(body)', message: 'is not valid JSON' }] });
+    if (bodyError.type === 'entity.too.large') return sendProblem(res, 413, 'Too large', 'The body is larger than 256 kB');
+    return next(error);
+  });
+  return router;
+};
