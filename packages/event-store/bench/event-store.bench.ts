@@ -28,6 +28,9 @@ import { pgliteBackend, postgresBackend, postgresPool, validatedStore, type Even
 const POSTGRES_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CASE_MS = Number(process.env.TANDEM_BENCH_SECONDS ?? 4) * 1000;
 const WARMUP_MS = 500;
+/** Each append case is measured in this many alternating slices; readAll in READ_SLICES full passes. */
+const SLICES = 8;
+const READ_SLICES = 2;
 const READ_EVENTS = Number(process.env.TANDEM_BENCH_READ_EVENTS ?? 50_000);
 const PAGE_SIZE = 500;
 const SEED_BATCH = 500;
@@ -88,6 +91,8 @@ interface Row {
   readonly p99: number;
   /** CPU used by this Node process (client, and for PGlite also the database), in cores. */
   readonly nodeCpu: number;
+  /** CPU busy on the whole machine (this process, PostgreSQL, anything else running), in cores. */
+  readonly machineCpu: number;
   readonly note?: string;
 }
 
@@ -97,7 +102,7 @@ const percentile = (sorted: readonly number[], p: number): number =>
 /** Runs `concurrency` writers, each appending batches of `size` back to back until the deadline. */
 const runWriters = async (writers: Writer[], size: number, append: Append, ms: number, latencies?: number[]) => {
   let ops = 0;
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(
@@ -112,71 +117,122 @@ const runWriters = async (writers: Writer[], size: number, append: Append, ms: n
     }),
   );
   const seconds = (performance.now() - start) / 1000;
-  return { ops, seconds, nodeCpu: cpuSeconds(process.cpuUsage(cpu)) / seconds };
+  return { ops, seconds, ...cpu(seconds) };
 };
 
 const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 
-const measureAppends = async (target: string, label: string, concurrency: number, size: number, append: Append, counter: { appended: number }): Promise<Row> => {
-  const writers = Array.from({ length: concurrency }, (_, w) => new Writer(`bench.${label}.${size}x${concurrency}.w${w}`));
-  const counted: Append = async (writer, events) => {
-    await append(writer, events);
-    counter.appended += events.length;
-  };
-  await runWriters(writers, size, counted, WARMUP_MS); // warm-up on the same streams, not measured
-  const latencies: number[] = [];
-  const { ops, seconds, nodeCpu } = await runWriters(writers, size, counted, CASE_MS, latencies);
-  latencies.sort((a, b) => a - b);
-  return {
-    target,
-    operation: size === 1 ? 'append 1 event' : `append batch of ${size}`,
-    concurrency,
-    ops,
-    events: ops * size,
-    seconds,
-    eventsPerSecond: (ops * size) / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    nodeCpu,
-  };
+/** Busy CPU seconds summed over every core of the machine since boot (os.cpus() times are in ms). */
+const machineBusySeconds = () => os.cpus().reduce((sum, { times }) => sum + (times.user + times.nice + times.sys + times.irq) / 1000, 0);
+
+/** Measures CPU use over a span: this process's and the whole machine's, in cores. */
+const cpuMeter = () => {
+  const node = process.cpuUsage();
+  const machine = machineBusySeconds();
+  return (seconds: number) => ({ nodeCpu: cpuSeconds(process.cpuUsage(node)) / seconds, machineCpu: (machineBusySeconds() - machine) / seconds });
 };
 
-/** Reads pages from the start of the log until `total` events have been read. */
-const measureReads = async (target: string, readPage: (from: number) => Promise<{ count: number; last: number }>, total: number): Promise<Row> => {
-  const latencies: number[] = [];
-  let from = 0;
-  let read = 0;
-  let emptyPages = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  while (read < total) {
-    const t0 = performance.now();
-    const page = await readPage(from);
-    latencies.push(performance.now() - t0);
-    if (page.count === 0) {
-      // Another session's open transaction can hold the visibility bound back for a moment.
-      if (++emptyPages > 200) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      continue;
-    }
-    read += page.count;
-    from = page.last + 1;
+/** A back end under test, with the count of events it holds so far. */
+interface Contender {
+  readonly target: string;
+  readonly append: Append;
+  appended: number;
+}
+
+/** Sums of several measured spans of one contender. */
+class Tally {
+  ops = 0;
+  events = 0;
+  seconds = 0;
+  nodeCpuSeconds = 0;
+  machineCpuSeconds = 0;
+  readonly latencies: number[] = [];
+  add(span: { ops: number; events: number; seconds: number; nodeCpu: number; machineCpu: number }) {
+    this.ops += span.ops;
+    this.events += span.events;
+    this.seconds += span.seconds;
+    this.nodeCpuSeconds += span.nodeCpu * span.seconds;
+    this.machineCpuSeconds += span.machineCpu * span.seconds;
   }
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    target,
-    operation: `readAll, pages of ${PAGE_SIZE}`,
-    concurrency: 1,
-    ops: latencies.length,
-    events: read,
-    seconds,
-    eventsPerSecond: read / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    nodeCpu: cpuSeconds(process.cpuUsage(cpu)) / seconds,
-    ...(read < total ? { note: `only ${read} of ${total} events visible` } : {}),
-  };
+  row(target: string, operation: string, concurrency: number, note?: string): Row {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return {
+      target,
+      operation,
+      concurrency,
+      ops: this.ops,
+      events: this.events,
+      seconds: this.seconds,
+      eventsPerSecond: this.events / this.seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      nodeCpu: this.nodeCpuSeconds / this.seconds,
+      machineCpu: this.machineCpuSeconds / this.seconds,
+      ...(note ? { note } : {}),
+    };
+  }
+}
+
+/**
+ * Measures the contenders on the same case in alternating slices (A B B A A B B A ...), so that a
+ * burst of load from anything else on the machine falls on each of them alike and the ratios hold.
+ */
+const measureAppends = async (contenders: readonly Contender[], concurrency: number, size: number): Promise<Row[]> => {
+  const runs = contenders.map((contender, c) => ({
+    contender,
+    writers: Array.from({ length: concurrency }, (_, w) => new Writer(`bench.c${c}.${size}x${concurrency}.w${w}`)),
+    tally: new Tally(),
+    append: (async (writer, events) => {
+      await contender.append(writer, events);
+      contender.appended += events.length;
+    }) satisfies Append,
+  }));
+  for (const run of runs) await runWriters(run.writers, size, run.append, WARMUP_MS); // warm-up, same streams, not counted
+  for (let slice = 0; slice < SLICES; slice++) {
+    for (const run of slice % 2 === 0 ? runs : [...runs].reverse()) {
+      const span = await runWriters(run.writers, size, run.append, CASE_MS / SLICES, run.tally.latencies);
+      run.tally.add({ ...span, events: span.ops * size });
+    }
+  }
+  return runs.map((run) => run.tally.row(run.contender.target, size === 1 ? 'append 1 event' : `append batch of ${size}`, concurrency));
+};
+
+/** A page of readAll from a position: how many events, and the position of the last. */
+type ReadPage = (from: number) => Promise<{ count: number; last: number }>;
+
+/** Reads `total` events from the start of the log in pages, once per slice, alternating the contenders. */
+const measureReads = async (contenders: readonly { target: string; readPage: ReadPage }[], total: number): Promise<Row[]> => {
+  const runs = contenders.map((contender) => ({ contender, tally: new Tally(), short: false }));
+  for (let slice = 0; slice < READ_SLICES; slice++) {
+    for (const run of slice % 2 === 0 ? runs : [...runs].reverse()) {
+      let from = 0;
+      let read = 0;
+      let pages = 0;
+      let emptyPages = 0;
+      const cpu = cpuMeter();
+      const start = performance.now();
+      while (read < total) {
+        const t0 = performance.now();
+        const page = await run.contender.readPage(from);
+        run.tally.latencies.push(performance.now() - t0);
+        pages++;
+        if (page.count === 0) {
+          // Another session's open transaction can hold the visibility bound back for a moment.
+          if (++emptyPages > 200) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
+        read += page.count;
+        from = page.last + 1;
+      }
+      const seconds = (performance.now() - start) / 1000;
+      run.tally.add({ ops: pages, events: read, seconds, ...cpu(seconds) });
+      if (read < total) run.short = true;
+    }
+  }
+  return runs.map((run) =>
+    run.tally.row(run.contender.target, `readAll, pages of ${PAGE_SIZE}`, 1, run.short ? `fewer than ${total} events visible` : undefined),
+  );
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -191,18 +247,21 @@ const storeAppend =
     stream.revision = result.nextRevision;
   };
 
-const storeReadPage = (store: EventStore) => async (from: number) => {
-  const page = await store.readAll({ fromPosition: from, maxCount: PAGE_SIZE });
-  return { count: page.length, last: page.at(-1)?.position ?? from - 1 };
-};
+/** The adapter's readAll, validation and upcasting included. */
+const storeReadPage =
+  (store: EventStore): ReadPage =>
+  async (from) => {
+    const page = await store.readAll({ fromPosition: from, maxCount: PAGE_SIZE });
+    return { count: page.length, last: page.at(-1)?.position ?? from - 1 };
+  };
 
 /** Tops the log up to `total` events with large batches (not measured). */
-const seed = async (append: Append, counter: { appended: number }, total: number) => {
+const seed = async (contender: Contender, total: number) => {
   const writer = new Writer('bench.seed');
-  while (counter.appended < total) {
-    const size = Math.min(SEED_BATCH, total - counter.appended);
-    await append(writer, newEvents(size));
-    counter.appended += size;
+  while (contender.appended < total) {
+    const size = Math.min(SEED_BATCH, total - contender.appended);
+    await contender.append(writer, newEvents(size));
+    contender.appended += size;
   }
 };
 
@@ -232,14 +291,17 @@ const rawAppend = (pool: pg.Pool, table: string): Append => {
   };
 };
 
-const rawReadPage = (pool: pg.Pool) => async (from: number) => {
-  const { rows } = await pool.query<{ position: string }>(
-    `select position, event_id, stream_name, stream_revision, type, schema_version, data, metadata, recorded_at
-       from raw_events where position >= $1 order by position limit $2`,
-    [from, PAGE_SIZE],
-  );
-  return { count: rows.length, last: rows.length ? Number(rows.at(-1)!.position) : from - 1 };
-};
+/** The same columns in pages by position, rows as `pg` returns them (jsonb parsed, nothing checked). */
+const rawReadPage =
+  (pool: pg.Pool): ReadPage =>
+  async (from) => {
+    const { rows } = await pool.query<{ position: string }>(
+      `select position, event_id, stream_name, stream_revision, type, schema_version, data, metadata, recorded_at
+         from raw_events where position >= $1 order by position limit $2`,
+      [from, PAGE_SIZE],
+    );
+    return { count: rows.length, last: rows.length ? Number(rows.at(-1)!.position) : from - 1 };
+  };
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -248,7 +310,7 @@ const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
 
 const table = (rows: readonly Row[]): string => {
-  const header = ['Back end', 'Operation', 'Conc.', 'Ops', 'Events', 'Events/s', 'p50 ms', 'p99 ms', 'Node CPU'];
+  const header = ['Back end', 'Operation', 'Conc.', 'Ops', 'Events', 'Events/s', 'p50 ms', 'p99 ms', 'Node CPU', 'Host CPU'];
   const body = rows.map((r) => [
     r.target,
     r.operation + (r.note ? ` (${r.note})` : ''),
@@ -259,6 +321,7 @@ const table = (rows: readonly Row[]): string => {
     fmt(r.p50, 2),
     fmt(r.p99, 2),
     fmt(r.nodeCpu, 2),
+    fmt(r.machineCpu, 2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const numeric = (c: number) => c >= 2;
@@ -302,7 +365,7 @@ const main = async () => {
         `shared_buffers=${setting('shared_buffers')}x8kB, max_connections=${setting('max_connections')}); schema ${SCHEMA}; pool max ${POOL_MAX}`,
     );
 
-    // --- PostgreSQL: raw limit and adapter, case by case so each pair runs under the same load.
+    // --- PostgreSQL: the raw limit and the adapter, side by side case by case.
     rawPool = await postgresPool({ connectionString: POSTGRES_URL, schema: SCHEMA, maxConnections: POOL_MAX });
     await rawPool.query(`create table raw_events (
       position bigint not null, event_id uuid not null, stream_name text not null, stream_revision bigint not null,
@@ -312,25 +375,26 @@ const main = async () => {
     await rawPool.query(`create table raw_events_indexed (like raw_events including defaults,
       primary key (position), unique (stream_name, stream_revision), unique (stream_name, event_id))`);
     postgresStore = validatedStore(await postgresBackend({ connectionString: POSTGRES_URL, schema: SCHEMA, maxConnections: POOL_MAX }), registry);
-    const raw = { append: rawAppend(rawPool, 'raw_events'), appended: 0 };
-    const rawIndexed = { append: rawAppend(rawPool, 'raw_events_indexed'), appended: 0 };
-    const adapter = { append: storeAppend(postgresStore), appended: 0 };
-    for (const [concurrency, size] of [
-      [1, 1],
-      [16, 1],
-      [16, 10],
-    ] as const) {
-      rows.push(await measureAppends(RAW, 'raw', concurrency, size, raw.append, raw));
-      rows.push(await measureAppends(PG, 'pg', concurrency, size, adapter.append, adapter));
-    }
-    rows.push(await measureAppends(RAW_INDEXED, 'raw-indexed', 16, 10, rawIndexed.append, rawIndexed));
-    await seed(raw.append, raw, READ_EVENTS);
+    const raw: Contender = { target: RAW, append: rawAppend(rawPool, 'raw_events'), appended: 0 };
+    const rawIndexed: Contender = { target: RAW_INDEXED, append: rawAppend(rawPool, 'raw_events_indexed'), appended: 0 };
+    const adapter: Contender = { target: PG, append: storeAppend(postgresStore), appended: 0 };
+    rows.push(...(await measureAppends([raw, adapter], 1, 1)));
+    rows.push(...(await measureAppends([raw, adapter], 16, 1)));
+    rows.push(...(await measureAppends([raw, adapter, rawIndexed], 16, 10)));
+    await seed(raw, READ_EVENTS);
+    await seed(adapter, READ_EVENTS);
     // The bare table has no index while appending; paging by position needs one, built untimed.
     await rawPool.query('create index raw_events_position on raw_events (position)');
     await rawPool.query('analyze raw_events');
-    rows.push(await measureReads(RAW, rawReadPage(rawPool), READ_EVENTS));
-    await seed(adapter.append, adapter, READ_EVENTS);
-    rows.push(await measureReads(PG, storeReadPage(postgresStore), READ_EVENTS));
+    rows.push(
+      ...(await measureReads(
+        [
+          { target: RAW, readPage: rawReadPage(rawPool) },
+          { target: PG, readPage: storeReadPage(postgresStore) },
+        ],
+        READ_EVENTS,
+      )),
+    );
     await postgresStore.close();
     postgresStore = undefined;
     await rawPool.end();
@@ -347,16 +411,12 @@ const main = async () => {
       const store = validatedStore(await pgliteBackend({ db }), registry);
       try {
         if (pgliteVersion === '?') pgliteVersion = (await db.query<{ v: string }>('select version() as v')).rows[0]?.v.split(' on ')[0] ?? '?';
-        const state = { append: storeAppend(store), appended: 0 };
-        for (const [concurrency, size] of [
-          [1, 1],
-          [16, 1],
-          [1, 10],
-        ] as const) {
-          rows.push(await measureAppends(target, dataDir ? 'pglite-file' : 'pglite-mem', concurrency, size, state.append, state));
-        }
-        await seed(state.append, state, READ_EVENTS);
-        rows.push(await measureReads(target, storeReadPage(store), READ_EVENTS));
+        const pglite: Contender = { target, append: storeAppend(store), appended: 0 };
+        rows.push(...(await measureAppends([pglite], 1, 1)));
+        rows.push(...(await measureAppends([pglite], 16, 1)));
+        rows.push(...(await measureAppends([pglite], 1, 10)));
+        await seed(pglite, READ_EVENTS);
+        rows.push(...(await measureReads([{ target, readPage: storeReadPage(store) }], READ_EVENTS)));
       } finally {
         await store.close();
         await db.close();
@@ -365,6 +425,9 @@ const main = async () => {
     log(`PGlite:     ${pgliteVersion} (WASM, in this Node process)`);
     log();
     log(table(rows));
+    log();
+    log(`Latency is per call (one append, or one page of readAll). Node CPU: cores used by this process (the client;`);
+    log(`for PGlite also the database). Host CPU: cores busy on the whole machine, of ${cpus.length} (PostgreSQL, this process, anything else).`);
     log();
 
     // --- Ratios and aims
@@ -376,7 +439,7 @@ const main = async () => {
     const pgSingle16 = find(PG, single, 16);
     const batchRatio = ratio(find(PG, batch, 16), rawBatch);
     log('Ratios of events per second:');
-    const ratioLine = (label: string, value: number) => log(`  ${label.padEnd(58)} ${fmt(value, 2)}`);
+    const ratioLine = (label: string, value: number) => log(`  ${label.padEnd(64)} ${fmt(value, 2)}`);
     ratioLine('batches of 10, conc. 16: PostgreSQL adapter / raw', batchRatio);
     ratioLine('batches of 10, conc. 16: PostgreSQL adapter / raw + 3 indexes', ratio(find(PG, batch, 16), find(RAW_INDEXED, batch, 16)));
     ratioLine('batches of 10, conc. 16: raw + 3 indexes / raw', ratio(find(RAW_INDEXED, batch, 16), rawBatch));

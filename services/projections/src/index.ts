@@ -6,3 +6,5 @@ export * from './fhir/reader';
 export * from './fhir/writer';
 export * from './checkpoint-watcher';
 export * from './service';
+export * from './read-model-schema';
+export * from './fhir/projection';

@@ -1,18 +1,13 @@
 import type { EventStore, RecordedEvent, SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import type { Projection } from './projection';
-
-const checkpointsSql = `
-create table if not exists tandem_projection_checkpoints (
-  name text primary key,
-  position bigint not null,
-  updated_at timestamptz not null default now()
-);`;
+import { checkpointName, createGeneration, ensureReadModels, generationSchema, inGeneration, switchViews } from './read-model-schema';
 
 const IDLE = Symbol('idle');
 const MAX_BATCH = 1000;
 
 export interface ProjectionStatus {
+  readonly generation: number;
   readonly checkpoint: number;
   readonly head: number;
   /** Events stored but not yet projected (counted up to 1,000). */
@@ -20,13 +15,23 @@ export interface ProjectionStatus {
   readonly running: boolean;
 }
 
+export interface RebuildReport {
+  readonly generation: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+}
+
 /**
  * Runs projections from their stored checkpoint: catch-up, then live. Events are applied in
  * batches: a batch closes when 1,000 events are waiting or when the subscription has nothing
- * more at hand, so catching up is fast and live events are applied at once.
+ * more at hand, so catching up is fast and live events are applied at once. The batch and the
+ * checkpoint commit together, so a crash never half-applies a batch.
  */
 export class ProjectionRunner {
   private checkpoint = -1;
+  private base = 'public';
+  private generation = 1;
   private controller = new AbortController();
   private loop: Promise<void> | undefined;
   private waiters: { position: number; resolve: () => void }[] = [];
@@ -36,23 +41,12 @@ export class ProjectionRunner {
     private readonly db: SqlDriver,
     private readonly projections: readonly Projection[],
     private readonly logger?: Logger,
-    private readonly checkpointName = 'read-models',
   ) {}
 
-  async migrate(): Promise<void> {
-    await this.db.migrate([checkpointsSql, ...this.projections.map((p) => p.schemaSql)].join('\n'));
-  }
-
   async start(): Promise<void> {
-    await this.migrate();
-    const [row] = await this.db.query<{ position: string }>('select position from tandem_projection_checkpoints where name = $1', [this.checkpointName]);
-    this.checkpoint = row ? Number(row.position) : -1;
-    this.controller = new AbortController();
-    this.loop = this.run(this.controller.signal).catch((error: unknown) => {
-      this.logger?.error({ err: error }, 'projection runner stopped on an error');
-      throw error;
-    });
-    this.loop.catch(() => undefined);
+    ({ base: this.base, generation: this.generation } = await ensureReadModels(this.db, this.projections));
+    this.checkpoint = await this.storedCheckpoint(this.generation);
+    this.startLoop();
   }
 
   async stop(): Promise<void> {
@@ -81,46 +75,106 @@ export class ProjectionRunner {
   async status(): Promise<ProjectionStatus> {
     const head = await this.store.headPosition();
     const behind = head > this.checkpoint ? await this.store.readAll({ fromPosition: this.checkpoint + 1, maxCount: 1000 }) : [];
-    return { checkpoint: Math.max(this.checkpoint, 0), head, lagEvents: behind.length, running: this.loop !== undefined };
+    return { generation: this.generation, checkpoint: Math.max(this.checkpoint, 0), head, lagEvents: behind.length, running: this.loop !== undefined };
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Rebuilds every read model from position 0 into a new generation while the current one keeps
+   * serving reads and following live events; then stops the live loop for the last few events,
+   * switches the views in one transaction, and carries on from the new generation.
+   */
+  async rebuild(onProgress?: (events: number) => void): Promise<RebuildReport> {
+    const started = process.hrtime.bigint();
+    const next = this.generation + 1;
+    await this.db.query(`drop schema if exists ${generationSchema(this.base, next)} cascade`);
+    await this.db.query('delete from tandem_projection_checkpoints where name = $1', [checkpointName(next)]);
+    await createGeneration(this.db, this.base, next, this.projections);
+    let checkpoint = -1;
+    let events = 0;
+    const catchUp = async () => {
+      for (;;) {
+        const page = await this.store.readAll({ fromPosition: checkpoint + 1, maxCount: MAX_BATCH });
+        if (page.length === 0) return;
+        await this.applyBatch(page, next);
+        checkpoint = page[page.length - 1]!.position;
+        events += page.length;
+        onProgress?.(events);
+      }
+    };
+    await catchUp();
+    await this.stop();
+    try {
+      await catchUp();
+      const previous = this.generation;
+      await this.db.transaction((tx) => switchViews(tx, this.base, next, this.projections));
+      this.generation = next;
+      this.checkpoint = checkpoint;
+      await this.db.query(`drop schema if exists ${generationSchema(this.base, previous)} cascade`);
+      await this.db.query('delete from tandem_projection_checkpoints where name = $1', [checkpointName(previous)]);
+    } finally {
+      this.startLoop();
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { generation: next, events, seconds, eventsPerSecond: Math.round(events / seconds) };
+  }
+
+  private async storedCheckpoint(generation: number): Promise<number> {
+    const [row] = await this.db.query<{ position: string }>('select position from tandem_projection_checkpoints where name = $1', [checkpointName(generation)]);
+    return row ? Number(row.position) : -1;
+  }
+
+  private startLoop(): void {
+    this.controller = new AbortController();
+    const generation = this.generation;
+    this.loop = this.run(this.controller.signal, generation).catch((error: unknown) => {
+      this.logger?.error({ err: error }, 'projection runner stopped on an error');
+      this.loop = undefined;
+    });
+  }
+
+  private async run(signal: AbortSignal, generation: number): Promise<void> {
     const events = this.store.subscribeToAll({ after: this.checkpoint < 0 ? undefined : this.checkpoint, signal })[Symbol.asyncIterator]();
     let batch: RecordedEvent[] = [];
     const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
+    const flush = async () => {
+      await this.applyBatch(batch, generation);
+      this.advance(batch[batch.length - 1]!.position);
+      batch = [];
+    };
     let next = events.next();
     while (!signal.aborted) {
       const result = batch.length > 0 ? await Promise.race([next, idle()]) : await next;
       if (result === IDLE) {
-        await this.applyBatch(batch);
-        batch = [];
+        await flush();
         continue;
       }
       if (result.done) break;
       batch.push(result.value);
       next = events.next();
-      if (batch.length >= MAX_BATCH) {
-        await this.applyBatch(batch);
-        batch = [];
-      }
+      if (batch.length >= MAX_BATCH) await flush();
     }
-    if (batch.length > 0 && !signal.aborted) await this.applyBatch(batch);
+    if (batch.length > 0) await flush();
     await events.return?.();
   }
 
-  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+  private async applyBatch(batch: readonly RecordedEvent[], generation: number): Promise<void> {
     const last = batch[batch.length - 1]!.position;
-    await this.db.transaction(async (tx) => {
-      for (const projection of this.projections) await projection.apply(batch, tx);
-      await tx.query(
-        `insert into tandem_projection_checkpoints (name, position) values ($1, $2)
-         on conflict (name) do update set position = excluded.position, updated_at = now()`,
-        [this.checkpointName, last],
-      );
-    });
-    this.checkpoint = last;
-    const ready = this.waiters.filter((w) => w.position <= last);
-    this.waiters = this.waiters.filter((w) => w.position > last);
+    await this.db.transaction((tx) =>
+      inGeneration(tx, this.base, generation, async () => {
+        for (const projection of this.projections) await projection.apply(batch, tx);
+        await tx.query(
+          `insert into tandem_projection_checkpoints (name, position) values ($1, $2)
+           on conflict (name) do update set position = excluded.position, updated_at = now()`,
+          [checkpointName(generation), last],
+        );
+      }),
+    );
+  }
+
+  private advance(position: number): void {
+    this.checkpoint = position;
+    const ready = this.waiters.filter((w) => w.position <= position);
+    this.waiters = this.waiters.filter((w) => w.position > position);
     for (const w of ready) w.resolve();
   }
 }

@@ -1,6 +1,6 @@
 import type { ServiceHealth } from '@tandem/contracts';
 import type { EventStore, SqlDriver } from '@tandem/event-store';
-import { checkpointWatcher, fhirSchemaSql, FhirReader } from '@tandem/projections';
+import { checkpointWatcher, ensureReadModels, fhirSchemaSql, FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord } from './application/care-record';
@@ -42,7 +42,10 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
     router,
     care,
     health: async (): Promise<ServiceHealth> => ({ service: 'record', status: 'ok', details: { eventStore: store.mode } }),
-    start: () => readModels.migrate(fhirSchemaSql),
+    // The FHIR tables belong to the projections service; the record service only needs them to exist.
+    start: async () => {
+      await ensureReadModels(readModels, [{ name: 'fhir', schemaSql: fhirSchemaSql, apply: async () => undefined }]);
+    },
     stop: async (): Promise<void> => undefined,
   };
 };

@@ -22,7 +22,8 @@ export interface CommandResult {
 }
 
 const EVENT_ID_NAMESPACE = '8d1f5b7a-6c2e-4f0a-9e3b-1a2b3c4d5e6f';
-const MAX_ATTEMPTS = 5;
+/** Enough for a busy ward: each attempt loses only to a writer that succeeded. */
+const MAX_ATTEMPTS = 20;
 
 export interface StreamCommand<State> {
   readonly stream: string;
@@ -64,6 +65,8 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
       return { position: result.position, revision: result.nextRevision, eventIds: newEvents.map((e) => e.id), eventTypes: newEvents.map((e) => e.type), replayed: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
+      // A little jitter keeps writers that lost together from colliding again in lock step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
 };

@@ -1,0 +1,399 @@
+import type {
+  BloodGlucoseRecordedData,
+  CorrectableEntryType,
+  News2Parameter,
+  News2Result,
+  Replacement,
+  SoftSignsRecordedData,
+  UrinarySymptomsScreenedData,
+} from '@tandem/contracts';
+import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+import type { Annotation, CodeableConcept, Extension, Observation, ObservationComponent, Reference } from 'fhir/r4';
+import { tokenKeys } from '../search-params';
+import type { IndexedResource } from '../writer';
+import {
+  ACVPU,
+  ACVPU_ANSWERS,
+  BLOOD_KETONES,
+  BLOOD_PRESSURE_PANEL,
+  BODY_TEMPERATURE,
+  BREATHING_ROOM_AIR,
+  CAPILLARY_BLOOD_GLUCOSE,
+  CARE_NOTE,
+  category,
+  CELLULITIS_CHECK,
+  dataAbsent,
+  DIASTOLIC,
+  FLUID_INTAKE,
+  HEART_RATE,
+  NEWS2_SUBSCORES,
+  NEWS2_TOTAL,
+  OXYGEN_FLOW_RATE,
+  OXYGEN_SATURATION,
+  PATIENT_ON_OXYGEN,
+  RESPIRATORY_RATE,
+  RESTORE2_SOFT_SIGNS,
+  SYSTOLIC,
+  Units,
+  URINARY_SYMPTOMS_SCREEN,
+  VITAL_SIGNS_PANEL,
+  type ObservationCategoryCode,
+} from './codes';
+import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, withoutMeta, type FhirHandlers } from './common';
+
+/** The correctable entries recorded as Observations (the rest are MedicationAdministrations). */
+export const OBSERVATION_ENTRY_TYPES = [
+  'VitalSignsRecorded',
+  'BloodGlucoseRecorded',
+  'SoftSignsRecorded',
+  'UrinarySymptomsScreened',
+  'FluidIntakeRecorded',
+  'CellulitisChecked',
+  'NoteWritten',
+] as const satisfies readonly CorrectableEntryType[];
+export type ObservationEntryType = (typeof OBSERVATION_ENTRY_TYPES)[number];
+
+export const isObservationEntryType = (type: string): type is ObservationEntryType => (OBSERVATION_ENTRY_TYPES as readonly string[]).includes(type);
+
+/** An entry's details: what an original event holds, without the patient id (as a replacement holds it). */
+type EntryDetails = { [T in ObservationEntryType]: { type: T; data: Extract<Replacement, { type: T }>['data'] } }[ObservationEntryType];
+
+type ObservationWithId = Observation & { id: string };
+
+/** What every Observation of one entry shares: who, when, status, and the trail of corrections. */
+interface EntryContext {
+  readonly entryId: string;
+  readonly patientId: string;
+  readonly effective: string;
+  readonly issued: string;
+  readonly status: 'final' | 'amended';
+  readonly performer: Reference[];
+  readonly extension?: Extension[];
+  readonly note?: Annotation[];
+}
+
+/** Member ids of a vital signs entry: `<entryId>-<suffix>`. */
+export const VITAL_SIGN_MEMBERS = ['resp', 'spo2', 'air', 'bp', 'pulse', 'acvpu', 'temp', 'news2'] as const;
+
+const observation = (
+  ctx: EntryContext,
+  suffix: string | undefined,
+  categories: readonly ObservationCategoryCode[],
+  code: CodeableConcept,
+  rest: Partial<Observation>,
+): ObservationWithId =>
+  compact({
+    resourceType: 'Observation' as const,
+    id: suffix ? `${ctx.entryId}-${suffix}` : ctx.entryId,
+    extension: ctx.extension?.length ? ctx.extension : undefined,
+    status: ctx.status,
+    category: categories.map(category),
+    code,
+    subject: patientRef(ctx.patientId),
+    effectiveDateTime: ctx.effective,
+    issued: ctx.issued,
+    performer: ctx.performer,
+    ...rest,
+    note: ctx.note?.length ? ctx.note : undefined,
+  });
+
+const component = (code: CodeableConcept, value: Partial<ObservationComponent>): ObservationComponent => ({ code, ...value });
+const yesNo = (text: string, value: boolean): ObservationComponent => component({ text }, { valueBoolean: value });
+
+// ---------------------------------------------------------------------------------------------
+// Vital signs and NEWS2
+// ---------------------------------------------------------------------------------------------
+
+const PARAMETER_TEXT: Record<News2Parameter, string> = {
+  respirationRate: 'respiration rate',
+  spo2: 'SpO2',
+  airOrOxygen: 'air or oxygen',
+  systolic: 'systolic blood pressure',
+  pulse: 'pulse',
+  consciousness: 'consciousness (ACVPU)',
+  temperatureC: 'temperature',
+};
+
+const RISK_TEXT = {
+  low: 'low clinical risk',
+  'low-medium': 'low-medium clinical risk (a score of 3 in one parameter): urgent clinical review',
+  medium: 'medium clinical risk: urgent response',
+  high: 'high clinical risk: emergency response',
+} as const;
+
+/** NEWS2 incomplete: no value at all (never a low score), and what is missing, in words. */
+const news2Interpretation = (news2: News2Result): string => {
+  if (news2.total !== null && news2.risk !== 'incomplete') return `NEWS2 ${news2.total}: ${RISK_TEXT[news2.risk]}`;
+  const missing = news2.missing.map((p) => PARAMETER_TEXT[p]).join(', ');
+  return news2.riskAtLeast === 'low'
+    ? `NEWS2 incomplete (missing ${missing}): not a score; do not read it as low, the missing parameters could raise it`
+    : `NEWS2 incomplete (missing ${missing}): not a score; the recorded parameters already reach ${RISK_TEXT[news2.riskAtLeast]}, and the missing ones could raise it`;
+};
+
+const news2Observation = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSignsRecorded' }>['data'], measured: Reference[]): ObservationWithId => {
+  const { news2 } = v;
+  const sub = news2.subScores;
+  const subScore = (code: CodeableConcept, score: number | null): ObservationComponent =>
+    score === null ? component(code, { dataAbsentReason: dataAbsent('unknown', 'Not scored: the measurement was not recorded') }) : component(code, { valueInteger: score });
+  const complete = news2.total !== null && news2.missing.length === 0;
+  return observation(ctx, 'news2', ['survey'], NEWS2_TOTAL, {
+    ...(complete
+      ? { valueQuantity: Units.score(news2.total as number) }
+      : { dataAbsentReason: dataAbsent('unknown', `NEWS2 incomplete: missing ${news2.missing.map((p) => PARAMETER_TEXT[p]).join(', ')}`) }),
+    interpretation: [{ text: news2Interpretation(news2) }],
+    component: [
+      subScore(NEWS2_SUBSCORES.respirationRate, sub.respirationRate),
+      subScore(v.spo2Scale === 2 ? NEWS2_SUBSCORES.spo2Scale2 : NEWS2_SUBSCORES.spo2Scale1, sub.spo2),
+      subScore(NEWS2_SUBSCORES.airOrOxygen, sub.airOrOxygen),
+      subScore(NEWS2_SUBSCORES.systolic, sub.systolic),
+      subScore(NEWS2_SUBSCORES.pulse, sub.pulse),
+      subScore(NEWS2_SUBSCORES.consciousness, sub.consciousness),
+      subScore(NEWS2_SUBSCORES.temperatureC, sub.temperatureC),
+    ],
+    ...(measured.length ? { derivedFrom: measured } : {}),
+  });
+};
+
+const vitalSigns = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSignsRecorded' }>['data']): ObservationWithId[] => {
+  const vital = (suffix: string, code: CodeableConcept, rest: Partial<Observation>) => observation(ctx, suffix, ['vital-signs'], code, rest);
+  const members: ObservationWithId[] = [];
+  if (v.respirationRate !== undefined) members.push(vital('resp', RESPIRATORY_RATE, { valueQuantity: Units.perMinute(v.respirationRate, 'breaths') }));
+  if (v.spo2 !== undefined) members.push(vital('spo2', OXYGEN_SATURATION, { valueQuantity: Units.percent(v.spo2) }));
+  if (v.airOrOxygen === 'air') members.push(vital('air', BREATHING_ROOM_AIR, {}));
+  if (v.airOrOxygen === 'oxygen') {
+    members.push(
+      vital('air', PATIENT_ON_OXYGEN, v.oxygenFlowLPerMin !== undefined ? { component: [component(OXYGEN_FLOW_RATE, { valueQuantity: Units.litresPerMinute(v.oxygenFlowLPerMin) })] } : {}),
+    );
+  }
+  if (v.systolic !== undefined || v.diastolic !== undefined) {
+    const part = (code: CodeableConcept, value: number | undefined) =>
+      component(code, value === undefined ? { dataAbsentReason: dataAbsent('not-performed', 'Not recorded') } : { valueQuantity: Units.mmHg(value) });
+    members.push(vital('bp', BLOOD_PRESSURE_PANEL, { component: [part(SYSTOLIC, v.systolic), part(DIASTOLIC, v.diastolic)] }));
+  }
+  if (v.pulse !== undefined) members.push(vital('pulse', HEART_RATE, { valueQuantity: Units.perMinute(v.pulse, 'beats') }));
+  if (v.consciousness !== undefined) members.push(vital('acvpu', ACVPU, { valueCodeableConcept: ACVPU_ANSWERS[v.consciousness] }));
+  if (v.temperatureC !== undefined) members.push(vital('temp', BODY_TEMPERATURE, { valueQuantity: Units.celsius(v.temperatureC) }));
+  const measured = members.map((m) => ({ reference: `Observation/${m.id}` }));
+  const news2 = news2Observation(ctx, v, measured);
+  const panel = observation(ctx, undefined, ['vital-signs'], VITAL_SIGNS_PANEL, { hasMember: [...measured, { reference: `Observation/${news2.id}` }] });
+  return [panel, ...members, news2];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Glucose, RESTORE2 soft signs, urinary screen, fluids, cellulitis, notes
+// ---------------------------------------------------------------------------------------------
+
+const MEAL_TEXT: Record<NonNullable<BloodGlucoseRecordedData['relationToMeal']>, string> = {
+  fasting: 'Fasting',
+  'before-meal': 'Before a meal',
+  'after-meal': 'After a meal',
+  bedtime: 'At bedtime',
+  other: 'Other',
+};
+
+const bloodGlucose = (ctx: EntryContext, g: Extract<EntryDetails, { type: 'BloodGlucoseRecorded' }>['data']): ObservationWithId[] => {
+  const meal = g.relationToMeal ? [component({ text: 'Relation to meal' }, { valueCodeableConcept: { text: MEAL_TEXT[g.relationToMeal] } })] : undefined;
+  const glucose = observation(ctx, undefined, ['laboratory'], CAPILLARY_BLOOD_GLUCOSE, {
+    valueQuantity: Units.mmolPerL(g.glucoseMmolL),
+    ...(meal ? { component: meal } : {}),
+  });
+  if (g.ketonesMmolL === undefined) return [glucose];
+  return [glucose, observation(ctx, 'ketones', ['laboratory'], BLOOD_KETONES, { valueQuantity: Units.mmolPerL(g.ketonesMmolL), derivedFrom: [{ reference: `Observation/${glucose.id}` }] })];
+};
+
+const SOFT_SIGN_TEXT: Record<keyof SoftSignsRecordedData['softSigns'], string> = {
+  newConfusion: 'new confusion',
+  reducedEatingOrDrinking: 'reduced eating or drinking',
+  breathlessness: 'breathlessness',
+  unsteadiness: 'unsteadiness',
+  distress: 'distress',
+  withdrawal: 'withdrawal',
+  tiredness: 'tiredness',
+};
+const EMERGENCY_SIGN_TEXT: Record<keyof SoftSignsRecordedData['emergencySigns'], string> = {
+  chestPain: 'chest pain',
+  strokeSigns: 'signs of stroke',
+  prolongedSeizure: 'prolonged seizure',
+  unresponsive: 'unresponsive',
+};
+
+const softSigns = (ctx: EntryContext, s: Extract<EntryDetails, { type: 'SoftSignsRecorded' }>['data']): ObservationWithId[] => [
+  observation(ctx, undefined, ['survey'], RESTORE2_SOFT_SIGNS, {
+    component: [
+      ...Object.entries(SOFT_SIGN_TEXT).map(([key, text]) => yesNo(`Soft sign: ${text}`, s.softSigns[key as keyof typeof SOFT_SIGN_TEXT])),
+      ...Object.entries(EMERGENCY_SIGN_TEXT).map(([key, text]) => yesNo(`Emergency sign: ${text}`, s.emergencySigns[key as keyof typeof EMERGENCY_SIGN_TEXT])),
+    ],
+  }),
+];
+
+const UTI_SIGN_TEXT: Record<keyof UrinarySymptomsScreenedData['signs'], string> = {
+  newDysuria: 'new dysuria',
+  temperatureRaised: "temperature 1.5 °C above the person's normal",
+  newFrequencyOrUrgency: 'new frequency or urgency',
+  newIncontinence: 'new incontinence',
+  newOrWorseDelirium: 'new or worse delirium or confusion',
+  newSuprapubicPain: 'new suprapubic pain',
+  visibleHaematuria: 'visible haematuria',
+};
+const SEPSIS_SIGN_TEXT: Record<keyof UrinarySymptomsScreenedData['sepsisSigns'], string> = {
+  kidneyPain: 'kidney pain',
+  newMyalgia: 'new myalgia',
+  nauseaOrVomiting: 'nausea or vomiting',
+  rigors: 'rigors',
+};
+
+const urinaryScreen = (ctx: EntryContext, u: Extract<EntryDetails, { type: 'UrinarySymptomsScreened' }>['data']): ObservationWithId[] => [
+  observation(ctx, undefined, ['survey'], URINARY_SYMPTOMS_SCREEN, {
+    component: [
+      ...Object.entries(UTI_SIGN_TEXT).map(([key, text]) => yesNo(`UTI sign: ${text}`, u.signs[key as keyof typeof UTI_SIGN_TEXT])),
+      ...Object.entries(SEPSIS_SIGN_TEXT).map(([key, text]) => yesNo(`Sepsis or pyelonephritis sign: ${text}`, u.sepsisSigns[key as keyof typeof SEPSIS_SIGN_TEXT])),
+      yesNo('Urinary catheter in place', u.catheter.inPlace),
+      ...(u.catheter.insertedOn ? [component({ text: 'Urinary catheter inserted on' }, { valueDateTime: u.catheter.insertedOn })] : []),
+    ],
+  }),
+];
+
+const fluidIntake = (ctx: EntryContext, f: Extract<EntryDetails, { type: 'FluidIntakeRecorded' }>['data']): ObservationWithId[] => [
+  observation(ctx, undefined, ['survey'], FLUID_INTAKE, {
+    valueQuantity: Units.millilitres(f.volumeMl),
+    component: [component({ text: 'Drink' }, { valueString: f.drink })],
+  }),
+];
+
+const cellulitisCheck = (ctx: EntryContext, c: Extract<EntryDetails, { type: 'CellulitisChecked' }>['data']): ObservationWithId[] => [
+  observation(ctx, undefined, ['exam'], CELLULITIS_CHECK, {
+    component: [
+      yesNo('Marked line drawn around the redness', c.markedLineDrawn),
+      yesNo('Redness beyond the marked line', c.rednessBeyondMarkedLine),
+      component({ text: 'Pain score (0 to 10)' }, { valueInteger: c.pain }),
+      ...(c.temperatureC !== undefined ? [component(BODY_TEMPERATURE, { valueQuantity: Units.celsius(c.temperatureC) })] : []),
+      ...(c.limbElevated !== undefined ? [yesNo('Limb elevated', c.limbElevated)] : []),
+      yesNo('Skin tone limits the assessment of redness', c.skinToneLimitsAssessment),
+    ],
+  }),
+];
+
+const careNote = (ctx: EntryContext, n: Extract<EntryDetails, { type: 'NoteWritten' }>['data']): ObservationWithId[] => [
+  observation(ctx, undefined, ['survey'], CARE_NOTE, { valueString: n.text }),
+];
+
+/** Every Observation of one entry, the entry's own (id = entry id) first. */
+const entryObservations = (ctx: EntryContext, entry: EntryDetails): ObservationWithId[] => {
+  switch (entry.type) {
+    case 'VitalSignsRecorded':
+      return vitalSigns(ctx, entry.data);
+    case 'BloodGlucoseRecorded':
+      return bloodGlucose(ctx, entry.data);
+    case 'SoftSignsRecorded':
+      return softSigns(ctx, entry.data);
+    case 'UrinarySymptomsScreened':
+      return urinaryScreen(ctx, entry.data);
+    case 'FluidIntakeRecorded':
+      return fluidIntake(ctx, entry.data);
+    case 'CellulitisChecked':
+      return cellulitisCheck(ctx, entry.data);
+    case 'NoteWritten':
+      return careNote(ctx, entry.data);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Index and handlers
+// ---------------------------------------------------------------------------------------------
+
+const categoryKeys = (concepts: readonly CodeableConcept[] | undefined, param: string): string[] =>
+  (concepts ?? []).flatMap((c) => (c.coding ?? []).flatMap((k) => (k.code ? tokenKeys(param, k.system, k.code) : [])));
+
+/** The search columns of an Observation, from its body. */
+export const indexObservation = (obs: ObservationWithId, patientId: string): IndexedResource => ({
+  resource: obs,
+  patientId,
+  tokens: [...new Set([...categoryKeys([obs.code], 'code'), ...categoryKeys(obs.category, 'category'), ...tokenKeys('status', undefined, obs.status)])],
+  ...(obs.effectiveDateTime ? { effective: obs.effectiveDateTime } : {}),
+});
+
+/** The Observations of an entry recorded now (an original event). */
+const recorded = (event: RecordedEvent, entry: EntryDetails, patientId: string): IndexedResource[] => {
+  const ctx: EntryContext = {
+    entryId: event.id,
+    patientId,
+    effective: fhirDateTime(event.metadata.occurredAt),
+    issued: fhirDateTime(event.metadata.recordedAt),
+    status: 'final',
+    performer: [actorRef(event)],
+    extension: lateEntryExtensions(event),
+  };
+  return entryObservations(ctx, entry).map((o) => indexObservation(o, patientId));
+};
+
+/** An original entry: its data as the event holds it, less the patient id (the shape a replacement has). */
+const originalHandler =
+  (type: ObservationEntryType) =>
+  async (event: RecordedEvent): Promise<IndexedResource[]> => {
+    const { patientId, ...data } = dataOf<{ patientId: string } & Record<string, unknown>>(event);
+    return recorded(event, { type, data } as EntryDetails, patientId);
+  };
+
+export const observationHandlers: FhirHandlers = Object.fromEntries(OBSERVATION_ENTRY_TYPES.map((type) => [type, originalHandler(type)]));
+
+// ---------------------------------------------------------------------------------------------
+// Corrections (called from corrections.ts)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The current Observations of an entry: the entry's own and its members (`<entryId>-<suffix>`).
+ * Entry ids are UUIDs, so the prefix match is exact.
+ */
+export const currentEntryObservations = async (tx: SqlQueryable, entryId: string): Promise<ObservationWithId[]> => {
+  const rows = await tx.query<{ resource: Observation }>(
+    `select resource from fhir_resource where resource_type = 'Observation' and (id = $1 or id like $2) order by id`,
+    [entryId, `${entryId}-%`],
+  );
+  return rows.map((r) => withoutMeta(r.resource) as ObservationWithId);
+};
+
+/**
+ * An amendment: every Observation of the entry is rebuilt from the replacement with status
+ * `amended` and a note giving the reason, keeping who recorded it, its lateness and earlier notes.
+ * A member the replacement no longer holds (a measurement taken out) is marked entered in error.
+ */
+export const amendObservationEntry = async (
+  tx: SqlQueryable,
+  event: RecordedEvent,
+  patientId: string,
+  entryId: string,
+  reason: string,
+  replacement: Extract<Replacement, { type: ObservationEntryType }>,
+): Promise<IndexedResource[]> => {
+  const previous = await currentEntryObservations(tx, entryId);
+  const root = previous.find((o) => o.id === entryId);
+  if (!root) return [];
+  if (root.status === 'entered-in-error') return [];
+  const note = noteFrom(event, `Amended: ${reason}`);
+  const ctx: EntryContext = {
+    entryId,
+    patientId,
+    effective: replacement.occurredAt ? fhirDateTime(replacement.occurredAt) : (root.effectiveDateTime ?? fhirDateTime(event.metadata.occurredAt)),
+    issued: fhirDateTime(event.metadata.recordedAt),
+    status: 'amended',
+    performer: root.performer ?? [actorRef(event)],
+    ...(root.extension ? { extension: root.extension } : {}),
+    note: [...(root.note ?? []), note],
+  };
+  const next = entryObservations(ctx, { type: replacement.type, data: replacement.data } as EntryDetails);
+  const nextIds = new Set(next.map((o) => o.id));
+  const removed = previous
+    .filter((o) => !nextIds.has(o.id) && o.status !== 'entered-in-error')
+    .map((o) => ({ ...o, status: 'entered-in-error' as const, note: [...(o.note ?? []), noteFrom(event, `Removed by an amendment of the entry: ${reason}`)] }));
+  return [...next, ...removed].map((o) => indexObservation(o, patientId));
+};
+
+/** Entered in error: every Observation of the entry keeps its values, marked, with the reason. */
+export const markObservationEntryInError = async (tx: SqlQueryable, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
+  const current = await currentEntryObservations(tx, entryId);
+  if (!current.some((o) => o.id === entryId)) return [];
+  const note = noteFrom(event, `Entered in error: ${reason}`);
+  return current
+    .filter((o) => o.status !== 'entered-in-error')
+    .map((o) => indexObservation({ ...o, status: 'entered-in-error', note: [...(o.note ?? []), note] }, patientId));
+};

@@ -1,0 +1,100 @@
+import type { Baseline, PatientBaselineSetData, PatientDetailsUpdatedData, PatientRegisteredData } from '@tandem/contracts';
+import type { Address, Extension, Patient, Reference } from 'fhir/r4';
+import { readCurrent, type IndexedResource } from '../writer';
+import { refKey, tokenKeys } from '../search-params';
+import { BASELINE_EXTENSION, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, Units } from './codes';
+import { dataOf, humanName, humanNameText, practitionerRef, withoutMeta, type FhirHandlers } from './common';
+
+type GpPractice = PatientRegisteredData['gpPractice'];
+
+/** The GP practice by ODS code: `Organization/<ods>` plus the ODS identifier and the practice name. */
+const practiceRef = (practice: GpPractice): Reference => ({
+  reference: `Organization/${practice.odsCode}`,
+  identifier: { system: ODS_ORGANISATION_SYSTEM, value: practice.odsCode },
+  display: practice.name,
+});
+
+const generalPractitioner = (practice: Reference | undefined, gp: Reference | undefined): Reference[] | undefined => {
+  const refs = [practice, gp].filter((r): r is Reference => r !== undefined);
+  return refs.length ? refs : undefined;
+};
+
+const isOrganizationRef = (r: Reference) => r.reference?.startsWith('Organization/') ?? false;
+const isPractitionerRef = (r: Reference) => r.reference?.startsWith('Practitioner/') ?? false;
+
+const address = (a: NonNullable<PatientRegisteredData['address']>): Address => ({ use: 'home', line: [...a.lines], postalCode: a.postcode });
+
+/**
+ * The person's usual self, agreed with the clinical team (SpO2 scale, usual temperature, baseline
+ * NEWS2), so a GP reading the record sees which SpO2 scale the scores use and who prescribed it.
+ */
+const baselineExtension = (baseline: Baseline): Extension => {
+  const parts: Extension[] = [{ url: 'spo2Scale', valueInteger: baseline.spo2Scale }];
+  if (baseline.spo2Scale2PrescribedBy) {
+    const { practitionerId, registration } = baseline.spo2Scale2PrescribedBy;
+    parts.push({ url: 'spo2Scale2PrescribedBy', valueReference: { ...practitionerRef(practitionerId), identifier: { ...registration } } });
+  }
+  if (baseline.usualTemperatureC !== undefined) parts.push({ url: 'usualTemperature', valueQuantity: Units.celsius(baseline.usualTemperatureC) });
+  if (baseline.news2Baseline !== undefined) parts.push({ url: 'news2Baseline', valueInteger: baseline.news2Baseline });
+  return { url: BASELINE_EXTENSION, extension: parts };
+};
+
+const withBaseline = <P extends Patient>(patient: P, baseline: Baseline): P => ({
+  ...patient,
+  extension: [...(patient.extension ?? []).filter((e) => e.url !== BASELINE_EXTENSION), baselineExtension(baseline)],
+});
+
+/** The search columns of a Patient, from its body. */
+export const indexPatient = (patient: Patient & { id: string }): IndexedResource => ({
+  resource: patient,
+  patientId: patient.id,
+  tokens: (patient.identifier ?? []).flatMap((i) => (i.value ? tokenKeys('identifier', i.system, i.value) : [])),
+  refs: (patient.generalPractitioner ?? []).flatMap((r) => (r.reference ? [refKey('general-practitioner', r.reference)] : [])),
+  nameText: humanNameText(patient.name),
+  ...(patient.birthDate ? { birthdate: patient.birthDate } : {}),
+});
+
+export const patientHandlers: FhirHandlers = {
+  PatientRegistered: async (event) => {
+    const d = dataOf<PatientRegisteredData>(event);
+    const patient: Patient & { id: string } = {
+      resourceType: 'Patient',
+      id: d.patientId,
+      identifier: [{ system: NHS_NUMBER_SYSTEM, value: d.nhsNumber }],
+      active: true,
+      name: [humanName(d.name)],
+      ...(d.gender ? { gender: d.gender } : {}),
+      birthDate: d.birthDate,
+      ...(d.address ? { address: [address(d.address)] } : {}),
+      generalPractitioner: generalPractitioner(practiceRef(d.gpPractice), d.registeredGp ? practitionerRef(d.registeredGp) : undefined),
+    };
+    return [indexPatient(withBaseline(patient, d.baseline))];
+  },
+
+  /** Fields left out stay as they were; the NHS number never changes. */
+  PatientDetailsUpdated: async (event, tx) => {
+    const d = dataOf<PatientDetailsUpdatedData>(event);
+    const current = await readCurrent<Patient>(tx, 'Patient', d.patientId);
+    if (!current) return [];
+    const previous = current.generalPractitioner ?? [];
+    const practice = d.gpPractice ? practiceRef(d.gpPractice) : previous.find(isOrganizationRef);
+    const gp = d.registeredGp ? practitionerRef(d.registeredGp) : previous.find(isPractitionerRef);
+    const patient: Patient & { id: string } = {
+      ...withoutMeta(current),
+      id: d.patientId,
+      ...(d.name ? { name: [humanName(d.name)] } : {}),
+      ...(d.birthDate ? { birthDate: d.birthDate } : {}),
+      ...(d.gender ? { gender: d.gender } : {}),
+      ...(d.address ? { address: [address(d.address)] } : {}),
+      generalPractitioner: generalPractitioner(practice, gp),
+    };
+    return [indexPatient(patient)];
+  },
+
+  PatientBaselineSet: async (event, tx) => {
+    const d = dataOf<PatientBaselineSetData>(event);
+    const current = await readCurrent<Patient>(tx, 'Patient', d.patientId);
+    if (!current) return [];
+    return [indexPatient({ ...withBaseline(withoutMeta(current), d.baseline), id: d.patientId })];
+  },
+};
