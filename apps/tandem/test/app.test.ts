@@ -26,6 +26,29 @@ describe('Tandem on its embedded default', () => {
     expect(body.services.map((s) => s.service).sort()).toEqual(['delegation', 'projections', 'record']);
   });
 
+  it('serves an OpenAPI document generated from the command schemas', async () => {
+    const doc = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } } }> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const vitals = doc.paths['/api/patients/{patientId}/vital-signs']!.post.requestBody.content['application/json']!.schema;
+    expect(Object.keys(vitals.properties!)).toEqual(expect.arrayContaining(['idempotencyKey', 'occurredAt', 'spo2', 'temperatureC']));
+    const insulin = doc.paths['/api/patients/{patientId}/insulin-administrations']!.post.requestBody.content['application/json']!.schema;
+    expect(JSON.stringify(insulin)).toContain('"const":"units"');
+  });
+
+  it('refuses a command from someone who has not said who they are, and malformed JSON, as problem+json', async () => {
+    const anonymous = await fetch(`${tandem.url}/api/patients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(anonymous.status).toBe(401);
+    const malformed = await fetch(`${tandem.url}/api/patients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tandem-user': 'nurse-1', 'x-tandem-role': 'district-nurse' },
+      body: '{"nhsNumber": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await malformed.json()).toMatchObject({ status: 400, errors: [{ field: '(body)' }] });
+    expect(await tandem.storage.store.headPosition()).toBe(0);
+  });
+
   it('answers an unknown route with problem+json', async () => {
     const response = await fetch(`${tandem.url}/nowhere`);
     expect(response.status).toBe(404);

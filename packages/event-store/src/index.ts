@@ -9,3 +9,4 @@ export { postgresBackend, postgresPool, postgresDriver } from './sql/postgres';
 export { sqlBackend } from './sql/sql-backend';
 export type { SqlDriver, SqlQueryable } from './sql/driver';
 export { eventStoreDbBackend } from './eventstoredb';
+export { withStreamCache } from './stream-cache';

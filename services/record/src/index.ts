@@ -1,5 +1,5 @@
 import type { ServiceHealth } from '@tandem/contracts';
-import type { EventStore, SqlDriver } from '@tandem/event-store';
+import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { checkpointWatcher, ensureReadModels, fhirSchemaSql, FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
@@ -23,7 +23,8 @@ export interface RecordServiceDeps {
 /** The record service: care-record commands and the FHIR R4 API. */
 export const createRecordService = ({ store, readModels, logger, version, readModelPosition, identify = developmentIdentity, now }: RecordServiceDeps) => {
   const router = Router();
-  const care = new CareRecord(store, now);
+  // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
+  const care = new CareRecord(withStreamCache(store), now);
   const openApi = openApiDocument(version);
   router.get('/openapi.json', (_req, res) => {
     res.json(openApi);
