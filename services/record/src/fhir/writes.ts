@@ -1,0 +1,874 @@
+import {
+  AmendEntrySchema,
+  MarkEntryEnteredInErrorSchema,
+  NHS_NUMBER_SYSTEM,
+  parseCommand,
+  RecordBloodGlucoseSchema,
+  RecordInsulinAdministeredSchema,
+  RecordInsulinWithheldSchema,
+  RecordVitalSignsSchema,
+  RegisterPatientSchema,
+  UpdatePatientDetailsSchema,
+  type Actor,
+  type DataIssue,
+  type ParsedCommand,
+} from '@tandem/contracts';
+import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
+import type { FhirReader, StoredResource } from '@tandem/projections';
+import type { Request } from 'express';
+import type { FhirResource } from 'fhir/r4';
+import { createHash } from 'node:crypto';
+import { PatientNotFound, type CareRecord } from '../application/care-record';
+import type { CommandResult } from '../application/stream-command';
+import { DomainRuleBroken, NeedsConfirmation } from '../domain';
+import type { Identify } from '../http/identity';
+import { FhirError, type OutcomeIssue } from './operation-outcome';
+import type { FhirWrites } from './routes';
+
+/**
+ * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
+ * only maps elements to command fields (and command fields back to FHIRPath for errors). Every
+ * clinical rule stays in the domain. Nothing is stored unless the whole command is accepted.
+ *
+ * Mapping notes:
+ * - A POSTed Observation records one entry. A single vital sign (pulse, respiration rate, SpO2,
+ *   temperature, blood pressure, ACVPU, air or oxygen) becomes a RecordVitalSigns with just that
+ *   measurement; the projection shows it as a panel `<entryId>` with the member `<entryId>-<suffix>`
+ *   (suffixes as in the projection's VITAL_SIGN_MEMBERS), and the member's id is returned.
+ * - MedicationAdministration.device is a list of Device references in R4: `device[0].display`
+ *   "pen" (or "insulin pen"), or no device at all, means an insulin pen; anything else is refused.
+ * - An update amends the entry (AmendEntry) with the resource's new values; the reason is the note
+ *   the update adds. Updating one member of a vital signs panel keeps the entry's other members.
+ *   `status: entered-in-error` on an entry marks the entry; on a member it takes that measurement
+ *   out of the entry (the whole entry when it was the only one).
+ */
+
+export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration'] as const;
+
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+const UCUM = 'http://unitsofmeasure.org';
+const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
+/** A Tandem extension: the person giving a dose confirms it is not one already recorded. */
+export const CONFIRMED_NOT_DUPLICATE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/confirmed-not-duplicate';
+
+const ENTRY_RESOURCE_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-([a-z0-9]+))?$/;
+
+// ---------------------------------------------------------------------------------------------
+// Reading an untrusted JSON body, element by element, with its FHIRPath
+// ---------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One element of the body and its FHIRPath (`Observation.component[1].valueQuantity`). */
+class El {
+  constructor(
+    readonly value: unknown,
+    readonly path: string,
+  ) {}
+
+  get present(): boolean {
+    return this.value !== undefined && this.value !== null;
+  }
+
+  get(key: string): El {
+    if (this.present && !isObject(this.value)) throw structure(this.path, `${this.path} must be a JSON object`);
+    return new El(isObject(this.value) ? this.value[key] : undefined, `${this.path}.${key}`);
+  }
+
+  list(): El[] {
+    if (!this.present) return [];
+    if (!Array.isArray(this.value)) throw structure(this.path, `${this.path} must be a JSON array`);
+    return this.value.map((v, i) => new El(v, `${this.path}[${i}]`));
+  }
+
+  first(): El {
+    return this.list()[0] ?? new El(undefined, `${this.path}[0]`);
+  }
+
+  string(): string | undefined {
+    if (!this.present) return undefined;
+    if (typeof this.value !== 'string') throw structure(this.path, `${this.path} must be a string`);
+    return this.value;
+  }
+
+  /** Values handed to the command schema as they are: the schema says what is wrong with them. */
+  raw(): unknown {
+    return this.present ? this.value : undefined;
+  }
+}
+
+const structure = (expression: string, diagnostics: string) => new FhirError(400, [{ code: 'structure', diagnostics, expression }]);
+const required = (expression: string, diagnostics: string) => new FhirError(400, [{ code: 'required', diagnostics, expression }]);
+const badValue = (expression: string, diagnostics: string) => new FhirError(422, [{ code: 'value', diagnostics, expression }]);
+const notSupported = (expression: string, diagnostics: string) => new FhirError(422, [{ code: 'not-supported', diagnostics, expression }]);
+
+/** Command field (dotted path) -> FHIRPath of the element it came from; the longest prefix wins. */
+class FieldMap {
+  private readonly map = new Map<string, string>();
+  constructor(private readonly fallback: string) {}
+
+  set(field: string, expression: string): this {
+    this.map.set(field, expression);
+    return this;
+  }
+
+  /** The same fields again under a prefix (a replacement's `replacement.data.`). */
+  nest(prefix: string, other: FieldMap): this {
+    for (const [field, expression] of other.map) this.map.set(`${prefix}.${field}`, expression);
+    return this;
+  }
+
+  resolve(field: string): string {
+    const parts = field ? field.split('.') : [];
+    for (let n = parts.length; n > 0; n--) {
+      const found = this.map.get(parts.slice(0, n).join('.'));
+      if (found) return found;
+    }
+    return this.fallback;
+  }
+}
+
+/** The resource as a whole: an object of the right type, with no element we would silently drop. */
+const resourceOf = (type: string, body: unknown, allowed: ReadonlySet<string>): El => {
+  if (!isObject(body)) throw structure(type, 'The body must be a FHIR resource (a JSON object)');
+  if (body.resourceType !== type) {
+    throw new FhirError(400, [{ code: 'invalid', diagnostics: `resourceType must be ${type} (got ${JSON.stringify(body.resourceType ?? null)})`, expression: `${type}.resourceType` }]);
+  }
+  if (body.modifierExtension !== undefined) {
+    throw notSupported(`${type}.modifierExtension`, 'Modifier extensions change the meaning of a resource and none is understood here: nothing was stored');
+  }
+  for (const key of Object.keys(body)) {
+    if (!allowed.has(key) && !key.startsWith('_')) throw notSupported(`${type}.${key}`, `${type}.${key} is not recorded by this server: nothing was stored`);
+  }
+  return new El(body, type);
+};
+
+const COMMON_ELEMENTS = ['resourceType', 'id', 'meta', 'text', 'extension', 'implicitRules', 'language'];
+const PATIENT_ELEMENTS = new Set([...COMMON_ELEMENTS, 'identifier', 'active', 'name', 'gender', 'birthDate', 'address', 'generalPractitioner']);
+/** Besides the recorded elements, those the projection writes (derived or server-set) are accepted back and ignored. */
+const OBSERVATION_ELEMENTS = new Set([
+  ...COMMON_ELEMENTS,
+  'status',
+  'category',
+  'code',
+  'subject',
+  'effectiveDateTime',
+  'issued',
+  'performer',
+  'valueQuantity',
+  'valueCodeableConcept',
+  'component',
+  'note',
+  'hasMember',
+  'derivedFrom',
+  'interpretation',
+  'dataAbsentReason',
+]);
+const MEDICATION_ADMINISTRATION_ELEMENTS = new Set([
+  ...COMMON_ELEMENTS,
+  'status',
+  'statusReason',
+  'medicationCodeableConcept',
+  'subject',
+  'effectiveDateTime',
+  'performer',
+  'supportingInformation',
+  'device',
+  'dosage',
+  'note',
+]);
+
+const subjectOf = (resource: El): string => {
+  const subject = resource.get('subject');
+  if (!subject.present) throw required(subject.path, `${subject.path} must name the person (Patient/<id>)`);
+  const reference = subject.get('reference').string();
+  const match = reference === undefined ? null : /(?:^|\/)Patient\/([^/]+)$/.exec(reference);
+  if (!match) throw structure(`${subject.path}.reference`, `${subject.path}.reference must be Patient/<id>`);
+  return match[1]!;
+};
+
+const effectiveOf = (resource: El): string => {
+  const effective = resource.get('effectiveDateTime');
+  if (!effective.present) throw required(effective.path, `${effective.path} is required: when it happened`);
+  return effective.string()!;
+};
+
+const statusOf = (resource: El): string => {
+  const status = resource.get('status');
+  if (!status.present) throw required(status.path, `${status.path} is required`);
+  return status.string()!;
+};
+
+/** The note an update adds (one not already on the current version): the reason for the correction. */
+const newNoteOf = (resource: El, current: FhirResource): string | undefined => {
+  const known = new Set(((current as { note?: { text?: string }[] }).note ?? []).map((n) => n.text));
+  for (const note of resource.get('note').list()) {
+    const text = note.get('text').string();
+    if (text !== undefined && text.trim() && !known.has(text)) return text;
+  }
+  return undefined;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Observations
+// ---------------------------------------------------------------------------------------------
+
+type VitalKind = 'pulse' | 'resp' | 'spo2' | 'temp' | 'bp' | 'acvpu' | 'air';
+type ObservationKind = VitalKind | 'glucose' | 'panel' | 'news2';
+
+/** What a code means here (REFERENCE.md section 7): LOINC, with the UK Core SNOMED CT codes too. */
+const OBSERVATION_CODES: readonly { system: string; code: string; kind: ObservationKind }[] = [
+  { system: LOINC, code: '8867-4', kind: 'pulse' },
+  { system: SNOMED, code: '364075005', kind: 'pulse' },
+  { system: LOINC, code: '9279-1', kind: 'resp' },
+  { system: SNOMED, code: '86290005', kind: 'resp' },
+  { system: LOINC, code: '2708-6', kind: 'spo2' },
+  { system: SNOMED, code: '431314004', kind: 'spo2' },
+  { system: LOINC, code: '8310-5', kind: 'temp' },
+  { system: SNOMED, code: '276885007', kind: 'temp' },
+  { system: LOINC, code: '85354-9', kind: 'bp' },
+  { system: SNOMED, code: '75367002', kind: 'bp' },
+  { system: SNOMED, code: '1104441000000107', kind: 'acvpu' },
+  { system: SNOMED, code: '722742002', kind: 'air' },
+  { system: SNOMED, code: '371825009', kind: 'air' },
+  { system: LOINC, code: '14743-9', kind: 'glucose' },
+  { system: SNOMED, code: '997671000000106', kind: 'glucose' },
+  { system: LOINC, code: '85353-1', kind: 'panel' },
+  { system: SNOMED, code: '1104051000000101', kind: 'news2' },
+];
+
+const VITAL_KINDS: readonly VitalKind[] = ['pulse', 'resp', 'spo2', 'temp', 'bp', 'acvpu', 'air'];
+const isVitalKind = (kind: string | undefined): kind is VitalKind => (VITAL_KINDS as readonly string[]).includes(kind ?? '');
+
+const SUPPORTED_CODES_TEXT =
+  'LOINC 8867-4 (heart rate), 9279-1 (respiratory rate), 2708-6 (SpO2), 8310-5 (body temperature), 85354-9 (blood pressure panel with 8480-6 and 8462-4), 14743-9 (capillary blood glucose); SNOMED CT 1104441000000107 (ACVPU), 722742002 (breathing room air), 371825009 (on oxygen)';
+
+const codingsOf = (concept: El): { system: string | undefined; code: string | undefined }[] =>
+  concept.get('coding').list().map((c) => ({ system: c.get('system').string(), code: c.get('code').string() }));
+
+const hasCode = (concept: El, system: string, code: string): boolean => codingsOf(concept).some((c) => c.system === system && c.code === code);
+
+const kindOf = (resource: El): ObservationKind => {
+  const code = resource.get('code');
+  if (!code.present) throw required(code.path, `${code.path} is required`);
+  const kinds = new Set(codingsOf(code).flatMap((c) => OBSERVATION_CODES.filter((k) => k.system === c.system && k.code === c.code).map((k) => k.kind)));
+  if (kinds.size === 0) throw badValue(code.path, `This server records Observations coded ${SUPPORTED_CODES_TEXT}`);
+  if (kinds.size > 1) throw badValue(code.path, `${code.path} holds codes for different measurements (${[...kinds].join(', ')})`);
+  return [...kinds][0]!;
+};
+
+interface UnitRule {
+  readonly ucum: string;
+  readonly units: readonly string[];
+}
+const PER_MINUTE: UnitRule = { ucum: '/min', units: ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'] };
+const PERCENT: UnitRule = { ucum: '%', units: ['%'] };
+const CELSIUS: UnitRule = { ucum: 'Cel', units: ['Cel', '°C'] };
+const MM_HG: UnitRule = { ucum: 'mm[Hg]', units: ['mm[Hg]', 'mmHg'] };
+const MMOL_PER_L: UnitRule = { ucum: 'mmol/L', units: ['mmol/L', 'mmol/l'] };
+const LITRES_PER_MINUTE: UnitRule = { ucum: 'L/min', units: ['L/min', 'l/min'] };
+
+/**
+ * A Quantity's value, once its unit is known to be the one the command means: a temperature in
+ * Fahrenheit or a glucose in mg/dL is refused, never read as Celsius or mmol/L.
+ */
+const quantity = (el: El, rule: UnitRule, field: string, fields: FieldMap): unknown => {
+  if (!el.present) throw required(el.path, `${el.path} is required (in ${rule.ucum})`);
+  const code = el.get('code').string();
+  const system = el.get('system').string();
+  const unit = el.get('unit').string();
+  if (code === undefined && unit === undefined) throw badValue(`${el.path}.code`, `${el.path} must give its unit (UCUM ${rule.ucum})`);
+  if (code !== undefined) {
+    if (system !== undefined && system !== UCUM) throw badValue(`${el.path}.system`, `${el.path}.system must be ${UCUM}`);
+    if (code !== rule.ucum) throw badValue(`${el.path}.code`, `${el.path}.code must be UCUM ${rule.ucum} (got ${code})`);
+  }
+  if (unit !== undefined && !rule.units.includes(unit)) throw badValue(`${el.path}.unit`, `${el.path}.unit must be ${rule.units.join(' or ')} (got ${unit})`);
+  fields.set(field, `${el.path}.value`);
+  return el.get('value').raw();
+};
+
+const ACVPU_ANSWERS: Readonly<Record<string, 'A' | 'C' | 'V' | 'P' | 'U'>> = {
+  '248234008': 'A',
+  '130987000': 'C',
+  '300202002': 'V',
+  '450847001': 'P',
+  '422768004': 'U',
+};
+
+const SYSTOLIC = [
+  { system: LOINC, code: '8480-6' },
+  { system: SNOMED, code: '72313002' },
+];
+const DIASTOLIC = [
+  { system: LOINC, code: '8462-4' },
+  { system: SNOMED, code: '1091811000000102' },
+];
+const OXYGEN_FLOW = [{ system: LOINC, code: '3151-8' }];
+const isOneOf = (concept: El, codes: readonly { system: string; code: string }[]) => codes.some((c) => hasCode(concept, c.system, c.code));
+
+/** The RecordVitalSigns fields one vital signs Observation holds. */
+const vitalFields = (obs: El, kind: VitalKind, fields: FieldMap): Json => {
+  switch (kind) {
+    case 'pulse':
+      return { pulse: quantity(obs.get('valueQuantity'), PER_MINUTE, 'pulse', fields) };
+    case 'resp':
+      return { respirationRate: quantity(obs.get('valueQuantity'), PER_MINUTE, 'respirationRate', fields) };
+    case 'spo2':
+      return { spo2: quantity(obs.get('valueQuantity'), PERCENT, 'spo2', fields) };
+    case 'temp':
+      return { temperatureC: quantity(obs.get('valueQuantity'), CELSIUS, 'temperatureC', fields) };
+    case 'bp': {
+      const result: Json = {};
+      for (const component of obs.get('component').list()) {
+        const code = component.get('code');
+        const field = isOneOf(code, SYSTOLIC) ? 'systolic' : isOneOf(code, DIASTOLIC) ? 'diastolic' : undefined;
+        if (!field) throw badValue(`${component.path}.code`, 'A blood pressure panel holds only systolic (LOINC 8480-6) and diastolic (LOINC 8462-4)');
+        if (component.get('dataAbsentReason').present && !component.get('valueQuantity').present) continue;
+        result[field] = quantity(component.get('valueQuantity'), MM_HG, field, fields);
+      }
+      if (result.systolic === undefined && result.diastolic === undefined) {
+        throw required(`${obs.path}.component`, 'A blood pressure panel needs a systolic (LOINC 8480-6) or diastolic (LOINC 8462-4) component');
+      }
+      return result;
+    }
+    case 'acvpu': {
+      const answer = obs.get('valueCodeableConcept');
+      if (!answer.present) throw required(answer.path, `${answer.path} is required: the ACVPU answer`);
+      const letters = [...new Set(codingsOf(answer).flatMap((c) => (c.system === SNOMED && c.code && ACVPU_ANSWERS[c.code] ? [ACVPU_ANSWERS[c.code]] : [])))];
+      if (letters.length !== 1) {
+        throw badValue(answer.path, 'The ACVPU answer must be one SNOMED CT code: 248234008 alert, 130987000 new confusion, 300202002 voice, 450847001 pain, 422768004 unresponsive');
+      }
+      fields.set('consciousness', answer.path);
+      return { consciousness: letters[0] };
+    }
+    case 'air': {
+      const onOxygen = hasCode(obs.get('code'), SNOMED, '371825009');
+      fields.set('airOrOxygen', `${obs.path}.code`);
+      const result: Json = { airOrOxygen: onOxygen ? 'oxygen' : 'air' };
+      for (const component of obs.get('component').list()) {
+        if (!isOneOf(component.get('code'), OXYGEN_FLOW)) throw badValue(`${component.path}.code`, 'Only the oxygen flow rate (LOINC 3151-8) is recorded with air or oxygen');
+        result.oxygenFlowLPerMin = quantity(component.get('valueQuantity'), LITRES_PER_MINUTE, 'oxygenFlowLPerMin', fields);
+      }
+      return result;
+    }
+  }
+};
+
+const MEAL_RELATIONS: Readonly<Record<string, string>> = {
+  fasting: 'fasting',
+  'before a meal': 'before-meal',
+  'before-meal': 'before-meal',
+  'after a meal': 'after-meal',
+  'after-meal': 'after-meal',
+  'at bedtime': 'bedtime',
+  bedtime: 'bedtime',
+  other: 'other',
+};
+
+const glucoseFields = (obs: El, fields: FieldMap): Json => {
+  const result: Json = { glucoseMmolL: quantity(obs.get('valueQuantity'), MMOL_PER_L, 'glucoseMmolL', fields) };
+  for (const component of obs.get('component').list()) {
+    if (component.get('code').get('text').string()?.trim().toLowerCase() !== 'relation to meal') {
+      throw badValue(`${component.path}.code`, 'A capillary blood glucose holds only the "Relation to meal" component');
+    }
+    const text = component.get('valueCodeableConcept').get('text').string()?.trim().toLowerCase() ?? '';
+    fields.set('relationToMeal', `${component.path}.valueCodeableConcept`);
+    result.relationToMeal = MEAL_RELATIONS[text] ?? text;
+  }
+  return result;
+};
+
+const ketonesFields = (obs: El, fields: FieldMap): Json => ({ ketonesMmolL: quantity(obs.get('valueQuantity'), MMOL_PER_L, 'ketonesMmolL', fields) });
+
+// ---------------------------------------------------------------------------------------------
+// Medication administration (insulin)
+// ---------------------------------------------------------------------------------------------
+
+const SITES: Readonly<Record<string, string>> = { abdomen: 'abdomen', thigh: 'thigh', buttock: 'buttock', 'upper-arm': 'upper-arm', 'upper arm': 'upper-arm' };
+
+/** `dosage.site.text` as the projection writes it ("Upper arm, left") or as the command names it. */
+const siteOf = (site: El, fields: FieldMap): Json => {
+  const text = site.get('text').string();
+  fields.set('site', site.path).set('side', site.path);
+  if (text === undefined) return {};
+  const [where = '', side] = text.split(',').map((s) => s.trim().toLowerCase());
+  return { site: SITES[where] ?? where, ...(side ? { side } : {}) };
+};
+
+/** R4 has a list of Device references; the pen may also be named in `dosage.method` (as the projection writes it). */
+const deviceOf = (ma: El, fields: FieldMap): string => {
+  const device = ma.get('device').first();
+  const method = ma.get('dosage').get('method');
+  const named = device.present ? device.get('display').string() : method.get('text').string();
+  fields.set('device', device.present ? `${device.path}.display` : `${method.path}.text`);
+  if (named === undefined) {
+    if (device.present) throw badValue(`${device.path}.display`, 'Name the device: insulin is given by pen');
+    return 'pen';
+  }
+  return /^(insulin )?pen$/i.test(named.trim()) ? 'pen' : named;
+};
+
+const doseOf = (dose: El, field: string, fields: FieldMap): Json => {
+  if (!dose.present) throw required(dose.path, `${dose.path} is required: the dose in units`);
+  fields.set(field, dose.path).set(`${field}.value`, `${dose.path}.value`).set(`${field}.unit`, `${dose.path}.unit`);
+  return { value: dose.get('value').raw(), unit: dose.get('unit').raw() };
+};
+
+type MedicationEntry = { type: 'InsulinAdministered' | 'InsulinWithheld'; data: Json; confirmedNotDuplicate: boolean };
+
+const medicationEntryOf = (ma: El, status: string, fields: FieldMap): MedicationEntry => {
+  const medication = ma.get('medicationCodeableConcept');
+  if (!medication.present) throw required(medication.path, `${medication.path} is required: the insulin product as written on the person's instruction`);
+  const product = medication.get('text').string() ?? medication.get('coding').first().get('display').string();
+  fields.set('product', medication.path);
+  const dosage = ma.get('dosage');
+  if (!dosage.present) throw required(dosage.path, `${dosage.path} is required`);
+  if (status === 'completed') {
+    const confirmed = ma
+      .get('extension')
+      .list()
+      .some((e) => e.get('url').string() === CONFIRMED_NOT_DUPLICATE_EXTENSION && e.get('valueBoolean').raw() === true);
+    fields.set('confirmedNotDuplicate', `${ma.path}.extension`);
+    return {
+      type: 'InsulinAdministered',
+      data: { product, device: deviceOf(ma, fields), dose: doseOf(dosage.get('dose'), 'dose', fields), ...siteOf(dosage.get('site'), fields) },
+      confirmedNotDuplicate: confirmed,
+    };
+  }
+  if (status === 'not-done') {
+    const reason = ma.get('statusReason').first();
+    fields.set('reason', ma.get('statusReason').path);
+    return {
+      type: 'InsulinWithheld',
+      data: { product, plannedDose: doseOf(dosage.get('dose'), 'plannedDose', fields), reason: reason.get('text').string() ?? reason.get('coding').first().get('display').string() },
+      confirmedNotDuplicate: false,
+    };
+  }
+  throw badValue(`${ma.path}.status`, `${ma.path}.status must be completed (insulin given) or not-done (withheld, with statusReason)`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Patient
+// ---------------------------------------------------------------------------------------------
+
+const patientDetailsOf = (patient: El, fields: FieldMap): Json => {
+  const details: Json = {};
+  const names = patient.get('name').list();
+  const name = names.find((n) => n.get('use').string() === 'official') ?? names[0];
+  if (name) {
+    const prefix = name.get('prefix').list().map((p) => p.string());
+    details.name = { given: name.get('given').list().map((g) => g.string()), family: name.get('family').raw(), ...(prefix.length ? { prefix: prefix.join(' ') } : {}) };
+    fields.set('name', name.path).set('name.given', `${name.path}.given`).set('name.family', `${name.path}.family`).set('name.prefix', `${name.path}.prefix`);
+  }
+  if (patient.get('birthDate').present) details.birthDate = patient.get('birthDate').raw();
+  if (patient.get('gender').present) details.gender = patient.get('gender').raw();
+  fields.set('birthDate', `${patient.path}.birthDate`).set('gender', `${patient.path}.gender`);
+  const address = patient.get('address').first();
+  if (address.present) {
+    details.address = { lines: address.get('line').list().map((l) => l.raw()), postcode: address.get('postalCode').raw() };
+    fields.set('address', address.path).set('address.lines', `${address.path}.line`).set('address.postcode', `${address.path}.postalCode`);
+  }
+  const active = patient.get('active').raw();
+  if (active !== undefined && active !== true) throw notSupported(`${patient.path}.active`, 'A person is never made inactive through FHIR here');
+  const gps = patient.get('generalPractitioner');
+  fields.set('gpPractice', gps.path).set('registeredGp', gps.path);
+  for (const gp of gps.list()) {
+    const reference = gp.get('reference').string();
+    const identifier = gp.get('identifier');
+    if (identifier.get('system').string() === ODS_ORGANISATION_SYSTEM) {
+      details.gpPractice = { odsCode: identifier.get('value').raw(), name: gp.get('display').raw() };
+      fields.set('gpPractice', gp.path).set('gpPractice.odsCode', `${identifier.path}.value`).set('gpPractice.name', `${gp.path}.display`);
+    } else if (reference?.startsWith('Practitioner/')) {
+      details.registeredGp = reference.slice('Practitioner/'.length);
+      fields.set('registeredGp', `${gp.path}.reference`);
+    } else {
+      throw badValue(gp.path, `The GP practice must carry its ODS code (identifier system ${ODS_ORGANISATION_SYSTEM}) and its name (display)`);
+    }
+  }
+  return details;
+};
+
+const nhsNumberOf = (patient: El, fields: FieldMap): El | undefined => {
+  const identifier = patient
+    .get('identifier')
+    .list()
+    .find((i) => i.get('system').string() === NHS_NUMBER_SYSTEM);
+  if (identifier) fields.set('nhsNumber', `${identifier.path}.value`);
+  return identifier?.get('value');
+};
+
+// ---------------------------------------------------------------------------------------------
+// Commands and errors
+// ---------------------------------------------------------------------------------------------
+
+const sha256 = (value: unknown): string => createHash('sha256').update(JSON.stringify(value) ?? '').digest('hex');
+
+/** A command the schema refused: 422 naming the FHIR element (400 for a bad Idempotency-Key header). */
+const refused = (issues: readonly DataIssue[], fields: FieldMap): FhirError => {
+  if (issues.some((i) => i.path === 'idempotencyKey')) {
+    return new FhirError(400, [{ code: 'invalid', diagnostics: 'Idempotency-Key must be 1 to 200 characters', expression: 'Idempotency-Key' }]);
+  }
+  return new FhirError(
+    422,
+    issues.map((i): OutcomeIssue => ({ code: 'value', diagnostics: i.message, expression: fields.resolve(i.path) })),
+  );
+};
+
+const accepted = <T>(parsed: ParsedCommand<T>, fields: FieldMap): T => {
+  if (!parsed.ok) throw refused(parsed.issues, fields);
+  return parsed.value;
+};
+
+/** Domain and store errors as OperationOutcomes naming the element the field came from. */
+const translated = async <T>(fields: FieldMap, run: () => Promise<T>): Promise<T> => {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PatientNotFound) {
+      throw new FhirError(422, [{ code: 'not-found', diagnostics: `${error.message}: the resource refers to a person not in this record`, expression: fields.resolve('patientId') }]);
+    }
+    if (error instanceof NeedsConfirmation) {
+      throw new FhirError(409, [
+        {
+          code: 'duplicate',
+          diagnostics: `${error.message}. To record it, send it again with the extension ${CONFIRMED_NOT_DUPLICATE_EXTENSION} (valueBoolean true)`,
+          expression: fields.resolve(error.field),
+        },
+      ]);
+    }
+    if (error instanceof DomainRuleBroken) throw new FhirError(422, [{ code: 'business-rule', diagnostics: error.message, expression: fields.resolve(error.field) }]);
+    if (error instanceof WrongExpectedRevision) throw new FhirError(409, [{ code: 'conflict', diagnostics: 'The record changed while this was being recorded; try again' }]);
+    if (error instanceof InvalidAppend) throw new FhirError(422, [{ code: 'value', diagnostics: error.message, expression: fields.resolve('') }]);
+    throw error;
+  }
+};
+
+const firstEventId = (result: CommandResult): string => {
+  const id = result.eventIds[0];
+  if (!id) throw new Error('The command recorded no entry');
+  return id;
+};
+
+export interface FhirWritesOptions {
+  /** The clock for a correction's or a registration's own time (the record service's clock). */
+  readonly now?: () => Date;
+}
+
+/** FHIR create and update for the record service, through the care record's commands. */
+export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Identify, options: FhirWritesOptions = {}): FhirWrites => {
+  const now = options.now ?? (() => new Date());
+
+  const actorOf = (req: Request): Actor => {
+    const actor = identify(req);
+    if (!actor) throw new FhirError(401, [{ code: 'login', diagnostics: 'Say who you are (X-Tandem-User and X-Tandem-Role until tokens arrive)' }]);
+    return actor;
+  };
+
+  /** The client's Idempotency-Key, or one derived from the request: the exact same request is recorded once. */
+  const keyOf = (req: Request, request: string, body: unknown): string => req.get('idempotency-key') ?? `fhir:${request}:${sha256(body)}`;
+
+  // --- create ---------------------------------------------------------------------------------
+
+  const createPatient = async (body: unknown, req: Request, actor: Actor) => {
+    const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
+    const fields = new FieldMap('Patient');
+    const nhsNumber = nhsNumberOf(patient, fields);
+    if (!nhsNumber?.present) throw required(`Patient.identifier`, `The person's NHS number is required (identifier system ${NHS_NUMBER_SYSTEM})`);
+    const cmd = accepted(
+      parseCommand(RegisterPatientSchema, {
+        idempotencyKey: keyOf(req, 'POST:Patient', body),
+        occurredAt: now().toISOString(),
+        nhsNumber: nhsNumber.raw(),
+        ...patientDetailsOf(patient, fields),
+      }),
+      fields,
+    );
+    const result = await translated(fields, () => care.registerPatient(cmd, actor));
+    return { id: result.patientId, position: result.position, created: result.created && !result.replayed };
+  };
+
+  const createObservation = async (body: unknown, req: Request, actor: Actor) => {
+    const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
+    const fields = new FieldMap('Observation').set('patientId', 'Observation.subject').set('occurredAt', 'Observation.effectiveDateTime');
+    const status = statusOf(obs);
+    const patientId = subjectOf(obs);
+    const occurredAt = effectiveOf(obs);
+    const kind = kindOf(obs);
+    if (status !== 'final') throw badValue('Observation.status', 'A new Observation is recorded as final');
+    if (obs.get('note').present) throw notSupported('Observation.note', 'A note is recorded as its own entry, not with a measurement: nothing was stored');
+    const base = { idempotencyKey: keyOf(req, 'POST:Observation', body), patientId, occurredAt };
+    if (isVitalKind(kind)) {
+      const cmd = accepted(parseCommand(RecordVitalSignsSchema, { ...base, ...vitalFields(obs, kind, fields) }), fields);
+      const result = await translated(fields, () => care.recordCare('RecordVitalSigns', cmd, actor));
+      return { id: `${firstEventId(result)}-${kind}`, position: result.position, created: !result.replayed };
+    }
+    if (kind === 'glucose') {
+      const cmd = accepted(parseCommand(RecordBloodGlucoseSchema, { ...base, ...glucoseFields(obs, fields) }), fields);
+      const result = await translated(fields, () => care.recordCare('RecordBloodGlucose', cmd, actor));
+      return { id: firstEventId(result), position: result.position, created: !result.replayed };
+    }
+    throw badValue(
+      'Observation.code',
+      kind === 'news2' ? 'NEWS2 is computed from the vital signs: record the measurements' : 'A vital signs panel is not posted as such: post each measurement',
+    );
+  };
+
+  const createMedicationAdministration = async (body: unknown, req: Request, actor: Actor) => {
+    const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
+    const fields = new FieldMap('MedicationAdministration').set('patientId', 'MedicationAdministration.subject').set('occurredAt', 'MedicationAdministration.effectiveDateTime');
+    const status = statusOf(ma);
+    const patientId = subjectOf(ma);
+    const occurredAt = effectiveOf(ma);
+    const entry = medicationEntryOf(ma, status, fields);
+    const base = { idempotencyKey: keyOf(req, 'POST:MedicationAdministration', body), patientId, occurredAt };
+    const result =
+      entry.type === 'InsulinAdministered'
+        ? await (async () => {
+            const cmd = accepted(parseCommand(RecordInsulinAdministeredSchema, { ...base, ...entry.data, ...(entry.confirmedNotDuplicate ? { confirmedNotDuplicate: true } : {}) }), fields);
+            return translated(fields, () => care.recordCare('RecordInsulinAdministered', cmd, actor));
+          })()
+        : await (async () => {
+            const cmd = accepted(parseCommand(RecordInsulinWithheldSchema, { ...base, ...entry.data }), fields);
+            return translated(fields, () => care.recordCare('RecordInsulinWithheld', cmd, actor));
+          })();
+    return { id: firstEventId(result), position: result.position, created: !result.replayed };
+  };
+
+  // --- update ---------------------------------------------------------------------------------
+
+  /** The current version, checked against If-Match (412 on a stale one, 404 when unknown). */
+  const currentVersion = async (type: string, id: string, ifMatch: number | undefined): Promise<StoredResource> => {
+    const current = await reader.read(type, id);
+    if (!current) throw FhirError.notFound(type, id);
+    if (ifMatch !== undefined && ifMatch !== current.versionId) {
+      throw new FhirError(412, [{ code: 'conflict', diagnostics: `${type}/${id} is at version ${current.versionId}, not ${ifMatch}: read it again and reapply the change`, expression: 'If-Match' }]);
+    }
+    return current;
+  };
+
+  const samePerson = (resource: El, current: FhirResource, patientId: string) => {
+    const currentSubject = (current as { subject?: { reference?: string } }).subject?.reference;
+    if (currentSubject !== `Patient/${patientId}`) {
+      throw new FhirError(422, [
+        {
+          code: 'business-rule',
+          diagnostics: 'An entry cannot be moved to another person: mark it entered in error and record it for the right person',
+          expression: `${resource.path}.subject`,
+        },
+      ]);
+    }
+  };
+
+  const correctionReason = (resource: El, current: FhirResource): string => {
+    const reason = newNoteOf(resource, current);
+    if (reason === undefined) {
+      throw new FhirError(422, [{ code: 'required', diagnostics: `A correction must say why it is made: add a note (${resource.path}.note) with the reason`, expression: `${resource.path}.note` }]);
+    }
+    return reason;
+  };
+
+  /** A changed bedside time, for the replacement; left out when it is the same instant. */
+  const correctedTime = (occurredAt: string, current: FhirResource): { occurredAt?: string } => {
+    const was = (current as { effectiveDateTime?: string }).effectiveDateTime;
+    return was !== undefined && Date.parse(was) === Date.parse(occurredAt) ? {} : { occurredAt };
+  };
+
+  /** The measurements of a vital signs entry as the read model holds them, except one member. */
+  const storedVitals = async (entryId: string, except: string | undefined): Promise<Json> => {
+    const panel = await reader.read('Observation', entryId);
+    const members = ((panel?.resource as { hasMember?: { reference?: string }[] } | undefined)?.hasMember ?? []).map((m) => m.reference?.replace(/^Observation\//, '') ?? '');
+    let data: Json = {};
+    for (const memberId of members) {
+      const suffix = ENTRY_RESOURCE_ID.exec(memberId)?.[2];
+      if (!isVitalKind(suffix) || suffix === except) continue;
+      const member = await reader.read('Observation', memberId);
+      if (!member || (member.resource as { status?: string }).status === 'entered-in-error') continue;
+      data = { ...data, ...readBack(() => vitalFields(new El(member.resource, 'Observation'), suffix, new FieldMap('Observation')), memberId) };
+    }
+    return data;
+  };
+
+  const storedGlucose = async (entryId: string, part: 'glucose' | 'ketones'): Promise<Json> => {
+    const stored = await reader.read('Observation', part === 'glucose' ? entryId : `${entryId}-ketones`);
+    if (!stored || (stored.resource as { status?: string }).status === 'entered-in-error') return {};
+    const el = new El(stored.resource, 'Observation');
+    return readBack(() => (part === 'glucose' ? glucoseFields(el, new FieldMap('Observation')) : ketonesFields(el, new FieldMap('Observation'))), stored.resource.id ?? entryId);
+  };
+
+  const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+    const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
+    if (obs.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Observation.id must be ${id}, as in the URL`, expression: 'Observation.id' }]);
+    if (ifMatch === undefined) throw preconditionRequired('Observation', id);
+    const status = statusOf(obs);
+    const patientId = subjectOf(obs);
+    const current = (await currentVersion('Observation', id, ifMatch)).resource;
+    const [, entryId, member] = ENTRY_RESOURCE_ID.exec(id) ?? [];
+    if (!entryId) throw notSupported('Observation.id', `Observation/${id} is not an entry of the care record`);
+    samePerson(obs, current, patientId);
+    const reason = correctionReason(obs, current);
+    const fields = new FieldMap('Observation')
+      .set('patientId', 'Observation.subject')
+      .set('entryId', 'Observation.id')
+      .set('reason', 'Observation.note')
+      .set('replacement.type', 'Observation.code')
+      .set('replacement.occurredAt', 'Observation.effectiveDateTime');
+    const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId, reason };
+    const currentEl = new El(current, 'Observation');
+    const currentKind = member === 'ketones' ? 'ketones' : member === undefined || isVitalKind(member) || member === 'news2' ? kindOfStored(currentEl) : undefined;
+
+    const markInError = async () => {
+      const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
+      return translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor));
+    };
+    const amend = async (type: 'VitalSignsRecorded' | 'BloodGlucoseRecorded', data: Json, memberFields: FieldMap, time: { occurredAt?: string }) => {
+      fields.nest('replacement.data', memberFields);
+      const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type, data, ...time } }), fields);
+      return translated(fields, () => care.recordCare('AmendEntry', cmd, actor));
+    };
+
+    if (status === 'entered-in-error') {
+      // A member taken out of its entry: the entry is amended without it (the whole entry when it was the only one).
+      if (isVitalKind(member)) {
+        const rest = await storedVitals(entryId, member);
+        const measured = Object.keys(rest).some((k) => k !== 'airOrOxygen' || rest.airOrOxygen !== undefined);
+        const result = measured ? await amend('VitalSignsRecorded', rest, new FieldMap('Observation'), {}) : await markInError();
+        return { position: result.position };
+      }
+      if (member === 'ketones') {
+        const result = await amend('BloodGlucoseRecorded', await storedGlucose(entryId, 'glucose'), new FieldMap('Observation'), {});
+        return { position: result.position };
+      }
+      if (member !== undefined) throw notSupported('Observation.status', `Observation/${id} is derived from its entry: mark Observation/${entryId} entered in error`);
+      return { position: (await markInError()).position };
+    }
+
+    if (!['final', 'amended', 'corrected'].includes(status)) throw badValue('Observation.status', 'An updated Observation is final, amended or corrected (or entered-in-error)');
+    const time = correctedTime(effectiveOf(obs), current);
+    const memberFields = new FieldMap('Observation');
+    if (isVitalKind(currentKind)) {
+      if (kindOf(obs) !== currentKind) throw badValue('Observation.code', `Observation/${id} records ${currentKind}: its code cannot change`);
+      const data = { ...(await storedVitals(entryId, member)), ...vitalFields(obs, currentKind, memberFields) };
+      return { position: (await amend('VitalSignsRecorded', data, memberFields, time)).position };
+    }
+    if (currentKind === 'glucose' && member === undefined) {
+      if (kindOf(obs) !== 'glucose') throw badValue('Observation.code', `Observation/${id} records capillary blood glucose: its code cannot change`);
+      const data = { ...glucoseFields(obs, memberFields), ...(await storedGlucose(entryId, 'ketones')) };
+      return { position: (await amend('BloodGlucoseRecorded', data, memberFields, time)).position };
+    }
+    if (currentKind === 'ketones') {
+      const data = { ...(await storedGlucose(entryId, 'glucose')), ...ketonesFields(obs, memberFields) };
+      return { position: (await amend('BloodGlucoseRecorded', data, memberFields, time)).position };
+    }
+    if (currentKind === 'news2') throw notSupported('Observation', 'NEWS2 is computed from the vital signs: amend the measurements');
+    if (currentKind === 'panel') throw notSupported('Observation', 'A vital signs panel holds no values: update its members');
+    throw notSupported('Observation', `Observation/${id} can be marked entered in error through FHIR; amend it through the JSON API`);
+  };
+
+  const updateMedicationAdministration = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+    const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
+    if (ma.get('id').raw() !== id) {
+      throw new FhirError(400, [{ code: 'invalid', diagnostics: `MedicationAdministration.id must be ${id}, as in the URL`, expression: 'MedicationAdministration.id' }]);
+    }
+    if (ifMatch === undefined) throw preconditionRequired('MedicationAdministration', id);
+    const status = statusOf(ma);
+    const patientId = subjectOf(ma);
+    const current = (await currentVersion('MedicationAdministration', id, ifMatch)).resource;
+    samePerson(ma, current, patientId);
+    const reason = correctionReason(ma, current);
+    const fields = new FieldMap('MedicationAdministration')
+      .set('patientId', 'MedicationAdministration.subject')
+      .set('entryId', 'MedicationAdministration.id')
+      .set('reason', 'MedicationAdministration.note')
+      .set('replacement.type', 'MedicationAdministration.status')
+      .set('replacement.occurredAt', 'MedicationAdministration.effectiveDateTime');
+    const base = { idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId: id, reason };
+    if (status === 'entered-in-error') {
+      const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
+      return { position: (await translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor))).position };
+    }
+    const entryFields = new FieldMap('MedicationAdministration');
+    const entry = medicationEntryOf(ma, status, entryFields);
+    fields.nest('replacement.data', entryFields);
+    const time = correctedTime(effectiveOf(ma), current);
+    const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type: entry.type, data: entry.data, ...time } }), fields);
+    return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor))).position };
+  };
+
+  const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+    const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
+    if (patient.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Patient.id must be ${id}, as in the URL`, expression: 'Patient.id' }]);
+    const current = (await currentVersion('Patient', id, ifMatch)).resource;
+    const fields = new FieldMap('Patient').set('patientId', 'Patient.id');
+    const nhsNumber = nhsNumberOf(patient, fields)?.raw();
+    const currentNhsNumber = ((current as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+    if (nhsNumber !== undefined && nhsNumber !== currentNhsNumber) {
+      throw new FhirError(422, [{ code: 'business-rule', diagnostics: "A person's NHS number never changes", expression: fields.resolve('nhsNumber') }]);
+    }
+    const cmd = accepted(
+      parseCommand(UpdatePatientDetailsSchema, {
+        idempotencyKey: keyOf(req, `PUT:Patient/${id}@${ifMatch ?? '*'}`, body),
+        patientId: id,
+        occurredAt: now().toISOString(),
+        ...patientDetailsOf(patient, fields),
+      }),
+      fields,
+    );
+    return { position: (await translated(fields, () => care.updatePatientDetails(cmd, actor))).position };
+  };
+
+  return {
+    writableTypes: WRITABLE_TYPES,
+
+    async create(type, body, req) {
+      const actor = actorOf(req);
+      switch (type) {
+        case 'Patient':
+          return createPatient(body, req, actor);
+        case 'Observation':
+          return createObservation(body, req, actor);
+        case 'MedicationAdministration':
+          return createMedicationAdministration(body, req, actor);
+        default:
+          throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created through FHIR here` }]);
+      }
+    },
+
+    async update(type, id, body, ifMatch, req) {
+      const actor = actorOf(req);
+      switch (type) {
+        case 'Patient':
+          return updatePatient(id, body, ifMatch, req, actor);
+        case 'Observation':
+          return updateObservation(id, body, ifMatch, req, actor);
+        case 'MedicationAdministration':
+          return updateMedicationAdministration(id, body, ifMatch, req, actor);
+        default:
+          throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be updated through FHIR here` }]);
+      }
+    },
+  };
+};
+
+const preconditionRequired = (type: string, id: string) =>
+  new FhirError(428, [{ code: 'required', diagnostics: `Send If-Match with the version you read (the ETag of ${type}/${id}, e.g. W/"1"): a clinical entry is only changed knowingly`, expression: 'If-Match' }]);
+
+/** The kind of a stored Observation (by its code); undefined for kinds not written through FHIR. */
+const kindOfStored = (obs: El): ObservationKind | undefined => {
+  try {
+    return kindOf(obs);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Reads back what the projection wrote; failing here is the server's fault, never the client's. */
+const readBack = <T>(read: () => T, id: string): T => {
+  try {
+    return read();
+  } catch (error) {
+    throw new Error(`Observation/${id} in the read model could not be read back: ${error instanceof Error ? error.message : String(error)}`);
+  }
+};
