@@ -2,3 +2,4 @@ export * from './metadata';
 export * from './events';
 export * from './service';
 export * from './care';
+export * from './delegation';

@@ -1,6 +1,6 @@
 import { careEventDefinitions, EventRegistry } from '@tandem/contracts';
 import { createDelegationService } from '@tandem/delegation';
-import { createProjectionsService } from '@tandem/projections';
+import { createProjectionsService, fhirProjection } from '@tandem/projections';
 import { createRecordService } from '@tandem/record';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +24,7 @@ export interface RunningTandem {
 export const startTandem = async (config: Config, logger: Logger = pino({ level: config.LOG_LEVEL })): Promise<RunningTandem> => {
   const storage = await openStorage(config, eventRegistry());
   const { store, readModels } = storage;
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [] }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection] }) : undefined;
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
     projections: () => projections!,
     record: () => createRecordService({ store, readModels, logger, version, readModelPosition: projections?.runner }),

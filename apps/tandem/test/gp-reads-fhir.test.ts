@@ -7,6 +7,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
 /**
  * The GP's view, end to end: the running server on its embedded store, care recorded through the
@@ -112,6 +113,7 @@ describe('a GP reads the record as FHIR R4', () => {
       reason: 'Typed 41 instead of 4.1',
       replacement: { type: 'BloodGlucoseRecorded', data: { glucoseMmolL: 4.1 } },
     });
+    expect(amended.body).toMatchObject({ replayed: false });
     expect(amended.status).toBe(201);
 
     const history = (await fhir.history({ resourceType: 'Observation', id: entryId, options: { headers: { 'x-tandem-min-position': String(amended.body.position) } } })) as Bundle;
@@ -132,7 +134,11 @@ describe('a GP reads the record as FHIR R4', () => {
     expect(everything.total).toBeGreaterThan(50);
     expect(everything.link?.find((l) => l.relation === 'next')).toBeDefined();
     const types = new Set(everything.entry!.map((e) => e.resource!.resourceType));
-    expect(types.has('Observation')).toBe(true);
+    expect(types).toEqual(new Set(['Patient', 'Observation', 'MedicationAdministration', 'CareTeam']));
+    // Every resource a GP system receives passes the FHIR R4 base definitions (an external validator).
+    for (const entry of everything.entry!) expectValidFhir(entry.resource!);
+    const bundle = { ...everything, entry: everything.entry!.slice(0, 3) };
+    expectValidFhir(bundle);
   });
 
   it('refuses a bad command with problem+json naming the field, and stores nothing', async () => {

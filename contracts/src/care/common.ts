@@ -6,12 +6,12 @@ import type { DataIssue, EventDefinition } from '../events';
  * helpers, and a parser that names the field for an OperationOutcome `expression`.
  */
 
-/** An id that is safe inside a stream name (`care-<id>`, `practitioner-<id>`). */
+/** An id that is safe inside a stream name and is a valid FHIR id (letters, digits, - and ., at most 64). */
 export const IdSchema = z
   .string()
   .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, { error: 'must start with a letter or digit and use only letters, digits and . _ : @ -' });
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, { error: 'must start with a letter or digit and use only letters, digits, - and . (a FHIR id)' });
 
 /** Patients get a UUID from the record service when first registered. */
 export const PatientIdSchema = z.uuid({ error: 'must be a patient id (a UUID)' });

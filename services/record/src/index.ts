@@ -5,6 +5,7 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord } from './application/care-record';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
+import { fhirWrites } from './fhir/writes';
 import { commandRoutes } from './http/commands';
 import { developmentIdentity, type Identify } from './http/identity';
 import { openApiDocument } from './http/openapi';
@@ -25,6 +26,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   const care = new CareRecord(withStreamCache(store), now);
+  const reader = new FhirReader(readModels);
   const openApi = openApiDocument(version);
   router.get('/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -32,8 +34,9 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
   router.use(commandRoutes(care, identify));
   router.use(
     fhirRoutes({
-      reader: new FhirReader(readModels),
+      reader,
       readModel: readModelPosition ?? checkpointWatcher(readModels),
+      writes: fhirWrites(care, reader, identify, now ? { now } : {}),
       version,
       logError: (error) => logger?.error({ err: error }, 'FHIR request failed'),
     }),
@@ -57,3 +60,4 @@ export * from './application/stream-command';
 export { COMMAND_ROUTES } from './http/commands';
 export { developmentIdentity, type Identify } from './http/identity';
 export * from './fhir/operation-outcome';
+export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION } from './fhir/writes';

@@ -6,7 +6,7 @@ const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number' as const;
 
 export const DEMO = {
-  gpPractice: { organisationId: 'org-riverside-surgery', odsCode: 'Y12345', name: 'Riverside Surgery', type: 'gp-practice' as const },
+  gpPractice: { organisationId: 'Y12345', odsCode: 'Y12345', name: 'Riverside Surgery', type: 'gp-practice' as const },
   nursingTeam: { organisationId: 'org-north-district-nursing', name: 'North Leeds District Nursing Team', type: 'district-nursing-team' as const },
   careAgency: { organisationId: 'org-kindly-care', name: 'Kindly Care at Home', type: 'care-agency' as const },
   nurse: { practitionerId: 'nurse-sarah-okafor', name: { given: ['Sarah'], family: 'Okafor' }, role: 'district-nurse' as const, registration: { system: NMC, value: '12A3456E' } },

@@ -106,15 +106,16 @@ const addCondition = (sql: SqlBuilder, name: string, def: SearchParamDefinition,
       const value = PREFIXES.some((p) => raw.startsWith(p)) ? raw.slice(2) : raw;
       const { start, end } = dateRange(name, value);
       const column = def.target;
-      const conditions: Record<(typeof PREFIXES)[number], string> = {
-        eq: `${column} >= ${sql.add(start)} and ${column} < ${sql.add(end)}`,
-        ne: `(${column} < ${sql.add(start)} or ${column} >= ${sql.add(end)})`,
-        ge: `${column} >= ${sql.add(start)}`,
-        gt: `${column} >= ${sql.add(end)}`,
-        le: `${column} < ${sql.add(end)}`,
-        lt: `${column} < ${sql.add(start)}`,
+      // Only the chosen clause may bind parameters: unused ones make PostgreSQL refuse the query.
+      const conditions: Record<(typeof PREFIXES)[number], () => string> = {
+        eq: () => `${column} >= ${sql.add(start)} and ${column} < ${sql.add(end)}`,
+        ne: () => `(${column} < ${sql.add(start)} or ${column} >= ${sql.add(end)})`,
+        ge: () => `${column} >= ${sql.add(start)}`,
+        gt: () => `${column} >= ${sql.add(end)}`,
+        le: () => `${column} < ${sql.add(end)}`,
+        lt: () => `${column} < ${sql.add(start)}`,
       };
-      sql.where.push(`(${conditions[prefix]})`);
+      sql.where.push(`(${conditions[prefix]()})`);
       return;
     }
   }

@@ -17,7 +17,8 @@ export interface ReadModelPosition {
 
 /** Creates and updates go through the same commands as the JSON API; the record service supplies them. */
 export interface FhirWrites {
-  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number }>;
+  /** `created: false` when the resource already existed (a registered NHS number, a repeated request): 200, not 201. */
+  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
 }
@@ -211,12 +212,12 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
       const type = req.params.type as string;
       const w = requireWritable(type);
       requireFhirJson(req);
-      const { id, position } = await w.create(type, req.body, req);
+      const { id, position, created } = await w.create(type, req.body, req);
       await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
       const stored = await reader.read(type, id);
       res.set('Location', `${baseUrl(req)}/${type}/${id}/_history/${stored?.versionId ?? 1}`).set('X-Tandem-Position', String(position));
       if (stored) res.set('ETag', `W/"${stored.versionId}"`);
-      send(res, 201, stored?.resource ?? { resourceType: type, id } as Resource);
+      send(res, created === false ? 200 : 201, stored?.resource ?? ({ resourceType: type, id } as Resource));
     }),
   );
 

@@ -717,7 +717,8 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
       .set('replacement.occurredAt', 'Observation.effectiveDateTime');
     const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId, reason };
     const currentEl = new El(current, 'Observation');
-    const currentKind = member === 'ketones' ? 'ketones' : member === undefined || isVitalKind(member) || member === 'news2' ? kindOfStored(currentEl) : undefined;
+    const currentKind: ObservationKind | 'ketones' | undefined =
+      member === 'ketones' ? 'ketones' : member === undefined || isVitalKind(member) || member === 'news2' ? kindOfStored(currentEl) : undefined;
 
     const markInError = async () => {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
@@ -733,8 +734,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
       // A member taken out of its entry: the entry is amended without it (the whole entry when it was the only one).
       if (isVitalKind(member)) {
         const rest = await storedVitals(entryId, member);
-        const measured = Object.keys(rest).some((k) => k !== 'airOrOxygen' || rest.airOrOxygen !== undefined);
-        const result = measured ? await amend('VitalSignsRecorded', rest, new FieldMap('Observation'), {}) : await markInError();
+        const result = Object.keys(rest).length > 0 ? await amend('VitalSignsRecorded', rest, new FieldMap('Observation'), {}) : await markInError();
         return { position: result.position };
       }
       if (member === 'ketones') {

@@ -31,12 +31,14 @@ export interface CommandRoute {
   readonly run: (care: CareRecord, command: never, actor: Actor) => Promise<CommandResult & { created?: boolean }>;
 }
 
+const paramsOf = (path: string): string[] => [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
+
 const careRoute = (name: CareRecordCommandName, path: string, summary: string): CommandRoute => ({
   operationId: name,
   path: `/api/patients/:patientId/${path}`,
   summary,
   schema: careRecordCommandSchemas[name],
-  pathParams: ['patientId'],
+  pathParams: paramsOf(`/api/patients/:patientId/${path}`),
   run: (care, command, actor) => care.recordCare(name, command, actor),
 });
 

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { EventOf } from '../care/common';
+import { competenceCommandSchemas, competenceEventDefinitions } from './competence';
+import { delegationCommandSchemas, delegationLifecycleEventDefinitions } from './delegation';
+import { escalationCommandSchemas, escalationEventDefinitions } from './escalation';
+
+export * from './common';
+export * from './competence';
+export * from './delegation';
+export * from './escalation';
+
+/**
+ * Every event of the delegation service (competency-, delegation- and escalation- streams), for
+ * `new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions])`.
+ */
+export const delegationEventDefinitions = [...competenceEventDefinitions, ...delegationLifecycleEventDefinitions, ...escalationEventDefinitions] as const;
+export type DelegationServiceEvent = EventOf<(typeof delegationEventDefinitions)[number]>;
+export type DelegationServiceEventType = DelegationServiceEvent['type'];
+
+/** Every command of the delegation service, by name. */
+export const delegationServiceCommandSchemas = {
+  ...competenceCommandSchemas,
+  ...delegationCommandSchemas,
+  ...escalationCommandSchemas,
+} as const;
+
+/** A command as a decision takes it: its name as `type`, with the parsed fields. */
+export type CommandOf<Schemas extends Record<string, z.ZodType>> = {
+  [Name in keyof Schemas & string]: { type: Name } & z.infer<Schemas[Name]>;
+}[keyof Schemas & string];
+
+export type CompetenceCommand = CommandOf<typeof competenceCommandSchemas>;
+export type DelegationCommand = CommandOf<typeof delegationCommandSchemas>;
+export type EscalationCommand = CommandOf<typeof escalationCommandSchemas>;

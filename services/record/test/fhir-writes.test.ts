@@ -1,0 +1,418 @@
+import { PGlite } from '@electric-sql/pglite';
+import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
+import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
+import { createProjectionsService, fhirProjection } from '@tandem/projections';
+import express from 'express';
+import type { Bundle, MedicationAdministration, Observation, OperationOutcome, Patient } from 'fhir/r4';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRecordService } from '../src';
+
+const FHIR_JSON = 'application/fhir+json';
+const nurse = { 'x-tandem-user': 'nurse-1', 'x-tandem-role': 'district-nurse' };
+const nurseActor: Actor = { id: 'nurse-1', role: 'district-nurse' };
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+interface Reply<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+/** FHIR create and update over real HTTP: the command side, the projection and the read model together. */
+describe('FHIR create and update through the care record commands', () => {
+  let db: PGlite;
+  let store: EventStore;
+  let server: Server;
+  let baseUrl: string;
+  let stopServices: () => Promise<void>;
+  let patientId: string;
+
+  const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
+    const response = await fetch(`${baseUrl}/fhir${path}`, {
+      method,
+      headers: { 'content-type': FHIR_JSON, ...nurse, ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const post = <T>(type: string, body: unknown, headers?: Record<string, string>) => request<T>('POST', `/${type}`, body, headers);
+  const put = <T>(path: string, body: unknown, headers?: Record<string, string>) => request<T>('PUT', path, body, headers);
+  const get = <T>(path: string) => request<T>('GET', path);
+
+  /** Runs a request that must be refused and proves nothing was stored. */
+  const refusedWithNothingStored = async (send: () => Promise<Reply<unknown>>): Promise<Reply<OperationOutcome>> => {
+    const head = await store.headPosition();
+    const reply = (await send()) as Reply<OperationOutcome>;
+    expect(reply.headers.get('content-type')).toMatch(/application\/fhir\+json/);
+    expect(reply.body.resourceType).toBe('OperationOutcome');
+    expect(await store.headPosition()).toBe(head);
+    return reply;
+  };
+
+  const expressions = (outcome: OperationOutcome) => outcome.issue.flatMap((i) => i.expression ?? []);
+
+  const pulse = (value: number, extra: Partial<Observation> = {}): Observation => ({
+    resourceType: 'Observation',
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+    subject: { reference: `Patient/${patientId}` },
+    effectiveDateTime: minutesAgo(10),
+    valueQuantity: { value, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+    ...extra,
+  });
+
+  const insulin = (unit: string, extra: Partial<MedicationAdministration> = {}): MedicationAdministration => ({
+    resourceType: 'MedicationAdministration',
+    status: 'completed',
+    medicationCodeableConcept: { text: 'Humulin I KwikPen' },
+    subject: { reference: `Patient/${patientId}` },
+    effectiveDateTime: minutesAgo(30),
+    device: [{ display: 'pen' }],
+    dosage: { site: { text: 'abdomen' }, dose: { value: 8, unit } },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    db = new PGlite();
+    store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions]));
+    const readModels = pgliteDriver(db, false);
+    const projections = createProjectionsService({ store, readModels, projections: [fhirProjection] });
+    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner });
+    await projections.start();
+    await record.start();
+    const app = express();
+    app.use(record.router);
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, () => resolve(s));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stopServices = async () => {
+      await projections.stop();
+      await record.stop();
+    };
+    ({ patientId } = await record.care.registerPatient(
+      {
+        idempotencyKey: 'register-arthur',
+        occurredAt: minutesAgo(120),
+        nhsNumber: '9912003888',
+        name: { given: ['Arthur'], family: 'Jones', prefix: 'Mr' },
+        birthDate: '1941-03-02',
+        gpPractice: { odsCode: 'Y12345', name: 'Riverside Surgery' },
+      },
+      nurseActor,
+    ));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await stopServices();
+    await store.close();
+    await db.close();
+  });
+
+  describe('Patient', () => {
+    const margaret: Patient = {
+      resourceType: 'Patient',
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' }],
+      name: [{ use: 'official', given: ['Margaret'], family: 'Okafor', prefix: ['Mrs'] }],
+      gender: 'female',
+      birthDate: '1938-07-14',
+      address: [{ line: ['4 Mill Lane'], postalCode: 'LS6 2AB' }],
+      generalPractitioner: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Y12345' }, display: 'Riverside Surgery' }],
+    };
+
+    it('registers a person from a POSTed Patient: 201 with Location and ETag', async () => {
+      const created = await post<Patient>('Patient', margaret);
+      expect(created.status).toBe(201);
+      expect(created.headers.get('etag')).toBe('W/"1"');
+      expect(created.headers.get('location')).toBe(`${baseUrl}/fhir/Patient/${created.body.id}/_history/1`);
+      expect(created.body.identifier).toContainEqual({ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' });
+      expect(created.body.name?.[0]).toMatchObject({ given: ['Margaret'], family: 'Okafor', prefix: ['Mrs'] });
+      expect(created.body.address?.[0]).toMatchObject({ line: ['4 Mill Lane'], postalCode: 'LS6 2AB' });
+      expect(created.body.generalPractitioner?.[0]).toMatchObject({ identifier: { value: 'Y12345' }, display: 'Riverside Surgery' });
+    });
+
+    it('returns the existing person (200, nothing stored) for an NHS number already registered', async () => {
+      const head = await store.headPosition();
+      const again = await post<Patient>('Patient', { ...margaret, name: [{ given: ['Maggie'], family: 'Okafor' }] });
+      expect(again.status).toBe(200);
+      expect(again.body.name?.[0]?.given).toEqual(['Margaret']);
+      expect(await store.headPosition()).toBe(head);
+      const existing = await post<Patient>('Patient', { ...margaret, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' }] });
+      expect(existing.status).toBe(200);
+      expect(existing.body.id).toBe(patientId);
+    });
+
+    it('updates details with PUT (UpdatePatientDetails) and refuses a changed NHS number', async () => {
+      const current = await get<Patient>(`/Patient/${patientId}`);
+      const moved = { ...current.body, address: [{ line: ['9 Canal Street'], postalCode: 'LS1 4AP' }] };
+      const updated = await put<Patient>(`/Patient/${patientId}`, moved, { 'if-match': current.headers.get('etag')! });
+      expect(updated.status).toBe(200);
+      expect(updated.headers.get('etag')).toBe('W/"2"');
+      expect(updated.body.address?.[0]).toMatchObject({ line: ['9 Canal Street'], postalCode: 'LS1 4AP' });
+
+      const renumbered = await refusedWithNothingStored(() =>
+        put(`/Patient/${patientId}`, { ...updated.body, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' }] }),
+      );
+      expect(renumbered.status).toBe(422);
+      expect(expressions(renumbered.body)).toEqual(['Patient.identifier[0].value']);
+    });
+  });
+
+  describe('Observation', () => {
+    it('records a POSTed pulse as vital signs, readable at once as the pulse member', async () => {
+      const created = await post<Observation>('Observation', pulse(88));
+      expect(created.status).toBe(201);
+      expect(created.body.id).toMatch(/^[0-9a-f-]{36}-pulse$/);
+      expect(created.headers.get('etag')).toBe('W/"1"');
+      expect(created.headers.get('location')).toBe(`${baseUrl}/fhir/Observation/${created.body.id}/_history/1`);
+      expect(created.body).toMatchObject({ status: 'final', subject: { reference: `Patient/${patientId}` }, valueQuantity: { value: 88 } });
+
+      const read = await get<Observation>(`/Observation/${created.body.id}`);
+      expect(read.status).toBe(200);
+      const entryId = created.body.id!.replace(/-pulse$/, '');
+      const panel = await get<Observation>(`/Observation/${entryId}`);
+      expect(panel.body.hasMember).toContainEqual({ reference: `Observation/${created.body.id}` });
+    });
+
+    it('records the exact same POST repeated once', async () => {
+      const body = pulse(76, { effectiveDateTime: minutesAgo(45) });
+      const first = await post<Observation>('Observation', body);
+      const head = await store.headPosition();
+      const again = await post<Observation>('Observation', body);
+      expect(first.status).toBe(201);
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+      expect(await store.headPosition()).toBe(head);
+    });
+
+    it('records capillary blood glucose and a blood pressure panel', async () => {
+      const glucose = await post<Observation>('Observation', {
+        ...pulse(0),
+        code: { coding: [{ system: 'http://loinc.org', code: '14743-9' }] },
+        valueQuantity: { value: 6.4, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+      });
+      expect(glucose.status).toBe(201);
+      expect(glucose.body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(glucose.body.valueQuantity?.value).toBe(6.4);
+
+      const bp = await post<Observation>('Observation', {
+        ...pulse(0),
+        valueQuantity: undefined,
+        code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+        component: [
+          { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 132, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+          { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: 84, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+        ],
+      });
+      expect(bp.status).toBe(201);
+      expect(bp.body.id).toMatch(/-bp$/);
+      expect(bp.body.component?.map((c) => c.valueQuantity?.value)).toEqual([132, 84]);
+    });
+
+    it('amends with If-Match: 428 without it, 412 when stale, then version 2 "amended"', async () => {
+      const created = await post<Observation>('Observation', pulse(120));
+      const id = created.body.id!;
+      const change = { ...created.body, valueQuantity: { ...created.body.valueQuantity, value: 102 }, note: [{ text: 'Counted over 15 seconds by mistake; recounted over a full minute' }] };
+
+      const missing = await refusedWithNothingStored(() => put(`/Observation/${id}`, change));
+      expect(missing.status).toBe(428);
+
+      const stale = await refusedWithNothingStored(() => put(`/Observation/${id}`, change, { 'if-match': 'W/"7"' }));
+      expect(stale.status).toBe(412);
+      expect(stale.body.issue[0]).toMatchObject({ code: 'conflict' });
+
+      const noReason = await refusedWithNothingStored(() => put(`/Observation/${id}`, { ...change, note: undefined }, { 'if-match': 'W/"1"' }));
+      expect(noReason.status).toBe(422);
+      expect(expressions(noReason.body)).toEqual(['Observation.note']);
+
+      const amended = await put<Observation>(`/Observation/${id}`, change, { 'if-match': 'W/"1"' });
+      expect(amended.status).toBe(200);
+      expect(amended.headers.get('etag')).toBe('W/"2"');
+      expect(amended.body).toMatchObject({ status: 'amended', valueQuantity: { value: 102 } });
+      expect(amended.body.note?.map((n) => n.text)).toEqual(['Amended: Counted over 15 seconds by mistake; recounted over a full minute']);
+
+      const history = await get<Bundle>(`/Observation/${id}/_history`);
+      expect(history.body.entry?.map((e) => (e.resource as Observation).valueQuantity?.value)).toEqual([102, 120]);
+
+      // The same PUT again carries a version that is no longer current.
+      const replayed = await refusedWithNothingStored(() => put(`/Observation/${id}`, change, { 'if-match': 'W/"1"' }));
+      expect(replayed.status).toBe(412);
+    });
+
+    it('marks an entry entered in error with a reason', async () => {
+      const created = await post<Observation>('Observation', pulse(64));
+      const id = created.body.id!;
+      const marked = await put<Observation>(`/Observation/${id}`, { ...created.body, status: 'entered-in-error', note: [{ text: 'Recorded for the wrong person' }] }, { 'if-match': 'W/"1"' });
+      expect(marked.status).toBe(200);
+      expect(marked.body.status).toBe('entered-in-error');
+      const panel = await get<Observation>(`/Observation/${id.replace(/-pulse$/, '')}`);
+      expect(panel.body.status).toBe('entered-in-error');
+    });
+
+    it("amends one member of a full set of vital signs, keeping the set's other measurements", async () => {
+      const response = await fetch(`${baseUrl}/api/patients/${patientId}/vital-signs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...nurse },
+        body: JSON.stringify({ idempotencyKey: 'full-set-1', occurredAt: minutesAgo(20), respirationRate: 18, spo2: 96, airOrOxygen: 'air', systolic: 128, diastolic: 78, pulse: 80, consciousness: 'A', temperatureC: 37.1 }),
+      });
+      const { eventIds, position } = (await response.json()) as { eventIds: string[]; position: number };
+      const entryId = eventIds[0]!;
+      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position) } });
+
+      const spo2 = await get<Observation>(`/Observation/${entryId}-spo2`);
+      const amended = await put<Observation>(
+        `/Observation/${entryId}-spo2`,
+        { ...spo2.body, valueQuantity: { ...spo2.body.valueQuantity, value: 93 }, note: [{ text: 'Probe was on a cold finger; re-measured' }] },
+        { 'if-match': spo2.headers.get('etag')! },
+      );
+      expect(amended.status).toBe(200);
+      expect(amended.body).toMatchObject({ status: 'amended', valueQuantity: { value: 93 } });
+      const pulseMember = await get<Observation>(`/Observation/${entryId}-pulse`);
+      expect(pulseMember.body).toMatchObject({ status: 'amended', valueQuantity: { value: 80 } });
+      const bp = await get<Observation>(`/Observation/${entryId}-bp`);
+      expect(bp.body.component?.map((c) => c.valueQuantity?.value)).toEqual([128, 78]);
+
+      // Taking one measurement out: that member is entered in error, the rest stay.
+      const removed = await put<Observation>(
+        `/Observation/${entryId}-temp`,
+        { ...(await get<Observation>(`/Observation/${entryId}-temp`)).body, status: 'entered-in-error', note: [{ text: 'Thermometer faulty' }] },
+        { 'if-match': 'W/"2"' },
+      );
+      expect(removed.body.status).toBe('entered-in-error');
+      expect((await get<Observation>(`/Observation/${entryId}-pulse`)).body.valueQuantity?.value).toBe(80);
+      expect((await get<Observation>(`/Observation/${entryId}`)).body.status).toBe('amended');
+    });
+
+    it('amends a blood glucose reading, keeping its ketones; NEWS2 is never written', async () => {
+      const response = await fetch(`${baseUrl}/api/patients/${patientId}/blood-glucose`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...nurse },
+        body: JSON.stringify({ idempotencyKey: 'glucose-ketones-1', occurredAt: minutesAgo(25), glucoseMmolL: 41, ketonesMmolL: 0.4 }),
+      });
+      const { eventIds, position } = (await response.json()) as { eventIds: string[]; position: number };
+      const entryId = eventIds[0]!;
+      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position) } });
+      const glucose = await get<Observation>(`/Observation/${entryId}`);
+      const amended = await put<Observation>(
+        `/Observation/${entryId}`,
+        { ...glucose.body, valueQuantity: { ...glucose.body.valueQuantity, value: 4.1 }, note: [{ text: 'Typed 41 instead of 4.1' }] },
+        { 'if-match': 'W/"1"' },
+      );
+      expect(amended.body).toMatchObject({ status: 'amended', valueQuantity: { value: 4.1 } });
+      expect((await get<Observation>(`/Observation/${entryId}-ketones`)).body).toMatchObject({ status: 'amended', valueQuantity: { value: 0.4 } });
+
+      const vitals = await post<Observation>('Observation', pulse(70, { effectiveDateTime: minutesAgo(50) }));
+      const news2Id = vitals.body.id!.replace(/-pulse$/, '-news2');
+      const news2 = await get<Observation>(`/Observation/${news2Id}`);
+      const refused = await refusedWithNothingStored(() => put(`/Observation/${news2Id}`, { ...news2.body, note: [{ text: 'Score looks wrong' }] }, { 'if-match': 'W/"1"' }));
+      expect(refused.status).toBe(422);
+    });
+
+    it('answers malformed JSON with a 400 OperationOutcome', async () => {
+      const reply = await refusedWithNothingStored(() => post('Observation', '{"resourceType": "Observation",'));
+      expect(reply.status).toBe(400);
+    });
+
+    it('refuses the wrong resourceType with 400', async () => {
+      const reply = await refusedWithNothingStored(() => post('Observation', { ...pulse(70), resourceType: 'Patient' }));
+      expect(reply.status).toBe(400);
+      expect(expressions(reply.body)).toEqual(['Observation.resourceType']);
+    });
+
+    it('refuses an Observation without a subject with 400 naming it', async () => {
+      const reply = await refusedWithNothingStored(() => post('Observation', { ...pulse(70), subject: undefined }));
+      expect(reply.status).toBe(400);
+      expect(reply.body.issue[0]).toMatchObject({ code: 'required', expression: ['Observation.subject'] });
+    });
+
+    it('refuses SpO2 140 % with 422 naming Observation.valueQuantity.value', async () => {
+      const reply = await refusedWithNothingStored(() =>
+        post('Observation', { ...pulse(0), code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueQuantity: { value: 140, unit: '%', system: 'http://unitsofmeasure.org', code: '%' } }),
+      );
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Observation.valueQuantity.value']);
+      expect(reply.body.issue[0]?.diagnostics).toMatch(/SpO2/);
+    });
+
+    it('refuses a temperature in Fahrenheit instead of reading it as Celsius', async () => {
+      const reply = await refusedWithNothingStored(() =>
+        post('Observation', { ...pulse(0), code: { coding: [{ system: 'http://loinc.org', code: '8310-5' }] }, valueQuantity: { value: 99.5, unit: '°F', system: 'http://unitsofmeasure.org', code: '[degF]' } }),
+      );
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Observation.valueQuantity.code']);
+    });
+
+    it('refuses an unsupported code and an unknown person with 422', async () => {
+      const unsupported = await refusedWithNothingStored(() => post('Observation', { ...pulse(70), code: { coding: [{ system: 'http://loinc.org', code: '29463-7' }] } }));
+      expect(unsupported.status).toBe(422);
+      expect(expressions(unsupported.body)).toEqual(['Observation.code']);
+
+      const stranger = await refusedWithNothingStored(() => post('Observation', { ...pulse(70), subject: { reference: 'Patient/00000000-0000-4000-8000-000000000000' } }));
+      expect(stranger.status).toBe(422);
+      expect(expressions(stranger.body)).toEqual(['Observation.subject']);
+    });
+
+    it('asks who is writing (401) before anything else', async () => {
+      const head = await store.headPosition();
+      const response = await fetch(`${baseUrl}/fhir/Observation`, { method: 'POST', headers: { 'content-type': FHIR_JSON }, body: JSON.stringify(pulse(70)) });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
+      expect(await store.headPosition()).toBe(head);
+    });
+  });
+
+  describe('MedicationAdministration', () => {
+    it('records insulin given by pen, in units', async () => {
+      const given = await post<MedicationAdministration>('MedicationAdministration', insulin('units'));
+      expect(given.status).toBe(201);
+      expect(given.body).toMatchObject({ status: 'completed', dosage: { dose: { value: 8, unit: 'units' } } });
+    });
+
+    it('refuses the unit "IU" with 422 naming MedicationAdministration.dosage.dose.unit', async () => {
+      const reply = await refusedWithNothingStored(() => post('MedicationAdministration', insulin('IU', { effectiveDateTime: minutesAgo(300) })));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['MedicationAdministration.dosage.dose.unit']);
+    });
+
+    it('asks before a possible duplicate dose (409) and records it once confirmed', async () => {
+      const dose = insulin('units', { medicationCodeableConcept: { text: 'Lantus SoloStar' }, effectiveDateTime: minutesAgo(200) });
+      expect((await post('MedicationAdministration', dose)).status).toBe(201);
+      const second = { ...dose, effectiveDateTime: minutesAgo(190) };
+      const asked = await refusedWithNothingStored(() => post('MedicationAdministration', second));
+      expect(asked.status).toBe(409);
+      expect(asked.body.issue[0]).toMatchObject({ code: 'duplicate', expression: ['MedicationAdministration.effectiveDateTime'] });
+      const confirmed = await post<MedicationAdministration>('MedicationAdministration', {
+        ...second,
+        extension: [{ url: 'https://tandem.nhs.example/fhir/StructureDefinition/confirmed-not-duplicate', valueBoolean: true }],
+      });
+      expect(confirmed.status).toBe(201);
+    });
+
+    it('refuses a syringe', async () => {
+      const reply = await refusedWithNothingStored(() => post('MedicationAdministration', insulin('units', { effectiveDateTime: minutesAgo(300), device: [{ display: 'syringe' }] })));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['MedicationAdministration.device[0].display']);
+    });
+
+    it('records insulin withheld with its reason, and amends it with If-Match', async () => {
+      const withheld = await post<MedicationAdministration>(
+        'MedicationAdministration',
+        insulin('units', { status: 'not-done', statusReason: [{ text: 'Blood glucose 3.2 mmol/L: hypo protocol followed' }], effectiveDateTime: minutesAgo(600), device: undefined }),
+      );
+      expect(withheld.status).toBe(201);
+      expect(withheld.body).toMatchObject({ status: 'not-done', statusReason: [{ text: 'Blood glucose 3.2 mmol/L: hypo protocol followed' }] });
+
+      const amended = await put<MedicationAdministration>(
+        `/MedicationAdministration/${withheld.body.id}`,
+        { ...withheld.body, dosage: { ...withheld.body.dosage, dose: { value: 10, unit: 'units' } }, note: [{ text: 'Planned dose was 10 units, not 8' }] },
+        { 'if-match': 'W/"1"' },
+      );
+      expect(amended.status).toBe(200);
+      expect(amended.body.dosage?.dose?.value).toBe(10);
+    });
+  });
+});
