@@ -126,6 +126,14 @@ describe('a GP reads the record as FHIR R4', () => {
 
     const first = (await fhir.vread({ resourceType: 'Observation', id: entryId, version: '1' })) as Observation;
     expect(first.valueQuantity?.value).toBe(41);
+
+    // Point in time: the record as it was known when the first version was stored.
+    const asKnown = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=${encodeURIComponent(first.meta!.lastUpdated!)}`)).json()) as Bundle;
+    const then = asKnown.entry!.map((e) => e.resource as Observation).find((r) => r.id === entryId)!;
+    expect(then.valueQuantity?.value).toBe(41);
+    expect(then.meta?.versionId).toBe('1');
+    const before = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=2000-01-01`)).json()) as OperationOutcome;
+    expect(before.resourceType).toBe('OperationOutcome');
   });
 
   it("returns the person's whole record with $everything, paged", async () => {

@@ -10,3 +10,4 @@ export { sqlBackend } from './sql/sql-backend';
 export type { SqlDriver, SqlQueryable } from './sql/driver';
 export { eventStoreDbBackend } from './eventstoredb';
 export { withStreamCache } from './stream-cache';
+export { verifyEventLog, type TamperFinding, type VerifyReport } from './sql/verify';

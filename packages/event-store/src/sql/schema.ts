@@ -16,6 +16,8 @@ create table if not exists tandem_streams (
   stream_name text primary key,
   revision bigint not null
 );
+-- Tamper evidence: each event's hash covers its content and the previous event's hash in its stream.
+alter table tandem_streams add column if not exists last_hash bytea;
 
 create table if not exists tandem_events (
   position bigint primary key,
@@ -30,10 +32,20 @@ create table if not exists tandem_events (
   unique (stream_name, stream_revision),
   unique (stream_name, event_id)
 );
+alter table tandem_events add column if not exists hash bytea;
 
 -- Readers may only read below this bound: every transaction that could still write is at or above it.
 create or replace function tandem_visible_bound() returns bigint language sql stable as $$
   select pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITION_SHIFT}
+$$;
+
+-- The link in a stream's hash chain: the previous event's hash, then everything the event says.
+-- jsonb's text form is canonical, so verification can recompute it from the stored row.
+create or replace function tandem_event_hash(p_prev bytea, p_id uuid, p_stream text, p_revision bigint, p_type text,
+                                             p_version int, p_data jsonb, p_metadata jsonb, p_recorded_at timestamptz)
+returns bytea language sql immutable as $$
+  select sha256(coalesce(p_prev, ''::bytea) || convert_to(concat_ws('|', p_id::text, p_stream, p_revision::text, p_type,
+    p_version::text, p_data::text, p_metadata::text, ((extract(epoch from p_recorded_at) * 1000000)::bigint)::text), 'UTF8'))
 $$;
 
 -- One round trip per append: lock the stream row, check idempotency and the expected revision,
@@ -49,11 +61,15 @@ declare
   v_max_rev bigint;
   v_max_pos bigint;
   v_base bigint;
+  v_hash bytea;
+  v_now timestamptz := now();
+  v_ev jsonb;
+  v_i bigint;
 begin
   -- Upserting the stream row locks it (and assigns this transaction its xid before any position is derived).
   insert into tandem_streams as s (stream_name, revision) values (p_stream, -1)
     on conflict (stream_name) do update set revision = s.revision
-    returning s.revision into v_current;
+    returning s.revision, s.last_hash into v_current, v_hash;
 
   if v_current >= 0 then
     select count(*), min(stream_revision), max(stream_revision), max(position)
@@ -77,12 +93,15 @@ begin
   end if;
 
   v_base := pg_current_xact_id()::text::bigint * ${POSITION_SHIFT};
-  insert into tandem_events (position, event_id, stream_name, stream_revision, type, schema_version, data, metadata)
-  select v_base + e.i - 1, (e.ev->>'id')::uuid, p_stream, v_current + e.i, e.ev->>'type',
-         (e.ev->>'schemaVersion')::int, e.ev->'data', e.ev->'metadata'
-    from jsonb_array_elements(p_events) with ordinality as e(ev, i);
+  for v_ev, v_i in select e.ev, e.i from jsonb_array_elements(p_events) with ordinality as e(ev, i) loop
+    v_hash := tandem_event_hash(v_hash, (v_ev->>'id')::uuid, p_stream, v_current + v_i, v_ev->>'type',
+                                (v_ev->>'schemaVersion')::int, v_ev->'data', v_ev->'metadata', v_now);
+    insert into tandem_events (position, event_id, stream_name, stream_revision, type, schema_version, data, metadata, recorded_at, hash)
+    values (v_base + v_i - 1, (v_ev->>'id')::uuid, p_stream, v_current + v_i, v_ev->>'type',
+            (v_ev->>'schemaVersion')::int, v_ev->'data', v_ev->'metadata', v_now, v_hash);
+  end loop;
 
-  update tandem_streams set revision = v_current + v_count where stream_name = p_stream;
+  update tandem_streams set revision = v_current + v_count, last_hash = v_hash where stream_name = p_stream;
   return query select v_current + v_count, v_base + v_count - 1, false;
 end
 $$;

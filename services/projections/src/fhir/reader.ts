@@ -213,20 +213,34 @@ export class FhirReader {
     return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included };
   }
 
-  /** Patient/$everything: the patient, then every resource about them, paged. */
+  /**
+   * Patient/$everything: the patient, then every resource about them, paged. With `_at`, the
+   * record as it was known at that instant: each resource's latest version recorded by then.
+   */
   async everything(patientId: string, query: SearchQuery): Promise<SearchResult | undefined> {
-    const patient = await this.read('Patient', patientId);
-    if (!patient) return undefined;
     const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
     const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
     const sql = new SqlBuilder();
-    sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
+    const [at] = values(query._at);
     const [since] = values(query._since);
+    const atInstant = at ? dateRange('_at', at).end : undefined;
+    const source = atInstant
+      ? `(select distinct on (resource_type, id) resource_type, id, patient_id, last_updated, resource,
+                (resource->>'effectiveDateTime')::timestamptz as effective
+           from fhir_resource_version
+          where last_updated < ${sql.add(atInstant)} and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
+          order by resource_type, id, version_id desc) as known`
+      : 'fhir_resource';
+    sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
     if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
     const where = sql.where.join(' and ');
-    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource where ${where}`, sql.params)) as [{ total: string }];
+    const known = atInstant
+      ? await this.db.query("select 1 from fhir_resource_version where resource_type = 'Patient' and id = $1 and last_updated < $2 limit 1", [patientId, atInstant])
+      : await this.db.query("select 1 from fhir_resource where resource_type = 'Patient' and id = $1", [patientId]);
+    if (known.length === 0) return undefined;
+    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from ${source} where ${where}`, sql.params)) as [{ total: string }];
     const rows = await this.db.query<{ resource: Resource }>(
-      `select resource from fhir_resource where ${where}
+      `select resource from ${source} where ${where}
         order by (resource_type = 'Patient') desc, resource_type, effective desc nulls last, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
       sql.params,
     );
