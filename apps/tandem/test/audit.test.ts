@@ -1,0 +1,73 @@
+import { PGlite } from '@electric-sql/pglite';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { createRecordService } from '@tandem/record';
+import { loadConfig, startTandem } from '../src';
+import { DEMO, seedDemoData } from '../src/demo/demo-data';
+
+const audit = (dataDir: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../src/audit/cli.ts'), ...args], {
+    env: { ...process.env, TANDEM_DATA_DIR: dataDir, PORT: '18999', TANDEM_EVENT_STORE: 'pglite' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+/** The auditor's tools on the embedded store: verify the hash chains, replay a stream as known then. */
+describe('npm run audit', () => {
+  let dataDir: string;
+  let patientId: string;
+  let between: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-audit-'));
+    const tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
+    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
+    ({ patientIds: [patientId] = [] } = await seedDemoData(record.care, { patients: 1, days: 2, now: new Date() }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    between = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const worker = { id: DEMO.careWorkers[0]!.practitionerId, role: 'care-worker' as const };
+    await record.care.recordCare('WriteNote', { idempotencyKey: 'late-note', occurredAt: new Date(Date.now() - 3 * 3_600_000).toISOString(), patientId: patientId!, text: 'Ate well at lunch' }, worker);
+    await tandem.stop();
+  }, 60_000);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('replays a care stream as it was known at a time, marking late entries, with the state then', () => {
+    const now = audit(dataDir, 'replay', '--stream', `care-${patientId}`);
+    expect(now.status).toBe(0);
+    expect(now.stdout).toContain('NoteWritten');
+    expect(now.stdout).toMatch(/NoteWritten .*LATE: recorded 180 min after it happened/);
+    expect(now.stdout).toContain('State then:');
+
+    const then = audit(dataDir, 'replay', '--stream', `care-${patientId}`, '--as-of', between);
+    expect(then.status).toBe(0);
+    expect(then.stdout).toContain(`as known at ${between}`);
+    expect(then.stdout).not.toContain('NoteWritten');
+    expect(then.stdout).toContain('VitalSignsRecorded');
+  }, 60_000);
+
+  it('writes the replay as a FHIR Bundle with --fhir', () => {
+    const run = audit(dataDir, 'replay', '--stream', `care-${patientId}`, '--fhir');
+    expect(run.status).toBe(0);
+    const bundle = JSON.parse(run.stdout) as { resourceType: string; type: string; entry: { resource: { resourceType: string } }[] };
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    expect(bundle.entry.some((e) => e.resource.resourceType === 'Observation')).toBe(true);
+  }, 60_000);
+
+  it('passes verify on an untouched store, then fails after a row is altered by hand', async () => {
+    const clean = audit(dataDir, 'verify');
+    expect(clean.stdout).toContain('OK: every event matches its hash chain.');
+    expect(clean.status).toBe(0);
+
+    const db = new PGlite(dataDir);
+    await db.query(`update tandem_events set data = jsonb_set(data, '{text}', '"Refused lunch"') where type = 'NoteWritten'`);
+    await db.close();
+
+    const tampered = audit(dataDir, 'verify');
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toMatch(new RegExp(`TAMPERED  care-${patientId} #\\d+  changed`));
+  }, 60_000);
+});
