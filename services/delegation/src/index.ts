@@ -14,3 +14,5 @@ export const createDelegationService = ({ store }: DelegationServiceDeps) => ({
   start: async (): Promise<void> => undefined,
   stop: async (): Promise<void> => undefined,
 });
+
+export * from './domain';

@@ -153,6 +153,8 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
     recipient: IdSchema,
     /** Roles that may acknowledge at this tier. */
     acknowledgedBy: z.array(RoleSchema).min(1),
+    /** This tier's own deadlines by urgency, when they differ from the escalation's. */
+    deadlineMinutes: z.strictObject({ urgent: num, routine: num }).optional(),
     advice: textSchema(1000).optional(),
   });
 
@@ -204,7 +206,7 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
       escalation: z.strictObject({
         /** In order: who gets it first, and who next when nobody acknowledges by the deadline. */
         tiers: z.array(tier).min(1),
-        /** Minutes each tier has to acknowledge, by urgency (the last tier has no deadline). */
+        /** Minutes each tier has to acknowledge, by urgency, unless the tier sets its own (the last tier has no deadline). */
         deadlineMinutes: z.strictObject({ urgent: num, routine: num }),
         /** An emergency goes straight to this tier, with these recipients informed. */
         emergency: z.strictObject({ tier: IdSchema, inform: z.array(IdSchema), advice: textSchema(1000) }),
@@ -213,7 +215,7 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
       }),
       /** Named values that prompt steps cite as {name} (e.g. the fluid target), often settings. */
       parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), num),
-      /** What the care worker is told to do at once; steps may cite {parameters}. */
+      /** What the care worker is told to do at once; steps may cite {parameters} and the rule's {recheckMinutes}. */
       prompts: z.record(IdSchema, z.strictObject({ title: textSchema(200), steps: z.array(textSchema(500)).min(1) })),
       rules: z.array(rule),
       settings: z.record(SettingIdSchema, setting),
@@ -266,7 +268,9 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
       Object.entries(f.prompts as Record<string, { steps: string[] }>).forEach(([id, prompt]) =>
         prompt.steps.forEach((step, i) => {
           for (const [, name] of step.matchAll(/\{([a-zA-Z0-9]+)\}/g)) {
-            if (!(name! in (f.parameters as Record<string, unknown>))) issue(['prompts', id, 'steps', i], `cites {${name}}, which is not a parameter`);
+            if (name !== 'recheckMinutes' && !(name! in (f.parameters as Record<string, unknown>))) {
+              issue(['prompts', id, 'steps', i], `cites {${name}}, which is neither a parameter nor {recheckMinutes}`);
+            }
           }
         }),
       );

@@ -19,23 +19,24 @@ export type CareEntryType = CorrectableEntryType;
 
 /** Where each measured observation is read from: entry type and field, and its unit. */
 export const NUMERIC_OBSERVATIONS = {
-  glucose: { unit: 'mmol/L', label: 'blood glucose', from: [{ entry: 'BloodGlucoseRecorded', field: 'glucoseMmolL' }] },
-  ketones: { unit: 'mmol/L', label: 'blood ketones', from: [{ entry: 'BloodGlucoseRecorded', field: 'ketonesMmolL' }] },
+  glucose: { unit: 'mmol/L', decimals: 1, label: 'blood glucose', from: [{ entry: 'BloodGlucoseRecorded', field: 'glucoseMmolL' }] },
+  ketones: { unit: 'mmol/L', decimals: 1, label: 'blood ketones', from: [{ entry: 'BloodGlucoseRecorded', field: 'ketonesMmolL' }] },
   temperature: {
     unit: 'C',
+    decimals: 1,
     label: 'temperature',
     from: [
       { entry: 'VitalSignsRecorded', field: 'temperatureC' },
       { entry: 'CellulitisChecked', field: 'temperatureC' },
     ],
   },
-  respirationRate: { unit: '/min', label: 'respiration rate', from: [{ entry: 'VitalSignsRecorded', field: 'respirationRate' }] },
-  spo2: { unit: '%', label: 'SpO2', from: [{ entry: 'VitalSignsRecorded', field: 'spo2' }] },
-  systolic: { unit: 'mmHg', label: 'systolic blood pressure', from: [{ entry: 'VitalSignsRecorded', field: 'systolic' }] },
-  diastolic: { unit: 'mmHg', label: 'diastolic blood pressure', from: [{ entry: 'VitalSignsRecorded', field: 'diastolic' }] },
-  pulse: { unit: '/min', label: 'pulse', from: [{ entry: 'VitalSignsRecorded', field: 'pulse' }] },
-  pain: { unit: '/10', label: 'pain score', from: [{ entry: 'CellulitisChecked', field: 'pain' }] },
-} as const satisfies Record<string, { unit: string; label: string; from: readonly { entry: CareEntryType; field: string }[] }>;
+  respirationRate: { unit: '/min', decimals: 0, label: 'respiration rate', from: [{ entry: 'VitalSignsRecorded', field: 'respirationRate' }] },
+  spo2: { unit: '%', decimals: 0, label: 'SpO2', from: [{ entry: 'VitalSignsRecorded', field: 'spo2' }] },
+  systolic: { unit: 'mmHg', decimals: 0, label: 'systolic blood pressure', from: [{ entry: 'VitalSignsRecorded', field: 'systolic' }] },
+  diastolic: { unit: 'mmHg', decimals: 0, label: 'diastolic blood pressure', from: [{ entry: 'VitalSignsRecorded', field: 'diastolic' }] },
+  pulse: { unit: '/min', decimals: 0, label: 'pulse', from: [{ entry: 'VitalSignsRecorded', field: 'pulse' }] },
+  pain: { unit: '/10', decimals: 0, label: 'pain score', from: [{ entry: 'CellulitisChecked', field: 'pain' }] },
+} as const satisfies Record<string, { unit: string; decimals: number; label: string; from: readonly { entry: CareEntryType; field: string }[] }>;
 export type NumericObservation = keyof typeof NUMERIC_OBSERVATIONS;
 export const NUMERIC_OBSERVATION_NAMES = Object.keys(NUMERIC_OBSERVATIONS) as [NumericObservation, ...NumericObservation[]];
 
@@ -58,3 +59,9 @@ export const SIGN_PATHS: Partial<Record<CareEntryType, readonly string[]>> = {
 /** Reads a dotted path from an entry's data. */
 export const valueAt = (data: unknown, path: string): unknown =>
   path.split('.').reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), data);
+
+/** A field name or dotted path in words: sepsisSigns.kidneyPain -> kidney pain. */
+export const inWords = (path: string): string =>
+  (path.split('.').pop() ?? path)
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();

@@ -1,0 +1,17 @@
+import { cellulitisEronClassI } from './cellulitis';
+import { insulinAdministration } from './insulin';
+import type { FrameworkDefinition } from './schema';
+import { suspectedUti65Plus } from './uti';
+
+export * from './schema';
+export * from './resolve';
+export * from './vocabulary';
+export * from './shared';
+export { insulinAdministration, suspectedUti65Plus, cellulitisEronClassI };
+
+/** The frameworks Tandem ships, by id. Another framework is one more entry here (data and tests). */
+export const shippedFrameworks: Readonly<Record<string, FrameworkDefinition>> = {
+  [insulinAdministration.id]: insulinAdministration,
+  [suspectedUti65Plus.id]: suspectedUti65Plus,
+  [cellulitisEronClassI.id]: cellulitisEronClassI,
+};

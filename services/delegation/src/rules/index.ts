@@ -1,0 +1,5 @@
+export * from './entries';
+export * from './conditions';
+export * from './escalations';
+export * from './evaluate';
+export * from './monitoring';
