@@ -2,12 +2,30 @@
  * `npm run projections:rebuild`: rebuilds every read model from position 0 into fresh tables and
  * switches over without stopping reads. It asks the running projections service to do it (in the
  * embedded mode PGlite lives inside that process), at TANDEM_URL (default http://127.0.0.1:$PORT).
+ *
+ * Administration needs a token (role registered-manager or system): TANDEM_TOKEN, or in the
+ * embedded mode one minted by the development issuer of TANDEM_DATA_DIR. It runs in apps/tandem
+ * (as `npm start` does), so a relative TANDEM_DATA_DIR means the same directory for both.
  */
+import { DevIssuer } from '@tandem/auth';
+
 const url = process.env.TANDEM_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
 
+const token = async (): Promise<string> => {
+  if (process.env.TANDEM_TOKEN) return process.env.TANDEM_TOKEN;
+  const eventStore = process.env.TANDEM_EVENT_STORE ?? 'pglite';
+  if (eventStore !== 'pglite') {
+    process.stderr.write('Set TANDEM_TOKEN to a token for a registered-manager or system role from your identity provider\n');
+    process.exit(1);
+  }
+  const issuer = await DevIssuer.open({ dataDir: process.env.TANDEM_DATA_DIR ?? './.tandem-data', eventStore });
+  return issuer.mint({ role: 'system', user: 'projections-rebuild', minutes: 30 });
+};
+
 const main = async () => {
+  const bearer = await token();
   process.stdout.write(`Rebuilding read models at ${url} ...\n`);
-  const response = await fetch(`${url}/admin/projections/rebuild`, { method: 'POST' });
+  const response = await fetch(`${url}/admin/projections/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
   const body = (await response.json()) as Record<string, unknown>;
   if (!response.ok) {
     process.stderr.write(`Rebuild refused (${response.status}): ${String(body.detail ?? JSON.stringify(body))}\n`);

@@ -3,15 +3,18 @@
  * PATIENTS x DAYS of synthetic care, measured with autocannon against a separate server process.
  * Prints requests per second and p50/p99 latency, and the projection rebuild rate.
  */
+import { DevIssuer } from '@tandem/auth';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem } from '../src';
-import { seedDemoData } from '../src/demo/demo-data';
+import { DEMO, seedDemoData } from '../src/demo/demo-data';
 
 const ADMIN_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 200);
@@ -37,8 +40,24 @@ const resetDatabase = async () => {
   return version;
 };
 
-const seed = async () => {
-  const config = loadConfig({ PORT: '0', TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false' });
+/**
+ * The server mode takes tokens from an identity provider's JWKS URL: the benchmark plays the
+ * provider with an in-memory key pair, serving its key set and minting the tokens it sends.
+ */
+const identityProvider = async () => {
+  const issuer = await DevIssuer.create({ issuer: 'urn:tandem:bench-issuer', audience: 'tandem' });
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks())));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const env = {
+    TANDEM_AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+    TANDEM_AUTH_ISSUER: issuer.issuer,
+    TANDEM_AUTH_AUDIENCE: issuer.audience,
+  };
+  return { issuer, env, close: () => server.close() };
+};
+
+const seed = async (authEnv: Record<string, string>) => {
+  const config = loadConfig({ PORT: '0', TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false', ...authEnv });
   const tandem = await startTandem(config, pino({ level: 'warn' }));
   const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
   const started = Date.now();
@@ -62,9 +81,9 @@ const seed = async () => {
   return { patientIds: results.flatMap((r) => r.patientIds), events: Number(events) };
 };
 
-const startServer = (): ChildProcess =>
+const startServer = (authEnv: Record<string, string>): ChildProcess =>
   spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/main.ts')], {
-    env: { ...process.env, PORT: String(PORT), TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(), LOG_LEVEL: 'warn', TANDEM_DEMO_DATA: 'false' },
+    env: { ...process.env, PORT: String(PORT), TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(), LOG_LEVEL: 'warn', TANDEM_DEMO_DATA: 'false', ...authEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 
@@ -102,9 +121,13 @@ const main = async () => {
   process.stdout.write(`Tandem FHIR benchmark, ${new Date().toISOString()}\n`);
   process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, PostgreSQL ${pgVersion}\n`);
   process.stdout.write(`server and load generator share the machine; concurrency ${CONCURRENCY}, ${DURATION_S} s per case\n`);
-  const { patientIds, events } = await seed();
+  const idp = await identityProvider();
+  const { patientIds, events } = await seed(idp.env);
+  // Reads as the demo's GP (every seeded person's registered GP); ingestion as a device integration.
+  const gp = { authorization: `Bearer ${await idp.issuer.mint({ role: 'gp', user: DEMO.gp.practitionerId, registration: DEMO.gp.registration, minutes: 120 })}` };
+  const device = { authorization: `Bearer ${await idp.issuer.mint({ role: 'system', user: 'bench-device-hub', scope: 'system/Observation.cru', minutes: 120 })}` };
 
-  const server = startServer();
+  const server = startServer(idp.env);
   try {
     const started = Date.now();
     await waitCaughtUp();
@@ -115,7 +138,7 @@ const main = async () => {
     const observationIds = (
       await Promise.all(
         sample.map(async (id) => {
-          const bundle = (await (await fetch(`${base}/fhir/Observation?patient=${id}&_count=1`)).json()) as { entry?: { resource: { id: string } }[] };
+          const bundle = (await (await fetch(`${base}/fhir/Observation?patient=${id}&_count=1`, { headers: gp })).json()) as { entry?: { resource: { id: string } }[] };
           return bundle.entry?.[0]?.resource.id;
         }),
       )
@@ -123,10 +146,10 @@ const main = async () => {
     const from = new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 10);
 
     const rows: Row[] = [];
-    rows.push(await run('FHIR read Observation by id', { requests: observationIds.map((id) => ({ method: 'GET', path: `/fhir/Observation/${id}` })) }));
-    rows.push(await run('FHIR read Patient by id', { requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Patient/${id}` })) }));
-    rows.push(await run('Observation search: patient + date (14 days), _count=20', { requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Observation?patient=${id}&date=ge${from}&_count=20&_sort=-date` })) }));
-    rows.push(await run('Patient/$everything, _count=50', { requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Patient/${id}/$everything?_count=50` })) }));
+    rows.push(await run('FHIR read Observation by id', { headers: gp, requests: observationIds.map((id) => ({ method: 'GET', path: `/fhir/Observation/${id}` })) }));
+    rows.push(await run('FHIR read Patient by id', { headers: gp, requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Patient/${id}` })) }));
+    rows.push(await run('Observation search: patient + date (14 days), _count=20', { headers: gp, requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Observation?patient=${id}&date=ge${from}&_count=20&_sort=-date` })) }));
+    rows.push(await run('Patient/$everything, _count=50', { headers: gp, requests: sample.map((id) => ({ method: 'GET', path: `/fhir/Patient/${id}/$everything?_count=50` })) }));
     let n = 0;
     rows.push(
       await run('ingest: POST vital-sign set (JSON API)', {
@@ -139,7 +162,7 @@ const main = async () => {
               return {
                 ...req,
                 path: `/api/patients/${sample[i % sample.length]}/vital-signs`,
-                headers: { 'content-type': 'application/json', 'x-tandem-user': 'cw-bench', 'x-tandem-role': 'care-worker' },
+                headers: { 'content-type': 'application/json', ...device },
                 body: JSON.stringify({ idempotencyKey: `bench-${process.pid}-${i}`, occurredAt: new Date().toISOString(), respirationRate: 16, spo2: 97, airOrOxygen: 'air', systolic: 128, diastolic: 78, pulse: 72, consciousness: 'A', temperatureC: 36.8 }),
               };
             },
@@ -149,7 +172,7 @@ const main = async () => {
     );
     console.table(rows);
 
-    const rebuild = (await (await fetch(`${base}/admin/projections/rebuild`, { method: 'POST' })).json()) as { events: number; seconds: number; eventsPerSecond: number };
+    const rebuild = (await (await fetch(`${base}/admin/projections/rebuild`, { method: 'POST', headers: device })).json()) as { events: number; seconds: number; eventsPerSecond: number };
     process.stdout.write(`projection rebuild: ${rebuild.events} events in ${rebuild.seconds.toFixed(1)} s = ${rebuild.eventsPerSecond} events/s\n`);
 
     const reads = rows.slice(0, 2);
@@ -163,6 +186,7 @@ const main = async () => {
     );
   } finally {
     server.kill('SIGTERM');
+    idp.close();
   }
 };
 

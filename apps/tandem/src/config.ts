@@ -20,6 +20,10 @@ export const ConfigSchema = z
       .transform((s) => s.split(',').map((x) => x.trim()))
       .pipe(z.array(ServiceName).min(1)),
     TANDEM_DEMO_DATA: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** The identity provider's signing keys (JWKS), token issuer and audience; the embedded mode has a development issuer instead. */
+    TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
+    TANDEM_AUTH_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -28,6 +32,18 @@ export const ConfigSchema = z
     }
     if (c.TANDEM_EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
       ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_CONNECTION_STRING'], message: 'is required when TANDEM_EVENT_STORE=eventstoredb' });
+    }
+    // Tokens: a real identity provider outside the embedded mode (where the development issuer
+    // refuses to run); when one is configured, all three are needed together.
+    const auth = ['TANDEM_AUTH_JWKS_URL', 'TANDEM_AUTH_ISSUER', 'TANDEM_AUTH_AUDIENCE'] as const;
+    const configured = auth.some((key) => c[key] !== undefined);
+    if (c.TANDEM_EVENT_STORE !== 'pglite' || configured) {
+      for (const key of auth) {
+        if (c[key] === undefined) {
+          const why = c.TANDEM_EVENT_STORE !== 'pglite' ? `TANDEM_EVENT_STORE=${c.TANDEM_EVENT_STORE} (the development issuer runs only in the embedded mode)` : 'another TANDEM_AUTH_ variable is set';
+          ctx.addIssue({ code: 'custom', path: [key], message: `is required when ${why}` });
+        }
+      }
     }
   });
 

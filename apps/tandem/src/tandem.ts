@@ -1,3 +1,4 @@
+import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
 import { careEventDefinitions, EventRegistry } from '@tandem/contracts';
 import { createDelegationService } from '@tandem/delegation';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
@@ -20,14 +21,60 @@ export interface RunningTandem {
   stop(): Promise<void>;
 }
 
+export interface TandemOptions {
+  /** Called with every access decision (the audit trail's hook); decisions are logged as well. */
+  readonly onAccess?: OnAccess;
+}
+
+/**
+ * Where token signing keys come from: the identity provider's JWKS URL when configured (required
+ * outside the embedded mode), otherwise the embedded mode's development issuer in the data directory.
+ */
+const tokenVerifier = async (config: Config, logger: Logger): Promise<TokenVerifier> => {
+  if (config.TANDEM_AUTH_JWKS_URL && config.TANDEM_AUTH_ISSUER && config.TANDEM_AUTH_AUDIENCE) {
+    return remoteTokenVerifier({ jwksUrl: config.TANDEM_AUTH_JWKS_URL, issuer: config.TANDEM_AUTH_ISSUER, audience: config.TANDEM_AUTH_AUDIENCE });
+  }
+  const issuer = await DevIssuer.open({ dataDir: config.TANDEM_DATA_DIR, eventStore: config.TANDEM_EVENT_STORE });
+  logger.info({ issuer: issuer.issuer }, 'Development token issuer on (embedded mode only): mint tokens with `npm run token`');
+  return issuer.verifier();
+};
+
+/** Access decisions in the log: who, which action, which person, the outcome. Never a break-glass reason's text or clinical data. */
+export const logAccess =
+  (logger: Logger): OnAccess =>
+  (d) => {
+    const access = {
+      actor: d.actor.id,
+      role: d.actor.role,
+      action: d.action,
+      scopes: d.needs.map((n) => `${n.types.join('|')}.${n.interaction}`).join(' ') || undefined,
+      patient: d.patientId,
+      allowed: d.allowed,
+      reason: d.reason,
+      relationship: d.relationship,
+      breakGlass: d.breakGlass !== undefined || undefined,
+    };
+    if (d.breakGlass) logger.warn({ access }, 'break-glass access');
+    else if (!d.allowed) logger.info({ access }, 'access denied');
+    else logger.debug({ access }, 'access allowed');
+  };
+
 /** The composition root: wires storage, services and HTTP for one process. */
-export const startTandem = async (config: Config, logger: Logger = pino({ level: config.LOG_LEVEL })): Promise<RunningTandem> => {
+export const startTandem = async (config: Config, logger: Logger = pino({ level: config.LOG_LEVEL }), options: TandemOptions = {}): Promise<RunningTandem> => {
   const storage = await openStorage(config, eventRegistry());
   const { store, readModels } = storage;
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection] }) : undefined;
+  const log = logAccess(logger);
+  const access = createAccessControl({
+    verifier: await tokenVerifier(config, logger),
+    onAccess: (decision) => {
+      log(decision);
+      options.onAccess?.(decision);
+    },
+  });
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
     projections: () => projections!,
-    record: () => createRecordService({ store, readModels, logger, version, readModelPosition: projections?.runner }),
+    record: () => createRecordService({ store, readModels, logger, version, readModelPosition: projections?.runner, access }),
     delegation: () => createDelegationService({ store }),
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());

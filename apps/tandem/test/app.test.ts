@@ -1,3 +1,4 @@
+import { mintToken } from '@tandem/auth';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,12 +36,14 @@ describe('Tandem on its embedded default', () => {
     expect(JSON.stringify(insulin)).toContain('"const":"units"');
   });
 
-  it('refuses a command from someone who has not said who they are, and malformed JSON, as problem+json', async () => {
-    const anonymous = await fetch(`${tandem.url}/api/patients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  it('refuses a command without a bearer token (before reading the body), and malformed JSON, as problem+json', async () => {
+    const anonymous = await fetch(`${tandem.url}/api/patients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"nhsNumber": ' });
     expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(anonymous.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const malformed = await fetch(`${tandem.url}/api/patients`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tandem-user': 'nurse-1', 'x-tandem-role': 'district-nurse' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await mintToken({ role: 'district-nurse', user: 'nurse-1' }, { dataDir })}` },
       body: '{"nhsNumber": ',
     });
     expect(malformed.status).toBe(400);
@@ -62,12 +65,21 @@ describe('configuration from the environment', () => {
     expect(loadConfig({})).toMatchObject({ PORT: 8080, TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: './.tandem-data' });
   });
 
+  it('takes an identity provider for the server mode', () => {
+    const auth = { TANDEM_AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', TANDEM_AUTH_ISSUER: 'https://idp.example', TANDEM_AUTH_AUDIENCE: 'tandem' };
+    expect(loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth })).toMatchObject(auth);
+  });
+
   it.each([
     [{ TANDEM_EVENT_STORE: 'mongodb' }, 'TANDEM_EVENT_STORE'],
     [{ PORT: 'eighty' }, 'PORT'],
     [{ TANDEM_EVENT_STORE: 'postgres' }, 'DATABASE_URL'],
     [{ TANDEM_EVENT_STORE: 'eventstoredb', DATABASE_URL: 'postgres://x@localhost/db' }, 'EVENTSTORE_CONNECTION_STRING'],
     [{ TANDEM_SERVICES: 'record,billing' }, 'TANDEM_SERVICES'],
+    [{ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db' }, 'TANDEM_AUTH_JWKS_URL'],
+    [{ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', TANDEM_AUTH_JWKS_URL: 'https://idp.example/jwks' }, 'TANDEM_AUTH_ISSUER'],
+    [{ TANDEM_AUTH_JWKS_URL: 'https://idp.example/jwks', TANDEM_AUTH_ISSUER: 'https://idp.example' }, 'TANDEM_AUTH_AUDIENCE'],
+    [{ TANDEM_AUTH_JWKS_URL: 'not a url', TANDEM_AUTH_ISSUER: 'i', TANDEM_AUTH_AUDIENCE: 'a' }, 'TANDEM_AUTH_JWKS_URL'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(variable);
   });

@@ -25,12 +25,12 @@ describe('npm run audit', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-audit-'));
     const tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
-    ({ patientIds: [patientId] = [] } = await seedDemoData(record.care, { patients: 1, days: 2, now: new Date() }));
+    patientId = (await seedDemoData(record.care, { patients: 1, days: 2, now: new Date() })).patientIds[0]!;
     await new Promise((resolve) => setTimeout(resolve, 20));
     between = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 20));
     const worker = { id: DEMO.careWorkers[0]!.practitionerId, role: 'care-worker' as const };
-    await record.care.recordCare('WriteNote', { idempotencyKey: 'late-note', occurredAt: new Date(Date.now() - 3 * 3_600_000).toISOString(), patientId: patientId!, text: 'Ate well at lunch' }, worker);
+    await record.care.recordCare('WriteNote', { idempotencyKey: 'late-note', occurredAt: new Date(Date.now() - 3 * 3_600_000).toISOString(), patientId, text: 'Ate well at lunch' }, worker);
     await tandem.stop();
   }, 60_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,3 +1,4 @@
+import { mintToken } from '@tandem/auth';
 import Client from 'fhir-kit-client';
 import type { Bundle, Observation, OperationOutcome, Patient } from 'fhir/r4';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,10 +19,17 @@ describe('a GP reads the record as FHIR R4', () => {
   let tandem: RunningTandem;
   let fhir: InstanceType<typeof Client>;
   let patientIds: string[];
-  const careWorker = { 'x-tandem-user': DEMO.careWorkers[0]!.practitionerId, 'x-tandem-role': 'care-worker' };
+  let gpToken: string;
+  /** The demo gives person i to care worker i % 3: each records for her own people. */
+  const careWorkerOf = async (patientId: string) => {
+    const worker = DEMO.careWorkers[patientIds.indexOf(patientId) % DEMO.careWorkers.length]!;
+    return mintToken({ role: 'care-worker', user: worker.practitionerId, org: DEMO.careAgency.organisationId }, { dataDir });
+  };
 
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${tandem.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...careWorker }, body: JSON.stringify(body) });
+    const patientId = /\/api\/patients\/([^/]+)\//.exec(path)![1]!;
+    const authorization = `Bearer ${await careWorkerOf(patientId)}`;
+    const response = await fetch(`${tandem.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
     return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
   };
 
@@ -30,10 +38,12 @@ describe('a GP reads the record as FHIR R4', () => {
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     ({ patientIds } = await seedDemoData(record.care, { patients: 3, days: 10, now: new Date() }));
-    fhir = new Client({ baseUrl: `${tandem.url}/fhir` });
+    // The GP reads with his own token: these people are his registered patients.
+    gpToken = await mintToken({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration }, { dataDir });
+    fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: gpToken });
     // Wait for the projection to hold the demo.
     const head = await tandem.storage.store.headPosition();
-    await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}`, { headers: { 'x-tandem-min-position': String(head) } });
+    await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}`, { headers: { 'x-tandem-min-position': String(head), authorization: `Bearer ${gpToken}` } });
   }, 60_000);
 
   afterAll(async () => {
@@ -128,11 +138,11 @@ describe('a GP reads the record as FHIR R4', () => {
     expect(first.valueQuantity?.value).toBe(41);
 
     // Point in time: the record as it was known when the first version was stored.
-    const asKnown = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=${encodeURIComponent(first.meta!.lastUpdated!)}`)).json()) as Bundle;
+    const asKnown = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=${encodeURIComponent(first.meta!.lastUpdated!)}`, { headers: { authorization: `Bearer ${gpToken}` } })).json()) as Bundle;
     const then = asKnown.entry!.map((e) => e.resource as Observation).find((r) => r.id === entryId)!;
     expect(then.valueQuantity?.value).toBe(41);
     expect(then.meta?.versionId).toBe('1');
-    const before = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=2000-01-01`)).json()) as OperationOutcome;
+    const before = (await (await fetch(`${tandem.url}/fhir/Patient/${patientIds[1]}/$everything?_count=1000&_at=2000-01-01`, { headers: { authorization: `Bearer ${gpToken}` } })).json()) as OperationOutcome;
     expect(before.resourceType).toBe('OperationOutcome');
   });
 
@@ -159,7 +169,7 @@ describe('a GP reads the record as FHIR R4', () => {
   });
 
   it('answers a bad FHIR search with an OperationOutcome naming the parameter', async () => {
-    const response = await fetch(`${tandem.url}/fhir/Observation?date=yesterday`);
+    const response = await fetch(`${tandem.url}/fhir/Observation?date=yesterday`, { headers: { authorization: `Bearer ${gpToken}` } });
     expect(response.status).toBe(400);
     const outcome = (await response.json()) as OperationOutcome;
     expect(outcome.resourceType).toBe('OperationOutcome');

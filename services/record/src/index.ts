@@ -1,3 +1,4 @@
+import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { checkpointWatcher, ensureReadModels, fhirSchemaSql, FhirReader } from '@tandem/projections';
@@ -7,7 +8,8 @@ import { CareRecord } from './application/care-record';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
 import { fhirWrites } from './fhir/writes';
 import { commandRoutes } from './http/commands';
-import { developmentIdentity, type Identify } from './http/identity';
+import { FhirError } from './fhir/operation-outcome';
+import { principalOf, RecordAccess } from './http/access';
 import { openApiDocument } from './http/openapi';
 
 export interface RecordServiceDeps {
@@ -17,26 +19,38 @@ export interface RecordServiceDeps {
   readonly version: string;
   /** The in-process projection runner in embedded mode; otherwise the stored checkpoint is polled. */
   readonly readModelPosition?: ReadModelPosition;
-  readonly identify?: Identify;
+  /** Bearer-token authentication and the access policy (@tandem/auth): who may see and do what. */
+  readonly access: AccessControl;
   readonly now?: () => Date;
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, identify = developmentIdentity, now }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   const care = new CareRecord(withStreamCache(store), now);
   const reader = new FhirReader(readModels);
+  const recordAccess = new RecordAccess(care, reader, access);
   const openApi = openApiDocument(version);
   router.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  router.use(commandRoutes(care, identify));
+  router.use(commandRoutes(care, recordAccess));
   router.use(
     fhirRoutes({
       reader,
+      access: recordAccess,
       readModel: readModelPosition ?? checkpointWatcher(readModels),
-      writes: fhirWrites(care, reader, identify, now ? { now } : {}),
+      writes: fhirWrites(
+        care,
+        reader,
+        async (req, endpoint, about) => {
+          const decision = await recordAccess.decide(req, req.res!, endpoint, about);
+          if (!decision.allowed) throw new FhirError(403, [{ code: 'forbidden', diagnostics: decision.detail }]);
+          return principalOf(req).actor;
+        },
+        now ? { now } : {},
+      ),
       version,
       logError: (error) => logger?.error({ err: error }, 'FHIR request failed'),
     }),
@@ -58,6 +72,7 @@ export * from './fhir/routes';
 export * from './application/care-record';
 export * from './application/stream-command';
 export { COMMAND_ROUTES } from './http/commands';
-export { developmentIdentity, type Identify } from './http/identity';
+export { RecordAccess, principalOf, BREAK_GLASS_USED_HEADER } from './http/access';
 export * from './fhir/operation-outcome';
-export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION } from './fhir/writes';
+export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './fhir/writes';
+export { careStateFrom, isCareRecordEvent, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';

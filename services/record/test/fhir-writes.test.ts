@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { createAccessControl, DevIssuer } from '@tandem/auth';
 import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
@@ -9,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { createRecordService } from '../src';
 
 const FHIR_JSON = 'application/fhir+json';
-const nurse = { 'x-tandem-user': 'nurse-1', 'x-tandem-role': 'district-nurse' };
 const nurseActor: Actor = { id: 'nurse-1', role: 'district-nurse' };
+/** The nurse's bearer token (set once the test's development issuer exists). */
+const nurse: { authorization: string } = { authorization: '' };
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 interface Reply<T = unknown> {
@@ -75,12 +77,17 @@ describe('FHIR create and update through the care record commands', () => {
     ...extra,
   });
 
+  let issuer: DevIssuer;
+
   beforeAll(async () => {
     db = new PGlite();
     store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions]));
     const readModels = pgliteDriver(db, false);
-    const projections = createProjectionsService({ store, readModels, projections: [fhirProjection] });
-    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner });
+    issuer = await DevIssuer.create();
+    nurse.authorization = `Bearer ${await issuer.mint({ role: 'district-nurse', user: 'nurse-1' })}`;
+    const access = createAccessControl({ verifier: issuer.verifier() });
+    const projections = createProjectionsService({ store, readModels, projections: [fhirProjection], access });
+    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner, access });
     await projections.start();
     await record.start();
     const app = express();
@@ -104,6 +111,8 @@ describe('FHIR create and update through the care record commands', () => {
       },
       nurseActor,
     ));
+    // Arthur is on nurse-1's caseload: she writes for him below.
+    await record.care.addCareTeamMember({ idempotencyKey: 'arthur-team-nurse', occurredAt: minutesAgo(110), patientId, practitionerId: 'nurse-1', teamRole: 'accountable-clinician' }, nurseActor);
   });
 
   afterAll(async () => {
@@ -261,7 +270,7 @@ describe('FHIR create and update through the care record commands', () => {
       });
       const { eventIds, position } = (await response.json()) as { eventIds: string[]; position: number };
       const entryId = eventIds[0]!;
-      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position) } });
+      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position), ...nurse } });
 
       const spo2 = await get<Observation>(`/Observation/${entryId}-spo2`);
       const amended = await put<Observation>(
@@ -295,7 +304,7 @@ describe('FHIR create and update through the care record commands', () => {
       });
       const { eventIds, position } = (await response.json()) as { eventIds: string[]; position: number };
       const entryId = eventIds[0]!;
-      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position) } });
+      await fetch(`${baseUrl}/fhir/Observation/${entryId}`, { headers: { 'x-tandem-min-position': String(position), ...nurse } });
       const glucose = await get<Observation>(`/Observation/${entryId}`);
       const amended = await put<Observation>(
         `/Observation/${entryId}`,
@@ -351,9 +360,27 @@ describe('FHIR create and update through the care record commands', () => {
       expect(unsupported.status).toBe(422);
       expect(expressions(unsupported.body)).toEqual(['Observation.code']);
 
-      const stranger = await refusedWithNothingStored(() => post('Observation', { ...pulse(70), subject: { reference: 'Patient/00000000-0000-4000-8000-000000000000' } }));
-      expect(stranger.status).toBe(422);
-      expect(expressions(stranger.body)).toEqual(['Observation.subject']);
+      // To a nurse, someone not recorded is refused like someone not in her care: no probing for who is recorded.
+      const stranger = { ...pulse(70), subject: { reference: 'Patient/00000000-0000-4000-8000-000000000000' } };
+      const refused = await refusedWithNothingStored(() => post('Observation', stranger));
+      expect(refused.status).toBe(403);
+      expect(refused.body.issue[0]!.code).toBe('forbidden');
+      // An integration that may write for everyone learns the person is not in the record.
+      const hub = `Bearer ${await issuer.mint({ role: 'system', user: 'device-hub', scope: 'system/Observation.cru' })}`;
+      const unknown = await refusedWithNothingStored(() => post('Observation', stranger, { authorization: hub }));
+      expect(unknown.status).toBe(422);
+      expect(expressions(unknown.body)).toEqual(['Observation.subject']);
+    });
+
+    it('refuses (403) a write for someone outside the writer’s care, and stores nothing', async () => {
+      const otherNurse = `Bearer ${await issuer.mint({ role: 'district-nurse', user: 'nurse-2' })}`;
+      const refused = await refusedWithNothingStored(() => post('Observation', pulse(71), { authorization: otherNurse }));
+      expect(refused.status).toBe(403);
+      const created = await post<Observation>('Observation', pulse(72));
+      const update = await refusedWithNothingStored(() =>
+        put(`/Observation/${created.body.id}`, { ...created.body, status: 'entered-in-error', note: [{ text: 'not mine' }] }, { 'if-match': 'W/"1"', authorization: otherNurse }),
+      );
+      expect(update.status).toBe(403);
     });
 
     it('asks who is writing (401) before anything else', async () => {

@@ -4,6 +4,7 @@ import {
   type AddCareTeamMember,
   type CareRecordCommandName,
   type PatientEvent,
+  type PractitionerRegisteredData,
   type RegisterOrganisation,
   type RegisterPatient,
   type RegisterPractitioner,
@@ -84,6 +85,13 @@ export class CareRecord {
     const state = patientStateFrom(patientEvents(await this.store.readStream(patientStreamId(patientId))));
     if (!state.registered) throw new PatientNotFound(patientId);
     return state;
+  }
+
+  /** A registered practitioner's record (organisation and role), or undefined when not registered. */
+  async practitioner(practitionerId: string): Promise<PractitionerRegisteredData | undefined> {
+    const events = await this.store.readStream(practitionerStreamId(practitionerId));
+    const registered = events.find((e) => e.type === 'PractitionerRegistered');
+    return registered ? (registered.data as PractitionerRegisteredData) : undefined;
   }
 
   private patientCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(

@@ -9,6 +9,8 @@ export interface CommandMeta {
   readonly idempotencyKey: string;
   readonly occurredAt: string;
   readonly correlationId?: string;
+  /** The event this command reacts to (a rule's reaction, a timer's scheduling event). */
+  readonly causationId?: string;
 }
 
 export interface CommandResult {
@@ -58,7 +60,13 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
       id: uuidV5(EVENT_ID_NAMESPACE, `${command.stream}\u0000${command.meta.idempotencyKey}\u0000${index}`),
       type: e.type,
       data: e.data,
-      metadata: { actor: command.meta.actor, correlationId, occurredAt: command.meta.occurredAt, idempotencyKey: command.meta.idempotencyKey },
+      metadata: {
+        actor: command.meta.actor,
+        correlationId,
+        ...(command.meta.causationId ? { causationId: command.meta.causationId } : {}),
+        occurredAt: command.meta.occurredAt,
+        idempotencyKey: command.meta.idempotencyKey,
+      },
     }));
     try {
       const result = await store.append(command.stream, newEvents, { expectedRevision: current ? current.revision : 'no_stream' });

@@ -18,6 +18,12 @@ export const capabilityStatement = ({ baseUrl, version, writableTypes }: { baseU
     {
       mode: 'server',
       documentation: 'Reads come from projections of the event log. Send X-Tandem-Min-Position with the position a write returned to read your own writes.',
+      security: {
+        cors: false,
+        service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+        description:
+          'Every interaction but this CapabilityStatement needs a bearer JWT (Authorization: Bearer). SMART on FHIR v2 scopes (patient/, user/, system/) are honoured on top of the role and care-relationship rules; a denial is 403 with an OperationOutcome. A district nurse or GP may read outside their relationship by giving a reason in X-Tandem-Break-Glass; the read is flagged and reported.',
+      },
       resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
         const writable = writableTypes.includes(type);
         return {

@@ -1,6 +1,8 @@
+import { FHIR_ACCESS, isDirectoryType, type EndpointAccess } from '@tandem/auth';
 import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/projections';
 import type { Bundle, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { entryFor, pageLinks } from './bundle';
 import { capabilityStatement } from './capability';
 import { FhirError, operationOutcome } from './operation-outcome';
@@ -25,6 +27,8 @@ export interface FhirWrites {
 
 export interface FhirRouteDeps {
   readonly reader: FhirReader;
+  /** Who may read what: every route but /fhir/metadata needs a bearer token and the policy's permission. */
+  readonly access: RecordAccess;
   readonly readModel: ReadModelPosition;
   readonly writes?: FhirWrites;
   readonly version: string;
@@ -63,6 +67,32 @@ const parseIfMatch = (header: string | undefined): number | undefined => {
   return Number(match[2]);
 };
 
+/** The person a stored resource is about: a Patient itself, or its subject (or patient) reference. */
+export const aboutResource = (type: string, resource: Resource): About => {
+  if (isDirectoryType(type)) return 'nobody';
+  if (resource.resourceType === 'Patient') return { patientId: resource.id ?? '' };
+  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
+  const ref = r.subject?.reference ?? r.patient?.reference ?? '';
+  // A resource about no one we can name is refused to everyone bound by a relationship.
+  return { patientId: ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : '' };
+};
+
+/** Search parameters that name people, by type: searching with them is deciding on each person named. */
+const PERSON_PARAMS: Readonly<Record<string, readonly string[]>> = { Patient: ['_id'] };
+const personParams = (type: string) => PERSON_PARAMS[type] ?? ['patient', 'subject'];
+const valuesOf = (raw: SearchQuery[string]): string[] => (raw === undefined ? [] : typeof raw === 'string' ? [raw] : [...raw]);
+
+const namedPeople = (type: string, q: SearchQuery): string[] =>
+  personParams(type).flatMap((param) => valuesOf(q[param]).flatMap((v) => v.split(',').map((ref) => (ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : ref))));
+
+/** A search limited to these people (a person id that cannot exist stands for no one, so the rest of the query is still checked). */
+const narrowedTo = (type: string, q: SearchQuery, people: readonly string[]): SearchQuery => {
+  const param = type === 'Patient' ? '_id' : 'patient';
+  return { ...q, [param]: [...valuesOf(q[param]), people.length > 0 ? people.join(',') : 'no-one'] };
+};
+
+const forbidden = (detail: string) => new FhirError(403, [{ code: 'forbidden', diagnostics: detail }]);
+
 type Handler = (req: Request, res: Response) => Promise<void>;
 const handle =
   (handler: Handler) =>
@@ -71,8 +101,36 @@ const handle =
   };
 
 /** The FHIR R4 REST API, read from the projections. */
-export const fhirRoutes = ({ reader, readModel, writes, version, logError }: FhirRouteDeps): Router => {
+export const fhirRoutes = ({ reader, access, readModel, writes, version, logError }: FhirRouteDeps): Router => {
   const router = Router();
+  // Everything but the CapabilityStatement needs a bearer token: 401 (OperationOutcome) before anything else.
+  const authenticated = authenticate(access.control, (res, error) =>
+    send(res, error.status, operationOutcome([{ code: error.status === 401 ? 'login' : 'transient', diagnostics: error.message }])),
+  );
+  router.use('/fhir', (req, res, next) => (req.method === 'GET' && req.path === '/metadata' ? next() : authenticated(req, res, next)));
+
+  /** Throws 403 unless the policy allows the request. */
+  const allow = async (req: Request, res: Response, endpoint: EndpointAccess, about: About) => {
+    const decision = await access.decide(req, res, endpoint, about);
+    if (!decision.allowed) throw forbidden(decision.detail);
+    return decision;
+  };
+
+  /**
+   * Reads a resource the policy must allow. A Patient's id is derived from the NHS number, so it is
+   * decided before the read: whether someone is recorded at all is not for a stranger to learn from
+   * a 404. Other ids are opaque; they are decided on the person the stored resource is about.
+   */
+  const allowedRead = async <T extends StoredResource>(req: Request, res: Response, type: string, id: string, read: () => Promise<T | undefined>): Promise<T | undefined> => {
+    if (type === 'Patient') {
+      await allow(req, res, FHIR_ACCESS.read(type), { patientId: id });
+      return read();
+    }
+    const stored = await read();
+    if (stored) await allow(req, res, FHIR_ACCESS.read(type), aboutResource(type, stored.resource));
+    return stored;
+  };
+
   router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true }));
 
   // Read-your-writes: wait (briefly) until the read models hold the client's last write.
@@ -93,6 +151,7 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
     handle(async (req, res) => {
       const id = req.params.id as string;
       checkId(id);
+      await allow(req, res, FHIR_ACCESS.everything(), { patientId: id });
       const result = await reader.everything(id, query(req));
       if (!result) throw FhirError.notFound('Patient', id);
       const base = baseUrl(req);
@@ -112,6 +171,13 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
     handle(async (req, res) => {
       const type = req.params.type as string;
       checkType(type);
+      if (!isDirectoryType(type)) {
+        const decision = await allow(req, res, FHIR_ACCESS.typeHistory(type), 'people');
+        // The history of a whole type spans people: it cannot be narrowed to a caseload.
+        if (decision.narrowTo !== 'everyone') throw forbidden(`The history of every ${type} spans people outside your care: ask for one resource's _history, or search by patient`);
+      } else {
+        await allow(req, res, FHIR_ACCESS.typeHistory(type), 'nobody');
+      }
       await sendHistory(req, res, type, undefined);
     }),
   );
@@ -144,7 +210,7 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
       checkId(id);
       const versionId = Number(req.params.vid);
       if (!Number.isInteger(versionId) || versionId < 1) throw new FhirError(400, [{ code: 'value', diagnostics: 'A version id is a whole number from 1', expression: 'vid' }]);
-      const stored = await reader.vread(type, id, versionId);
+      const stored = await allowedRead(req, res, type, id, () => reader.vread(type, id, versionId));
       if (!stored) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} has no version ${versionId}` }]);
       sendStored(req, res, stored);
     }),
@@ -157,6 +223,7 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
       const id = req.params.id as string;
       checkType(type);
       checkId(id);
+      if (!(await allowedRead(req, res, type, id, () => reader.read(type, id)))) throw FhirError.notFound(type, id);
       await sendHistory(req, res, type, id);
     }),
   );
@@ -168,7 +235,7 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
       const id = req.params.id as string;
       checkType(type);
       checkId(id);
-      const stored = await reader.read(type, id);
+      const stored = await allowedRead(req, res, type, id, () => reader.read(type, id));
       if (!stored) throw FhirError.notFound(type, id);
       sendStored(req, res, stored);
     }),
@@ -179,7 +246,20 @@ export const fhirRoutes = ({ reader, readModel, writes, version, logError }: Fhi
     handle(async (req, res) => {
       const type = req.params.type as string;
       checkType(type);
-      const result = await reader.search(type, query(req));
+      const endpoint = FHIR_ACCESS.search(type);
+      let search = query(req);
+      const named = isDirectoryType(type) ? [] : namedPeople(type, search);
+      if (isDirectoryType(type)) {
+        await allow(req, res, endpoint, 'nobody');
+      } else if (named.length > 0) {
+        // A search naming people: each of them must be in the user's care (or break-glass).
+        for (const patientId of new Set(named)) await allow(req, res, endpoint, { patientId });
+      } else {
+        const decision = await allow(req, res, endpoint, 'people');
+        if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
+        if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
+      }
+      const result = await reader.search(type, search);
       const base = baseUrl(req);
       const bundle: Bundle = {
         resourceType: 'Bundle',

@@ -13,6 +13,7 @@ import {
   type DataIssue,
   type ParsedCommand,
 } from '@tandem/contracts';
+import { FHIR_ACCESS, type EndpointAccess } from '@tandem/auth';
 import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
 import type { FhirReader, StoredResource } from '@tandem/projections';
 import type { Request } from 'express';
@@ -21,9 +22,9 @@ import { createHash } from 'node:crypto';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
 import type { CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
-import type { Identify } from '../http/identity';
+import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
-import type { FhirWrites } from './routes';
+import { aboutResource, type FhirWrites } from './routes';
 
 /**
  * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
@@ -557,22 +558,23 @@ export interface FhirWritesOptions {
   readonly now?: () => Date;
 }
 
-/** FHIR create and update for the record service, through the care record's commands. */
-export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Identify, options: FhirWritesOptions = {}): FhirWrites => {
-  const now = options.now ?? (() => new Date());
+/**
+ * Asks the policy whether this request may write (throwing a 403 FhirError when not) and returns
+ * the actor the events will carry: from the verified token, never from the resource.
+ */
+export type WriteAuthoriser = (req: Request, endpoint: EndpointAccess, about: About) => Promise<Actor>;
 
-  const actorOf = (req: Request): Actor => {
-    const actor = identify(req);
-    if (!actor) throw new FhirError(401, [{ code: 'login', diagnostics: 'Say who you are (X-Tandem-User and X-Tandem-Role until tokens arrive)' }]);
-    return actor;
-  };
+/** FHIR create and update for the record service, through the care record's commands. */
+export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: WriteAuthoriser, options: FhirWritesOptions = {}): FhirWrites => {
+  const now = options.now ?? (() => new Date());
 
   /** The client's Idempotency-Key, or one derived from the request: the exact same request is recorded once. */
   const keyOf = (req: Request, request: string, body: unknown): string => req.get('idempotency-key') ?? `fhir:${request}:${sha256(body)}`;
 
   // --- create ---------------------------------------------------------------------------------
 
-  const createPatient = async (body: unknown, req: Request, actor: Actor) => {
+  const createPatient = async (body: unknown, req: Request) => {
+    const actor = await authorise(req, FHIR_ACCESS.create('Patient'), 'nobody');
     const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
     const fields = new FieldMap('Patient');
     const nhsNumber = nhsNumberOf(patient, fields);
@@ -590,11 +592,12 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     return { id: result.patientId, position: result.position, created: result.created && !result.replayed };
   };
 
-  const createObservation = async (body: unknown, req: Request, actor: Actor) => {
+  const createObservation = async (body: unknown, req: Request) => {
     const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
     const fields = new FieldMap('Observation').set('patientId', 'Observation.subject').set('occurredAt', 'Observation.effectiveDateTime');
     const status = statusOf(obs);
     const patientId = subjectOf(obs);
+    const actor = await authorise(req, FHIR_ACCESS.create('Observation'), { patientId });
     const occurredAt = effectiveOf(obs);
     const kind = kindOf(obs);
     if (status !== 'final') throw badValue('Observation.status', 'A new Observation is recorded as final');
@@ -616,11 +619,12 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     );
   };
 
-  const createMedicationAdministration = async (body: unknown, req: Request, actor: Actor) => {
+  const createMedicationAdministration = async (body: unknown, req: Request) => {
     const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
     const fields = new FieldMap('MedicationAdministration').set('patientId', 'MedicationAdministration.subject').set('occurredAt', 'MedicationAdministration.effectiveDateTime');
     const status = statusOf(ma);
     const patientId = subjectOf(ma);
+    const actor = await authorise(req, FHIR_ACCESS.create('MedicationAdministration'), { patientId });
     const occurredAt = effectiveOf(ma);
     const entry = medicationEntryOf(ma, status, fields);
     const base = { idempotencyKey: keyOf(req, 'POST:MedicationAdministration', body), patientId, occurredAt };
@@ -639,14 +643,20 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
 
   // --- update ---------------------------------------------------------------------------------
 
-  /** The current version, checked against If-Match (412 on a stale one, 404 when unknown). */
-  const currentVersion = async (type: string, id: string, ifMatch: number | undefined): Promise<StoredResource> => {
+  /**
+   * The current version (404 when unknown), the policy's permission for the person it is about
+   * (403), then If-Match (412 on a stale one): the actor comes back with it.
+   */
+  const currentVersion = async (type: string, id: string, ifMatch: number | undefined, req: Request): Promise<StoredResource & { actor: Actor }> => {
+    // A Patient's id comes from the NHS number: decided before the read, so a 404 tells a stranger nothing.
+    const early = type === 'Patient' ? await authorise(req, FHIR_ACCESS.update(type), { patientId: id }) : undefined;
     const current = await reader.read(type, id);
     if (!current) throw FhirError.notFound(type, id);
+    const actor = early ?? (await authorise(req, FHIR_ACCESS.update(type), aboutResource(type, current.resource)));
     if (ifMatch !== undefined && ifMatch !== current.versionId) {
       throw new FhirError(412, [{ code: 'conflict', diagnostics: `${type}/${id} is at version ${current.versionId}, not ${ifMatch}: read it again and reapply the change`, expression: 'If-Match' }]);
     }
-    return current;
+    return { ...current, actor };
   };
 
   const samePerson = (resource: El, current: FhirResource, patientId: string) => {
@@ -698,13 +708,13 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     return readBack(() => (part === 'glucose' ? glucoseFields(el, new FieldMap('Observation')) : ketonesFields(el, new FieldMap('Observation'))), stored.resource.id ?? entryId);
   };
 
-  const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+  const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
     const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
     if (obs.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Observation.id must be ${id}, as in the URL`, expression: 'Observation.id' }]);
     if (ifMatch === undefined) throw preconditionRequired('Observation', id);
     const status = statusOf(obs);
     const patientId = subjectOf(obs);
-    const current = (await currentVersion('Observation', id, ifMatch)).resource;
+    const { resource: current, actor } = await currentVersion('Observation', id, ifMatch, req);
     const [, entryId, member] = ENTRY_RESOURCE_ID.exec(id) ?? [];
     if (!entryId) throw notSupported('Observation.id', `Observation/${id} is not an entry of the care record`);
     samePerson(obs, current, patientId);
@@ -767,7 +777,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     throw notSupported('Observation', `Observation/${id} can be marked entered in error through FHIR; amend it through the JSON API`);
   };
 
-  const updateMedicationAdministration = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+  const updateMedicationAdministration = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
     const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
     if (ma.get('id').raw() !== id) {
       throw new FhirError(400, [{ code: 'invalid', diagnostics: `MedicationAdministration.id must be ${id}, as in the URL`, expression: 'MedicationAdministration.id' }]);
@@ -775,7 +785,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     if (ifMatch === undefined) throw preconditionRequired('MedicationAdministration', id);
     const status = statusOf(ma);
     const patientId = subjectOf(ma);
-    const current = (await currentVersion('MedicationAdministration', id, ifMatch)).resource;
+    const { resource: current, actor } = await currentVersion('MedicationAdministration', id, ifMatch, req);
     samePerson(ma, current, patientId);
     const reason = correctionReason(ma, current);
     const fields = new FieldMap('MedicationAdministration')
@@ -797,10 +807,10 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor))).position };
   };
 
-  const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, actor: Actor) => {
+  const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
     const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
     if (patient.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Patient.id must be ${id}, as in the URL`, expression: 'Patient.id' }]);
-    const current = (await currentVersion('Patient', id, ifMatch)).resource;
+    const { resource: current, actor } = await currentVersion('Patient', id, ifMatch, req);
     const fields = new FieldMap('Patient').set('patientId', 'Patient.id');
     const nhsNumber = nhsNumberOf(patient, fields)?.raw();
     const currentNhsNumber = ((current as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
@@ -823,28 +833,26 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, identify: Ident
     writableTypes: WRITABLE_TYPES,
 
     async create(type, body, req) {
-      const actor = actorOf(req);
       switch (type) {
         case 'Patient':
-          return createPatient(body, req, actor);
+          return createPatient(body, req);
         case 'Observation':
-          return createObservation(body, req, actor);
+          return createObservation(body, req);
         case 'MedicationAdministration':
-          return createMedicationAdministration(body, req, actor);
+          return createMedicationAdministration(body, req);
         default:
           throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created through FHIR here` }]);
       }
     },
 
     async update(type, id, body, ifMatch, req) {
-      const actor = actorOf(req);
       switch (type) {
         case 'Patient':
-          return updatePatient(id, body, ifMatch, req, actor);
+          return updatePatient(id, body, ifMatch, req);
         case 'Observation':
-          return updateObservation(id, body, ifMatch, req, actor);
+          return updateObservation(id, body, ifMatch, req);
         case 'MedicationAdministration':
-          return updateMedicationAdministration(id, body, ifMatch, req, actor);
+          return updateMedicationAdministration(id, body, ifMatch, req);
         default:
           throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be updated through FHIR here` }]);
       }

@@ -11,18 +11,20 @@ import {
   type Actor,
   type CareRecordCommandName,
 } from '@tandem/contracts';
+import { COMMAND_ACCESS, type CommandOperationId } from '@tandem/auth';
 import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CareRecord, PatientNotFound } from '../application/care-record';
 import type { CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
-import type { Identify } from './identity';
+import { authenticate, principalOf, type About, type RecordAccess } from './access';
 import { sendProblem } from './problem';
 
 /** One JSON command route: the table drives the router and the OpenAPI document alike. */
 export interface CommandRoute {
-  readonly operationId: string;
+  /** Also the route's entry in the access policy (@tandem/auth COMMAND_ACCESS). */
+  readonly operationId: CommandOperationId;
   readonly path: string;
   readonly summary: string;
   readonly schema: z.ZodType;
@@ -33,7 +35,7 @@ export interface CommandRoute {
 
 const paramsOf = (path: string): string[] => [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
 
-const careRoute = (name: CareRecordCommandName, path: string, summary: string): CommandRoute => ({
+const careRoute = (name: CareRecordCommandName & CommandOperationId, path: string, summary: string): CommandRoute => ({
   operationId: name,
   path: `/api/patients/:patientId/${path}`,
   summary,
@@ -73,17 +75,27 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
 const statusOf = (route: CommandRoute, result: CommandResult & { created?: boolean }) =>
   result.replayed ? 200 : route.operationId === 'RegisterPatient' ? (result.created ? 201 : 200) : result.eventIds.length > 0 ? 201 : 200;
 
-/** The JSON command API for the apps. Errors are problem+json naming the field; nothing is stored. */
-export const commandRoutes = (care: CareRecord, identify: Identify): Router => {
+/** What a command is about, for the policy: the person in its path, the organisation a practitioner joins, or no one. */
+const aboutOf = (route: CommandRoute, command: Record<string, unknown>): About => {
+  if (route.pathParams.includes('patientId')) return { patientId: String(command.patientId) };
+  if (route.operationId === 'RegisterPractitioner') return { organisationId: String(command.organisationId) };
+  return 'nobody';
+};
+
+/**
+ * The JSON command API for the apps. Errors are problem+json naming the field; nothing is stored.
+ * Every command needs a bearer token (401 before anything else) and the policy's permission (403).
+ */
+export const commandRoutes = (care: CareRecord, access: RecordAccess): Router => {
   const router = Router();
+  router.use(
+    '/api',
+    authenticate(access.control, (res, error) => sendProblem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message)),
+  );
   router.use('/api', express.json({ limit: '256kb', strict: true }));
   for (const route of COMMAND_ROUTES) {
     router.post(route.path, (req: Request, res: Response, next: NextFunction) => {
-      const actor = identify(req);
-      if (!actor) {
-        sendProblem(res, 401, 'Unauthorized', 'Say who you are (X-Tandem-User and X-Tandem-Role until tokens arrive)');
-        return;
-      }
+      const { actor } = principalOf(req);
       if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
         sendProblem(res, 400, 'Invalid command', 'The body must be a JSON object', { errors: [{ field: '(body)', message: 'must be a JSON object' }] });
         return;
@@ -103,10 +115,18 @@ export const commandRoutes = (care: CareRecord, identify: Identify): Router => {
         sendProblem(res, 400, 'Invalid command', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
         return;
       }
-      route
-        .run(care, parsed.value as never, actor)
-        .then((result) => {
-          res.status(statusOf(route, result)).set('X-Tandem-Position', String(result.position)).json(result);
+      access
+        .decide(req, res, COMMAND_ACCESS[route.operationId], aboutOf(route, parsed.value as Record<string, unknown>))
+        .then((decision) => {
+          if (!decision.allowed) {
+            sendProblem(res, 403, 'Forbidden', decision.detail, { reason: decision.reason });
+            return;
+          }
+          return route
+            .run(care, parsed.value as never, actor)
+            .then((result) => {
+              res.status(statusOf(route, result)).set('X-Tandem-Position', String(result.position)).json(result);
+            });
         })
         .catch(next);
     });

@@ -27,7 +27,13 @@ const resultSchema = {
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate each command. */
 export const openApiDocument = (version: string) => ({
   openapi: '3.1.0',
-  info: { title: 'Tandem command API', version, description: 'Commands that record care as events. Reads are FHIR R4 at /fhir.' },
+  info: {
+    title: 'Tandem command API',
+    version,
+    description: 'Commands that record care as events. Reads are FHIR R4 at /fhir. Every command needs a bearer JWT (in the embedded mode: `npm run token`).',
+  },
+  components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+  security: [{ bearer: [] }],
   paths: Object.fromEntries(
     COMMAND_ROUTES.map((route) => [
       route.path.replace(/:([A-Za-z]+)/g, '{$1}'),
@@ -43,8 +49,9 @@ export const openApiDocument = (version: string) => ({
             '201': { description: 'Recorded', content: { 'application/json': { schema: resultSchema } } },
             '200': { description: 'Already recorded (same idempotency key) or nothing to change', content: { 'application/json': { schema: resultSchema } } },
             '400': { description: 'Invalid command: each error names its field', content: { 'application/problem+json': { schema: problemSchema } } },
-            '401': { description: 'Caller not identified', content: { 'application/problem+json': { schema: problemSchema } } },
-            '404': { description: 'Unknown patient', content: { 'application/problem+json': { schema: problemSchema } } },
+            '401': { description: 'No bearer token, or one that does not verify', content: { 'application/problem+json': { schema: problemSchema } } },
+            '403': { description: 'The access policy does not allow it (role, scope, or no care relationship with the person)', content: { 'application/problem+json': { schema: problemSchema } } },
+            '404': { description: 'Unknown patient (to roles that may act for everyone)', content: { 'application/problem+json': { schema: problemSchema } } },
             '409': { description: 'Confirmation needed (e.g. a possible duplicate insulin dose), or a concurrent change', content: { 'application/problem+json': { schema: problemSchema } } },
             '422': { description: 'A clinical or record-keeping rule forbids it', content: { 'application/problem+json': { schema: problemSchema } } },
           },

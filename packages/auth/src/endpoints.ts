@@ -1,0 +1,114 @@
+import type { Action, ScopeNeed } from './policy';
+import type { Interaction } from './scopes';
+
+/**
+ * Every endpoint as the policy sees it: the action it is, and the SMART scopes it needs. The HTTP
+ * layers look their endpoint up here, so the test table in test/policy.test.ts covers exactly what
+ * the routes enforce. What the endpoint concerns (one person, a search across people, an
+ * organisation, nothing in particular) is its target; the route supplies it from the path or the
+ * stored resource, never from a request body's say-so.
+ */
+export interface EndpointAccess {
+  readonly action: Action;
+  readonly needs: readonly ScopeNeed[];
+}
+
+const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
+
+/** FHIR resource types about one person (their compartment) and directory types about no one. */
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'CareTeam'] as const;
+export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
+
+/** Types not listed are treated as about a person: the safe default for a type added later. */
+export const isDirectoryType = (type: string): boolean => (DIRECTORY_TYPES as readonly string[]).includes(type);
+
+const observation = { action: 'care.record', needs: [need('Observation', 'c')] } as const;
+const medicine = { action: 'care.record', needs: [need('MedicationAdministration', 'c')] } as const;
+const correction = { action: 'care.record', needs: [need(['Observation', 'MedicationAdministration'], 'u')] } as const;
+
+/** The JSON command API, by operation id (services/record COMMAND_ROUTES). */
+export const COMMAND_ACCESS = {
+  RegisterPatient: { action: 'patient.register', needs: [need('Patient', 'c')] },
+  UpdatePatientDetails: { action: 'patient.details', needs: [need('Patient', 'u')] },
+  SetPatientBaseline: { action: 'patient.baseline', needs: [need('Patient', 'u')] },
+  AddCareTeamMember: { action: 'patient.care-team', needs: [need('CareTeam', 'u')] },
+  RemoveCareTeamMember: { action: 'patient.care-team', needs: [need('CareTeam', 'u')] },
+  RegisterPractitioner: { action: 'practitioner.register', needs: [need('Practitioner', 'c')] },
+  RegisterOrganisation: { action: 'organisation.register', needs: [need('Organization', 'c')] },
+  RecordVitalSigns: observation,
+  RecordBloodGlucose: observation,
+  RecordSoftSigns: observation,
+  ScreenUrinarySymptoms: observation,
+  RecordFluidIntake: observation,
+  CheckCellulitis: observation,
+  WriteNote: observation,
+  RecordInsulinAdministered: medicine,
+  RecordInsulinWithheld: medicine,
+  AmendEntry: correction,
+  MarkEntryEnteredInError: correction,
+} as const satisfies Record<string, EndpointAccess>;
+export type CommandOperationId = keyof typeof COMMAND_ACCESS;
+
+/** What a FHIR create or update is: the command it becomes. */
+const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Action }>> = {
+  Patient: { create: 'patient.register', update: 'patient.details' },
+  Observation: { create: 'care.record', update: 'care.record' },
+  MedicationAdministration: { create: 'care.record', update: 'care.record' },
+};
+
+/** The FHIR REST API. `/fhir/metadata` is public and not listed. */
+export const FHIR_ACCESS = {
+  /** read, vread and a resource's _history. */
+  read: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 'r')] }),
+  /** Type-level _history: across people, so only for those who may read everyone. */
+  typeHistory: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 'r')] }),
+  search: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 's')] }),
+  /** Patient/$everything returns every type in the person's compartment. */
+  everything: (): EndpointAccess => ({ action: 'fhir.read', needs: PATIENT_COMPARTMENT_TYPES.map((t) => need(t, 'r')) }),
+  create: (type: string): EndpointAccess => ({ action: FHIR_WRITE_ACTIONS[type]?.create ?? 'care.record', needs: [need(type, 'c')] }),
+  update: (type: string): EndpointAccess => ({ action: FHIR_WRITE_ACTIONS[type]?.update ?? 'care.record', needs: [need(type, 'u')] }),
+};
+
+export const ADMIN_ACCESS = {
+  rebuild: { action: 'admin.rebuild', needs: [] } as EndpointAccess,
+};
+
+const competence = { action: 'delegation.manage', needs: [need('Practitioner', 'u')] } as const;
+const delegating = { action: 'delegation.manage', needs: [need('Task', 'u')] } as const;
+const answering = { action: 'delegation.respond', needs: [need('Task', 'u')] } as const;
+const escalation = { action: 'escalation.respond', needs: [need('Communication', 'u')] } as const;
+const delegationRead = { action: 'fhir.read', needs: [need('Task', 'r')] } as const;
+
+/**
+ * The delegation service's JSON API (services/delegation DELEGATION_ROUTES), by operation id. The
+ * policy decides the role and the relationship with the person (a competence concerns no one);
+ * the machines decide the rest (only the named care worker accepts, only a registered nurse signs off).
+ */
+export const DELEGATION_ACCESS = {
+  StartTraining: competence,
+  CompleteTrainingModule: competence,
+  RecordSupervisedPractice: competence,
+  SignOffCompetence: competence,
+  RecordAssessmentNotPassed: competence,
+  SuspendCompetence: competence,
+  RevokeCompetence: competence,
+  ReinstateCompetence: competence,
+  ProposeDelegation: { action: 'delegation.manage', needs: [need('Task', 'c')] },
+  RecordPersonAgreement: delegating,
+  ActivateDelegation: delegating,
+  ReviewDelegation: delegating,
+  SuspendDelegation: delegating,
+  EndDelegation: delegating,
+  AcceptDelegation: answering,
+  DeclineDelegation: answering,
+  WithdrawDelegation: answering,
+  AcknowledgeCarePrompt: { action: 'delegation.respond', needs: [need('Communication', 'u')] },
+  AcknowledgeEscalation: escalation,
+  ResolveEscalation: escalation,
+  /** Reads: a person's delegations, escalations and prompts; a care worker's worklist. */
+  ReadDelegations: delegationRead,
+  ReadEscalations: { action: 'fhir.read', needs: [need('Communication', 'r')] },
+  ReadWorklist: delegationRead,
+  ReadFrameworks: { action: 'fhir.read', needs: [need('PlanDefinition', 'r')] },
+} as const satisfies Record<string, EndpointAccess>;
+export type DelegationOperationId = keyof typeof DELEGATION_ACCESS;

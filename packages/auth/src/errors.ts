@@ -1,0 +1,37 @@
+/** Why a bearer token was not accepted. */
+export type AuthenticationFailure =
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'wrong-issuer'
+  | 'wrong-audience'
+  | 'algorithm'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'claims'
+  | 'keys-unavailable';
+
+/**
+ * No or a bad token: HTTP 401 with `WWW-Authenticate: Bearer` (RFC 6750). When the identity
+ * provider's keys cannot be fetched the fault is ours, not the caller's: 503.
+ */
+export class AuthenticationError extends Error {
+  readonly status: 401 | 503;
+
+  constructor(
+    readonly failure: AuthenticationFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthenticationError';
+    this.status = failure === 'keys-unavailable' ? 503 : 401;
+  }
+
+  /** The RFC 6750 challenge for the response. */
+  get challenge(): string {
+    if (this.failure === 'missing') return 'Bearer realm="tandem"';
+    if (this.failure === 'keys-unavailable') return 'Bearer realm="tandem"';
+    return `Bearer realm="tandem", error="invalid_token", error_description="${this.message.replace(/["\\]/g, '')}"`;
+  }
+}

@@ -1,0 +1,156 @@
+import {
+  AuthenticationError,
+  BREAK_GLASS_HEADER,
+  breakGlassReasonOf,
+  needsMemberDetails,
+  POLICY,
+  RELATIONSHIPS,
+  type AccessControl,
+  type Decision,
+  type EndpointAccess,
+  type PatientFacts,
+  type Principal,
+  type Target,
+} from '@tandem/auth';
+import type { Role } from '@tandem/contracts';
+import type { FhirReader, SearchQuery } from '@tandem/projections';
+import type { FhirResource } from 'fhir/r4';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { PatientNotFound, type CareRecord } from '../application/care-record';
+
+/** The response header that flags a break-glass read. */
+export const BREAK_GLASS_USED_HEADER = 'X-Tandem-Break-Glass';
+
+/** What a request is about, as the route knows it from its path or the stored resource (never from a body's say-so). */
+export type About = { readonly patientId: string } | { readonly organisationId: string } | 'people' | 'nobody';
+
+const PATIENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PAGE = 1000;
+
+const principals = new WeakMap<Request, Principal>();
+
+/** Who is asking: set by `authenticate`, which every route but /health, /openapi.json and /fhir/metadata sits behind. */
+export const principalOf = (req: Request): Principal => {
+  const principal = principals.get(req);
+  if (!principal) throw new Error('This route is not behind authentication');
+  return principal;
+};
+
+/**
+ * Express middleware: verifies the bearer token and remembers the principal for the request;
+ * otherwise answers 401 (or 503 when the identity provider's keys cannot be fetched) with `refuse`.
+ */
+export const authenticate =
+  (control: AccessControl, refuse: (res: Response, error: AuthenticationError) => void): RequestHandler =>
+  (req: Request, res: Response, next: NextFunction) => {
+    control.authenticate(req.get('authorization')).then(
+      (principal) => {
+        principals.set(req, principal);
+        next();
+      },
+      (error: unknown) => {
+        if (!(error instanceof AuthenticationError)) return next(error);
+        res.set('WWW-Authenticate', error.challenge);
+        refuse(res, error);
+      },
+    );
+  };
+
+/**
+ * The record service's side of the policy: it knows who cares for a person (from the person's
+ * own stream, not from a body or the read model) and asks @tandem/auth to decide.
+ */
+export class RecordAccess {
+  constructor(
+    private readonly care: CareRecord,
+    private readonly reader: FhirReader,
+    readonly control: AccessControl,
+  ) {}
+
+  /** Who cares for the person, from the patient stream; undefined when no such person is recorded. */
+  async factsFor(patientId: string, role: Role): Promise<PatientFacts | undefined> {
+    if (!PATIENT_ID.test(patientId)) return undefined;
+    let patient;
+    try {
+      patient = await this.care.patient(patientId);
+    } catch (error) {
+      if (error instanceof PatientNotFound) return undefined;
+      throw error;
+    }
+    const withDetails = needsMemberDetails(role);
+    const careTeam = await Promise.all(
+      patient.careTeam.map(async (member) => {
+        if (!withDetails) return { practitionerId: member.practitionerId, teamRole: member.teamRole };
+        const practitioner = await this.care.practitioner(member.practitionerId);
+        return { practitionerId: member.practitionerId, teamRole: member.teamRole, ...(practitioner ? { organisation: practitioner.organisationId, practitionerRole: practitioner.role } : {}) };
+      }),
+    );
+    return { patientId, ...(patient.registeredGp ? { registeredGp: patient.registeredGp } : {}), careTeam };
+  }
+
+  private async targetFor(principal: Principal, endpoint: EndpointAccess, about: About): Promise<Target> {
+    if (about === 'nobody') return { kind: 'none' };
+    if (about === 'people') return { kind: 'people' };
+    if ('organisationId' in about) return { kind: 'organisation', organisationId: about.organisationId };
+    // The person's record is read only when the decision can turn on it.
+    const facts = POLICY[principal.actor.role][endpoint.action] === 'relationship' ? await this.factsFor(about.patientId, principal.actor.role) : undefined;
+    return { kind: 'patient', patientId: about.patientId, facts };
+  }
+
+  /** Decides a request and reports the decision (onAccess); a break-glass read is flagged on the response. */
+  async decide(req: Request, res: Response, endpoint: EndpointAccess, about: About): Promise<Decision> {
+    const principal = principalOf(req);
+    const target = await this.targetFor(principal, endpoint, about);
+    const breakGlassReason = breakGlassReasonOf(req.get(BREAK_GLASS_HEADER));
+    const decision = this.control.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target, ...(breakGlassReason ? { breakGlassReason } : {}) });
+    if (decision.breakGlass) res.set(BREAK_GLASS_USED_HEADER, 'used');
+    return decision;
+  }
+
+  /** Of these people, those the principal may reach with this endpoint (decided, not reported: it narrows a search). */
+  async confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<string[]> {
+    const ids = [...new Set(patientIds)];
+    const allowed = await Promise.all(
+      ids.map(async (patientId) => {
+        const target = await this.targetFor(principal, endpoint, { patientId });
+        return this.control.decide({ principal, action: endpoint.action, needs: endpoint.needs, target }).allowed;
+      }),
+    );
+    return ids.filter((_, i) => allowed[i]);
+  }
+
+  /**
+   * The user's caseload, for narrowing a search that names no one: candidates from the read model
+   * (care teams the user or, for nurses and managers, a colleague of their organisation is in; a
+   * GP's registered patients), each confirmed against the person's own record. Someone added to
+   * a team a moment ago appears once the read model has caught up.
+   */
+  async caseload(principal: Principal, endpoint: EndpointAccess): Promise<string[]> {
+    const { actor } = principal;
+    const practitioners = new Set([actor.id]);
+    if (needsMemberDetails(actor.role) && actor.organisation) {
+      for (const role of await this.all('PractitionerRole', { organization: `Organization/${actor.organisation}` })) {
+        const ref = (role as { practitioner?: { reference?: string } }).practitioner?.reference;
+        if (ref?.startsWith('Practitioner/')) practitioners.add(ref.slice('Practitioner/'.length));
+      }
+    }
+    const candidates = new Set<string>();
+    for (const team of await this.all('CareTeam', { participant: [...practitioners].map((p) => `Practitioner/${p}`).join(',') })) {
+      const ref = (team as { subject?: { reference?: string } }).subject?.reference;
+      if (ref?.startsWith('Patient/')) candidates.add(ref.slice('Patient/'.length));
+    }
+    if (RELATIONSHIPS[actor.role].some((rule) => rule.kind === 'registered-gp')) {
+      for (const patient of await this.all('Patient', { 'general-practitioner': `Practitioner/${actor.id}` })) if (patient.id) candidates.add(patient.id);
+    }
+    return this.confirm(principal, endpoint, candidates);
+  }
+
+  private async all(type: string, query: SearchQuery): Promise<FhirResource[]> {
+    const found: FhirResource[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.reader.search(type, { ...query, _count: String(PAGE), _offset: String(offset) });
+      found.push(...page.matches);
+      if (page.matches.length < PAGE) return found;
+    }
+  }
+}
