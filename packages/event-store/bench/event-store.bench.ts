@@ -4,11 +4,14 @@
  * Side by side, in one run, on the same PostgreSQL:
  *   - raw:        batched INSERTs into a bare table of the same columns (no function, no checks,
  *                 no index) through `pg`: the limit of this server and client on this machine;
+ *   - raw + 3 indexes (reference, batches only): the same into a table carrying tandem_events'
+ *                 three unique indexes, to tell the cost of the indexes from that of the function;
  *   - postgres:   validatedStore(postgresBackend(...)), so validation is counted;
  *   - pglite:     validatedStore(pgliteBackend(...)), in memory and file-backed.
- * Each append case runs for a fixed time after a short warm-up; every writer owns its streams and
- * passes the real expected revision. readAll reads pages of 500 from the start of a log of at
- * least 50,000 events.
+ * Every writer owns its streams and passes the real expected revision. Each append case runs for a
+ * fixed time after a short warm-up, in slices that alternate between the contenders (A B B A ...)
+ * so that load from anything else on the machine falls on each alike. readAll reads the first
+ * 50,000 events of the log in pages of 500, twice, alternating likewise.
  *
  * Environment: TANDEM_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
  * TANDEM_BENCH_SECONDS (per append case, default 4), TANDEM_BENCH_READ_EVENTS (default 50000).
@@ -265,9 +268,11 @@ const seed = async (contender: Contender, total: number) => {
   }
 };
 
-const RAW_COLUMNS = ['position', 'event_id', 'stream_name', 'stream_revision', 'type', 'schema_version', 'data', 'metadata'];
+const RAW_COLUMNS = ['position', 'event_id', 'stream_name', 'stream_revision', 'type', 'schema_version', 'data', 'metadata', 'hash'];
+/** The raw rows carry a hash-sized value so they are as wide as tandem_events' rows; nothing computes it. */
+const RAW_HASH = Buffer.alloc(32, 0xab);
 const rawInsertSql = new Map<string, string>();
-/** `insert ... values ($1..$8), ($9..$16), ...` for a batch of `size` events, built once per size. */
+/** `insert ... values ($1..$9), ($10..$18), ...` for a batch of `size` events, built once per size. */
 const rawInsert = (table: string, size: number): string => {
   let sql = rawInsertSql.get(`${table}/${size}`);
   if (!sql) {
@@ -285,7 +290,7 @@ const rawAppend = (pool: pg.Pool, table: string): Append => {
     const stream = writer.pick();
     const base = stream.revision ?? -1;
     const params: unknown[] = [];
-    events.forEach((e, i) => params.push(position++, e.id, stream.name, base + i + 1, e.type, 1, e.data, e.metadata));
+    events.forEach((e, i) => params.push(position++, e.id, stream.name, base + i + 1, e.type, 1, e.data, e.metadata, RAW_HASH));
     await pool.query(rawInsert(table, events.length), params);
     stream.revision = base + events.length;
   };
@@ -370,7 +375,7 @@ const main = async () => {
     await rawPool.query(`create table raw_events (
       position bigint not null, event_id uuid not null, stream_name text not null, stream_revision bigint not null,
       type text not null, schema_version int not null, data jsonb not null, metadata jsonb not null,
-      recorded_at timestamptz not null default now())`);
+      recorded_at timestamptz not null default now(), hash bytea)`);
     // Reference only: the bare table plus the three unique indexes tandem_events carries.
     await rawPool.query(`create table raw_events_indexed (like raw_events including defaults,
       primary key (position), unique (stream_name, stream_revision), unique (stream_name, event_id))`);
@@ -384,8 +389,8 @@ const main = async () => {
     await seed(raw, READ_EVENTS);
     await seed(adapter, READ_EVENTS);
     // The bare table has no index while appending; paging by position needs one, built untimed.
+    // Neither table is analyzed: both are read with whatever plan a fresh table gets.
     await rawPool.query('create index raw_events_position on raw_events (position)');
-    await rawPool.query('analyze raw_events');
     rows.push(
       ...(await measureReads(
         [
@@ -410,7 +415,8 @@ const main = async () => {
       const db = new PGlite(dataDir);
       const store = validatedStore(await pgliteBackend({ db }), registry);
       try {
-        if (pgliteVersion === '?') pgliteVersion = (await db.query<{ v: string }>('select version() as v')).rows[0]?.v.split(' on ')[0] ?? '?';
+        const [info] = (await db.query<{ v: string; fsync: string }>(`select version() as v, current_setting('fsync') as fsync`)).rows;
+        pgliteVersion = `${info?.v.split(' on ')[0] ?? '?'} (WASM, in this Node process; fsync=${info?.fsync ?? '?'})`;
         const pglite: Contender = { target, append: storeAppend(store), appended: 0 };
         rows.push(...(await measureAppends([pglite], 1, 1)));
         rows.push(...(await measureAppends([pglite], 16, 1)));
@@ -422,7 +428,7 @@ const main = async () => {
         await db.close();
       }
     }
-    log(`PGlite:     ${pgliteVersion} (WASM, in this Node process)`);
+    log(`PGlite:     ${pgliteVersion}`);
     log();
     log(table(rows));
     log();

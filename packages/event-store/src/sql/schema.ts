@@ -76,7 +76,9 @@ begin
       into v_found, v_min_rev, v_max_rev, v_max_pos
       from tandem_events
      where stream_name = p_stream
-       and event_id in (select (e->>'id')::uuid from jsonb_array_elements(p_events) e);
+       -- An array (not a subquery join) so the planner uses the (stream_name, event_id) index and the
+       -- check stays as cheap for a long record as for a new one.
+       and event_id = any(array(select (e->>'id')::uuid from jsonb_array_elements(p_events) e));
     if v_found > 0 then
       if v_found = v_count and v_max_rev - v_min_rev = v_count - 1 then
         return query select v_max_rev, v_max_pos, true;

@@ -45,9 +45,11 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
   const readAll = async ({ fromPosition = 0, maxCount = DEFAULT_PAGE_SIZE }: ReadAllOptions = {}) =>
     (
       await driver.query<EventRow>(
-        `select ${EVENT_COLUMNS} from tandem_events
-          where position >= $1 and position < tandem_visible_bound()
-          order by position limit $2`,
+        // The page is taken by the primary key first and bounded after: filtering on the bound
+        // inside made PostgreSQL scan and sort the rest of the log on a table without statistics.
+        `select * from (
+           select ${EVENT_COLUMNS} from tandem_events where position >= $1 order by position limit $2
+         ) page where position < tandem_visible_bound() order by position`,
         [fromPosition, maxCount],
       )
     ).map(toEvent);
