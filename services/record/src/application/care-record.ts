@@ -12,12 +12,17 @@ import {
   type SetPatientBaseline,
   type UpdatePatientDetails,
 } from '@tandem/contracts';
-import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import type { EventStore } from '@tandem/event-store';
 import type { z } from 'zod';
 import {
   addCareTeamMember,
   careRecordDecisions,
-  careStateFrom,
+  evolve,
+  evolvePatient,
+  initialCareState,
+  initialPatientState,
+  type CareState,
+  type PatientState,
   careStreamId,
   DomainRuleBroken,
   evolveRegistered,
@@ -25,7 +30,6 @@ import {
   isCareRecordEvent,
   organisationStreamId,
   patientIdFor,
-  patientStateFrom,
   patientStreamId,
   practitionerStreamId,
   registerOrganisation,
@@ -39,6 +43,7 @@ import {
   type StoredCareEvent,
 } from '../domain';
 import { executeStreamCommand, type CommandResult } from './stream-command';
+import { incrementalFold } from './incremental-fold';
 
 export class PatientNotFound extends Error {
   constructor(readonly patientId: string) {
@@ -46,8 +51,6 @@ export class PatientNotFound extends Error {
     this.name = 'PatientNotFound';
   }
 }
-
-const patientEvents = (events: readonly RecordedEvent[]) => events as unknown as PatientEvent[];
 
 type CareCommand<Name extends CareRecordCommandName> = z.output<(typeof careRecordCommandSchemas)[Name]>;
 
@@ -61,6 +64,11 @@ export class CareRecord {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private readonly careFold = incrementalFold<CareState>(initialCareState, (state, event) =>
+    isCareRecordEvent(event) ? evolve(state, event as unknown as StoredCareEvent) : state,
+  );
+  private readonly patientFold = incrementalFold<PatientState>(initialPatientState, (state, event) => evolvePatient(state, event as unknown as PatientEvent));
+
   private meta(actor: Actor, cmd: { idempotencyKey: string; occurredAt: string }) {
     return { actor, idempotencyKey: cmd.idempotencyKey, occurredAt: cmd.occurredAt };
   }
@@ -70,7 +78,7 @@ export class CareRecord {
     let created = false;
     const result = await executeStreamCommand(this.store, {
       stream: patientStreamId(patientId),
-      fold: (events) => patientStateFrom(patientEvents(events)),
+      fold: (events) => this.patientFold(patientStreamId(patientId), events),
       decide: (state) => {
         const decision = registerPatient(cmd, state, { now: this.now(), newPatientId: patientId });
         created = decision.events.length > 0;
@@ -82,7 +90,7 @@ export class CareRecord {
   }
 
   async patient(patientId: string): Promise<RegisteredPatient> {
-    const state = patientStateFrom(patientEvents(await this.store.readStream(patientStreamId(patientId))));
+    const state = this.patientFold(patientStreamId(patientId), await this.store.readStream(patientStreamId(patientId)));
     if (!state.registered) throw new PatientNotFound(patientId);
     return state;
   }
@@ -97,12 +105,12 @@ export class CareRecord {
   private patientCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(
     cmd: C,
     actor: Actor,
-    decide: (cmd: C, state: ReturnType<typeof patientStateFrom>, context: { now: Date }) => readonly { type: string; data: unknown }[],
+    decide: (cmd: C, state: PatientState, context: { now: Date }) => readonly { type: string; data: unknown }[],
   ): Promise<CommandResult> {
     return executeStreamCommand(this.store, {
       stream: patientStreamId(cmd.patientId),
       fold: (events) => {
-        const state = patientStateFrom(patientEvents(events));
+        const state = this.patientFold(patientStreamId(cmd.patientId), events);
         if (!state.registered) throw new PatientNotFound(cmd.patientId);
         return state;
       },
@@ -140,7 +148,7 @@ export class CareRecord {
     const decide = careRecordDecisions[name] as CareDecision<CareCommand<Name>>;
     return executeStreamCommand(this.store, {
       stream: careStreamId(cmd.patientId),
-      fold: (events) => careStateFrom(events.filter(isCareRecordEvent) as unknown as StoredCareEvent[]),
+      fold: (events) => this.careFold(careStreamId(cmd.patientId), events),
       decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale }),
       meta: this.meta(actor, cmd),
     });
