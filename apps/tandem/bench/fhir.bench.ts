@@ -35,7 +35,7 @@ const resetDatabase = async () => {
   await admin.connect();
   await admin.query(`drop database if exists ${DB} with (force)`);
   await admin.query(`create database ${DB}`);
-  const [{ version }] = (await admin.query<{ version: string }>('show server_version')).rows as [{ version: string }];
+  const [{ server_version: version }] = (await admin.query<{ server_version: string }>('show server_version')).rows as [{ server_version: string }];
   await admin.end();
   return version;
 };

@@ -24,11 +24,19 @@ export const ConfigSchema = z
     TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
     TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
     TANDEM_AUTH_AUDIENCE: z.string().min(1).optional(),
+    /**
+     * The embedded mode's test clock: the server's time can be moved on (POST /admin/clock/advance,
+     * system token) and due timers fire at once, so a demo need not wait 30 minutes for a re-escalation.
+     */
+    TANDEM_TEST_CLOCK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
     if (c.TANDEM_EVENT_STORE !== 'pglite' && !c.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: `is required when TANDEM_EVENT_STORE=${c.TANDEM_EVENT_STORE} (read models live in PostgreSQL)` });
+    }
+    if (c.TANDEM_TEST_CLOCK && c.TANDEM_EVENT_STORE !== 'pglite') {
+      ctx.addIssue({ code: 'custom', path: ['TANDEM_TEST_CLOCK'], message: 'is only allowed in the embedded mode (TANDEM_EVENT_STORE=pglite)' });
     }
     if (c.TANDEM_EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
       ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_CONNECTION_STRING'], message: 'is required when TANDEM_EVENT_STORE=eventstoredb' });

@@ -1,6 +1,6 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
-import { careEventDefinitions, EventRegistry } from '@tandem/contracts';
-import { createDelegationService } from '@tandem/delegation';
+import { careEventDefinitions, delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
+import { createDelegationService, delegationOpenApiPaths, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
 import { createRecordService } from '@tandem/record';
 import type { Server } from 'node:http';
@@ -12,7 +12,7 @@ import { seedDemoData } from './demo/demo-data';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
 
-export const eventRegistry = () => new EventRegistry([...careEventDefinitions]);
+export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]);
 
 export interface RunningTandem {
   readonly url: string;
@@ -24,6 +24,8 @@ export interface RunningTandem {
 export interface TandemOptions {
   /** Called with every access decision (the audit trail's hook); decisions are logged as well. */
   readonly onAccess?: OnAccess;
+  /** The clock every service decides by (tests pass a ManualClock); TANDEM_TEST_CLOCK makes it adjustable. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -71,11 +73,24 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
       options.onAccess?.(decision);
     },
   });
+  const clock = options.clock ?? (config.TANDEM_TEST_CLOCK ? new OffsetClock() : systemClock);
+  const now = () => clock.now();
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
     projections: () => projections!,
-    record: () => createRecordService({ store, readModels, logger, version, readModelPosition: projections?.runner, access }),
-    delegation: () => createDelegationService({ store }),
+    record: () =>
+      createRecordService({
+        store,
+        readModels,
+        logger,
+        version,
+        readModelPosition: projections?.runner,
+        access,
+        now,
+        ...(config.TANDEM_SERVICES.includes('delegation') ? { openApiPaths: delegationOpenApiPaths } : {}),
+      }),
+    delegation: () =>
+      createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) }),
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
   for (const service of services) await service.start();

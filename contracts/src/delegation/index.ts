@@ -3,17 +3,24 @@ import type { EventOf } from '../care/common';
 import { competenceCommandSchemas, competenceEventDefinitions } from './competence';
 import { delegationCommandSchemas, delegationLifecycleEventDefinitions } from './delegation';
 import { escalationCommandSchemas, escalationEventDefinitions } from './escalation';
+import { promptCommandSchemas, promptEventDefinitions } from './prompt';
 
 export * from './common';
 export * from './competence';
 export * from './delegation';
 export * from './escalation';
+export * from './prompt';
 
 /**
- * Every event of the delegation service (competency-, delegation- and escalation- streams), for
+ * Every event of the delegation service (competency-, delegation-, escalation- and prompt- streams), for
  * `new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions])`.
  */
-export const delegationEventDefinitions = [...competenceEventDefinitions, ...delegationLifecycleEventDefinitions, ...escalationEventDefinitions] as const;
+export const delegationEventDefinitions = [
+  ...competenceEventDefinitions,
+  ...delegationLifecycleEventDefinitions,
+  ...escalationEventDefinitions,
+  ...promptEventDefinitions,
+] as const;
 export type DelegationServiceEvent = EventOf<(typeof delegationEventDefinitions)[number]>;
 export type DelegationServiceEventType = DelegationServiceEvent['type'];
 
@@ -22,6 +29,7 @@ export const delegationServiceCommandSchemas = {
   ...competenceCommandSchemas,
   ...delegationCommandSchemas,
   ...escalationCommandSchemas,
+  ...promptCommandSchemas,
 } as const;
 
 /** A command as a decision takes it: its name as `type`, with the parsed fields. */
@@ -32,3 +40,4 @@ export type CommandOf<Schemas extends Record<string, z.ZodType>> = {
 export type CompetenceCommand = CommandOf<typeof competenceCommandSchemas>;
 export type DelegationCommand = CommandOf<typeof delegationCommandSchemas>;
 export type EscalationCommand = CommandOf<typeof escalationCommandSchemas>;
+export type PromptCommand = CommandOf<typeof promptCommandSchemas>;

@@ -16,7 +16,7 @@ export interface EndpointAccess {
 const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
 
 /** FHIR resource types about one person (their compartment) and directory types about no one. */
-export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'CareTeam'] as const;
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag'] as const;
 export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
 
 /** Types not listed are treated as about a person: the safe default for a type added later. */

@@ -1,18 +1,15 @@
-import type { EventStore } from '@tandem/event-store';
-import type { ServiceHealth } from '@tandem/contracts';
-import { Router } from 'express';
-
-export interface DelegationServiceDeps {
-  readonly store: EventStore;
-}
-
-/** The delegation service: mounted by the composition root (apps/tandem) in every mode. */
-export const createDelegationService = ({ store }: DelegationServiceDeps) => ({
-  name: 'delegation',
-  router: Router(),
-  health: async (): Promise<ServiceHealth> => ({ service: 'delegation', status: 'ok', details: { eventStore: store.mode } }),
-  start: async (): Promise<void> => undefined,
-  stop: async (): Promise<void> => undefined,
-});
-
 export * from './domain';
+export * from './service';
+export * from './prompts';
+export * from './application/clock';
+export * from './application/commands';
+export * from './application/errors';
+export * from './application/frameworks';
+export * from './application/instruction';
+export * from './application/london';
+export * from './application/streams';
+export * from './application/worklist';
+export * from './reactions';
+export * from './scheduler';
+export { DELEGATION_ROUTES, DELEGATION_READS, type DelegationCommandRoute } from './http/routes';
+export { delegationOpenApiPaths } from './http/openapi';

@@ -56,6 +56,10 @@ describe('delegation contracts', () => {
       'EscalationAcknowledged',
       'EscalationReEscalated',
       'EscalationResolved',
+      'CarePromptIssued',
+      'CarePromptAcknowledged',
+      'RecheckRecorded',
+      'RecheckMissed',
     ]);
     expect(registry.types).toHaveLength(careEventDefinitions.length + delegationEventDefinitions.length);
   });
@@ -88,6 +92,7 @@ describe('delegation contracts', () => {
   });
 
   it('names every command of the service', () => {
-    expect(Object.keys(delegationServiceCommandSchemas)).toHaveLength(24);
+    // 9 competence, 11 delegation, 4 escalation, 4 prompt (the hypo protocol's acknowledgement and recheck)
+    expect(Object.keys(delegationServiceCommandSchemas)).toHaveLength(28);
   });
 });

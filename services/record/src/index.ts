@@ -22,16 +22,18 @@ export interface RecordServiceDeps {
   /** Bearer-token authentication and the access policy (@tandem/auth): who may see and do what. */
   readonly access: AccessControl;
   readonly now?: () => Date;
+  /** Other services' JSON commands served by this process, for /openapi.json (the delegation service's). */
+  readonly openApiPaths?: () => Record<string, unknown>;
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, openApiPaths }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   const care = new CareRecord(withStreamCache(store), now);
   const reader = new FhirReader(readModels);
   const recordAccess = new RecordAccess(care, reader, access);
-  const openApi = openApiDocument(version);
+  const openApi = openApiDocument(version, openApiPaths?.());
   router.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -1,13 +1,14 @@
 import type { Projection } from '../projection';
-import { careTeamHandlers } from './mapping/care-team';
-import type { FhirHandlers } from './mapping/common';
-import { correctionHandlers } from './mapping/corrections';
+import { careTeamHandlers, careTeamReads } from './mapping/care-team';
+import type { FhirHandlers, FhirReadKeys } from './mapping/common';
+import { correctionHandlers, correctionReads } from './mapping/corrections';
+import { delegationServiceHandlers, delegationServiceReads } from './mapping/delegation';
 import { medicationHandlers } from './mapping/medication';
 import { observationHandlers } from './mapping/observations';
-import { patientHandlers } from './mapping/patient';
+import { patientHandlers, patientReads } from './mapping/patient';
 import { practitionerHandlers } from './mapping/practitioner';
 import { fhirSchemaSql } from './schema';
-import { writeResourceVersion } from './writer';
+import { FhirBatch } from './writer';
 
 /** Every event type the FHIR read model maps; other types (other services' events) are ignored. */
 export const FHIR_HANDLERS: FhirHandlers = {
@@ -17,22 +18,31 @@ export const FHIR_HANDLERS: FhirHandlers = {
   ...observationHandlers,
   ...medicationHandlers,
   ...correctionHandlers,
+  ...delegationServiceHandlers,
 };
+
+/** What the handlers will read, by event type: loaded for a whole batch in one query. */
+export const FHIR_READS: FhirReadKeys = { ...patientReads, ...careTeamReads, ...correctionReads, ...delegationServiceReads };
+
+const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefined => (Object.hasOwn(table, type) ? table[type] : undefined);
 
 /**
  * The FHIR R4 read model: each event becomes new versions of the resources it changes, written at
  * the event's position (so a replayed event changes nothing) and stamped with its recordedAt.
+ * A batch reads what it needs in one query, keeps its writes in memory (later events read them),
+ * and stores them all in one statement.
  */
 export const fhirProjection: Projection = {
   name: 'fhir',
   schemaSql: fhirSchemaSql,
   async apply(events, tx) {
+    const batch = new FhirBatch(tx);
+    await batch.prefetch(events.flatMap((event) => entry(FHIR_READS, event.type)?.(event) ?? []));
     for (const event of events) {
-      const handler = Object.hasOwn(FHIR_HANDLERS, event.type) ? FHIR_HANDLERS[event.type] : undefined;
+      const handler = entry(FHIR_HANDLERS, event.type);
       if (!handler) continue;
-      for (const indexed of await handler(event, tx)) {
-        await writeResourceVersion(tx, indexed, event.position, event.metadata.recordedAt);
-      }
+      for (const indexed of await handler(event, batch)) batch.write(indexed, event.position, event.metadata.recordedAt);
     }
+    await batch.flush();
   },
 };

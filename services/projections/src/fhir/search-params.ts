@@ -67,6 +67,37 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     patient: patientRef('Patient/<id>'),
     participant: { type: 'reference', target: 'refs', key: 'participant', documentation: 'Practitioner/<id>' },
   },
+  Task: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>: the person the delegated activity is for'),
+    subject: patientRef('Patient/<id>'),
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'requested, accepted, rejected, in-progress, on-hold, cancelled, completed' },
+    owner: { type: 'reference', target: 'refs', key: 'owner', documentation: 'Practitioner/<id>: the care worker the activity is delegated to' },
+    requester: { type: 'reference', target: 'refs', key: 'requester', documentation: 'Practitioner/<id>: the delegating nurse' },
+    'based-on': { type: 'reference', target: 'refs', key: 'based-on', documentation: 'CarePlan/<id>: the person’s plan for the framework' },
+  },
+  CarePlan: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    subject: patientRef('Patient/<id>'),
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'active' },
+  },
+  Communication: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    subject: patientRef('Patient/<id>'),
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'in-progress (an open escalation), completed (resolved)' },
+  },
+  Flag: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>'),
+    subject: patientRef('Patient/<id>'),
+    status: { type: 'token', target: 'tokens', key: 'status', documentation: 'active (an escalation is open), inactive' },
+  },
 };
 
 /** Parameters that shape results rather than filter them. */

@@ -71,8 +71,9 @@ const parseIfMatch = (header: string | undefined): number | undefined => {
 export const aboutResource = (type: string, resource: Resource): About => {
   if (isDirectoryType(type)) return 'nobody';
   if (resource.resourceType === 'Patient') return { patientId: resource.id ?? '' };
-  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
-  const ref = r.subject?.reference ?? r.patient?.reference ?? '';
+  // A Task names its person in `for` (a delegated activity).
+  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string }; for?: { reference?: string } };
+  const ref = r.subject?.reference ?? r.patient?.reference ?? r.for?.reference ?? '';
   // A resource about no one we can name is refused to everyone bound by a relationship.
   return { patientId: ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : '' };
 };

@@ -24,8 +24,11 @@ const resultSchema = {
   },
 };
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas that validate each command. */
-export const openApiDocument = (version: string) => ({
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate each command;
+ * `extraPaths`: other services' JSON commands served by this process (the delegation service's).
+ */
+export const openApiDocument = (version: string, extraPaths: Record<string, unknown> = {}) => ({
   openapi: '3.1.0',
   info: {
     title: 'Tandem command API',
@@ -34,8 +37,8 @@ export const openApiDocument = (version: string) => ({
   },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
   security: [{ bearer: [] }],
-  paths: Object.fromEntries(
-    COMMAND_ROUTES.map((route) => [
+  paths: Object.fromEntries([
+    ...COMMAND_ROUTES.map((route) => [
       route.path.replace(/:([A-Za-z]+)/g, '{$1}'),
       {
         post: {
@@ -58,5 +61,6 @@ export const openApiDocument = (version: string) => ({
         },
       },
     ]),
-  ),
+    ...Object.entries(extraPaths),
+  ]),
 });

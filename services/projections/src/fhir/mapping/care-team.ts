@@ -1,8 +1,9 @@
 import type { CareTeamMemberAddedData, CareTeamMemberRemovedData } from '@tandem/contracts';
+import type { RecordedEvent } from '@tandem/event-store';
 import type { CareTeam, CareTeamParticipant } from 'fhir/r4';
 import { refKey } from '../search-params';
-import { readCurrent, type IndexedResource } from '../writer';
-import { dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers } from './common';
+import type { FhirReads, IndexedResource } from '../writer';
+import { dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 
 type TeamRole = CareTeamMemberAddedData['teamRole'];
 
@@ -26,10 +27,10 @@ export const indexCareTeam = (team: CareTeam & { id: string }, patientId: string
   refs: [...new Set((team.participant ?? []).flatMap((p) => (p.member?.reference ? [refKey('participant', p.member.reference)] : [])))],
 });
 
-const currentTeam = async (tx: Parameters<typeof readCurrent>[0], patientId: string): Promise<CareTeam & { id: string }> => {
-  const current = await readCurrent<CareTeam>(tx, 'CareTeam', careTeamId(patientId));
+const currentTeam = async (reads: FhirReads, patientId: string): Promise<CareTeam & { id: string }> => {
+  const [current] = await reads.current<CareTeam>('CareTeam', [careTeamId(patientId)]);
   return current
-    ? { ...withoutMeta(current), id: careTeamId(patientId) }
+    ? { ...withoutMeta(current.resource), id: careTeamId(patientId) }
     : { resourceType: 'CareTeam', id: careTeamId(patientId), status: 'active', name: 'Care team', subject: patientRef(patientId), participant: [] };
 };
 
@@ -38,10 +39,13 @@ const withParticipants = (team: CareTeam & { id: string }, participant: CareTeam
   return participant.length ? { ...rest, participant } : rest;
 };
 
+const teamOf = (event: RecordedEvent) => [{ type: 'CareTeam' as const, id: careTeamId(dataOf<{ patientId: string }>(event).patientId) }];
+export const careTeamReads: FhirReadKeys = { CareTeamMemberAdded: teamOf, CareTeamMemberRemoved: teamOf };
+
 export const careTeamHandlers: FhirHandlers = {
-  CareTeamMemberAdded: async (event, tx) => {
+  CareTeamMemberAdded: async (event, reads) => {
     const d = dataOf<CareTeamMemberAddedData>(event);
-    const team = await currentTeam(tx, d.patientId);
+    const team = await currentTeam(reads, d.patientId);
     const participants = team.participant ?? [];
     if (participants.some((p) => isMember(p, d.practitionerId, d.teamRole))) return [];
     const added: CareTeamParticipant = {
@@ -53,9 +57,9 @@ export const careTeamHandlers: FhirHandlers = {
   },
 
   /** The member leaves the current version; earlier versions (history) still show them. */
-  CareTeamMemberRemoved: async (event, tx) => {
+  CareTeamMemberRemoved: async (event, reads) => {
     const d = dataOf<CareTeamMemberRemovedData>(event);
-    const team = await currentTeam(tx, d.patientId);
+    const team = await currentTeam(reads, d.patientId);
     const participants = team.participant ?? [];
     const remaining = participants.filter((p) => !isMember(p, d.practitionerId, d.teamRole));
     if (remaining.length === participants.length) return [];

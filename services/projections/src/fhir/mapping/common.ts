@@ -1,16 +1,19 @@
-import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, FhirResource, HumanName, Reference } from 'fhir/r4';
 import type { HumanName as ContractHumanName } from '@tandem/contracts';
-import type { IndexedResource } from '../writer';
+import type { FhirReads, IndexedResource, ResourceKey } from '../writer';
 import { LATE_ENTRY_EXTENSION, LATE_ENTRY_MINUTES } from './codes';
 
 /**
  * Maps one event to the resources it changes (each written as a new version at the event's
- * position). Handlers may read the current read model through `tx` (corrections need the previous
- * body) but never write: the projection writes what they return.
+ * position). Handlers may read the current read model through `reads` (corrections need the
+ * previous body) but never write: the projection writes what they return.
  */
-export type FhirHandler = (event: RecordedEvent, tx: SqlQueryable) => Promise<readonly IndexedResource[]>;
+export type FhirHandler = (event: RecordedEvent, reads: FhirReads) => Promise<readonly IndexedResource[]>;
 export type FhirHandlers = Readonly<Record<string, FhirHandler>>;
+
+/** The resources a handler will read for an event, loaded for the whole batch in one query beforehand. */
+export type FhirReadKeys = Readonly<Record<string, (event: RecordedEvent) => readonly ResourceKey[]>>;
 
 /** The typed data of an event a handler is registered for (validated by the store on read). */
 export const dataOf = <Data>(event: RecordedEvent): Data => event.data as Data;
@@ -64,16 +67,6 @@ export const humanNameText = (names: readonly HumanName[] | undefined): string =
 
 /** Drops keys whose value is undefined, so bodies stay clean JSON (and compare by value). */
 export const compact = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-
-/** The current body of a resource with its row's index columns (to carry hidden index keys forward). */
-export const readCurrentRow = async <R extends FhirResource>(
-  tx: SqlQueryable,
-  type: R['resourceType'],
-  id: string,
-): Promise<{ resource: R; tokens: string[] } | undefined> => {
-  const [row] = await tx.query<{ resource: R; tokens: string[] }>('select resource, tokens from fhir_resource where resource_type = $1 and id = $2', [type, id]);
-  return row;
-};
 
 /** A body read back from the read model, without the meta the writer adds to each version. */
 export const withoutMeta = <R extends FhirResource>(resource: R): R => {

@@ -1,7 +1,8 @@
 import type { EntryAmendedData, EntryMarkedEnteredInErrorData, Replacement } from '@tandem/contracts';
-import { dataOf, type FhirHandlers } from './common';
+import type { RecordedEvent } from '@tandem/event-store';
+import { dataOf, type FhirHandlers, type FhirReadKeys } from './common';
 import { amendMedicationEntry, isMedicationEntryType, markMedicationEntryInError, type MedicationEntryType } from './medication';
-import { amendObservationEntry, currentEntryObservations, isObservationEntryType, markObservationEntryInError, type ObservationEntryType } from './observations';
+import { amendObservationEntry, currentEntryObservations, entryObservationIds, isObservationEntryType, markObservationEntryInError, type ObservationEntryType } from './observations';
 
 /**
  * Corrections address an entry by the id of the event that first recorded it, which is the id of
@@ -9,21 +10,28 @@ import { amendObservationEntry, currentEntryObservations, isObservationEntryType
  * readable (vread, _history), and entered-in-error keeps the resource readable, marked.
  */
 export const correctionHandlers: FhirHandlers = {
-  EntryAmended: async (event, tx) => {
+  EntryAmended: async (event, reads) => {
     const { patientId, entryId, reason, replacement } = dataOf<EntryAmendedData>(event);
     if (isObservationEntryType(replacement.type)) {
-      return amendObservationEntry(tx, event, patientId, entryId, reason, replacement as Extract<Replacement, { type: ObservationEntryType }>);
+      return amendObservationEntry(reads, event, patientId, entryId, reason, replacement as Extract<Replacement, { type: ObservationEntryType }>);
     }
     if (isMedicationEntryType(replacement.type)) {
-      return amendMedicationEntry(tx, event, patientId, entryId, reason, replacement as Extract<Replacement, { type: MedicationEntryType }>);
+      return amendMedicationEntry(reads, event, patientId, entryId, reason, replacement as Extract<Replacement, { type: MedicationEntryType }>);
     }
     return [];
   },
 
-  EntryMarkedEnteredInError: async (event, tx) => {
+  EntryMarkedEnteredInError: async (event, reads) => {
     const { patientId, entryId, reason } = dataOf<EntryMarkedEnteredInErrorData>(event);
-    const observations = await currentEntryObservations(tx, entryId);
-    if (observations.length > 0) return markObservationEntryInError(tx, event, patientId, entryId, reason);
-    return markMedicationEntryInError(tx, event, patientId, entryId, reason);
+    const observations = await currentEntryObservations(reads, entryId);
+    if (observations.length > 0) return markObservationEntryInError(reads, event, patientId, entryId, reason);
+    return markMedicationEntryInError(reads, event, patientId, entryId, reason);
   },
 };
+
+/** Whatever the corrected entry is: its Observations or its MedicationAdministration. */
+const entryOf = (event: RecordedEvent) => {
+  const { entryId } = dataOf<{ entryId: string }>(event);
+  return [...entryObservationIds(entryId).map((id) => ({ type: 'Observation' as const, id })), { type: 'MedicationAdministration' as const, id: entryId }];
+};
+export const correctionReads: FhirReadKeys = { EntryAmended: entryOf, EntryMarkedEnteredInError: entryOf };

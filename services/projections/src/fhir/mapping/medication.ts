@@ -1,10 +1,10 @@
 import type { DoseInsideMinimumIntervalFlaggedData, InsulinAdministeredData, InsulinWithheldData, Replacement } from '@tandem/contracts';
-import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
-import type { IndexedResource } from '../writer';
+import type { FhirReads, IndexedResource } from '../writer';
 import { insulinDose, SUBCUTANEOUS_ROUTE } from './codes';
-import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, readCurrentRow, withoutMeta, type FhirHandlers } from './common';
+import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, withoutMeta, type FhirHandlers } from './common';
 
 export const MEDICATION_ENTRY_TYPES = ['InsulinAdministered', 'InsulinWithheld'] as const;
 export type MedicationEntryType = (typeof MEDICATION_ENTRY_TYPES)[number];
@@ -80,9 +80,9 @@ export const indexMedicationAdministration = (ma: MedicationAdministrationWithId
 
 const hiddenKeys = (tokens: readonly string[]): string[] => tokens.filter((t) => t.startsWith(`${SOURCE_KEY}|`));
 
-const readDose = async (tx: SqlQueryable, id: string) => {
-  const row = await readCurrentRow<MedicationAdministration>(tx, 'MedicationAdministration', id);
-  return row && { resource: withoutMeta(row.resource) as MedicationAdministrationWithId, hidden: hiddenKeys(row.tokens) };
+const readDose = async (reads: FhirReads, id: string) => {
+  const [current] = await reads.current<MedicationAdministration>('MedicationAdministration', [id]);
+  return current && { resource: withoutMeta(current.resource) as MedicationAdministrationWithId, hidden: hiddenKeys(current.tokens) };
 };
 
 const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: string, confirmedNotDuplicate = false): IndexedResource[] => {
@@ -102,14 +102,14 @@ const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: strin
  * kind, and a note giving the reason. Earlier notes (a minimum-interval flag) are kept.
  */
 export const amendMedicationEntry = async (
-  tx: SqlQueryable,
+  reads: FhirReads,
   event: RecordedEvent,
   patientId: string,
   entryId: string,
   reason: string,
   replacement: Extract<Replacement, { type: MedicationEntryType }>,
 ): Promise<IndexedResource[]> => {
-  const current = await readDose(tx, entryId);
+  const current = await readDose(reads, entryId);
   if (!current || current.resource.status === 'entered-in-error') return [];
   const { resource } = current;
   const ctx: DoseContext = {
@@ -125,8 +125,8 @@ export const amendMedicationEntry = async (
   return [indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, current.hidden)];
 };
 
-export const markMedicationEntryInError = async (tx: SqlQueryable, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
-  const current = await readDose(tx, entryId);
+export const markMedicationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
+  const current = await readDose(reads, entryId);
   if (!current || current.resource.status === 'entered-in-error') return [];
   const { resource } = current;
   const marked: MedicationAdministrationWithId = {
@@ -149,14 +149,11 @@ export const medicationHandlers: FhirHandlers = {
   },
 
   /** A confirmed dose inside the minimum interval: a note on that dose (a new version), for the delegating nurse. */
-  DoseInsideMinimumIntervalFlagged: async (event, tx) => {
+  DoseInsideMinimumIntervalFlagged: async (event, reads) => {
     const d = dataOf<DoseInsideMinimumIntervalFlaggedData>(event);
-    const [row] = await tx.query<{ id: string }>(
-      `select id from fhir_resource where resource_type = 'MedicationAdministration' and patient_id = $1 and tokens @> $2::text[]`,
-      [d.patientId, [sourceKey(event.stream, event.revision - 1)]],
-    );
-    if (!row) return [];
-    const current = await readDose(tx, row.id);
+    const id = await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 1));
+    if (!id) return [];
+    const current = await readDose(reads, id);
     if (!current) return [];
     const { resource } = current;
     const previous = `MedicationAdministration/${d.previousDoseEntryId}`;

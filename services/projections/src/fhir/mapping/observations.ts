@@ -7,10 +7,10 @@ import type {
   SoftSignsRecordedData,
   UrinarySymptomsScreenedData,
 } from '@tandem/contracts';
-import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CodeableConcept, Extension, Observation, ObservationComponent, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
-import type { IndexedResource } from '../writer';
+import type { FhirReads, IndexedResource } from '../writer';
 import {
   ACVPU,
   ACVPU_ANSWERS,
@@ -75,9 +75,16 @@ interface EntryContext {
 /** Member ids of a vital signs entry: `<entryId>-<suffix>`. */
 export const VITAL_SIGN_MEMBERS = ['resp', 'spo2', 'air', 'bp', 'pulse', 'acvpu', 'temp', 'news2'] as const;
 
+/** Every suffix an entry's other Observations may have (`<entryId>-<suffix>`), so corrections know where to look. */
+const MEMBER_SUFFIXES = [...VITAL_SIGN_MEMBERS, 'ketones'] as const;
+type MemberSuffix = (typeof MEMBER_SUFFIXES)[number];
+
+/** The ids an entry's Observations may have: the entry's own first, then its members'. */
+export const entryObservationIds = (entryId: string): string[] => [entryId, ...MEMBER_SUFFIXES.map((suffix) => `${entryId}-${suffix}`)];
+
 const observation = (
   ctx: EntryContext,
-  suffix: string | undefined,
+  suffix: MemberSuffix | undefined,
   categories: readonly ObservationCategoryCode[],
   code: CodeableConcept,
   rest: Partial<Observation>,
@@ -155,7 +162,7 @@ const news2Observation = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'V
 };
 
 const vitalSigns = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSignsRecorded' }>['data']): ObservationWithId[] => {
-  const vital = (suffix: string, code: CodeableConcept, rest: Partial<Observation>) => observation(ctx, suffix, ['vital-signs'], code, rest);
+  const vital = (suffix: MemberSuffix, code: CodeableConcept, rest: Partial<Observation>) => observation(ctx, suffix, ['vital-signs'], code, rest);
   const members: ObservationWithId[] = [];
   if (v.respirationRate !== undefined) members.push(vital('resp', RESPIRATORY_RATE, { valueQuantity: Units.perMinute(v.respirationRate, 'breaths') }));
   if (v.spo2 !== undefined) members.push(vital('spo2', OXYGEN_SATURATION, { valueQuantity: Units.percent(v.spo2) }));
@@ -340,16 +347,10 @@ export const observationHandlers: FhirHandlers = Object.fromEntries(OBSERVATION_
 // Corrections (called from corrections.ts)
 // ---------------------------------------------------------------------------------------------
 
-/**
- * The current Observations of an entry: the entry's own and its members (`<entryId>-<suffix>`).
- * Entry ids are UUIDs, so the prefix match is exact.
- */
-export const currentEntryObservations = async (tx: SqlQueryable, entryId: string): Promise<ObservationWithId[]> => {
-  const rows = await tx.query<{ resource: Observation }>(
-    `select resource from fhir_resource where resource_type = 'Observation' and (id = $1 or id like $2) order by id`,
-    [entryId, `${entryId}-%`],
-  );
-  return rows.map((r) => withoutMeta(r.resource) as ObservationWithId);
+/** The current Observations of an entry, by id: the entry's own and its members (`<entryId>-<suffix>`). */
+export const currentEntryObservations = async (reads: FhirReads, entryId: string): Promise<ObservationWithId[]> => {
+  const found = await reads.current<Observation>('Observation', entryObservationIds(entryId));
+  return found.map((c) => withoutMeta(c.resource) as ObservationWithId).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 };
 
 /**
@@ -358,14 +359,14 @@ export const currentEntryObservations = async (tx: SqlQueryable, entryId: string
  * A member the replacement no longer holds (a measurement taken out) is marked entered in error.
  */
 export const amendObservationEntry = async (
-  tx: SqlQueryable,
+  reads: FhirReads,
   event: RecordedEvent,
   patientId: string,
   entryId: string,
   reason: string,
   replacement: Extract<Replacement, { type: ObservationEntryType }>,
 ): Promise<IndexedResource[]> => {
-  const previous = await currentEntryObservations(tx, entryId);
+  const previous = await currentEntryObservations(reads, entryId);
   const root = previous.find((o) => o.id === entryId);
   if (!root) return [];
   if (root.status === 'entered-in-error') return [];
@@ -389,8 +390,8 @@ export const amendObservationEntry = async (
 };
 
 /** Entered in error: every Observation of the entry keeps its values, marked, with the reason. */
-export const markObservationEntryInError = async (tx: SqlQueryable, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
-  const current = await currentEntryObservations(tx, entryId);
+export const markObservationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
+  const current = await currentEntryObservations(reads, entryId);
   if (!current.some((o) => o.id === entryId)) return [];
   const note = noteFrom(event, `Entered in error: ${reason}`);
   return current

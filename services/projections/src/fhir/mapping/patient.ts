@@ -1,9 +1,10 @@
 import type { Baseline, PatientBaselineSetData, PatientDetailsUpdatedData, PatientRegisteredData } from '@tandem/contracts';
 import type { Address, Extension, Patient, Reference } from 'fhir/r4';
-import { readCurrent, type IndexedResource } from '../writer';
+import type { RecordedEvent } from '@tandem/event-store';
+import type { IndexedResource } from '../writer';
 import { refKey, tokenKeys } from '../search-params';
 import { BASELINE_EXTENSION, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, Units } from './codes';
-import { dataOf, humanName, humanNameText, practitionerRef, withoutMeta, type FhirHandlers } from './common';
+import { dataOf, humanName, humanNameText, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 
 type GpPractice = PatientRegisteredData['gpPractice'];
 
@@ -54,6 +55,9 @@ export const indexPatient = (patient: Patient & { id: string }): IndexedResource
   ...(patient.birthDate ? { birthdate: patient.birthDate } : {}),
 });
 
+const patientOf = (event: RecordedEvent) => [{ type: 'Patient' as const, id: dataOf<{ patientId: string }>(event).patientId }];
+export const patientReads: FhirReadKeys = { PatientDetailsUpdated: patientOf, PatientBaselineSet: patientOf };
+
 export const patientHandlers: FhirHandlers = {
   PatientRegistered: async (event) => {
     const d = dataOf<PatientRegisteredData>(event);
@@ -72,10 +76,11 @@ export const patientHandlers: FhirHandlers = {
   },
 
   /** Fields left out stay as they were; the NHS number never changes. */
-  PatientDetailsUpdated: async (event, tx) => {
+  PatientDetailsUpdated: async (event, reads) => {
     const d = dataOf<PatientDetailsUpdatedData>(event);
-    const current = await readCurrent<Patient>(tx, 'Patient', d.patientId);
-    if (!current) return [];
+    const [found] = await reads.current<Patient>('Patient', [d.patientId]);
+    if (!found) return [];
+    const current = found.resource;
     const previous = current.generalPractitioner ?? [];
     const practice = d.gpPractice ? practiceRef(d.gpPractice) : previous.find(isOrganizationRef);
     const gp = d.registeredGp ? practitionerRef(d.registeredGp) : previous.find(isPractitionerRef);
@@ -91,10 +96,10 @@ export const patientHandlers: FhirHandlers = {
     return [indexPatient(patient)];
   },
 
-  PatientBaselineSet: async (event, tx) => {
+  PatientBaselineSet: async (event, reads) => {
     const d = dataOf<PatientBaselineSetData>(event);
-    const current = await readCurrent<Patient>(tx, 'Patient', d.patientId);
+    const [current] = await reads.current<Patient>('Patient', [d.patientId]);
     if (!current) return [];
-    return [indexPatient({ ...withBaseline(withoutMeta(current), d.baseline), id: d.patientId })];
+    return [indexPatient({ ...withBaseline(withoutMeta(current.resource), d.baseline), id: d.patientId })];
   },
 };

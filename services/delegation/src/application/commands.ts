@@ -1,0 +1,207 @@
+import type {
+  ActivateDelegation,
+  Actor,
+  CompetenceCommand,
+  DelegationCommand,
+  EscalationCommand,
+  PromptCommand,
+} from '@tandem/contracts';
+import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import { executeStreamCommand, type CommandResult } from '@tandem/record';
+import type { Framework } from '../frameworks';
+import {
+  competenceSnapshotOf,
+  decideCompetence,
+  decideDelegation,
+  decideEscalation,
+  replayCompetence,
+  replayDelegation,
+  replayEscalation,
+  timedFromStored,
+  type CompetenceState,
+  type Decision,
+  type DelegationState,
+  type EscalationState,
+} from '../machines';
+import { decidePrompt, replayPrompt, type PromptState } from '../prompts';
+import type { Clock } from './clock';
+import { DelegationCommandRefused, DelegationNotFound } from './errors';
+import type { FrameworkCatalogue } from './frameworks';
+import { competencyStreamId, delegationStreamId, escalationStreamId, promptStreamId } from './streams';
+
+/** Who acts when the service itself reacts to an entry or fires a timer. */
+export const DELEGATION_SYSTEM_ACTOR: Actor = { id: 'tandem-delegation', role: 'system' };
+
+/** Tracing for commands the service sends itself: the event it reacts to. */
+export interface CommandTrace {
+  readonly causationId?: string;
+  readonly correlationId?: string;
+}
+
+export type { CommandResult };
+
+const timed = <Event>(events: readonly RecordedEvent[]) => events.map((e) => timedFromStored(e) as unknown as Event & { occurredAt: string });
+
+const dataOf = (event: RecordedEvent | undefined): Record<string, unknown> | undefined => event?.data as Record<string, unknown> | undefined;
+
+/** A stream rebuilt to a state, with what it is about. */
+export interface Loaded<State> {
+  readonly state: State;
+  readonly framework: Framework;
+  readonly events: readonly RecordedEvent[];
+}
+
+/**
+ * The delegation service's command edge, mirroring the care record's: load the stream, rebuild
+ * the machine's state, decide, append with the revision read (executeStreamCommand from
+ * @tandem/record). A refusal throws DelegationCommandRefused and nothing is stored; an idempotency
+ * key already in the stream returns the original result.
+ */
+export class DelegationCommands {
+  constructor(
+    private readonly store: EventStore,
+    readonly frameworks: FrameworkCatalogue,
+    readonly clock: Clock,
+  ) {}
+
+  framework(frameworkId: string, field = 'frameworkId'): Framework {
+    const framework = this.frameworks.get(frameworkId);
+    if (!framework) {
+      throw new DelegationNotFound(field, `There is no framework ${frameworkId} (frameworks: ${this.frameworks.all().map((f) => f.id).join(', ')})`);
+    }
+    return framework;
+  }
+
+  private run<State, Event extends { type: string; data: unknown }>(
+    stream: string,
+    fold: (events: readonly RecordedEvent[]) => State,
+    decide: (state: State) => Decision<Event>,
+    command: { idempotencyKey: string; occurredAt: string },
+    actor: Actor,
+    trace: CommandTrace,
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream,
+      fold,
+      decide: (state) => {
+        const decision = decide(state);
+        if (!decision.ok) throw new DelegationCommandRefused(decision.refusal);
+        return decision.events;
+      },
+      meta: { actor, idempotencyKey: command.idempotencyKey, occurredAt: command.occurredAt, ...trace },
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+  // -------------------------------------------------------------------------------------------
+
+  competence(command: CompetenceCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    const framework = this.framework(command.frameworkId);
+    const careWorkerId = command.type === 'StartTraining' ? command.careWorker.practitionerId : command.careWorkerId;
+    return this.run(
+      competencyStreamId(careWorkerId, framework.id),
+      (events) => replayCompetence(framework, timed(events)),
+      (state) => decideCompetence(state, command, { actor }),
+      command,
+      actor,
+      trace,
+    );
+  }
+
+  delegation(command: DelegationCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    return this.run(
+      delegationStreamId(command.delegationId),
+      (events) => {
+        const proposed = dataOf(events.find((e) => e.type === 'DelegationProposed'));
+        if (!proposed && command.type !== 'ProposeDelegation') throw new DelegationNotFound('delegationId', `There is no delegation ${command.delegationId}`);
+        const framework = this.framework(String(proposed?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
+        return replayDelegation(framework, timed(events));
+      },
+      (state) => decideDelegation(state, command, { actor }),
+      command,
+      actor,
+      trace,
+    );
+  }
+
+  /**
+   * Activates a delegation with the care worker's competence as their competency stream holds it
+   * now (the caller never supplies it). The reaction to DelegationActivated checks it again, so a
+   * competence suspended in between still suspends the delegation at once.
+   */
+  async activate(command: Omit<ActivateDelegation, 'competence'>, actor: Actor): Promise<CommandResult> {
+    const delegation = await this.loadDelegation(command.delegationId);
+    if (!delegation) throw new DelegationNotFound('delegationId', `There is no delegation ${command.delegationId}`);
+    const { careWorker, framework } = delegation.state.context;
+    const careWorkerId = careWorker?.practitionerId ?? '';
+    const competence = await this.loadCompetence(careWorkerId, framework.id);
+    const snapshot = (competence && competenceSnapshotOf(competence)) ?? { careWorkerId, frameworkId: framework.id, status: 'notStarted' as const };
+    return this.delegation({ ...command, type: 'ActivateDelegation', competence: snapshot }, actor);
+  }
+
+  escalation(command: EscalationCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    return this.run(
+      escalationStreamId(command.escalationId),
+      (events) => {
+        const raised = dataOf(events.find((e) => e.type === 'EscalationRaised'));
+        if (!raised && command.type !== 'RaiseEscalation') throw new DelegationNotFound('escalationId', `There is no escalation ${command.escalationId}`);
+        const framework = this.framework(String(raised?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
+        return replayEscalation(framework, timed(events));
+      },
+      (state) => decideEscalation(state, command, { actor }),
+      command,
+      actor,
+      trace,
+    );
+  }
+
+  prompt(command: PromptCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    return this.run(
+      promptStreamId(command.promptId),
+      (events) => {
+        if (events.length === 0 && command.type !== 'IssueCarePrompt') throw new DelegationNotFound('promptId', `There is no prompt ${command.promptId}`);
+        return replayPrompt(timed(events));
+      },
+      (state) => decidePrompt(state, command, { actor }),
+      command,
+      actor,
+      trace,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Streams rebuilt (optionally as they stood at a revision)
+  // -------------------------------------------------------------------------------------------
+
+  private async read(stream: string, upToRevision?: number): Promise<RecordedEvent[]> {
+    const events = await this.store.readStream(stream);
+    return upToRevision === undefined ? events : events.filter((e) => e.revision <= upToRevision);
+  }
+
+  async loadCompetence(careWorkerId: string, frameworkId: string, upToRevision?: number): Promise<CompetenceState | undefined> {
+    const framework = this.frameworks.get(frameworkId);
+    if (!framework) return undefined;
+    const events = await this.read(competencyStreamId(careWorkerId, frameworkId), upToRevision);
+    return events.length ? replayCompetence(framework, timed(events)) : undefined;
+  }
+
+  async loadDelegation(delegationId: string, upToRevision?: number): Promise<Loaded<DelegationState> | undefined> {
+    const events = await this.read(delegationStreamId(delegationId), upToRevision);
+    const proposed = dataOf(events.find((e) => e.type === 'DelegationProposed'));
+    const framework = proposed && this.frameworks.get(String(proposed.frameworkId));
+    return framework ? { state: replayDelegation(framework, timed(events)), framework, events } : undefined;
+  }
+
+  async loadEscalation(escalationId: string, upToRevision?: number): Promise<Loaded<EscalationState> | undefined> {
+    const events = await this.read(escalationStreamId(escalationId), upToRevision);
+    const raised = dataOf(events.find((e) => e.type === 'EscalationRaised'));
+    const framework = raised && this.frameworks.get(String(raised.frameworkId));
+    return framework ? { state: replayEscalation(framework, timed(events)), framework, events } : undefined;
+  }
+
+  async loadPrompt(promptId: string, upToRevision?: number): Promise<{ state: PromptState; events: readonly RecordedEvent[] } | undefined> {
+    const events = await this.read(promptStreamId(promptId), upToRevision);
+    return events.length ? { state: replayPrompt(timed(events)), events } : undefined;
+  }
+}

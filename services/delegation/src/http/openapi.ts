@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { DELEGATION_READS, DELEGATION_ROUTES } from './routes';
+
+const problem = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: 'The rule that refused it, e.g. competence.consent-required' },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+  },
+};
+const problemContent = { 'application/problem+json': { schema: problem } };
+
+/** The delegation routes as OpenAPI 3.1 path items, generated from the same zod schemas that validate each command. */
+export const delegationOpenApiPaths = (): Record<string, unknown> => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of DELEGATION_ROUTES) {
+    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    paths[path] = {
+      ...paths[path],
+      post: {
+        operationId: route.operationId,
+        summary: route.summary,
+        description: `For: ${route.for}. occurredAt defaults to the server's time. A refusal names the field and the reason; nothing is stored.`,
+        tags: ['delegation'],
+        parameters: route.pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+        requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.schema, { io: 'input', unrepresentable: 'any' }) } } },
+        responses: {
+          '201': { description: 'Recorded', content: { 'application/json': { schema: { type: 'object' } } } },
+          '200': { description: 'Already recorded (same idempotency key)', content: { 'application/json': { schema: { type: 'object' } } } },
+          '400': { description: 'Invalid command: each error names its field', content: problemContent },
+          '401': { description: 'Caller not identified', content: problemContent },
+          '403': { description: 'The policy does not allow it', content: problemContent },
+          '404': { description: 'No such delegation, escalation, prompt or framework', content: problemContent },
+          '409': { description: 'Not allowed in the current state (e.g. already acknowledged), or a concurrent change', content: problemContent },
+          '422': { description: 'A rule forbids it (e.g. no consent, not a registered nurse, competence not current)', content: problemContent },
+        },
+      },
+    };
+  }
+  for (const read of DELEGATION_READS) {
+    const pathParams = [...read.path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!);
+    paths[read.path] = {
+      ...paths[read.path],
+      get: {
+        operationId: read.operationId,
+        summary: read.summary,
+        tags: ['delegation'],
+        parameters: [
+          ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+          ...Object.entries(read.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+          { name: 'X-Tandem-Min-Position', in: 'header', required: false, description: 'Wait until the delegation read model holds this position', schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } }, '401': { description: 'Caller not identified', content: problemContent }, '403': { description: 'Not allowed', content: problemContent } },
+      },
+    };
+  }
+  return paths;
+};

@@ -1,0 +1,308 @@
+import { DELEGATION_ACCESS, type EndpointAccess } from '@tandem/auth';
+import { occurredAtProblem, parseCommand } from '@tandem/contracts';
+import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { isAdjustable, type Clock } from '../application/clock';
+import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
+import { englandDate } from '../application/london';
+import { worklistFor } from '../application/worklist';
+import type { DelegationProcessor } from '../reactions/processor';
+import type { Scheduler } from '../scheduler/scheduler';
+import { authenticate, principalOf, type About, type DelegationAccess } from './access';
+import { sendProblem } from './problem';
+import { DELEGATION_ROUTES, type DelegationApi } from './routes';
+
+const MIN_POSITION_HEADER = 'x-tandem-min-position';
+const READ_YOUR_WRITES_WAIT_MS = 5000;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface DelegationRouterDeps {
+  readonly api: DelegationApi;
+  readonly access: DelegationAccess;
+  readonly processor: DelegationProcessor;
+  readonly scheduler: Scheduler;
+  readonly store: EventStore;
+  readonly clock: Clock;
+  /** Mount /admin/clock (embedded mode with an adjustable test clock only). */
+  readonly testClock: boolean;
+}
+
+class Forbidden extends Error {}
+class BadRequest extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const statusOf = (result: { replayed: boolean; eventIds: readonly string[] }) => (result.replayed ? 200 : result.eventIds.length > 0 ? 201 : 200);
+
+/**
+ * The delegation service's JSON API: commands for nurses and care workers (a table, as the care
+ * record's), their reads (worklist, delegations, escalations, prompts, frameworks), and, in the
+ * embedded mode with TANDEM_TEST_CLOCK, the test clock. Errors are problem+json naming the field;
+ * a refusal stores nothing.
+ */
+export const delegationRouter = ({ api, access, processor, scheduler, store, clock, testClock }: DelegationRouterDeps): Router => {
+  const router = Router();
+  const refuseAuth = authenticate(access.control, (res, error) => sendProblem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message));
+  const guarded = ['/api/competences', '/api/delegations', '/api/escalations', '/api/prompts', '/api/worklist', '/api/frameworks', '/admin/clock', '/admin/timers'];
+  for (const prefix of guarded) {
+    router.use(prefix, refuseAuth);
+    router.use(prefix, express.json({ limit: '256kb', strict: true }));
+  }
+
+  const allow = async (req: Request, endpoint: EndpointAccess, about: About) => {
+    const decision = await access.decide(principalOf(req), endpoint, about);
+    if (!decision.allowed) throw new Forbidden(decision.detail);
+    return decision;
+  };
+
+  /** Read-your-writes: waits (briefly) until the read model holds the client's last write. */
+  const caughtUp = async (req: Request) => {
+    const raw = req.get(MIN_POSITION_HEADER);
+    if (raw === undefined) return;
+    const position = Number(raw);
+    if (!Number.isSafeInteger(position) || position < 0) throw new BadRequest(MIN_POSITION_HEADER, `${MIN_POSITION_HEADER} must be a position returned by a command`);
+    await processor.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
+  };
+
+  const handle =
+    (handler: (req: Request, res: Response) => Promise<void>) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      handler(req, res).catch(next);
+    };
+
+  for (const route of DELEGATION_ROUTES) {
+    router.post(
+      route.path,
+      handle(async (req, res) => {
+        const { actor } = principalOf(req);
+        if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+          sendProblem(res, 400, 'Invalid command', 'The body must be a JSON object', { errors: [{ field: '(body)', message: 'must be a JSON object' }] });
+          return;
+        }
+        const input: Record<string, unknown> = { ...(req.body as Record<string, unknown>) };
+        for (const param of route.pathParams) {
+          const value = req.params[param];
+          if (input[param] !== undefined && input[param] !== value) throw new BadRequest(param, `${param} in the body does not match the path`);
+          input[param] = value;
+        }
+        const parsed = parseCommand(route.schema, input);
+        if (!parsed.ok) {
+          const errors = parsed.issues.map((i) => ({ field: i.path || '(body)', message: i.message }));
+          sendProblem(res, 400, 'Invalid command', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+          return;
+        }
+        const command = { ...(parsed.value as Record<string, unknown>) };
+        const now = clock.now();
+        if (command.occurredAt === undefined) command.occurredAt = now.toISOString();
+        const future = occurredAtProblem(String(command.occurredAt), now);
+        if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
+        await allow(req, DELEGATION_ACCESS[route.operationId], await route.about(api, command as never));
+        const result = await route.run(api, command as never, actor);
+        res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------------------------
+
+  router.get(
+    '/api/frameworks',
+    handle(async (req, res) => {
+      await allow(req, DELEGATION_ACCESS.ReadFrameworks, 'nobody');
+      res.json({
+        frameworks: api.commands.frameworks.all().map((f) => ({
+          id: f.id,
+          version: f.version,
+          title: f.title,
+          summary: f.summary,
+          activities: f.activities,
+          mayDelegate: f.mayDelegate,
+          mayReceive: f.mayReceive,
+          settings: f.settings,
+        })),
+      });
+    }),
+  );
+
+  router.get(
+    '/api/frameworks/:frameworkId',
+    handle(async (req, res) => {
+      await allow(req, DELEGATION_ACCESS.ReadFrameworks, 'nobody');
+      res.json(api.commands.framework(req.params.frameworkId as string));
+    }),
+  );
+
+  router.get(
+    '/api/worklist',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const careWorkerId = typeof req.query.careWorkerId === 'string' ? req.query.careWorkerId : actor.id;
+      if (careWorkerId !== actor.id && actor.role === 'care-worker') throw new Forbidden('A care worker reads their own worklist');
+      const date = typeof req.query.date === 'string' ? req.query.date : englandDate(clock.now());
+      if (!DATE.test(date)) throw new BadRequest('date', 'date must be written YYYY-MM-DD');
+      await allow(req, DELEGATION_ACCESS.ReadWorklist, 'nobody');
+      await caughtUp(req);
+      res.json(await worklistFor({ careWorkerId, date, now: clock.now(), views: api.views, store, frameworks: api.commands.frameworks }));
+    }),
+  );
+
+  const patientParam = (req: Request): string | undefined => (typeof req.query.patientId === 'string' ? req.query.patientId : undefined);
+
+  router.get(
+    '/api/delegations',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const patientId = patientParam(req);
+      await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
+      await caughtUp(req);
+      const delegations = patientId
+        ? await api.views.delegationsForPatient(patientId)
+        : [...(await api.views.delegationsForCareWorker(actor.id)), ...(await api.views.delegationsBy(actor.id))];
+      res.json({ delegations });
+    }),
+  );
+
+  router.get(
+    '/api/delegations/:delegationId',
+    handle(async (req, res) => {
+      const delegationId = req.params.delegationId as string;
+      const loaded = await api.commands.loadDelegation(delegationId);
+      if (!loaded) throw new DelegationNotFound('delegationId', `There is no delegation ${delegationId}`);
+      await allow(req, DELEGATION_ACCESS.ReadDelegations, { patientId: loaded.state.context.patientId! });
+      const { framework: _framework, ...context } = loaded.state.context;
+      res.json({
+        delegationId,
+        status: loaded.state.value,
+        frameworkId: loaded.framework.id,
+        context,
+        events: loaded.events.map((e) => ({ type: e.type, data: e.data, occurredAt: e.metadata.occurredAt, recordedAt: e.metadata.recordedAt, actor: e.metadata.actor, position: e.position })),
+      });
+    }),
+  );
+
+  router.get(
+    '/api/escalations',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const patientId = patientParam(req);
+      const open = req.query.open === 'true' ? true : req.query.open === 'false' ? false : undefined;
+      await allow(req, DELEGATION_ACCESS.ReadEscalations, patientId ? { patientId } : 'nobody');
+      await caughtUp(req);
+      let escalations;
+      if (patientId) escalations = await api.views.escalations({ patientId, ...(open !== undefined ? { open } : {}) });
+      else {
+        // Without a person: the escalations of the people you delegated for, or whose delegations you hold.
+        const mine = [...(await api.views.delegationsBy(actor.id)), ...(await api.views.delegationsForCareWorker(actor.id))];
+        const people = new Set(mine.map((d) => d.patientId));
+        escalations = (await api.views.escalations(open !== undefined ? { open } : {})).filter((e) => people.has(e.patientId));
+      }
+      res.json({ escalations });
+    }),
+  );
+
+  router.get(
+    '/api/escalations/:escalationId',
+    handle(async (req, res) => {
+      const escalationId = req.params.escalationId as string;
+      const loaded = await api.commands.loadEscalation(escalationId);
+      if (!loaded) throw new DelegationNotFound('escalationId', `There is no escalation ${escalationId}`);
+      await allow(req, DELEGATION_ACCESS.ReadEscalations, { patientId: loaded.state.context.patientId! });
+      res.json({
+        escalationId,
+        status: loaded.state.value,
+        tier: loaded.state.context.tier,
+        dueAt: loaded.state.context.dueAt ?? null,
+        events: loaded.events.map((e) => ({ type: e.type, data: e.data, occurredAt: e.metadata.occurredAt, recordedAt: e.metadata.recordedAt, actor: e.metadata.actor, position: e.position })),
+        position: loaded.events[loaded.events.length - 1]!.position,
+      });
+    }),
+  );
+
+  router.get(
+    '/api/prompts',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const patientId = patientParam(req);
+      await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
+      await caughtUp(req);
+      const prompts = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(req.query.open === 'true' ? { open: true } : {}) });
+      res.json({ prompts });
+    }),
+  );
+
+  router.get(
+    '/api/competences/:careWorkerId',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const careWorkerId = req.params.careWorkerId as string;
+      if (actor.role === 'care-worker' && careWorkerId !== actor.id) throw new Forbidden('A care worker reads their own competences');
+      await allow(req, DELEGATION_ACCESS.ReadDelegations, 'nobody');
+      await caughtUp(req);
+      res.json({ careWorkerId, competences: await api.views.competences(careWorkerId) });
+    }),
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // The test clock (embedded mode, TANDEM_TEST_CLOCK=true): a system token moves time on and the
+  // due timers fire, so a demo need not wait 30 minutes for a re-escalation.
+  // ---------------------------------------------------------------------------------------------
+
+  if (testClock && isAdjustable(clock)) {
+    const systemOnly = (req: Request) => {
+      if (principalOf(req).actor.role !== 'system') throw new Forbidden('The test clock needs a system token');
+    };
+    router.get(
+      '/admin/clock',
+      handle(async (req, res) => {
+        systemOnly(req);
+        res.json({ now: clock.now().toISOString(), test: true });
+      }),
+    );
+    router.post(
+      '/admin/clock/advance',
+      handle(async (req, res) => {
+        systemOnly(req);
+        const minutes = Number((req.body as { minutes?: unknown } | undefined)?.minutes);
+        if (!Number.isFinite(minutes) || minutes < 0 || minutes > 60 * 24 * 400) throw new BadRequest('minutes', 'minutes must be a number from 0 to 576000');
+        await processor.settle();
+        const now = clock.advance(minutes * 60_000);
+        const fired = await scheduler.runDue();
+        await processor.settle();
+        res.json({ now: now.toISOString(), fired, position: processor.position });
+      }),
+    );
+    router.get(
+      '/admin/timers',
+      handle(async (req, res) => {
+        systemOnly(req);
+        res.json({ now: clock.now().toISOString(), timers: await api.views.timers({ pending: req.query.pending === 'true' }) });
+      }),
+    );
+  }
+
+  router.use(['/api', '/admin'], (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof Forbidden) return sendProblem(res, 403, 'Forbidden', error.message);
+    if (error instanceof BadRequest) return sendProblem(res, 400, 'Invalid command', error.message, { errors: [{ field: error.field, message: error.message }] });
+    if (error instanceof DelegationNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: error.field, message: error.message }] });
+    if (error instanceof DelegationCommandRefused) {
+      return sendProblem(res, error.status, error.status === 409 ? 'Not allowed now' : 'Rule broken', error.refusal.reason, {
+        code: error.refusal.code,
+        errors: [{ field: error.refusal.field, message: error.refusal.reason }],
+      });
+    }
+    if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });
+    if (error instanceof WrongExpectedRevision) return sendProblem(res, 409, 'Conflict', 'The record changed while this was being recorded; try again');
+    const bodyError = error as { type?: string };
+    if (bodyError.type === 'entity.parse.failed') return sendProblem(res, 400, 'Invalid JSON', 'The body is not valid JSON', { errors: [{ field: '(body)', message: 'is not valid JSON' }] });
+    return next(error);
+  });
+  return router;
+};

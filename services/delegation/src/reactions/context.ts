@@ -1,0 +1,23 @@
+import type { Actor } from '@tandem/contracts';
+import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import type { DelegationCommands } from '../application/commands';
+import type { Clock } from '../application/clock';
+import type { CareStreamEvent } from '../rules';
+import type { DelegationViews } from './read-model';
+
+/** What a reaction needs: the command edge, the read model as of the event, the clock, and a way to index its own appends at once. */
+export interface ReactionContext {
+  readonly store: EventStore;
+  readonly commands: DelegationCommands;
+  readonly views: DelegationViews;
+  readonly clock: Clock;
+  /** Indexes a stream the reaction just appended to, so the next event already sees it (an escalation open, a delegation suspended). */
+  readonly indexNow: (stream: string) => Promise<void>;
+}
+
+/** A stored care-stream event as the rules read it. */
+export const careStreamEvent = (event: RecordedEvent): CareStreamEvent =>
+  ({ id: event.id, type: event.type, data: event.data, occurredAt: event.metadata.occurredAt, recordedBy: event.metadata.actor as Actor }) as unknown as CareStreamEvent;
+
+/** Delegation states in which the care worker may perform the activity. */
+export const ACTIVE_STATUSES: readonly string[] = ['active', 'reviewDue'];

@@ -1,0 +1,5 @@
+export * from './context';
+export * from './read-model';
+export * from './care';
+export * from './competence';
+export * from './processor';

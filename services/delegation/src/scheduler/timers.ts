@@ -1,0 +1,53 @@
+import type { CompetenceCommand, DelegationCommand, EscalationCommand, PromptCommand } from '@tandem/contracts';
+import { competenceTimer, delegationTimer, escalationTimer, type CompetenceState, type DelegationState, type EscalationState } from '../machines';
+import { promptTimer, type PromptState } from '../prompts';
+
+/**
+ * A deadline the scheduler holds: a stream's `dueAt` (competence expiry, delegation review, an
+ * escalation tier's deadline, a recheck) and the command that fires it. The timer's id is the
+ * command's idempotency key, which names the stream, the deadline and the dueAt: the same timer
+ * fired twice (a retry, a restart between firing and marking it fired) records once.
+ */
+export type TimerCommand =
+  | { readonly kind: 'competence'; readonly command: CompetenceCommand }
+  | { readonly kind: 'delegation'; readonly command: DelegationCommand }
+  | { readonly kind: 'escalation'; readonly command: EscalationCommand }
+  | { readonly kind: 'prompt'; readonly command: PromptCommand }
+  | { readonly kind: 'monitoring'; readonly command: CheckMonitoring };
+
+/**
+ * A repeating check a framework asks for (the daily cellulitis check, the fluid chart) falls due at
+ * `dueAt` (the last such entry, or the delegation's activation, plus the interval and its grace):
+ * the scheduler looks then whether it was recorded, and escalates when it was not.
+ */
+export interface CheckMonitoring {
+  readonly type: 'CheckMonitoring';
+  readonly idempotencyKey: string;
+  readonly occurredAt: string;
+  readonly delegationId: string;
+  readonly monitoringId: string;
+}
+
+export interface Timer {
+  readonly timerId: string;
+  readonly stream: string;
+  readonly dueAt: string;
+  readonly fire: TimerCommand;
+}
+
+const timer = (stream: string, found: { dueAt: string; command: TimerCommand['command'] } | undefined, kind: TimerCommand['kind']): Timer | undefined =>
+  found && { timerId: found.command.idempotencyKey, stream, dueAt: found.dueAt, fire: { kind, command: found.command } as TimerCommand };
+
+export const competenceTimerOf = (stream: string, state: CompetenceState) => timer(stream, competenceTimer(state), 'competence');
+export const delegationTimerOf = (stream: string, state: DelegationState) => timer(stream, delegationTimer(state), 'delegation');
+export const escalationTimerOf = (stream: string, state: EscalationState) => timer(stream, escalationTimer(state), 'escalation');
+export const promptTimerOf = (stream: string, state: PromptState) => timer(stream, promptTimer(state), 'prompt');
+
+/** The timer key of a delegation's repeating check: one unfired timer per delegation and check. */
+export const monitoringTimerStream = (delegationId: string, monitoringId: string): string => `monitoring-${delegationId}-${monitoringId}`;
+
+export const monitoringTimer = (delegationId: string, monitoringId: string, missedAt: string): Timer => {
+  const stream = monitoringTimerStream(delegationId, monitoringId);
+  const command: CheckMonitoring = { type: 'CheckMonitoring', idempotencyKey: `${stream}:missed:${missedAt}`, occurredAt: missedAt, delegationId, monitoringId };
+  return { timerId: command.idempotencyKey, stream, dueAt: missedAt, fire: { kind: 'monitoring', command } };
+};

@@ -1,0 +1,148 @@
+import { PGlite } from '@electric-sql/pglite';
+import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor, type Instruction } from '@tandem/contracts';
+import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver } from '@tandem/event-store';
+import { CareRecord } from '@tandem/record';
+import { ManualClock } from '../../src/application/clock';
+import { createDelegationCore, type DelegationCore } from '../../src/service';
+
+const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
+
+/** Sarah, the accountable district nurse; Amira and Tom, care workers. */
+export const sarah: Actor = { id: 'nurse-sarah', role: 'district-nurse', registration: { system: NMC, value: '12A3456E' } };
+export const amira: Actor = { id: 'cw-amira', role: 'care-worker' };
+export const tom: Actor = { id: 'cw-tom', role: 'care-worker' };
+
+export const EVENING_INSULIN: Instruction = {
+  kind: 'insulin',
+  product: 'Humulin I KwikPen',
+  device: 'pen',
+  dose: { value: 8, unit: 'units' },
+  times: ['18:00'],
+  sites: ['abdomen', 'thigh'],
+  glucoseTargets: { lowMmolL: 6, highMmolL: 10 },
+  minimumIntervalMinutes: 240,
+  whenOutOfRange: 'Below 4.0 mmol/L: follow the hypo protocol and do not give insulin.',
+};
+
+let keys = 0;
+export const key = (what = 'k'): string => `${what}-${++keys}`;
+
+/**
+ * A store, a read-model database and the delegation core on one in-memory PGlite, with a manual
+ * clock; `restart` builds a new core over the same database (a process restart).
+ */
+export class Harness {
+  core!: DelegationCore;
+  care!: CareRecord;
+  patientId = '';
+
+  private constructor(
+    readonly db: PGlite,
+    readonly store: EventStore,
+    readonly readModels: SqlDriver,
+    readonly clock: ManualClock,
+  ) {}
+
+  static async create(start = '2025-03-03T09:00:00Z'): Promise<Harness> {
+    const db = new PGlite();
+    const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]));
+    const h = new Harness(db, store, pgliteDriver(db, false), new ManualClock(start));
+    h.care = new CareRecord(store, () => h.clock.now());
+    await h.startCore();
+    const { patientId } = await h.care.registerPatient(
+      {
+        idempotencyKey: key('patient'),
+        occurredAt: h.now(),
+        nhsNumber: '9912003888',
+        name: { given: ['Arthur'], family: 'Jones', prefix: 'Mr' },
+        birthDate: '1947-03-02',
+        gpPractice: { odsCode: 'Y12345', name: 'Riverside Surgery' },
+      },
+      sarah,
+    );
+    h.patientId = patientId;
+    return h;
+  }
+
+  private async startCore(): Promise<void> {
+    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0 });
+    await this.core.start();
+  }
+
+  /** Stops the core (the process ends) and starts a new one over the same database. */
+  async restart(): Promise<void> {
+    await this.core.stop();
+    await this.startCore();
+  }
+
+  async close(): Promise<void> {
+    await this.core.stop();
+    await this.db.close();
+  }
+
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  advance(minutes: number): string {
+    return this.clock.advance(minutes * 60_000).toISOString();
+  }
+
+  /** Waits until the subscription has handled everything stored. */
+  async settle(): Promise<void> {
+    expect(await this.core.processor.settle(10_000)).toBe(true);
+  }
+
+  async eventsOf(stream: string) {
+    return this.store.readStream(stream);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The story's steps
+  // -------------------------------------------------------------------------------------------
+
+  async trainAndSignOff(careWorker: Actor, nurse: Actor = sarah, frameworkId = 'insulin-administration'): Promise<void> {
+    const { commands } = this.core;
+    const framework = commands.framework(frameworkId);
+    const base = () => ({ idempotencyKey: key('competence'), occurredAt: this.now(), frameworkId });
+    await commands.competence({ ...base(), type: 'StartTraining', careWorker: { practitionerId: careWorker.id, role: careWorker.role } }, nurse);
+    for (const m of framework.competence.trainingModules) await commands.competence({ ...base(), type: 'CompleteTrainingModule', careWorkerId: careWorker.id, moduleId: m.id }, nurse);
+    for (let i = 0; i < framework.competence.supervisedPractices; i++) {
+      await commands.competence({ ...base(), type: 'RecordSupervisedPractice', careWorkerId: careWorker.id, outcome: 'satisfactory', patientId: this.patientId }, nurse);
+    }
+    await commands.competence({ ...base(), type: 'SignOffCompetence', careWorkerId: careWorker.id, careWorkerConsent: true }, nurse);
+  }
+
+  async delegateInsulin(delegationId: string, careWorker: Actor = amira): Promise<void> {
+    const { commands } = this.core;
+    const at = () => ({ idempotencyKey: key('delegation'), occurredAt: this.now(), delegationId });
+    await commands.delegation(
+      {
+        ...at(),
+        type: 'ProposeDelegation',
+        patientId: this.patientId,
+        frameworkId: 'insulin-administration',
+        activityId: 'insulin-administration',
+        careWorker: { practitionerId: careWorker.id, role: careWorker.role },
+        instruction: EVENING_INSULIN,
+        eligibility: { ageYears: 78, diabetesStable: true, insulinDevice: 'pen' },
+      },
+      sarah,
+    );
+    await commands.delegation({ ...at(), type: 'AcceptDelegation' }, careWorker);
+    await commands.delegation({ ...at(), type: 'RecordPersonAgreement', agreement: { agreedBy: 'person' } }, sarah);
+    await commands.activate({ ...at() }, sarah);
+  }
+
+  glucose(value: number, by: Actor = amira) {
+    return this.care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg'), occurredAt: this.now(), patientId: this.patientId, glucoseMmolL: value }, by);
+  }
+
+  insulin(by: Actor = amira) {
+    return this.care.recordCare(
+      'RecordInsulinAdministered',
+      { idempotencyKey: key('insulin'), occurredAt: this.now(), patientId: this.patientId, product: 'Humulin I KwikPen', device: 'pen', dose: { value: 8, unit: 'units' }, site: 'abdomen' },
+      by,
+    );
+  }
+}
