@@ -74,7 +74,7 @@ export * from './fhir/routes';
 export * from './application/care-record';
 export * from './application/stream-command';
 export { COMMAND_ROUTES } from './http/commands';
-export { RecordAccess, principalOf, BREAK_GLASS_USED_HEADER } from './http/access';
+export { RecordAccess, authenticate, principalOf, BREAK_GLASS_USED_HEADER } from './http/access';
 export * from './fhir/operation-outcome';
 export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './fhir/writes';
 export { careStateFrom, isCareRecordEvent, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';

@@ -1,34 +1,11 @@
-import { AuthenticationError, POLICY, type AccessControl, type Decision, type EndpointAccess, type Principal, type Target } from '@tandem/auth';
+import { POLICY, type AccessControl, type Decision, type EndpointAccess, type Principal, type Target } from '@tandem/auth';
 import type { RecordAccess } from '@tandem/record';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** What a request is about: one person (the policy checks the care relationship), or no one. */
 export type About = { readonly patientId: string } | 'nobody';
 
-const principals = new WeakMap<Request, Principal>();
-
-export const principalOf = (req: Request): Principal => {
-  const principal = principals.get(req);
-  if (!principal) throw new Error('This route is not behind authentication');
-  return principal;
-};
-
-/** Verifies the bearer token (401, or 503 when keys cannot be fetched) and remembers who is asking. */
-export const authenticate =
-  (control: AccessControl, refuse: (res: Response, error: AuthenticationError) => void): RequestHandler =>
-  (req: Request, res: Response, next: NextFunction) => {
-    control.authenticate(req.get('authorization')).then(
-      (principal) => {
-        principals.set(req, principal);
-        next();
-      },
-      (error: unknown) => {
-        if (!(error instanceof AuthenticationError)) return next(error);
-        res.set('WWW-Authenticate', error.challenge);
-        refuse(res, error);
-      },
-    );
-  };
+/** One authentication middleware and one principal per request, shared with the care record's routes. */
+export { authenticate, principalOf } from '@tandem/record';
 
 /**
  * The delegation service's side of the policy: the same decision as the care record's, with the
