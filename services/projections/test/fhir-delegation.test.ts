@@ -175,7 +175,9 @@ describe('FHIR views of delegation', () => {
       recipient: [{ reference: `Practitioner/${nurse.id}`, display: 'Accountable district nurse' }],
     });
     expect(communication.payload!.map((p) => p.contentString!.split(':')[0])).toEqual(['Situation', 'Background', 'Assessment', 'Recommendation', 'Decision']);
-    expect((await read<Flag>('Flag', flagId(escalationId))).status).toBe('active');
+    const flag = await read<Flag>('Flag', flagId(escalationId));
+    expect(flag.status).toBe('active');
+    expect(flag.code.text).toBe('Urgent escalation open: Hypoglycaemia (blood glucose below 4.0 mmol/L)');
 
     await append(stream, 'EscalationReEscalated', { fromTier: 0, toTier: 1, missedDueAt: '2025-03-03T18:15:00.000Z', reason: 'Not acknowledged by Accountable district nurse' }, system, '2025-03-03T18:15:00Z');
     await append(stream, 'EscalationSentToTier', { tier: 1, tierId: 'on-call-nurse-or-gp', recipient: 'on-call-nurse-or-gp', dueAt: '2025-03-03T18:45:00.000Z', informed: [] }, system, '2025-03-03T18:15:00Z');

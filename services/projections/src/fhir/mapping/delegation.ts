@@ -277,7 +277,8 @@ const recipientFor = async (reads: FhirReads, c: Communication, d: EscalationSen
 export const escalationHandlers: FhirHandlers = {
   EscalationRaised: async (event) => {
     const d = dataOf<EscalationRaisedData>(event);
-    const title = d.sbard.situation.split('.')[0] ?? d.ruleId;
+    // The situation's first sentence; a decimal point ("4.0 mmol/L") does not end a sentence.
+    const title = d.sbard.situation.split(/\.(?:\s|$)/)[0] ?? d.ruleId;
     const communication: WithId<Communication> = {
       resourceType: 'Communication',
       id: d.escalationId,
