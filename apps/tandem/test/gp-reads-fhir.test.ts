@@ -168,6 +168,28 @@ describe('a GP reads the record as FHIR R4', () => {
     expect(await tandem.storage.store.headPosition()).toBe(head);
   });
 
+  it('answers a conditional read with 304 when the GP system already has that version', async () => {
+    const auth = { authorization: `Bearer ${gpToken}` };
+    const first = await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}`, { headers: auth });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"\d+"$/);
+    expect(first.headers.get('last-modified')).toBeTruthy();
+    const again = await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}`, { headers: { ...auth, 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    const stale = await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}`, { headers: { ...auth, 'if-none-match': 'W/"999"' } });
+    expect(stale.status).toBe(200);
+  });
+
+  it('includes the patient with an Observation search (_include=Observation:patient)', async () => {
+    const bundle = (await fhir.search({
+      resourceType: 'Observation',
+      searchParams: { patient: `Patient/${patientIds[0]}`, _count: '3', _include: 'Observation:patient' },
+    })) as Bundle;
+    const included = bundle.entry!.filter((e) => e.search?.mode === 'include');
+    expect(included.map((e) => `${e.resource!.resourceType}/${e.resource!.id}`)).toEqual([`Patient/${patientIds[0]}`]);
+    expect(bundle.entry!.filter((e) => e.search?.mode === 'match')).toHaveLength(3);
+  });
+
   it('answers a bad FHIR search with an OperationOutcome naming the parameter', async () => {
     const response = await fetch(`${tandem.url}/fhir/Observation?date=yesterday`, { headers: { authorization: `Bearer ${gpToken}` } });
     expect(response.status).toBe(400);
