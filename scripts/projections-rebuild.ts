@@ -1,11 +1,12 @@
+import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run projections:rebuild`: rebuilds every read model from position 0 into fresh tables and
  * switches over without stopping reads. It asks the running projections service to do it (in the
  * embedded mode PGlite lives inside that process), at TANDEM_URL (default http://127.0.0.1:$PORT).
  *
  * Administration needs a token (role registered-manager or system): TANDEM_TOKEN, or in the
- * embedded mode one minted by the development issuer of TANDEM_DATA_DIR. It runs in apps/tandem
- * (as `npm start` does), so a relative TANDEM_DATA_DIR means the same directory for both.
+ * embedded mode one minted by the development issuer of TANDEM_DATA_DIR (resolved as `npm start`
+ * resolves it).
  */
 import { DevIssuer } from '@tandem/auth';
 
@@ -18,7 +19,7 @@ const token = async (): Promise<string> => {
     process.stderr.write('Set TANDEM_TOKEN to a token for a registered-manager or system role from your identity provider\n');
     process.exit(1);
   }
-  const issuer = await DevIssuer.open({ dataDir: process.env.TANDEM_DATA_DIR ?? './.tandem-data', eventStore });
+  const issuer = await DevIssuer.open({ dataDir: resolveDataDir(process.env.TANDEM_DATA_DIR), eventStore });
   return issuer.mint({ role: 'system', user: 'projections-rebuild', minutes: 30 });
 };
 

@@ -1,3 +1,4 @@
+import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run scenario`: the insulin delegation story, end to end, against a running `npm start`.
  *
@@ -11,8 +12,7 @@
  * tier. Then the Task, Communication and Flag are read as FHIR and printed.
  *
  * Tokens come from the embedded mode's development issuer (`$TANDEM_DATA_DIR/dev-issuer.json`, as
- * `npm run token`); it runs in apps/tandem, as `npm start` does, so a relative TANDEM_DATA_DIR
- * means the same directory. The test clock (POST /admin/clock/advance, system token) exists only
+ * `npm run token`; TANDEM_DATA_DIR resolved as `npm start` resolves it). The test clock (POST /admin/clock/advance, system token) exists only
  * when the server runs in the embedded mode with TANDEM_TEST_CLOCK=true. Run it again and the
  * training and delegation are kept (replayed), while the glucose readings are new.
  */
@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { runInsulinScenario, ScenarioError } from '../apps/tandem/src/demo/insulin-scenario';
 
 const url = (process.env.TANDEM_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const dataDir = process.env.TANDEM_DATA_DIR ?? './.tandem-data';
+const dataDir = resolveDataDir(process.env.TANDEM_DATA_DIR);
 
 const main = async () => {
   try {

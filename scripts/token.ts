@@ -1,3 +1,4 @@
+import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run token -- --role <role> --user <id> [--patient <id>] [--org <id>]
  *   [--registration <nmc|gmc|hcpc|system>|<value>] [--scope "..."] [--minutes 60]`
@@ -5,8 +6,8 @@
  * Prints a bearer token signed by the embedded mode's development issuer (the key in
  * `$TANDEM_DATA_DIR/dev-issuer.json`, made on first use): the token alone on stdout, what it says on
  * stderr. It refuses to run unless TANDEM_EVENT_STORE is pglite: in the server and scale modes
- * tokens come from a real identity provider. It runs in apps/tandem (as `npm start` does), so a
- * relative TANDEM_DATA_DIR means the same directory for both.
+ * tokens come from a real identity provider. A relative TANDEM_DATA_DIR is resolved like
+ * `npm start` resolves it (from where the command was typed).
  */
 import { DEFAULT_TOKEN_MINUTES, defaultScope, DevIssuer, DevIssuerRefused } from '@tandem/auth';
 import { RegistrationSchema, RoleSchema, type Registration } from '@tandem/contracts';
@@ -65,7 +66,7 @@ const main = async () => {
   if (!values.user) return fail('--user is required (the user id, e.g. cw-amira-hassan)');
   const minutes = values.minutes === undefined ? DEFAULT_TOKEN_MINUTES : Number(values.minutes);
 
-  const issuer = await DevIssuer.open({ dataDir: process.env.TANDEM_DATA_DIR ?? './.tandem-data', eventStore: process.env.TANDEM_EVENT_STORE ?? 'pglite' });
+  const issuer = await DevIssuer.open({ dataDir: resolveDataDir(process.env.TANDEM_DATA_DIR), eventStore: process.env.TANDEM_EVENT_STORE ?? 'pglite' });
   const registration = registrationOf(values.registration);
   const scope = values.scope ?? defaultScope(role.data, values.patient);
   const token = await issuer.mint({

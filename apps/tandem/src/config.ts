@@ -1,4 +1,12 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
+
+/**
+ * A relative data directory means relative to where the person typed the command: npm runs
+ * workspace scripts inside apps/tandem but records the caller's directory in INIT_CWD.
+ */
+export const resolveDataDir = (dir: string = './.tandem-data', env: Record<string, string | undefined> = process.env): string =>
+  resolve(env.INIT_CWD ?? process.cwd(), dir);
 
 const ServiceName = z.enum(['record', 'delegation', 'projections']);
 
@@ -10,7 +18,7 @@ export const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     TANDEM_EVENT_STORE: z.enum(['pglite', 'postgres', 'eventstoredb']).default('pglite'),
-    TANDEM_DATA_DIR: z.string().min(1).default('./.tandem-data'),
+    TANDEM_DATA_DIR: z.string().min(1).default('./.tandem-data').transform((dir) => resolveDataDir(dir)),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     EVENTSTORE_CONNECTION_STRING: z.string().regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string').optional(),
     /** Which services this process runs; embedded mode runs all three in one process. */
