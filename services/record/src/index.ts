@@ -1,7 +1,7 @@
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
-import { checkpointWatcher, ensureReadModels, fhirSchemaSql, FhirReader } from '@tandem/projections';
+import { checkpointWatcher, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord } from './application/care-record';
@@ -64,7 +64,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
     health: async (): Promise<ServiceHealth> => ({ service: 'record', status: 'ok', details: { eventStore: store.mode } }),
     // The FHIR tables belong to the projections service; the record service only needs them to exist.
     start: async () => {
-      await ensureReadModels(readModels, [{ name: 'fhir', schemaSql: fhirSchemaSql, apply: async () => undefined }]);
+      await ensureReadModels(readModels, [fhirProjection]);
     },
     stop: async (): Promise<void> => undefined,
   };
