@@ -11,3 +11,4 @@ export type { SqlDriver, SqlQueryable } from './sql/driver';
 export { eventStoreDbBackend } from './eventstoredb';
 export { withStreamCache } from './stream-cache';
 export { verifyEventLog, type TamperFinding, type VerifyReport } from './sql/verify';
+export { Checkpoint } from './checkpoint';

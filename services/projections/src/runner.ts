@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, SqlDriver } from '@tandem/event-store';
+import { Checkpoint, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import type { Projection } from './projection';
 import { checkpointName, createGeneration, ensureReadModels, generationSchema, inGeneration, switchViews } from './read-model-schema';
@@ -29,12 +29,11 @@ export interface RebuildReport {
  * checkpoint commit together, so a crash never half-applies a batch.
  */
 export class ProjectionRunner {
-  private checkpoint = -1;
+  private readonly checkpoint = new Checkpoint();
   private base = 'public';
   private generation = 1;
   private controller = new AbortController();
   private loop: Promise<void> | undefined;
-  private waiters: { position: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -45,7 +44,7 @@ export class ProjectionRunner {
 
   async start(): Promise<void> {
     ({ base: this.base, generation: this.generation } = await ensureReadModels(this.db, this.projections));
-    this.checkpoint = await this.storedCheckpoint(this.generation);
+    this.checkpoint.advance(await this.storedCheckpoint(this.generation));
     this.startLoop();
   }
 
@@ -56,32 +55,18 @@ export class ProjectionRunner {
   }
 
   get position(): number {
-    return this.checkpoint;
+    return this.checkpoint.position;
   }
 
   /** Read-your-writes: resolves true once the read models hold `position`, false after the timeout. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    if (this.checkpoint >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(this.checkpoint >= position);
-      }, timeoutMs);
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.checkpoint.waitFor(position, timeoutMs);
   }
 
   async status(): Promise<ProjectionStatus> {
     const head = await this.store.headPosition();
-    const behind = head > this.checkpoint ? await this.store.readAll({ fromPosition: this.checkpoint + 1, maxCount: 1000 }) : [];
-    return { generation: this.generation, checkpoint: Math.max(this.checkpoint, 0), head, lagEvents: behind.length, running: this.loop !== undefined };
+    const behind = head > this.checkpoint.position ? await this.store.readAll({ fromPosition: this.checkpoint.position + 1, maxCount: 1000 }) : [];
+    return { generation: this.generation, checkpoint: Math.max(this.checkpoint.position, 0), head, lagEvents: behind.length, running: this.loop !== undefined };
   }
 
   /**
@@ -114,7 +99,7 @@ export class ProjectionRunner {
       const previous = this.generation;
       await this.db.transaction((tx) => switchViews(tx, this.base, next, this.projections));
       this.generation = next;
-      this.checkpoint = checkpoint;
+      this.checkpoint.advance(checkpoint);
       await this.db.query(`drop schema if exists ${generationSchema(this.base, previous)} cascade`);
       await this.db.query('delete from tandem_projection_checkpoints where name = $1', [checkpointName(previous)]);
     } finally {
@@ -139,12 +124,12 @@ export class ProjectionRunner {
   }
 
   private async run(signal: AbortSignal, generation: number): Promise<void> {
-    const events = this.store.subscribeToAll({ after: this.checkpoint < 0 ? undefined : this.checkpoint, signal })[Symbol.asyncIterator]();
+    const events = this.store.subscribeToAll({ after: this.checkpoint.position < 0 ? undefined : this.checkpoint.position, signal })[Symbol.asyncIterator]();
     let batch: RecordedEvent[] = [];
     const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
     const flush = async () => {
       await this.applyBatch(batch, generation);
-      this.advance(batch[batch.length - 1]!.position);
+      this.checkpoint.advance(batch[batch.length - 1]!.position);
       batch = [];
     };
     let next = events.next();
@@ -177,10 +162,4 @@ export class ProjectionRunner {
     );
   }
 
-  private advance(position: number): void {
-    this.checkpoint = position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
-  }
 }

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, SqlDriver } from '@tandem/event-store';
+import { Checkpoint, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import type { DelegationCommands } from '../application/commands';
 import type { Clock } from '../application/clock';
@@ -37,13 +37,12 @@ export interface ProcessorStatus {
  * entry that might need escalating.
  */
 export class DelegationProcessor {
-  private checkpoint = -1;
+  private readonly checkpoint = new Checkpoint();
   private storedCheckpoint = -1;
   private unsaved = 0;
   private controller = new AbortController();
   private loop: Promise<void> | undefined;
   private failure: string | undefined;
-  private waiters: { position: number; resolve: () => void }[] = [];
   readonly views: DelegationViews;
   private readonly context: ReactionContext;
 
@@ -57,7 +56,8 @@ export class DelegationProcessor {
   async start(): Promise<void> {
     await this.deps.db.migrate(delegationSchemaSql);
     const [row] = await this.deps.db.query<{ position: string }>('select position from delegation_checkpoints where name = $1', [CHECKPOINT]);
-    this.checkpoint = this.storedCheckpoint = row ? Number(row.position) : -1;
+    this.storedCheckpoint = row ? Number(row.position) : -1;
+    this.checkpoint.advance(this.storedCheckpoint);
     this.controller = new AbortController();
     this.failure = undefined;
     this.loop = this.run(this.controller.signal).catch((error: unknown) => {
@@ -71,34 +71,20 @@ export class DelegationProcessor {
     this.controller.abort();
     await this.loop?.catch(() => undefined);
     this.loop = undefined;
-    if (this.checkpoint > this.storedCheckpoint) await this.saveCheckpoint(this.deps.db, this.checkpoint).catch(() => undefined);
+    if (this.checkpoint.position > this.storedCheckpoint) await this.saveCheckpoint(this.deps.db, this.checkpoint.position).catch(() => undefined);
   }
 
   get position(): number {
-    return this.checkpoint;
+    return this.checkpoint.position;
   }
 
   async status(): Promise<ProcessorStatus> {
-    return { checkpoint: Math.max(this.checkpoint, 0), head: await this.deps.store.headPosition(), running: this.loop !== undefined, ...(this.failure ? { error: this.failure } : {}) };
+    return { checkpoint: Math.max(this.checkpoint.position, 0), head: await this.deps.store.headPosition(), running: this.loop !== undefined, ...(this.failure ? { error: this.failure } : {}) };
   }
 
   /** Resolves true once every event up to `position` has been reacted to and indexed; false after the timeout. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    if (this.checkpoint >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(this.checkpoint >= position);
-      }, timeoutMs);
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.checkpoint.waitFor(position, timeoutMs);
   }
 
   /** Waits until the processor has handled everything stored now. */
@@ -107,7 +93,7 @@ export class DelegationProcessor {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const events = this.deps.store.subscribeToAll({ ...(this.checkpoint >= 0 ? { after: this.checkpoint } : {}), signal });
+    const events = this.deps.store.subscribeToAll({ ...(this.checkpoint.position >= 0 ? { after: this.checkpoint.position } : {}), signal });
     for await (const event of events) {
       if (signal.aborted) break;
       await this.handle(event);
@@ -126,7 +112,7 @@ export class DelegationProcessor {
       }
     }
     const indexed = await this.index(event);
-    this.advance(event.position);
+    this.checkpoint.advance(event.position);
     if (indexed) this.deps.onIndexed?.();
   }
 
@@ -230,10 +216,4 @@ export class DelegationProcessor {
     this.unsaved = 0;
   }
 
-  private advance(position: number): void {
-    this.checkpoint = position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
-  }
 }
