@@ -1,4 +1,3 @@
-import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run projections:rebuild`: rebuilds every read model from position 0 into fresh tables and
  * switches over without stopping reads. It asks the running projections service to do it (in the
@@ -8,6 +7,7 @@ import { resolveDataDir } from '../apps/tandem/src/config';
  * embedded mode one minted by the development issuer of TANDEM_DATA_DIR (resolved as `npm start`
  * resolves it).
  */
+import { resolveDataDir } from '../apps/tandem/src/config';
 import { DevIssuer } from '@tandem/auth';
 
 const url = process.env.TANDEM_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;

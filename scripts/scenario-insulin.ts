@@ -1,4 +1,3 @@
-import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run scenario`: the insulin delegation story, end to end, against a running `npm start`.
  *
@@ -16,6 +15,7 @@ import { resolveDataDir } from '../apps/tandem/src/config';
  * when the server runs in the embedded mode with TANDEM_TEST_CLOCK=true. Run it again and the
  * training and delegation are kept (replayed), while the glucose readings are new.
  */
+import { resolveDataDir } from '../apps/tandem/src/config';
 import { mintToken } from '@tandem/auth';
 import { randomUUID } from 'node:crypto';
 import { runInsulinScenario, ScenarioError } from '../apps/tandem/src/demo/insulin-scenario';

@@ -1,4 +1,3 @@
-import { resolveDataDir } from '../apps/tandem/src/config';
 /**
  * `npm run token -- --role <role> --user <id> [--patient <id>] [--org <id>]
  *   [--registration <nmc|gmc|hcpc|system>|<value>] [--scope "..."] [--minutes 60]`
@@ -9,6 +8,7 @@ import { resolveDataDir } from '../apps/tandem/src/config';
  * tokens come from a real identity provider. A relative TANDEM_DATA_DIR is resolved like
  * `npm start` resolves it (from where the command was typed).
  */
+import { resolveDataDir } from '../apps/tandem/src/config';
 import { DEFAULT_TOKEN_MINUTES, defaultScope, DevIssuer, DevIssuerRefused } from '@tandem/auth';
 import { RegistrationSchema, RoleSchema, type Registration } from '@tandem/contracts';
 import { parseArgs } from 'node:util';
