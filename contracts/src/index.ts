@@ -3,3 +3,4 @@ export * from './events';
 export * from './service';
 export * from './care';
 export * from './delegation';
+export * from './audit/access';

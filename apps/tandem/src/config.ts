@@ -37,6 +37,17 @@ export const ConfigSchema = z
      * system token) and due timers fire at once, so a demo need not wait 30 minutes for a re-escalation.
      */
     TANDEM_TEST_CLOCK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /**
+     * Requests each verified user may make per minute (counted per process); over it, 429 with
+     * Retry-After. 0 turns the limit off (benchmarks). See docs/decisions/0009-hardening.md.
+     */
+    TANDEM_RATE_LIMIT_PER_MINUTE: z
+      .string()
+      .regex(/^\d{1,9}$/, 'must be a whole number of requests per minute (0 turns the limit off)')
+      .default('1200')
+      .transform(Number),
+    /** How often the global digest of the event log is sealed (SQL stores; 0 turns it off). docs/decisions/0010 */
+    TANDEM_DIGEST_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

@@ -1,5 +1,6 @@
 import type { ServiceHealth } from '@tandem/contracts';
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { version } from '../package.json';
 
@@ -19,10 +20,21 @@ const problem = (status: number, title: string, detail?: string) => ({
   ...(detail ? { detail } : {}),
 });
 
-export const createServer = (options: { services: readonly TandemService[]; eventStoreMode: string; logger: Logger }) => {
+export interface ServerOptions {
+  readonly services: readonly TandemService[];
+  readonly eventStoreMode: string;
+  readonly logger: Logger;
+  /** Runs before every route: the access trail follows each request from here. */
+  readonly accessTrail?: RequestHandler;
+}
+
+export const createServer = (options: ServerOptions) => {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Security headers on every response (nosniff, HSTS, a restrictive CSP, no framing, no referrer): the API
+  // serves JSON only, so helmet's defaults fit (docs/decisions/0009-hardening.md).
+  app.use(helmet());
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -33,6 +45,18 @@ export const createServer = (options: { services: readonly TandemService[]; even
     next();
   });
 
+  // A NUL character (%00) belongs in no id, search value or name, and PostgreSQL refuses it in text
+  // (it failed searches with a 500): refused here, before it can reach SQL or the access trail.
+  app.use((req, res, next) => {
+    if (!req.originalUrl.includes('%00')) return next();
+    const detail = 'The URL must not contain a NUL character (%00)';
+    if (req.path.startsWith('/fhir')) {
+      res.status(400).type('application/fhir+json').send(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: detail }] }));
+    } else {
+      res.status(400).type('application/problem+json').json(problem(400, 'Bad Request', detail));
+    }
+  });
+
   app.get('/health', async (_req, res) => {
     const services = await Promise.all(
       options.services.map((s) => s.health().catch((): ServiceHealth => ({ service: s.name, status: 'degraded', details: { error: 'health check failed' } }))),
@@ -41,6 +65,7 @@ export const createServer = (options: { services: readonly TandemService[]; even
     res.status(status === 'ok' ? 200 : 503).json({ status, version, eventStore: options.eventStoreMode, services });
   });
 
+  if (options.accessTrail) app.use(options.accessTrail);
   for (const service of options.services) app.use(service.router);
 
   app.use((req, res) => {

@@ -1,6 +1,7 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
-import { careEventDefinitions, delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
+import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
+import { startDigestSealer } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
 import { createRecordService } from '@tandem/record';
 import type { Server } from 'node:http';
@@ -8,14 +9,18 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
 import type { Config } from './config';
+import { AccessTrail } from './audit/access-trail';
+import { createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
 
-export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]);
+export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions]);
 
 export interface RunningTandem {
   readonly url: string;
+  /** Every request's access record; `flush()` writes what is buffered (tests, before reading the trail). */
+  readonly accessTrail: AccessTrail;
   readonly storage: Storage;
   readonly services: readonly TandemService[];
   stop(): Promise<void>;
@@ -66,12 +71,17 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
   const storage = await openStorage(config, eventRegistry());
   const { store, readModels } = storage;
   const log = logAccess(logger);
+  const accessTrail = new AccessTrail({ store, logger });
   const access = createAccessControl({
     verifier: await tokenVerifier(config, logger),
     onAccess: (decision) => {
       log(decision);
+      accessTrail.onAccess(decision);
       options.onAccess?.(decision);
     },
+    onAuthenticated: accessTrail.onAuthenticated,
+    // Per verified user (0: off); guessed tokens per client address keep their default (60 a minute).
+    rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE },
   });
   const clock = options.clock ?? (config.TANDEM_TEST_CLOCK ? new OffsetClock() : systemClock);
   const now = () => clock.now();
@@ -87,13 +97,21 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
         readModelPosition: projections?.runner,
         access,
         now,
+        accessTrail,
         ...(config.TANDEM_SERVICES.includes('delegation') ? { openApiPaths: delegationOpenApiPaths } : {}),
       }),
     delegation: () =>
       createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) }),
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
+  // The auditors' API sits with the record service (the process that serves FHIR).
+  if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   for (const service of services) await service.start();
+  // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).
+  const sealer =
+    store.mode !== 'eventstoredb' && config.TANDEM_DIGEST_INTERVAL_SECONDS > 0
+      ? startDigestSealer({ db: readModels, intervalMs: config.TANDEM_DIGEST_INTERVAL_SECONDS * 1000, logger: logger.child({ component: 'digest' }) })
+      : undefined;
 
   const record = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
   if (config.TANDEM_DEMO_DATA && config.TANDEM_EVENT_STORE === 'pglite' && record && (await store.headPosition()) === 0) {
@@ -102,7 +120,7 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
   }
 
-  const app = createServer({ services, eventStoreMode: storage.store.mode, logger });
+  const app = createServer({ services, eventStoreMode: storage.store.mode, logger, accessTrail: accessTrail.middleware() });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, () => resolve(s));
   });
@@ -111,11 +129,14 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
 
   return {
     url: `http://127.0.0.1:${port}`,
+    accessTrail,
     storage,
     services,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await accessTrail.stop();
       for (const service of [...services].reverse()) await service.stop();
+      await sealer?.stop();
       await storage.close();
     },
   };

@@ -1,6 +1,7 @@
 import { DevIssuer, mintToken, type Decision, type MintClaims } from '@tandem/auth';
 import type { createRecordService } from '@tandem/record';
-import type { Bundle, Observation, OperationOutcome, Patient } from 'fhir/r4';
+import Client from 'fhir-kit-client';
+import type { AuditEvent, Bundle, Observation, OperationOutcome, Patient, Provenance } from 'fhir/r4';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { recordChangesSince } from './record-changes';
 import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
 /**
@@ -69,7 +71,7 @@ describe('access to the record', () => {
   const refused = async (send: () => ReturnType<typeof call>) => {
     const head = await tandem.storage.store.headPosition();
     const reply = await send();
-    expect(await tandem.storage.store.headPosition()).toBe(head);
+    expect(await recordChangesSince(tandem.storage.store, head)).toEqual([]);
     return reply;
   };
 
@@ -288,6 +290,91 @@ describe('access to the record', () => {
       expect((await call('POST', '/admin/projections/rebuild', { token: await amira() })).status).toBe(403);
       const rebuilt = await call('POST', '/admin/projections/rebuild', { token: manager });
       expect(rebuilt.status).toBe(200);
+    });
+  });
+  describe('the access trail', () => {
+    const auditEvents = (bundle: Bundle): AuditEvent[] => (bundle.entry ?? []).map((e) => e.resource as AuditEvent);
+    const subtypes = (event: AuditEvent) => (event.subtype ?? []).map((c) => c.code);
+    const amiraId = DEMO.careWorkers[0]!.practitionerId;
+
+    it('shows the auditor every read, write and denial as AuditEvents, searchable by patient, agent, date and outcome', async () => {
+      const since = new Date().toISOString();
+      const [own, other] = [patientIds[0]!, patientIds[1]!];
+      expect((await call('POST', `/api/patients/${own}/vital-signs`, { token: await amira(), body: vitals('trail-own') })).status).toBe(201);
+      expect((await call('POST', `/api/patients/${other}/vital-signs`, { token: await amira(), body: vitals('trail-other') })).status).toBe(403);
+      expect((await call('GET', `/fhir/Patient/${own}`, { token: await gp() })).status).toBe(200);
+      expect((await call('GET', `/fhir/Patient/${own}`, { headers: { 'user-agent': 'trail-test' } })).status).toBe(401);
+
+      const fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await auditor() });
+      const search = async (params: Record<string, string>) =>
+        auditEvents((await fhir.search({ resourceType: 'AuditEvent', searchParams: { ...params, date: `ge${since}`, _count: '100' } })) as Bundle);
+
+      const aboutOwn = await search({ patient: `Patient/${own}` });
+      for (const event of aboutOwn) expectValidFhir(event);
+      const amirasWrite = aboutOwn.find((e) => e.agent[0]?.altId === amiraId);
+      expect(amirasWrite).toMatchObject({ outcome: '0', action: 'E', purposeOfEvent: [{ coding: [{ code: 'TREAT' }] }] });
+      expect(subtypes(amirasWrite!)).toContain('care.record');
+      const gpRead = aboutOwn.find((e) => e.agent[0]?.altId === DEMO.gp.practitionerId);
+      expect(gpRead).toMatchObject({ outcome: '0', action: 'R', agent: [{ who: { reference: `Practitioner/${DEMO.gp.practitionerId}` }, role: [{ text: 'gp' }] }] });
+      expect(subtypes(gpRead!)).toEqual(['read', 'fhir.read']);
+
+      const denials = await search({ outcome: 'denied', agent: amiraId });
+      expect(denials).toHaveLength(1);
+      expect(denials[0]!.entity?.[0]?.what?.reference).toBe(`Patient/${other}`);
+      expect(denials[0]!.outcomeDesc).toMatch(/^denied \(HTTP 403\): .*no care relationship/);
+
+      const unverified = (await search({ outcome: 'unauthenticated' })).filter((e) => e.entity?.some((x) => x.description === `GET /fhir/Patient/${own}`));
+      expect(unverified).toHaveLength(1);
+      expect(unverified[0]!.agent[0]).toMatchObject({ name: 'unverified caller', network: { address: expect.stringMatching(/127\.0\.0\.1/) } });
+    });
+
+    it('is for auditors only: a GP asking for it is refused, and the refusal is on the trail', async () => {
+      const asked = await call('GET', '/fhir/AuditEvent', { token: await gp() });
+      expect(asked.status).toBe(403);
+      const fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await auditor() });
+      const found = auditEvents((await fhir.search({ resourceType: 'AuditEvent', searchParams: { agent: DEMO.gp.practitionerId, subtype: 'audit.read', outcome: 'denied' } })) as Bundle);
+      expect(found.length).toBeGreaterThan(0);
+    });
+
+    it("lets the auditor replay a person's care stream as known at a time, and verify the log, on the running server; nobody else", async () => {
+      const stream = `care-${patientIds[0]!}`;
+      const asOf = new Date().toISOString();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await call('POST', `/api/patients/${patientIds[0]}/vital-signs`, { token: await amira(), body: vitals('after-the-replay-time') })).status).toBe(201);
+      const get = async (path: string, token?: string) => fetch(`${tandem.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+      const then = (await (await get(`/api/audit/streams/${stream}?asOf=${encodeURIComponent(asOf)}&format=json`, await auditor())).json()) as { lines: string[]; events: { metadata: { recordedAt: string } }[] };
+      const now = (await (await get(`/api/audit/streams/${stream}?format=json`, await auditor())).json()) as { events: unknown[] };
+      expect(then.events.length).toBe(now.events.length - 1);
+      expect(then.events.every((e) => e.metadata.recordedAt <= asOf)).toBe(true);
+      expect(then.lines[0]).toBe(`${stream}: ${then.events.length} of ${now.events.length} events as known at ${asOf}`);
+      const text = await (await get(`/api/audit/streams/${stream}?asOf=${encodeURIComponent(asOf)}`, await auditor())).text();
+      expect(text).toContain('State then:');
+
+      const verified = await get('/api/audit/verify', await auditor());
+      expect(verified.status).toBe(200);
+      expect(await verified.json()).toMatchObject({ ok: true, findings: [] });
+
+      expect((await get('/api/audit/verify', await gp())).status).toBe(403);
+      expect((await get(`/api/audit/streams/${stream}`, await amira())).status).toBe(403);
+      expect((await get(`/api/audit/streams/${stream}`)).status).toBe(401);
+      const bad = await get('/api/audit/streams/$all?asOf=yesterday', await auditor());
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ errors: [{ field: 'stream' }] });
+    });
+
+    it('gives each write a Provenance: who wrote which version, when it happened and when it was recorded', async () => {
+      const written = await call('POST', '/fhir/Observation', { token: await amira(), body: pulse(patientIds[0]!, 77) });
+      expect(written.status).toBe(201);
+      const fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await gp() });
+      const bundle = (await fhir.search({ resourceType: 'Provenance', searchParams: { target: `Observation/${written.body.id as string}` } })) as Bundle;
+      const [provenance] = (bundle.entry ?? []).map((e) => e.resource as Provenance);
+      expectValidFhir(provenance!);
+      expect(provenance).toMatchObject({
+        target: expect.arrayContaining([{ reference: `Observation/${written.body.id as string}/_history/1` }]),
+        agent: [{ who: { reference: `Practitioner/${amiraId}` }, type: { coding: [{ code: 'author' }] } }],
+        activity: { coding: [{ code: 'CREATE' }] },
+      });
     });
   });
 });

@@ -15,7 +15,7 @@ const audit = (dataDir: string, ...args: string[]) =>
     timeout: 60_000,
   });
 
-/** The auditor's tools on the embedded store: verify the hash chains, replay a stream as known then. */
+/** The auditor's tools on the embedded store: verify the hash chains and digests, seal a digest, replay a stream as known then. */
 describe('npm run audit', () => {
   let dataDir: string;
   let patientId: string;
@@ -57,11 +57,35 @@ describe('npm run audit', () => {
     expect(bundle.entry.some((e) => e.resource.resourceType === 'Observation')).toBe(true);
   }, 60_000);
 
-  it('passes verify on an untouched store, then fails after a row is altered by hand', async () => {
+  let anchor: string;
+
+  it('passes verify on an untouched store, then seals a digest to keep outside the database', () => {
     const clean = audit(dataDir, 'verify');
     expect(clean.stdout).toContain('OK: every event matches its hash chain.');
+    expect(clean.stdout).toContain('Digests: none sealed yet');
     expect(clean.status).toBe(0);
 
+    const sealed = audit(dataDir, 'seal');
+    expect(sealed.status).toBe(0);
+    expect(sealed.stdout).toContain('Sealed 1 digest(s)');
+    anchor = /^ {2}(1:[0-9a-f]{64})$/m.exec(sealed.stdout)![1]!;
+    expect(sealed.stdout).toContain(`npm run audit -- verify --anchor ${anchor}`);
+
+    const again = audit(dataDir, 'seal');
+    expect(again.stdout).toContain('Nothing new since digest #1.');
+    expect(again.stdout).toContain(`  ${anchor}\n`);
+
+    const anchored = audit(dataDir, 'verify', '--anchor', anchor);
+    expect(anchored.status).toBe(0);
+    expect(anchored.stdout).toMatch(/Digests: 1 sealed, covering \d+ events up to position \d+\.\nLatest digest: 1:[0-9a-f]{64} \(sealed /);
+    expect(anchored.stdout).toContain('OK: all 1 digest(s) match the log up to position');
+
+    const forgedAnchor = audit(dataDir, 'verify', '--anchor', `1:${'0'.repeat(64)}`);
+    expect(forgedAnchor.status).toBe(1);
+    expect(forgedAnchor.stdout).toContain('TAMPERED  digest #1  anchor-mismatch');
+  }, 120_000);
+
+  it('fails verify after a row is altered by hand', async () => {
     const db = new PGlite(dataDir);
     await db.query(`update tandem_events set data = jsonb_set(data, '{text}', '"Refused lunch"') where type = 'NoteWritten'`);
     await db.close();
@@ -69,5 +93,21 @@ describe('npm run audit', () => {
     const tampered = audit(dataDir, 'verify');
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toMatch(new RegExp(`TAMPERED  care-${patientId} #\\d+  changed`));
+  }, 60_000);
+
+  it("catches by the digest a stream's last event removed with its stream row set back, which the chains alone miss", async () => {
+    const stream = `care-${patientId}`;
+    const db = new PGlite(dataDir);
+    await db.query('delete from tandem_events where stream_name = $1 and stream_revision = (select max(stream_revision) from tandem_events where stream_name = $1)', [stream]);
+    await db.query(
+      `update tandem_streams set revision = revision - 1, last_hash = (select hash from tandem_events where stream_name = $1 order by stream_revision desc limit 1) where stream_name = $1`,
+      [stream],
+    );
+    await db.close();
+
+    const tampered = audit(dataDir, 'verify');
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).not.toContain(`TAMPERED  ${stream}`);
+    expect(tampered.stdout).toContain('TAMPERED  digest #1  events-removed: 1 event(s) removed');
   }, 60_000);
 });

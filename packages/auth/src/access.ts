@@ -1,5 +1,6 @@
 import { decide, type AccessRequest, type Decision } from './policy';
 import type { Principal } from './principal';
+import { createAuthenticationLimiter, type RateLimitOptions } from './rate-limit';
 import type { TokenVerifier } from './verify';
 
 /**
@@ -9,25 +10,60 @@ import type { TokenVerifier } from './verify';
  */
 export type OnAccess = (decision: Decision) => void;
 
+/** Called with every verified principal: the audit trail learns who made a request even when no decision follows (a 400, a 404). */
+export type OnAuthenticated = (principal: Principal) => void;
+
 export interface AccessControl {
-  /** Verifies the `Authorization` header; throws AuthenticationError (401, or 503 when keys are unavailable). */
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * Verifies the `Authorization` header; throws AuthenticationError (401, or 503 when keys are
+   * unavailable), or TooManyRequestsError (429) when the user, or the client address (`from`)
+   * after too many guessed tokens, is over its rate limit.
+   */
+  authenticate(authorization: string | undefined, from?: { readonly address?: string }): Promise<Principal>;
   /** Decides and reports the decision through onAccess. */
   authorise(request: AccessRequest): Decision;
   /** Decides without reporting: for narrowing a search to the people a user may see. */
   decide(request: AccessRequest): Decision;
 }
 
-export const createAccessControl = ({ verifier, onAccess }: { verifier: TokenVerifier; onAccess?: OnAccess }): AccessControl => ({
-  authenticate: (authorization) => verifier.verifyBearer(authorization),
-  authorise: (request) => {
-    const decision = decide(request);
-    try {
-      onAccess?.(decision);
-    } catch {
-      // The hook reports; it never decides.
-    }
-    return decision;
-  },
-  decide,
-});
+/** Reports to a hook; the hook reports, it never decides, so its failure is swallowed. */
+const report = <T>(hook: ((value: T) => void) | undefined, value: T) => {
+  try {
+    hook?.(value);
+  } catch {
+    // deliberately ignored: see above
+  }
+};
+
+export const createAccessControl = ({
+  verifier,
+  onAccess,
+  onAuthenticated,
+  rateLimit,
+}: {
+  verifier: TokenVerifier;
+  onAccess?: OnAccess;
+  onAuthenticated?: OnAuthenticated;
+  /** Per-user and per-address limits (rate-limit.ts); none when omitted. */
+  rateLimit?: RateLimitOptions;
+}): AccessControl => {
+  const limiter = rateLimit ? createAuthenticationLimiter(rateLimit) : undefined;
+  return {
+    authenticate: async (authorization, from) => {
+      await limiter?.checkAddress(from?.address);
+      const principal = await verifier.verifyBearer(authorization).catch(async (error: unknown) => {
+        throw limiter ? await limiter.failed(error, from?.address) : error;
+      });
+      // Reported before the user's limit: the audit trail names who was throttled.
+      report(onAuthenticated, principal);
+      await limiter?.admit(principal);
+      return principal;
+    },
+    authorise: (request) => {
+      const decision = decide(request);
+      report(onAccess, decision);
+      return decision;
+    },
+    decide,
+  };
+};

@@ -57,12 +57,15 @@ const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Acti
 };
 
 /** The FHIR REST API. `/fhir/metadata` is public and not listed. */
+/** The access trail is read under its own action: only those who audit may read who read what. */
+const readAction = (type: string): Action => (type === 'AuditEvent' ? 'audit.read' : 'fhir.read');
+
 export const FHIR_ACCESS = {
   /** read, vread and a resource's _history. */
-  read: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 'r')] }),
+  read: (type: string): EndpointAccess => ({ action: readAction(type), needs: [need(type, 'r')] }),
   /** Type-level _history: across people, so only for those who may read everyone. */
-  typeHistory: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 'r')] }),
-  search: (type: string): EndpointAccess => ({ action: 'fhir.read', needs: [need(type, 's')] }),
+  typeHistory: (type: string): EndpointAccess => ({ action: readAction(type), needs: [need(type, 'r')] }),
+  search: (type: string): EndpointAccess => ({ action: readAction(type), needs: [need(type, 's')] }),
   /** Patient/$everything returns every type in the person's compartment. */
   everything: (): EndpointAccess => ({ action: 'fhir.read', needs: PATIENT_COMPARTMENT_TYPES.map((t) => need(t, 'r')) }),
   create: (type: string): EndpointAccess => ({ action: FHIR_WRITE_ACTIONS[type]?.create ?? 'care.record', needs: [need(type, 'c')] }),
@@ -71,6 +74,12 @@ export const FHIR_ACCESS = {
 
 export const ADMIN_ACCESS = {
   rebuild: { action: 'admin.rebuild', needs: [] } as EndpointAccess,
+};
+
+/** The auditors' API (apps/tandem audit routes): verify the log, replay a stream as known at a time. */
+export const AUDIT_ACCESS = {
+  verify: { action: 'audit.read', needs: [] } as EndpointAccess,
+  replay: { action: 'audit.read', needs: [] } as EndpointAccess,
 };
 
 const competence = { action: 'delegation.manage', needs: [need('Practitioner', 'u')] } as const;

@@ -35,3 +35,27 @@ export class AuthenticationError extends Error {
     return `Bearer realm="tandem", error="invalid_token", error_description="${this.message.replace(/["\\]/g, '')}"`;
   }
 }
+
+/**
+ * Too many requests: a verified user over their per-minute allowance, or a client address that sent
+ * too many forged or garbled tokens. HTTP 429 with `Retry-After` (seconds, RFC 9110).
+ */
+export class TooManyRequestsError extends Error {
+  readonly status = 429 as const;
+
+  constructor(
+    /** Whole seconds until the window resets (at least 1). */
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TooManyRequestsError';
+  }
+}
+
+/** What `AccessControl.authenticate` refuses with. */
+export type AuthenticationRefusal = AuthenticationError | TooManyRequestsError;
+
+/** The problem+json title for a refused authentication. */
+export const refusalTitle = (refusal: AuthenticationRefusal): string =>
+  refusal.status === 401 ? 'Unauthorized' : refusal.status === 429 ? 'Too Many Requests' : 'Service Unavailable';

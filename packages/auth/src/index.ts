@@ -4,5 +4,6 @@ export * from './endpoints';
 export * from './errors';
 export * from './policy';
 export * from './principal';
+export * from './rate-limit';
 export * from './scopes';
 export * from './verify';

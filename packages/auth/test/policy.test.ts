@@ -1,6 +1,7 @@
 import type { Role } from '@tandem/contracts';
 import {
   ADMIN_ACCESS,
+  AUDIT_ACCESS,
   COMMAND_ACCESS,
   decide,
   DIRECTORY_TYPES,
@@ -80,6 +81,7 @@ const CARE_RECORDING = row('YN', 'YN', 'YN', 'NN', 'NN', 'YN');
 const READING = row('YN', 'YN', 'YN', 'YN', 'YY', 'YN');
 const DETAILS = row('NN', 'YN', 'YN', 'YN', 'NN', 'NN');
 const REGISTERING_PEOPLE = row('NN', 'YY', 'YY', 'YY', 'NN', 'NN');
+const AUDITING = row('NN', 'NN', 'NN', 'NN', 'YY', 'NN');
 
 const TABLE: readonly Row[] = [
   // The JSON command API
@@ -119,8 +121,16 @@ const TABLE: readonly Row[] = [
   ['PUT /fhir/Observation/:id', FHIR_ACCESS.update('Observation'), 'person', CARE_RECORDING],
   ['POST /fhir/MedicationAdministration', FHIR_ACCESS.create('MedicationAdministration'), 'person', CARE_RECORDING],
   ['PUT /fhir/MedicationAdministration/:id', FHIR_ACCESS.update('MedicationAdministration'), 'person', CARE_RECORDING],
+  // Provenance: about the person whose record the write changed
+  ['GET /fhir/Provenance/:id, ?patient=:id', FHIR_ACCESS.search('Provenance'), 'person', READING],
   // Administration
   ['POST /admin/projections/rebuild', ADMIN_ACCESS.rebuild, 'nobody', row('NN', 'NN', 'NN', 'YY', 'NN', 'YY')],
+  // The access trail and the log's integrity are for auditors only
+  ['GET /fhir/AuditEvent?...', FHIR_ACCESS.search('AuditEvent'), 'nobody', AUDITING],
+  ['GET /fhir/AuditEvent?patient=:id', FHIR_ACCESS.search('AuditEvent'), 'person', AUDITING],
+  ['GET /fhir/AuditEvent/:id', FHIR_ACCESS.read('AuditEvent'), 'nobody', AUDITING],
+  ['GET /api/audit/verify', AUDIT_ACCESS.verify, 'nobody', AUDITING],
+  ['GET /api/audit/streams/:stream', AUDIT_ACCESS.replay, 'nobody', AUDITING],
 ];
 
 const targetFor = (concerns: Row[2], role: Role, inRelationship: boolean): Target => {

@@ -10,5 +10,21 @@ export { sqlBackend } from './sql/sql-backend';
 export type { SqlDriver, SqlQueryable } from './sql/driver';
 export { eventStoreDbBackend } from './eventstoredb';
 export { withStreamCache } from './stream-cache';
-export { verifyEventLog, type TamperFinding, type VerifyReport } from './sql/verify';
+export { verifyEventLog, type TamperFinding, type VerifyOptions, type VerifyReport } from './sql/verify';
+export {
+  DEFAULT_MAX_EVENTS_PER_DIGEST,
+  latestDigest,
+  sealDigest,
+  startDigestSealer,
+  verifyDigests,
+  type DigestAnchor,
+  type DigestFinding,
+  type DigestLogger,
+  type DigestReport,
+  type DigestSealer,
+  type DigestSealerOptions,
+  type SealedDigest,
+  type SealOptions,
+  type SealResult,
+} from './sql/digest';
 export { Checkpoint } from './checkpoint';

@@ -1,4 +1,4 @@
-import { ADMIN_ACCESS, AuthenticationError, type AccessControl } from '@tandem/auth';
+import { ADMIN_ACCESS, AuthenticationError, refusalTitle, TooManyRequestsError, type AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import type { EventStore, SqlDriver } from '@tandem/event-store';
 import { Router, type Response } from 'express';
@@ -17,7 +17,7 @@ const rebuildRoute = (runner: ProjectionRunner, access: AccessControl, logger?: 
   const router = Router();
   let running: Promise<unknown> | undefined;
   router.post('/admin/projections/rebuild', (req, res, next) => {
-    access.authenticate(req.get('authorization')).then(
+    access.authenticate(req.get('authorization'), { address: req.ip }).then(
       (principal) => {
         const decision = access.authorise({ principal, action: ADMIN_ACCESS.rebuild.action, needs: ADMIN_ACCESS.rebuild.needs, target: { kind: 'none' } });
         if (!decision.allowed) return problem(res, 403, 'Forbidden', decision.detail);
@@ -31,9 +31,10 @@ const rebuildRoute = (runner: ProjectionRunner, access: AccessControl, logger?: 
           .finally(() => (running = undefined));
       },
       (error: unknown) => {
-        if (!(error instanceof AuthenticationError)) return next(error);
-        res.set('WWW-Authenticate', error.challenge);
-        problem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message);
+        if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
+        else if (error instanceof AuthenticationError) res.set('WWW-Authenticate', error.challenge);
+        else return next(error);
+        problem(res, error.status, refusalTitle(error), error.message);
       },
     );
   });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import { careEventDefinitions, EventRegistry, type Actor, type News2Result, type VitalSignsRecordedData } from '@tandem/contracts';
+import { auditEventDefinitions, careEventDefinitions, EventRegistry, type AccessRecordedData, type Actor, type News2Result, type VitalSignsRecordedData } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
-import type { CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole } from 'fhir/r4';
+import type { AuditEvent, CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole, Provenance } from 'fhir/r4';
 import { FhirReader, fhirProjection, fhirSchemaSql, ProjectionRunner } from '../src';
 import { expectValidFhir, fhirProblems } from './fhir-validation';
 
@@ -82,7 +82,7 @@ const mediumSet = (): Omit<VitalSignsRecordedData, 'patientId'> => ({
 
 beforeAll(async () => {
   db = new PGlite();
-  store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions]));
+  store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...auditEventDefinitions]));
   driver = pgliteDriver(db, false);
   runner = new ProjectionRunner(store, driver, [fhirProjection]);
   await runner.start();
@@ -346,6 +346,32 @@ describe('vital signs and NEWS2', () => {
     expect((await reader.search('Observation', { patient: patientId, code: `${LOINC}|8867-4`, status: 'amended' })).total).toBe(1);
   });
 
+  it('gives every write a Provenance: the versions it made, who wrote it, when it happened and when it was recorded, which event', async () => {
+    const { matches } = await reader.search('Provenance', { target: `Observation/${entryId}` });
+    const byActivity = new Map((matches as Provenance[]).map((p) => [p.activity?.coding?.[0]?.code, p]));
+    expect([...byActivity.keys()].sort()).toEqual(['CREATE', 'UPDATE']);
+
+    const created = byActivity.get('CREATE')!;
+    const targets = created.target.map((t) => t.reference);
+    expect(targets).toEqual(expect.arrayContaining([`Observation/${entryId}/_history/1`, `Observation/${entryId}-pulse/_history/1`, `Observation/${entryId}-news2/_history/1`]));
+    expect(created.agent.map((a) => [a.type?.coding?.[0]?.code, a.who?.reference])).toEqual([['author', 'Practitioner/cw-1']]);
+    expect(created.agent[0]?.onBehalfOf).toEqual({ reference: 'Organization/org-agency' });
+    expect(created.occurredDateTime).toBe('2025-03-01T09:00:00+00:00');
+    expect(Date.parse(created.recorded)).toBeGreaterThan(Date.parse(created.occurredDateTime!));
+    expect(created.entity?.[0]?.what.identifier?.value).toBe(`${careStream}@0`);
+
+    const amended = byActivity.get('UPDATE')!;
+    expect(amended.target.map((t) => t.reference)).toEqual(expect.arrayContaining([`Observation/${entryId}/_history/2`, `Observation/${entryId}-spo2/_history/2`]));
+    expect(amended.agent[0]?.who?.reference).toBe('Practitioner/dn-1');
+    for (const p of [created, amended]) expectValidFhir(p);
+
+    expect((await reader.search('Provenance', { patient: patientId, agent: 'Practitioner/dn-1', activity: 'UPDATE' })).total).toBeGreaterThanOrEqual(1);
+    expect((await reader.search('Provenance', { target: `Observation/${entryId}`, agent: 'Practitioner/nobody' })).total).toBe(0);
+    // The record itself is unchanged by its provenance: $everything still holds only the person's care.
+    const everything = await reader.everything(patientId, { _count: '1000' });
+    expect(everything?.matches.some((r) => r.resourceType === 'Provenance')).toBe(false);
+  });
+
   it('corrects the bedside time when the amendment gives one', async () => {
     const { id } = await record(careStream, 'VitalSignsRecorded', { patientId, ...mediumSet() }, { occurredAt: '2025-03-03T10:00:00+00:00' });
     await record(careStream, 'EntryAmended', {
@@ -503,6 +529,79 @@ describe('insulin', () => {
   });
 });
 
+describe('the access trail', () => {
+  const gp: Actor = { id: 'gp-1', role: 'gp', organisation: 'gp-1', registration: { system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: '1234567' } };
+  const access = (overrides: Partial<AccessRecordedData>): AccessRecordedData => ({
+    accessId: randomUUID(),
+    at: '2025-03-02T10:00:00.000Z',
+    agent: gp,
+    method: 'GET',
+    path: `/fhir/Patient/${patientId}`,
+    interaction: 'read',
+    resourceType: 'Patient',
+    resourceId: patientId,
+    patientIds: [patientId],
+    actions: ['fhir.read'],
+    status: 200,
+    outcome: 'success',
+    purposeOfUse: 'TREAT',
+    source: { address: '10.0.0.7', userAgent: 'EMIS Web' },
+    ...overrides,
+  });
+  let gpRead: AccessRecordedData;
+  let denied: AccessRecordedData;
+  let stranger: AccessRecordedData;
+
+  beforeAll(async () => {
+    gpRead = access({});
+    denied = access({ at: '2025-03-02T11:00:00.000Z', agent: careWorker, status: 403, outcome: 'denied', reason: 'cw-1 has no care relationship with this person', method: 'POST', path: `/api/patients/${patientId}/vital-signs`, interaction: 'command', actions: ['care.record'] });
+    stranger = access({ at: '2025-03-03T09:00:00.000Z', status: 401, outcome: 'unauthenticated', patientIds: [], actions: [], path: '/fhir/Observation', query: 'patient=x&code=8867-4', interaction: 'search-type' });
+    const { agent: _agent, purposeOfUse: _purpose, ...unverified } = stranger;
+    stranger = unverified;
+    for (const [data, actor] of [[gpRead, gp], [denied, careWorker], [stranger, { id: 'tandem', role: 'system' } as Actor]] as const) {
+      await record('audit-2025-03-02', 'AccessRecorded', data, { actor, id: data.accessId });
+    }
+  });
+
+  it('serves each access as a valid FHIR AuditEvent: who, role, what, whom, when, where from, outcome, purpose', async () => {
+    const { resource } = await read<AuditEvent>('AuditEvent', gpRead.accessId);
+    expectValidFhir(resource);
+    expect(resource).toMatchObject({
+      type: { code: 'rest' },
+      action: 'R',
+      recorded: '2025-03-02T10:00:00.000Z',
+      outcome: '0',
+      purposeOfEvent: [{ coding: [{ code: 'TREAT' }] }],
+    });
+    expect(resource.subtype?.map((c) => c.code)).toEqual(['read', 'fhir.read']);
+    expect(resource.agent[0]).toMatchObject({ requestor: true, who: { reference: 'Practitioner/gp-1' }, altId: 'gp-1', role: [{ text: 'gp' }], network: { address: '10.0.0.7', type: '2' } });
+    expect(resource.entity?.[0]?.what?.reference).toBe(`Patient/${patientId}`);
+
+    const unverified = (await read<AuditEvent>('AuditEvent', stranger.accessId)).resource;
+    expectValidFhir(unverified);
+    expect(unverified.agent[0]?.who).toBeUndefined();
+    expect(unverified.outcome).toBe('4');
+    const query = unverified.entity?.find((e) => e.query)?.query;
+    expect(Buffer.from(query!, 'base64').toString()).toBe('patient=x&code=8867-4');
+  });
+
+  it('is searchable by patient, agent, date and outcome', async () => {
+    const ids = async (query: Record<string, string>) => (await reader.search('AuditEvent', query)).matches.map((r) => r.id).sort();
+    expect(await ids({ patient: `Patient/${patientId}` })).toEqual([gpRead.accessId, denied.accessId].sort());
+    expect(await ids({ agent: 'Practitioner/cw-1' })).toEqual([denied.accessId]);
+    expect(await ids({ agent: 'gp-1', date: '2025-03-02' })).toEqual([gpRead.accessId]);
+    expect(await ids({ outcome: 'denied' })).toEqual([denied.accessId]);
+    expect(await ids({ outcome: '4' })).toEqual([denied.accessId, stranger.accessId].sort());
+    expect(await ids({ date: 'ge2025-03-03' })).toEqual([stranger.accessId]);
+    expect(await ids({ subtype: 'care.record' })).toEqual([denied.accessId]);
+  });
+
+  it('keeps the access trail and provenance out of the person’s $everything', async () => {
+    const everything = await reader.everything(patientId, { _count: '1000' });
+    expect(everything?.matches.map((r) => r.resourceType)).not.toContain('AuditEvent');
+  });
+});
+
 describe('the projection as a whole', () => {
   const snapshot = async () =>
     driver.query<{ resource_type: string; id: string; version_id: number; resource: unknown }>('select resource_type, id, version_id, resource from fhir_resource order by resource_type, id');
@@ -574,7 +673,7 @@ describe('the projection as a whole', () => {
     const problems = rows.flatMap((r) => fhirProblems(r.resource));
     expect(problems).toEqual([]);
     expect(new Set(rows.map((r) => r.resource.resourceType))).toEqual(
-      new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'CareTeam', 'Observation', 'MedicationAdministration']),
+      new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'CareTeam', 'Observation', 'MedicationAdministration', 'Provenance', 'AuditEvent']),
     );
   });
 

@@ -24,10 +24,12 @@ export interface RecordServiceDeps {
   readonly now?: () => Date;
   /** Other services' JSON commands served by this process, for /openapi.json (the delegation service's). */
   readonly openApiPaths?: () => Record<string, unknown>;
+  /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
+  readonly accessTrail?: { flush(): Promise<number> };
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, openApiPaths }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, openApiPaths, accessTrail }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   const care = new CareRecord(withStreamCache(store), now);
@@ -55,6 +57,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
       ),
       version,
       logError: (error) => logger?.error({ err: error }, 'FHIR request failed'),
+      ...(accessTrail ? { accessTrail } : {}),
     }),
   );
   return {
@@ -75,6 +78,7 @@ export * from './application/care-record';
 export * from './application/stream-command';
 export { COMMAND_ROUTES } from './http/commands';
 export { RecordAccess, authenticate, principalOf, BREAK_GLASS_USED_HEADER } from './http/access';
+export { storableJson } from './http/storable-json';
 export * from './fhir/operation-outcome';
 export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './fhir/writes';
 export { careStateFrom, isCareRecordEvent, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';

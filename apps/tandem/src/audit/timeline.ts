@@ -1,3 +1,4 @@
+import type { AccessRecordedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import { careStateFrom, isCareRecordEvent, patientStateFrom, type StoredCareEvent } from '@tandem/record';
 
@@ -28,6 +29,13 @@ export const summarise = (e: RecordedEvent): string => {
       return `entry ${String(d.entryId)} marked entered in error: ${String(d.reason)}`;
     case 'NoteWritten':
       return `note (${String(d.text).length} characters)`;
+    case 'AccessRecorded': {
+      const a = d as unknown as AccessRecordedData;
+      const who = a.agent ? '' : 'unverified caller ';
+      const people = a.patientIds.length ? ` about ${a.patientIds.map((p) => `Patient/${p}`).join(', ')}` : '';
+      const glass = a.breakGlassReason ? ` BREAK-GLASS: ${a.breakGlassReason}` : '';
+      return `${who}${a.method} ${a.path}${people} -> ${a.status} ${a.outcome}${a.reason ? ` (${a.reason})` : ''} from ${a.source.address}${glass}`;
+    }
     default:
       return '';
   }

@@ -48,6 +48,19 @@ returns bytea language sql immutable as $$
     p_version::text, p_data::text, p_metadata::text, ((extract(epoch from p_recorded_at) * 1000000)::bigint)::text), 'UTF8'))
 $$;
 
+-- The periodic digest over the global log (docs/decisions/0010-global-digest.md). Digest n covers the
+-- events with position in (up_to_position of n-1, up_to_position of n] and is
+-- sha256(digest n-1 || for each of those events in position order: int8send(position) || hash).
+-- It catches what the stream chains cannot: a stream's last events, or a whole stream, removed, and a
+-- stream's chain rewritten consistently. Written only by sealDigest (src/sql/digest.ts).
+create table if not exists tandem_digests (
+  sequence bigint primary key check (sequence >= 1),
+  up_to_position bigint not null unique,
+  event_count bigint not null,
+  digest bytea not null,
+  sealed_at timestamptz not null default now()
+);
+
 -- One round trip per append: lock the stream row, check idempotency and the expected revision,
 -- insert the batch. Any exception rolls the whole append back, so a batch is all or nothing.
 create or replace function tandem_append(p_stream text, p_expected text, p_events jsonb)

@@ -1,4 +1,6 @@
+import type { RecordedEvent } from '@tandem/event-store';
 import type { Projection } from '../projection';
+import { auditHandlers } from './mapping/audit';
 import { careTeamHandlers, careTeamReads } from './mapping/care-team';
 import type { FhirHandlers, FhirReadKeys } from './mapping/common';
 import { correctionHandlers, correctionReads } from './mapping/corrections';
@@ -7,6 +9,7 @@ import { medicationHandlers } from './mapping/medication';
 import { observationHandlers } from './mapping/observations';
 import { patientHandlers, patientReads } from './mapping/patient';
 import { practitionerHandlers } from './mapping/practitioner';
+import { provenanceFor } from './mapping/provenance';
 import { fhirSchemaSql } from './schema';
 import { FhirBatch } from './writer';
 
@@ -19,7 +22,11 @@ export const FHIR_HANDLERS: FhirHandlers = {
   ...medicationHandlers,
   ...correctionHandlers,
   ...delegationServiceHandlers,
+  ...auditHandlers,
 };
+
+/** Events that record access to the record rather than change it: they get no Provenance. */
+const NOT_WRITES = new Set(['AccessRecorded']);
 
 /** What the handlers will read, by event type: loaded for a whole batch in one query. */
 export const FHIR_READS: FhirReadKeys = { ...patientReads, ...careTeamReads, ...correctionReads, ...delegationServiceReads };
@@ -30,7 +37,8 @@ const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefin
  * The FHIR R4 read model: each event becomes new versions of the resources it changes, written at
  * the event's position (so a replayed event changes nothing) and stamped with its recordedAt.
  * A batch reads what it needs in one query, keeps its writes in memory (later events read them),
- * and stores them all in one statement.
+ * and stores them all in one statement. Every event that changed the record also gets a
+ * Provenance naming the versions it created.
  */
 export const fhirProjection: Projection = {
   name: 'fhir',
@@ -38,10 +46,18 @@ export const fhirProjection: Projection = {
   async apply(events, tx) {
     const batch = new FhirBatch(tx);
     await batch.prefetch(events.flatMap((event) => entry(FHIR_READS, event.type)?.(event) ?? []));
+    const writes: RecordedEvent[] = [];
     for (const event of events) {
       const handler = entry(FHIR_HANDLERS, event.type);
       if (!handler) continue;
       for (const indexed of await handler(event, batch)) batch.write(indexed, event.position, event.metadata.recordedAt);
+      if (!NOT_WRITES.has(event.type)) writes.push(event);
+    }
+    // Provenance names versions, which are numbered once the resources written are loaded.
+    await batch.resolve();
+    for (const event of writes) {
+      const provenance = provenanceFor(event, batch.versionsAt(event.position));
+      if (provenance) batch.write(provenance, event.position, event.metadata.recordedAt);
     }
     await batch.flush();
   },

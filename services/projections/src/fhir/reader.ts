@@ -24,6 +24,12 @@ export interface SearchResult {
   readonly included: Resource[];
 }
 
+/**
+ * Kept out of Patient/$everything: the access trail is for auditors, and Provenance (one per write)
+ * would double every bundle; both are searched by patient on their own.
+ */
+const NOT_IN_EVERYTHING = ['AuditEvent', 'Provenance'];
+
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
 const PREFIXES = ['eq', 'ne', 'ge', 'le', 'gt', 'lt'] as const;
@@ -134,19 +140,19 @@ export class FhirReader {
   constructor(private readonly db: SqlQueryable) {}
 
   async read(type: string, id: string): Promise<StoredResource | undefined> {
-    const [row] = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string }>(
-      'select resource, version_id, last_updated from fhir_resource where resource_type = $1 and id = $2',
+    const [row] = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string; patient_id: string | null }>(
+      'select resource, version_id, last_updated, patient_id from fhir_resource where resource_type = $1 and id = $2',
       [type, id],
     );
-    return row && { resource: row.resource, versionId: row.version_id, lastUpdated: new Date(row.last_updated).toISOString() };
+    return row && { resource: row.resource, versionId: row.version_id, lastUpdated: new Date(row.last_updated).toISOString(), ...(row.patient_id !== null ? { patientId: row.patient_id } : {}) };
   }
 
   async vread(type: string, id: string, versionId: number): Promise<StoredResource | undefined> {
-    const [row] = await this.db.query<{ resource: Resource; last_updated: Date | string }>(
-      'select resource, last_updated from fhir_resource_version where resource_type = $1 and id = $2 and version_id = $3',
+    const [row] = await this.db.query<{ resource: Resource; last_updated: Date | string; patient_id: string | null }>(
+      'select resource, last_updated, patient_id from fhir_resource_version where resource_type = $1 and id = $2 and version_id = $3',
       [type, id, versionId],
     );
-    return row && { resource: row.resource, versionId, lastUpdated: new Date(row.last_updated).toISOString() };
+    return row && { resource: row.resource, versionId, lastUpdated: new Date(row.last_updated).toISOString(), ...(row.patient_id !== null ? { patientId: row.patient_id } : {}) };
   }
 
   /** Versions newest first; for one resource, or for a whole type when id is undefined. */
@@ -228,10 +234,11 @@ export class FhirReader {
       ? `(select distinct on (resource_type, id) resource_type, id, patient_id, last_updated, resource,
                 (resource->>'effectiveDateTime')::timestamptz as effective
            from fhir_resource_version
-          where last_updated < ${sql.add(atInstant)} and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
+          where last_updated < ${sql.add(atInstant)} and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)}) and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
           order by resource_type, id, version_id desc) as known`
       : 'fhir_resource';
     sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
+    sql.where.push(`resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})`);
     if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
     const where = sql.where.join(' and ');
     const known = atInstant

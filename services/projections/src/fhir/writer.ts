@@ -16,11 +16,21 @@ export interface StoredResource<R extends Resource = Resource> {
   readonly resource: R;
   readonly versionId: number;
   readonly lastUpdated: string;
+  /** The person the resource is about, as the projection indexed it. */
+  readonly patientId?: string;
 }
 
 export interface ResourceKey {
   readonly type: Resource['resourceType'];
   readonly id: string;
+}
+
+/** A version a batch wrote, by reference. */
+export interface WrittenVersion {
+  readonly type: Resource['resourceType'];
+  readonly id: string;
+  readonly versionId: number;
+  readonly patientId?: string;
 }
 
 /** The current version of a resource as a handler sees it: the body (with meta) and its tokens. */
@@ -141,9 +151,21 @@ export class FhirBatch implements FhirReads {
     else this.unresolved.set(key, [write]);
   }
 
+  /** Numbers every write made so far (loading, in one query, the resources they change). */
+  async resolve(): Promise<void> {
+    await this.load([...this.unresolved.values()].map(([write]) => keyOfResource(write!.indexed.resource)));
+  }
+
+  /** The versions the event at `position` created, once resolved: what its Provenance is about. */
+  versionsAt(position: number): WrittenVersion[] {
+    return this.versions
+      .filter((v) => v.position === position)
+      .map((v) => ({ type: v.indexed.resource.resourceType, id: v.indexed.resource.id, versionId: v.versionId, ...(v.indexed.patientId ? { patientId: v.indexed.patientId } : {}) }));
+  }
+
   /** Stores every version written in the batch: each resource's last as its current row. */
   async flush(): Promise<void> {
-    await this.load([...this.unresolved.values()].map(([write]) => keyOfResource(write!.indexed.resource)));
+    await this.resolve();
     if (this.versions.length === 0) return;
     const rows = this.versions.map((version) => {
       const { indexed, versionId, position, recordedAt } = version;

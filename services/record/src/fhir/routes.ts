@@ -3,6 +3,7 @@ import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredRe
 import type { Bundle, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
+import { storableJson } from '../http/storable-json';
 import { entryFor, pageLinks } from './bundle';
 import { capabilityStatement } from './capability';
 import { FhirError, operationOutcome } from './operation-outcome';
@@ -12,6 +13,7 @@ export const FHIR_JSON = 'application/fhir+json';
 export const MIN_POSITION_HEADER = 'x-tandem-min-position';
 const READ_YOUR_WRITES_WAIT_MS = 2000;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const MAX_VERSION_ID = 2_147_483_647;
 
 export interface ReadModelPosition {
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
@@ -33,6 +35,8 @@ export interface FhirRouteDeps {
   readonly writes?: FhirWrites;
   readonly version: string;
   readonly logError?: (error: unknown) => void;
+  /** The access trail: flushed before an AuditEvent search, so an auditor sees every access up to their request. */
+  readonly accessTrail?: { flush(): Promise<number> };
 }
 
 const send = (res: Response, status: number, body: Resource) => res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
@@ -40,7 +44,8 @@ const send = (res: Response, status: number, body: Resource) => res.status(statu
 const baseUrl = (req: Request) => `${req.protocol}://${req.get('host')}/fhir`;
 
 const checkType = (type: string) => {
-  if (!SEARCH_PARAMS[type]) throw new FhirError(404, [{ code: 'not-supported', diagnostics: `Resource type ${type} is not supported here; see /fhir/metadata` }]);
+  // Own keys only: `__proto__` or `constructor` is no resource type (it reached the SQL as one: 500).
+  if (!Object.hasOwn(SEARCH_PARAMS, type)) throw new FhirError(404, [{ code: 'not-supported', diagnostics: `Resource type ${type} is not supported here; see /fhir/metadata` }]);
 };
 
 const checkId = (id: string) => {
@@ -67,13 +72,16 @@ const parseIfMatch = (header: string | undefined): number | undefined => {
   return Number(match[2]);
 };
 
-/** The person a stored resource is about: a Patient itself, or its subject (or patient) reference. */
-export const aboutResource = (type: string, resource: Resource): About => {
+/**
+ * The person a stored resource is about: a Patient itself, or its subject (or patient) reference;
+ * for a resource that names no one itself (a Provenance), the person the projection indexed it under.
+ */
+export const aboutResource = (type: string, resource: Resource, indexedPatientId?: string): About => {
   if (isDirectoryType(type)) return 'nobody';
   if (resource.resourceType === 'Patient') return { patientId: resource.id ?? '' };
   // A Task names its person in `for` (a delegated activity).
   const r = resource as { subject?: { reference?: string }; patient?: { reference?: string }; for?: { reference?: string } };
-  const ref = r.subject?.reference ?? r.patient?.reference ?? r.for?.reference ?? '';
+  const ref = r.subject?.reference ?? r.patient?.reference ?? r.for?.reference ?? (indexedPatientId ? `Patient/${indexedPatientId}` : '');
   // A resource about no one we can name is refused to everyone bound by a relationship.
   return { patientId: ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : '' };
 };
@@ -102,11 +110,11 @@ const handle =
   };
 
 /** The FHIR R4 REST API, read from the projections. */
-export const fhirRoutes = ({ reader, access, readModel, writes, version, logError }: FhirRouteDeps): Router => {
+export const fhirRoutes = ({ reader, access, readModel, writes, version, logError, accessTrail }: FhirRouteDeps): Router => {
   const router = Router();
   // Everything but the CapabilityStatement needs a bearer token: 401 (OperationOutcome) before anything else.
   const authenticated = authenticate(access.control, (res, error) =>
-    send(res, error.status, operationOutcome([{ code: error.status === 401 ? 'login' : 'transient', diagnostics: error.message }])),
+    send(res, error.status, operationOutcome([{ code: error.status === 401 ? 'login' : error.status === 429 ? 'throttled' : 'transient', diagnostics: error.message }])),
   );
   router.use('/fhir', (req, res, next) => (req.method === 'GET' && req.path === '/metadata' ? next() : authenticated(req, res, next)));
 
@@ -128,11 +136,11 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       return read();
     }
     const stored = await read();
-    if (stored) await allow(req, res, FHIR_ACCESS.read(type), aboutResource(type, stored.resource));
+    if (stored) await allow(req, res, FHIR_ACCESS.read(type), aboutResource(type, stored.resource, stored.patientId));
     return stored;
   };
 
-  router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true }));
+  router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true, reviver: storableJson }));
 
   // Read-your-writes: wait (briefly) until the read models hold the client's last write.
   router.use('/fhir', (req, _res, next) => {
@@ -210,7 +218,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       checkType(type);
       checkId(id);
       const versionId = Number(req.params.vid);
-      if (!Number.isInteger(versionId) || versionId < 1) throw new FhirError(400, [{ code: 'value', diagnostics: 'A version id is a whole number from 1', expression: 'vid' }]);
+      // Bounded by the read model's int column: a larger number is no version (it failed in SQL: 500).
+      if (!Number.isInteger(versionId) || versionId < 1 || versionId > MAX_VERSION_ID) throw new FhirError(400, [{ code: 'value', diagnostics: 'A version id is a whole number from 1', expression: 'vid' }]);
       const stored = await allowedRead(req, res, type, id, () => reader.vread(type, id, versionId));
       if (!stored) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} has no version ${versionId}` }]);
       sendStored(req, res, stored);
@@ -260,6 +269,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
         if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
         if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
       }
+      if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
       const result = await reader.search(type, search);
       const base = baseUrl(req);
       const bundle: Bundle = {

@@ -5,7 +5,9 @@ import {
   needsMemberDetails,
   POLICY,
   RELATIONSHIPS,
+  TooManyRequestsError,
   type AccessControl,
+  type AuthenticationRefusal,
   type Decision,
   type EndpointAccess,
   type PatientFacts,
@@ -38,17 +40,25 @@ export const principalOf = (req: Request): Principal => {
 
 /**
  * Express middleware: verifies the bearer token and remembers the principal for the request;
- * otherwise answers 401 (or 503 when the identity provider's keys cannot be fetched) with `refuse`.
+ * otherwise answers 401 (or 503 when the identity provider's keys cannot be fetched), or 429 with
+ * Retry-After over a rate limit, with `refuse`.
  */
 export const authenticate =
-  (control: AccessControl, refuse: (res: Response, error: AuthenticationError) => void): RequestHandler =>
+  (control: AccessControl, refuse: (res: Response, error: AuthenticationRefusal) => void): RequestHandler =>
   (req: Request, res: Response, next: NextFunction) => {
-    control.authenticate(req.get('authorization')).then(
+    // Once per request: in one process the care record's /api guard runs before the delegation
+    // service's, and a second check would count the request twice against the user's rate limit.
+    if (principals.has(req)) return next();
+    control.authenticate(req.get('authorization'), { address: req.ip }).then(
       (principal) => {
         principals.set(req, principal);
         next();
       },
       (error: unknown) => {
+        if (error instanceof TooManyRequestsError) {
+          res.set('Retry-After', String(error.retryAfterSeconds));
+          return refuse(res, error);
+        }
         if (!(error instanceof AuthenticationError)) return next(error);
         res.set('WWW-Authenticate', error.challenge);
         refuse(res, error);

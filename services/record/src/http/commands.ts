@@ -11,7 +11,7 @@ import {
   type Actor,
   type CareRecordCommandName,
 } from '@tandem/contracts';
-import { COMMAND_ACCESS, type CommandOperationId } from '@tandem/auth';
+import { COMMAND_ACCESS, refusalTitle, type CommandOperationId } from '@tandem/auth';
 import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -20,6 +20,7 @@ import type { CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import { authenticate, principalOf, type About, type RecordAccess } from './access';
 import { sendProblem } from './problem';
+import { storableJson } from './storable-json';
 
 /** One JSON command route: the table drives the router and the OpenAPI document alike. */
 export interface CommandRoute {
@@ -90,9 +91,9 @@ export const commandRoutes = (care: CareRecord, access: RecordAccess): Router =>
   const router = Router();
   router.use(
     '/api',
-    authenticate(access.control, (res, error) => sendProblem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message)),
+    authenticate(access.control, (res, error) => sendProblem(res, error.status, refusalTitle(error), error.message)),
   );
-  router.use('/api', express.json({ limit: '256kb', strict: true }));
+  router.use('/api', express.json({ limit: '256kb', strict: true, reviver: storableJson }));
   for (const route of COMMAND_ROUTES) {
     router.post(route.path, (req: Request, res: Response, next: NextFunction) => {
       const { actor } = principalOf(req);

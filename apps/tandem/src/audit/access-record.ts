@@ -1,0 +1,114 @@
+import type { Decision, Principal } from '@tandem/auth';
+import { AccessRecorded, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
+
+/**
+ * What one request did, as the access trail records it: pure functions from what the HTTP layer
+ * saw (method, path, status) and what the policy decided, to an AccessRecorded event's data.
+ */
+
+export interface AccessSeen {
+  readonly accessId: string;
+  readonly at: Date;
+  readonly method: string;
+  /** The URL as requested, query string included. */
+  readonly url: string;
+  readonly address: string;
+  readonly userAgent?: string;
+  readonly principal?: Principal;
+  readonly decisions: readonly Decision[];
+  readonly status: number;
+}
+
+const LOGICAL_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
+
+/** Routes that are public by design: nobody's record is read there, so they are not audited. */
+export const isPublicRoute = (method: string, path: string): boolean =>
+  path === '/health' || path === '/openapi.json' || (method === 'GET' && (path === '/fhir/metadata' || path === '/fhir/metadata/'));
+
+const decodeSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
+/** The FHIR interaction a path and method are, and the resource they name. */
+export const describeRequest = (method: string, path: string): { interaction: AccessInteraction; resourceType?: string; resourceId?: string } => {
+  const segments = path.split('/').filter(Boolean).map(decodeSegment);
+  if (segments[0] !== 'fhir') return { interaction: method === 'GET' ? 'read' : 'command' };
+  const [, type, id, third, vid] = segments;
+  const named = {
+    ...(type && RESOURCE_TYPE.test(type) ? { resourceType: type } : {}),
+    ...(id && LOGICAL_ID.test(id) ? { resourceId: id } : {}),
+  };
+  if (method === 'POST') return { interaction: 'create', ...named };
+  if (method === 'PUT') return { interaction: 'update', ...named };
+  if (id === '_history') return { interaction: 'history-type', ...(named.resourceType ? { resourceType: named.resourceType } : {}) };
+  if (third?.startsWith('$')) return { interaction: 'operation', ...named };
+  if (third === '_history') return { interaction: vid === undefined ? 'history-instance' : 'vread', ...named };
+  if (id !== undefined) return { interaction: 'read', ...named };
+  return { interaction: 'search-type', ...named };
+};
+
+export const outcomeOf = (status: number): AccessOutcome => {
+  if (status < 400) return 'success';
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'denied';
+  if (status === 429) return 'throttled';
+  return status < 500 ? 'refused' : 'failed';
+};
+
+const PURPOSE: Readonly<Record<Role, PurposeOfUse>> = {
+  'care-worker': 'TREAT',
+  'district-nurse': 'TREAT',
+  gp: 'TREAT',
+  'registered-manager': 'HOPERAT',
+  auditor: 'HCOMPL',
+  system: 'HSYSADMIN',
+};
+
+// eslint-disable-next-line no-control-regex -- the NUL is what must be found
+const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Bounded and storable: PostgreSQL's jsonb refuses NUL and a lone surrogate, and one record it
+ * refuses would hold back every record batched with it.
+ */
+const truncate = (value: string, max: number): string => (value.length > max ? value.slice(0, max) : value).replace(NOT_STORABLE, '\uFFFD');
+
+/** The AccessRecorded data for a request; every field bounded, so hostile input cannot make it unstorable. */
+export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
+  const [rawPath = '/', rawQuery] = seen.url.split(/\?(.*)/s, 2);
+  const path = truncate(rawPath, 2000);
+  const actor = seen.principal?.actor ?? seen.decisions[0]?.actor;
+  const breakGlass = seen.decisions.find((d) => d.breakGlass)?.breakGlass;
+  const denied = seen.decisions.find((d) => !d.allowed);
+  const patientIds = [...new Set(seen.decisions.flatMap((d) => (d.patientId !== undefined && LOGICAL_ID.test(d.patientId) ? [d.patientId] : [])))].slice(0, 100);
+  const actions = [...new Set(seen.decisions.map((d) => d.action))].slice(0, 20);
+  const record: AccessRecordedData = {
+    accessId: seen.accessId,
+    at: seen.at.toISOString(),
+    ...(actor ? { agent: actor } : {}),
+    method: truncate(seen.method, 10),
+    path,
+    ...(rawQuery ? { query: truncate(rawQuery, 4000) } : {}),
+    ...describeRequest(seen.method, path),
+    patientIds,
+    actions,
+    status: seen.status >= 100 && seen.status <= 599 ? seen.status : 500,
+    outcome: outcomeOf(seen.status),
+    ...(denied ? { reason: truncate(denied.detail, 1000) } : {}),
+    ...(breakGlass ? { breakGlassReason: truncate(breakGlass.reason, 500) } : {}),
+    ...(actor ? { purposeOfUse: breakGlass ? 'ETREAT' : PURPOSE[actor.role] } : {}),
+    source: { address: truncate(seen.address, 64), ...(seen.userAgent ? { userAgent: truncate(seen.userAgent, 300) } : {}) },
+  };
+  return AccessRecorded.schema.safeParse(record).success ? record : essentialsOf(record);
+};
+
+/** Who, when, whom and the outcome, without the free text that came from the request: what a record keeps when the rest cannot be stored. */
+export const essentialsOf = (record: AccessRecordedData): AccessRecordedData => {
+  const { query: _query, resourceType: _type, resourceId: _id, reason: _reason, breakGlassReason, ...essentials } = record;
+  return { ...essentials, ...(breakGlassReason !== undefined ? { breakGlassReason: 'not storable' } : {}), path: '/', source: { address: 'unknown' } };
+};

@@ -1,0 +1,78 @@
+import { AUDIT_ACCESS, type AccessControl, type EndpointAccess } from '@tandem/auth';
+import type { ServiceHealth } from '@tandem/contracts';
+import { streamNameProblem, verifyEventLog, type EventStore, type SqlQueryable } from '@tandem/event-store';
+import { authenticate, principalOf } from '@tandem/record';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { TandemService } from '../server';
+import { readWholeStream, replayAsFhir } from './replay';
+import { timeline } from './timeline';
+
+const problem = (res: Response, status: number, title: string, detail: string, field?: string) =>
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({ type: 'about:blank', title, status, detail, ...(field ? { errors: [{ field, message: detail }] } : {}) });
+
+export interface AuditRoutesDeps {
+  readonly store: EventStore;
+  /** The SQL event log, for verify; undefined on EventStoreDB, which keeps its own checksummed log. */
+  readonly sqlLog?: SqlQueryable;
+  readonly access: AccessControl;
+}
+
+/**
+ * The auditors' API on the running server, so an inspection needs no database access and no
+ * stopped service (the embedded store admits one process):
+ *
+ * - `GET /api/audit/verify`: every stream's hash chain and the sealed global digests, checked now.
+ * - `GET /api/audit/streams/<stream>?asOf=<time>&format=text|json|fhir`: the stream's story as
+ *   known at that time (late entries marked) and the state then; `fhir` as a Bundle.
+ *
+ * Both are `audit.read` (auditors), and like every request they are on the access trail.
+ */
+export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): TandemService => {
+  const router = Router();
+  router.use('/api/audit', authenticate(access, (res, error) => problem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message)));
+
+  const allowed = (req: Request, res: Response, endpoint: EndpointAccess): boolean => {
+    const decision = access.authorise({ principal: principalOf(req), action: endpoint.action, needs: endpoint.needs, target: { kind: 'none' } });
+    if (!decision.allowed) problem(res, 403, 'Forbidden', decision.detail);
+    return decision.allowed;
+  };
+
+  router.get('/api/audit/verify', (req: Request, res: Response, next: NextFunction) => {
+    if (!allowed(req, res, AUDIT_ACCESS.verify)) return;
+    if (!sqlLog) return problem(res, 501, 'Not Implemented', 'verify walks the SQL event log; EventStoreDB keeps its own immutable, checksummed log');
+    verifyEventLog(sqlLog).then((report) => {
+      res.json({ ok: report.findings.length === 0 && report.digests.findings.length === 0, checkedAt: new Date().toISOString(), ...report });
+    }, next);
+  });
+
+  router.get('/api/audit/streams/:stream', (req: Request, res: Response, next: NextFunction) => {
+    if (!allowed(req, res, AUDIT_ACCESS.replay)) return;
+    const stream = req.params.stream as string;
+    const bad = streamNameProblem(stream);
+    if (bad) return problem(res, 400, 'Bad Request', `stream ${bad}`, 'stream');
+    const asOfRaw = typeof req.query.asOf === 'string' ? req.query.asOf : undefined;
+    const asOf = asOfRaw === undefined ? undefined : new Date(asOfRaw);
+    if (asOf && Number.isNaN(asOf.getTime())) return problem(res, 400, 'Bad Request', `asOf "${String(asOfRaw).slice(0, 40)}" is not a date or date-time`, 'asOf');
+    const format = req.query.format ?? 'text';
+    if (format !== 'text' && format !== 'json' && format !== 'fhir') return problem(res, 400, 'Bad Request', 'format must be text, json or fhir', 'format');
+    (async () => {
+      const events = await readWholeStream(store, stream);
+      if (events.length === 0) return problem(res, 404, 'Not Found', `No stream ${stream}`, 'stream');
+      const story = timeline(stream, events, asOf);
+      if (format === 'fhir') return res.type('application/fhir+json').send(JSON.stringify(await replayAsFhir(story.shown, asOf)));
+      if (format === 'json') return res.json({ stream, asOf: asOf?.toISOString(), lines: story.lines, events: story.shown });
+      return res.type('text/plain').send(`${story.lines.join('\n')}\n`);
+    })().catch(next);
+  });
+
+  return {
+    name: 'audit',
+    router,
+    health: async (): Promise<ServiceHealth> => ({ service: 'audit', status: 'ok', details: {} }),
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
+};

@@ -1,0 +1,133 @@
+import type { AccessInteraction, AccessOutcome, AccessRecordedData } from '@tandem/contracts';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4';
+import { refKey, tokenKeys } from '../search-params';
+import type { IndexedResource } from '../writer';
+import { coding, concept } from './codes';
+import { compact, dataOf, fhirDateTime, patientRef, type FhirHandlers } from './common';
+
+export const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
+export const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
+export const AUDIT_OUTCOME = 'http://hl7.org/fhir/audit-event-outcome';
+export const PURPOSE_OF_USE = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+export const AUDIT_ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+export const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+export const SECURITY_SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
+/** Tandem's words for an outcome, finer than FHIR's four codes: an auditor asks for `denied`, not for "minor failure". */
+export const ACCESS_OUTCOME = 'https://tandem.nhs.example/fhir/CodeSystem/access-outcome';
+/** Tandem's policy actions (fhir.read, care.record, ...), as @tandem/auth names them. */
+export const ACCESS_ACTION = 'https://tandem.nhs.example/fhir/CodeSystem/access-action';
+export const USER_ROLE = 'https://tandem.nhs.example/fhir/CodeSystem/user-role';
+export const USER_ID = 'https://tandem.nhs.example/Id/user';
+
+const FHIR_OUTCOME: Readonly<Record<AccessOutcome, AuditEvent['outcome']>> = {
+  success: '0',
+  denied: '4',
+  unauthenticated: '4',
+  throttled: '4',
+  refused: '4',
+  failed: '8',
+};
+
+/** C/R/U/D/E as AuditEvent.action: a search is an execute, as the FHIR audit guidance has it. */
+const ACTION: Readonly<Record<AccessInteraction, AuditEvent['action']>> = {
+  read: 'R',
+  vread: 'R',
+  'history-instance': 'R',
+  'history-type': 'R',
+  'search-type': 'E',
+  operation: 'E',
+  create: 'C',
+  update: 'U',
+  command: 'E',
+};
+
+const PURPOSE_TEXT: Readonly<Record<NonNullable<AccessRecordedData['purposeOfUse']>, string>> = {
+  TREAT: 'treatment',
+  ETREAT: 'emergency treatment (break-glass)',
+  HOPERAT: 'healthcare operations',
+  HCOMPL: 'health compliance (audit, inspection)',
+  HSYSADMIN: 'system administration',
+};
+
+/** Clinical users are Practitioners; others (auditors, integrations) are named by their user id. */
+const CLINICAL_ROLES = new Set(['care-worker', 'district-nurse', 'gp', 'registered-manager']);
+
+const agentOf = (d: AccessRecordedData): AuditEventAgent => {
+  const purpose = d.purposeOfUse ? [concept(PURPOSE_TEXT[d.purposeOfUse], coding(PURPOSE_OF_USE, d.purposeOfUse))] : undefined;
+  const network = { address: d.source.address, type: '2' as const };
+  if (!d.agent) return compact({ requestor: true, name: 'unverified caller', network, purposeOfUse: purpose });
+  const { id, role, organisation } = d.agent;
+  return compact({
+    requestor: true,
+    who: {
+      ...(CLINICAL_ROLES.has(role) ? { reference: `Practitioner/${id}` } : {}),
+      identifier: { system: USER_ID, value: id },
+    },
+    altId: id,
+    name: organisation ? `${id} (${organisation})` : id,
+    role: [concept(role, coding(USER_ROLE, role))],
+    network,
+    purposeOfUse: purpose,
+  });
+};
+
+const entitiesOf = (d: AccessRecordedData): AuditEventEntity[] => [
+  ...d.patientIds.map(
+    (patientId): AuditEventEntity => ({
+      what: patientRef(patientId),
+      type: coding(AUDIT_ENTITY_TYPE, '1', 'Person'),
+      role: coding(OBJECT_ROLE, '1', 'Patient'),
+    }),
+  ),
+  ...(d.resourceType && d.resourceId && !(d.resourceType === 'Patient' && d.patientIds.includes(d.resourceId))
+    ? [{ what: { reference: `${d.resourceType}/${d.resourceId}` }, type: coding(AUDIT_ENTITY_TYPE, '2', 'System Object') }]
+    : []),
+  // What was asked, query string included: a search's terms are part of the access.
+  {
+    type: coding(AUDIT_ENTITY_TYPE, '2', 'System Object'),
+    role: coding(OBJECT_ROLE, '24', 'Query'),
+    // sev-1: a name or a query, not both; the request line goes in the description.
+    description: d.breakGlassReason ? `${d.method} ${d.path} (break-glass: ${d.breakGlassReason})` : `${d.method} ${d.path}`,
+    ...(d.query ? { query: Buffer.from(d.query, 'utf8').toString('base64') } : {}),
+  },
+];
+
+/** An AccessRecorded event as a FHIR AuditEvent, indexed for the searches auditors make. */
+export const auditEventFrom = (d: AccessRecordedData): IndexedResource => {
+  const agent = agentOf(d);
+  const resource: AuditEvent & { id: string } = {
+    resourceType: 'AuditEvent',
+    id: d.accessId,
+    type: coding(AUDIT_EVENT_TYPE, 'rest', 'RESTful Operation'),
+    subtype: [coding(RESTFUL_INTERACTION, d.interaction === 'command' ? 'operation' : d.interaction), ...d.actions.map((a) => coding(ACCESS_ACTION, a))],
+    action: ACTION[d.interaction],
+    recorded: fhirDateTime(d.at),
+    outcome: FHIR_OUTCOME[d.outcome],
+    outcomeDesc: d.reason ? `${d.outcome} (HTTP ${d.status}): ${d.reason}` : `${d.outcome} (HTTP ${d.status})`,
+    ...(d.purposeOfUse ? { purposeOfEvent: [concept(PURPOSE_TEXT[d.purposeOfUse], coding(PURPOSE_OF_USE, d.purposeOfUse))] } : {}),
+    agent: [agent],
+    source: { observer: { display: 'Tandem' }, type: [coding(SECURITY_SOURCE_TYPE, '4', 'Application Server')] },
+    entity: entitiesOf(d),
+  };
+  const agentRefs = d.agent ? [refKey('agent', d.agent.id), ...(agent.who?.reference ? [refKey('agent', agent.who.reference)] : [])] : [];
+  return {
+    resource,
+    refs: [...d.patientIds.map((p) => refKey('patient', `Patient/${p}`)), ...d.patientIds.map((p) => refKey('patient', p)), ...agentRefs],
+    tokens: [
+      ...tokenKeys('outcome', AUDIT_OUTCOME, FHIR_OUTCOME[d.outcome]!),
+      ...tokenKeys('outcome', ACCESS_OUTCOME, d.outcome),
+      ...tokenKeys('subtype', RESTFUL_INTERACTION, d.interaction),
+      ...d.actions.flatMap((a) => tokenKeys('subtype', ACCESS_ACTION, a)),
+      ...tokenKeys('action', undefined, ACTION[d.interaction]!),
+      ...(d.agent ? tokenKeys('altid', USER_ID, d.agent.id) : []),
+      ...(d.purposeOfUse ? tokenKeys('purpose', PURPOSE_OF_USE, d.purposeOfUse) : []),
+    ],
+    effective: d.at,
+    // The first person concerned: the compartment column; every person is in refs for search.
+    ...(d.patientIds[0] ? { patientId: d.patientIds[0] } : {}),
+  };
+};
+
+export const auditHandlers: FhirHandlers = {
+  AccessRecorded: async (event) => [auditEventFrom(dataOf<AccessRecordedData>(event))],
+};
