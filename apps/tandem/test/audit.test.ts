@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,17 @@ const audit = (dataDir: string, ...args: string[]) =>
     env: { ...process.env, TANDEM_DATA_DIR: dataDir, PORT: '18999', TANDEM_EVENT_STORE: 'pglite' },
     encoding: 'utf8',
     timeout: 60_000,
+  });
+
+/** The same, while the embedded server runs: the CLI asks it, since PGlite admits one process (async: the server is in this process). */
+const auditRunning = (dataDir: string, port: number, ...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../src/audit/cli.ts'), ...args],
+      { env: { ...process.env, TANDEM_DATA_DIR: dataDir, PORT: String(port), TANDEM_EVENT_STORE: 'pglite' }, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 
 /** The auditor's tools on the embedded store: verify the hash chains and digests, seal a digest, replay a stream as known then. */
@@ -58,6 +69,26 @@ describe('npm run audit', () => {
   }, 60_000);
 
   let anchor: string;
+
+  it('asks the running server when Tandem is up on the same data directory: replay and verify work, seal says why not', async () => {
+    const tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false', TANDEM_DIGEST_INTERVAL_SECONDS: '0' }), pino({ level: 'silent' }));
+    try {
+      const port = Number(new URL(tandem.url).port);
+      const then = await auditRunning(dataDir, port, 'replay', '--stream', `care-${patientId}`, '--as-of', between);
+      expect(then.code).toBe(0);
+      expect(then.stdout).toContain(`as known at ${between}`);
+      expect(then.stdout).not.toContain('NoteWritten');
+      const verified = await auditRunning(dataDir, port, 'verify');
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toContain('Asked the running Tandem');
+      expect(verified.stdout).toContain('OK: every event matches its hash chain.');
+      const seal = await auditRunning(dataDir, port, 'seal');
+      expect(seal.code).toBe(2);
+      expect(seal.stderr).toContain('stop it first');
+    } finally {
+      await tandem.stop();
+    }
+  }, 60_000);
 
   it('passes verify on an untouched store, then seals a digest to keep outside the database', () => {
     const clean = audit(dataDir, 'verify');

@@ -7,6 +7,8 @@ import type { TandemService } from '../server';
 import { readWholeStream, replayAsFhir } from './replay';
 import { timeline } from './timeline';
 
+const ANCHOR = /^(\d{1,12}):([0-9a-fA-F]{64})$/;
+
 const problem = (res: Response, status: number, title: string, detail: string, field?: string) =>
   res
     .status(status)
@@ -24,7 +26,8 @@ export interface AuditRoutesDeps {
  * The auditors' API on the running server, so an inspection needs no database access and no
  * stopped service (the embedded store admits one process):
  *
- * - `GET /api/audit/verify`: every stream's hash chain and the sealed global digests, checked now.
+ * - `GET /api/audit/verify[?anchor=<n>:<sha256>]`: every stream's hash chain and the sealed global
+ *   digests, checked now (and digest n against a copy kept outside the database).
  * - `GET /api/audit/streams/<stream>?asOf=<time>&format=text|json|fhir`: the stream's story as
  *   known at that time (late entries marked) and the state then; `fhir` as a Bundle.
  *
@@ -43,7 +46,11 @@ export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): 
   router.get('/api/audit/verify', (req: Request, res: Response, next: NextFunction) => {
     if (!allowed(req, res, AUDIT_ACCESS.verify)) return;
     if (!sqlLog) return problem(res, 501, 'Not Implemented', 'verify walks the SQL event log; EventStoreDB keeps its own immutable, checksummed log');
-    verifyEventLog(sqlLog).then((report) => {
+    // A digest kept outside the database (`npm run audit -- seal` printed it): the log is checked against it too.
+    const anchorRaw = req.query.anchor;
+    const anchor = typeof anchorRaw === 'string' ? ANCHOR.exec(anchorRaw) : undefined;
+    if (anchorRaw !== undefined && !anchor) return problem(res, 400, 'Bad Request', 'anchor must be <sequence>:<sha256 hex>, as `npm run audit -- seal` prints it', 'anchor');
+    verifyEventLog(sqlLog, anchor ? { anchor: { sequence: Number(anchor[1]), digest: anchor[2]!.toLowerCase() } } : {}).then((report) => {
       res.json({ ok: report.findings.length === 0 && report.digests.findings.length === 0, checkedAt: new Date().toISOString(), ...report });
     }, next);
   });

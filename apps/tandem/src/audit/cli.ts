@@ -8,14 +8,15 @@
  * `npm run audit -- replay --stream <name> [--as-of <time>] [--fhir]`
  *                                                 the stream's story as known then, and the state then;
  *                                                 --fhir writes it as a FHIR Bundle instead
+ *
+ * With the embedded Tandem running on this data directory, verify and replay ask it over HTTP.
  */
-import { PGlite } from '@electric-sql/pglite';
-import { pgliteDriver, sealDigest, verifyEventLog, type DigestAnchor, type SealedDigest } from '@tandem/event-store';
-import { ensureReadModels, fhirProjection } from '@tandem/projections';
-import type { Bundle, FhirResource } from 'fhir/r4';
+import { mintToken } from '@tandem/auth';
+import { sealDigest, verifyEventLog, type DigestAnchor, type SealedDigest, type VerifyReport } from '@tandem/event-store';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openStorage, type Storage } from '../storage';
 import { eventRegistry } from '../tandem';
+import { readWholeStream, replayAsFhir } from './replay';
 import { timeline } from './timeline';
 
 const option = (name: string): string | undefined => {
@@ -28,14 +29,26 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-/** PGlite allows one process: never open the embedded store under a running server. */
-const refuseIfServerRunning = async (config: Config) => {
-  if (config.TANDEM_EVENT_STORE !== 'pglite') return;
-  const running = await fetch(`http://127.0.0.1:${config.PORT}/health`).then(
+/**
+ * PGlite allows one process, so the embedded store is never opened under a running server: verify
+ * and replay then ask the server (GET /api/audit/...) with an auditor token from the development
+ * issuer; seal waits for the server's own sealer or for it to stop.
+ */
+const runningServer = async (config: Config): Promise<string | undefined> => {
+  if (config.TANDEM_EVENT_STORE !== 'pglite') return undefined;
+  const url = `http://127.0.0.1:${config.PORT}`;
+  const running = await fetch(`${url}/health`).then(
     () => true,
     () => false,
   );
-  if (running) fail(`Tandem is running on port ${config.PORT} with this data directory; stop it first (the embedded store allows one process).`);
+  return running ? url : undefined;
+};
+
+const askServer = async (url: string, config: Config, path: string): Promise<Response> => {
+  const token = await mintToken({ role: 'auditor', user: 'audit-cli' }, { dataDir: config.TANDEM_DATA_DIR });
+  const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) fail(`Tandem at ${url} answered ${response.status}: ${await response.text()}`);
+  return response;
 };
 
 const sqlOnly = (config: Config, command: string) => {
@@ -52,7 +65,7 @@ const anchorOption = (): DigestAnchor | undefined => {
 };
 
 /** The line to keep outside the database: `verify --anchor` takes it back. */
-const anchorLine = (d: SealedDigest) => `${d.sequence}:${d.digest}`;
+const anchorLine = (d: Pick<SealedDigest, 'sequence' | 'digest'>) => `${d.sequence}:${d.digest}`;
 
 const verify = async (storage: Storage, config: Config, anchor: DigestAnchor | undefined) => {
   sqlOnly(config, 'verify');
@@ -65,6 +78,18 @@ const verify = async (storage: Storage, config: Config, anchor: DigestAnchor | u
     },
   });
   if (progress) process.stderr.write('\n');
+  return printVerify(report, anchor);
+};
+
+const verifyOnServer = async (url: string, config: Config, anchor: DigestAnchor | undefined) => {
+  const response = await askServer(url, config, `/api/audit/verify${anchor ? `?anchor=${anchorLine(anchor)}` : ''}`);
+  const report = (await response.json()) as VerifyReport;
+  if (typeof report.events !== 'number' || !Array.isArray(report.findings)) fail(`Tandem at ${url} did not answer with a verify report`);
+  process.stdout.write(`Asked the running Tandem at ${url} (the embedded store admits one process).\n`);
+  return printVerify(report, anchor);
+};
+
+const printVerify = (report: VerifyReport, anchor: DigestAnchor | undefined) => {
   const { digests } = report;
   process.stdout.write(`Checked ${report.events} events in ${report.streams} streams.\n`);
   if (digests.latest) {
@@ -111,34 +136,28 @@ const seal = async (storage: Storage, config: Config) => {
   return 0;
 };
 
-const replay = async (storage: Storage) => {
+const replayOptions = () => {
   const stream = option('stream') ?? fail('replay needs --stream <name>, e.g. --stream care-<patientId>');
   const asOfRaw = option('as-of');
   const asOf = asOfRaw === undefined ? undefined : new Date(asOfRaw);
   if (asOf && Number.isNaN(asOf.getTime())) fail(`--as-of "${asOfRaw}" is not a date or date-time`);
-  const events = [];
-  for (let from = 0; ; ) {
-    const page = await storage.store.readStream(stream, { fromRevision: from, maxCount: 1000 });
-    events.push(...page);
-    if (page.length < 1000) break;
-    from += page.length;
-    process.stderr.write(`\rread ${events.length} events...`);
-  }
+  return { stream, asOf, fhir: process.argv.includes('--fhir') };
+};
+
+const replay = async (storage: Storage) => {
+  const { stream, asOf, fhir } = replayOptions();
+  const events = await readWholeStream(storage.store, stream, (read) => process.stderr.write(`\rread ${read} events...`));
   if (events.length === 0) fail(`No stream ${stream}`);
   const story = timeline(stream, events, asOf);
-  if (!process.argv.includes('--fhir')) {
-    process.stdout.write(`${story.lines.join('\n')}\n`);
-    return 0;
-  }
-  // The same projection the API uses, run over the events known then, in a scratch database.
-  const scratch = new PGlite();
-  const db = pgliteDriver(scratch, false);
-  await ensureReadModels(db, [fhirProjection]);
-  await db.transaction((tx) => fhirProjection.apply(story.shown, tx));
-  const rows = await db.query<{ resource: FhirResource }>('select resource from fhir_resource order by resource_type, id');
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', timestamp: (asOf ?? new Date()).toISOString(), entry: rows.map((r) => ({ resource: r.resource })) };
-  process.stdout.write(`${JSON.stringify(bundle, null, 2)}\n`);
-  await scratch.close();
+  process.stdout.write(fhir ? `${JSON.stringify(await replayAsFhir(story.shown, asOf), null, 2)}\n` : `${story.lines.join('\n')}\n`);
+  return 0;
+};
+
+const replayOnServer = async (url: string, config: Config) => {
+  const { stream, asOf, fhir } = replayOptions();
+  const query = new URLSearchParams({ format: fhir ? 'fhir' : 'text', ...(asOf ? { asOf: asOf.toISOString() } : {}) });
+  const response = await askServer(url, config, `/api/audit/streams/${encodeURIComponent(stream)}?${query.toString()}`);
+  process.stdout.write(fhir ? `${JSON.stringify(await response.json(), null, 2)}\n` : await response.text());
   return 0;
 };
 
@@ -155,7 +174,12 @@ const main = async () => {
     return;
   }
   const anchor = command === 'verify' ? anchorOption() : undefined;
-  await refuseIfServerRunning(config);
+  const server = await runningServer(config);
+  if (server) {
+    if (command === 'seal') fail(`Tandem is running on port ${config.PORT} with this data directory and seals a digest every TANDEM_DIGEST_INTERVAL_SECONDS; to seal one now, stop it first (the embedded store allows one process).`);
+    process.exitCode = command === 'verify' ? await verifyOnServer(server, config, anchor) : await replayOnServer(server, config);
+    return;
+  }
   const storage = await openStorage(config, eventRegistry());
   try {
     process.exitCode = command === 'verify' ? await verify(storage, config, anchor) : command === 'seal' ? await seal(storage, config) : await replay(storage);
