@@ -46,6 +46,16 @@ export const ConfigSchema = z
       .regex(/^\d{1,9}$/, 'must be a whole number of requests per minute (0 turns the limit off)')
       .default('1200')
       .transform(Number),
+    /**
+     * Behind a reverse proxy or load balancer: how many hops (a number) or which addresses
+     * ("loopback, 10.0.0.0/8") to trust for X-Forwarded-For, so rate limits and the audit trail see
+     * the client's address rather than the proxy's. Off by default.
+     */
+    TANDEM_TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+      .refine((v) => v !== 'true', 'must be false, a number of proxy hops, or the proxies\' addresses (true would believe any client)'),
     /** How often the global digest of the event log is sealed (SQL stores; 0 turns it off). docs/decisions/0010 */
     TANDEM_DIGEST_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -26,12 +26,17 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** Runs before every route: the access trail follows each request from here. */
   readonly accessTrail?: RequestHandler;
+  /**
+   * Which proxies' X-Forwarded-For to believe (express's `trust proxy`): false (none) unless
+   * configured, so a client cannot choose the address the rate limits and the audit trail see.
+   */
+  readonly trustProxy?: false | number | string;
 }
 
 export const createServer = (options: ServerOptions) => {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', options.trustProxy ?? false);
   // Security headers on every response (nosniff, HSTS, a restrictive CSP, no framing, no referrer): the API
   // serves JSON only, so helmet's defaults fit (docs/decisions/0009-hardening.md).
   app.use(helmet());

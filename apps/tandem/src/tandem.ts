@@ -80,6 +80,7 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
       options.onAccess?.(decision);
     },
     onAuthenticated: accessTrail.onAuthenticated,
+    onDisclosed: accessTrail.onDisclosed,
     // Per verified user (0: off); guessed tokens per client address keep their default (60 a minute).
     rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE },
   });
@@ -120,7 +121,7 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
   }
 
-  const app = createServer({ services, eventStoreMode: storage.store.mode, logger, accessTrail: accessTrail.middleware() });
+  const app = createServer({ services, eventStoreMode: storage.store.mode, logger, accessTrail: accessTrail.middleware(), trustProxy: config.TANDEM_TRUST_PROXY });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, () => resolve(s));
   });

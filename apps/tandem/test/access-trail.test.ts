@@ -29,13 +29,19 @@ describe('what an access record says about a request', () => {
   });
 
   const principal: Principal = { actor: { id: 'gp-1', role: 'gp' }, scopes: [], scope: '' };
-  const seen = { accessId: '6f1d7c7e-1c1a-4d7e-9a5e-2f4b8e0b1c2d', at: new Date('2026-11-30T10:00:00Z'), method: 'GET', address: '10.0.0.1', decisions: [] };
+  const seen = { accessId: '6f1d7c7e-1c1a-4d7e-9a5e-2f4b8e0b1c2d', at: new Date('2026-11-30T10:00:00Z'), method: 'GET', address: '10.0.0.1', decisions: [], disclosed: [] };
 
   it('keeps a hostile request storable: every field bounded, the record still valid', () => {
     const record = accessRecord({ ...seen, url: `/fhir/Observation?${'code=<script>alert(1)</script>&'.repeat(500)}`, userAgent: 'x'.repeat(5000), principal, status: 400 });
     expect(AccessRecorded.schema.safeParse(record).success).toBe(true);
     expect(record.query?.length).toBe(4000);
     expect(record).toMatchObject({ outcome: 'refused', agent: principal.actor, purposeOfUse: 'TREAT' });
+  });
+
+  it('names the people whose data a search carried, and never keeps a credential sent in the query', () => {
+    const record = accessRecord({ ...seen, url: '/fhir/Observation?code=8867-4&access_token=eyJhbGciOi.secret&Token=abc', principal, disclosed: ['p-1', 'p-2', 'p-1', '../etc'], status: 200 });
+    expect(record.patientIds).toEqual(['p-1', 'p-2']);
+    expect(record.query).toBe('code=8867-4&access_token=REDACTED&Token=REDACTED');
   });
 
   it('records an unverified attempt without an agent or purpose', () => {
@@ -69,7 +75,7 @@ describe('the access trail under a failing store', () => {
       append: (stream, events, options) => {
         if (failing) return Promise.reject(new Error('disk full'));
         // As PostgreSQL refuses a NUL in jsonb: this store refuses a record whose path says "poison".
-        if (events.some((e) => JSON.stringify(e.data).includes('poison'))) return Promise.reject(new Error('unsupported Unicode escape sequence'));
+        if (events.some((e) => JSON.stringify(e.data).includes('poison'))) return Promise.reject(Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' }));
         return real.append(stream, events, options);
       },
       readStream: (stream, options) => real.readStream(stream, options),
@@ -141,5 +147,31 @@ describe('the access trail under a failing store', () => {
       ['/', 'gp-1', 'success'],
       ['/fhir/Patient/g', 'gp-1', 'success'],
     ]);
+  });
+
+  it('records the first 20 unverified refusals from an address in a minute one by one, and the rest as one counted record', async () => {
+    let clock = new Date('2026-11-30T10:00:00Z');
+    const flooded = new AccessTrail({ store, logger: pino({ level: 'silent' }), now: () => clock, flushEveryMs: 60_000 });
+    const app = express();
+    app.use(flooded.middleware());
+    app.get('/fhir/Patient/:id', (_req, res) => {
+      res.status(401).json({});
+    });
+    const floodServer: Server = await new Promise((resolve) => {
+      const s = app.listen(0, () => resolve(s));
+    });
+    try {
+      const floodUrl = `http://127.0.0.1:${(floodServer.address() as AddressInfo).port}`;
+      const before = (await stored()).length;
+      for (let i = 0; i < 25; i++) expect((await fetch(`${floodUrl}/fhir/Patient/flood-${i}`)).status).toBe(401);
+      clock = new Date('2026-11-30T10:01:01Z');
+      await flooded.stop();
+      const records = (await stored()).slice(before);
+      expect(records).toHaveLength(21);
+      expect(records.slice(0, 20).every((r) => r.outcome === 'unauthenticated' && r.agent === undefined)).toBe(true);
+      expect(records[20]!.reason).toMatch(/^5 further unverified requests from this address in the minute from 2026-11-30T10:00:00.000Z/);
+    } finally {
+      await new Promise((resolve) => floodServer.close(resolve));
+    }
   });
 });

@@ -312,7 +312,7 @@ describe('access to the record', () => {
       const aboutOwn = await search({ patient: `Patient/${own}` });
       for (const event of aboutOwn) expectValidFhir(event);
       const amirasWrite = aboutOwn.find((e) => e.agent[0]?.altId === amiraId);
-      expect(amirasWrite).toMatchObject({ outcome: '0', action: 'E', purposeOfEvent: [{ coding: [{ code: 'TREAT' }] }] });
+      expect(amirasWrite).toMatchObject({ outcome: '0', action: 'C', purposeOfEvent: [{ coding: [{ code: 'TREAT' }] }] });
       expect(subtypes(amirasWrite!)).toContain('care.record');
       const gpRead = aboutOwn.find((e) => e.agent[0]?.altId === DEMO.gp.practitionerId);
       expect(gpRead).toMatchObject({ outcome: '0', action: 'R', agent: [{ who: { reference: `Practitioner/${DEMO.gp.practitionerId}` }, role: [{ text: 'gp' }] }] });
@@ -326,6 +326,36 @@ describe('access to the record', () => {
       const unverified = (await search({ outcome: 'unauthenticated' })).filter((e) => e.entity?.some((x) => x.description === `GET /fhir/Patient/${own}`));
       expect(unverified).toHaveLength(1);
       expect(unverified[0]!.agent[0]).toMatchObject({ name: 'unverified caller', network: { address: expect.stringMatching(/127\.0\.0\.1/) } });
+    });
+
+    it("names the people whose data a caseload search returned, though the search named no one", async () => {
+      const since = new Date().toISOString();
+      const searched = await call('GET', '/fhir/Observation?_count=200', { token: await amira() });
+      expect(searched.status).toBe(200);
+      const returned = new Set(((searched.body as unknown as Bundle).entry ?? []).map((e) => (e.resource as Observation).subject?.reference));
+      expect(returned.size).toBeGreaterThan(0);
+      const fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await auditor() });
+      const [search] = auditEvents((await fhir.search({ resourceType: 'AuditEvent', searchParams: { agent: amiraId, subtype: 'search-type', date: `ge${since}` } })) as Bundle);
+      const named = new Set(search!.entity?.flatMap((e) => (e.what?.reference?.startsWith('Patient/') ? [e.what.reference] : [])));
+      expect(named).toEqual(returned);
+    });
+
+    it('records a request the client abandoned with the answer the handler gave, not as a success', async () => {
+      const since = new Date().toISOString();
+      const abort = new AbortController();
+      // Held on the read-your-writes wait (a position not reached), then refused: the client has gone by then.
+      const pending = fetch(`${tandem.url}/fhir/Patient/${patientIds[2]}`, {
+        headers: { authorization: `Bearer ${await otherNurse()}`, 'x-tandem-min-position': String(Number.MAX_SAFE_INTEGER) },
+        signal: abort.signal,
+      }).catch(() => 'aborted');
+      setTimeout(() => abort.abort(), 200);
+      expect(await pending).toBe('aborted');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await auditor() });
+      const found = auditEvents((await fhir.search({ resourceType: 'AuditEvent', searchParams: { agent: 'nurse-zoe-adams', date: `ge${since}` } })) as Bundle);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ outcome: '4', outcomeDesc: expect.stringMatching(/^denied \(HTTP 403\).*the client left before the answer was sent$/) });
+      expect(found[0]!.entity?.[0]?.what?.reference).toBe(`Patient/${patientIds[2]}`);
     });
 
     it('is for auditors only: a GP asking for it is refused, and the refusal is on the trail', async () => {

@@ -61,11 +61,13 @@ export const AccessRecorded = defineEvent(
     /** The FHIR type and id the request named, when it named one (`Observation/abc`). */
     resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/).optional(),
     resourceId: LogicalIdSchema.optional(),
-    /** The people the request concerned, as the policy decided on them. */
-    patientIds: z.array(LogicalIdSchema).max(100),
+    /** The people the request concerned: those the policy decided on and those whose data the answer carried. */
+    patientIds: z.array(LogicalIdSchema).max(1000),
     /** Tandem's policy actions decided for the request (e.g. fhir.read, care.record). */
     actions: z.array(z.string().min(1).max(64)).max(20),
     status: z.number().int().min(100).max(599),
+    /** The client left before the answer was sent (the handler went on; `status` is what it answered). */
+    abandoned: z.boolean().optional(),
     outcome: AccessOutcomeSchema,
     /** Why it was refused, as the user was told (no clinical data). */
     reason: z.string().max(1000).optional(),

@@ -10,6 +10,9 @@ import type { TokenVerifier } from './verify';
  */
 export type OnAccess = (decision: Decision) => void;
 
+/** Called with the people whose data an answer carried (a search across a caseload, a type's history). */
+export type OnDisclosed = (patientIds: readonly string[]) => void;
+
 /** Called with every verified principal: the audit trail learns who made a request even when no decision follows (a 400, a 404). */
 export type OnAuthenticated = (principal: Principal) => void;
 
@@ -24,6 +27,8 @@ export interface AccessControl {
   authorise(request: AccessRequest): Decision;
   /** Decides without reporting: for narrowing a search to the people a user may see. */
   decide(request: AccessRequest): Decision;
+  /** Reports the people whose data is being sent (through onDisclosed): the audit trail's "which patient" for a search. */
+  disclose(patientIds: readonly string[]): void;
 }
 
 /** Reports to a hook; the hook reports, it never decides, so its failure is swallowed. */
@@ -39,11 +44,13 @@ export const createAccessControl = ({
   verifier,
   onAccess,
   onAuthenticated,
+  onDisclosed,
   rateLimit,
 }: {
   verifier: TokenVerifier;
   onAccess?: OnAccess;
   onAuthenticated?: OnAuthenticated;
+  onDisclosed?: OnDisclosed;
   /** Per-user and per-address limits (rate-limit.ts); none when omitted. */
   rateLimit?: RateLimitOptions;
 }): AccessControl => {
@@ -65,5 +72,6 @@ export const createAccessControl = ({
       return decision;
     },
     decide,
+    disclose: (patientIds) => report(onDisclosed, patientIds),
   };
 };

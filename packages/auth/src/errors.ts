@@ -1,6 +1,8 @@
 /** Why a bearer token was not accepted. */
 export type AuthenticationFailure =
   | 'missing'
+  /** Not "Bearer <three base64url parts>" at all (Basic credentials, "Bearer undefined"): a client's mistake, not a guess. */
+  | 'not-bearer-jwt'
   | 'malformed'
   | 'expired'
   | 'not-yet-valid'

@@ -21,9 +21,10 @@ export const DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE = 60;
 const WINDOW_SECONDS = 60;
 
 /**
- * The failures that are guesses: the token was not signed by a key Tandem trusts. No token at all,
- * or a token Tandem's issuer signed that has run out (a client that forgot to refresh), is no guess:
- * counting them would let one stale tablet lock out a whole care home behind one address.
+ * The failures that are guesses: a JWT not signed by a key Tandem trusts. No token at all, a header
+ * that is not a bearer JWT ("Bearer undefined", Basic credentials), or a token Tandem's issuer signed
+ * that has run out (a client that forgot to refresh) is no guess: counting them would let one buggy
+ * or stale tablet lock out a whole care home behind one address.
  */
 const GUESSES: ReadonlySet<AuthenticationFailure> = new Set<AuthenticationFailure>(['malformed', 'algorithm', 'unknown-key', 'bad-signature']);
 

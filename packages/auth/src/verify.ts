@@ -76,7 +76,7 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
     async verifyBearer(header) {
       if (header === undefined || header.trim() === '') throw new AuthenticationError('missing', 'Send a bearer token: Authorization: Bearer <token>');
       const match = header.length <= MAX_TOKEN_LENGTH ? BEARER.exec(header) : null;
-      if (!match) throw new AuthenticationError('malformed', 'The Authorization header must be "Bearer <JWT>"');
+      if (!match) throw new AuthenticationError('not-bearer-jwt', 'The Authorization header must be "Bearer <JWT>"');
       const token = match[1]!;
       const known = verified.get(token);
       if (known && known.until > now()) return known.principal;

@@ -84,7 +84,7 @@ describe('rate limits on authentication', () => {
   describe('guessed tokens per client address', () => {
     it('answers 401 up to the limit, then 429 to that address, good tokens included, but not to others', async () => {
       const limited = control({ perUserPerMinute: 0, guessesPerAddressPerMinute: 3 });
-      const guesses = [forged, 'Bearer not-a-jwt', `${amira.slice(0, -4)}AAAA`];
+      const guesses = [forged, 'Bearer eyJ.eyJ.eyJ', `${amira.slice(0, -4)}AAAA`];
       for (const guess of guesses) {
         const refusal = await refusalOf(limited, guess, '192.0.2.7');
         expect(refusal).toBeInstanceOf(AuthenticationError);
@@ -100,12 +100,14 @@ describe('rate limits on authentication', () => {
       expect(await refusalOf(limited, forged, '192.0.2.8')).toBeInstanceOf(AuthenticationError);
     });
 
-    it('does not count a missing token or an expired one of our own (a client that forgot to refresh)', async () => {
+    it('does not count a missing token, a header that is no bearer JWT ("Bearer undefined", Basic) or an expired one of our own', async () => {
       const limited = control({ perUserPerMinute: 0, guessesPerAddressPerMinute: 2 });
       const expired = `Bearer ${await issuer.mint({ role: 'gp', user: 'gp-1', issuedAt: new Date(Date.now() - 2 * 3_600_000), minutes: 60 })}`;
       for (let i = 0; i < 10; i++) {
         expect((await refusalOf(limited, undefined, '192.0.2.9')).status).toBe(401);
         expect((await refusalOf(limited, expired, '192.0.2.9')).status).toBe(401);
+        expect((await refusalOf(limited, 'Bearer undefined', '192.0.2.9')).status).toBe(401);
+        expect((await refusalOf(limited, 'Basic dXNlcjpwYXNz', '192.0.2.9')).status).toBe(401);
       }
       expect((await limited.authenticate(amira, { address: '192.0.2.9' })).actor.id).toBe('cw-amira-hassan');
     });

@@ -46,8 +46,8 @@ describe('bearer token verification', () => {
 
   it('refuses no token and a header that is not a bearer JWT', async () => {
     expect((await failureOf(verifier, undefined)).failure).toBe('missing');
-    expect((await failureOf(verifier, 'Basic dXNlcjpwYXNz')).failure).toBe('malformed');
-    expect((await failureOf(verifier, 'Bearer not-a-jwt')).failure).toBe('malformed');
+    expect((await failureOf(verifier, 'Basic dXNlcjpwYXNz')).failure).toBe('not-bearer-jwt');
+    expect((await failureOf(verifier, 'Bearer not-a-jwt')).failure).toBe('not-bearer-jwt');
   });
 
   it('refuses an expired token', async () => {

@@ -16,10 +16,33 @@ export interface AccessSeen {
   readonly userAgent?: string;
   readonly principal?: Principal;
   readonly decisions: readonly Decision[];
+  /** The people whose data the answer carried (a search across a caseload decides on no one in particular). */
+  readonly disclosed: readonly string[];
   readonly status: number;
+  /** The client left before the answer was sent. */
+  readonly abandoned?: boolean;
 }
 
 const LOGICAL_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const MAX_PATIENTS = 1000;
+
+/** Query parameters that carry credentials: never kept in a record that can never be deleted. */
+const SECRET_PARAMS = new Set(['access_token', 'id_token', 'refresh_token', 'token', 'client_secret', 'password']);
+
+const redacted = (query: string): string =>
+  query
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0] ?? '';
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // a malformed escape is kept as sent
+      }
+      return SECRET_PARAMS.has(decoded.toLowerCase()) ? `${name}=REDACTED` : pair;
+    })
+    .join('&');
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 
 /** Routes that are public by design: nobody's record is read there, so they are not audited. */
@@ -85,7 +108,8 @@ export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
   const actor = seen.principal?.actor ?? seen.decisions[0]?.actor;
   const breakGlass = seen.decisions.find((d) => d.breakGlass)?.breakGlass;
   const denied = seen.decisions.find((d) => !d.allowed);
-  const patientIds = [...new Set(seen.decisions.flatMap((d) => (d.patientId !== undefined && LOGICAL_ID.test(d.patientId) ? [d.patientId] : [])))].slice(0, 100);
+  const decided = seen.decisions.flatMap((d) => (d.patientId !== undefined ? [d.patientId] : []));
+  const patientIds = [...new Set([...decided, ...seen.disclosed])].filter((id) => LOGICAL_ID.test(id)).slice(0, MAX_PATIENTS);
   const actions = [...new Set(seen.decisions.map((d) => d.action))].slice(0, 20);
   const record: AccessRecordedData = {
     accessId: seen.accessId,
@@ -93,11 +117,12 @@ export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
     ...(actor ? { agent: actor } : {}),
     method: truncate(seen.method, 10),
     path,
-    ...(rawQuery ? { query: truncate(rawQuery, 4000) } : {}),
+    ...(rawQuery ? { query: truncate(redacted(rawQuery), 4000) } : {}),
     ...describeRequest(seen.method, path),
     patientIds,
     actions,
     status: seen.status >= 100 && seen.status <= 599 ? seen.status : 500,
+    ...(seen.abandoned ? { abandoned: true } : {}),
     outcome: outcomeOf(seen.status),
     ...(denied ? { reason: truncate(denied.detail, 1000) } : {}),
     ...(breakGlass ? { breakGlassReason: truncate(breakGlass.reason, 500) } : {}),

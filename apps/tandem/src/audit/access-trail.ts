@@ -1,17 +1,33 @@
-import type { Decision, OnAccess, OnAuthenticated, Principal } from '@tandem/auth';
+import type { Decision, OnAccess, OnAuthenticated, OnDisclosed, Principal } from '@tandem/auth';
 import { AccessRecorded, auditStreamFor, type AccessRecordedData, type Actor } from '@tandem/contracts';
-import type { EventStore, NewEvent } from '@tandem/event-store';
+import { InvalidAppend, type EventStore, type NewEvent } from '@tandem/event-store';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { accessRecord, essentialsOf, isPublicRoute } from './access-record';
 
-/** What the trail learns about a request while it runs: who (once verified) and every decision. */
+/** What the trail learns about a request while it runs: who (once verified), every decision, the people whose data went out. */
 interface InFlight {
   principal?: Principal;
   readonly decisions: Decision[];
+  readonly disclosed: Set<string>;
+  /** The client went away before the answer was sent. */
+  abandoned?: boolean;
+  recorded?: boolean;
 }
+
+/** Refusals of unverified callers recorded one by one per address and minute; the rest are counted into one record. */
+const UNVERIFIED_RECORDED_PER_MINUTE = 20;
+/** After a failed append, timed flushes wait this long (doubling) before trying again. */
+const FIRST_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 5_000;
+/** A handler that never answers an abandoned request is recorded after this long anyway. */
+const ABANDONED_GRACE_MS = 30_000;
+
+/** The record itself is at fault (the contract or the database refuses its content), not the store. */
+const recordAtFault = (error: unknown): boolean =>
+  error instanceof InvalidAppend || (typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('22'));
 
 type AccessEvent = NewEvent<'AccessRecorded', AccessRecordedData>;
 
@@ -50,12 +66,19 @@ export class AccessTrail {
   private readonly batchSize: number;
   private readonly maxBacklog: number;
   private lastPosition = 0;
+  private backoffMs = 0;
+  private retryAfter = 0;
+  /** Per address: the minute being counted and the unverified refusals in it beyond those recorded. */
+  private readonly unverified = new Map<string, { minute: number; count: number; folded: number; at: Date }>();
 
   constructor(private readonly options: AccessTrailOptions) {
     this.now = options.now ?? (() => new Date());
     this.batchSize = options.batchSize ?? 200;
     this.maxBacklog = options.maxBacklog ?? 10_000;
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), options.flushEveryMs ?? 200);
+    this.timer = setInterval(() => {
+      this.foldUnverified(false);
+      if (Date.now() >= this.retryAfter) void this.flush().catch(() => undefined);
+    }, options.flushEveryMs ?? 200);
     this.timer.unref();
   }
 
@@ -69,6 +92,12 @@ export class AccessTrail {
     if (request) request.principal = principal;
   };
 
+  /** The people whose data a search or history answered with: "which patient" for a search across a caseload. */
+  readonly onDisclosed: OnDisclosed = (patientIds) => {
+    const request = this.requests.getStore();
+    if (request) for (const id of patientIds) request.disclosed.add(id);
+  };
+
   /** Express middleware, before every route: follows the request and records it when the response closes. */
   middleware(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
@@ -79,35 +108,88 @@ export class AccessTrail {
         res.status(503).set('Retry-After', '5').type('application/problem+json').json({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The audit trail cannot be written just now; try again shortly' });
         return;
       }
-      const inFlight: InFlight = { decisions: [] };
+      const inFlight: InFlight = { decisions: [], disclosed: new Set() };
       const at = this.now();
-      res.on('close', () => this.record(req, res, inFlight, at));
+      // Recorded as the answer is sent, with its status and every decision made up to then; a client
+      // that leaves first does not stop the handler, so its record waits for the handler's answer.
+      const end = res.end.bind(res) as (...args: unknown[]) => Response;
+      res.end = ((...args: unknown[]) => {
+        this.record(req, res, inFlight, at);
+        return end(...args);
+      }) as Response['end'];
+      res.on('close', () => {
+        if (inFlight.recorded) return;
+        inFlight.abandoned = true;
+        setTimeout(() => this.record(req, res, inFlight, at), ABANDONED_GRACE_MS).unref();
+      });
       this.requests.run(inFlight, next);
     };
   }
 
   private record(req: Request, res: Response, inFlight: InFlight, at: Date) {
-    const { principal, decisions } = inFlight;
+    if (inFlight.recorded) return;
+    inFlight.recorded = true;
+    const { principal, decisions, disclosed } = inFlight;
     // Someone verified, or a refusal: a stranger's 404 for a mistyped path concerns no one's record.
     if (!principal && decisions.length === 0 && ![401, 403, 429].includes(res.statusCode)) return;
-    const data = accessRecord({
-      accessId: randomUUID(),
-      at,
-      method: req.method,
-      url: req.originalUrl,
-      address: req.socket.remoteAddress ?? 'unknown',
-      ...(req.get('user-agent') ? { userAgent: req.get('user-agent')! } : {}),
-      ...(principal ? { principal } : {}),
-      decisions,
-      status: res.statusCode,
-    });
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    if (!principal && this.foldedAsUnverified(address, at)) return;
+    this.push(
+      accessRecord({
+        accessId: randomUUID(),
+        at,
+        method: req.method,
+        url: req.originalUrl,
+        address,
+        ...(req.get('user-agent') ? { userAgent: req.get('user-agent')! } : {}),
+        ...(principal ? { principal } : {}),
+        decisions,
+        disclosed: [...disclosed],
+        status: res.statusCode,
+        ...(inFlight.abandoned ? { abandoned: true } : {}),
+      }),
+    );
+  }
+
+  /**
+   * Anyone can send requests without a token, and each refusal would be kept forever: past the
+   * first few per address and minute they are counted, and the count is one record at the minute's end.
+   */
+  private foldedAsUnverified(address: string, at: Date): boolean {
+    const minute = Math.floor(at.getTime() / 60_000);
+    const seen = this.unverified.get(address);
+    if (!seen || seen.minute !== minute) {
+      if (seen) this.foldUnverified(true, address);
+      this.unverified.set(address, { minute, count: 1, folded: 0, at });
+      return false;
+    }
+    seen.count += 1;
+    if (seen.count <= UNVERIFIED_RECORDED_PER_MINUTE) return false;
+    seen.folded += 1;
+    return true;
+  }
+
+  /** Writes the count of folded refusals for minutes that are over (or for one address now). */
+  private foldUnverified(force: boolean, only?: string) {
+    const minute = Math.floor(this.now().getTime() / 60_000);
+    for (const [address, seen] of this.unverified) {
+      if (only !== undefined && address !== only) continue;
+      if (!force && seen.minute === minute) continue;
+      this.unverified.delete(address);
+      if (seen.folded === 0) continue;
+      const record = accessRecord({ accessId: randomUUID(), at: seen.at, method: 'ANY', url: '/', address, decisions: [], disclosed: [], status: 401 });
+      this.push({ ...record, reason: `${seen.folded} further unverified requests from this address in the minute from ${seen.at.toISOString()}, folded into this record` });
+    }
+  }
+
+  private push(data: AccessRecordedData) {
     this.buffer.push({
       id: data.accessId,
       type: AccessRecorded.type,
       data,
       metadata: { actor: data.agent ?? TANDEM, correlationId: data.accessId, occurredAt: data.at },
     });
-    if (this.buffer.length >= this.batchSize) void this.flush().catch(() => undefined);
+    if (this.buffer.length >= this.batchSize && Date.now() >= this.retryAfter) void this.flush().catch(() => undefined);
   }
 
   /** How many records wait to be written. */
@@ -139,18 +221,23 @@ export class AccessTrail {
       try {
         for (const [stream, events] of byStream) await this.append(stream, events);
       } catch (error) {
-        // Kept for the next attempt; the backlog limit makes a lasting failure visible to users.
+        // Kept for the next attempt, after a pause that grows while the store keeps refusing; the
+        // backlog limit makes a lasting failure visible to users.
+        this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? FIRST_BACKOFF_MS : this.backoffMs * 2);
+        this.retryAfter = Date.now() + this.backoffMs;
         this.options.logger.error({ err: error, backlog: this.buffer.length }, 'The access trail could not be written; will retry');
         throw error;
       }
+      this.backoffMs = 0;
+      this.retryAfter = 0;
     }
   }
 
   /**
-   * Appends records and takes them off the buffer. When a batch is refused, each record is tried on
-   * its own: one the store refuses while it takes the same record's essentials was poisoned by what
-   * the request carried, and is kept without that; if even the essentials are refused, the store is
-   * at fault and the error goes up (the rest stay buffered).
+   * Appends records and takes them off the buffer. When a batch is refused for its content (the
+   * contract or the database refuses a value), each record is tried on its own, and one refused
+   * alone is kept without what the request carried. Any other failure is the store's: it goes up
+   * and every record stays buffered.
    */
   private async append(stream: string, events: AccessEvent[]): Promise<void> {
     try {
@@ -158,6 +245,7 @@ export class AccessTrail {
       this.written(events, result.position);
       return;
     } catch (error) {
+      if (!recordAtFault(error)) throw error;
       if (events.length > 1) {
         for (const event of events) await this.append(stream, [event]);
         return;
@@ -180,6 +268,7 @@ export class AccessTrail {
   /** Writes what is left and stops the timer. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.foldUnverified(true);
     await this.flush().catch(() => undefined);
   }
 }

@@ -166,8 +166,8 @@ export class FhirReader {
     if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
     const where = sql.where.join(' and ');
     const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource_version where ${where}`, sql.params)) as [{ total: string }];
-    const rows = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string }>(
-      `select resource, version_id, last_updated from fhir_resource_version where ${where}
+    const rows = await this.db.query<{ resource: Resource; version_id: number; last_updated: Date | string; patient_id: string | null }>(
+      `select resource, version_id, last_updated, patient_id from fhir_resource_version where ${where}
         order by last_updated desc, id, version_id desc limit ${sql.add(count)} offset ${sql.add(offset)}`,
       sql.params,
     );
@@ -175,7 +175,12 @@ export class FhirReader {
       total: Number(total),
       offset,
       count,
-      versions: rows.map((r) => ({ resource: r.resource, versionId: r.version_id, lastUpdated: new Date(r.last_updated).toISOString() })),
+      versions: rows.map((r) => ({
+        resource: r.resource,
+        versionId: r.version_id,
+        lastUpdated: new Date(r.last_updated).toISOString(),
+        ...(r.patient_id !== null ? { patientId: r.patient_id } : {}),
+      })),
     };
   }
 

@@ -86,6 +86,17 @@ export const aboutResource = (type: string, resource: Resource, indexedPatientId
   return { patientId: ref.startsWith('Patient/') ? ref.slice('Patient/'.length) : '' };
 };
 
+/** The people whose data these resources are (directory resources are about no one). */
+const peopleIn = (type: string, resources: readonly Resource[], indexed: readonly (string | undefined)[] = []): string[] => {
+  if (isDirectoryType(type)) return [];
+  const ids = resources.map((resource, i) => {
+    if (isDirectoryType(resource.resourceType)) return '';
+    const about = aboutResource(resource.resourceType, resource, indexed[i]);
+    return typeof about === 'object' && 'patientId' in about ? about.patientId : '';
+  });
+  return [...new Set(ids.filter((id) => id !== ''))];
+};
+
 /** Search parameters that name people, by type: searching with them is deciding on each person named. */
 const PERSON_PARAMS: Readonly<Record<string, readonly string[]>> = { Patient: ['_id'] };
 const personParams = (type: string) => PERSON_PARAMS[type] ?? ['patient', 'subject'];
@@ -194,6 +205,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
   const sendHistory = async (req: Request, res: Response, type: string, id: string | undefined) => {
     const history = await reader.history(type, id, query(req));
     if (id !== undefined && history.total === 0) throw FhirError.notFound(type, id);
+    access.control.disclose(peopleIn(type, history.versions.map((v) => v.resource), history.versions.map((v) => v.patientId)));
     const base = baseUrl(req);
     const bundle: Bundle = {
       resourceType: 'Bundle',
@@ -271,6 +283,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       }
       if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
       const result = await reader.search(type, search);
+      access.control.disclose(peopleIn(type, [...result.matches, ...result.included]));
       const base = baseUrl(req);
       const bundle: Bundle = {
         resourceType: 'Bundle',

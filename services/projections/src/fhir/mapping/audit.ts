@@ -41,6 +41,14 @@ const ACTION: Readonly<Record<AccessInteraction, AuditEvent['action']>> = {
   command: 'E',
 };
 
+/** A JSON-API command creates an entry (C), changes one (U: a correction, a person's details or team) or runs a process step (E). */
+const commandAction = (d: AccessRecordedData): AuditEvent['action'] => {
+  if (/\/(amendments|entered-in-error)$/.test(d.path)) return 'U';
+  if (d.actions.some((a) => a === 'patient.details' || a === 'patient.baseline' || a === 'patient.care-team')) return 'U';
+  if (d.actions.some((a) => a === 'care.record' || a === 'patient.register' || a === 'practitioner.register' || a === 'organisation.register')) return 'C';
+  return 'E';
+};
+
 const PURPOSE_TEXT: Readonly<Record<NonNullable<AccessRecordedData['purposeOfUse']>, string>> = {
   TREAT: 'treatment',
   ETREAT: 'emergency treatment (break-glass)',
@@ -95,15 +103,18 @@ const entitiesOf = (d: AccessRecordedData): AuditEventEntity[] => [
 /** An AccessRecorded event as a FHIR AuditEvent, indexed for the searches auditors make. */
 export const auditEventFrom = (d: AccessRecordedData): IndexedResource => {
   const agent = agentOf(d);
+  // FHIR has no "command": the JSON API's commands are operations, and what they do to the record is the action.
+  const interaction = d.interaction === 'command' ? 'operation' : d.interaction;
+  const action = d.interaction === 'command' ? commandAction(d) : ACTION[d.interaction];
   const resource: AuditEvent & { id: string } = {
     resourceType: 'AuditEvent',
     id: d.accessId,
     type: coding(AUDIT_EVENT_TYPE, 'rest', 'RESTful Operation'),
-    subtype: [coding(RESTFUL_INTERACTION, d.interaction === 'command' ? 'operation' : d.interaction), ...d.actions.map((a) => coding(ACCESS_ACTION, a))],
-    action: ACTION[d.interaction],
+    subtype: [coding(RESTFUL_INTERACTION, interaction), ...d.actions.map((a) => coding(ACCESS_ACTION, a))],
+    action,
     recorded: fhirDateTime(d.at),
     outcome: FHIR_OUTCOME[d.outcome],
-    outcomeDesc: d.reason ? `${d.outcome} (HTTP ${d.status}): ${d.reason}` : `${d.outcome} (HTTP ${d.status})`,
+    outcomeDesc: `${d.outcome} (HTTP ${d.status})${d.reason ? `: ${d.reason}` : ''}${d.abandoned ? '; the client left before the answer was sent' : ''}`,
     ...(d.purposeOfUse ? { purposeOfEvent: [concept(PURPOSE_TEXT[d.purposeOfUse], coding(PURPOSE_OF_USE, d.purposeOfUse))] } : {}),
     agent: [agent],
     source: { observer: { display: 'Tandem' }, type: [coding(SECURITY_SOURCE_TYPE, '4', 'Application Server')] },
@@ -116,9 +127,9 @@ export const auditEventFrom = (d: AccessRecordedData): IndexedResource => {
     tokens: [
       ...tokenKeys('outcome', AUDIT_OUTCOME, FHIR_OUTCOME[d.outcome]!),
       ...tokenKeys('outcome', ACCESS_OUTCOME, d.outcome),
-      ...tokenKeys('subtype', RESTFUL_INTERACTION, d.interaction),
+      ...tokenKeys('subtype', RESTFUL_INTERACTION, interaction),
       ...d.actions.flatMap((a) => tokenKeys('subtype', ACCESS_ACTION, a)),
-      ...tokenKeys('action', undefined, ACTION[d.interaction]!),
+      ...tokenKeys('action', undefined, action!),
       ...(d.agent ? tokenKeys('altid', USER_ID, d.agent.id) : []),
       ...(d.purposeOfUse ? tokenKeys('purpose', PURPOSE_OF_USE, d.purposeOfUse) : []),
     ],

@@ -49,7 +49,11 @@ export const provenanceFor = (event: RecordedEvent, versions: readonly WrittenVe
   return {
     resource,
     ...(patientId ? { patientId } : {}),
-    refs: [...new Set(versions.map((v) => refKey('target', `${v.type}/${v.id}`))), refKey('agent', `Practitioner/${actor.id}`), refKey('agent', actor.id)],
+    refs: [
+      ...new Set(versions.map((v) => refKey('target', `${v.type}/${v.id}`))),
+      // Author and enterer alike: "what did this nurse write" includes what was written on her behalf.
+      ...[actor, ...(onBehalfOf ? [onBehalfOf] : [])].flatMap((a) => [refKey('agent', `Practitioner/${a.id}`), refKey('agent', a.id)]),
+    ],
     tokens: tokenKeys('activity', DATA_OPERATION, created ? 'CREATE' : 'UPDATE'),
     effective: recordedAt,
   };
