@@ -108,11 +108,6 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
   // The auditors' API sits with the record service (the process that serves FHIR).
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   for (const service of services) await service.start();
-  // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).
-  const sealer =
-    store.mode !== 'eventstoredb' && config.TANDEM_DIGEST_INTERVAL_SECONDS > 0
-      ? startDigestSealer({ db: readModels, intervalMs: config.TANDEM_DIGEST_INTERVAL_SECONDS * 1000, logger: logger.child({ component: 'digest' }) })
-      : undefined;
 
   const record = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
   if (config.TANDEM_DEMO_DATA && config.TANDEM_EVENT_STORE === 'pglite' && record && (await store.headPosition()) === 0) {
@@ -120,6 +115,12 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
     const { patientIds } = await seedDemoData(record.care, { patients: 12, days: 21, now: new Date() });
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
   }
+
+  // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).
+  const sealer =
+    store.mode !== 'eventstoredb' && config.TANDEM_DIGEST_INTERVAL_SECONDS > 0
+      ? startDigestSealer({ db: readModels, intervalMs: config.TANDEM_DIGEST_INTERVAL_SECONDS * 1000, logger: logger.child({ component: 'digest' }), sealAtStart: true })
+      : undefined;
 
   const app = createServer({ services, eventStoreMode: storage.store.mode, logger, accessTrail: accessTrail.middleware(), trustProxy: config.TANDEM_TRUST_PROXY });
   const server: Server = await new Promise((resolve) => {

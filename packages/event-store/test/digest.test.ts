@@ -323,6 +323,15 @@ const describeDigests = (name: string, open: () => Promise<Db>) =>
       });
     }
 
+    it('with sealAtStart, seals at once rather than an interval later', async () => {
+      await story(db.store);
+      const info = jest.fn();
+      const sealer = startDigestSealer({ db: db.sql, intervalMs: 3_600_000, logger: { info, error: jest.fn() }, sealAtStart: true });
+      for (const until = Date.now() + 25_000; info.mock.calls.length === 0 && Date.now() < until; ) await sleep(10);
+      await sealer.stop();
+      expect(info).toHaveBeenCalledWith(expect.objectContaining({ sequence: 1 }), 'Sealed a digest of the event log');
+    });
+
     it('the background sealer seals on its interval and stops cleanly', async () => {
       await story(db.store);
       const info = jest.fn();

@@ -165,6 +165,8 @@ export interface DigestSealerOptions extends Omit<SealOptions, 'signal'> {
   readonly db: SqlDriver;
   readonly intervalMs: number;
   readonly logger?: DigestLogger;
+  /** Seal once at once, then every interval: a server started on an existing log has a digest from the start. */
+  readonly sealAtStart?: boolean;
 }
 
 export interface DigestSealer {
@@ -177,7 +179,7 @@ export interface DigestSealer {
  * is skipped), errors are logged and the next tick tries again, and the timer does not keep the
  * process alive.
  */
-export const startDigestSealer = ({ db, intervalMs, logger, ...sealOptions }: DigestSealerOptions): DigestSealer => {
+export const startDigestSealer = ({ db, intervalMs, logger, sealAtStart, ...sealOptions }: DigestSealerOptions): DigestSealer => {
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new Error(`intervalMs must be a positive number, not ${intervalMs}`);
   const abort = new AbortController();
   let running: Promise<void> | undefined;
@@ -198,6 +200,7 @@ export const startDigestSealer = ({ db, intervalMs, logger, ...sealOptions }: Di
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();
+  if (sealAtStart) tick();
   return {
     stop: async () => {
       abort.abort();
