@@ -10,7 +10,7 @@ import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
-import { createAuditService } from './audit/audit-routes';
+import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
@@ -99,7 +99,7 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
         access,
         now,
         accessTrail,
-        ...(config.TANDEM_SERVICES.includes('delegation') ? { openApiPaths: delegationOpenApiPaths } : {}),
+        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
       }),
     delegation: () =>
       createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) }),

@@ -253,7 +253,8 @@ describe('hostile input to every route', () => {
       const delegation = !COMMAND_PATH.test(template);
       for (const [method, operation] of Object.entries(operations)) {
         const family: Family = method === 'get' ? 'delegation-read' : delegation ? 'delegation-command' : 'record-command';
-        const token = family === 'delegation-command' ? careWorker : nurse;
+        // The auditors' API refuses everyone else before reading anything: hostile input must reach it as an auditor's.
+        const token = template.startsWith('/api/audit/') ? auditor : family === 'delegation-command' ? careWorker : nurse;
         const path = fill(template, realParam);
         const pathParams = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
         const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);

@@ -83,3 +83,36 @@ export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): 
     stop: async () => undefined,
   };
 };
+
+const problemContent = { 'application/problem+json': { schema: { type: 'object' } } };
+const refusals = {
+  '400': { description: 'A parameter is wrong: the error names it', content: problemContent },
+  '401': { description: 'Caller not identified', content: problemContent },
+  '403': { description: 'Only auditors (audit.read)', content: problemContent },
+};
+
+/** The auditors' API as OpenAPI 3.1 path items, for /openapi.json. */
+export const auditOpenApiPaths = (): Record<string, unknown> => ({
+  '/api/audit/verify': {
+    get: {
+      operationId: 'VerifyEventLog',
+      summary: "Checks every stream's hash chain and every sealed digest of the global log now",
+      tags: ['audit'],
+      parameters: [{ name: 'anchor', in: 'query', required: false, description: 'A digest kept outside the database, <sequence>:<sha256>, as `npm run audit -- seal` prints it', schema: { type: 'string' } }],
+      responses: { '200': { description: 'The report; ok is false when anything was changed, removed or inserted', content: { 'application/json': { schema: { type: 'object' } } } }, ...refusals },
+    },
+  },
+  '/api/audit/streams/{stream}': {
+    get: {
+      operationId: 'ReplayStream',
+      summary: "A stream's story as known at a time (late entries marked) and the state then",
+      tags: ['audit'],
+      parameters: [
+        { name: 'stream', in: 'path', required: true, schema: { type: 'string' }, description: 'e.g. care-<patientId>, patient-<nhsNumber>, audit-<yyyy-mm-dd>' },
+        { name: 'asOf', in: 'query', required: false, schema: { type: 'string', format: 'date-time' }, description: 'Only what had been recorded by then' },
+        { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['text', 'json', 'fhir'] } },
+      ],
+      responses: { '200': { description: 'The timeline (text/plain), its lines and events (json), or a FHIR Bundle (fhir)' }, '404': { description: 'No such stream', content: problemContent }, ...refusals },
+    },
+  },
+});
