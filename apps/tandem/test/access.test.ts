@@ -150,6 +150,19 @@ describe('access to the record', () => {
     });
   });
 
+  describe('the service log', () => {
+    it('holds no clinical data: not a note, not a search term, not a token (at info level, as run)', async () => {
+      const text = 'Distinctive-note: bruise on the left shin after a fall';
+      const token = await amira();
+      expect((await call('POST', `/api/patients/${patientIds[0]}/notes`, { token, body: { idempotencyKey: 'log-note-1', occurredAt: new Date().toISOString(), text } })).status).toBe(201);
+      expect((await call('GET', `/fhir/Observation?patient=${patientIds[0]}&code=distinctive-search-term`, { token })).status).toBe(200);
+      expect((await call('POST', `/api/patients/${patientIds[0]}/vital-signs`, { token, body: { ...vitals('log-bad'), spo2: 'distinctive-bad-value' } })).status).toBe(400);
+      const log = logLines.join('\n');
+      expect(log).toContain('"path":"/fhir/Observation"');
+      for (const secret of ['Distinctive-note', 'bruise', 'distinctive-search-term', 'distinctive-bad-value', token.slice(-20)]) expect(log).not.toContain(secret);
+    });
+  });
+
   describe('a care worker', () => {
     it('records for her own person', async () => {
       const recorded = await call('POST', `/api/patients/${patientIds[0]}/vital-signs`, { token: await amira(), body: vitals('amira-own-1') });
