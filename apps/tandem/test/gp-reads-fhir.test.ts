@@ -160,6 +160,15 @@ describe('a GP reads the record as FHIR R4', () => {
     expectValidFhir(bundle);
   });
 
+  it('narrows $everything to the _type asked for, and names _type when it is not a type of the record', async () => {
+    const doses = (await fhir.operation({ name: '$everything', resourceType: 'Patient', id: patientIds[0]!, method: 'GET', input: { _count: '1000', _type: 'MedicationAdministration' } })) as Bundle;
+    expect(doses.total).toBeGreaterThan(0);
+    expect(new Set(doses.entry!.map((e) => e.resource!.resourceType))).toEqual(new Set(['MedicationAdministration']));
+    const refused = await fetch(`${tandem.url}/fhir/Patient/${patientIds[0]}/$everything?_type=AuditEvent`, { headers: { authorization: `Bearer ${gpToken}` } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as OperationOutcome).issue[0]).toMatchObject({ expression: ['_type'] });
+  });
+
   it('refuses a bad command with problem+json naming the field, and stores nothing', async () => {
     const head = await tandem.storage.store.headPosition();
     const refused = await post(`/api/patients/${patientIds[0]}/vital-signs`, { idempotencyKey: 'bad-1', occurredAt: new Date().toISOString(), spo2: 140 });

@@ -225,7 +225,7 @@ export class FhirReader {
   }
 
   /**
-   * Patient/$everything: the patient, then every resource about them, paged. With `_at`, the
+   * Patient/$everything: the patient, then every resource about them (of the `_type`s asked for), paged. With `_at`, the
    * record as it was known at that instant: each resource's latest version recorded by then.
    */
   async everything(patientId: string, query: SearchQuery): Promise<SearchResult | undefined> {
@@ -244,6 +244,11 @@ export class FhirReader {
       : 'fhir_resource';
     sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
     sql.where.push(`resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})`);
+    const types = values(query._type).flatMap((v) => v.split(','));
+    for (const type of types) {
+      if (!SEARCH_PARAMS[type] || NOT_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
+    }
+    if (types.length > 0) sql.where.push(`resource_type = any(${sql.add(types)})`);
     if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
     const where = sql.where.join(' and ');
     const known = atInstant

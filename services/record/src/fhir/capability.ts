@@ -7,7 +7,7 @@ const TYPE_DOCUMENTATION: Readonly<Record<string, string>> = {
   AuditEvent:
     'The access trail: every read, search, write and refused attempt (who, role, what, which person, when, from where, outcome, purpose of use). Readable by auditors only; not part of Patient/$everything.',
   Provenance: 'One per write: the versions it created, its author (and enterer), when it happened and when it was recorded, and the event in the log. Not part of Patient/$everything; search it by patient or target.',
-  Patient: 'Patient/$everything returns the person’s record; with _at=<dateTime> the record as it was known then.',
+  Patient: 'Patient/$everything returns the person’s record; with _at=<dateTime> the record as it was known then; _type=<types> narrows it to those resource types.',
 };
 
 /** States exactly what this server supports; generated from the same tables the code runs on. */
