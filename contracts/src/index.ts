@@ -4,3 +4,4 @@ export * from './service';
 export * from './care';
 export * from './delegation';
 export * from './audit/access';
+export * from './storable-text';

@@ -1,5 +1,5 @@
 import type { Decision, Principal } from '@tandem/auth';
-import { AccessRecorded, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
+import { AccessRecorded, storableText, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
 
 /**
  * What one request did, as the access trail records it: pure functions from what the HTTP layer
@@ -92,14 +92,11 @@ const PURPOSE: Readonly<Record<Role, PurposeOfUse>> = {
   system: 'HSYSADMIN',
 };
 
-// eslint-disable-next-line no-control-regex -- the NUL is what must be found
-const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * Bounded and storable: PostgreSQL's jsonb refuses NUL and a lone surrogate, and one record it
  * refuses would hold back every record batched with it.
  */
-const truncate = (value: string, max: number): string => (value.length > max ? value.slice(0, max) : value).replace(NOT_STORABLE, '\uFFFD');
+const truncate = (value: string, max: number): string => storableText(value.length > max ? value.slice(0, max) : value);
 
 /** The AccessRecorded data for a request; every field bounded, so hostile input cannot make it unstorable. */
 export const accessRecord = (seen: AccessSeen): AccessRecordedData => {

@@ -1,7 +1,4 @@
-/** A UTF-16 surrogate without its pair: not a character, and not text PostgreSQL will store. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-const storable = (text: string) => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+import { isStorableText as storable } from '@tandem/contracts';
 
 /**
  * A JSON.parse reviver for request bodies (express.json's `reviver`): refuses a string or key with
