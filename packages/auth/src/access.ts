@@ -4,9 +4,10 @@ import { createAuthenticationLimiter, type RateLimitOptions } from './rate-limit
 import type { TokenVerifier } from './verify';
 
 /**
- * Called with every access decision, allowed or denied (break-glass reads included). The audit
- * trail turns these into AuditEvents; until then the composition root logs them (without clinical
- * data). It must not throw: a failing hook never changes the decision.
+ * Called with every access decision, allowed or denied (break-glass reads included). The access
+ * trail (apps/tandem) joins them to the request's record, which becomes a FHIR AuditEvent; the
+ * composition root also logs them (without clinical data). It must not throw: a failing hook never
+ * changes the decision.
  */
 export type OnAccess = (decision: Decision) => void;
 
