@@ -7,7 +7,7 @@ export { validatedStore } from './validated-store';
 export { pgliteBackend, pgliteDriver } from './sql/pglite';
 export { postgresBackend, postgresPool, postgresDriver } from './sql/postgres';
 export { sqlBackend } from './sql/sql-backend';
-export type { SqlDriver, SqlQueryable } from './sql/driver';
+export type { QueryOptions, SqlDriver, SqlQueryable } from './sql/driver';
 export { eventStoreDbBackend } from './eventstoredb';
 export { withStreamCache } from './stream-cache';
 export { verifyEventLog, type TamperFinding, type VerifyOptions, type VerifyReport } from './sql/verify';

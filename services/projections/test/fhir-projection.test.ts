@@ -600,6 +600,33 @@ describe('the access trail', () => {
     const everything = await reader.everything(patientId, { _count: '1000' });
     expect(everything?.matches.map((r) => r.resourceType)).not.toContain('AuditEvent');
   });
+
+  it('pages $everything in one order: the Patient first, then by type, newest first; the total counts every match', async () => {
+    const all = (await reader.everything(patientId, { _count: '1000' }))!;
+    const keys = all.matches.map((r) => `${r.resourceType}/${r.id}`);
+    expect(all.total).toBe(keys.length);
+    expect(keys[0]).toBe(`Patient/${patientId}`);
+    const rest = all.matches.slice(1) as (FhirResource & { effectiveDateTime?: string })[];
+    expect(rest.map((r) => r.resourceType)).toEqual([...rest.map((r) => r.resourceType)].sort());
+    for (let i = 1; i < rest.length; i++) {
+      const [a, b] = [rest[i - 1]!, rest[i]!];
+      if (a.resourceType === b.resourceType && a.effectiveDateTime && b.effectiveDateTime) {
+        expect(Date.parse(a.effectiveDateTime)).toBeGreaterThanOrEqual(Date.parse(b.effectiveDateTime));
+      }
+    }
+    const paged: string[] = [];
+    for (let offset = 0; offset < keys.length + 7; offset += 7) {
+      const page = (await reader.everything(patientId, { _count: '7', _offset: String(offset) }))!;
+      expect(page.total).toBe(keys.length);
+      paged.push(...page.matches.map((r) => `${r.resourceType}/${r.id}`));
+    }
+    expect(paged).toEqual(keys);
+    const observations = (await reader.everything(patientId, { _count: '1000', _type: 'Observation' }))!;
+    expect(observations.matches.map((r) => `${r.resourceType}/${r.id}`)).toEqual(keys.filter((k) => k.startsWith('Observation/')));
+    expect(observations.total).toBe(observations.matches.length);
+    expect((await reader.everything(patientId, { _count: '0' }))!).toMatchObject({ total: keys.length, matches: [] });
+    expect(await reader.everything('no-such-person', { _count: '10' })).toBeUndefined();
+  });
 });
 
 describe('the projection as a whole', () => {

@@ -1,13 +1,13 @@
 import pg from 'pg';
 import type { EventStoreBackend } from '../backend';
-import type { SqlDriver } from './driver';
+import type { QueryOptions, SqlDriver } from './driver';
 import { sqlBackend } from './sql-backend';
 
 const MIGRATION_LOCK = 7_316_402_221; // any constant shared by every Tandem process
 
 export const postgresDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => ({
-  query: async <Row>(text: string, params: readonly unknown[] = []) =>
-    (await pool.query(text, params as unknown[])).rows as Row[],
+  query: async <Row>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) =>
+    (options.name ? await pool.query({ name: options.name, text, values: params as unknown[] }) : await pool.query(text, params as unknown[])).rows as Row[],
   transaction: async (work) => {
     const client = await pool.connect();
     try {

@@ -86,6 +86,8 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
           where stream_name = $1 and stream_revision ${forwards ? '>=' : '<='} $2
           order by stream_revision ${forwards ? 'asc' : 'desc'} limit $3`,
         [stream, from, maxCount],
+        // Every read of a person's record and every command reads a stream's tail: prepared once per connection.
+        { name: forwards ? 'tandem_read_stream_forwards' : 'tandem_read_stream_backwards' },
       );
       return rows.map(toEvent);
     },

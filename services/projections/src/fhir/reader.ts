@@ -209,11 +209,20 @@ export class FhirReader {
     }
 
     const where = sql.where.join(' and ');
-    const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from fhir_resource where ${where}`, sql.params)) as [{ total: string }];
-    const rows = await this.db.query<{ resource: Resource; patient_id: string | null }>(
-      `select resource, patient_id from fhir_resource where ${where} order by ${sort}, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
+    // The total and the page in one round trip (and one snapshot); the page keeps its sort columns
+    // so the outer query can keep its order.
+    const page = await this.db.query<{ total: string; resource: Resource | null; patient_id: string | null }>(
+      `select (select count(*) from fhir_resource where ${where}) as total, page.resource, page.patient_id
+         from (values (1)) as one (x)
+         left join lateral (
+           select resource, patient_id, effective, last_updated, id from fhir_resource where ${where}
+            order by ${sort}, id limit ${sql.add(count)} offset ${sql.add(offset)}
+         ) as page on true
+        order by ${sort}, id`,
       sql.params,
     );
+    const total = page[0]?.total ?? '0';
+    const rows = page.flatMap((r) => (r.resource ? [{ resource: r.resource, patient_id: r.patient_id }] : []));
     let included: Resource[] = [];
     if (includes.length > 0) {
       const patientIds = [...new Set(rows.map((r) => r.patient_id).filter((p): p is string => p !== null))];
@@ -231,29 +240,64 @@ export class FhirReader {
   async everything(patientId: string, query: SearchQuery): Promise<SearchResult | undefined> {
     const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
     const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
-    const sql = new SqlBuilder();
     const [at] = values(query._at);
     const [since] = values(query._since);
     const atInstant = at ? dateRange('_at', at).end : undefined;
-    const source = atInstant
-      ? `(select distinct on (resource_type, id) resource_type, id, patient_id, last_updated, resource,
-                (resource->>'effectiveDateTime')::timestamptz as effective
-           from fhir_resource_version
-          where last_updated < ${sql.add(atInstant)} and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)}) and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
-          order by resource_type, id, version_id desc) as known`
-      : 'fhir_resource';
-    sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
-    sql.where.push(`resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})`);
     const types = values(query._type).flatMap((v) => v.split(','));
     for (const type of types) {
       if (!SEARCH_PARAMS[type] || NOT_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
     }
+    const sinceStart = since ? dateRange('_since', since).start : undefined;
+    if (atInstant) return this.everythingAt(patientId, atInstant, types, sinceStart, count, offset);
+
+    // The record as it is now, in one round trip: whether the person is recorded, how many resources
+    // match, and the page. The person's Patient resource comes first, then everything whose
+    // patient_id is theirs, by type, newest first: that second part is read in the order of the
+    // fhir_resource_patient_everything index, so a page costs its own rows, not a sort of the whole record.
+    const sql = new SqlBuilder();
+    const patient = sql.add(patientId);
+    const extra: string[] = [];
+    if (types.length > 0) extra.push(`resource_type = any(${sql.add(types)})`);
+    if (sinceStart) extra.push(`last_updated >= ${sql.add(sinceStart)}`);
+    const and = extra.map((c) => ` and ${c}`).join('');
+    const ownPatient = `resource_type = 'Patient' and (patient_id = ${patient} or id = ${patient})${and}`;
+    const aboutPatient = `patient_id = ${patient} and resource_type <> 'Patient' and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})${and}`;
+    const order = 'resource_type, effective desc nulls last, id';
+    const rows = await this.db.query<{ known: boolean; total: string; resource: Resource | null }>(
+      `select exists (select 1 from fhir_resource where resource_type = 'Patient' and id = ${patient}) as known,
+              (select count(*) from fhir_resource where ${ownPatient}) + (select count(*) from fhir_resource where ${aboutPatient}) as total,
+              page.resource
+         from (values (1)) as one (x)
+         left join lateral (
+           select resource, part, resource_type, effective, id from (
+             (select resource, 0 as part, resource_type, effective, id from fhir_resource where ${ownPatient})
+             union all
+             (select resource, 1 as part, resource_type, effective, id from fhir_resource where ${aboutPatient} order by ${order} limit ${sql.add(count + offset)})
+           ) as matching
+           order by part, ${order} limit ${sql.add(count)} offset ${sql.add(offset)}
+         ) as page on true
+        order by page.part, page.resource_type, page.effective desc nulls last, page.id`,
+      sql.params,
+    );
+    const [first] = rows;
+    if (!first?.known) return undefined;
+    return { total: Number(first.total), offset, count, matches: rows.flatMap((r) => (r.resource ? [r.resource] : [])), included: [] };
+  }
+
+  /** Patient/$everything with `_at`: each resource's latest version recorded before `atInstant`. */
+  private async everythingAt(patientId: string, atInstant: string, types: readonly string[], sinceStart: string | undefined, count: number, offset: number): Promise<SearchResult | undefined> {
+    const sql = new SqlBuilder();
+    const source = `(select distinct on (resource_type, id) resource_type, id, patient_id, last_updated, resource,
+                (resource->>'effectiveDateTime')::timestamptz as effective
+           from fhir_resource_version
+          where last_updated < ${sql.add(atInstant)} and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)}) and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
+          order by resource_type, id, version_id desc) as known`;
+    sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
+    sql.where.push(`resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})`);
     if (types.length > 0) sql.where.push(`resource_type = any(${sql.add(types)})`);
-    if (since) sql.where.push(`last_updated >= ${sql.add(dateRange('_since', since).start)}`);
+    if (sinceStart) sql.where.push(`last_updated >= ${sql.add(sinceStart)}`);
     const where = sql.where.join(' and ');
-    const known = atInstant
-      ? await this.db.query("select 1 from fhir_resource_version where resource_type = 'Patient' and id = $1 and last_updated < $2 limit 1", [patientId, atInstant])
-      : await this.db.query("select 1 from fhir_resource where resource_type = 'Patient' and id = $1", [patientId]);
+    const known = await this.db.query("select 1 from fhir_resource_version where resource_type = 'Patient' and id = $1 and last_updated < $2 limit 1", [patientId, atInstant]);
     if (known.length === 0) return undefined;
     const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from ${source} where ${where}`, sql.params)) as [{ total: string }];
     const rows = await this.db.query<{ resource: Resource }>(
