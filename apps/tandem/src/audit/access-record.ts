@@ -1,5 +1,5 @@
 import type { Decision, Principal } from '@tandem/auth';
-import { AccessRecorded, storableText, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
+import { storableText, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
 
 /**
  * What one request did, as the access trail records it: pure functions from what the HTTP layer
@@ -126,7 +126,9 @@ export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
     ...(actor ? { purposeOfUse: breakGlass ? 'ETREAT' : PURPOSE[actor.role] } : {}),
     source: { address: truncate(seen.address, 64), ...(seen.userAgent ? { userAgent: truncate(seen.userAgent, 300) } : {}) },
   };
-  return AccessRecorded.schema.safeParse(record).success ? record : essentialsOf(record);
+  // Not validated here: the event store checks it against the contract on append, and a record it
+  // refuses is stored as its essentials (AccessTrail.append), so the hot path checks once.
+  return record;
 };
 
 /** Who, when, whom and the outcome, without the free text that came from the request: what a record keeps when the rest cannot be stored. */
