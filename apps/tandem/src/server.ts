@@ -13,7 +13,7 @@ export interface TandemService {
 }
 
 /** problem+json (RFC 9457) for errors on non-FHIR routes; never a stack trace or SQL. */
-const problem = (status: number, title: string, detail?: string) => ({
+export const problem = (status: number, title: string, detail?: string) => ({
   type: 'about:blank',
   title,
   status,

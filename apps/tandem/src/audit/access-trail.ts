@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { problem } from '../server';
 import { accessRecord, essentialsOf, isPublicRoute } from './access-record';
 
 /** What the trail learns about a request while it runs: who (once verified), every decision, the people whose data went out. */
@@ -68,8 +69,8 @@ export class AccessTrail {
   private lastPosition = 0;
   private backoffMs = 0;
   private retryAfter = 0;
-  /** Per address: the minute being counted and the unverified refusals in it beyond those recorded. */
-  private readonly unverified = new Map<string, { minute: number; count: number; folded: number; at: Date }>();
+  /** Per address: the minute being counted, its first refusal and how many unverified refusals so far. */
+  private readonly unverified = new Map<string, { minute: number; count: number; at: Date }>();
 
   constructor(private readonly options: AccessTrailOptions) {
     this.now = options.now ?? (() => new Date());
@@ -98,14 +99,14 @@ export class AccessTrail {
     if (request) for (const id of patientIds) request.disclosed.add(id);
   };
 
-  /** Express middleware, before every route: follows the request and records it when the response closes. */
+  /** Express middleware, before every route: follows the request and records it as the answer is sent. */
   middleware(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const path = req.originalUrl.split('?')[0] ?? '/';
       if (isPublicRoute(req.method, path)) return next();
       if (this.buffer.length >= this.maxBacklog) {
         // The store has not taken the trail for a while: no access that cannot be accounted for.
-        res.status(503).set('Retry-After', '5').type('application/problem+json').json({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The audit trail cannot be written just now; try again shortly' });
+        res.status(503).set('Retry-After', '5').type('application/problem+json').json(problem(503, 'Service Unavailable', 'The audit trail cannot be written just now; try again shortly'));
         return;
       }
       const inFlight: InFlight = { decisions: [], disclosed: new Set() };
@@ -159,27 +160,26 @@ export class AccessTrail {
     const minute = Math.floor(at.getTime() / 60_000);
     const seen = this.unverified.get(address);
     if (!seen || seen.minute !== minute) {
-      if (seen) this.foldUnverified(true, address);
-      this.unverified.set(address, { minute, count: 1, folded: 0, at });
+      if (seen) this.writeFolded(address, seen);
+      this.unverified.set(address, { minute, count: 1, at });
       return false;
     }
     seen.count += 1;
-    if (seen.count <= UNVERIFIED_RECORDED_PER_MINUTE) return false;
-    seen.folded += 1;
-    return true;
+    return seen.count > UNVERIFIED_RECORDED_PER_MINUTE;
   }
 
-  /** Writes the count of folded refusals for minutes that are over (or for one address now). */
-  private foldUnverified(force: boolean, only?: string) {
+  /** Writes the counts of folded refusals for the minutes that are over (all of them, when stopping). */
+  private foldUnverified(all: boolean) {
     const minute = Math.floor(this.now().getTime() / 60_000);
-    for (const [address, seen] of this.unverified) {
-      if (only !== undefined && address !== only) continue;
-      if (!force && seen.minute === minute) continue;
-      this.unverified.delete(address);
-      if (seen.folded === 0) continue;
-      const record = accessRecord({ accessId: randomUUID(), at: seen.at, method: 'ANY', url: '/', address, decisions: [], disclosed: [], status: 401 });
-      this.push({ ...record, reason: `${seen.folded} further unverified requests from this address in the minute from ${seen.at.toISOString()}, folded into this record` });
-    }
+    for (const [address, seen] of this.unverified) if (all || seen.minute !== minute) this.writeFolded(address, seen);
+  }
+
+  private writeFolded(address: string, seen: { count: number; at: Date }) {
+    this.unverified.delete(address);
+    const folded = seen.count - UNVERIFIED_RECORDED_PER_MINUTE;
+    if (folded <= 0) return;
+    const record = accessRecord({ accessId: randomUUID(), at: seen.at, method: 'ANY', url: '/', address, decisions: [], disclosed: [], status: 401 });
+    this.push({ ...record, reason: `${folded} further unverified requests from this address in the minute from ${seen.at.toISOString()}, folded into this record` });
   }
 
   private push(data: AccessRecordedData) {

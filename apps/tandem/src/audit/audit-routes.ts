@@ -1,4 +1,4 @@
-import { AUDIT_ACCESS, type AccessControl, type EndpointAccess } from '@tandem/auth';
+import { AUDIT_ACCESS, refusalTitle, type AccessControl, type EndpointAccess } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { streamNameProblem, verifyEventLog, type EventStore, type SqlQueryable } from '@tandem/event-store';
 import { authenticate, principalOf } from '@tandem/record';
@@ -35,7 +35,7 @@ export interface AuditRoutesDeps {
  */
 export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): TandemService => {
   const router = Router();
-  router.use('/api/audit', authenticate(access, (res, error) => problem(res, error.status, error.status === 401 ? 'Unauthorized' : 'Service Unavailable', error.message)));
+  router.use('/api/audit', authenticate(access, (res, error) => problem(res, error.status, refusalTitle(error), error.message)));
 
   const allowed = (req: Request, res: Response, endpoint: EndpointAccess): boolean => {
     const decision = access.authorise({ principal: principalOf(req), action: endpoint.action, needs: endpoint.needs, target: { kind: 'none' } });

@@ -2,7 +2,7 @@ import type { AccessInteraction, AccessOutcome, AccessRecordedData } from '@tand
 import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4';
 import { refKey, tokenKeys } from '../search-params';
 import type { IndexedResource } from '../writer';
-import { coding, concept } from './codes';
+import { coding, concept, USER_ID, USER_ROLE } from './codes';
 import { compact, dataOf, fhirDateTime, patientRef, type FhirHandlers } from './common';
 
 export const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
@@ -16,8 +16,6 @@ export const SECURITY_SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/secur
 export const ACCESS_OUTCOME = 'https://tandem.nhs.example/fhir/CodeSystem/access-outcome';
 /** Tandem's policy actions (fhir.read, care.record, ...), as @tandem/auth names them. */
 export const ACCESS_ACTION = 'https://tandem.nhs.example/fhir/CodeSystem/access-action';
-export const USER_ROLE = 'https://tandem.nhs.example/fhir/CodeSystem/user-role';
-export const USER_ID = 'https://tandem.nhs.example/Id/user';
 
 const FHIR_OUTCOME: Readonly<Record<AccessOutcome, AuditEvent['outcome']>> = {
   success: '0',

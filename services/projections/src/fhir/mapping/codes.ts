@@ -19,6 +19,10 @@ export const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-
 export const LATE_ENTRY_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/late-entry';
 export const BASELINE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/patient-baseline';
 
+/** Who a Tandem user is (the token's `sub`) and their role, as AuditEvent and Provenance name them. */
+export const USER_ID = 'https://tandem.nhs.example/Id/user';
+export const USER_ROLE = 'https://tandem.nhs.example/fhir/CodeSystem/user-role';
+
 /** NMC Code 10.1: an entry written more than this long after the event is marked late. */
 export const LATE_ENTRY_MINUTES = 60;
 

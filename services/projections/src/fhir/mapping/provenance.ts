@@ -2,8 +2,7 @@ import type { RecordedEvent } from '@tandem/event-store';
 import type { Provenance, ProvenanceAgent } from 'fhir/r4';
 import { refKey, tokenKeys } from '../search-params';
 import type { IndexedResource, WrittenVersion } from '../writer';
-import { USER_ROLE } from './audit';
-import { coding, concept } from './codes';
+import { coding, concept, USER_ID, USER_ROLE } from './codes';
 import { fhirDateTime, organizationRef, practitionerRef } from './common';
 
 export const DATA_OPERATION = 'http://terminology.hl7.org/CodeSystem/v3-DataOperation';
@@ -16,7 +15,7 @@ type Actor = RecordedEvent['metadata']['actor'];
 const agent = (actor: Actor, type: 'author' | 'enterer', display: string): ProvenanceAgent => ({
   type: concept(display, coding(PARTICIPANT_TYPE, type, display)),
   role: [concept(actor.role, coding(USER_ROLE, actor.role))],
-  who: { ...practitionerRef(actor.id), identifier: { system: 'https://tandem.nhs.example/Id/user', value: actor.id } },
+  who: { ...practitionerRef(actor.id), identifier: { system: USER_ID, value: actor.id } },
   ...(actor.organisation ? { onBehalfOf: organizationRef(actor.organisation) } : {}),
 });
 
