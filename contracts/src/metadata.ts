@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Professional registers a Tandem user may carry (REFERENCE.md section 7). */
+/** Professional registers a Tandem user may carry (docs/clinical/reference.md section 7). */
 export const RegistrationSchema = z.object({
   system: z.enum([
     'https://fhir.hl7.org.uk/Id/nmc-number',

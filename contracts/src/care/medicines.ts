@@ -3,7 +3,7 @@ import { defineEvent } from '../events';
 import { commandBaseShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
-// Insulin (REFERENCE.md section 2). Never Event: overdose due to abbreviations or the wrong
+// Insulin (docs/clinical/reference.md section 2). Never Event: overdose due to abbreviations or the wrong
 // device. The unit is always the word "units" (never "U" or "IU"), and insulin is given by pen:
 // never drawn from a pen with a syringe.
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { defineEvent } from '../events';
 import { commandBaseShape, DateSchema, measurement, PatientIdSchema, TemperatureCSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
-// Vital signs and NEWS2 (REFERENCE.md section 5)
+// Vital signs and NEWS2 (docs/clinical/reference.md section 5)
 // ---------------------------------------------------------------------------------------------
 
 export const Spo2ScaleSchema = z.union([z.literal(1), z.literal(2)], { error: 'spo2Scale must be 1 or 2' });
@@ -108,7 +108,7 @@ export const VitalSignsRecorded = defineEvent(
 export type VitalSignsRecordedData = z.infer<typeof VitalSignsRecorded.schema>;
 
 // ---------------------------------------------------------------------------------------------
-// Blood glucose (REFERENCE.md section 2). Version 2 renamed valueMmolL to glucoseMmolL and added
+// Blood glucose (docs/clinical/reference.md section 2). Version 2 renamed valueMmolL to glucoseMmolL and added
 // blood ketones; stored version 1 events are upcast on read, never rewritten.
 // ---------------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import { Spo2ScaleSchema } from './observations';
 import { commandBaseShape, DateSchema, IdSchema, PatientIdSchema, TemperatureCSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
-// NHS number (REFERENCE.md section 7)
+// NHS number (docs/clinical/reference.md section 7)
 // ---------------------------------------------------------------------------------------------
 
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';

@@ -3,7 +3,7 @@ import { RegistrationSchema, RoleSchema } from '../metadata';
 import { DateTimeSchema, IdSchema, textSchema } from '../care/common';
 
 // ---------------------------------------------------------------------------------------------
-// Pieces shared by the competence, delegation and escalation contracts (REFERENCE.md sections
+// Pieces shared by the competence, delegation and escalation contracts (docs/clinical/reference.md sections
 // 1 and 5). Frameworks themselves are data owned by the delegation service; events name them by
 // id and version, so a fourth framework needs no change here.
 // ---------------------------------------------------------------------------------------------

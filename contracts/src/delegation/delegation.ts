@@ -15,7 +15,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // One delegation (stream delegation-<id>): a registered professional transfers to a competent care
 // worker the authority to perform one activity for one person, under a person-specific
-// instruction (REFERENCE.md section 1). The care worker accepts or declines (declining is normal and
+// instruction (docs/clinical/reference.md section 1). The care worker accepts or declines (declining is normal and
 // needs no reason); activation needs a current competence and the person's agreement.
 // ---------------------------------------------------------------------------------------------
 
@@ -23,7 +23,7 @@ import {
 export const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time of day written HH:MM, e.g. 18:00' });
 
 /**
- * The person-specific insulin instruction (REFERENCE.md section 2): product, device, dose in
+ * The person-specific insulin instruction (docs/clinical/reference.md section 2): product, device, dose in
  * "units" (never "U" or "IU"), times, injection sites, blood glucose targets, the minimum interval
  * between doses, and what to do when out of range.
  */

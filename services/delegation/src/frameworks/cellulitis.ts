@@ -9,11 +9,11 @@ import {
   SEPSIS_RED_FLAGS_RULE,
 } from './shared';
 
-const NG141 = { reference: 'NICE NG141 Cellulitis and erysipelas; REFERENCE.md section 4', status: 'national' } as const;
+const NG141 = { reference: 'NICE NG141 Cellulitis and erysipelas; docs/clinical/reference.md section 4', status: 'national' } as const;
 
 /**
  * Cellulitis, Eron class I only (no systemic toxicity): the only class suitable for community
- * monitoring by care workers (REFERENCE.md section 4). A daily check of the marked area, temperature
+ * monitoring by care workers (docs/clinical/reference.md section 4). A daily check of the marked area, temperature
  * and vital signs; spread beyond the line, fever or a rising NEWS2 go to the nurse urgently.
  */
 export const cellulitisEronClassI = {

@@ -1,11 +1,11 @@
 import type { FrameworkDefinition } from './schema';
 import { competenceSettings, ESCALATION_PATH, ESCALATION_SETTINGS, localBoolean, localNumber, NEWS2_RULES, RESTORE2_EMERGENCY_RULE } from './shared';
 
-const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; REFERENCE.md section 2', status: 'national' } as const;
+const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; docs/clinical/reference.md section 2', status: 'national' } as const;
 
 /**
  * Delegation of insulin administration (Diabetes UK, NHS England, TREND Diabetes; sample policy
- * Nov 2022): adults whose diabetes is stable, insulin given by pen (REFERENCE.md section 2).
+ * Nov 2022): adults whose diabetes is stable, insulin given by pen (docs/clinical/reference.md section 2).
  */
 export const insulinAdministration = {
   id: 'insulin-administration',
@@ -94,7 +94,7 @@ export const insulinAdministration = {
       },
       urgency: 'urgent',
       recommendation: 'Nurse or GP to review: check ketones where possible, look for illness or missed doses.',
-      source: { reference: 'REFERENCE.md section 2: no single national threshold', status: 'LOCAL' },
+      source: { reference: 'docs/clinical/reference.md section 2: no single national threshold', status: 'LOCAL' },
     },
     {
       id: 'insulin.ketones',
@@ -102,7 +102,7 @@ export const insulinAdministration = {
       when: { observation: 'ketones', atLeast: { setting: 'insulin.ketones-mmol-l' } },
       urgency: 'urgent',
       recommendation: 'Urgent review for diabetic ketoacidosis.',
-      source: { reference: 'REFERENCE.md section 2: no single national threshold', status: 'LOCAL' },
+      source: { reference: 'docs/clinical/reference.md section 2: no single national threshold', status: 'LOCAL' },
     },
     {
       id: 'insulin.withheld',
@@ -127,28 +127,28 @@ export const insulinAdministration = {
   settings: {
     ...competenceSettings({
       supervisedPractices: 3,
-      supervisedSource: 'REFERENCE.md section 2: number of observed supervised administrations UNVERIFIED (LOCAL; default 3)',
+      supervisedSource: 'docs/clinical/reference.md section 2: number of observed supervised administrations UNVERIFIED (LOCAL; default 3)',
       reviewIntervalDays: 90,
-      reviewSource: 'REFERENCE.md section 1: review interval has no national rule (LOCAL)',
+      reviewSource: 'docs/clinical/reference.md section 1: review interval has no national rule (LOCAL)',
     }),
     ...ESCALATION_SETTINGS,
     'insulin.withhold-below-4': localBoolean(true, {
-      source: 'REFERENCE.md section 2: "Do not give insulin when BG < 4" is LOCAL policy, on by default',
+      source: 'docs/clinical/reference.md section 2: "Do not give insulin when BG < 4" is LOCAL policy, on by default',
     }),
     'insulin.hyperglycaemia-mmol-l': localNumber(15, {
       min: 10,
       max: 30,
       unit: 'mmol/L',
-      source: 'REFERENCE.md section 2: no national threshold; default 15 mmol/L',
+      source: 'docs/clinical/reference.md section 2: no national threshold; default 15 mmol/L',
     }),
     'insulin.hyperglycaemia-consecutive-readings': localNumber(2, {
       min: 1,
       max: 5,
       integer: true,
       unit: 'readings',
-      source: 'REFERENCE.md section 2: default two consecutive readings',
+      source: 'docs/clinical/reference.md section 2: default two consecutive readings',
     }),
-    'insulin.ketones-mmol-l': localNumber(1.5, { min: 0.5, max: 5, unit: 'mmol/L', source: 'REFERENCE.md section 2: default 1.5 mmol/L where measured' }),
+    'insulin.ketones-mmol-l': localNumber(1.5, { min: 0.5, max: 5, unit: 'mmol/L', source: 'docs/clinical/reference.md section 2: default 1.5 mmol/L where measured' }),
     'monitoring.glucose-before-insulin-minutes': localNumber(60, {
       min: 5,
       max: 240,

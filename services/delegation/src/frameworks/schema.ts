@@ -7,7 +7,7 @@ import { CATEGORY_OBSERVATION_NAMES, CATEGORY_OBSERVATIONS, NUMERIC_OBSERVATION_
  * people, the competence it needs, the monitoring it asks for, and the rules that escalate. The
  * machines and rules read it; adding a framework needs data and tests, never machine code.
  *
- * Values REFERENCE.md marks LOCAL or UNVERIFIED are never written inline: they are named settings
+ * Values docs/clinical/reference.md marks LOCAL or UNVERIFIED are never written inline: they are named settings
  * (with the national or reference default, its status and source), referred to as
  * `{ setting: 'id' }`, and an organisation may override them (and only them) with
  * `resolveFramework`. The machines and rules only ever see a resolved framework, where every
@@ -27,7 +27,7 @@ export const SettingStatusSchema = z.enum(['LOCAL', 'UNVERIFIED']);
 const settingAnnotation = {
   /** LOCAL: no national rule, common local practice; UNVERIFIED: sources differ or are not confirmed. */
   status: SettingStatusSchema,
-  /** Where the default comes from (REFERENCE.md section, guidance). */
+  /** Where the default comes from (docs/clinical/reference.md section, guidance). */
   source: textSchema(500),
   note: textSchema(1000).optional(),
 };

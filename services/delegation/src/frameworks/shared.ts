@@ -78,7 +78,7 @@ export const ESCALATION_PATH: Definition['escalation'] = {
   },
 };
 
-const NEWS2_SOURCE = { reference: 'Royal College of Physicians, NEWS2 (2017); REFERENCE.md section 5', status: 'national' } as const;
+const NEWS2_SOURCE = { reference: 'Royal College of Physicians, NEWS2 (2017); docs/clinical/reference.md section 5', status: 'national' } as const;
 
 /** NEWS2 response bands; a total at or below the person's agreed baseline does not fire the medium band (RESTORE2). */
 export const NEWS2_RULES: Definition['rules'] = [
@@ -119,7 +119,7 @@ export const RESTORE2_EMERGENCY_RULE: Definition['rules'][number] = {
   },
   urgency: 'emergency',
   recommendation: 'Call 999 now; do not wait for a score.',
-  source: { reference: 'RESTORE2; REFERENCE.md section 5', status: 'national' },
+  source: { reference: 'RESTORE2; docs/clinical/reference.md section 5', status: 'national' },
 };
 
 /** NICE NG51 red flags that the record can see (mottled skin, rash and urine output are not recorded yet). */
@@ -136,7 +136,7 @@ export const SEPSIS_RED_FLAGS_RULE: Definition['rules'][number] = {
   },
   urgency: 'emergency',
   recommendation: 'Possible sepsis: call 999.',
-  source: { reference: 'NICE NG51 (adults); a newer NICE guideline may replace it (REFERENCE.md section 6)', status: 'UNVERIFIED' },
+  source: { reference: 'NICE NG51 (adults); a newer NICE guideline may replace it (docs/clinical/reference.md section 6)', status: 'UNVERIFIED' },
 };
 
 export const competenceSettings = (o: { supervisedPractices: number; supervisedSource: string; reviewIntervalDays: number; reviewSource: string }) => ({
@@ -152,7 +152,7 @@ export const competenceSettings = (o: { supervisedPractices: number; supervisedS
     max: 36,
     integer: true,
     unit: 'months',
-    source: 'REFERENCE.md section 1: no national rule; common local practice is annual reassessment',
+    source: 'docs/clinical/reference.md section 1: no national rule; common local practice is annual reassessment',
   }),
   'delegation.review-interval-days': localNumber(o.reviewIntervalDays, {
     min: 1,

@@ -10,7 +10,7 @@ import {
   unverifiedNumber,
 } from './shared';
 
-const UKHSA = { reference: 'UKHSA urinary tract infection: diagnostic tools for primary care (over-65s); REFERENCE.md section 3', status: 'national' } as const;
+const UKHSA = { reference: 'UKHSA urinary tract infection: diagnostic tools for primary care (over-65s); docs/clinical/reference.md section 3', status: 'national' } as const;
 
 /** The UKHSA signs that make a UTI likely at 65 and over (two or more, or new dysuria alone). */
 const UKHSA_SIGNS = [
@@ -85,7 +85,7 @@ export const suspectedUti65Plus = {
       entry: 'FluidIntakeRecorded',
       schedule: { kind: 'every', everyMinutes: { setting: 'uti.fluid-chart-every-minutes' }, graceMinutes: { setting: 'monitoring.grace-minutes' } },
       missedUrgency: 'routine',
-      source: { reference: 'REFERENCE.md section 3: keep a fluid chart (interval LOCAL)', status: 'LOCAL' },
+      source: { reference: 'docs/clinical/reference.md section 3: keep a fluid chart (interval LOCAL)', status: 'LOCAL' },
     },
   ],
   escalation: ESCALATION_PATH,
@@ -147,7 +147,7 @@ export const suspectedUti65Plus = {
       when: { catheterInPlaceMoreThanDays: 7 },
       urgency: 'routine',
       recommendation: 'Change the catheter (a nursing task) before any urine sample is taken.',
-      source: { reference: 'NICE NG113; REFERENCE.md section 3', status: 'national' },
+      source: { reference: 'NICE NG113; docs/clinical/reference.md section 3', status: 'national' },
     },
     SEPSIS_RED_FLAGS_RULE,
     ...NEWS2_RULES,
@@ -158,7 +158,7 @@ export const suspectedUti65Plus = {
       supervisedPractices: 2,
       supervisedSource: 'No national number of supervised practices for this framework (LOCAL)',
       reviewIntervalDays: 3,
-      reviewSource: 'REFERENCE.md section 1: review interval has no national rule (LOCAL); a suspected infection is reviewed within days',
+      reviewSource: 'docs/clinical/reference.md section 1: review interval has no national rule (LOCAL); a suspected infection is reviewed within days',
     }),
     ...ESCALATION_SETTINGS,
     'uti.temperature-raised-window-hours': unverifiedNumber(12, {
@@ -166,9 +166,9 @@ export const suspectedUti65Plus = {
       max: 24,
       integer: true,
       unit: 'hours',
-      source: 'REFERENCE.md section 3: sources differ (12 or 24 hours); default 12',
+      source: 'docs/clinical/reference.md section 3: sources differ (12 or 24 hours); default 12',
     }),
-    'uti.fluid-target-cups-per-day': localNumber(6, { min: 4, max: 10, integer: true, unit: 'cups', source: 'REFERENCE.md section 3: hydration default 6-8 cups a day' }),
+    'uti.fluid-target-cups-per-day': localNumber(6, { min: 4, max: 10, integer: true, unit: 'cups', source: 'docs/clinical/reference.md section 3: hydration default 6-8 cups a day' }),
     'uti.fluid-chart-every-minutes': localNumber(360, {
       min: 60,
       max: 1440,

@@ -42,7 +42,7 @@ describe('the shipped frameworks are valid, versioned data', () => {
     }
   });
 
-  it('carries the defaults REFERENCE.md gives', () => {
+  it('carries the defaults docs/clinical/reference.md gives', () => {
     const insulin = resolveFramework(shippedFrameworks['insulin-administration']!);
     expect(insulin.settings['competence.supervised-practices']).toMatchObject({ default: 3, status: 'UNVERIFIED' });
     expect(insulin.competence).toMatchObject({ supervisedPractices: 3, reassessmentMonths: 12, assessors: ['district-nurse'] });

@@ -2,7 +2,7 @@ import { NEWS2_PARAMETERS, type News2Parameter, type News2Result, type News2Risk
 
 /**
  * National Early Warning Score 2 (Royal College of Physicians, 2017), exactly as the chart in
- * REFERENCE.md section 5. Each parameter scores 0-3. A set with any parameter missing is
+ * docs/clinical/reference.md section 5. Each parameter scores 0-3. A set with any parameter missing is
  * incomplete: its total is null and its risk is "incomplete", never low.
  */
 

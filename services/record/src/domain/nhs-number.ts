@@ -1,5 +1,5 @@
 /**
- * NHS number rules (REFERENCE.md section 7). The check itself lives in the contracts, so the
+ * NHS number rules (docs/clinical/reference.md section 7). The check itself lives in the contracts, so the
  * schema and the domain cannot disagree; the stream names are the record's own.
  */
 export { isValidNhsNumber, nhsNumberProblem, NHS_NUMBER_SYSTEM } from '@tandem/contracts';

@@ -220,7 +220,7 @@ const newNoteOf = (resource: El, current: FhirResource): string | undefined => {
 type VitalKind = 'pulse' | 'resp' | 'spo2' | 'temp' | 'bp' | 'acvpu' | 'air';
 type ObservationKind = VitalKind | 'glucose' | 'panel' | 'news2';
 
-/** What a code means here (REFERENCE.md section 7): LOINC, with the UK Core SNOMED CT codes too. */
+/** What a code means here (docs/clinical/reference.md section 7): LOINC, with the UK Core SNOMED CT codes too. */
 const OBSERVATION_CODES: readonly { system: string; code: string; kind: ObservationKind }[] = [
   { system: LOINC, code: '8867-4', kind: 'pulse' },
   { system: SNOMED, code: '364075005', kind: 'pulse' },

@@ -3,7 +3,7 @@ import { NHS_NUMBER_SYSTEM } from '@tandem/contracts';
 
 /**
  * Code systems and codes the FHIR projection writes. Every code here is either in
- * /work/shared/clinical/REFERENCE.md section 7 or justified where it is defined; where no code is
+ * docs/clinical/reference.md section 7 or justified where it is defined; where no code is
  * certain, a resource carries `code.text` only (an honest text beats a wrong code).
  */
 
@@ -48,7 +48,7 @@ export const category = (code: ObservationCategoryCode): CodeableConcept => ({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Vital signs (REFERENCE.md section 7: LOINC + SNOMED CT + UCUM)
+// Vital signs (docs/clinical/reference.md section 7: LOINC + SNOMED CT + UCUM)
 // ---------------------------------------------------------------------------------------------
 
 export const VITAL_SIGNS_PANEL = concept('Vital signs', coding(LOINC, '85353-1', 'Vital signs, weight, height, head circumference, oxygen saturation and BMI panel'));
@@ -64,7 +64,7 @@ export const RESPIRATORY_RATE = concept('Respiration rate', coding(LOINC, '9279-
 export const OXYGEN_SATURATION = concept('SpO2', coding(LOINC, '2708-6', 'Oxygen saturation in Arterial blood'), coding(SNOMED, '431314004', 'Peripheral oxygen saturation'));
 export const BODY_TEMPERATURE = concept('Body temperature', coding(LOINC, '8310-5', 'Body temperature'), coding(SNOMED, '276885007', 'Core body temperature'));
 
-/** ACVPU (REFERENCE.md): the question and its five answers. */
+/** ACVPU (docs/clinical/reference.md): the question and its five answers. */
 export const ACVPU = concept('ACVPU (level of consciousness)', coding(SNOMED, '1104441000000107', 'ACVPU (Alert New-confusion Voice Pain Unresponsive) scale score'));
 export const ACVPU_ANSWERS: Record<'A' | 'C' | 'V' | 'P' | 'U', CodeableConcept> = {
   A: concept('Alert', coding(SNOMED, '248234008', 'Mentally alert')),
@@ -76,13 +76,13 @@ export const ACVPU_ANSWERS: Record<'A' | 'C' | 'V' | 'P' | 'U', CodeableConcept>
 
 /**
  * Air or oxygen: a code-only observation, as the NHS NEWS2 inspired-oxygen guidance and the
- * CareConnect-InspiredOxygen-1 value set do it. 722742002 is in REFERENCE.md; 371825009 "Patient on
- * oxygen" is the other member of that value set (REFERENCE.md is silent on it).
+ * CareConnect-InspiredOxygen-1 value set do it. 722742002 is in docs/clinical/reference.md; 371825009 "Patient on
+ * oxygen" is the other member of that value set (docs/clinical/reference.md is silent on it).
  */
 export const BREATHING_ROOM_AIR = concept('Breathing room air', coding(SNOMED, '722742002', 'Breathing room air'));
 export const PATIENT_ON_OXYGEN = concept('Supplemental oxygen', coding(SNOMED, '371825009', 'Patient on oxygen'));
 
-/** NEWS2 total (REFERENCE.md) and the UK Core sub-score codes. */
+/** NEWS2 total (docs/clinical/reference.md) and the UK Core sub-score codes. */
 export const NEWS2_TOTAL = concept('NEWS2 total score', coding(SNOMED, '1104051000000101', 'Royal College of Physicians NEWS2 (National Early Warning Score 2) total score'));
 export const NEWS2_SUBSCORES = {
   respirationRate: concept('NEWS2 respiration rate score', coding(SNOMED, '1104301000000104')),
@@ -104,7 +104,7 @@ export const CAPILLARY_BLOOD_GLUCOSE = concept(
   coding(LOINC, '14743-9', 'Glucose [Moles/volume] in Capillary blood by Glucometer'),
   coding(SNOMED, '997671000000106', 'Blood glucose level'),
 );
-/** No code in REFERENCE.md and none we can vouch for (a urine ketone code would be wrong): text only. */
+/** No code in docs/clinical/reference.md and none we can vouch for (a urine ketone code would be wrong): text only. */
 export const BLOOD_KETONES = concept('Blood ketones (capillary)');
 export const RESTORE2_SOFT_SIGNS = concept('RESTORE2 soft signs');
 export const URINARY_SYMPTOMS_SCREEN = concept('Urinary symptoms screen (suspected UTI, 65 and over)');
@@ -133,7 +133,7 @@ export const Units = {
 };
 
 /**
- * An insulin dose. Never Event (REFERENCE.md section 2): the human-readable unit is always the
+ * An insulin dose. Never Event (docs/clinical/reference.md section 2): the human-readable unit is always the
  * word "units", never "U" or "IU". UCUM's `[iU]` appears only as the machine code, for systems that
  * convert units; anything shown to a person reads `unit`.
  */
