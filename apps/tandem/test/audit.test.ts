@@ -50,7 +50,7 @@ describe('npm run audit', () => {
     const now = audit(dataDir, 'replay', '--stream', `care-${patientId}`);
     expect(now.status).toBe(0);
     expect(now.stdout).toContain('NoteWritten');
-    expect(now.stdout).toMatch(/NoteWritten .*LATE: recorded 180 min after it happened/);
+    expect(now.stdout).toMatch(/NoteWritten .*LATE: recorded 3 hours after it happened/);
     expect(now.stdout).toContain('State then:');
 
     const then = audit(dataDir, 'replay', '--stream', `care-${patientId}`, '--as-of', between);

@@ -7,6 +7,22 @@ export const LATE_AFTER_MINUTES = 60;
 
 const minutesLate = (e: RecordedEvent) => (Date.parse(e.metadata.recordedAt) - Date.parse(e.metadata.occurredAt)) / 60_000;
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/**
+ * A delay as a person says it: "45 minutes", "3 hours 20 minutes", "20 days 15 hours". Reviewers
+ * read "LATE: recorded 29700 min after" as noise; two units are as precise as a timeline needs.
+ */
+export const durationInWords = (minutes: number): string => {
+  const total = Math.max(0, Math.round(minutes));
+  const days = Math.floor(total / 1440);
+  const hours = Math.floor((total % 1440) / 60);
+  const mins = total % 60;
+  if (days > 0) return hours > 0 ? `${plural(days, 'day')} ${plural(hours, 'hour')}` : plural(days, 'day');
+  if (hours > 0) return mins > 0 ? `${plural(hours, 'hour')} ${plural(mins, 'minute')}` : plural(hours, 'hour');
+  return plural(mins, 'minute');
+};
+
 /** One line of what an event says, in words a reviewer reads without the schema to hand. */
 export const summarise = (e: RecordedEvent): string => {
   const d = e.data as Record<string, unknown>;
@@ -51,7 +67,7 @@ export const timeline = (stream: string, events: readonly RecordedEvent[], asOf?
   const shown = asOf ? events.filter((e) => Date.parse(e.metadata.recordedAt) <= asOf.getTime()) : [...events];
   const lines = [`${stream}: ${shown.length} of ${events.length} events${asOf ? ` as known at ${asOf.toISOString()}` : ''}`, ''];
   for (const e of shown) {
-    const late = minutesLate(e) > LATE_AFTER_MINUTES ? `  LATE: recorded ${Math.round(minutesLate(e))} min after it happened` : '';
+    const late = minutesLate(e) > LATE_AFTER_MINUTES ? `  LATE: recorded ${durationInWords(minutesLate(e))} after it happened` : '';
     const who = `${e.metadata.actor.id} (${e.metadata.actor.role})`;
     lines.push(`${e.metadata.occurredAt}  recorded ${e.metadata.recordedAt}  #${e.revision}  ${who}  ${e.type}  ${summarise(e)}${late}`);
   }
