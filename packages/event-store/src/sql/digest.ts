@@ -52,6 +52,11 @@ const MIN_POSITION = '-9223372036854775808';
 const SEAL_LOCK = `pg_try_advisory_xact_lock(7316, 'tandem_digests'::regclass::oid::int4)`;
 /** One event's contribution to the digest. A row written without a hash contributes the hash of its content alone. */
 const LINK_SQL = `int8send(position) || coalesce(hash, tandem_event_hash(null, event_id, stream_name, stream_revision, type, schema_version, data, metadata, recorded_at))`;
+/**
+ * Numbers are read as text (a bigint does not fit a JS number exactly), under the columns' own names:
+ * so every ORDER BY here names the table's column (`tandem_events.position`), since a bare name
+ * means the output column, and text orders "100000000" before "99999999" (a false tamper alarm).
+ */
 const DIGEST_COLUMNS = 'sequence::text as sequence, up_to_position::text as up_to_position, event_count::text as event_count, digest, sealed_at';
 
 interface DigestRow {
@@ -77,7 +82,7 @@ const toDigest = (row: DigestRow): SealedDigest => ({
 
 /** The newest sealed digest, if any. */
 export const latestDigest = async (db: SqlQueryable): Promise<SealedDigest | undefined> => {
-  const [row] = await db.query<DigestRow>(`select ${DIGEST_COLUMNS} from tandem_digests order by sequence desc limit 1`);
+  const [row] = await db.query<DigestRow>(`select ${DIGEST_COLUMNS} from tandem_digests order by tandem_digests.sequence desc limit 1`);
   return row ? toDigest(row) : undefined;
 };
 
@@ -86,7 +91,7 @@ async function* links(db: SqlQueryable, after: string, upTo: string, pageSize: n
   for (let from = after; ; ) {
     const page = await db.query<LinkRow>(
       `select position::text as position, ${LINK_SQL} as link from tandem_events
-        where position > $1::bigint and position <= $2::bigint order by position limit $3`,
+        where position > $1::bigint and position <= $2::bigint order by tandem_events.position limit $3`,
       [from, upTo, pageSize],
     );
     yield* page;
@@ -266,7 +271,7 @@ class LinkCursor {
       if (this.index >= this.page.length) {
         if (this.exhausted) return count;
         this.page = await this.db.query<LinkRow>(
-          `select position::text as position, ${LINK_SQL} as link from tandem_events where position > $1::bigint order by position limit $2`,
+          `select position::text as position, ${LINK_SQL} as link from tandem_events where position > $1::bigint order by tandem_events.position limit $2`,
           [this.after, this.pageSize],
         );
         this.index = 0;
@@ -287,7 +292,7 @@ class LinkCursor {
 
 async function* digestRows(db: SqlQueryable, pageSize: number): AsyncGenerator<DigestRow> {
   for (let after = '0'; ; ) {
-    const page = await db.query<DigestRow>(`select ${DIGEST_COLUMNS} from tandem_digests where sequence > $1::bigint order by sequence limit $2`, [after, pageSize]);
+    const page = await db.query<DigestRow>(`select ${DIGEST_COLUMNS} from tandem_digests where sequence > $1::bigint order by tandem_digests.sequence limit $2`, [after, pageSize]);
     yield* page;
     if (page.length < pageSize) return;
     after = page[page.length - 1]!.sequence;
