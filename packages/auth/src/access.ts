@@ -20,8 +20,8 @@ export type OnAuthenticated = (principal: Principal) => void;
 export interface AccessControl {
   /**
    * Verifies the `Authorization` header; throws AuthenticationError (401, or 503 when keys are
-   * unavailable), or TooManyRequestsError (429) when the user, or the client address (`from`)
-   * after too many guessed tokens, is over its rate limit.
+   * unavailable), or TooManyRequestsError (429) when the verified user is over their rate limit, or
+   * when a token that does not verify comes from an address (`from`) that sent too many guesses.
    */
   authenticate(authorization: string | undefined, from?: { readonly address?: string }): Promise<Principal>;
   /** Decides and reports the decision through onAccess. */
@@ -58,7 +58,7 @@ export const createAccessControl = ({
   const limiter = rateLimit ? createAuthenticationLimiter(rateLimit) : undefined;
   return {
     authenticate: async (authorization, from) => {
-      await limiter?.checkAddress(from?.address);
+      // Verified before any limit: a good token is never refused for its address's guesses.
       const principal = await verifier.verifyBearer(authorization).catch(async (error: unknown) => {
         throw limiter ? await limiter.failed(error, from?.address) : error;
       });

@@ -5,15 +5,15 @@ import { join, resolve } from 'node:path';
 import type { Registration, Role } from '@tandem/contracts';
 import { RoleSchema } from '@tandem/contracts';
 import { TokenClaimsSchema } from './principal';
-import { createTokenVerifier, type TokenVerifier } from './verify';
+import { createTokenVerifier, MAX_TOKEN_LIFETIME_SECONDS, type TokenVerifier } from './verify';
 
 export const DEV_ISSUER = 'urn:tandem:dev-issuer';
 export const DEV_AUDIENCE = 'tandem';
 export const DEV_ISSUER_FILE = 'dev-issuer.json';
 const ALG = 'ES256';
-/** Development tokens live an hour by default and a day at most. */
+/** Development tokens live an hour by default and at most as long as the verifier accepts (12 hours). */
 export const DEFAULT_TOKEN_MINUTES = 60;
-export const MAX_TOKEN_MINUTES = 24 * 60;
+export const MAX_TOKEN_MINUTES = MAX_TOKEN_LIFETIME_SECONDS / 60;
 
 /** What a development token says about its holder. */
 export interface MintClaims {
@@ -116,7 +116,7 @@ export class DevIssuer {
   /** Signs a token; the claims are checked as a verifier would read them. */
   async mint(claims: MintClaims): Promise<string> {
     const minutes = claims.minutes ?? DEFAULT_TOKEN_MINUTES;
-    if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_TOKEN_MINUTES) throw new RangeError(`minutes must be between 1 and ${MAX_TOKEN_MINUTES}`);
+    if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_TOKEN_MINUTES) throw new RangeError(`minutes must be more than 0 and at most ${MAX_TOKEN_MINUTES} (${MAX_TOKEN_MINUTES / 60} hours, the longest a token may live)`);
     const payload = TokenClaimsSchema.parse({
       sub: claims.user,
       role: RoleSchema.parse(claims.role),

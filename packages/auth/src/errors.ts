@@ -6,6 +6,10 @@ export type AuthenticationFailure =
   | 'malformed'
   | 'expired'
   | 'not-yet-valid'
+  /** `iat` later than now (beyond the clock allowance). */
+  | 'issued-in-the-future'
+  /** Lives longer than the maximum lifetime (exp - iat, or exp - now). */
+  | 'too-long-lived'
   | 'wrong-issuer'
   | 'wrong-audience'
   | 'algorithm'

@@ -11,8 +11,10 @@ export interface RateLimitOptions {
   readonly perUserPerMinute: number;
   /**
    * Guessed tokens (malformed, an unknown key, a bad signature, a refused algorithm) per client
-   * address per minute; past it the address is refused (429), good tokens included, until its
-   * minute is over. 0 turns this limit off; DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE when omitted.
+   * address per minute; past it the address's further unverifiable tokens are refused (429) until
+   * its minute is over. A token that verifies is never refused for its address: behind a proxy or
+   * a care home's NAT one address is everyone. 0 turns this limit off;
+   * DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE when omitted.
    */
   readonly guessesPerAddressPerMinute?: number;
 }
@@ -30,11 +32,14 @@ const GUESSES: ReadonlySet<AuthenticationFailure> = new Set<AuthenticationFailur
 
 const secondsUntil = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** Applies the limits around token verification; AccessControl.authenticate calls it. */
+/**
+ * Applies the limits around token verification; AccessControl.authenticate calls it. The token is
+ * verified first (cheaply: a token seen before is a cache hit, one naming a key Tandem does not
+ * trust fails before any signature check), so only what does not verify counts against, and is
+ * refused for, its address.
+ */
 export interface AuthenticationLimiter {
-  /** Before verifying: refuses (429) an address that sent too many guesses this minute. */
-  checkAddress(address: string | undefined): Promise<void>;
-  /** A verification failed: counts a guess against the address; the error to throw (429 once over the limit). */
+  /** A verification failed: counts a guess against the address; the error to throw (429 once the address is over the limit). */
   failed(error: unknown, address: string | undefined): Promise<unknown>;
   /** A verification succeeded: counts the request against the user; 429 once over the limit. */
   admit(principal: Principal): Promise<void>;
@@ -58,11 +63,6 @@ export const createAuthenticationLimiter = (options: RateLimitOptions): Authenti
   };
 
   return {
-    async checkAddress(address) {
-      if (!guesses || !address) return;
-      const res = await guesses.get(address);
-      if (res && res.consumedPoints >= perAddress) throw addressRefused(res);
-    },
     async failed(error, address) {
       if (!guesses || !address || !(error instanceof AuthenticationError) || !GUESSES.has(error.failure)) return error;
       try {

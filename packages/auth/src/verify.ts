@@ -1,12 +1,17 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ZodError } from 'zod';
 import { AuthenticationError } from './errors';
 import { principalFromClaims, type Principal } from './principal';
 
 /** Only asymmetric signatures: `none` and HMAC (a shared secret, or a public key misused as one) are refused. */
 export const ALLOWED_ALGORITHMS = ['ES256', 'RS256'] as const;
-/** Clocks drift a little between the identity provider and Tandem. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+/** Clocks drift a little between the identity provider and Tandem: iat, nbf and exp are read with this allowance. */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+/**
+ * The longest a token may live (from `iat` to `exp`), and the furthest ahead its `exp` may be: a
+ * shift. A stolen token is good for hours, not years; clients refresh. See docs/decisions/0009-hardening.md.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 
 export interface TokenVerifierOptions {
   /** Where the signing keys come from: a JWKS (remote or local); a token's `kid` must name one of them. */
@@ -14,6 +19,8 @@ export interface TokenVerifierOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds?: number;
+  /** The longest lifetime accepted (exp - iat, and exp - now); MAX_TOKEN_LIFETIME_SECONDS when omitted. */
+  readonly maxLifetimeSeconds?: number;
   /** The clock (tests). */
   readonly now?: () => Date;
   /**
@@ -44,6 +51,7 @@ const failureOf = (error: unknown): AuthenticationError => {
     if (error.claim === 'nbf') return new AuthenticationError('not-yet-valid', 'The token is not valid yet');
     if (error.claim === 'iss') return new AuthenticationError('wrong-issuer', 'The token was not issued by the configured issuer');
     if (error.claim === 'aud') return new AuthenticationError('wrong-audience', 'The token is not meant for Tandem (audience)');
+    if (error.reason === 'missing') return new AuthenticationError('claims', `The token has no ${error.claim} claim`);
     return new AuthenticationError('claims', `The token's ${error.claim} claim is not acceptable`);
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
@@ -64,9 +72,30 @@ const failureOf = (error: unknown): AuthenticationError => {
   return new AuthenticationError('keys-unavailable', "The identity provider's keys could not be fetched");
 };
 
-/** A verifier for bearer tokens: signature, issuer, audience, exp and nbf (with a small tolerance), algorithms allow-list. */
+const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10} h`;
+
+/**
+ * Checks what jose leaves to the caller: when the token was issued (not in the future beyond the
+ * clock allowance) and how long it lives (at most the maximum, counted from its issue and from now).
+ */
+const checkLifetime = (payload: JWTPayload, nowSeconds: number, tolerance: number, maxLifetime: number) => {
+  const { iat, exp } = payload as { iat: number; exp: number };
+  if (iat > nowSeconds + tolerance) throw new AuthenticationError('issued-in-the-future', `The token's iat claim says it was issued in the future (${new Date(iat * 1000).toISOString()})`);
+  if (exp - iat > maxLifetime) {
+    throw new AuthenticationError('too-long-lived', `The token lives ${hours(exp - iat)} (iat to exp); Tandem accepts at most ${hours(maxLifetime)}`);
+  }
+  if (exp - nowSeconds > maxLifetime + tolerance) {
+    throw new AuthenticationError('too-long-lived', `The token's exp claim is more than ${hours(maxLifetime)} away; Tandem accepts at most ${hours(maxLifetime)}`);
+  }
+};
+
+/**
+ * A verifier for bearer tokens: signature, issuer, audience, algorithms allow-list; exp, nbf and iat
+ * (with a clock allowance) and a maximum lifetime; then the claims Tandem reads (principal.ts).
+ */
 export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifier => {
   const tolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
+  const maxLifetime = options.maxLifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
   const cacheSize = options.cacheSize ?? 10_000;
   const cacheMs = (options.cacheSeconds ?? 300) * 1000;
   const now = () => (options.now ? options.now() : new Date()).getTime();
@@ -87,9 +116,10 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
           audience: options.audience,
           algorithms: [...ALLOWED_ALGORITHMS],
           clockTolerance: tolerance,
-          requiredClaims: ['exp', 'sub'],
+          requiredClaims: ['exp', 'iat', 'sub'],
           ...(options.now ? { currentDate: options.now() } : {}),
         });
+        checkLifetime(payload, Math.floor(now() / 1000), tolerance, maxLifetime);
         const principal = principalFromClaims(payload);
         if (cacheSize > 0) {
           if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
@@ -103,6 +133,30 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
   };
 };
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Whether a JWKS URL may be trusted for signing keys: https, or http to this machine only (a test
+ * identity provider, a sidecar). Over plain http anyone on the path could swap the keys and sign
+ * tokens for any role.
+ */
+export const isSecureKeyUrl = (url: string): boolean => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK.test(parsed.hostname));
+};
+
+export class InsecureKeyUrl extends Error {
+  constructor(url: string) {
+    super(`The JWKS URL must be https (plain http only to localhost): ${url}`);
+    this.name = 'InsecureKeyUrl';
+  }
+}
+
 export interface RemoteVerifierOptions {
   readonly jwksUrl: string;
   readonly issuer: string;
@@ -114,5 +168,7 @@ export interface RemoteVerifierOptions {
  * e.g. NHS CIS2 or an organisation's own). jose caches the set and refetches it when a token names a
  * key it has not seen (key rotation), at most once every 30 s.
  */
-export const remoteTokenVerifier = ({ jwksUrl, issuer, audience }: RemoteVerifierOptions): TokenVerifier =>
-  createTokenVerifier({ keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }), issuer, audience });
+export const remoteTokenVerifier = ({ jwksUrl, issuer, audience }: RemoteVerifierOptions): TokenVerifier => {
+  if (!isSecureKeyUrl(jwksUrl)) throw new InsecureKeyUrl(jwksUrl);
+  return createTokenVerifier({ keys: createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }), issuer, audience });
+};

@@ -82,7 +82,7 @@ describe('rate limits on authentication', () => {
   });
 
   describe('guessed tokens per client address', () => {
-    it('answers 401 up to the limit, then 429 to that address, good tokens included, but not to others', async () => {
+    it('answers 401 up to the limit, then 429 to that address\'s further guesses, but not to others', async () => {
       const limited = control({ perUserPerMinute: 0, guessesPerAddressPerMinute: 3 });
       const guesses = [forged, 'Bearer eyJ.eyJ.eyJ', `${amira.slice(0, -4)}AAAA`];
       for (const guess of guesses) {
@@ -90,14 +90,35 @@ describe('rate limits on authentication', () => {
         expect(refusal).toBeInstanceOf(AuthenticationError);
         expect(refusal.status).toBe(401);
       }
-      const blocked = await refusalOf(limited, amira, '192.0.2.7');
+      const blocked = await refusalOf(limited, forged, '192.0.2.7');
       expect(blocked).toBeInstanceOf(TooManyRequestsError);
       expect((blocked as TooManyRequestsError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
       expect(blocked.message).toMatch(/refused tokens from this address/);
-      expect(await refusalOf(limited, forged, '192.0.2.7')).toBeInstanceOf(TooManyRequestsError);
+      expect(await refusalOf(limited, 'Bearer eyJ.eyJ.eyJ', '192.0.2.7')).toBeInstanceOf(TooManyRequestsError);
       // Another address is unaffected.
-      expect((await limited.authenticate(amira, { address: '192.0.2.8' })).actor.id).toBe('cw-amira-hassan');
       expect(await refusalOf(limited, forged, '192.0.2.8')).toBeInstanceOf(AuthenticationError);
+    });
+
+    it('never refuses a token that verifies for its address\'s guesses: 61 garbled tokens from one address, then every user behind it still gets in', async () => {
+      const limited = control({ perUserPerMinute: 0 });
+      for (let i = 0; i < 60; i++) expect((await refusalOf(limited, i % 2 ? forged : `Bearer eyJ${i}.eyJ.eyJ`, '203.0.113.5')).status).toBe(401);
+      expect((await refusalOf(limited, forged, '203.0.113.5')).status).toBe(429);
+      // The proxy's address is everyone's: Amira's and Tom's tokens verify, so they are accepted.
+      expect((await limited.authenticate(amira, { address: '203.0.113.5' })).actor.id).toBe('cw-amira-hassan');
+      expect((await limited.authenticate(tom, { address: '203.0.113.5' })).actor.id).toBe('cw-tom-baker');
+      const fresh = `Bearer ${await issuer.mint({ role: 'gp', user: 'gp-behind-the-proxy' })}`;
+      expect((await limited.authenticate(fresh, { address: '203.0.113.5' })).actor.id).toBe('gp-behind-the-proxy');
+      // The guesser is still refused.
+      expect((await refusalOf(limited, forged, '203.0.113.5')).status).toBe(429);
+    });
+
+    it('still applies the per-user limit to a verified user from an address over its guess limit', async () => {
+      const limited = control({ perUserPerMinute: 1, guessesPerAddressPerMinute: 1 });
+      expect((await refusalOf(limited, forged, '203.0.113.6')).status).toBe(401);
+      expect((await refusalOf(limited, forged, '203.0.113.6')).status).toBe(429);
+      expect((await limited.authenticate(amira, { address: '203.0.113.6' })).actor.id).toBe('cw-amira-hassan');
+      const refusal = await refusalOf(limited, amira, '203.0.113.6');
+      expect(refusal.message).toMatch(/More than 1 requests in a minute from this user/);
     });
 
     it('does not count a missing token, a header that is no bearer JWT ("Bearer undefined", Basic) or an expired one of our own', async () => {

@@ -4,7 +4,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthenticationError, createTokenVerifier, DEV_AUDIENCE, DEV_ISSUER, DevIssuer, DevIssuerRefused, mintToken, remoteTokenVerifier, type TokenVerifier } from '../src';
+import {
+  AuthenticationError,
+  CLOCK_TOLERANCE_SECONDS,
+  createTokenVerifier,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DevIssuer,
+  DevIssuerRefused,
+  InsecureKeyUrl,
+  isSecureKeyUrl,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  MAX_TOKEN_MINUTES,
+  mintToken,
+  remoteTokenVerifier,
+  type TokenVerifier,
+} from '../src';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -141,7 +156,7 @@ describe('bearer token verification', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const own = createTokenVerifier({ keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }), issuer: DEV_ISSUER, audience: DEV_AUDIENCE });
     const sign = (claims: Record<string, unknown>, build: (jwt: SignJWT) => SignJWT = (jwt) => jwt.setSubject('u-1').setExpirationTime('5m')) =>
-      build(new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE)).sign(privateKey);
+      build(new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt()).sign(privateKey);
     expect((await own.verifyBearer(`Bearer ${await sign({ role: 'gp' })}`)).actor).toEqual({ id: 'u-1', role: 'gp' });
     const surgeon = await failureOf(own, `Bearer ${await sign({ role: 'surgeon' })}`);
     expect(surgeon.failure).toBe('claims');
@@ -150,6 +165,108 @@ describe('bearer token verification', () => {
     expect((await failureOf(own, `Bearer ${await sign({ role: 'gp' }, (jwt) => jwt.setSubject('u-1'))}`)).failure).toBe('claims');
     const badRegistration = await sign({ role: 'gp', registration: { system: 'https://example.org/made-up-register', value: '1' } });
     expect((await failureOf(own, `Bearer ${badRegistration}`)).failure).toBe('claims');
+  });
+});
+
+/**
+ * A validly signed token is input like any other (issue 16, items 4 and 13): the claims Tandem reads
+ * are refused, naming the claim, when they hold what cannot be stored or shown (a NUL, a lone
+ * surrogate, a control character), are overlong, or when the token lives too long or claims to be
+ * issued in the future.
+ */
+describe('a validly signed token with odd claims', () => {
+  let own: TokenVerifier;
+  let sign: (claims: Record<string, unknown>, times?: { iat?: number; exp?: number; nbf?: number }) => Promise<string>;
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    own = createTokenVerifier({ keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }), issuer: DEV_ISSUER, audience: DEV_AUDIENCE, cacheSize: 0 });
+    sign = (claims, times = {}) => {
+      const iat = times.iat ?? nowSeconds();
+      const jwt = new SignJWT({ sub: 'cw-amira-hassan', role: 'care-worker', ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(DEV_ISSUER)
+        .setAudience(DEV_AUDIENCE)
+        .setIssuedAt(iat)
+        .setExpirationTime(times.exp ?? iat + 600);
+      if (times.nbf !== undefined) jwt.setNotBefore(times.nbf);
+      return jwt.sign(privateKey);
+    };
+  });
+
+  it.each([
+    ['a NUL in sub', { sub: 'cw-amira-hassan\u0000x' }, 'sub'],
+    ['a lone surrogate in org', { org: 'org-kindly-care\ud800' }, 'org'],
+    ['a lone low surrogate in sub', { sub: '\udc00cw' }, 'sub'],
+    ['a control character in sub', { sub: 'cw-amira\u0007' }, 'sub'],
+    ['a right-to-left override in sub (disguising who acted)', { sub: 'cw-\u202Enassah-arima' }, 'sub'],
+    ['a space in sub', { sub: 'cw amira' }, 'sub'],
+    ['an empty sub', { sub: '' }, 'sub'],
+    ['an overlong sub', { sub: 'x'.repeat(129) }, 'sub'],
+    ['an overlong org', { org: 'o'.repeat(129) }, 'org'],
+    ['a NUL in the registration number', { role: 'district-nurse', registration: { system: 'https://fhir.hl7.org.uk/Id/nmc-number', value: '12A\u00003456E' } }, 'registration.value'],
+    ['a NUL in scope', { scope: 'user/*.rs\u0000' }, 'scope'],
+    ['a lone surrogate in a scope list', { scope: ['user/*.rs', 'patient/\ud800.r'] }, 'scope'],
+    ['an overlong scope', { scope: 'user/*.rs '.repeat(500) }, 'scope'],
+    ['a patient that is no FHIR id', { patient: "p-1' OR 1=1" }, 'patient'],
+    ['sub that is not text', { sub: 42 }, 'sub'],
+  ])('refuses %s with 401 naming the claim', async (_name, claims, claim) => {
+    const error = await failureOf(own, `Bearer ${await sign(claims)}`);
+    expect(error.status).toBe(401);
+    expect(error.failure).toBe('claims');
+    expect(error.message).toContain(`token's ${claim} claim`);
+  });
+
+  it('accepts the same token with ordinary claims', async () => {
+    const principal = await own.verifyBearer(`Bearer ${await sign({ org: 'org-kindly-care', scope: ['openid', 'user/*.cruds'] })}`);
+    expect(principal.actor).toEqual({ id: 'cw-amira-hassan', role: 'care-worker', organisation: 'org-kindly-care' });
+    expect(principal.scope).toBe('openid user/*.cruds');
+  });
+
+  it(`refuses a token that lives longer than ${MAX_TOKEN_LIFETIME_SECONDS / 3600} hours (50 years, or a day), saying so`, async () => {
+    const now = nowSeconds();
+    for (const exp of [now + 50 * 365 * 86_400, now + 86_400, now + MAX_TOKEN_LIFETIME_SECONDS + 3600]) {
+      const error = await failureOf(own, `Bearer ${await sign({}, { iat: now, exp })}`);
+      expect(error.status).toBe(401);
+      expect(error.failure).toBe('too-long-lived');
+      expect(error.message).toMatch(/at most 12 h/);
+    }
+    // Issued long ago with a short-looking remainder is still a token that lives too long.
+    const old = await failureOf(own, `Bearer ${await sign({}, { iat: now - 20 * 3600, exp: now + 600 })}`);
+    expect(old.failure).toBe('too-long-lived');
+    // Exactly the maximum is accepted.
+    await expect(own.verifyBearer(`Bearer ${await sign({}, { iat: now, exp: now + MAX_TOKEN_LIFETIME_SECONDS })}`)).resolves.toBeDefined();
+  });
+
+  it(`refuses a token issued in the future beyond the clock allowance (${CLOCK_TOLERANCE_SECONDS} s), and allows a little skew`, async () => {
+    const now = nowSeconds();
+    const nextYear = await failureOf(own, `Bearer ${await sign({}, { iat: now + 365 * 86_400, exp: now + 365 * 86_400 + 600 })}`);
+    expect(nextYear.status).toBe(401);
+    expect(nextYear.failure).toBe('issued-in-the-future');
+    expect(nextYear.message).toMatch(/issued in the future/);
+    expect((await failureOf(own, `Bearer ${await sign({}, { iat: now + CLOCK_TOLERANCE_SECONDS + 30 })}`)).failure).toBe('issued-in-the-future');
+    await expect(own.verifyBearer(`Bearer ${await sign({}, { iat: now + 20 })}`)).resolves.toBeDefined();
+  });
+
+  it('refuses a token without iat (its lifetime cannot be known)', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const verifier = createTokenVerifier({ keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'ES256' }] }), issuer: DEV_ISSUER, audience: DEV_AUDIENCE });
+    const token = await new SignJWT({ role: 'gp' }).setProtectedHeader({ alg: 'ES256', kid: 'k2' }).setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setSubject('gp-1').setExpirationTime('5m').sign(privateKey);
+    const error = await failureOf(verifier, `Bearer ${token}`);
+    expect(error.failure).toBe('claims');
+    expect(error.message).toBe('The token has no iat claim');
+  });
+
+  it(`will not mint beyond the maximum lifetime (the development issuer, npm run token --minutes)`, async () => {
+    const issuer = await DevIssuer.create();
+    expect(MAX_TOKEN_MINUTES).toBe(MAX_TOKEN_LIFETIME_SECONDS / 60);
+    await expect(issuer.mint({ role: 'gp', user: 'gp-1', minutes: MAX_TOKEN_MINUTES + 1 })).rejects.toThrow(/at most 720/);
+    await expect(issuer.mint({ role: 'gp', user: 'gp-1', minutes: 50 * 365 * 24 * 60 })).rejects.toThrow(RangeError);
+    const longest = await issuer.mint({ role: 'gp', user: 'gp-1', minutes: MAX_TOKEN_MINUTES });
+    expect((await issuer.verifier().verifyBearer(`Bearer ${longest}`)).actor.id).toBe('gp-1');
+    // Nor sign claims a verifier would refuse.
+    await expect(issuer.mint({ role: 'gp', user: 'gp-1\u0000x' })).rejects.toThrow();
   });
 });
 
@@ -195,6 +312,14 @@ describe('keys from a JWKS URL', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
   });
   afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('refuses a JWKS URL over plain http unless it is this machine (anyone on the path could swap the keys)', () => {
+    for (const insecure of ['http://idp.example/.well-known/jwks.json', 'http://10.0.0.5/jwks', 'ftp://idp.example/jwks', 'not a url']) {
+      expect(isSecureKeyUrl(insecure)).toBe(false);
+      expect(() => remoteTokenVerifier({ jwksUrl: insecure, issuer: 'https://idp.example', audience: 'tandem-api' })).toThrow(InsecureKeyUrl);
+    }
+    for (const secure of ['https://idp.example/.well-known/jwks.json', 'http://localhost:8081/jwks', 'http://127.0.0.1/jwks', 'http://[::1]:9000/jwks']) expect(isSecureKeyUrl(secure)).toBe(true);
+  });
 
   it('verifies tokens against the published key set, and says 503 when it cannot be fetched', async () => {
     const token = await issuer.mint({ role: 'gp', user: 'gp-1' });
