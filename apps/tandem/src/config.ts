@@ -1,3 +1,4 @@
+import { isSecureKeyUrl } from '@tandem/auth';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -29,7 +30,11 @@ export const ConfigSchema = z
       .pipe(z.array(ServiceName).min(1)),
     TANDEM_DEMO_DATA: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     /** The identity provider's signing keys (JWKS), token issuer and audience; the embedded mode has a development issuer instead. */
-    TANDEM_AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    TANDEM_AUTH_JWKS_URL: z
+      .url({ protocol: /^https?$/ })
+      // Keys fetched over plain http could be swapped by anyone on the path: https, or http to this machine only.
+      .refine(isSecureKeyUrl, 'must be an https URL (plain http only to localhost, 127.0.0.1 or [::1])')
+      .optional(),
     TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
     TANDEM_AUTH_AUDIENCE: z.string().min(1).optional(),
     /**
@@ -56,6 +61,12 @@ export const ConfigSchema = z
       .default('false')
       .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
       .refine((v) => v !== 'true', 'must be false, a number of proxy hops, or the proxies\' addresses (true would believe any client)'),
+    /**
+     * The secret a person's id is keyed with from their NHS number (HMAC-SHA256; at least 32
+     * characters, e.g. `openssl rand -hex 32`); required where the record service runs outside the
+     * embedded mode, which keeps one in the data directory. Never change it on a running record: docs/decisions/0005.
+     */
+    TANDEM_ID_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
     /** How often the global digest of the event log is sealed (SQL stores; 0 turns it off). docs/decisions/0010 */
     TANDEM_DIGEST_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +77,9 @@ export const ConfigSchema = z
     }
     if (c.TANDEM_TEST_CLOCK && c.TANDEM_EVENT_STORE !== 'pglite') {
       ctx.addIssue({ code: 'custom', path: ['TANDEM_TEST_CLOCK'], message: 'is only allowed in the embedded mode (TANDEM_EVENT_STORE=pglite)' });
+    }
+    if (c.TANDEM_EVENT_STORE !== 'pglite' && c.TANDEM_SERVICES.includes('record') && c.TANDEM_ID_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['TANDEM_ID_SECRET'], message: `is required when TANDEM_EVENT_STORE=${c.TANDEM_EVENT_STORE} and the record service runs (every record process keys patient ids with the same secret)` });
     }
     if (c.TANDEM_EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
       ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_CONNECTION_STRING'], message: 'is required when TANDEM_EVENT_STORE=eventstoredb' });

@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
+import { idSecretFor } from './id-secret';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
 
@@ -98,6 +99,7 @@ export const startTandem = async (config: Config, logger: Logger = pino({ level:
         readModelPosition: projections?.runner,
         access,
         now,
+        idSecret: idSecretFor(config),
         accessTrail,
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
       }),

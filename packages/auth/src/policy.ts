@@ -80,9 +80,10 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'patient.register': 'any',
     'patient.details': r,
     'patient.baseline': r,
-    // Taking a person on (joining their team, or adding a colleague) is how a relationship starts:
-    // recorded with its actor like every event, and visible to auditors.
-    'patient.care-team': 'any',
+    // A relationship starts by referral from someone already responsible for the person (their
+    // team, their GP, the manager of the service caring for them, or whoever registered them while
+    // nobody is on their team yet): nobody joins a stranger's team on their own say-so.
+    'patient.care-team': r,
     'practitioner.register': 'none',
     'organisation.register': 'none',
     'admin.rebuild': 'none',
@@ -112,8 +113,8 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'patient.register': 'any',
     'patient.details': r,
     'patient.baseline': 'none',
-    // A manager assigns their care workers to the people their service takes on.
-    'patient.care-team': 'any',
+    // A manager assigns care workers to the people her service already cares for (or has just registered).
+    'patient.care-team': r,
     'practitioner.register': 'own-organisation',
     'organisation.register': 'any',
     'admin.rebuild': 'any',
@@ -172,16 +173,21 @@ export type RelationshipRule =
   /** Someone from the user's organisation is in the person's care team. */
   | { readonly kind: 'organisation' }
   /** The token was issued for this person (`patient` claim). */
-  | { readonly kind: 'launch-patient' };
+  | { readonly kind: 'launch-patient' }
+  /**
+   * The user registered the person and nobody is on their team yet: whoever takes a new person on
+   * sets up their team. Once anyone is on it, the team (and the GP) are who is responsible.
+   */
+  | { readonly kind: 'registrant' };
 
 export type Relationship = RelationshipRule['kind'];
 
 /** Roles x relationships: any one rule is enough. */
 export const RELATIONSHIPS: Readonly<Record<Role, readonly RelationshipRule[]>> = {
   'care-worker': [{ kind: 'care-team', teamRoles: ['care-worker'] }],
-  'district-nurse': [{ kind: 'care-team' }, { kind: 'nursing-team' }],
-  gp: [{ kind: 'registered-gp' }, { kind: 'care-team', teamRoles: ['gp'] }],
-  'registered-manager': [{ kind: 'care-team' }, { kind: 'organisation' }],
+  'district-nurse': [{ kind: 'care-team' }, { kind: 'nursing-team' }, { kind: 'registrant' }],
+  gp: [{ kind: 'registered-gp' }, { kind: 'care-team', teamRoles: ['gp'] }, { kind: 'registrant' }],
+  'registered-manager': [{ kind: 'care-team' }, { kind: 'organisation' }, { kind: 'registrant' }],
   auditor: [],
   system: [{ kind: 'launch-patient' }],
 };
@@ -194,6 +200,8 @@ export interface PatientFacts {
   readonly patientId: string;
   readonly registeredGp?: string;
   readonly careTeam: readonly CareTeamFact[];
+  /** Who registered the person (the registration event's actor). */
+  readonly registeredBy?: string;
 }
 
 export interface CareTeamFact {
@@ -223,6 +231,8 @@ const holds = (rule: RelationshipRule, principal: Principal, facts: PatientFacts
       return actor.organisation !== undefined && facts.careTeam.some((m) => m.organisation === actor.organisation);
     case 'launch-patient':
       return principal.patient === facts.patientId;
+    case 'registrant':
+      return facts.registeredBy !== undefined && facts.registeredBy === actor.id && facts.careTeam.length === 0;
   }
 };
 
@@ -285,6 +295,13 @@ const usableContexts = (principal: Principal, target: Target): ScopeContext[] =>
 const grantingContexts = (principal: Principal, need: ScopeNeed, contexts: readonly ScopeContext[]): ScopeContext[] =>
   contexts.filter((context) => principal.scopes.some((s) => s.context === context && need.types.some((t) => scopeCovers(s, t, need.interaction))));
 
+/** Why joining a team is refused to a stranger, and what to do instead. */
+export const REFERRAL_TEXT =
+  "a person's care team is changed only by someone already responsible for them (their care team, their registered GP, the registered manager of the service caring for them): ask them to refer the person to you";
+
+/** Whether this role may read outside its relationships by giving a reason. */
+export const mayBreakGlass = (role: Role, action: Action): boolean => BREAK_GLASS_ROLES.includes(role) && BREAK_GLASS_ACTIONS.includes(action);
+
 /** The decision for one request. Pure: no I/O, no clock. */
 export const decide = (request: AccessRequest): Decision => {
   const { principal, action, target, needs } = request;
@@ -325,12 +342,13 @@ export const decide = (request: AccessRequest): Decision => {
       if (systemWide) return allow();
       const relationship = target.facts ? relationshipOf(principal, target.facts) : undefined;
       if (relationship) return allow({ relationship });
-      const mayBreakGlass = BREAK_GLASS_ROLES.includes(actor.role) && BREAK_GLASS_ACTIONS.includes(action);
-      if (mayBreakGlass && request.breakGlassReason) return allow({ breakGlass: { reason: request.breakGlassReason } });
+      const glass = mayBreakGlass(actor.role, action);
+      if (glass && request.breakGlassReason) return allow({ breakGlass: { reason: request.breakGlassReason } });
       return deny(
         'relationship',
         `${actor.id} has no care relationship with Patient/${target.patientId}` +
-          (mayBreakGlass ? `; in an emergency, read it by giving a reason in the X-Tandem-Break-Glass header` : ''),
+          (action === 'patient.care-team' ? `; ${REFERRAL_TEXT}` : '') +
+          (glass ? `; in an emergency, read it by giving a reason in the X-Tandem-Break-Glass header` : ''),
       );
     }
   }

@@ -88,8 +88,9 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients', COMMAND_ACCESS.RegisterPatient, 'nobody', REGISTERING_PEOPLE],
   ['POST /api/patients/:id/details', COMMAND_ACCESS.UpdatePatientDetails, 'person', DETAILS],
   ['POST /api/patients/:id/baseline', COMMAND_ACCESS.SetPatientBaseline, 'person', row('NN', 'YN', 'YN', 'NN', 'NN', 'NN')],
-  ['POST /api/patients/:id/care-team', COMMAND_ACCESS.AddCareTeamMember, 'person', row('NN', 'YY', 'YN', 'YY', 'NN', 'NN')],
-  ['POST /api/patients/:id/care-team/removals', COMMAND_ACCESS.RemoveCareTeamMember, 'person', row('NN', 'YY', 'YN', 'YY', 'NN', 'NN')],
+  // A care team is changed by referral from someone already responsible for the person, never by a stranger (issue 16.8).
+  ['POST /api/patients/:id/care-team', COMMAND_ACCESS.AddCareTeamMember, 'person', row('NN', 'YN', 'YN', 'YN', 'NN', 'NN')],
+  ['POST /api/patients/:id/care-team/removals', COMMAND_ACCESS.RemoveCareTeamMember, 'person', row('NN', 'YN', 'YN', 'YN', 'NN', 'NN')],
   ['POST /api/practitioners (own organisation / another)', COMMAND_ACCESS.RegisterPractitioner, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
   ['POST /api/organisations', COMMAND_ACCESS.RegisterOrganisation, 'nobody', row('NN', 'NN', 'NN', 'YY', 'NN', 'NN')],
   ['POST /api/patients/:id/vital-signs', COMMAND_ACCESS.RecordVitalSigns, 'person', CARE_RECORDING],
@@ -121,6 +122,11 @@ const TABLE: readonly Row[] = [
   ['PUT /fhir/Observation/:id', FHIR_ACCESS.update('Observation'), 'person', CARE_RECORDING],
   ['POST /fhir/MedicationAdministration', FHIR_ACCESS.create('MedicationAdministration'), 'person', CARE_RECORDING],
   ['PUT /fhir/MedicationAdministration/:id', FHIR_ACCESS.update('MedicationAdministration'), 'person', CARE_RECORDING],
+  // What a search adds with _include is each decided as a direct read of it (issue 16.6)
+  ['GET /fhir/Observation?patient=:id&_include=Observation:patient (each included Patient)', FHIR_ACCESS.read('Patient'), 'person', READING],
+  // Ids derived from the person: decided on the person the stored resource is about; not recorded is decided on no one (below) (issue 16.7)
+  ['GET /fhir/CareTeam/careteam-:id (read, vread, _history)', FHIR_ACCESS.read('CareTeam'), 'person', READING],
+  ['GET /fhir/CarePlan/careplan-:hash (read, vread, _history)', FHIR_ACCESS.read('CarePlan'), 'person', READING],
   // Provenance: about the person whose record the write changed
   ['GET /fhir/Provenance/:id, ?patient=:id', FHIR_ACCESS.search('Provenance'), 'person', READING],
   // Administration
@@ -218,6 +224,68 @@ describe('relationships', () => {
   it('someone not recorded at all is refused like someone else’s person (no probing for who is recorded)', () => {
     expect(reading(USERS['care-worker'], undefined)).toMatchObject({ allowed: false, reason: 'relationship' });
     expect(reading(USERS.auditor, undefined).allowed).toBe(true);
+  });
+});
+
+describe('a care team is joined by referral, not on one’s own say-so (issue 16.8)', () => {
+  const join = COMMAND_ACCESS.AddCareTeamMember;
+  const joining = (who: Principal, facts: PatientFacts, breakGlassReason?: string) =>
+    decide({ principal: who, action: join.action, needs: join.needs, target: { kind: 'patient', patientId: facts.patientId, facts }, ...(breakGlassReason ? { breakGlassReason } : {}) });
+  const zoe = principal('district-nurse', 'nurse-zoe', { org: 'org-south-nursing' });
+
+  it('refuses a nurse of another team adding herself to a stranger’s team, naming the reason and what to do, even with a break-glass reason', () => {
+    const refused = joining(zoe, inCare);
+    expect(refused).toMatchObject({ allowed: false, reason: 'relationship' });
+    expect(refused.detail).toMatch(/only by someone already responsible for them .*ask them to refer the person to you/);
+    expect(joining(zoe, inCare, 'covering tonight')).toMatchObject({ allowed: false, reason: 'relationship' });
+  });
+
+  it("refuses a manager of another organisation; lets the manager of the agency caring for the person assign (someone of hers is on the team)", () => {
+    expect(joining(principal('registered-manager', 'manager-9', { org: 'org-elsewhere' }), inCare)).toMatchObject({ allowed: false, reason: 'relationship' });
+    expect(joining(USERS['registered-manager'], inCare)).toMatchObject({ allowed: true, relationship: 'organisation' });
+  });
+
+  it('lets those already responsible refer: a team member, a nurse of the nursing team, the registered GP', () => {
+    expect(joining(USERS['district-nurse'], inCare)).toMatchObject({ allowed: true, relationship: 'care-team' });
+    expect(joining(principal('district-nurse', 'nurse-2', { org: 'org-nursing' }), inCare)).toMatchObject({ allowed: true, relationship: 'nursing-team' });
+    expect(joining(USERS.gp, { ...inCare, careTeam: [] })).toMatchObject({ allowed: true, relationship: 'registered-gp' });
+  });
+
+  it('lets whoever registered a new person set up their team while nobody is on it, and only then', () => {
+    const justRegistered: PatientFacts = { patientId: 'patient-new', registeredBy: 'nurse-zoe', careTeam: [] };
+    expect(joining(zoe, justRegistered)).toMatchObject({ allowed: true, relationship: 'registrant' });
+    expect(joining(principal('district-nurse', 'nurse-other', { org: 'org-south-nursing' }), justRegistered).allowed).toBe(false);
+    const teamSetUp = { ...justRegistered, careTeam: [{ practitionerId: 'nurse-9', teamRole: 'accountable-clinician', organisation: 'org-other-nursing', practitionerRole: 'district-nurse' }] };
+    expect(joining(zoe, teamSetUp).allowed).toBe(false);
+  });
+});
+
+describe('a resource not recorded is refused exactly like someone else’s (issue 16.7)', () => {
+  it.each(['CareTeam', 'CarePlan', 'Observation'])('%s: outside a relationship, not recorded and recorded-but-not-yours are the same refusal; those who read everyone can tell', (type) => {
+    const read = FHIR_ACCESS.read(type);
+    const decideOn = (who: Principal, target: Target) => decide({ principal: who, action: read.action, needs: read.needs, target });
+    // What the FHIR routes decide a missing resource on: no one (services/record NOBODY_KNOWN).
+    const notRecorded: Target = { kind: 'patient', patientId: '', facts: undefined };
+    const notYours: Target = { kind: 'patient', patientId: OUT, facts: elsewhere };
+    for (const role of ['care-worker', 'district-nurse', 'gp', 'registered-manager'] as const) {
+      const [missing, others] = [decideOn(USERS[role], notRecorded), decideOn(USERS[role], notYours)];
+      expect({ allowed: missing.allowed, reason: missing.reason }).toEqual({ allowed: others.allowed, reason: others.reason });
+      expect(missing).toMatchObject({ allowed: false, reason: 'relationship' });
+    }
+    expect(decideOn(USERS.system, notRecorded)).toMatchObject({ allowed: false, reason: 'launch-context' });
+    expect(decideOn(USERS.system, notYours)).toMatchObject({ allowed: false, reason: 'launch-context' });
+    expect(decideOn(USERS.auditor, notRecorded).allowed).toBe(true);
+  });
+});
+
+describe('_include (issue 16.6)', () => {
+  it('a launch token scoped to Observations may search them but not read the Patient an _include would add', () => {
+    const launched = principal('system', 'app-1', { scope: 'patient/Observation.rs', patient: IN });
+    const target: Target = { kind: 'patient', patientId: IN, facts: inCare };
+    const search = FHIR_ACCESS.search('Observation');
+    const includedPatient = FHIR_ACCESS.read('Patient');
+    expect(decide({ principal: launched, action: search.action, needs: search.needs, target }).allowed).toBe(true);
+    expect(decide({ principal: launched, action: includedPatient.action, needs: includedPatient.needs, target })).toMatchObject({ allowed: false, reason: 'scope' });
   });
 });
 

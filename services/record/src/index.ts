@@ -22,6 +22,8 @@ export interface RecordServiceDeps {
   /** Bearer-token authentication and the access policy (@tandem/auth): who may see and do what. */
   readonly access: AccessControl;
   readonly now?: () => Date;
+  /** The deployment's id secret: a person's id is keyed from their NHS number with it (docs/decisions/0005). */
+  readonly idSecret: string | Uint8Array;
   /** Other services' JSON commands served by this process, for /openapi.json (the delegation service's). */
   readonly openApiPaths?: () => Record<string, unknown>;
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
@@ -29,10 +31,10 @@ export interface RecordServiceDeps {
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, openApiPaths, accessTrail }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, openApiPaths, accessTrail }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
-  const care = new CareRecord(withStreamCache(store), now);
+  const care = new CareRecord(withStreamCache(store), now, { idSecret });
   const reader = new FhirReader(readModels);
   const recordAccess = new RecordAccess(care, reader, access);
   const openApi = openApiDocument(version, openApiPaths?.());
@@ -50,7 +52,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
         reader,
         async (req, endpoint, about) => {
           const decision = await recordAccess.decide(req, req.res!, endpoint, about);
-          if (!decision.allowed) throw new FhirError(403, [{ code: 'forbidden', diagnostics: decision.detail }]);
+          if (!decision.allowed) throw new FhirError(403, [{ code: 'forbidden', diagnostics: decision.detail }], decision.reason);
           return principalOf(req).actor;
         },
         now ? { now } : {},
@@ -81,4 +83,4 @@ export { RecordAccess, authenticate, principalOf, BREAK_GLASS_USED_HEADER } from
 export { storableJson } from './http/storable-json';
 export * from './fhir/operation-outcome';
 export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './fhir/writes';
-export { careStateFrom, isCareRecordEvent, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';
+export { careStateFrom, idSecretProblem, isCareRecordEvent, MIN_ID_SECRET_BYTES, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';

@@ -87,7 +87,7 @@ describe('FHIR create and update through the care record commands', () => {
     nurse.authorization = `Bearer ${await issuer.mint({ role: 'district-nurse', user: 'nurse-1' })}`;
     const access = createAccessControl({ verifier: issuer.verifier() });
     const projections = createProjectionsService({ store, readModels, projections: [fhirProjection], access });
-    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner, access });
+    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner, access, idSecret: 'fhir-writes-test-id-secret-0123456789' });
     await projections.start();
     await record.start();
     const app = express();

@@ -47,7 +47,7 @@ export class Harness {
     const db = new PGlite();
     const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]));
     const h = new Harness(db, store, pgliteDriver(db, false), new ManualClock(start));
-    h.care = new CareRecord(store, () => h.clock.now());
+    h.care = new CareRecord(store, () => h.clock.now(), { idSecret: 'delegation-harness-id-secret-0123456789' });
     await h.startCore();
     const { patientId } = await h.care.registerPatient(
       {

@@ -1,5 +1,6 @@
 import {
   careRecordCommandSchemas,
+  isLateEntry,
   type Actor,
   type AddCareTeamMember,
   type CareRecordCommandName,
@@ -22,6 +23,7 @@ import {
   initialCareState,
   initialPatientState,
   type CareState,
+  type PatientEventAsStored,
   type PatientState,
   careStreamId,
   DomainRuleBroken,
@@ -42,7 +44,8 @@ import {
   type RegisteredPatient,
   type StoredCareEvent,
 } from '../domain';
-import { executeStreamCommand, type CommandResult } from './stream-command';
+import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
+import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from './bedside-answer';
 import { incrementalFold } from './incremental-fold';
 
 export class PatientNotFound extends Error {
@@ -58,23 +61,70 @@ type CareCommand<Name extends CareRecordCommandName> = z.output<(typeof careReco
  * The care record's application service: loads streams, asks the pure domain, appends. Every
  * entry point (JSON API, FHIR writes, demo data) goes through here, so a rule holds everywhere.
  */
+export interface CareRecordOptions {
+  /**
+   * The deployment's id secret (TANDEM_ID_SECRET, or the embedded data directory's): a person's id
+   * is keyed from their NHS number with it (patientIdFor). Needed to register people; a care
+   * record that only reads (the delegation service's) may go without.
+   */
+  readonly idSecret?: string | Uint8Array;
+  /**
+   * The prompts and escalations the delegation service's rules started for an entry, where this
+   * process runs that service (the composition root wires it; see
+   * services/delegation/src/application/follow-ups.ts). Bounded: `pending` when the rules had not
+   * finished in time. Left out, the answer has no follow-ups (never "none").
+   */
+  readonly followUps?: FollowUpsLookup;
+}
+
+export type FollowUpsLookup = (entry: { eventIds: readonly string[]; position: number }) => Promise<{ promptIds: string[]; escalationIds: string[]; pending: boolean }>;
+
+/** How an edge asks for a command. */
+export interface CommandOptions {
+  /** Fields the edge filled in itself (a FHIR write's occurredAt: the server's time): left out of the command's digest. */
+  readonly stamped?: readonly string[];
+}
+
+/** The answer to an entry: where it went, and what to do at the bedside (CareEntryReplySchema in the contracts). */
+export type CareEntryResult = CommandResult & BedsideAnswer & { entryId?: string; late?: boolean; followUps?: { promptIds: string[]; escalationIds: string[] }; followUpsPending?: boolean };
+
 export class CareRecord {
   constructor(
     private readonly store: EventStore,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: CareRecordOptions = {},
   ) {}
+
+  /** The person's id for an NHS number: the same in every process that holds the same secret. */
+  patientIdFor(nhsNumber: string): string {
+    if (this.options.idSecret === undefined) throw new Error('This care record has no id secret (TANDEM_ID_SECRET): it cannot register people');
+    return patientIdFor(nhsNumber, this.options.idSecret);
+  }
 
   private readonly careFold = incrementalFold<CareState>(initialCareState, (state, event) =>
     isCareRecordEvent(event) ? evolve(state, event as unknown as StoredCareEvent) : state,
   );
-  private readonly patientFold = incrementalFold<PatientState>(initialPatientState, (state, event) => evolvePatient(state, event as unknown as PatientEvent));
+  private readonly patientFold = incrementalFold<PatientState>(initialPatientState, (state, event) => evolvePatient(state, event as unknown as PatientEventAsStored));
 
-  private meta(actor: Actor, cmd: { idempotencyKey: string; occurredAt: string }) {
-    return { actor, idempotencyKey: cmd.idempotencyKey, occurredAt: cmd.occurredAt };
+  /**
+   * What a command's events carry: the actor, the key and bedside time, and the command's name and
+   * digest, which scope the key to this actor and command (executeStreamCommand). The digest is of
+   * the command as the caller sent it; `options.stamped` names fields the edge filled in itself
+   * (a FHIR write's occurredAt is the server's time), which a retry cannot repeat and so are left out.
+   */
+  private meta(actor: Actor, name: string, cmd: { idempotencyKey: string; occurredAt: string }, options: CommandOptions = {}) {
+    const said = Object.fromEntries(Object.entries(cmd).filter(([field]) => field !== 'idempotencyKey' && !options.stamped?.includes(field)));
+    return { actor, idempotencyKey: cmd.idempotencyKey, occurredAt: cmd.occurredAt, command: { name, digest: commandDigest(said) } };
   }
 
-  async registerPatient(cmd: RegisterPatient, actor: Actor): Promise<CommandResult & { patientId: string; created: boolean }> {
-    const patientId = patientIdFor(cmd.nhsNumber);
+  /**
+   * Registers a person, or finds them when their NHS number is already registered. `created` says
+   * whether this actor registered them (now, or in the request this one retries): when not, the
+   * person was someone else's to register, and whether the caller may learn anything about them is
+   * for the policy to decide (RecordAccess.existingPerson), not for this answer to assume.
+   */
+  async registerPatient(cmd: RegisterPatient, actor: Actor, options: CommandOptions = {}): Promise<CommandResult & { patientId: string; created: boolean }> {
+    const patientId = this.patientIdFor(cmd.nhsNumber);
     let created = false;
     const result = await executeStreamCommand(this.store, {
       stream: patientStreamId(patientId),
@@ -84,9 +134,12 @@ export class CareRecord {
         created = decision.events.length > 0;
         return decision.events;
       },
-      meta: this.meta(actor, cmd),
+      meta: this.meta(actor, 'RegisterPatient', cmd, options),
     });
-    return { ...result, patientId, created: created || (result.replayed && result.eventTypes.includes('PatientRegistered')) };
+    // A retry of the request that registered them counts as created only for the same actor: a
+    // shared idempotency key (or the same derived one) must not hand a stranger the registrant's answer.
+    const retriedOwn = result.replayed && result.eventTypes.includes('PatientRegistered') && (await this.patient(patientId)).registeredBy === actor.id;
+    return { ...result, patientId, created: created || retriedOwn };
   }
 
   async patient(patientId: string): Promise<RegisteredPatient> {
@@ -103,9 +156,11 @@ export class CareRecord {
   }
 
   private patientCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(
+    name: string,
     cmd: C,
     actor: Actor,
     decide: (cmd: C, state: PatientState, context: { now: Date }) => readonly { type: string; data: unknown }[],
+    options: CommandOptions = {},
   ): Promise<CommandResult> {
     return executeStreamCommand(this.store, {
       stream: patientStreamId(cmd.patientId),
@@ -115,21 +170,21 @@ export class CareRecord {
         return state;
       },
       decide: (state) => decide(cmd, state, { now: this.now() }),
-      meta: this.meta(actor, cmd),
+      meta: this.meta(actor, name, cmd, options),
     });
   }
 
-  updatePatientDetails = (cmd: UpdatePatientDetails, actor: Actor) => this.patientCommand(cmd, actor, updatePatientDetails);
-  setPatientBaseline = (cmd: SetPatientBaseline, actor: Actor) => this.patientCommand(cmd, actor, setPatientBaseline);
-  addCareTeamMember = (cmd: AddCareTeamMember, actor: Actor) => this.patientCommand(cmd, actor, addCareTeamMember);
-  removeCareTeamMember = (cmd: RemoveCareTeamMember, actor: Actor) => this.patientCommand(cmd, actor, removeCareTeamMember);
+  updatePatientDetails = (cmd: UpdatePatientDetails, actor: Actor, options?: CommandOptions) => this.patientCommand('UpdatePatientDetails', cmd, actor, updatePatientDetails, options);
+  setPatientBaseline = (cmd: SetPatientBaseline, actor: Actor, options?: CommandOptions) => this.patientCommand('SetPatientBaseline', cmd, actor, setPatientBaseline, options);
+  addCareTeamMember = (cmd: AddCareTeamMember, actor: Actor, options?: CommandOptions) => this.patientCommand('AddCareTeamMember', cmd, actor, addCareTeamMember, options);
+  removeCareTeamMember = (cmd: RemoveCareTeamMember, actor: Actor, options?: CommandOptions) => this.patientCommand('RemoveCareTeamMember', cmd, actor, removeCareTeamMember, options);
 
   registerPractitioner(cmd: RegisterPractitioner, actor: Actor): Promise<CommandResult> {
     return executeStreamCommand(this.store, {
       stream: practitionerStreamId(cmd.practitionerId),
       fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
       decide: (state) => registerPractitioner(cmd, state, { now: this.now() }),
-      meta: this.meta(actor, cmd),
+      meta: this.meta(actor, 'RegisterPractitioner', cmd),
     });
   }
 
@@ -138,20 +193,44 @@ export class CareRecord {
       stream: organisationStreamId(cmd.organisationId),
       fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
       decide: (state) => registerOrganisation(cmd, state, { now: this.now() }),
-      meta: this.meta(actor, cmd),
+      meta: this.meta(actor, 'RegisterOrganisation', cmd),
     });
   }
 
-  /** Records an entry in a person's care stream, decided against everything recorded before. */
-  async recordCare<Name extends CareRecordCommandName>(name: Name, cmd: CareCommand<Name>, actor: Actor): Promise<CommandResult> {
-    const patient = await this.patient(cmd.patientId);
+  /**
+   * Records an entry in a person's care stream, decided against everything recorded before, and
+   * answers with what to do at the bedside: the NEWS2 and advice from the pure domain (the same
+   * scoring everywhere), and the prompts and escalations the delegation service's rules started
+   * for it (when this process was given `followUps`).
+   */
+  async recordCare<Name extends CareRecordCommandName>(name: Name, sent: CareCommand<Name>, actor: Actor, options: CommandOptions = {}): Promise<CareEntryResult> {
+    const patient = await this.patient(sent.patientId);
     const decide = careRecordDecisions[name] as CareDecision<CareCommand<Name>>;
-    return executeStreamCommand(this.store, {
+    const now = this.now();
+    // A correction made now may leave its own time out; it is this clock's (never the digest's).
+    const cmd = (sent.occurredAt === undefined ? { ...sent, occurredAt: now.toISOString() } : sent) as CareCommand<Name> & { occurredAt: string };
+    const stamped = sent.occurredAt === undefined ? [...(options.stamped ?? []), 'occurredAt'] : options.stamped;
+    const result = await executeStreamCommand(this.store, {
       stream: careStreamId(cmd.patientId),
       fold: (events) => this.careFold(careStreamId(cmd.patientId), events),
       decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale }),
-      meta: this.meta(actor, cmd),
+      meta: this.meta(actor, name, cmd, stamped ? { stamped } : {}),
     });
+    const entryEvents = await this.eventsOf(cmd.patientId, result);
+    const answer = bedsideAnswer(entryEvents);
+    const late = isLateEntry(cmd.occurredAt, now) ? { late: true } : {};
+    const base: CareEntryResult = { ...result, ...(result.eventIds[0] ? { entryId: result.eventIds[0] } : {}), ...answer, ...late };
+    if (!this.options.followUps || result.eventIds.length === 0 || !CAN_START_A_RULE.has(result.eventTypes[0]!)) return base;
+    const followUps = await this.options.followUps({ eventIds: result.eventIds, position: result.position });
+    return followUps.pending ? { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds }, followUpsPending: true } : { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds } };
+  }
+
+  /** The events a command recorded (or, replayed, recorded the first time), for the answer. */
+  private async eventsOf(patientId: string, result: CommandResult): Promise<{ type: string; data: unknown }[]> {
+    if (result.eventIds.length === 0) return [];
+    const ids = new Set(result.eventIds);
+    const events = await this.store.readStream(careStreamId(patientId), { fromRevision: Math.max(0, result.revision - result.eventIds.length + 1) });
+    return events.filter((e) => ids.has(e.id));
   }
 }
 

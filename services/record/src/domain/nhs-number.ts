@@ -4,10 +4,7 @@
  */
 export { isValidNhsNumber, nhsNumberProblem, NHS_NUMBER_SYSTEM } from '@tandem/contracts';
 
-import { createHash } from 'node:crypto';
-
-/** Namespace for patient ids derived from NHS numbers (a fixed, random UUID). */
-const PATIENT_ID_NAMESPACE = '4b7f0c3e-2a9d-4c55-9b61-7d2f3e8a1c90';
+import { createHash, createHmac } from 'node:crypto';
 
 /** A UUID v5 (RFC 9562) of a name in a namespace: the same name always gives the same id. */
 export const uuidV5 = (namespace: string, name: string): string => {
@@ -18,12 +15,32 @@ export const uuidV5 = (namespace: string, name: string): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 
+/** The shortest deployment id secret accepted: 32 bytes (256 bits), as HMAC-SHA256 wants. */
+export const MIN_ID_SECRET_BYTES = 32;
+
+/** Why a deployment id secret will not do, or undefined when it will. */
+export const idSecretProblem = (secret: string | Uint8Array): string | undefined =>
+  Buffer.byteLength(secret) < MIN_ID_SECRET_BYTES ? `must be at least ${MIN_ID_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)` : undefined;
+
 /**
- * A person's id is derived from their NHS number, and their identity stream from the id, so two
- * simultaneous registrations of the same person meet on one stream and the second fails its
- * `no_stream` append (and then finds the first).
+ * A person's id is keyed from their NHS number with the deployment's id secret (HMAC-SHA256, shown
+ * as a UUID of version 8, RFC 9562's "custom" layout), and their identity stream from the id:
+ *
+ * - two simultaneous registrations of the same person meet on one stream and the second fails its
+ *   `no_stream` append (and then finds the first) (hazard H07);
+ * - nobody without the secret can compute the id from an NHS number, or test an id against one:
+ *   a bare hash (the UUID v5 this replaced, whose namespace was in the source) is reversed by
+ *   trying every valid NHS number in under a second.
  */
-export const patientIdFor = (nhsNumber: string): string => uuidV5(PATIENT_ID_NAMESPACE, nhsNumber);
+export const patientIdFor = (nhsNumber: string, idSecret: string | Uint8Array): string => {
+  const problem = idSecretProblem(idSecret);
+  if (problem) throw new Error(`The id secret ${problem}`);
+  const mac = createHmac('sha256', idSecret).update(`patient\u0000${nhsNumber}`, 'utf8').digest();
+  mac[6] = (mac[6]! & 0x0f) | 0x80;
+  mac[8] = (mac[8]! & 0x3f) | 0x80;
+  const hex = mac.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
 
 export const patientStreamId = (patientId: string): string => `patient-${patientId}`;
 

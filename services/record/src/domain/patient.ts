@@ -14,8 +14,8 @@ import { DomainRuleBroken } from './errors';
 import { assertNotInFuture, dateInEngland } from './time';
 
 /**
- * A person's identity and registration: the `patient-<nhsNumber>` stream. Named after the NHS
- * number, so registering the same person twice (even at the same moment) finds one stream.
+ * A person's identity and registration: the `patient-<id>` stream, the id keyed from the NHS
+ * number (nhs-number.ts), so registering the same person twice (even at the same moment) finds one stream.
  */
 
 export interface CareTeamMember {
@@ -29,15 +29,24 @@ export type PatientState =
       readonly registered: true;
       readonly baseline: Baseline;
       readonly careTeam: readonly CareTeamMember[];
+      /** Who registered the person (the registration's actor): they set up a new person's team. */
+      readonly registeredBy?: string;
     });
 
 export type RegisteredPatient = Extract<PatientState, { registered: true }>;
 
 export const initialPatientState: PatientState = { registered: false };
 
-/** Folds one `patient-<nhsNumber>` event into the state. */
-export const evolvePatient = (state: PatientState, event: PatientEvent): PatientState => {
-  if (event.type === 'PatientRegistered') return state.registered ? state : { ...event.data, registered: true, careTeam: [] };
+/** A patient event as stored: its actor, when known, says who registered the person. */
+export type PatientEventAsStored = PatientEvent & { readonly metadata?: { readonly actor?: { readonly id: string } } };
+
+/** Folds one `patient-<id>` event into the state. */
+export const evolvePatient = (state: PatientState, event: PatientEventAsStored): PatientState => {
+  if (event.type === 'PatientRegistered') {
+    if (state.registered) return state;
+    const registeredBy = event.metadata?.actor?.id;
+    return { ...event.data, registered: true, careTeam: [], ...(registeredBy !== undefined ? { registeredBy } : {}) };
+  }
   if (!state.registered) return state;
   switch (event.type) {
     case 'PatientDetailsUpdated': {
@@ -58,7 +67,7 @@ export const evolvePatient = (state: PatientState, event: PatientEvent): Patient
   }
 };
 
-export const patientStateFrom = (events: readonly PatientEvent[]): PatientState => events.reduce(evolvePatient, initialPatientState);
+export const patientStateFrom = (events: readonly PatientEventAsStored[]): PatientState => events.reduce(evolvePatient, initialPatientState);
 
 export interface PatientContext {
   readonly now: Date;

@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntry, FhirResource as Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, FhirResource as Resource, OperationOutcome } from 'fhir/r4';
 
 export interface PageLinks {
   /** The absolute URL of this search without paging parameters. */
@@ -28,3 +28,6 @@ export const entryFor = (fhirBase: string, resource: Resource, mode?: 'match' | 
   resource,
   ...(mode ? { search: { mode } } : {}),
 });
+
+/** A search's own warning (what it left out, and why), as the OperationOutcome entry FHIR gives it. */
+export const outcomeEntry = (outcome: OperationOutcome): BundleEntry => ({ resource: outcome, search: { mode: 'outcome' } });

@@ -25,6 +25,8 @@ export class FhirError extends Error {
   constructor(
     readonly status: number,
     readonly issues: readonly OutcomeIssue[],
+    /** For a 403: the policy's reason (`relationship`, `scope`, ...). */
+    readonly reason?: string,
   ) {
     super(issues.map((i) => i.diagnostics).join('; '));
     this.name = 'FhirError';

@@ -1,10 +1,10 @@
-import { FHIR_ACCESS, isDirectoryType, type EndpointAccess } from '@tandem/auth';
+import { FHIR_ACCESS, isDirectoryType, mayBreakGlass, type Decision, type EndpointAccess } from '@tandem/auth';
 import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/projections';
 import type { Bundle, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { storableJson } from '../http/storable-json';
-import { entryFor, pageLinks } from './bundle';
+import { entryFor, outcomeEntry, pageLinks } from './bundle';
 import { capabilityStatement } from './capability';
 import { FhirError, operationOutcome } from './operation-outcome';
 
@@ -21,8 +21,12 @@ export interface ReadModelPosition {
 
 /** Creates and updates go through the same commands as the JSON API; the record service supplies them. */
 export interface FhirWrites {
-  /** `created: false` when the resource already existed (a registered NHS number, a repeated request): 200, not 201. */
-  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean }>;
+  /**
+   * `created: false` when the resource already existed (a registered NHS number, a repeated
+   * request): 200, not 201. `foundExisting` when it is a person someone else registered: the answer
+   * shows them only if the caller may read them.
+   */
+  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
 }
@@ -113,6 +117,14 @@ const narrowedTo = (type: string, q: SearchQuery, people: readonly string[]): Se
 
 const forbidden = (detail: string) => new FhirError(403, [{ code: 'forbidden', diagnostics: detail }]);
 
+/** What a resource not recorded is decided on: no one, so it is refused to everyone bound by a relationship. */
+export const NOBODY_KNOWN: About = { patientId: '' };
+
+/** The refusal of a resource outside the user's care, the same whether it is recorded or not (and naming no person). */
+export const notInYourCare = (type: string, id: string, decision: Pick<Decision, 'actor' | 'action'>): string =>
+  `${type}/${id} is not about anyone in ${decision.actor.id}'s care, or is not recorded` +
+  (mayBreakGlass(decision.actor.role, decision.action) ? '; in an emergency, read it by giving a reason in the X-Tandem-Break-Glass header' : '');
+
 type Handler = (req: Request, res: Response) => Promise<void>;
 const handle =
   (handler: Handler) =>
@@ -137,18 +149,42 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
   };
 
   /**
-   * Reads a resource the policy must allow. A Patient's id is derived from the NHS number, so it is
-   * decided before the read: whether someone is recorded at all is not for a stranger to learn from
-   * a 404. Other ids are opaque; they are decided on the person the stored resource is about.
+   * Reads a resource the policy must allow. Outside a relationship, "recorded but not yours" and
+   * "not recorded" answer alike (403), so no id (a person's, their CareTeam's, a CarePlan for a
+   * framework) tells a stranger whether it exists; only those who may read everyone (or read by
+   * break-glass) get a 404. A Patient is decided on its id before the read; any other resource on
+   * the person its current version is about (a version asked for that is not there is decided on
+   * the current one), and on no one when it is not recorded at all.
    */
   const allowedRead = async <T extends StoredResource>(req: Request, res: Response, type: string, id: string, read: () => Promise<T | undefined>): Promise<T | undefined> => {
     if (type === 'Patient') {
       await allow(req, res, FHIR_ACCESS.read(type), { patientId: id });
       return read();
     }
+    if (isDirectoryType(type)) {
+      await allow(req, res, FHIR_ACCESS.read(type), 'nobody');
+      return read();
+    }
     const stored = await read();
-    if (stored) await allow(req, res, FHIR_ACCESS.read(type), aboutResource(type, stored.resource, stored.patientId));
+    const current = stored ?? (await reader.read(type, id));
+    const decision = await access.decide(req, res, FHIR_ACCESS.read(type), current ? aboutResource(type, current.resource, current.patientId) : NOBODY_KNOWN);
+    if (!decision.allowed) throw forbidden(decision.reason === 'relationship' ? notInYourCare(type, id, decision) : decision.detail);
     return stored;
+  };
+
+  /**
+   * What a search's `_include` may add: each included resource passes the same scope and policy
+   * check as reading it directly (break-glass counting as it would there); the rest is left out,
+   * and the bundle says how many (as FHIR servers do with what a client may not see).
+   */
+  const readableIncluded = async (req: Request, included: readonly Resource[]): Promise<{ included: Resource[]; withheld: number }> => {
+    const principal = principalOf(req);
+    const breakGlassReason = access.breakGlassReasonOf(req);
+    const allowed = await Promise.all(
+      included.map((r) => access.allows(principal, FHIR_ACCESS.read(r.resourceType), aboutResource(r.resourceType, r), breakGlassReason)),
+    );
+    const kept = included.filter((_, i) => allowed[i]);
+    return { included: kept, withheld: included.length - kept.length };
   };
 
   router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true, reviver: storableJson }));
@@ -283,14 +319,32 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       }
       if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
       const result = await reader.search(type, search);
-      access.control.disclose(peopleIn(type, [...result.matches, ...result.included]));
+      const { included, withheld } = await readableIncluded(req, result.included);
+      access.control.disclose(peopleIn(type, [...result.matches, ...included]));
       const base = baseUrl(req);
       const bundle: Bundle = {
         resourceType: 'Bundle',
         type: 'searchset',
         total: result.total,
         link: pageLinks({ base: `${base}/${type}`, query: new URLSearchParams(req.query as Record<string, string>), offset: result.offset, count: result.count, total: result.total }),
-        entry: [...result.matches.map((r) => entryFor(base, r, 'match')), ...result.included.map((r) => entryFor(base, r, 'include'))],
+        entry: [
+          ...result.matches.map((r) => entryFor(base, r, 'match')),
+          ...included.map((r) => entryFor(base, r, 'include')),
+          ...(withheld > 0
+            ? [
+                outcomeEntry(
+                  operationOutcome([
+                    {
+                      severity: 'warning',
+                      code: 'suppressed',
+                      diagnostics: `${withheld} resource${withheld === 1 ? '' : 's'} asked for by _include ${withheld === 1 ? 'was' : 'were'} left out: this token may not read ${withheld === 1 ? 'it' : 'them'} (its scopes, or the care relationship)`,
+                      expression: '_include',
+                    },
+                  ]),
+                ),
+              ]
+            : []),
+        ],
       };
       send(res, 200, bundle);
     }),
@@ -316,7 +370,12 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const type = req.params.type as string;
       const w = requireWritable(type);
       requireFhirJson(req);
-      const { id, position, created } = await w.create(type, req.body, req);
+      const { id, position, created, foundExisting } = await w.create(type, req.body, req);
+      if (foundExisting) {
+        // As a conditional create answers someone without read access: a refusal, nothing of the person.
+        const disclosure = await access.existingPerson(req, res, id);
+        if (!disclosure.allowed) throw forbidden(disclosure.detail);
+      }
       await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
       const stored = await reader.read(type, id);
       res.set('Location', `${baseUrl(req)}/${type}/${id}/_history/${stored?.versionId ?? 1}`).set('X-Tandem-Position', String(position));

@@ -24,7 +24,7 @@ import type { CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
-import { aboutResource, type FhirWrites } from './routes';
+import { aboutResource, NOBODY_KNOWN, type FhirWrites } from './routes';
 
 /**
  * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
@@ -589,7 +589,8 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
       fields,
     );
     const result = await translated(fields, () => care.registerPatient(cmd, actor));
-    return { id: result.patientId, position: result.position, created: result.created && !result.replayed };
+    // `created` is false for someone else's registration: the route decides what the answer may show.
+    return { id: result.patientId, position: result.position, created: result.created && !result.replayed, ...(result.created ? {} : { foundExisting: true }) };
   };
 
   const createObservation = async (body: unknown, req: Request) => {
@@ -651,8 +652,15 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     // A Patient's id comes from the NHS number: decided before the read, so a 404 tells a stranger nothing.
     const early = type === 'Patient' ? await authorise(req, FHIR_ACCESS.update(type), { patientId: id }) : undefined;
     const current = await reader.read(type, id);
+    // Outside a relationship, an entry not recorded is refused like someone else's (routes.ts allowedRead).
+    const actor =
+      early ??
+      (await authorise(req, FHIR_ACCESS.update(type), current ? aboutResource(type, current.resource) : NOBODY_KNOWN).catch((error: unknown) => {
+        throw error instanceof FhirError && error.reason === 'relationship'
+          ? new FhirError(403, [{ code: 'forbidden', diagnostics: `${type}/${id} is not about anyone in your care, or is not recorded` }], error.reason)
+          : error;
+      }));
     if (!current) throw FhirError.notFound(type, id);
-    const actor = early ?? (await authorise(req, FHIR_ACCESS.update(type), aboutResource(type, current.resource)));
     if (ifMatch !== undefined && ifMatch !== current.versionId) {
       throw new FhirError(412, [{ code: 'conflict', diagnostics: `${type}/${id} is at version ${current.versionId}, not ${ifMatch}: read it again and reapply the change`, expression: 'If-Match' }]);
     }

@@ -2,6 +2,8 @@ import {
   AuthenticationError,
   BREAK_GLASS_HEADER,
   breakGlassReasonOf,
+  FHIR_ACCESS,
+  mayBreakGlass,
   needsMemberDetails,
   POLICY,
   RELATIONSHIPS,
@@ -95,7 +97,12 @@ export class RecordAccess {
         return { practitionerId: member.practitionerId, teamRole: member.teamRole, ...(practitioner ? { organisation: practitioner.organisationId, practitionerRole: practitioner.role } : {}) };
       }),
     );
-    return { patientId, ...(patient.registeredGp ? { registeredGp: patient.registeredGp } : {}), careTeam };
+    return {
+      patientId,
+      ...(patient.registeredGp ? { registeredGp: patient.registeredGp } : {}),
+      ...(patient.registeredBy ? { registeredBy: patient.registeredBy } : {}),
+      careTeam,
+    };
   }
 
   private async targetFor(principal: Principal, endpoint: EndpointAccess, about: About): Promise<Target> {
@@ -117,16 +124,48 @@ export class RecordAccess {
     return decision;
   }
 
-  /** Of these people, those the principal may reach with this endpoint (decided, not reported: it narrows a search). */
-  async confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<string[]> {
+  /**
+   * Of these people, those the principal may reach with this endpoint (decided, not reported: it
+   * narrows a search, or drops what a search would have included). A break-glass reason counts as
+   * it would on a direct read.
+   */
+  async confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>, breakGlassReason?: string): Promise<string[]> {
     const ids = [...new Set(patientIds)];
-    const allowed = await Promise.all(
-      ids.map(async (patientId) => {
-        const target = await this.targetFor(principal, endpoint, { patientId });
-        return this.control.decide({ principal, action: endpoint.action, needs: endpoint.needs, target }).allowed;
-      }),
-    );
+    const allowed = await Promise.all(ids.map((patientId) => this.allows(principal, endpoint, { patientId }, breakGlassReason)));
     return ids.filter((_, i) => allowed[i]);
+  }
+
+  /** Whether the policy allows this (decided, not reported). */
+  async allows(principal: Principal, endpoint: EndpointAccess, about: About, breakGlassReason?: string): Promise<boolean> {
+    const target = await this.targetFor(principal, endpoint, about);
+    return this.control.decide({ principal, action: endpoint.action, needs: endpoint.needs, target, ...(breakGlassReason ? { breakGlassReason } : {}) }).allowed;
+  }
+
+  /** The break-glass reason this request gives, if any. */
+  breakGlassReasonOf(req: Request): string | undefined {
+    return breakGlassReasonOf(req.get(BREAK_GLASS_HEADER));
+  }
+
+  /**
+   * A registration found the NHS number already registered, to someone this caller did not
+   * register: may the answer say anything about that person (their id, their record)? Only what a
+   * read of their Patient would show: the same scopes, relationship and break-glass, decided and
+   * reported like a read (so the access trail names the person). When refused, `detail` is what
+   * the caller is told: no id and nothing of the record, only that the person is registered
+   * already (which a create that finds someone cannot hide) and what to do.
+   */
+  async existingPerson(req: Request, res: Response, patientId: string): Promise<Decision> {
+    const decision = await this.decide(req, res, FHIR_ACCESS.read('Patient'), { patientId });
+    if (decision.allowed) return decision;
+    const glass = decision.reason === 'relationship' && mayBreakGlass(decision.actor.role, 'fhir.read');
+    const why = decision.reason === 'relationship' ? 'they are not in your care' : `you may not read their record (${decision.reason})`;
+    return {
+      ...decision,
+      detail:
+        `This NHS number is already registered and ${why}: nothing of their record is shown. ` +
+        'To care for them, ask whoever is responsible for them (their care team, their registered GP, the manager of the service caring for them) to add you to their team' +
+        (glass ? '; in an emergency, register again giving a reason in the X-Tandem-Break-Glass header (a break-glass read, flagged and reported)' : ''),
+    };
   }
 
   /**

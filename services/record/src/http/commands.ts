@@ -125,7 +125,12 @@ export const commandRoutes = (care: CareRecord, access: RecordAccess): Router =>
           }
           return route
             .run(care, parsed.value as never, actor)
-            .then((result) => {
+            .then(async (result) => {
+              // Someone else's person: the answer says nothing of them unless a read would (RecordAccess.existingPerson).
+              if (route.operationId === 'RegisterPatient' && result.created === false && 'patientId' in result) {
+                const disclosure = await access.existingPerson(req, res, String(result.patientId));
+                if (!disclosure.allowed) return sendProblem(res, 403, 'Forbidden', disclosure.detail, { reason: disclosure.reason });
+              }
               res.status(statusOf(route, result)).set('X-Tandem-Position', String(result.position)).json(result);
             });
         })

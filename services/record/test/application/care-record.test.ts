@@ -1,12 +1,14 @@
 import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
 import { pgliteBackend, validatedStore, type EventStore } from '@tandem/event-store';
 import { CareRecord } from '../../src/application/care-record';
-import { NeedsConfirmation, patientIdFor } from '../../src/domain';
+import { NeedsConfirmation, patientIdFor as keyedPatientId } from '../../src/domain';
 
 const nurse: Actor = { id: 'nurse-1', role: 'district-nurse', registration: { system: 'https://fhir.hl7.org.uk/Id/nmc-number', value: '12A3456E' } };
 const amira: Actor = { id: 'cw-amira', role: 'care-worker' };
 const tom: Actor = { id: 'cw-tom', role: 'care-worker' };
 const now = new Date('2026-11-24T18:30:00Z');
+const ID_SECRET = 'care-record-test-id-secret-0123456789';
+const patientIdFor = (nhsNumber: string) => keyedPatientId(nhsNumber, ID_SECRET);
 
 const registration = (key: string) => ({
   idempotencyKey: key,
@@ -34,7 +36,7 @@ describe('recording care through the application service', () => {
 
   beforeAll(async () => {
     store = validatedStore(await pgliteBackend({}), new EventRegistry([...careEventDefinitions]));
-    care = new CareRecord(store, () => now);
+    care = new CareRecord(store, () => now, { idSecret: ID_SECRET });
   });
   afterAll(() => store.close());
 
@@ -82,6 +84,24 @@ describe('recording care through the application service', () => {
     );
     expect(new Set(results.map((r) => r.revision)).size).toBe(8);
     expect(await store.readStream(`care-${patientId}`)).toHaveLength(before + 8);
+  });
+
+  it('says a person was created only to the actor who registered them, even on a retry with the same key', async () => {
+    const sarah: Actor = { id: 'nurse-sarah', role: 'district-nurse' };
+    const zoe: Actor = { id: 'nurse-zoe', role: 'district-nurse' };
+    const first = await care.registerPatient({ ...registration('reg-edna'), nhsNumber: '9000000009', name: { given: ['Edna'], family: 'Wilson' } }, sarah);
+    const retried = await care.registerPatient({ ...registration('reg-edna'), nhsNumber: '9000000009', name: { given: ['Edna'], family: 'Wilson' } }, sarah);
+    const sameKeyElsewhere = await care.registerPatient({ ...registration('reg-edna'), nhsNumber: '9000000009', name: { given: ['Edna'], family: 'Wilson' } }, zoe);
+    const otherKey = await care.registerPatient({ ...registration('reg-edna-zoe'), nhsNumber: '9000000009', name: { given: ['Edna'], family: 'Wilson' } }, zoe);
+    expect([first.created, retried.created, sameKeyElsewhere.created, otherKey.created]).toEqual([true, true, false, false]);
+    expect(new Set([first, retried, sameKeyElsewhere, otherKey].map((r) => r.patientId)).size).toBe(1);
+    expect((await care.patient(first.patientId)).registeredBy).toBe('nurse-sarah');
+  });
+
+  it('keys the id with the deployment secret: another secret gives the same NHS number another id', async () => {
+    const elsewhere = new CareRecord(store, () => now, { idSecret: 'another-deployment-id-secret-987654321' });
+    expect(elsewhere.patientIdFor('9912003888')).not.toBe(care.patientIdFor('9912003888'));
+    await expect(new CareRecord(store, () => now).registerPatient(registration('reg-no-secret'), nurse)).rejects.toThrow(/no id secret/);
   });
 
   it('refuses care for a person who is not registered', async () => {

@@ -1,5 +1,5 @@
 import { NhsNumberSchema } from '@tandem/contracts';
-import { careStreamId, isValidNhsNumber, nhsNumberProblem, patientIdFor, patientStreamId } from '../../src/domain/nhs-number';
+import { careStreamId, isValidNhsNumber, nhsNumberProblem, patientIdFor, patientStreamId, uuidV5 } from '../../src/domain/nhs-number';
 
 describe('NHS number (modulus 11)', () => {
   it.each([
@@ -36,11 +36,20 @@ describe('NHS number (modulus 11)', () => {
     expect(parsed.error?.issues[0]?.message).toBe('NHS number check digit does not match');
   });
 
-  it('names the streams deterministically', () => {
-    expect(patientIdFor('9912003888')).toBe(patientIdFor('9912003888'));
-    expect(patientIdFor('9912003888')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(patientIdFor('9912003888')).not.toBe(patientIdFor('9434765919'));
-    expect(patientStreamId(patientIdFor('9912003888'))).toBe(`patient-${patientIdFor('9912003888')}`);
+  it('names the streams deterministically, keyed with the deployment secret', () => {
+    const secret = 'nhs-number-test-id-secret-0123456789';
+    expect(patientIdFor('9912003888', secret)).toBe(patientIdFor('9912003888', secret));
+    expect(patientIdFor('9912003888', secret)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(patientIdFor('9912003888', secret)).not.toBe(patientIdFor('9434765919', secret));
+    expect(patientStreamId(patientIdFor('9912003888', secret))).toBe(`patient-${patientIdFor('9912003888', secret)}`);
+  });
+
+  it('cannot be computed from the NHS number without the secret: another secret, another id; the old public UUID v5 no longer matches', () => {
+    const secret = 'nhs-number-test-id-secret-0123456789';
+    expect(patientIdFor('9912003888', secret)).not.toBe(patientIdFor('9912003888', 'another-deployment-id-secret-98765'));
+    // The UUID v5 with the namespace that was in the source (what a stranger could compute before).
+    expect(patientIdFor('9912003888', secret)).not.toBe(uuidV5('4b7f0c3e-2a9d-4c55-9b61-7d2f3e8a1c90', '9912003888'));
+    expect(() => patientIdFor('9912003888', 'short')).toThrow(/at least 32 bytes/);
     expect(careStreamId('2b0f6a4e-3c1d-4e5f-8a9b-0c1d2e3f4a5b')).toBe('care-2b0f6a4e-3c1d-4e5f-8a9b-0c1d2e3f4a5b');
   });
 });
