@@ -1,6 +1,7 @@
 /**
  * `npm run token -- --role <role> --user <id> [--patient <id>] [--org <id>]
  *   [--registration <nmc|gmc|hcpc|system>|<value>] [--scope "..."] [--minutes 60]`
+ * (`--minutes` at most 720: Tandem refuses a token that lives longer than 12 hours).
  *
  * Prints a bearer token signed by the embedded mode's development issuer (the key in
  * `$TANDEM_DATA_DIR/dev-issuer.json`, made on first use): the token alone on stdout, what it says on
@@ -9,7 +10,7 @@
  * `npm start` resolves it (from where the command was typed).
  */
 import { resolveDataDir } from '../apps/tandem/src/config';
-import { DEFAULT_TOKEN_MINUTES, defaultScope, DevIssuer, DevIssuerRefused } from '@tandem/auth';
+import { DEFAULT_TOKEN_MINUTES, defaultScope, DevIssuer, DevIssuerRefused, MAX_TOKEN_MINUTES } from '@tandem/auth';
 import { RegistrationSchema, RoleSchema, type Registration } from '@tandem/contracts';
 import { parseArgs } from 'node:util';
 
@@ -21,7 +22,7 @@ const REGISTERS: Readonly<Record<string, Registration['system']>> = {
 
 const USAGE = `Usage: npm run token -- --role <${RoleSchema.options.join('|')}> --user <id>
          [--patient <patient id>] [--org <organisation id>] [--registration <nmc|gmc|hcpc>|<number>]
-         [--scope "<SMART v2 scopes>"] [--minutes ${DEFAULT_TOKEN_MINUTES}]
+         [--scope "<SMART v2 scopes>"] [--minutes ${DEFAULT_TOKEN_MINUTES} (at most ${MAX_TOKEN_MINUTES})]
 Example: npm run token -- --role care-worker --user cw-amira-hassan --org org-kindly-care`;
 
 const fail = (message: string): never => {
@@ -65,6 +66,7 @@ const main = async () => {
   if (!role.success) return fail(`--role must be one of ${RoleSchema.options.join(', ')}`);
   if (!values.user) return fail('--user is required (the user id, e.g. cw-amira-hassan)');
   const minutes = values.minutes === undefined ? DEFAULT_TOKEN_MINUTES : Number(values.minutes);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_TOKEN_MINUTES) return fail(`--minutes must be more than 0 and at most ${MAX_TOKEN_MINUTES} (Tandem refuses a token that lives longer than 12 hours)`);
 
   const issuer = await DevIssuer.open({ dataDir: resolveDataDir(process.env.TANDEM_DATA_DIR), eventStore: process.env.TANDEM_EVENT_STORE ?? 'pglite' });
   const registration = registrationOf(values.registration);

@@ -1,5 +1,5 @@
 import type { Decision, Principal } from '@tandem/auth';
-import { storableText, type AccessInteraction, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
+import { storableText, type AccessInteraction, type Actor, type AccessOutcome, type AccessRecordedData, type PurposeOfUse, type Role } from '@tandem/contracts';
 
 /**
  * What one request did, as the access trail records it: pure functions from what the HTTP layer
@@ -98,6 +98,14 @@ const PURPOSE: Readonly<Record<Role, PurposeOfUse>> = {
  */
 const truncate = (value: string, max: number): string => storableText(value.length > max ? value.slice(0, max) : value);
 
+/** The actor with every text field bounded and storable (a token's claims are checked at authentication; this is the last line). */
+const storableActor = (actor: Actor): Actor => ({
+  id: truncate(actor.id, 128) || 'unknown',
+  role: actor.role,
+  ...(actor.organisation !== undefined ? { organisation: truncate(actor.organisation, 128) || 'unknown' } : {}),
+  ...(actor.registration ? { registration: { system: actor.registration.system, value: truncate(actor.registration.value, 32) || 'unknown' } } : {}),
+});
+
 /** The AccessRecorded data for a request; every field bounded, so hostile input cannot make it unstorable. */
 export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
   const [rawPath = '/', rawQuery] = seen.url.split(/\?(.*)/s, 2);
@@ -111,7 +119,7 @@ export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
   const record: AccessRecordedData = {
     accessId: seen.accessId,
     at: seen.at.toISOString(),
-    ...(actor ? { agent: actor } : {}),
+    ...(actor ? { agent: storableActor(actor) } : {}),
     method: truncate(seen.method, 10),
     path,
     ...(rawQuery ? { query: truncate(redacted(rawQuery), 4000) } : {}),
@@ -131,8 +139,17 @@ export const accessRecord = (seen: AccessSeen): AccessRecordedData => {
   return record;
 };
 
-/** Who, when, whom and the outcome, without the free text that came from the request: what a record keeps when the rest cannot be stored. */
+/**
+ * Who, when, whom and the outcome, without the free text that came from the request, and with the
+ * agent's text made storable: what a record keeps when the rest cannot be stored.
+ */
 export const essentialsOf = (record: AccessRecordedData): AccessRecordedData => {
-  const { query: _query, resourceType: _type, resourceId: _id, reason: _reason, breakGlassReason, ...essentials } = record;
-  return { ...essentials, ...(breakGlassReason !== undefined ? { breakGlassReason: 'not storable' } : {}), path: '/', source: { address: 'unknown' } };
+  const { query: _query, resourceType: _type, resourceId: _id, reason: _reason, breakGlassReason, agent, ...essentials } = record;
+  return {
+    ...essentials,
+    ...(agent ? { agent: storableActor(agent) } : {}),
+    ...(breakGlassReason !== undefined ? { breakGlassReason: 'not storable' } : {}),
+    path: '/',
+    source: { address: 'unknown' },
+  };
 };

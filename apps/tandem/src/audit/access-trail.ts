@@ -67,6 +67,7 @@ export class AccessTrail {
   private readonly batchSize: number;
   private readonly maxBacklog: number;
   private lastPosition = 0;
+  private setAside = 0;
   private backoffMs = 0;
   private retryAfter = 0;
   /** Per address: the minute being counted, its first refusal and how many unverified refusals so far. */
@@ -235,28 +236,48 @@ export class AccessTrail {
 
   /**
    * Appends records and takes them off the buffer. When a batch is refused for its content (the
-   * contract or the database refuses a value), each record is tried on its own, and one refused
-   * alone is kept without what the request carried. Any other failure is the store's: it goes up
-   * and every record stays buffered.
+   * contract or the database refuses a value), it is halved and each half tried again, so the one
+   * record at fault is found in a few appends and the records around it are stored as they are; that
+   * record is then stored as its essentials, or, if even they are refused, set aside (logged by its
+   * id): one record never holds back the records behind it. Any other failure is the store's: it
+   * goes up and every record stays buffered.
    */
-  private async append(stream: string, events: AccessEvent[]): Promise<void> {
+  private async append(stream: string, events: readonly AccessEvent[]): Promise<void> {
     try {
       const result = await this.options.store.append(stream, events, { expectedRevision: 'any' });
       this.written(events, result.position);
-      return;
     } catch (error) {
       if (!recordAtFault(error)) throw error;
       if (events.length > 1) {
-        for (const event of events) await this.append(stream, [event]);
+        const half = Math.ceil(events.length / 2);
+        await this.append(stream, events.slice(0, half));
+        await this.append(stream, events.slice(half));
         return;
       }
-      const [event] = events as [AccessEvent];
-      const essentials = essentialsOf(event.data);
-      if (JSON.stringify(essentials) === JSON.stringify(event.data)) throw error;
-      const result = await this.options.store.append(stream, [{ ...event, data: essentials }], { expectedRevision: 'any' });
-      this.options.logger.warn({ accessId: event.id }, 'An access record could not be stored whole; its essentials were');
-      this.written(events, result.position);
+      await this.appendEssentials(stream, events[0]!);
     }
+  }
+
+  /** One record the store refused: its essentials (no request text, the agent made storable), or set aside. */
+  private async appendEssentials(stream: string, event: AccessEvent): Promise<void> {
+    const essentials = essentialsOf(event.data);
+    const stripped: AccessEvent = { ...event, data: essentials, metadata: { ...event.metadata, actor: essentials.agent ?? TANDEM } };
+    try {
+      const result = await this.options.store.append(stream, [stripped], { expectedRevision: 'any' });
+      this.options.logger.warn({ accessId: event.id }, 'An access record could not be stored whole; its essentials were');
+      this.written([event], result.position);
+    } catch (error) {
+      if (!recordAtFault(error)) throw error;
+      // Nothing of it can be stored: kept aside (in memory, counted) rather than blocking the trail.
+      this.setAside += 1;
+      this.options.logger.error({ accessId: event.id, at: event.data.at, status: event.data.status, setAside: this.setAside }, 'An access record could not be stored at all; it was set aside');
+      this.written([event], 0);
+    }
+  }
+
+  /** Records the store refused even as their essentials (normally none: every field is bounded and made storable). */
+  get setAsideCount(): number {
+    return this.setAside;
   }
 
   private written(events: readonly AccessEvent[], position: number) {
