@@ -52,6 +52,8 @@ const identityProvider = async () => {
     TANDEM_AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
     TANDEM_AUTH_ISSUER: issuer.issuer,
     TANDEM_AUTH_AUDIENCE: issuer.audience,
+    // The seeding process and the server key patient ids alike (docs/decisions/0005).
+    TANDEM_ID_SECRET: 'fhir-benchmark-id-secret-0123456789abcdef',
   };
   return { issuer, env, close: () => server.close() };
 };

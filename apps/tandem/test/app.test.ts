@@ -67,7 +67,12 @@ describe('configuration from the environment', () => {
 
   it('takes an identity provider for the server mode', () => {
     const auth = { TANDEM_AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', TANDEM_AUTH_ISSUER: 'https://idp.example', TANDEM_AUTH_AUDIENCE: 'tandem' };
-    expect(loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth })).toMatchObject(auth);
+    const idSecret = { TANDEM_ID_SECRET: 'a-deployment-id-secret-of-32-characters' };
+    expect(loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth, ...idSecret })).toMatchObject({ ...auth, ...idSecret });
+    // Patient ids are keyed with it: every record process outside the embedded mode needs the same one (the others do not).
+    expect(() => loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth })).toThrow('TANDEM_ID_SECRET');
+    expect(() => loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth, TANDEM_ID_SECRET: 'too short' })).toThrow('TANDEM_ID_SECRET');
+    expect(loadConfig({ TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://x@localhost/db', ...auth, TANDEM_SERVICES: 'projections' }).TANDEM_ID_SECRET).toBeUndefined();
   });
 
   it.each([
