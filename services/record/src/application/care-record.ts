@@ -4,7 +4,6 @@ import {
   type Actor,
   type AddCareTeamMember,
   type CareRecordCommandName,
-  type PatientEvent,
   type PractitionerRegisteredData,
   type RegisterOrganisation,
   type RegisterPatient,
