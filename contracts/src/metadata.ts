@@ -40,6 +40,13 @@ export const EventMetadataSchema = z.object({
   causationId: z.uuid().optional(),
   occurredAt: z.iso.datetime({ offset: true }),
   idempotencyKey: z.string().min(1).max(200).optional(),
+  /**
+   * The command these events answer (e.g. "RecordVitalSigns") and a digest of what it said. An
+   * idempotency key is scoped to the actor and the command; the digest tells a retry (same digest:
+   * the same answer again) from a different command sent under the same key (refused).
+   */
+  command: z.string().min(1).max(100).optional(),
+  commandDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type EventMetadata = z.infer<typeof EventMetadataSchema>;
 

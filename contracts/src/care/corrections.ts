@@ -79,8 +79,14 @@ export const ReplacementSchema = z.discriminatedUnion('type', [
 ]);
 export type Replacement = z.infer<typeof ReplacementSchema>;
 
+/**
+ * A correction is made now: its own occurredAt may be left out and is then the server's time, as
+ * in the delegation service's commands (the corrected entry's time is replacement.occurredAt).
+ */
+const correctionCommandShape = { ...commandBaseShape, occurredAt: commandBaseShape.occurredAt.optional() };
+
 export const AmendEntrySchema = z.strictObject({
-  ...commandBaseShape,
+  ...correctionCommandShape,
   entryId: EntryIdSchema,
   reason: ReasonSchema,
   replacement: ReplacementInputSchema,
@@ -93,7 +99,7 @@ export const EntryAmended = defineEvent(
 );
 export type EntryAmendedData = z.infer<typeof EntryAmended.schema>;
 
-export const MarkEntryEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, entryId: EntryIdSchema, reason: ReasonSchema });
+export const MarkEntryEnteredInErrorSchema = z.strictObject({ ...correctionCommandShape, entryId: EntryIdSchema, reason: ReasonSchema });
 export type MarkEntryEnteredInError = z.infer<typeof MarkEntryEnteredInErrorSchema>;
 
 export const EntryMarkedEnteredInError = defineEvent(

@@ -17,6 +17,8 @@ export * from './common';
 export * from './people';
 export * from './observations';
 export * from './medicines';
+export * from './insulin-products';
+export * from './replies';
 export * from './corrections';
 
 /** Events of a `care-<patientId>` stream: everything observed and done for one person. */

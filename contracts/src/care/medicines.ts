@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events';
-import { commandBaseShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
+import { InsulinProductCodeSchema } from './insulin-products';
+import { careCommandShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // Insulin (docs/clinical/reference.md section 2). Never Event: overdose due to abbreviations or the wrong
@@ -34,7 +35,11 @@ export const InjectionSiteSchema = z.enum(['abdomen', 'thigh', 'buttock', 'upper
 });
 export const BodySideSchema = z.enum(['left', 'right']);
 
-/** The product as written on the person's instruction and Insulin Passport (e.g. "Humulin I KwikPen"). */
+/**
+ * The product as written on the person's instruction and Insulin Passport (e.g. "Humulin I KwikPen"),
+ * or its code in INSULIN_PRODUCTS. A command's product the record does not know asks for confirmation
+ * (see recordInsulinAdministered); stored events keep whatever was confirmed.
+ */
 export const InsulinProductSchema = textSchema(200);
 
 const administeredShape = {
@@ -45,19 +50,24 @@ const administeredShape = {
   side: BodySideSchema.optional(),
 };
 
+/** The record's code for the product (INSULIN_PRODUCTS); absent when a product it does not know was confirmed. */
+const storedProductCode = { productCode: InsulinProductCodeSchema.optional() };
+
 export const InsulinAdministeredInputSchema = z.strictObject(administeredShape);
 export const RecordInsulinAdministeredSchema = z.strictObject({
-  ...commandBaseShape,
+  ...careCommandShape,
   ...administeredShape,
   /** The person giving it confirmed that a dose recorded shortly before is not this same dose. */
   confirmedNotDuplicate: z.boolean().optional(),
+  /** The person giving it confirmed a product the record does not know: recorded, flagged and escalated. */
+  confirmedUnknownProduct: z.boolean().optional(),
 });
 export type RecordInsulinAdministered = z.infer<typeof RecordInsulinAdministeredSchema>;
-export const InsulinAdministeredDetailsSchema = z.object(administeredShape);
+export const InsulinAdministeredDetailsSchema = z.object({ ...administeredShape, ...storedProductCode });
 
 export const InsulinAdministered = defineEvent(
   'InsulinAdministered',
-  z.object({ patientId: PatientIdSchema, ...administeredShape, confirmedNotDuplicate: z.boolean().optional() }),
+  z.object({ patientId: PatientIdSchema, ...administeredShape, ...storedProductCode, confirmedNotDuplicate: z.boolean().optional() }),
 );
 export type InsulinAdministeredData = z.infer<typeof InsulinAdministered.schema>;
 
@@ -67,11 +77,11 @@ const withheldShape = {
   reason: ReasonSchema,
 };
 export const InsulinWithheldInputSchema = z.strictObject(withheldShape);
-export const RecordInsulinWithheldSchema = z.strictObject({ ...commandBaseShape, ...withheldShape });
+export const RecordInsulinWithheldSchema = z.strictObject({ ...careCommandShape, ...withheldShape, confirmedUnknownProduct: z.boolean().optional() });
 export type RecordInsulinWithheld = z.infer<typeof RecordInsulinWithheldSchema>;
-export const InsulinWithheldDetailsSchema = z.object(withheldShape);
+export const InsulinWithheldDetailsSchema = z.object({ ...withheldShape, ...storedProductCode });
 
-export const InsulinWithheld = defineEvent('InsulinWithheld', z.object({ patientId: PatientIdSchema, ...withheldShape }));
+export const InsulinWithheld = defineEvent('InsulinWithheld', z.object({ patientId: PatientIdSchema, ...withheldShape, ...storedProductCode }));
 export type InsulinWithheldData = z.infer<typeof InsulinWithheld.schema>;
 
 /**
@@ -92,5 +102,18 @@ export const DoseInsideMinimumIntervalFlagged = defineEvent(
 );
 export type DoseInsideMinimumIntervalFlaggedData = z.infer<typeof DoseInsideMinimumIntervalFlagged.schema>;
 
-export const medicineEventDefinitions = [InsulinAdministered, InsulinWithheld, DoseInsideMinimumIntervalFlagged] as const;
+/**
+ * A dose (given or withheld) of a product the record does not know, recorded because the person
+ * confirmed it: appended right after the dose (or withheld dose), in the same append, as
+ * DoseInsideMinimumIntervalFlagged is (the entry is the event before it in the stream). Nothing can check it against a
+ * duplicate, an interval or the instruction, so it is an incident for the delegating nurse (the
+ * FHIR projection and the rules see this event).
+ */
+export const UnknownInsulinProductFlagged = defineEvent(
+  'UnknownInsulinProductFlagged',
+  z.object({ patientId: PatientIdSchema, product: InsulinProductSchema }),
+);
+export type UnknownInsulinProductFlaggedData = z.infer<typeof UnknownInsulinProductFlagged.schema>;
+
+export const medicineEventDefinitions = [InsulinAdministered, InsulinWithheld, DoseInsideMinimumIntervalFlagged, UnknownInsulinProductFlagged] as const;
 export type MedicineEvent = EventOf<(typeof medicineEventDefinitions)[number]>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../events';
-import { commandBaseShape, DateSchema, measurement, PatientIdSchema, TemperatureCSchema, textSchema, type EventOf } from './common';
+import { careCommandShape, DateSchema, measurement, PatientIdSchema, TemperatureCSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // Vital signs and NEWS2 (docs/clinical/reference.md section 5)
@@ -24,20 +24,35 @@ export type News2Parameter = z.infer<typeof News2ParameterSchema>;
  * The measurements of one set of vital signs. Each may be missing (NEWS2 is then incomplete), but
  * an impossible value is refused naming its field.
  */
+const CALL_999 = 'call 999 now';
 const vitalSignsShape = {
-  respirationRate: measurement('respiration rate', 0, 80, '/min').optional(),
-  spo2: measurement('SpO2', 0, 100, '%').optional(),
+  respirationRate: measurement('respiration rate', 3, 80, '/min', { below: `A respiration rate below 3 /min means the person is not breathing: ${CALL_999} and start CPR if trained; if they are breathing, count again for a full minute` }).optional(),
+  spo2: measurement('SpO2', 50, 100, '%', { below: `An SpO2 below 50 % is not a reading a living person keeps: if the person is unresponsive or not breathing, ${CALL_999}; otherwise check the probe (warm finger, no nail varnish) and measure again` }).optional(),
   airOrOxygen: AirOrOxygenSchema.optional(),
   oxygenFlowLPerMin: measurement('oxygen flow', 0.1, 60, 'L/min', { decimals: 1 }).optional(),
-  systolic: measurement('systolic blood pressure', 0, 300, 'mmHg').optional(),
-  diastolic: measurement('diastolic blood pressure', 0, 300, 'mmHg').optional(),
-  pulse: measurement('pulse', 0, 300, '/min').optional(),
+  systolic: measurement('systolic blood pressure', 40, 300, 'mmHg', { below: `A systolic blood pressure below 40 mmHg means no blood pressure can be felt: if the person is unresponsive, ${CALL_999}; otherwise check the cuff and measure again` }).optional(),
+  diastolic: measurement('diastolic blood pressure', 20, 300, 'mmHg', { below: 'A diastolic blood pressure below 20 mmHg is not a reading: check the cuff and measure again' }).optional(),
+  pulse: measurement('pulse', 20, 300, '/min', { below: `No pulse: ${CALL_999} and start CPR if trained (a pulse below 20 /min cannot be a living person's; if the person is awake, count again for a full minute)` }).optional(),
   consciousness: ConsciousnessSchema.optional(),
   temperatureC: TemperatureCSchema.optional(),
 };
 
+/**
+ * The bounds events were stored with before the lower bounds became physiological: the stored
+ * shape keeps them, so every event ever appended still reads back (a command is checked against
+ * the shape above; an event against this one).
+ */
+const storedVitalSignsShape = {
+  ...vitalSignsShape,
+  respirationRate: measurement('respiration rate', 0, 80, '/min').optional(),
+  spo2: measurement('SpO2', 0, 100, '%').optional(),
+  systolic: measurement('systolic blood pressure', 0, 300, 'mmHg').optional(),
+  diastolic: measurement('diastolic blood pressure', 0, 300, 'mmHg').optional(),
+  pulse: measurement('pulse', 0, 300, '/min').optional(),
+};
+
 /** The measurements alone, as NEWS2 reads them. */
-export const VitalSignsMeasurementsSchema = z.object(vitalSignsShape);
+export const VitalSignsMeasurementsSchema = z.object(storedVitalSignsShape);
 export type VitalSignsMeasurements = z.infer<typeof VitalSignsMeasurementsSchema>;
 type VitalSignsShape = VitalSignsMeasurements;
 
@@ -63,7 +78,7 @@ export const VitalSignsInputSchema = z
 export type VitalSignsInput = z.infer<typeof VitalSignsInputSchema>;
 
 export const RecordVitalSignsSchema = z
-  .strictObject({ ...commandBaseShape, ...vitalSignsShape, spo2Scale: Spo2ScaleSchema.optional() })
+  .strictObject({ ...careCommandShape, ...vitalSignsShape, spo2Scale: Spo2ScaleSchema.optional() })
   .superRefine(vitalSignsAreConsistent);
 export type RecordVitalSigns = z.infer<typeof RecordVitalSignsSchema>;
 
@@ -97,13 +112,13 @@ export const News2ResultSchema = z.object({
 export type News2Result = z.infer<typeof News2ResultSchema>;
 
 export const VitalSignsDetailsSchema = z
-  .object({ ...vitalSignsShape, spo2Scale: Spo2ScaleSchema, news2: News2ResultSchema })
+  .object({ ...storedVitalSignsShape, spo2Scale: Spo2ScaleSchema, news2: News2ResultSchema })
   .superRefine(vitalSignsAreConsistent);
 export type VitalSignsDetails = z.infer<typeof VitalSignsDetailsSchema>;
 
 export const VitalSignsRecorded = defineEvent(
   'VitalSignsRecorded',
-  z.object({ patientId: PatientIdSchema, ...vitalSignsShape, spo2Scale: Spo2ScaleSchema, news2: News2ResultSchema }).superRefine(vitalSignsAreConsistent),
+  z.object({ patientId: PatientIdSchema, ...storedVitalSignsShape, spo2Scale: Spo2ScaleSchema, news2: News2ResultSchema }).superRefine(vitalSignsAreConsistent),
 );
 export type VitalSignsRecordedData = z.infer<typeof VitalSignsRecorded.schema>;
 
@@ -121,7 +136,7 @@ const glucoseShape = {
 };
 
 export const BloodGlucoseInputSchema = z.strictObject(glucoseShape);
-export const RecordBloodGlucoseSchema = z.strictObject({ ...commandBaseShape, ...glucoseShape });
+export const RecordBloodGlucoseSchema = z.strictObject({ ...careCommandShape, ...glucoseShape });
 export type RecordBloodGlucose = z.infer<typeof RecordBloodGlucoseSchema>;
 export const BloodGlucoseDetailsSchema = z.object(glucoseShape);
 
@@ -169,7 +184,7 @@ export const EmergencySignsSchema = z.object({
 
 const softSignsShape = { softSigns: SoftSignsSchema, emergencySigns: EmergencySignsSchema };
 export const SoftSignsInputSchema = z.strictObject(softSignsShape);
-export const RecordSoftSignsSchema = z.strictObject({ ...commandBaseShape, ...softSignsShape });
+export const RecordSoftSignsSchema = z.strictObject({ ...careCommandShape, ...softSignsShape });
 export type RecordSoftSigns = z.infer<typeof RecordSoftSignsSchema>;
 export const SoftSignsDetailsSchema = z.object(softSignsShape);
 
@@ -209,7 +224,7 @@ const noDipstick = {
     .optional(),
 };
 export const UrinarySymptomsInputSchema = z.strictObject({ ...urinaryShape, ...noDipstick });
-export const ScreenUrinarySymptomsSchema = z.strictObject({ ...commandBaseShape, ...urinaryShape, ...noDipstick });
+export const ScreenUrinarySymptomsSchema = z.strictObject({ ...careCommandShape, ...urinaryShape, ...noDipstick });
 export type ScreenUrinarySymptoms = z.infer<typeof ScreenUrinarySymptomsSchema>;
 export const UrinarySymptomsDetailsSchema = z.object(urinaryShape);
 
@@ -222,7 +237,7 @@ export type UrinarySymptomsScreenedData = z.infer<typeof UrinarySymptomsScreened
 
 const fluidShape = { volumeMl: measurement('volume', 1, 3000, 'ml'), drink: textSchema(100) };
 export const FluidIntakeInputSchema = z.strictObject(fluidShape);
-export const RecordFluidIntakeSchema = z.strictObject({ ...commandBaseShape, ...fluidShape });
+export const RecordFluidIntakeSchema = z.strictObject({ ...careCommandShape, ...fluidShape });
 export type RecordFluidIntake = z.infer<typeof RecordFluidIntakeSchema>;
 export const FluidIntakeDetailsSchema = z.object(fluidShape);
 
@@ -248,7 +263,7 @@ const lineNeededForSpread = (c: { markedLineDrawn: boolean; rednessBeyondMarkedL
   }
 };
 export const CellulitisInputSchema = z.strictObject(cellulitisShape).superRefine(lineNeededForSpread);
-export const CheckCellulitisSchema = z.strictObject({ ...commandBaseShape, ...cellulitisShape }).superRefine(lineNeededForSpread);
+export const CheckCellulitisSchema = z.strictObject({ ...careCommandShape, ...cellulitisShape }).superRefine(lineNeededForSpread);
 export type CheckCellulitis = z.infer<typeof CheckCellulitisSchema>;
 export const CellulitisDetailsSchema = z.object(cellulitisShape).superRefine(lineNeededForSpread);
 
@@ -264,7 +279,7 @@ export type CellulitisCheckedData = z.infer<typeof CellulitisChecked.schema>;
 
 const noteShape = { text: textSchema(5000) };
 export const NoteInputSchema = z.strictObject(noteShape);
-export const WriteNoteSchema = z.strictObject({ ...commandBaseShape, ...noteShape });
+export const WriteNoteSchema = z.strictObject({ ...careCommandShape, ...noteShape });
 export type WriteNote = z.infer<typeof WriteNoteSchema>;
 export const NoteDetailsSchema = z.object(noteShape);
 

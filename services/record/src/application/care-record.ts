@@ -44,7 +44,7 @@ import {
   type StoredCareEvent,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
-import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from './bedside-answer';
+import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '../domain/advice';
 import { incrementalFold } from './incremental-fold';
 
 export class PatientNotFound extends Error {

@@ -1,6 +1,6 @@
 import type { Actor } from '@tandem/contracts';
 import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEvent } from '@tandem/event-store';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { uuidV5 } from '../domain/nhs-number';
 
 /** Who asks, and the client's key and bedside time: what every command's events carry. */
@@ -11,7 +11,64 @@ export interface CommandMeta {
   readonly correlationId?: string;
   /** The event this command reacts to (a rule's reaction, a timer's scheduling event). */
   readonly causationId?: string;
+  /**
+   * The command's name and what it said (commandDigest of it). Given, the idempotency key is scoped
+   * to the actor and the command, and the same key with a different command is refused
+   * (IdempotencyKeyReused). Left out (the delegation service's commands, for now), a key is the
+   * stream's alone, as before.
+   */
+  readonly command?: { readonly name: string; readonly digest: string };
 }
+
+/**
+ * The same idempotency key, from the same user for the same command, with a different command
+ * (the IETF Idempotency-Key header draft: 422). Nothing is stored: a reused key would otherwise
+ * answer "already recorded" and hide the entry (a pulse of 150 never stored).
+ */
+export class IdempotencyKeyReused extends Error {
+  override readonly name = 'IdempotencyKeyReused';
+  readonly field = 'idempotencyKey';
+  constructor(readonly idempotencyKey: string, readonly command: string) {
+    super(
+      `The idempotency key "${idempotencyKey}" was already used for a different ${command} (different content): nothing was stored. ` +
+        'Use a new key for a new entry; send the same key only to retry exactly the same command.',
+    );
+  }
+}
+
+/** A stable digest of a command: keys in order, so the same command always digests the same. */
+export const commandDigest = (command: unknown): string => {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        : value;
+  return createHash('sha256').update(JSON.stringify(canonical(command))).digest('hex');
+};
+
+/** The events of this stream that answered the same key for the same actor and command. */
+const answeredBefore = (events: readonly RecordedEvent[], meta: CommandMeta): RecordedEvent[] => {
+  if (!meta.command) return events.filter((e) => e.metadata.idempotencyKey === meta.idempotencyKey);
+  return events.filter(
+    (e) =>
+      e.metadata.idempotencyKey === meta.idempotencyKey &&
+      e.metadata.actor.id === meta.actor.id &&
+      // Events stored before commands were named answered whatever their key was sent with.
+      (e.metadata.command === undefined || e.metadata.command === meta.command!.name),
+  );
+};
+
+/**
+ * Event ids derive from the key, scoped as the key is, and from the command's digest: a retry
+ * appends the same ids (the store keeps one copy, even when two retries race), while a different
+ * command racing under the same key appends other ids, loses on the expected revision and is
+ * then refused as a reused key, never silently taken for the first.
+ */
+const eventIdOf = (stream: string, meta: CommandMeta, index: number): string =>
+  meta.command
+    ? uuidV5(EVENT_ID_NAMESPACE, `${stream}\u0000${meta.actor.id}\u0000${meta.command.name}\u0000${meta.idempotencyKey}\u0000${meta.command.digest}\u0000${index}`)
+    : uuidV5(EVENT_ID_NAMESPACE, `${stream}\u0000${meta.idempotencyKey}\u0000${index}`);
 
 export interface CommandResult {
   /** Global position of the last event; a FHIR read given it waits for the projection. */
@@ -45,8 +102,12 @@ export interface StreamCommand<State> {
 export const executeStreamCommand = async <State>(store: EventStore, command: StreamCommand<State>): Promise<CommandResult> => {
   for (let attempt = 1; ; attempt++) {
     const events = await store.readStream(command.stream);
-    const earlier = events.filter((e) => e.metadata.idempotencyKey === command.meta.idempotencyKey);
+    const earlier = answeredBefore(events, command.meta);
     if (earlier.length > 0) {
+      const digest = earlier[0]!.metadata.commandDigest;
+      if (command.meta.command && digest !== undefined && digest !== command.meta.command.digest) {
+        throw new IdempotencyKeyReused(command.meta.idempotencyKey, command.meta.command.name);
+      }
       const last = earlier[earlier.length - 1]!;
       return { position: last.position, revision: last.revision, eventIds: earlier.map((e) => e.id), eventTypes: earlier.map((e) => e.type), replayed: true };
     }
@@ -57,7 +118,7 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
     }
     const correlationId = command.meta.correlationId ?? randomUUID();
     const newEvents: NewEvent[] = decided.map((e, index) => ({
-      id: uuidV5(EVENT_ID_NAMESPACE, `${command.stream}\u0000${command.meta.idempotencyKey}\u0000${index}`),
+      id: eventIdOf(command.stream, command.meta, index),
       type: e.type,
       data: e.data,
       metadata: {
@@ -66,6 +127,7 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
         ...(command.meta.causationId ? { causationId: command.meta.causationId } : {}),
         occurredAt: command.meta.occurredAt,
         idempotencyKey: command.meta.idempotencyKey,
+        ...(command.meta.command ? { command: command.meta.command.name, commandDigest: command.meta.command.digest } : {}),
       },
     }));
     try {

@@ -4,6 +4,7 @@ import {
   type BloodGlucoseRecordedData,
   type CareRecordEvent,
   type CorrectableEntryType,
+  insulinProductOf,
   type InsulinDose,
 } from '@tandem/contracts';
 import { instantOf } from './time';
@@ -49,6 +50,8 @@ export type CareEntry = {
 export interface InsulinDoseRef {
   readonly entryId: string;
   readonly product: string;
+  /** The product's key (its code when the record knows it). */
+  readonly productKey: string;
   readonly occurredAt: string;
   readonly dose: InsulinDose;
 }
@@ -86,8 +89,13 @@ export const initialCareState: CareState = {
 
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
 
-/** One product however it was typed: "Humulin I  KwikPen" and "humulin i kwikpen" are the same. */
-export const insulinProductKey = (product: string): string => product.trim().replace(/\s+/g, ' ').toLowerCase();
+/**
+ * One product however it was named: by its code in the record's table (INSULIN_PRODUCTS), so
+ * "Humulin I  KwikPen", "humulin i kwikpen" and "humulin-i-kwikpen" are one product. A product
+ * the record does not know (recorded only when confirmed, and flagged) keys by its words alone.
+ */
+export const insulinProductKey = (product: string, productCode?: string): string =>
+  productCode ?? insulinProductOf(product)?.code ?? `unknown:${product.trim().replace(/\s+/g, ' ').toLowerCase()}`;
 
 export const entryOf = (state: CareState, entryId: string): CareEntry | undefined => own(state.entries, entryId);
 
@@ -101,7 +109,7 @@ const byTime = (a: { occurredAt: string }, b: { occurredAt: string }) => instant
 
 const insulinRefOf = (entry: CareEntry | undefined): InsulinDoseRef | undefined =>
   entry?.type === 'InsulinAdministered' && !entry.enteredInError
-    ? { entryId: entry.id, product: entry.data.product, occurredAt: entry.occurredAt, dose: entry.data.dose }
+    ? { entryId: entry.id, product: entry.data.product, productKey: insulinProductKey(entry.data.product, entry.data.productCode), occurredAt: entry.occurredAt, dose: entry.data.dose }
     : undefined;
 
 const glucoseOf = (entry: CareEntry | undefined): GlucoseReading | undefined => {
@@ -122,13 +130,13 @@ const reindexInsulin = (state: CareState, before: CareEntry | undefined, after: 
   }
   const next = insulinRefOf(after);
   const keys = new Set<string>();
-  if (before?.type === 'InsulinAdministered') keys.add(insulinProductKey(before.data.product));
-  if (after.type === 'InsulinAdministered') keys.add(insulinProductKey(after.data.product));
+  if (before?.type === 'InsulinAdministered') keys.add(insulinProductKey(before.data.product, before.data.productCode));
+  if (after.type === 'InsulinAdministered') keys.add(insulinProductKey(after.data.product, after.data.productCode));
   const insulinDoses = { ...state.insulinDoses };
   const lastDose = { ...state.lastInsulinDose };
   for (const key of keys) {
     const doses = (own(insulinDoses, key) ?? []).filter((d) => d.entryId !== after.id);
-    if (next && insulinProductKey(next.product) === key) doses.push(next);
+    if (next && next.productKey === key) doses.push(next);
     doses.sort(byTime);
     insulinDoses[key] = doses;
     const latest = doses[doses.length - 1];

@@ -2,14 +2,14 @@ import type { CareRecordEvent, CheckCellulitis } from '@tandem/contracts';
 import type { CareState } from './care-state';
 import { compact } from './compact';
 import type { CareContext } from './context';
-import { assertNotInFuture } from './time';
+import { assertBedsideTime } from './time';
 
 /**
  * The daily check of a cellulitis (NICE NG141): within or beyond the marked line, pain,
  * temperature, limb elevation, and whether skin tone limits what can be seen.
  */
 export const checkCellulitis = (cmd: CheckCellulitis, _state: CareState, context: CareContext): CareRecordEvent[] => {
-  assertNotInFuture(cmd.occurredAt, context.now);
+  assertBedsideTime(cmd, context.now);
   return [
     {
       type: 'CellulitisChecked',

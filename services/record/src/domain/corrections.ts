@@ -54,7 +54,8 @@ const replacementFor = (input: ReplacementInput, entry: CareEntry): Replacement 
 
 /** Replaces an entry's content with a new version, keeping the old ones. */
 export const amendEntry = (cmd: AmendEntry, state: CareState, context: CareContext): CareRecordEvent[] => {
-  assertNotInFuture(cmd.occurredAt, context.now);
+  // Left out, a correction's own time is now (the edge fills it in from the same clock).
+  if (cmd.occurredAt !== undefined) assertNotInFuture(cmd.occurredAt, context.now);
   assertReason(cmd.reason);
   const entry = existingEntry(state, cmd.entryId);
   if (entry.enteredInError) {
@@ -78,7 +79,7 @@ export const amendEntry = (cmd: AmendEntry, state: CareState, context: CareConte
 
 /** Marks an entry as entered in error (wrong person, never happened): it stays visible as such. */
 export const markEntryEnteredInError = (cmd: MarkEntryEnteredInError, state: CareState, context: CareContext): CareRecordEvent[] => {
-  assertNotInFuture(cmd.occurredAt, context.now);
+  if (cmd.occurredAt !== undefined) assertNotInFuture(cmd.occurredAt, context.now);
   assertReason(cmd.reason);
   const entry = existingEntry(state, cmd.entryId);
   if (entry.enteredInError) {

@@ -17,6 +17,7 @@ export * from './context';
 export * from './time';
 export * from './nhs-number';
 export * from './news2';
+export * from './advice';
 export * from './care-state';
 export * from './vital-signs';
 export * from './glucose';

@@ -1,5 +1,5 @@
-import { occurredAtProblem } from '@tandem/contracts';
-import { DomainRuleBroken } from './errors';
+import { isLateEntry, OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS, occurredAtProblem } from '@tandem/contracts';
+import { DomainRuleBroken, NeedsConfirmation } from './errors';
 
 /** Milliseconds since the epoch of an ISO date-time with an offset (never compared as strings). */
 export const instantOf = (isoDateTime: string): number => Date.parse(isoDateTime);
@@ -7,10 +7,30 @@ export const instantOf = (isoDateTime: string): number => Date.parse(isoDateTime
 /** Whole and fractional minutes from a to b, whichever comes first. */
 export const minutesBetween = (a: string, b: string): number => Math.abs(instantOf(b) - instantOf(a)) / 60_000;
 
-/** Refuses a bedside time more than a few minutes ahead of the (injected) clock. */
+/**
+ * Refuses a bedside time that cannot be true: more than OCCURRED_AT_MAX_FUTURE_MINUTES ahead of the
+ * (injected) clock, or before OCCURRED_AT_EARLIEST.
+ */
 export const assertNotInFuture = (occurredAt: string, now: Date, field = 'occurredAt'): void => {
   const problem = occurredAtProblem(occurredAt, now);
-  if (problem) throw new DomainRuleBroken('time.in-future', field, `${field} ${problem}`);
+  if (problem) throw new DomainRuleBroken(Date.parse(occurredAt) > now.getTime() ? 'time.in-future' : 'time.impossible', field, `${field} ${problem}`);
+};
+
+/**
+ * The bedside time of a new entry: refused when it cannot be true; when it is more than
+ * OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS back, recorded only once the person confirms it (a late
+ * entry is possible, and shown as late; a date typed wrong is far more likely).
+ */
+export const assertBedsideTime = (cmd: { occurredAt: string; confirmedLate?: boolean | undefined }, now: Date): void => {
+  assertNotInFuture(cmd.occurredAt, now);
+  if (isLateEntry(cmd.occurredAt, now) && cmd.confirmedLate !== true) {
+    throw new NeedsConfirmation(
+      'time.late-entry',
+      'occurredAt',
+      `occurredAt ${cmd.occurredAt} is more than ${OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS} days ago: check the date; ` +
+        'if it really happened then, send it again with confirmedLate true and it is recorded as a late entry',
+    );
+  }
 };
 
 /** Today's date (YYYY-MM-DD) in England, where a date of birth is written. */

@@ -12,7 +12,7 @@ import { compact } from './compact';
 import type { CareContext } from './context';
 import { DomainRuleBroken } from './errors';
 import { scoreNews2 } from './news2';
-import { assertNotInFuture } from './time';
+import { assertBedsideTime } from './time';
 
 const MEASUREMENT_FIELDS = Object.keys(VitalSignsMeasurementsSchema.shape) as (keyof VitalSignsMeasurements)[];
 
@@ -44,6 +44,6 @@ export const vitalSignsDetails = (input: VitalSignsInput, planScale: Spo2Scale, 
 
 /** Records a set of vital signs with its NEWS2, scored on the person's prescribed SpO2 scale. */
 export const recordVitalSigns = (cmd: RecordVitalSigns, _state: CareState, context: CareContext): CareRecordEvent[] => {
-  assertNotInFuture(cmd.occurredAt, context.now);
+  assertBedsideTime(cmd, context.now);
   return [{ type: 'VitalSignsRecorded', data: { patientId: cmd.patientId, ...vitalSignsDetails(cmd, context.spo2Scale) } }];
 };

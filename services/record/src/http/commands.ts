@@ -16,7 +16,7 @@ import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CareRecord, PatientNotFound } from '../application/care-record';
-import type { CommandResult } from '../application/stream-command';
+import { IdempotencyKeyReused, type CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import { authenticate, principalOf, type About, type RecordAccess } from './access';
 import { sendProblem } from './problem';
@@ -60,9 +60,9 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { operationId: 'RemoveCareTeamMember', path: '/api/patients/:patientId/care-team/removals', summary: "Remove a practitioner from the person's care team", schema: RemoveCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.removeCareTeamMember(cmd, a) },
   { operationId: 'RegisterPractitioner', path: '/api/practitioners', summary: 'Register a nurse, GP, care worker or manager', schema: RegisterPractitionerSchema, pathParams: [], run: (c, cmd, a) => c.registerPractitioner(cmd, a) },
   { operationId: 'RegisterOrganisation', path: '/api/organisations', summary: 'Register a GP practice, nursing team, care agency or care home', schema: RegisterOrganisationSchema, pathParams: [], run: (c, cmd, a) => c.registerOrganisation(cmd, a) },
-  careRoute('RecordVitalSigns', 'vital-signs', 'Record a set of vital signs; NEWS2 is computed and returned'),
-  careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured'),
-  careRoute('RecordInsulinAdministered', 'insulin-administrations', 'Record insulin given (dose in units)'),
+  careRoute('RecordVitalSigns', 'vital-signs', 'Record a set of vital signs; the answer holds the NEWS2 (total or incomplete, band, sub-scores), what to do now, and the prompts and escalations it started'),
+  careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured; the answer says what to do now (a hypo below 4.0 mmol/L: treat and recheck)'),
+  careRoute('RecordInsulinAdministered', 'insulin-administrations', 'Record insulin given by pen (dose in units); the product is one the record knows (by name or code), or is confirmed with confirmedUnknownProduct and flagged'),
   careRoute('RecordInsulinWithheld', 'insulin-withheld', 'Record insulin withheld, with the reason'),
   careRoute('RecordSoftSigns', 'soft-signs', 'Record RESTORE2 soft signs against the person’s usual self'),
   careRoute('ScreenUrinarySymptoms', 'urinary-symptoms', 'Record the UKHSA over-65 urinary symptom screen'),
@@ -72,6 +72,8 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   careRoute('AmendEntry', 'entries/:entryId/amendments', 'Amend an entry (reason required); the earlier version stays readable'),
   careRoute('MarkEntryEnteredInError', 'entries/:entryId/entered-in-error', 'Mark an entry entered in error (reason required)'),
 ];
+
+const IMPOSSIBLE_TIME: ReadonlySet<string> = new Set(['time.in-future', 'time.impossible']);
 
 const statusOf = (route: CommandRoute, result: CommandResult & { created?: boolean }) =>
   result.replayed ? 200 : route.operationId === 'RegisterPatient' ? (result.created ? 201 : 200) : result.eventIds.length > 0 ? 201 : 200;
@@ -140,8 +142,15 @@ export const commandRoutes = (care: CareRecord, access: RecordAccess): Router =>
   router.use('/api', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof PatientNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: 'patientId', message: 'no such patient' }] });
+    if (error instanceof IdempotencyKeyReused) {
+      return sendProblem(res, 422, 'Idempotency key reused', error.message, { code: 'idempotency-key.reused', errors: [{ field: error.field, message: error.message }] });
+    }
     if (error instanceof NeedsConfirmation) {
       return sendProblem(res, 409, 'Confirmation needed', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
+    }
+    // A time that cannot be true (in the future, before 1900) is bad input like a malformed one: 400.
+    if (error instanceof DomainRuleBroken && IMPOSSIBLE_TIME.has(error.code)) {
+      return sendProblem(res, 400, 'Invalid command', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
     }
     if (error instanceof DomainRuleBroken) return sendProblem(res, 422, 'Rule broken', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
     if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });

@@ -80,7 +80,7 @@ describe('possible duplicate dose', () => {
         expect(events).toEqual([
           {
             type: 'InsulinAdministered',
-            data: { patientId: PATIENT_ID, product: INSULIN, device: 'pen', dose: { value: 8, unit: 'units' }, site: 'thigh' },
+            data: { patientId: PATIENT_ID, product: INSULIN, productCode: 'humulin-i-kwikpen', device: 'pen', dose: { value: 8, unit: 'units' }, site: 'thigh' },
           },
         ]);
       }));

@@ -78,22 +78,42 @@ describe('impossible values are refused naming the field; nothing is recorded', 
   it('accepts a full set', () => expect(issuesOf(RecordVitalSignsSchema, command({}))).toEqual([]));
 
   it.each([
-    ['spo2', 101, 'SpO2 must be between 0 and 100 %'],
-    ['spo2', 140, 'SpO2 must be between 0 and 100 %'],
-    ['spo2', -1, 'SpO2 must be between 0 and 100 %'],
+    ['spo2', 101, 'SpO2 must be between 50 and 100 %'],
+    ['spo2', 140, 'SpO2 must be between 50 and 100 %'],
     ['spo2', 96.5, 'SpO2 must be a whole number'],
     ['temperatureC', 60, 'temperature must be between 25 and 45 C'],
-    ['temperatureC', 24.9, 'temperature must be between 25 and 45 C'],
     ['temperatureC', 37.25, 'temperature must have at most 1 decimal place'],
-    ['pulse', 301, 'pulse must be between 0 and 300 /min'],
-    ['respirationRate', 81, 'respiration rate must be between 0 and 80 /min'],
-    ['systolic', 301, 'systolic blood pressure must be between 0 and 300 mmHg'],
+    ['pulse', 301, 'pulse must be between 20 and 300 /min'],
+    ['respirationRate', 81, 'respiration rate must be between 3 and 80 /min'],
+    ['systolic', 301, 'systolic blood pressure must be between 40 and 300 mmHg'],
     ['consciousness', 'X', 'consciousness must be one of A, C, V, P, U (ACVPU)'],
     ['airOrOxygen', 'nasal', 'airOrOxygen must be "air" or "oxygen"'],
     ['spo2Scale', 3, 'spo2Scale must be 1 or 2'],
     ['spo2', '97', 'SpO2 must be a number'],
   ])('refuses %s %p', (field, value, message) => {
     expect(refusedNaming(RecordVitalSignsSchema, command({ [field]: value }), field)).toBe(message);
+  });
+
+  // Given a value no living person has, when it is recorded, then it is refused with words that say what to do.
+  it.each([
+    ['pulse', 0, /^No pulse: call 999 now/],
+    ['pulse', 19, /^No pulse: call 999 now/],
+    ['spo2', 0, /call 999 now.*check the probe/],
+    ['spo2', -1, /call 999 now/],
+    ['respirationRate', 0, /not breathing: call 999 now/],
+    ['systolic', 0, /no blood pressure can be felt: if the person is unresponsive, call 999 now/],
+    ['temperatureC', 24.9, /cold and unresponsive, call 999 now; otherwise check the thermometer/],
+  ])('refuses %s %p below what a living person has, saying what to do', (field, value, words) => {
+    expect(refusedNaming(RecordVitalSignsSchema, command({ [field]: value }), field)).toMatch(words);
+  });
+
+  it.each([
+    ['pulse', 20],
+    ['spo2', 50],
+    ['respirationRate', 3],
+    ['systolic', 40],
+  ])('accepts %s %p: alarming, but possible (the rules escalate it)', (field, value) => {
+    expect(issuesOf(RecordVitalSignsSchema, command({ [field]: value, ...(field === 'systolic' ? { diastolic: 25 } : {}) }))).toEqual([]);
   });
 
   it('refuses a diastolic not below the systolic', () => {
