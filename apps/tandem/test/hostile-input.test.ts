@@ -36,6 +36,12 @@ const HOSTILE_IDS = [
   '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
   '%00',
 ] as const;
+/** Properties every plain JavaScript object inherits: looked up with `in` or `obj[name]`, they find a function. */
+const INHERITED_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf'] as const;
+/** Valid dates at the calendar's edges (year 9999, year 1 with a time zone, a leap day): an answer, or a 400, never a 500. */
+const CALENDAR_EDGES = ['le9999-12-31', 'ge9999-12-31', 'gt9999-12-31', '9999', 'eq9999-12', 'le9999-12-31T23:59:59.999Z', 'ne9999-12-31T23:59:59.999+00:00', '0001', 'lt0001-01-01T00:30+01:00', '0050', '2024-02-29'] as const;
+/** Dates that do not exist: always a 400 naming the parameter (JavaScript would roll 02-30 into March). */
+const NO_SUCH_DATES = ['0000', '2021-02-29', '2020-02-30', '2020-13-01', '2020-00-10', '2020-01-01T24:00Z', '2020-01-01T10:60Z'] as const;
 const MALFORMED_JSON = ['{"idempotencyKey": ', '{idempotencyKey: 1}', "{'a': 1}", '[1, 2', '\u0000', '{"a": 1}}'] as const;
 const ONE_MB_AND_MORE = JSON.stringify({ idempotencyKey: 'huge', text: 'x'.repeat(1_100_000) });
 const CONCURRENCY = 6;
@@ -125,6 +131,8 @@ describe('hostile input to every route', () => {
   let gp: string;
   let system: string;
   let auditor: string;
+  /** A second auditor for the calendar and inherited-name cases: each user stays under the default per-user limit. */
+  let edgeAuditor: string;
   let careWorker: string;
   let openApi: OpenApi;
   let capability: Capability;
@@ -223,6 +231,7 @@ describe('hostile input to every route', () => {
     gp = await token({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration });
     system = await token({ role: 'system', user: 'hostile-test-integration' });
     auditor = await token({ role: 'auditor', user: 'auditor-hostile-test' });
+    edgeAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-edges' });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
     // The read models hold the demo before anything is sent.
     const caughtUp = await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { authorization: `Bearer ${gp}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
@@ -324,15 +333,31 @@ describe('hostile input to every route', () => {
           for (const value of EXTREME_NUMBERS) cases.push(at('fhir-search', `search ${control}`, 'GET', `/fhir/${type}?${control}=${value}`, { tolerated: true }));
         }
         cases.push(at('fhir-search', 'search unknown parameter', 'GET', `/fhir/${type}?${encodeURIComponent(SQL[0])}=1`, { mayMatchNothing: true }));
+        // Names every plain object inherits: a sort key or a parameter, never a function reaching SQL (500).
+        for (const name of INHERITED_NAMES) {
+          cases.push(at('fhir-search', `_sort ${name}`, 'GET', `/fhir/${type}?_sort=${name}`, { token: edgeAuditor }));
+          cases.push(at('fhir-search', `parameter ${name}`, 'GET', `/fhir/${type}?${name}=1`, { token: edgeAuditor }));
+        }
+        // Dates at the calendar's edges: a valid search answers (everything, or nothing); a date that does not exist is a 400.
+        for (const param of (resource.searchParam ?? []).filter((p) => p.type === 'date')) {
+          for (const value of CALENDAR_EDGES) cases.push(at('fhir-search', `${param.name} ${value}`, 'GET', `/fhir/${type}?${param.name}=${encodeURIComponent(value)}`, { tolerated: true, token: edgeAuditor }));
+          for (const value of NO_SUCH_DATES) cases.push(at('fhir-search', `${param.name} ${value}`, 'GET', `/fhir/${type}?${param.name}=${encodeURIComponent(value)}`, { token: edgeAuditor }));
+        }
       }
       if (interactions.has('history-type')) {
         for (const value of HOSTILE_VALUES) cases.push(at('fhir-history', 'type history _since', 'GET', `/fhir/${type}/_history?_since=${encodeURIComponent(value)}&_count=${encodeURIComponent(value)}`));
+        for (const value of CALENDAR_EDGES) cases.push(at('fhir-history', `type history _since ${value}`, 'GET', `/fhir/${type}/_history?_since=${encodeURIComponent(value)}`, { tolerated: true }));
       }
       if (resource.operation?.some((o) => o.name === 'everything')) {
         for (const control of ['_at', '_since', '_count', '_offset']) {
           for (const value of HOSTILE_VALUES) cases.push(at('fhir-everything', `$everything ${control}`, 'GET', `/fhir/${type}/${patientId}/$everything?${control}=${encodeURIComponent(value)}`));
           for (const value of EXTREME_NUMBERS) cases.push(at('fhir-everything', `$everything ${control}`, 'GET', `/fhir/${type}/${patientId}/$everything?${control}=${value}`, { tolerated: true }));
         }
+        for (const control of ['_at', '_since']) {
+          for (const value of CALENDAR_EDGES) cases.push(at('fhir-everything', `$everything ${control} ${value}`, 'GET', `/fhir/${type}/${patientId}/$everything?${control}=${encodeURIComponent(value)}`, { tolerated: true }));
+          for (const value of NO_SUCH_DATES) cases.push(at('fhir-everything', `$everything ${control} ${value}`, 'GET', `/fhir/${type}/${patientId}/$everything?${control}=${encodeURIComponent(value)}`));
+        }
+        for (const name of INHERITED_NAMES) cases.push(at('fhir-everything', `$everything _type ${name}`, 'GET', `/fhir/${type}/${patientId}/$everything?_type=${name}`));
       }
       // Writes: every body a create or update could be sent.
       for (const [interaction, method, path] of [
@@ -432,7 +457,48 @@ describe('hostile input to every route', () => {
     expect(replies.filter((r) => r.reply.status === 429)).toEqual([]);
   }, 120_000);
 
-  it('answers forged tokens with 401 on every route, then 429 with Retry-After once an address has guessed too often', async () => {
+  it('answers _sort=constructor and its kin with a 400 naming _sort, and dates in year 9999 as FHIR clients expect (le: everything; eq, gt: nothing), never a 500', async () => {
+    const json = async (path: string, t = auditor) => {
+      const reply = await send({ name: 'edge', family: 'fhir-search', method: 'GET', path, token: t });
+      return { status: reply.status, body: JSON.parse(reply.text) as { total?: number; entry?: unknown[]; issue?: { expression?: string[]; diagnostics?: string }[] } };
+    };
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const sorted = await json(`/fhir/Observation?_sort=${name}`);
+      expect(sorted.status).toBe(400);
+      expect(sorted.body.issue?.[0]?.expression).toEqual(['_sort']);
+      const parameter = await json(`/fhir/Observation?${name}=1`);
+      expect(parameter.status).toBe(400);
+      expect(parameter.body.issue?.[0]?.expression).toEqual([name]);
+      const typed = await json(`/fhir/Patient/${patientId}/$everything?_type=${name}`, gp);
+      expect(typed.status).toBe(400);
+      expect(typed.body.issue?.[0]?.expression).toEqual(['_type']);
+    }
+    const all = await json('/fhir/Observation?_count=0');
+    expect(all.status).toBe(200);
+    expect(all.body.total).toBeGreaterThan(0);
+    expect((await json('/fhir/Observation?date=le9999-12-31&_count=0')).body.total).toBe(all.body.total);
+    expect((await json('/fhir/Observation?date=ge0001-01-01&_count=0')).body.total).toBe(all.body.total);
+    for (const nothing of ['/fhir/Observation?date=gt9999-12-31', '/fhir/Observation?date=9999-12-31T23:59:59.999Z', '/fhir/Patient?birthdate=9999', '/fhir/Observation?_lastUpdated=lt0001-01-01T00:30:00%2B01:00']) {
+      const reply = await json(nothing);
+      expect([nothing, reply.status, reply.body.total]).toEqual([nothing, 200, 0]);
+    }
+    const now = await json(`/fhir/Patient/${patientId}/$everything?_count=0`, gp);
+    const at9999 = await json(`/fhir/Patient/${patientId}/$everything?_at=9999-12-31&_count=0`, gp);
+    expect(at9999.status).toBe(200);
+    expect(at9999.body.total).toBe(now.body.total);
+    // A date that does not exist is no date: 400 naming the parameter.
+    for (const [path, param] of [
+      ['/fhir/Patient?birthdate=2021-02-29', 'birthdate'],
+      ['/fhir/Observation?date=ge2020-02-30', 'date'],
+      ['/fhir/Patient?birthdate=0000', 'birthdate'],
+      [`/fhir/Patient/${patientId}/$everything?_at=2020-13-01`, '_at'],
+    ] as const) {
+      const reply = await json(path, path.includes('$everything') ? gp : auditor);
+      expect([path, reply.status, reply.body.issue?.[0]?.expression]).toEqual([path, 400, [param]]);
+    }
+  });
+
+  it('answers forged tokens with 401 on every route, then 429 with Retry-After once an address has guessed too often, but still lets in every token that verifies', async () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { sub: 'intruder', role: 'system', scope: 'system/*.cruds', iat: now, exp: now + 600 };
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -510,9 +576,13 @@ describe('hostile input to every route', () => {
       if (c.path.startsWith('/fhir')) expect(body.issue?.[0]?.code).toBe('throttled');
       else expect(body.title).toBe('Too Many Requests');
     }
-    // Now even Tandem's own good token is refused from this address until the minute is over.
+    // A token that verifies is never refused for the address's guesses: behind a proxy (no
+    // TANDEM_TRUST_PROXY) the address is everyone's, so the GP and the nurse still get in...
     const good = await send({ name: 'good token', family: 'fhir-read', method: 'GET', path: `/fhir/Patient/${patientId}`, token: gp });
-    expect(good.status).toBe(429);
+    expect(good.status).toBe(200);
+    expect((await send({ name: 'good token', family: 'delegation-read', method: 'GET', path: '/api/frameworks', token: nurse })).status).toBe(200);
+    // ...while the guesser is still refused.
+    expect((await send({ name: 'a further guess', family: 'fhir-read', method: 'GET', path: `/fhir/Patient/${patientId}`, authorization: forged['another key']! })).status).toBe(429);
   }, 120_000);
 
   it('stored nothing but the access trail’s records of the attempts, and polluted no prototype', async () => {

@@ -1,6 +1,6 @@
 import type { SqlQueryable } from '@tandem/event-store';
 import type { FhirResource as Resource } from 'fhir/r4';
-import { refKey, RESULT_PARAMS, SEARCH_PARAMS, SORTS, type SearchParamDefinition } from './search-params';
+import { refKey, RESULT_PARAMS, searchParamOf, searchParamsOf, SORTS, type SearchParamDefinition } from './search-params';
 import type { StoredResource } from './writer';
 
 /** A search the client got wrong: the HTTP layer turns it into a 400 OperationOutcome naming `param`. */
@@ -33,26 +33,47 @@ const NOT_IN_EVERYTHING = ['AuditEvent', 'Provenance'];
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
 const PREFIXES = ['eq', 'ne', 'ge', 'le', 'gt', 'lt'] as const;
-const DATE_PATTERN = /^(\d{4})(-(\d{2})(-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DATE_PATTERN = /^(\d{4})(-(\d{2})(-(\d{2})(T(\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/**
+ * An instant as the read model's SQL takes it. PostgreSQL cannot read JavaScript's six-digit years
+ * (`+010000-01-01T...`): the end of year 9999 is `infinity`, and an instant before year 1 (a
+ * time zone's offset on 0001-01-01) is `-infinity`, so `le9999-12-31` matches everything and
+ * `gt9999-12-31` nothing, as they should, rather than failing (500).
+ */
+const sqlInstant = (date: Date): string => {
+  const year = date.getUTCFullYear();
+  if (year > 9999) return 'infinity';
+  if (year < 1) return '-infinity';
+  return date.toISOString();
+};
+
+const daysIn = (year: number, month: number): number => new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 1 : 0);
 
 /** A date search value as a half-open range [start, end) at its own precision. */
 const dateRange = (param: string, raw: string): { start: string; end: string } => {
   const match = DATE_PATTERN.exec(raw);
   if (!match) throw new SearchError(param, `"${raw}" is not a FHIR date or dateTime`);
-  const [, y, , m, , d, time] = match;
+  const [, y, , m, , d, time, hh, mm, , ss, , zone] = match;
+  const year = Number(y);
+  const month = m === undefined ? 1 : Number(m);
+  const day = d === undefined ? 1 : Number(d);
+  // A FHIR date's year is 0001 to 9999; months and days must exist (JavaScript would roll 02-30 into March).
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) throw new SearchError(param, `"${raw}" is not a valid date`);
   if (time) {
-    const instant = new Date(/[Z+-]\d*:?\d*$/.test(time.slice(6)) || /Z|[+-]\d{2}:\d{2}$/.test(raw) ? raw : `${raw}Z`);
+    if (Number(hh) > 23 || Number(mm) > 59 || (ss !== undefined && Number(ss) > 59)) throw new SearchError(param, `"${raw}" is not a valid dateTime`);
+    const instant = new Date(zone ? raw : `${raw}Z`);
     if (Number.isNaN(instant.getTime())) throw new SearchError(param, `"${raw}" is not a valid dateTime`);
-    const start = instant.toISOString();
-    return { start, end: new Date(instant.getTime() + 1).toISOString() };
+    return { start: sqlInstant(instant), end: sqlInstant(new Date(instant.getTime() + 1)) };
   }
-  const start = new Date(Date.UTC(Number(y), m ? Number(m) - 1 : 0, d ? Number(d) : 1));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0 to 99 as 1900 to 1999.
+  const start = new Date(0);
+  start.setUTCFullYear(year, month - 1, day);
   const end = new Date(start);
   if (d) end.setUTCDate(end.getUTCDate() + 1);
   else if (m) end.setUTCMonth(end.getUTCMonth() + 1);
   else end.setUTCFullYear(end.getUTCFullYear() + 1);
-  if (Number.isNaN(start.getTime())) throw new SearchError(param, `"${raw}" is not a valid date`);
-  return { start: start.toISOString(), end: end.toISOString() };
+  return { start: sqlInstant(start), end: sqlInstant(end) };
 };
 
 class SqlBuilder {
@@ -185,13 +206,13 @@ export class FhirReader {
   }
 
   async search(type: string, query: SearchQuery): Promise<SearchResult> {
-    const definitions = SEARCH_PARAMS[type];
+    const definitions = searchParamsOf(type);
     if (!definitions) throw new SearchError('type', `Searching ${type} is not supported`);
     const sql = new SqlBuilder();
     sql.where.push(`resource_type = ${sql.add(type)}`);
     for (const [name, raw] of Object.entries(query)) {
       if ((RESULT_PARAMS as readonly string[]).includes(name)) continue;
-      const def = definitions[name];
+      const def = searchParamOf(type, name);
       if (!def) throw new SearchError(name, `Unknown search parameter "${name}" for ${type}; supported: ${Object.keys(definitions).join(', ')}`);
       for (const v of values(raw)) {
         if (v === '') throw new SearchError(name, `Search parameter "${name}" has no value`);
@@ -201,8 +222,8 @@ export class FhirReader {
     const count = parseCount(query._count, '_count', DEFAULT_COUNT, MAX_COUNT);
     const offset = parseCount(query._offset, '_offset', 0, Number.MAX_SAFE_INTEGER);
     const [sortParam] = values(query._sort);
-    const sort = sortParam === undefined ? 'last_updated desc' : SORTS[sortParam];
-    if (!sort) throw new SearchError('_sort', `_sort must be one of ${Object.keys(SORTS).join(', ')}`);
+    const sort = sortParam === undefined ? 'last_updated desc' : SORTS.get(sortParam);
+    if (!sort) throw new SearchError('_sort', `_sort must be one of ${[...SORTS.keys()].join(', ')}`);
     const includes = values(query._include);
     for (const include of includes) {
       if (include !== `${type}:patient` && include !== `${type}:subject`) throw new SearchError('_include', `_include supports ${type}:patient only`);
@@ -245,7 +266,7 @@ export class FhirReader {
     const atInstant = at ? dateRange('_at', at).end : undefined;
     const types = values(query._type).flatMap((v) => v.split(','));
     for (const type of types) {
-      if (!SEARCH_PARAMS[type] || NOT_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
+      if (!searchParamsOf(type) || NOT_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
     }
     const sinceStart = since ? dateRange('_since', since).start : undefined;
     if (atInstant) return this.everythingAt(patientId, atInstant, types, sinceStart, count, offset);

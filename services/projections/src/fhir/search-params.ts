@@ -129,11 +129,25 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
 /** Parameters that shape results rather than filter them. */
 export const RESULT_PARAMS = ['_count', '_sort', '_include', '_offset', '_format', '_summary', '_total'] as const;
 
-export const SORTS: Readonly<Record<string, string>> = {
-  date: 'effective asc nulls last',
-  '-date': 'effective desc nulls last',
-  _lastUpdated: 'last_updated asc',
-  '-_lastUpdated': 'last_updated desc',
+/**
+ * The `_sort` values and their SQL. A Map, not an object: a client's `_sort=constructor` or
+ * `toString` must find nothing (an inherited property of a plain object reached the SQL: 500).
+ */
+export const SORTS: ReadonlyMap<string, string> = new Map([
+  ['date', 'effective asc nulls last'],
+  ['-date', 'effective desc nulls last'],
+  ['_lastUpdated', 'last_updated asc'],
+  ['-_lastUpdated', 'last_updated desc'],
+]);
+
+/** The search parameters of a resource type; undefined for a type (or a name such as `constructor`) Tandem does not search. */
+export const searchParamsOf = (type: string): Readonly<Record<string, SearchParamDefinition>> | undefined =>
+  Object.hasOwn(SEARCH_PARAMS, type) ? SEARCH_PARAMS[type] : undefined;
+
+/** One search parameter's definition, own properties only (`?constructor=x` is an unknown parameter, not a function). */
+export const searchParamOf = (type: string, name: string): SearchParamDefinition | undefined => {
+  const params = searchParamsOf(type);
+  return params && Object.hasOwn(params, name) ? params[name] : undefined;
 };
 
 /** Index entries for a token: exact system|code, any-system (`*|code`), and system-only. */
