@@ -144,7 +144,7 @@ describe('FHIR create and update through the care record commands', () => {
       expect(created.body.generalPractitioner?.[0]).toMatchObject({ identifier: { value: 'Y12345' }, display: 'Riverside Surgery' });
     });
 
-    it('returns the existing person (200, nothing stored) for an NHS number already registered', async () => {
+    it('returns the existing person (200, nothing stored) for an NHS number already registered, to a nurse who may read them (she registered one, is on the other’s team)', async () => {
       const head = await store.headPosition();
       const again = await post<Patient>('Patient', { ...margaret, name: [{ given: ['Maggie'], family: 'Okafor' }] });
       expect(again.status).toBe(200);

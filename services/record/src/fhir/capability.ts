@@ -29,7 +29,7 @@ export const capabilityStatement = ({ baseUrl, version, writableTypes }: { baseU
         cors: false,
         service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
         description:
-          'Every interaction but this CapabilityStatement needs a bearer JWT (Authorization: Bearer). SMART on FHIR v2 scopes (patient/, user/, system/) are honoured on top of the role and care-relationship rules; a denial is 403 with an OperationOutcome. A district nurse or GP may read outside their relationship by giving a reason in X-Tandem-Break-Glass; the read is flagged and reported.',
+          'Every interaction but this CapabilityStatement needs a bearer JWT (Authorization: Bearer). SMART on FHIR v2 scopes (patient/, user/, system/) are honoured on top of the role and care-relationship rules; a denial is 403 with an OperationOutcome. Outside a relationship, a resource not recorded is refused (403) exactly like one that is recorded but not yours. Each resource _include would add is checked as a direct read of it; what the token may not read is left out and an OperationOutcome entry (search mode "outcome") says how many. POSTing a Patient whose NHS number is already registered answers with that person only to those who may read them. A district nurse or GP may read outside their relationship by giving a reason in X-Tandem-Break-Glass; the read is flagged and reported.',
       },
       resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
         const writable = writableTypes.includes(type);

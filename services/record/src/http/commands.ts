@@ -49,7 +49,7 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   {
     operationId: 'RegisterPatient',
     path: '/api/patients',
-    summary: 'Register a person by NHS number (returns the existing person when already registered)',
+    summary: 'Register a person by NHS number (already registered: their id for those who may read them, otherwise 403 and nothing of them)',
     schema: RegisterPatientSchema,
     pathParams: [],
     run: (care, command, actor) => care.registerPatient(command, actor),
