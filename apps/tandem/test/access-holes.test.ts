@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 import { recordChangesSince } from './record-changes';
+import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
 /**
  * The access holes a black-box test found (issue 16, items 1, 6, 7 and 8), each reproduced over
@@ -156,6 +157,7 @@ describe('nobody where they do not belong', () => {
       expect(search.text).not.toContain(jonesNhsNumber);
       const outcome = entries.find((e) => e.search?.mode === 'outcome')?.resource as OperationOutcome;
       expect(outcome.issue[0]).toMatchObject({ severity: 'warning', code: 'suppressed', expression: ['_include'] });
+      expectValidFhir(search.body as never);
     });
 
     it('still includes the Patient for a token that may read him', async () => {
