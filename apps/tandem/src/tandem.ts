@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
+import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { createServer, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
@@ -68,7 +69,9 @@ export const logAccess =
   };
 
 /** The composition root: wires storage, services and HTTP for one process. */
-export const startTandem = async (config: Config, logger: Logger = pino({ level: config.LOG_LEVEL }), options: TandemOptions = {}): Promise<RunningTandem> => {
+export const startTandem = async (config: Config, given: Logger = pino({ level: config.LOG_LEVEL }), options: TandemOptions = {}): Promise<RunningTandem> => {
+  // Errors are logged without the SQL parameters or quoted values a database error carries (NHS numbers, names).
+  const logger = withLoggableErrors(given);
   const storage = await openStorage(config, eventRegistry());
   const { store, readModels } = storage;
   const log = logAccess(logger);
