@@ -524,6 +524,11 @@ describe('hostile input to every route', () => {
       'wrong audience': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: 'https://other-service.example' })}`,
       'wrong issuer': `Bearer ${signed({ ...claims, iss: 'https://idp.evil.example', aud: stored.audience })}`,
       'bad claims': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: stored.audience, role: 'superuser', sub: SQL[0] })}`,
+      // Signed by Tandem's own key, so no guess: refused for what they say (issue 16, items 4 and 13).
+      'NUL in sub': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: stored.audience, sub: `${DEMO.careWorkers[0]!.practitionerId}\u0000x` })}`,
+      'lone surrogate in org': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: stored.audience, org: 'org-kindly-care\ud800' })}`,
+      'valid for fifty years': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: stored.audience, exp: now + 50 * 365 * 86_400 })}`,
+      'issued next year': `Bearer ${signed({ ...claims, iss: stored.issuer, aud: stored.audience, iat: now + 365 * 86_400, exp: now + 365 * 86_400 + 600 })}`,
       garbage: `Bearer ${SCRIPT}`,
       'garbage JWT': 'Bearer eyJ.eyJ.eyJ',
       'empty Bearer': 'Bearer ',

@@ -128,6 +128,11 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
     withhold: z.strictObject({ activityId: IdSchema, enabled: bool, step: textSchema(500) }).optional(),
     /** An incident (authority, safety), not only a deterioration. */
     incident: z.boolean().optional(),
+    /**
+     * Whole-record rules this rule stands for (insulin.hypo for whole-record hypoglycaemia): when it
+     * fires for a person under the framework, they are not raised again for the same entry.
+     */
+    covers: z.array(IdSchema).optional(),
     source: SourceSchema,
   });
 
@@ -158,15 +163,100 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
     advice: textSchema(1000).optional(),
   });
 
-  return z
+  /** What every set of rules has: the rules, their prompts and settings, the monitoring and the escalation path. */
+  const rulesetShape = {
+    id: FrameworkIdSchema,
+    version: FrameworkVersionSchema,
+    /** Set on a resolved framework: the organisation whose local settings are in force. */
+    organisationId: IdSchema.optional(),
+    title: textSchema(200),
+    summary: textSchema(2000),
+    sources: z.array(textSchema(500)).min(1),
+    monitoring: z.array(monitoring),
+    escalation: z.strictObject({
+      /** In order: who gets it first, and who next when nobody acknowledges by the deadline. */
+      tiers: z.array(tier).min(1),
+      /** Minutes each tier has to acknowledge, by urgency, unless the tier sets its own (the last tier has no deadline). */
+      deadlineMinutes: z.strictObject({ urgent: num, routine: num }),
+      /** An emergency goes straight to this tier, with these recipients informed. */
+      emergency: z.strictObject({ tier: IdSchema, inform: z.array(IdSchema), advice: textSchema(1000) }),
+      /** The decision asked for in the SBARD message, by urgency. */
+      decisionRequested: z.strictObject({ emergency: textSchema(500), urgent: textSchema(500), routine: textSchema(500) }),
+    }),
+    /** Named values that prompt steps cite as {name} (e.g. the fluid target), often settings. */
+    parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), num),
+    /** What the care worker is told to do at once; steps may cite {parameters} and the rule's {recheckMinutes}. */
+    prompts: z.record(IdSchema, z.strictObject({ title: textSchema(200), steps: z.array(textSchema(500)).min(1) })),
+    rules: z.array(rule),
+    settings: z.record(SettingIdSchema, setting),
+  };
+
+  type Checked = { activities?: { id: string }[]; rules: { id: string; when: unknown; prompt?: string | undefined; withhold?: { activityId: string } | undefined }[]; monitoring: { id: string; schedule: unknown }[]; escalation: { tiers: { id: string }[]; emergency: { tier: string } }; prompts: unknown; parameters: unknown };
+
+  /** The checks across fields that zod's shapes cannot say; a ruleset without activities has none to refer to. */
+  const checkRules = (f: Checked, ctx: z.RefinementCtx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const unique = (ids: string[], path: string) => {
+      const seen = new Set<string>();
+      ids.forEach((id, i) => {
+        if (seen.has(id)) issue([path, i, 'id'], `${id} is defined twice`);
+        seen.add(id);
+      });
+    };
+    unique(f.rules.map((r) => r.id), 'rules');
+    unique(f.monitoring.map((m) => m.id), 'monitoring');
+    unique(f.escalation.tiers.map((t) => t.id), 'escalation.tiers');
+
+    const activityIds = new Set((f.activities ?? []).map((a) => a.id));
+    const tierIds = new Set(f.escalation.tiers.map((t) => t.id));
+    if (!tierIds.has(f.escalation.emergency.tier)) issue(['escalation', 'emergency', 'tier'], `${f.escalation.emergency.tier} is not a tier`);
+
+    const checkCondition = (c: Record<string, unknown>, path: (string | number)[]) => {
+      if (Array.isArray(c.anyOf)) {
+        c.anyOf.forEach((inner: Record<string, unknown>, i: number) => checkCondition(inner, [...path, 'anyOf', i]));
+        return;
+      }
+      if (typeof c.withoutDelegation === 'string' && !activityIds.has(c.withoutDelegation)) {
+        issue([...path, 'withoutDelegation'], `${c.withoutDelegation} is not an activity of this framework`);
+      }
+      if (typeof c.entry === 'string' && Array.isArray(c.signs)) {
+        const known = SIGN_PATHS[c.entry as keyof typeof SIGN_PATHS] ?? [];
+        (c.signs as string[]).forEach((sign, i) => {
+          if (!known.includes(sign)) issue([...path, 'signs', i], `${c.entry} has no yes/no sign ${sign} (known: ${known.join(', ') || 'none'})`);
+        });
+      }
+      if (typeof c.observation === 'string' && Array.isArray(c.oneOf)) {
+        const values: readonly string[] = CATEGORY_OBSERVATIONS[c.observation as keyof typeof CATEGORY_OBSERVATIONS]?.values ?? [];
+        (c.oneOf as string[]).forEach((v, i) => {
+          if (!values.includes(v)) issue([...path, 'oneOf', i], `${c.observation} has no value ${v} (known: ${values.join(', ')})`);
+        });
+      }
+    };
+    f.rules.forEach((r, i) => {
+      checkCondition(r.when as Record<string, unknown>, ['rules', i, 'when']);
+      if (r.prompt !== undefined && !(r.prompt in (f.prompts as Record<string, unknown>))) issue(['rules', i, 'prompt'], `${r.prompt} is not a prompt of this framework`);
+      if (r.withhold && !activityIds.has(r.withhold.activityId)) issue(['rules', i, 'withhold', 'activityId'], `${r.withhold.activityId} is not an activity`);
+    });
+    Object.entries(f.prompts as Record<string, { steps: string[] }>).forEach(([id, prompt]) =>
+      prompt.steps.forEach((step, i) => {
+        for (const [, name] of step.matchAll(/\{([a-zA-Z0-9]+)\}/g)) {
+          if (name !== 'recheckMinutes' && !(name! in (f.parameters as Record<string, unknown>))) {
+            issue(['prompts', id, 'steps', i], `cites {${name}}, which is neither a parameter nor {recheckMinutes}`);
+          }
+        }
+      }),
+    );
+    f.monitoring.forEach((m, i) => {
+      const schedule = m.schedule as { kind: string; activityId?: string };
+      if (schedule.activityId !== undefined && !activityIds.has(schedule.activityId)) {
+        issue(['monitoring', i, 'schedule', 'activityId'], `${schedule.activityId} is not an activity of this framework`);
+      }
+    });
+  };
+
+  const framework = z
     .strictObject({
-      id: FrameworkIdSchema,
-      version: FrameworkVersionSchema,
-      /** Set on a resolved framework: the organisation whose local settings are in force. */
-      organisationId: IdSchema.optional(),
-      title: textSchema(200),
-      summary: textSchema(2000),
-      sources: z.array(textSchema(500)).min(1),
+      ...rulesetShape,
       activities: z
         .array(
           z.strictObject({
@@ -202,98 +292,50 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
         reassessmentMonths: num,
       }),
       review: z.strictObject({ intervalDays: num }),
-      monitoring: z.array(monitoring),
-      escalation: z.strictObject({
-        /** In order: who gets it first, and who next when nobody acknowledges by the deadline. */
-        tiers: z.array(tier).min(1),
-        /** Minutes each tier has to acknowledge, by urgency, unless the tier sets its own (the last tier has no deadline). */
-        deadlineMinutes: z.strictObject({ urgent: num, routine: num }),
-        /** An emergency goes straight to this tier, with these recipients informed. */
-        emergency: z.strictObject({ tier: IdSchema, inform: z.array(IdSchema), advice: textSchema(1000) }),
-        /** The decision asked for in the SBARD message, by urgency. */
-        decisionRequested: z.strictObject({ emergency: textSchema(500), urgent: textSchema(500), routine: textSchema(500) }),
-      }),
-      /** Named values that prompt steps cite as {name} (e.g. the fluid target), often settings. */
-      parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), num),
-      /** What the care worker is told to do at once; steps may cite {parameters} and the rule's {recheckMinutes}. */
-      prompts: z.record(IdSchema, z.strictObject({ title: textSchema(200), steps: z.array(textSchema(500)).min(1) })),
-      rules: z.array(rule),
-      settings: z.record(SettingIdSchema, setting),
     })
     .superRefine((f, ctx) => {
-      const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-      const unique = (ids: string[], path: string) => {
-        const seen = new Set<string>();
+      checkRules(f as unknown as Checked, ctx);
+      const seen = new Set<string>();
+      const check = (ids: string[], path: string) =>
         ids.forEach((id, i) => {
-          if (seen.has(id)) issue([path, i, 'id'], `${id} is defined twice`);
-          seen.add(id);
+          if (seen.has(`${path}|${id}`)) ctx.addIssue({ code: 'custom', path: [path, i, 'id'], message: `${id} is defined twice` });
+          seen.add(`${path}|${id}`);
         });
-      };
-      unique(f.activities.map((a) => a.id), 'activities');
-      unique(f.rules.map((r) => r.id), 'rules');
-      unique(f.monitoring.map((m) => m.id), 'monitoring');
-      unique(f.escalation.tiers.map((t) => t.id), 'escalation.tiers');
-      unique(f.competence.trainingModules.map((m) => m.id), 'competence.trainingModules');
-
-      const activityIds = new Set(f.activities.map((a) => a.id));
-      const tierIds = new Set(f.escalation.tiers.map((t) => t.id));
-      if (!tierIds.has(f.escalation.emergency.tier)) issue(['escalation', 'emergency', 'tier'], `${f.escalation.emergency.tier} is not a tier`);
-
-      const checkCondition = (c: Record<string, unknown>, path: (string | number)[]) => {
-        if (Array.isArray(c.anyOf)) {
-          c.anyOf.forEach((inner: Record<string, unknown>, i: number) => checkCondition(inner, [...path, 'anyOf', i]));
-          return;
-        }
-        if (typeof c.withoutDelegation === 'string' && !activityIds.has(c.withoutDelegation)) {
-          issue([...path, 'withoutDelegation'], `${c.withoutDelegation} is not an activity of this framework`);
-        }
-        if (typeof c.entry === 'string' && Array.isArray(c.signs)) {
-          const known = SIGN_PATHS[c.entry as keyof typeof SIGN_PATHS] ?? [];
-          (c.signs as string[]).forEach((sign, i) => {
-            if (!known.includes(sign)) issue([...path, 'signs', i], `${c.entry} has no yes/no sign ${sign} (known: ${known.join(', ') || 'none'})`);
-          });
-        }
-        if (typeof c.observation === 'string' && Array.isArray(c.oneOf)) {
-          const values: readonly string[] = CATEGORY_OBSERVATIONS[c.observation as keyof typeof CATEGORY_OBSERVATIONS]?.values ?? [];
-          (c.oneOf as string[]).forEach((v, i) => {
-            if (!values.includes(v)) issue([...path, 'oneOf', i], `${c.observation} has no value ${v} (known: ${values.join(', ')})`);
-          });
-        }
-      };
-      f.rules.forEach((r, i) => {
-        checkCondition(r.when as Record<string, unknown>, ['rules', i, 'when']);
-        if (r.prompt !== undefined && !(r.prompt in f.prompts)) issue(['rules', i, 'prompt'], `${r.prompt} is not a prompt of this framework`);
-        if (r.withhold && !activityIds.has(r.withhold.activityId)) issue(['rules', i, 'withhold', 'activityId'], `${r.withhold.activityId} is not an activity`);
-      });
-      Object.entries(f.prompts as Record<string, { steps: string[] }>).forEach(([id, prompt]) =>
-        prompt.steps.forEach((step, i) => {
-          for (const [, name] of step.matchAll(/\{([a-zA-Z0-9]+)\}/g)) {
-            if (name !== 'recheckMinutes' && !(name! in (f.parameters as Record<string, unknown>))) {
-              issue(['prompts', id, 'steps', i], `cites {${name}}, which is neither a parameter nor {recheckMinutes}`);
-            }
-          }
-        }),
-      );
-      f.monitoring.forEach((m, i) => {
-        const schedule = m.schedule as { kind: string; activityId?: string };
-        if (schedule.activityId !== undefined && !activityIds.has(schedule.activityId)) {
-          issue(['monitoring', i, 'schedule', 'activityId'], `${schedule.activityId} is not an activity of this framework`);
-        }
-      });
+      check(f.activities.map((a) => a.id), 'activities');
+      check(f.competence.trainingModules.map((m) => m.id), 'competence.trainingModules');
     });
+
+  /**
+   * A ruleset that comes with no delegation: the whole-record rules (NEWS2, RESTORE2, the sepsis
+   * red flags, hypoglycaemia), evaluated for everyone whose record Tandem holds.
+   */
+  const ruleset = z.strictObject(rulesetShape).superRefine((f, ctx) => checkRules(f as unknown as Checked, ctx));
+
+  return { framework, ruleset };
 };
 
 const numberOrSetting = z.union([z.number(), SettingRefSchema]);
 const booleanOrSetting = z.union([z.boolean(), SettingRefSchema]);
 
 /** A framework as written: LOCAL and UNVERIFIED values are `{ setting: id }` references. */
-export const FrameworkDefinitionSchema = frameworkSchemaWith(numberOrSetting, booleanOrSetting, SettingSchema);
+const definitionSchemas = frameworkSchemaWith(numberOrSetting, booleanOrSetting, SettingSchema);
+const resolvedSchemas = frameworkSchemaWith(z.number(), z.boolean(), ResolvedSettingSchema);
+export const FrameworkDefinitionSchema = definitionSchemas.framework;
 export type FrameworkDefinition = z.input<typeof FrameworkDefinitionSchema>;
 
 /** A framework as the machines and rules read it: every setting resolved for one organisation. */
-export const FrameworkSchema = frameworkSchemaWith(z.number(), z.boolean(), ResolvedSettingSchema);
+export const FrameworkSchema = resolvedSchemas.framework;
 export type Framework = z.infer<typeof FrameworkSchema>;
 export type FrameworkRule = Framework['rules'][number];
 export type RuleCondition = FrameworkRule['when'];
 export type FrameworkMonitoring = Framework['monitoring'][number];
 export type FrameworkTier = Framework['escalation']['tiers'][number];
+
+/** A ruleset as written (the whole-record rules): a framework's rules, prompts, settings and escalation path, without delegation. */
+export const RulesetDefinitionSchema = definitionSchemas.ruleset;
+export type RulesetDefinition = z.input<typeof RulesetDefinitionSchema>;
+/** A ruleset as resolved for one organisation. Every Framework is also a Ruleset. */
+export const RulesetSchema = resolvedSchemas.ruleset;
+export type Ruleset = z.infer<typeof RulesetSchema>;
+/** What the rules read: a ruleset, and a framework's activities and who may delegate them when it is one. */
+export type RuleSource = Ruleset & Partial<Pick<Framework, 'activities' | 'mayDelegate'>>;
