@@ -30,9 +30,27 @@ export const EscalationRaised = defineEvent(
 );
 export type EscalationRaisedData = z.infer<typeof EscalationRaised.schema>;
 
+/** One named person an escalation reached, and why they were chosen (docs/clinical/escalation-recipients.md). */
+export const EscalationRecipientSchema = z.object({
+  practitionerId: IdSchema,
+  /** e.g. "delegating nurse", "nursing team", "registered GP", "on call (org-north-district-nursing rota)". */
+  reason: textSchema(200),
+});
+export type EscalationRecipient = z.infer<typeof EscalationRecipientSchema>;
+
 export const EscalationSentToTier = defineEvent(
   'EscalationSentToTier',
   z.object({
+    /**
+     * The people it reached at this tier, by name: resolved when it was sent from the delegation,
+     * the person's care team and GP, and the organisations' on-call rotas. Left out on events
+     * stored before recipients were named.
+     */
+    recipients: z.array(EscalationRecipientSchema).max(50).optional(),
+    /** The people told as well, by name (an emergency informs the nursing team). */
+    informedRecipients: z.array(EscalationRecipientSchema).max(50).optional(),
+    /** Nobody could be found for this tier (nobody on call): it goes to the next tier at once, and the gap is an incident escalation. */
+    nobodyAvailable: z.boolean().optional(),
     /** 0 is the first tier of the framework's escalation path. */
     tier: z.number().int().min(0),
     tierId: IdSchema,
@@ -110,3 +128,39 @@ export const escalationCommandSchemas = {
   ResolveEscalation: ResolveEscalationSchema,
 } as const;
 export type EscalationCommandName = keyof typeof escalationCommandSchemas;
+
+// ---------------------------------------------------------------------------------------------
+// The on-call rota of one organisation (stream oncall-<organisationId>): who is on call when,
+// as a weekly pattern in England's local time. Each OnCallRotaSet replaces the whole rota. It
+// decides who the "on-call nurse or GP" tier of an escalation reaches.
+// ---------------------------------------------------------------------------------------------
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export const WeekdaySchema = z.enum(WEEKDAYS);
+export type Weekday = z.infer<typeof WeekdaySchema>;
+
+const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time of day in England, HH:MM (00:00 to 23:59)' });
+
+export const OnCallShiftSchema = z.strictObject({
+  practitionerId: IdSchema,
+  /** The days the shift starts on; every day when left out. */
+  days: z.array(WeekdaySchema).min(1).max(7).optional(),
+  /** From this local time; until the local time `until` (earlier or equal: it ends the next day; equal: 24 hours). */
+  from: TimeOfDaySchema,
+  until: TimeOfDaySchema,
+});
+export type OnCallShift = z.infer<typeof OnCallShiftSchema>;
+
+const rotaShape = {
+  organisationId: IdSchema,
+  shifts: z.array(OnCallShiftSchema).max(200),
+  /** The registered manager of a care service: told when the person has no nursing team and no GP. */
+  registeredManager: IdSchema.optional(),
+};
+
+export const OnCallRotaSet = defineEvent('OnCallRotaSet', z.object(rotaShape));
+export type OnCallRotaSetData = z.infer<typeof OnCallRotaSet.schema>;
+export const rotaEventDefinitions = [OnCallRotaSet] as const;
+
+export const SetOnCallRotaSchema = z.strictObject({ ...delegationCommandBaseShape, ...rotaShape });
+export type SetOnCallRota = z.infer<typeof SetOnCallRotaSchema>;

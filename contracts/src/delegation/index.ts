@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { EventOf } from '../care/common';
 import { competenceCommandSchemas, competenceEventDefinitions } from './competence';
 import { delegationCommandSchemas, delegationLifecycleEventDefinitions } from './delegation';
-import { escalationCommandSchemas, escalationEventDefinitions } from './escalation';
+import { escalationCommandSchemas, escalationEventDefinitions, rotaEventDefinitions } from './escalation';
 import { promptCommandSchemas, promptEventDefinitions } from './prompt';
 
 export * from './common';
@@ -19,6 +19,7 @@ export const delegationEventDefinitions = [
   ...competenceEventDefinitions,
   ...delegationLifecycleEventDefinitions,
   ...escalationEventDefinitions,
+  ...rotaEventDefinitions,
   ...promptEventDefinitions,
 ] as const;
 export type DelegationServiceEvent = EventOf<(typeof delegationEventDefinitions)[number]>;

@@ -56,6 +56,7 @@ describe('delegation contracts', () => {
       'EscalationAcknowledged',
       'EscalationReEscalated',
       'EscalationResolved',
+      'OnCallRotaSet',
       'CarePromptIssued',
       'CarePromptAcknowledged',
       'RecheckRecorded',

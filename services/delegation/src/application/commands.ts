@@ -4,11 +4,14 @@ import type {
   CompetenceCommand,
   DelegationCommand,
   EscalationCommand,
+  EscalationRaisedData,
+  OnCallRotaSetData,
   PromptCommand,
+  SetOnCallRota,
 } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
 import { executeStreamCommand, type CommandResult } from '@tandem/record';
-import type { Framework } from '../frameworks';
+import type { Framework, Ruleset } from '../frameworks';
 import {
   competenceSnapshotOf,
   decideCompetence,
@@ -27,7 +30,10 @@ import { decidePrompt, replayPrompt, type PromptState } from '../prompts';
 import type { Clock } from './clock';
 import { DelegationCommandRefused, DelegationNotFound } from './errors';
 import type { FrameworkCatalogue } from './frameworks';
-import { competencyStreamId, delegationStreamId, escalationStreamId, promptStreamId } from './streams';
+import { decideOnCallRota } from '../rules/rota';
+import { resolveRecipients, type ResolveRecipients } from '../rules/recipients';
+import { loadRecipientDirectory } from './directory';
+import { competencyStreamId, delegationStreamId, escalationStreamId, onCallRotaStreamId, promptStreamId } from './streams';
 
 /** Who acts when the service itself reacts to an entry or fires a timer. */
 export const DELEGATION_SYSTEM_ACTOR: Actor = { id: 'tandem-delegation', role: 'system' };
@@ -45,9 +51,9 @@ const timed = <Event>(events: readonly RecordedEvent[]) => events.map((e) => tim
 const dataOf = (event: RecordedEvent | undefined): Record<string, unknown> | undefined => event?.data as Record<string, unknown> | undefined;
 
 /** A stream rebuilt to a state, with what it is about. */
-export interface Loaded<State> {
+export interface Loaded<State, Rules extends Ruleset = Framework> {
   readonly state: State;
-  readonly framework: Framework;
+  readonly framework: Rules;
   readonly events: readonly RecordedEvent[];
 }
 
@@ -70,6 +76,13 @@ export class DelegationCommands {
       throw new DelegationNotFound(field, `There is no framework ${frameworkId} (frameworks: ${this.frameworks.all().map((f) => f.id).join(', ')})`);
     }
     return framework;
+  }
+
+  /** A framework or the whole-record ruleset: what an escalation or a prompt is raised under. */
+  ruleset(rulesetId: string, field = 'frameworkId'): Ruleset {
+    const ruleset = this.frameworks.ruleset(rulesetId);
+    if (!ruleset) throw new DelegationNotFound(field, `There is no framework or ruleset ${rulesetId}`);
+    return ruleset;
   }
 
   private run<State, Event extends { type: string; data: unknown }>(
@@ -140,16 +153,48 @@ export class DelegationCommands {
     return this.delegation({ ...command, type: 'ActivateDelegation', competence: snapshot }, actor);
   }
 
-  escalation(command: EscalationCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+  /**
+   * An escalation command. Sending to a tier (raising, a deadline passed) names the tier's people
+   * from the streams (loadRecipientDirectory), as they stood before `before` when a reaction gives it.
+   */
+  async escalation(command: EscalationCommand, actor: Actor, trace: CommandTrace = {}, options: { before?: number } = {}): Promise<CommandResult> {
+    let recipients: ResolveRecipients | undefined;
+    if (command.type === 'RaiseEscalation' || command.type === 'EscalationDeadlinePassed') {
+      const raised =
+        command.type === 'RaiseEscalation'
+          ? command
+          : ((await this.store.readStream(escalationStreamId(command.escalationId))).find((e) => e.type === 'EscalationRaised')?.data as EscalationRaisedData | undefined);
+      if (raised) {
+        const directory = await loadRecipientDirectory(this.store, {
+          patientId: raised.patientId,
+          ...(raised.delegationId ? { delegationId: raised.delegationId } : {}),
+          triggeringEntryIds: raised.triggeringEntryIds,
+          ...(options.before !== undefined ? { before: options.before } : {}),
+        });
+        recipients = resolveRecipients(directory);
+      }
+    }
     return this.run(
       escalationStreamId(command.escalationId),
       (events) => {
         const raised = dataOf(events.find((e) => e.type === 'EscalationRaised'));
         if (!raised && command.type !== 'RaiseEscalation') throw new DelegationNotFound('escalationId', `There is no escalation ${command.escalationId}`);
-        const framework = this.framework(String(raised?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
+        const framework = this.ruleset(String(raised?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
         return replayEscalation(framework, timed(events));
       },
-      (state) => decideEscalation(state, command, { actor }),
+      (state) => decideEscalation(state, command, { actor, ...(recipients ? { recipients } : {}) }),
+      command,
+      actor,
+      trace,
+    );
+  }
+
+  /** Replaces an organisation's on-call rota (stream oncall-<organisationId>); the same rota again records nothing. */
+  setOnCallRota(command: SetOnCallRota, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    return this.run(
+      onCallRotaStreamId(command.organisationId),
+      (events) => [...events].reverse().find((e) => e.type === 'OnCallRotaSet')?.data as OnCallRotaSetData | undefined,
+      (current) => decideOnCallRota(current, command),
       command,
       actor,
       trace,
@@ -193,10 +238,10 @@ export class DelegationCommands {
     return framework ? { state: replayDelegation(framework, timed(events)), framework, events } : undefined;
   }
 
-  async loadEscalation(escalationId: string, upToRevision?: number): Promise<Loaded<EscalationState> | undefined> {
+  async loadEscalation(escalationId: string, upToRevision?: number): Promise<Loaded<EscalationState, Ruleset> | undefined> {
     const events = await this.read(escalationStreamId(escalationId), upToRevision);
     const raised = dataOf(events.find((e) => e.type === 'EscalationRaised'));
-    const framework = raised && this.frameworks.get(String(raised.frameworkId));
+    const framework = raised && this.frameworks.ruleset(String(raised.frameworkId));
     return framework ? { state: replayEscalation(framework, timed(events)), framework, events } : undefined;
   }
 

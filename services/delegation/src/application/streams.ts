@@ -5,10 +5,13 @@ export const competencyStreamId = (careWorkerId: string, frameworkId: string): s
 export const delegationStreamId = (delegationId: string): string => `delegation-${delegationId}`;
 export const escalationStreamId = (escalationId: string): string => `escalation-${escalationId}`;
 export const promptStreamId = (promptId: string): string => `prompt-${promptId}`;
+/** An organisation's on-call rota (who the on-call tier of an escalation reaches). */
+export const onCallRotaStreamId = (organisationId: string): string => `oncall-${organisationId}`;
 
 /** The care record's streams this service reads. */
 export const careStreamOf = (patientId: string): string => `care-${patientId}`;
 export const patientStreamOf = (patientId: string): string => `patient-${patientId}`;
+export const practitionerStreamOf = (practitionerId: string): string => `practitioner-${practitionerId}`;
 
 export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'other';
 export const streamKind = (stream: string): StreamKind => {

@@ -83,6 +83,8 @@ export const insulinAdministration = {
         step: 'Do not give insulin now: the nurse will advise on this dose.',
       },
       source: JBDS,
+      // the whole-record hypoglycaemia rule, with this framework's withhold step and delegation
+      covers: ['hypoglycaemia.below-4'],
     },
     {
       id: 'insulin.hyper',

@@ -5,8 +5,12 @@ import {
   FrameworkSchema,
   SettingIdSchema,
   SettingRefSchema,
+  RulesetDefinitionSchema,
+  RulesetSchema,
   type Framework,
   type FrameworkDefinition,
+  type Ruleset,
+  type RulesetDefinition,
   type ResolvedSetting,
   type Setting,
 } from './schema';
@@ -31,7 +35,7 @@ const settingValueSchema = (id: string, setting: Setting) => {
 };
 
 /** The overrides one framework accepts: its own settings, each in its own range. */
-export const overridesSchemaFor = (definition: FrameworkDefinition) => {
+export const overridesSchemaFor = (definition: Pick<FrameworkDefinition, 'id' | 'settings'>) => {
   const settings = Object.entries(definition.settings) as [string, Setting][];
   const local = settings.map(([id]) => id).join(', ');
   return z.strictObject({
@@ -67,8 +71,7 @@ const substitute = (node: unknown, values: Record<string, ResolvedSetting>, path
  * a screen can show "local: 4 (national default 3)". Invalid overrides throw a ZodError naming
  * `settings.<id>`; the resolved framework is validated again as a whole.
  */
-export const resolveFramework = (definition: FrameworkDefinition, overrides?: FrameworkOverrides): Framework => {
-  const parsed = FrameworkDefinitionSchema.parse(definition);
+const resolveWith = <Definition extends FrameworkDefinition | RulesetDefinition>(parsed: Definition, overrides: FrameworkOverrides | undefined): Record<string, unknown> => {
   const local = overrides ? overridesSchemaFor(parsed).parse(overrides) : undefined;
   const values: Record<string, ResolvedSetting> = {};
   for (const [id, setting] of Object.entries(parsed.settings) as [string, Setting][]) {
@@ -77,11 +80,18 @@ export const resolveFramework = (definition: FrameworkDefinition, overrides?: Fr
   }
   const { settings: _settings, ...rest } = parsed;
   const resolved = substitute(rest, values, '') as Record<string, unknown>;
-  return FrameworkSchema.parse({ ...resolved, settings: values, ...(local ? { organisationId: local.organisationId } : {}) });
+  return { ...resolved, settings: values, ...(local ? { organisationId: local.organisationId } : {}) };
 };
 
+export const resolveFramework = (definition: FrameworkDefinition, overrides?: FrameworkOverrides): Framework =>
+  FrameworkSchema.parse(resolveWith(FrameworkDefinitionSchema.parse(definition) as FrameworkDefinition, overrides));
+
+/** A ruleset (the whole-record rules) as one organisation uses it: the same resolution as a framework's. */
+export const resolveRuleset = (definition: RulesetDefinition, overrides?: FrameworkOverrides): Ruleset =>
+  RulesetSchema.parse(resolveWith(RulesetDefinitionSchema.parse(definition) as RulesetDefinition, overrides));
+
 /** Every setting reference in a definition, with where it is used (for documentation and tests). */
-export const settingReferences = (definition: FrameworkDefinition): { setting: string; path: string }[] => {
+export const settingReferences = (definition: FrameworkDefinition | RulesetDefinition): { setting: string; path: string }[] => {
   const found: { setting: string; path: string }[] = [];
   const walk = (node: unknown, path: string) => {
     if (Array.isArray(node)) node.forEach((item, i) => walk(item, `${path}.${i}`));

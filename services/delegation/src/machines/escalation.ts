@@ -1,6 +1,7 @@
 import type { Actor, EscalationCommand, EscalationEvent, EscalationSentToTierData, Role, StaffMember, Urgency } from '@tandem/contracts';
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
-import type { Framework } from '../frameworks/schema';
+import type { Ruleset } from '../frameworks/schema';
+import type { ResolveRecipients } from '../rules/recipients';
 import { addMinutes, decider, forEvent, guardsFrom, isBefore, refuse, type Check, type Decision, type Timed } from './decider';
 import { asStaff, registeredProfessionalProblem } from './people';
 
@@ -13,7 +14,7 @@ import { asStaff, registeredProfessionalProblem } from './people';
  */
 
 export interface EscalationContext {
-  readonly framework: Framework;
+  readonly framework: Ruleset;
   readonly escalationId?: string;
   readonly patientId?: string;
   readonly ruleId?: string;
@@ -30,37 +31,61 @@ export interface EscalationContext {
 
 export type EscalationMachineEvent = Timed<EscalationEvent>;
 export interface EscalationInput {
-  readonly framework: Framework;
+  readonly framework: Ruleset;
 }
 
 type C = EscalationContext;
 type E = EscalationMachineEvent;
 
 /** Where an escalation of this urgency starts: an emergency at the framework's emergency tier (999 advice). */
-export const startTierOf = (framework: Framework, urgency: Urgency): number =>
+export const startTierOf = (framework: Ruleset, urgency: Urgency): number =>
   urgency === 'emergency' ? framework.escalation.tiers.findIndex((t) => t.id === framework.escalation.emergency.tier) : 0;
 
 /** Minutes a tier has to acknowledge: its own deadline for the urgency, or the escalation's (an emergency uses the urgent one). */
-export const tierDeadlineMinutes = (framework: Framework, tier: number, urgency: Urgency): number => {
+export const tierDeadlineMinutes = (framework: Ruleset, tier: number, urgency: Urgency): number => {
   const minutes = framework.escalation.tiers[tier]?.deadlineMinutes ?? framework.escalation.deadlineMinutes;
   return urgency === 'routine' ? minutes.routine : minutes.urgent;
 };
 
-/** The message to one tier, with its deadline by urgency (none at the last tier). */
-export const tierMessage = (framework: Framework, tier: number, urgency: Urgency, occurredAt: string): EscalationSentToTierData => {
+/**
+ * The message to one tier, with its deadline by urgency (none at the last tier) and, given who the
+ * tier's recipients are now (`recipients`), the people it reaches by name. A tier that reaches
+ * nobody (nobody on call) is due at once: the next tier is told in the same decision.
+ */
+export const tierMessage = (framework: Ruleset, tier: number, urgency: Urgency, occurredAt: string, recipients?: ResolveRecipients): EscalationSentToTierData => {
   const { tiers, emergency } = framework.escalation;
   const definition = tiers[tier]!;
   const isLast = tier === tiers.length - 1;
   const emergencyStart = urgency === 'emergency' && definition.id === emergency.tier;
   const advice = emergencyStart ? emergency.advice : definition.advice;
+  const informed = emergencyStart ? emergency.inform : [];
+  const named = recipients?.(definition.recipient, occurredAt);
+  const nobody = named !== undefined && named.length === 0;
+  const informedRecipients = recipients ? informed.flatMap((who) => recipients(who, occurredAt)) : undefined;
   return {
     tier,
     tierId: definition.id,
     recipient: definition.recipient,
-    dueAt: isLast ? null : addMinutes(occurredAt, tierDeadlineMinutes(framework, tier, urgency)),
-    informed: emergencyStart ? emergency.inform : [],
+    ...(named ? { recipients: named } : {}),
+    ...(informedRecipients ? { informedRecipients: informedRecipients.filter((r, i) => informedRecipients.findIndex((o) => o.practitionerId === r.practitionerId) === i) } : {}),
+    ...(nobody ? { nobodyAvailable: true } : {}),
+    dueAt: isLast ? null : nobody ? occurredAt : addMinutes(occurredAt, tierDeadlineMinutes(framework, tier, urgency)),
+    informed,
     ...(advice ? { advice } : {}),
   };
+};
+
+/** Sends to a tier; while a tier reaches nobody, on to the next at once (each step an event). */
+const sendFrom = (framework: Ruleset, tier: number, urgency: Urgency, occurredAt: string, recipients?: ResolveRecipients): EscalationEvent[] => {
+  const message = tierMessage(framework, tier, urgency, occurredAt, recipients);
+  const sent: EscalationEvent = { type: 'EscalationSentToTier', data: message };
+  if (!message.nobodyAvailable || message.dueAt === null) return [sent];
+  const title = framework.escalation.tiers[tier]?.title ?? `tier ${tier + 1}`;
+  return [
+    sent,
+    { type: 'EscalationReEscalated', data: { fromTier: tier, toTier: tier + 1, missedDueAt: occurredAt, reason: `Nobody available at ${title} (nobody on call): sent on at once` } },
+    ...sendFrom(framework, tier + 1, urgency, occurredAt, recipients),
+  ];
 };
 
 const mayRaise = forEvent<C, E, 'EscalationRaised'>('EscalationRaised', ({ framework }, { data }) =>
@@ -106,7 +131,7 @@ const mayAcknowledge = forEvent<C, E, 'EscalationAcknowledged'>('EscalationAckno
     : refuse('escalation.acknowledger', 'actor.role', `at ${tier.title} it is acknowledged by ${tier.acknowledgedBy.join(' or ')}, not ${data.by.role}`);
 });
 
-const clinicianRoles = (framework: Framework): Role[] => [
+const clinicianRoles = (framework: Ruleset): Role[] => [
   ...new Set(framework.escalation.tiers.flatMap((t) => t.acknowledgedBy).filter((role) => role !== 'care-worker')),
 ];
 
@@ -183,15 +208,17 @@ const core = decider({
 /** The pure core behind decideEscalation and evolveEscalation: replay machine, refusal reasons, states accepting an event. */
 export const escalationDecider = core;
 export const escalationReplayMachine = core.replayMachine;
-export const initialEscalationState = (framework: Framework): EscalationState => core.initialState({ framework });
+export const initialEscalationState = (framework: Ruleset): EscalationState => core.initialState({ framework });
 export const evolveEscalation = (state: EscalationState, event: EscalationMachineEvent): EscalationState => core.evolve(state, event);
-export const replayEscalation = (framework: Framework, events: readonly EscalationMachineEvent[]): EscalationState => core.replay({ framework }, events);
+export const replayEscalation = (framework: Ruleset, events: readonly EscalationMachineEvent[]): EscalationState => core.replay({ framework }, events);
 
 export interface EscalationDecisionContext {
   readonly actor: Actor;
+  /** Who each tier's recipient is now, by name; without it the tiers are sent unnamed (as before recipients were named). */
+  readonly recipients?: ResolveRecipients;
 }
 
-const intend = (state: EscalationState, command: EscalationCommand, actor: Actor): EscalationEvent[] => {
+const intend = (state: EscalationState, command: EscalationCommand, actor: Actor, recipients?: ResolveRecipients): EscalationEvent[] => {
   const { context } = state;
   const { framework } = context;
   switch (command.type) {
@@ -213,7 +240,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
             incident: command.incident ?? false,
           },
         },
-        ...(start >= 0 ? [{ type: 'EscalationSentToTier' as const, data: tierMessage(framework, start, command.urgency, command.occurredAt) }] : []),
+        ...(start >= 0 ? sendFrom(framework, start, command.urgency, command.occurredAt, recipients) : []),
       ];
     }
     case 'AcknowledgeEscalation':
@@ -232,7 +259,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
       };
       const hasNext = next < framework.escalation.tiers.length && context.urgency !== undefined;
       return hasNext
-        ? [reEscalated, { type: 'EscalationSentToTier', data: tierMessage(framework, next, context.urgency!, command.occurredAt) }]
+        ? [reEscalated, ...sendFrom(framework, next, context.urgency!, command.occurredAt, recipients)]
         : [reEscalated];
     }
     case 'ResolveEscalation':
@@ -241,12 +268,12 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
 };
 
 /** Decides an escalation command on the state rebuilt from the stream: the events to append, or a refusal with the reason. */
-export const decideEscalation = (state: EscalationState, command: EscalationCommand, { actor }: EscalationDecisionContext): Decision<EscalationEvent> => {
+export const decideEscalation = (state: EscalationState, command: EscalationCommand, { actor, recipients }: EscalationDecisionContext): Decision<EscalationEvent> => {
   const { escalationId } = state.context;
   if (escalationId !== undefined && command.escalationId !== escalationId) {
     return { ok: false, refusal: refuse('escalation.wrong-stream', 'escalationId', `this is escalation ${escalationId}`) };
   }
-  return core.decideEvents(state, command.type, command.occurredAt, intend(state, command, actor));
+  return core.decideEvents(state, command.type, command.occurredAt, intend(state, command, actor, recipients));
 };
 
 /** Open: raised and not yet resolved (shown as an active Flag). */

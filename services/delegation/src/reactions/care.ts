@@ -5,7 +5,7 @@ import { DELEGATION_SYSTEM_ACTOR, type CommandTrace } from '../application/comma
 import { DelegationCommandRefused } from '../application/errors';
 import { instructionText } from '../application/instruction';
 import { careStreamOf, competencyStreamId, escalationStreamId, patientStreamOf, promptStreamId, reactionEscalationId, reactionPromptId } from '../application/streams';
-import type { Framework } from '../frameworks';
+import type { Framework, RuleSource } from '../frameworks';
 import { isCompetenceCurrent, replayCompetence, timedFromStored, type CompetenceMachineEvent } from '../machines';
 import { evaluateEntry, raiseEscalationCommand } from '../rules';
 import { ACTIVE_STATUSES, careStreamEvent, type ReactionContext } from './context';
@@ -41,23 +41,42 @@ const unlessAlreadyDone = async (work: Promise<unknown>): Promise<void> => {
   }
 };
 
+const wholeRecordBackground = (delegations: readonly DelegationRow[]): string =>
+  delegations.length === 0
+    ? 'No activity is delegated for this person: the whole-record rules (NEWS2, RESTORE2, sepsis red flags, hypoglycaemia) apply to everyone.'
+    : `Delegated for this person: ${delegations.map((d) => `${d.activityId} to ${d.careWorkerId} by ${d.delegatedBy} (${d.status})`).join('; ')}.`;
+
+interface Evaluated {
+  readonly ruleset: RuleSource;
+  readonly relevant: DelegationRow | undefined;
+  readonly authority?: { activeDelegation: boolean; currentCompetence: boolean };
+  readonly background?: string;
+}
+
 /**
  * A person's care record gained an entry: evaluate the rules of every framework the person is
- * under (a delegation has been proposed for them under it) against the record so far, and raise
- * what they ask for. Nothing is refused here: the entry is already recorded.
+ * under (a delegation has been proposed for them under it), then the whole-record rules (NEWS2,
+ * RESTORE2, sepsis red flags, hypoglycaemia) that apply to everyone whose record Tandem holds,
+ * against the record so far, and raise what they ask for. Nothing is refused here: the entry is
+ * already recorded.
  *
+ * - One escalation per finding: a rule one ruleset found (a framework spreading the NEWS2 rules)
+ *   is not raised again by the next, nor a whole-record rule a framework rule `covers`
+ *   (insulin.hypo and hypoglycaemia.below-4).
  * - A recheck a prompt was waiting for is recorded on the prompt (its timer is cancelled).
  * - Escalations are raised on `escalation-<id>` streams named from the entry's event id and the
- *   rule, so replaying the log raises nothing twice; a rule with an escalation still open for the
- *   person is not raised again.
+ *   rule (reactionEscalationId), so replaying the log raises nothing twice; a rule with an
+ *   escalation still open for the person is not raised again. Who each tier reaches is decided
+ *   from the streams as they stood before the entry.
  * - Prompts (the hypo protocol, with its recheck timer) go to whoever recorded the entry.
  * - An activity recorded by someone without an active delegation and a current competence is an
  *   incident escalation (the rules' withoutDelegation condition), never a refusal.
  */
 export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEvent): Promise<void> => {
   const patientId = event.stream.slice('care-'.length);
+  // Which delegations the person has comes from the read model (no stream lists them by person);
+  // a delegation proposed in the same instant as the entry may be missed, the whole-record rules never are.
   const delegations = await ctx.views.delegationsForPatient(patientId);
-  if (delegations.length === 0) return;
   const trace: CommandTrace = { causationId: event.id, correlationId: event.metadata.correlationId };
   const now = () => ctx.clock.now().toISOString();
   const entry = careStreamEvent(event);
@@ -77,7 +96,10 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
   const baseline = await baselineOf(ctx, patientId, event.position);
   const open = new Set(await ctx.views.openEscalationRuleIds(patientId));
   const prompted = new Set<string>();
+  /** Rules already found for this entry by an earlier ruleset, and the whole-record rules they stand for. */
+  const covered = new Set<string>();
 
+  const evaluations: Evaluated[] = [];
   for (const frameworkId of [...new Set(delegations.map((d) => d.frameworkId))]) {
     const framework = ctx.commands.frameworks.get(frameworkId);
     if (!framework) continue;
@@ -85,18 +107,40 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
     const recordersOwn = under.find((d) => d.careWorkerId === recorder.id && ACTIVE_STATUSES.includes(d.status));
     const relevant = recordersOwn ?? under.find((d) => ACTIVE_STATUSES.includes(d.status)) ?? under[under.length - 1];
     const competence = replayCompetence(framework, (await before(ctx, competencyStreamId(recorder.id, frameworkId), event.position)).map((e) => timedFromStored<CompetenceMachineEvent>(e)));
-    const outcome = evaluateEntry(framework, {
+    const background = backgroundOf(framework, relevant);
+    evaluations.push({
+      ruleset: framework,
+      relevant,
+      authority: { activeDelegation: recordersOwn !== undefined, currentCompetence: isCompetenceCurrent(competence, entry.occurredAt) },
+      ...(background ? { background } : {}),
+    });
+  }
+  // Last, so a framework's own version of a finding (with its delegation and prompts) goes first.
+  const active = delegations.filter((d) => ACTIVE_STATUSES.includes(d.status));
+  evaluations.push({
+    ruleset: ctx.commands.frameworks.wholeRecord,
+    relevant: active.find((d) => d.careWorkerId === recorder.id) ?? active[0],
+    background: wholeRecordBackground(delegations),
+  });
+
+  for (const { ruleset, relevant, authority, background } of evaluations) {
+    const outcome = evaluateEntry(ruleset, {
       event: entry,
       history,
       ...(baseline ? { baseline } : {}),
-      authority: { activeDelegation: recordersOwn !== undefined, currentCompetence: isCompetenceCurrent(competence, entry.occurredAt) },
-      ...(backgroundOf(framework, relevant) ? { background: backgroundOf(framework, relevant)! } : {}),
-      openEscalationRuleIds: [...open],
+      ...(authority ? { authority } : {}),
+      ...(background ? { background } : {}),
+      openEscalationRuleIds: [...open, ...covered],
     });
+    const skipped = new Set(covered);
+    for (const fired of outcome.fired) {
+      covered.add(fired.ruleId);
+      for (const also of ruleset.rules.find((r) => r.id === fired.ruleId)?.covers ?? []) covered.add(also);
+    }
 
     const raised = new Map<string, string>();
     for (const escalation of outcome.escalations) {
-      if (open.has(escalation.ruleId)) continue;
+      if (open.has(escalation.ruleId) || skipped.has(escalation.ruleId)) continue;
       const escalationId = reactionEscalationId(event.id, escalation.ruleId);
       const command = raiseEscalationCommand(escalation, {
         escalationId,
@@ -105,14 +149,14 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
         idempotencyKey: `reaction:${event.id}:escalation:${escalation.ruleId}`,
         ...(relevant ? { delegationId: relevant.delegationId } : {}),
       });
-      await unlessAlreadyDone(ctx.commands.escalation(command, DELEGATION_SYSTEM_ACTOR, trace));
+      await unlessAlreadyDone(ctx.commands.escalation(command, DELEGATION_SYSTEM_ACTOR, trace, { before: event.position }));
       await ctx.indexNow(escalationStreamId(escalationId));
       open.add(escalation.ruleId);
       raised.set(escalation.ruleId, escalationId);
     }
 
     for (const prompt of outcome.prompts) {
-      if (prompted.has(prompt.ruleId)) continue;
+      if (prompted.has(prompt.ruleId) || skipped.has(prompt.ruleId)) continue;
       prompted.add(prompt.ruleId);
       const promptId = reactionPromptId(event.id, prompt.ruleId);
       const escalationId = raised.get(prompt.ruleId);
@@ -126,8 +170,8 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
             prompt: {
               promptId,
               patientId,
-              frameworkId: framework.id,
-              frameworkVersion: framework.version,
+              frameworkId: ruleset.id,
+              frameworkVersion: ruleset.version,
               ...(relevant ? { delegationId: relevant.delegationId } : {}),
               ruleId: prompt.ruleId,
               ...(prompt.promptId ? { promptKey: prompt.promptId } : {}),

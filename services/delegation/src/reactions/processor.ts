@@ -6,6 +6,7 @@ import { streamKind } from '../application/streams';
 import { reactToCareEntry, isCareEntryEvent } from './care';
 import { reactToActivation, reactToCompetenceChange } from './competence';
 import { ACTIVE_STATUSES, type ReactionContext } from './context';
+import { reactToUnreachedTier } from './gaps';
 import { monitoringTimersOf, scheduleMonitoringTimers } from './monitoring';
 import { DelegationViews, delegationSchemaSql, indexCompetence, indexDelegation, indexEscalation, indexPrompt } from './read-model';
 
@@ -120,6 +121,7 @@ export class DelegationProcessor {
     if (isCareEntryEvent(event)) return reactToCareEntry(this.context, event);
     if (event.stream.startsWith('competency-')) return reactToCompetenceChange(this.context, event);
     if (event.type === 'DelegationActivated') return reactToActivation(this.context, event);
+    if (event.type === 'EscalationSentToTier') return reactToUnreachedTier(this.context, event);
   }
 
   /** Indexes the event's stream as it stood at this event, with the checkpoint; returns whether a row may have changed. */

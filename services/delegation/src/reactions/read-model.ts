@@ -2,6 +2,7 @@ import type { CarePromptIssuedData, EscalationRaisedData, EscalationSentToTierDa
 import type { SqlQueryable } from '@tandem/event-store';
 import type { Loaded } from '../application/commands';
 import { competencyStreamId, delegationStreamId, escalationStreamId, promptStreamId } from '../application/streams';
+import type { Ruleset } from '../frameworks';
 import type { CompetenceState, DelegationState, EscalationState } from '../machines';
 import type { PromptState } from '../prompts';
 import { competenceTimerOf, delegationTimerOf, escalationTimerOf, promptTimerOf, type Timer } from '../scheduler/timers';
@@ -68,6 +69,8 @@ create table if not exists delegation_escalations (
   position bigint not null
 );
 create index if not exists delegation_escalations_patient on delegation_escalations (patient_id, open);
+-- Everyone the escalation has reached or informed, by name, at any tier so far: their open list.
+alter table delegation_escalations add column if not exists recipients jsonb not null default '[]';
 create table if not exists delegation_prompts (
   prompt_id text primary key,
   patient_id text not null,
@@ -143,6 +146,7 @@ const ESCALATION_SQL = upsert('delegation_escalations', 'escalation_id', [
   'raised_at',
   'acknowledged_by',
   'outcome',
+  'recipients',
   'position',
 ]);
 const PROMPT_SQL = upsert('delegation_prompts', 'prompt_id', [
@@ -206,12 +210,14 @@ export const indexDelegation = async (tx: SqlQueryable, loaded: Loaded<Delegatio
   if (written(rows)) await scheduleTimer(tx, stream, delegationTimerOf(stream, loaded.state), position);
 };
 
-export const indexEscalation = async (tx: SqlQueryable, loaded: Loaded<EscalationState>, position: number): Promise<void> => {
+export const indexEscalation = async (tx: SqlQueryable, loaded: Loaded<EscalationState, Ruleset>, position: number): Promise<void> => {
   const { context } = loaded.state;
   const raisedEvent = loaded.events.find((e) => e.type === 'EscalationRaised');
   if (!context.escalationId || !raisedEvent) return;
   const raised = raisedEvent.data as EscalationRaisedData;
-  const sent = [...loaded.events].reverse().find((e) => e.type === 'EscalationSentToTier')?.data as EscalationSentToTierData | undefined;
+  const sends = loaded.events.filter((e) => e.type === 'EscalationSentToTier').map((e) => e.data as EscalationSentToTierData);
+  const sent = sends[sends.length - 1];
+  const recipients = sends.flatMap((d) => [...(d.recipients ?? []), ...(d.informedRecipients ?? [])].map((r) => ({ practitionerId: r.practitionerId, reason: r.reason, tier: d.tier })));
   const status = String(loaded.state.value);
   const stream = escalationStreamId(context.escalationId);
   const rows = await tx.query(ESCALATION_SQL, [
@@ -234,6 +240,7 @@ export const indexEscalation = async (tx: SqlQueryable, loaded: Loaded<Escalatio
     raisedEvent.metadata.occurredAt,
     context.acknowledgedBy?.practitionerId ?? null,
     context.outcome ?? null,
+    JSON.stringify(recipients),
     position,
   ]);
   if (written(rows)) await scheduleTimer(tx, stream, escalationTimerOf(stream, loaded.state), position);
@@ -321,6 +328,8 @@ export interface EscalationRow {
   readonly raisedAt: string;
   readonly acknowledgedBy?: string;
   readonly outcome?: string;
+  /** Everyone it has reached or informed, by name, with the tier (0 is the first) that reached them. */
+  readonly recipients: { practitionerId: string; reason: string; tier: number }[];
   readonly position: number;
 }
 
@@ -344,6 +353,7 @@ export const escalationRow = (r: Record<string, unknown>): EscalationRow => ({
   raisedAt: iso(r.raised_at)!,
   ...(r.acknowledged_by ? { acknowledgedBy: String(r.acknowledged_by) } : {}),
   ...(r.outcome ? { outcome: String(r.outcome) } : {}),
+  recipients: (r.recipients as EscalationRow['recipients']) ?? [],
   position: Number(r.position),
 });
 
@@ -427,9 +437,10 @@ export class DelegationViews {
     return row && delegationRow(row);
   }
 
-  async escalations(filter: { patientId?: string; open?: boolean; delegatedBy?: string } = {}): Promise<EscalationRow[]> {
+  async escalations(filter: { patientId?: string; open?: boolean; delegatedBy?: string; recipientId?: string } = {}): Promise<EscalationRow[]> {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.recipientId) where.push(`e.recipients @> $${params.push(JSON.stringify([{ practitionerId: filter.recipientId }]))}::jsonb`);
     if (filter.patientId) where.push(`e.patient_id = $${params.push(filter.patientId)}`);
     if (filter.open !== undefined) where.push(`e.open = $${params.push(filter.open)}`);
     if (filter.delegatedBy) {

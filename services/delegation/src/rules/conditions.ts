@@ -1,5 +1,5 @@
 import type { Baseline, News2Parameter } from '@tandem/contracts';
-import type { Framework, RuleCondition } from '../frameworks/schema';
+import type { RuleCondition, RuleSource } from '../frameworks/schema';
 import {
   CATEGORY_OBSERVATIONS,
   inWords,
@@ -30,7 +30,7 @@ export interface RecorderAuthority {
 }
 
 export interface ConditionContext {
-  readonly framework: Framework;
+  readonly framework: RuleSource;
   readonly entry: CareEntry;
   /** The person's entries before this one, oldest first. */
   readonly earlier: readonly CareEntry[];
@@ -171,12 +171,12 @@ const entrySigns = (c: { entry: string; signs?: string[] | undefined; atLeast?: 
 };
 
 const withoutDelegation = (activityId: string, { framework, entry, authority }: ConditionContext): Finding | undefined => {
-  const activity = framework.activities.find((a) => a.id === activityId);
+  const activity = framework.activities?.find((a) => a.id === activityId);
   if (!activity || entry.type !== activity.entry) return undefined;
   const who = entry.recordedBy;
   const person = who ? { practitionerId: who.id, role: who.role, registration: who.registration } : undefined;
   // a registered professional the framework lets delegate acts on their own authority
-  if (person && registeredProfessionalProblem(person, framework.mayDelegate, { code: 'rule', action: 'act' }) === undefined) return undefined;
+  if (person && registeredProfessionalProblem(person, framework.mayDelegate ?? [], { code: 'rule', action: 'act' }) === undefined) return undefined;
   if (authority?.activeDelegation && authority.currentCompetence) return undefined;
   const missing = [!authority?.activeDelegation && 'an active delegation', !authority?.currentCompetence && 'a current competence'].filter(Boolean).join(' or ');
   return { text: `${describeEntry(entry)}, recorded by ${who ? `${who.id} (${who.role})` : 'someone unknown'} without ${missing}`, entryIds: [entry.id] };

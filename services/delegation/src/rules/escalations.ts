@@ -1,5 +1,5 @@
 import type { EscalationCommand, Sbard, Urgency } from '@tandem/contracts';
-import type { Framework } from '../frameworks/schema';
+import type { Ruleset } from '../frameworks/schema';
 import { tierDeadlineMinutes } from '../machines/escalation';
 import { describeEntry } from './conditions';
 import type { CareEntry } from './entries';
@@ -25,7 +25,7 @@ export const moreUrgent = (a: Urgency, b: Urgency): boolean => URGENCY_ORDER.ind
 
 const clip = (text: string, max = 2000): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-const deadlineInWords = (framework: Framework, urgency: Urgency): string => {
+const deadlineInWords = (framework: Ruleset, urgency: Urgency): string => {
   if (urgency === 'emergency') return '';
   const minutes = tierDeadlineMinutes(framework, 0, urgency);
   return ` Please acknowledge within ${minutes >= 120 && minutes % 60 === 0 ? `${minutes / 60} hours` : `${minutes} minutes`}.`;
@@ -33,7 +33,7 @@ const deadlineInWords = (framework: Framework, urgency: Urgency): string => {
 
 /** Situation, Background, Assessment, Recommendation, Decision, from what the rule found. */
 export const sbardFor = (
-  framework: Framework,
+  framework: Ruleset,
   item: { title: string; urgency: Urgency; findings: readonly string[]; recommendation: string; entry?: CareEntry; also?: readonly string[] },
   background?: string,
 ): Sbard => {

@@ -1,5 +1,5 @@
 import type { Baseline, Urgency } from '@tandem/contracts';
-import type { Framework, FrameworkRule } from '../frameworks/schema';
+import type { FrameworkRule, RuleSource } from '../frameworks/schema';
 import type { CareEntryType, NumericObservation } from '../frameworks/vocabulary';
 import { addMinutes, instantOf } from '../machines/decider';
 import { evaluateCondition, type Finding, type RecorderAuthority } from './conditions';
@@ -62,7 +62,7 @@ export interface RuleOutcome {
 const fillIn = (step: string, values: Record<string, number | undefined>): string =>
   step.replace(/\{([a-zA-Z0-9]+)\}/g, (whole, name: string) => (values[name] === undefined ? whole : String(values[name])));
 
-const promptFor = (framework: Framework, rule: FrameworkRule, entry: CareEntry): CarePrompt | undefined => {
+const promptFor = (framework: RuleSource, rule: FrameworkRule, entry: CareEntry): CarePrompt | undefined => {
   const withhold = rule.withhold?.enabled ? rule.withhold : undefined;
   if (!rule.prompt && !withhold && rule.recheckMinutes === undefined) return undefined;
   const prompt = rule.prompt ? framework.prompts[rule.prompt] : undefined;
@@ -89,11 +89,11 @@ interface Raised {
 }
 
 /** "Blood glucose before each insulin dose": an activity recorded without its check just before it. */
-const monitoringBefore = (framework: Framework, entry: CareEntry, earlier: readonly CareEntry[]): Raised[] =>
+const monitoringBefore = (framework: RuleSource, entry: CareEntry, earlier: readonly CareEntry[]): Raised[] =>
   framework.monitoring.flatMap((m) => {
     if (m.schedule.kind !== 'before') return [];
     const { activityId, withinMinutes } = m.schedule;
-    const activity = framework.activities.find((a) => a.id === activityId);
+    const activity = framework.activities?.find((a) => a.id === activityId);
     if (!activity || entry.type !== activity.entry) return [];
     const from = instantOf(entry.occurredAt) - withinMinutes * 60_000;
     const done = earlier.some((e) => e.type === m.entry && instantOf(e.occurredAt) >= from && instantOf(e.occurredAt) <= instantOf(entry.occurredAt));
@@ -110,7 +110,7 @@ const monitoringBefore = (framework: Framework, entry: CareEntry, earlier: reado
   });
 
 /** The rules of a framework, applied to one new care-stream event. */
-export const evaluateEntry = (framework: Framework, input: RuleInput): RuleOutcome => {
+export const evaluateEntry = (framework: RuleSource, input: RuleInput): RuleOutcome => {
   const history = currentEntries(input.history);
   const entry = entryOf(input.event, history);
   const empty: RuleOutcome = { escalations: [], prompts: [], fired: [], alreadyOpen: [] };

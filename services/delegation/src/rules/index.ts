@@ -3,3 +3,5 @@ export * from './conditions';
 export * from './escalations';
 export * from './evaluate';
 export * from './monitoring';
+export * from './recipients';
+export * from './rota';

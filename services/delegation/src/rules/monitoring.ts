@@ -1,5 +1,5 @@
 import type { Urgency } from '@tandem/contracts';
-import type { Framework } from '../frameworks/schema';
+import type { Ruleset } from '../frameworks/schema';
 import { inWords, type CareEntryType } from '../frameworks/vocabulary';
 import { addMinutes, instantOf } from '../machines/decider';
 import { currentEntries, type CareStreamEvent } from './entries';
@@ -26,7 +26,7 @@ export interface MonitoringDue {
 }
 
 /** When each repeating monitoring activity is next due, counting from `since` (the delegation's activation). */
-export const monitoringDue = (framework: Framework, events: readonly CareStreamEvent[], since: string): MonitoringDue[] => {
+export const monitoringDue = (framework: Ruleset, events: readonly CareStreamEvent[], since: string): MonitoringDue[] => {
   const entries = currentEntries(events).filter((e) => instantOf(e.occurredAt) >= instantOf(since));
   return framework.monitoring.flatMap((m) => {
     if (m.schedule.kind !== 'every') return [];
@@ -48,7 +48,7 @@ export const monitoringDue = (framework: Framework, events: readonly CareStreamE
 
 /** Escalations for every repeating monitoring activity past its deadline at `now`. */
 export const missedMonitoring = (
-  framework: Framework,
+  framework: Ruleset,
   input: { events: readonly CareStreamEvent[]; since: string; now: string; background?: string; openEscalationRuleIds?: readonly string[] },
 ): EscalationToRaise[] => {
   const open = new Set(input.openEscalationRuleIds ?? []);
@@ -78,7 +78,7 @@ export const missedMonitoring = (
  * dueAt: escalated with the urgency of the rule that asked for it.
  */
 export const missedRecheck = (
-  framework: Framework,
+  framework: Ruleset,
   prompt: CarePrompt,
   input: { events: readonly CareStreamEvent[]; now: string; background?: string },
 ): EscalationToRaise | undefined => {

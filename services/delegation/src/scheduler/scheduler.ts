@@ -194,7 +194,7 @@ export class Scheduler {
     const loaded = await commands.loadPrompt(command.promptId);
     const prompt = loaded?.state.prompt;
     if (!loaded || !prompt || loaded.state.recheck !== 'pending') return { outcome: `not needed: the recheck is ${loaded?.state.recheck ?? 'unknown'}`, position: -1 };
-    const framework = commands.framework(prompt.frameworkId);
+    const framework = commands.ruleset(prompt.frameworkId);
     const events = (await store.readStream(careStreamOf(prompt.patientId))).map(careStreamEvent);
     const now = clock.now().toISOString();
     const escalation = missedRecheck(framework, carePromptOf(prompt), { events, now });

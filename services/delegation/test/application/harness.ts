@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor, type Instruction } from '@tandem/contracts';
+import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor, type Instruction, type SetOnCallRota } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { CareRecord } from '@tandem/record';
 import { ManualClock } from '../../src/application/clock';
@@ -11,6 +11,11 @@ const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 export const sarah: Actor = { id: 'nurse-sarah', role: 'district-nurse', registration: { system: NMC, value: '12A3456E' } };
 export const amira: Actor = { id: 'cw-amira', role: 'care-worker' };
 export const tom: Actor = { id: 'cw-tom', role: 'care-worker' };
+/** Ola, a nurse of Sarah's team, on call every day and night on the team's rota. */
+export const ola: Actor = { id: 'nurse-ola', role: 'district-nurse', registration: { system: NMC, value: '98B7654E' } };
+/** Sarah's district nursing team, and the agency employing Amira and Tom. */
+export const NORTH_TEAM = 'org-north-district-nursing';
+export const CARE_AGENCY = 'org-kindly-care';
 
 export const EVENING_INSULIN: Instruction = {
   kind: 'insulin',
@@ -61,7 +66,38 @@ export class Harness {
       sarah,
     );
     h.patientId = patientId;
+    // Every actor of the stories is a practitioner Tandem holds: the delegation service checks who acts against their record.
+    await h.registerPractitioner(sarah, NORTH_TEAM);
+    await h.registerPractitioner(ola, NORTH_TEAM);
+    for (const worker of [amira, tom]) await h.registerPractitioner(worker, CARE_AGENCY);
+    // Sarah's team cares for Mr Jones; Ola is on call round the clock (who an escalation reaches).
+    await h.care.addCareTeamMember({ idempotencyKey: key('team'), occurredAt: h.now(), patientId, practitionerId: sarah.id, teamRole: 'accountable-clinician' }, sarah);
+    await h.setRota(NORTH_TEAM, [{ practitionerId: ola.id, from: '00:00', until: '00:00' }]);
     return h;
+  }
+
+  /** Sets an organisation's on-call rota (replacing the one before). */
+  async setRota(organisationId: string, shifts: SetOnCallRota['shifts'], registeredManager?: string): Promise<void> {
+    await this.core.commands.setOnCallRota(
+      { idempotencyKey: key('rota'), occurredAt: this.now(), organisationId, shifts, ...(registeredManager ? { registeredManager } : {}) },
+      sarah,
+    );
+  }
+
+  /** Registers a practitioner (their practitioner-<id> stream) in an organisation, as the record's API would. */
+  async registerPractitioner(actor: Actor, organisationId: string): Promise<void> {
+    await this.care.registerPractitioner(
+      {
+        idempotencyKey: key('practitioner'),
+        occurredAt: this.now(),
+        practitionerId: actor.id,
+        name: { given: [actor.id], family: 'Harness' },
+        role: actor.role as 'care-worker' | 'district-nurse' | 'gp' | 'registered-manager',
+        ...(actor.registration ? { registration: actor.registration } : {}),
+        organisationId,
+      },
+      sarah,
+    );
   }
 
   private async startCore(): Promise<void> {

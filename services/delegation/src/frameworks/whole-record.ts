@@ -1,0 +1,89 @@
+import type { RulesetDefinition } from './schema';
+import { ESCALATION_PATH, ESCALATION_SETTINGS, NEWS2_RULES, RESTORE2_EMERGENCY_RULE, SEPSIS_RED_FLAGS_RULE } from './shared';
+
+/**
+ * The whole-record rules: evaluated for every person whose record Tandem holds, with or without a
+ * delegation (docs/clinical/reference.md sections 5 and 6). A framework that spreads the same
+ * rules (NEWS2 in the insulin framework) does not raise them a second time: a rule raises one
+ * escalation per entry, whichever ruleset found it first; a framework rule that stands for a
+ * whole-record one says so with `covers` (insulin.hypo covers hypoglycaemia.below-4).
+ *
+ * Without a delegation the escalation's first tier is the person's nursing team, then their
+ * registered GP, then the registered manager of the care service
+ * (docs/clinical/escalation-recipients.md).
+ */
+export const WHOLE_RECORD_RULESET_ID = 'whole-record';
+
+const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; docs/clinical/reference.md section 2', status: 'national' } as const;
+
+export const wholeRecordRules = {
+  id: WHOLE_RECORD_RULESET_ID,
+  version: 1,
+  title: 'Deterioration in the whole record',
+  summary:
+    'NEWS2 bands, RESTORE2 soft and emergency signs, the sepsis red flags and hypoglycaemia, for everyone whose record Tandem holds, whether or not any activity is delegated for them.',
+  sources: [
+    'Royal College of Physicians, NEWS2 (2017)',
+    'RESTORE2 (Recognise Early Soft-signs, Take Observations, Respond, Escalate)',
+    'NICE NG51 sepsis (adults)',
+    'JBDS-01 The hospital management of hypoglycaemia in adults with diabetes',
+  ],
+  monitoring: [],
+  escalation: ESCALATION_PATH,
+  parameters: {},
+  prompts: {
+    'hypo-protocol': {
+      title: 'Hypoglycaemia: blood glucose below 4.0 mmol/L',
+      steps: [
+        'Give 15-20 g of quick-acting carbohydrate now (for example 150-200 ml of pure fruit juice), if the person can swallow safely.',
+        'Recheck blood glucose in {recheckMinutes} minutes and record it.',
+        'Repeat up to 3 times while it stays below 4.0 mmol/L.',
+        'Still below 4.0 mmol/L after 3 treatments, or the person is drowsy, unconscious or cannot swallow: call 999.',
+      ],
+    },
+    'soft-signs': {
+      title: 'Not their usual self: take observations',
+      steps: [
+        'Take a full set of observations now (respiration, SpO2, blood pressure, pulse, consciousness, temperature) and record them: NEWS2 is worked out for you.',
+        'Stay with the person if you are worried. Any emergency sign (chest pain, stroke signs, a seizure that does not stop, unresponsive): call 999 now.',
+      ],
+    },
+  },
+  rules: [
+    ...NEWS2_RULES,
+    RESTORE2_EMERGENCY_RULE,
+    SEPSIS_RED_FLAGS_RULE,
+    {
+      id: 'hypoglycaemia.below-4',
+      title: 'Hypoglycaemia (blood glucose below 4.0 mmol/L)',
+      when: { observation: 'glucose', below: 4.0 },
+      urgency: 'urgent',
+      recommendation: 'Hypo protocol started by the care worker; nurse or GP to review why the glucose is low and the plan.',
+      prompt: 'hypo-protocol',
+      recheckMinutes: 15,
+      source: JBDS,
+    },
+    {
+      id: 'restore2.soft-signs',
+      title: 'Soft signs: not their usual self (RESTORE2)',
+      when: {
+        entry: 'SoftSignsRecorded',
+        signs: [
+          'softSigns.newConfusion',
+          'softSigns.reducedEatingOrDrinking',
+          'softSigns.breathlessness',
+          'softSigns.unsteadiness',
+          'softSigns.distress',
+          'softSigns.withdrawal',
+          'softSigns.tiredness',
+        ],
+        atLeast: 1,
+      },
+      urgency: 'routine',
+      recommendation: 'Take observations (NEWS2) now; nursing team to review today against the person’s usual self.',
+      prompt: 'soft-signs',
+      source: { reference: 'RESTORE2; docs/clinical/reference.md section 5: the urgency of soft signs alone is a LOCAL choice', status: 'LOCAL' },
+    },
+  ],
+  settings: { ...ESCALATION_SETTINGS },
+} satisfies RulesetDefinition;
