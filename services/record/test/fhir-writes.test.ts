@@ -198,6 +198,19 @@ describe('FHIR create and update through the care record commands', () => {
       expect(await store.headPosition()).toBe(head);
     });
 
+    it('refuses an Idempotency-Key reused for a different Observation (422 naming Idempotency-Key, nothing stored), and replays the same one', async () => {
+      const key = { 'idempotency-key': 'fhir-key-reused-1' };
+      const when = minutesAgo(20);
+      const first = await post<Observation>('Observation', pulse(80, { effectiveDateTime: when }), key);
+      expect(first.status).toBe(201);
+      const same = await post<Observation>('Observation', pulse(80, { effectiveDateTime: when }), key);
+      expect(same.status).toBe(200);
+      expect(same.body.id).toBe(first.body.id);
+      const reused = await refusedWithNothingStored(() => post('Observation', pulse(150, { effectiveDateTime: when }), key));
+      expect(reused.status).toBe(422);
+      expect(expressions(reused.body)).toEqual(['Idempotency-Key']);
+    });
+
     it('records capillary blood glucose and a blood pressure panel', async () => {
       const glucose = await post<Observation>('Observation', {
         ...pulse(0),

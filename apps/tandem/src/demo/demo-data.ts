@@ -99,19 +99,20 @@ export const seedDemoData = async (care: CareRecord, options: DemoOptions): Prom
       const morning = new Date(start.getTime() + day * 86_400_000 + 9 * 3_600_000);
       if (morning > options.now) break;
       const unwell = deteriorates && day >= options.days - 2;
-      await care.recordCare('RecordVitalSigns', { idempotencyKey: key('vitals', p, day), occurredAt: iso(morning), patientId, ...vitals(random, unwell) }, worker);
+      // The demo's weeks of history are typed in at once: entries over 7 days old are confirmed late entries.
+      await care.recordCare('RecordVitalSigns', { idempotencyKey: key('vitals', p, day), occurredAt: iso(morning), patientId, confirmedLate: true, ...vitals(random, unwell) }, worker);
       if (onInsulin) {
         for (const [slot, hour] of [['am', 8], ['pm', 17]] as const) {
           const time = new Date(start.getTime() + day * 86_400_000 + hour * 3_600_000);
           if (time > options.now) break;
           const glucose = random.near(8.5, 3.5, 1);
-          await care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg', p, day, slot), occurredAt: iso(time), patientId, glucoseMmolL: glucose, relationToMeal: 'before-meal' }, worker);
+          await care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg', p, day, slot), occurredAt: iso(time), patientId, confirmedLate: true, glucoseMmolL: glucose, relationToMeal: 'before-meal' }, worker);
           const dose = { value: slot === 'am' ? 14 : 10, unit: 'units' as const };
           const doseTime = iso(new Date(time.getTime() + 5 * 60_000));
           if (glucose < 4) {
-            await care.recordCare('RecordInsulinWithheld', { idempotencyKey: key('ins', p, day, slot), occurredAt: doseTime, patientId, product: 'Humulin I KwikPen', plannedDose: dose, reason: 'Blood glucose below 4 mmol/L: hypo protocol followed, nurse informed' }, worker);
+            await care.recordCare('RecordInsulinWithheld', { idempotencyKey: key('ins', p, day, slot), occurredAt: doseTime, patientId, confirmedLate: true, product: 'Humulin I KwikPen', plannedDose: dose, reason: 'Blood glucose below 4 mmol/L: hypo protocol followed, nurse informed' }, worker);
           } else {
-            await care.recordCare('RecordInsulinAdministered', { idempotencyKey: key('ins', p, day, slot), occurredAt: doseTime, patientId, product: 'Humulin I KwikPen', device: 'pen', dose, site: random.pick(['abdomen', 'thigh'] as const), side: random.pick(['left', 'right'] as const) }, worker);
+            await care.recordCare('RecordInsulinAdministered', { idempotencyKey: key('ins', p, day, slot), occurredAt: doseTime, patientId, confirmedLate: true, product: 'Humulin I KwikPen', device: 'pen', dose, site: random.pick(['abdomen', 'thigh'] as const), side: random.pick(['left', 'right'] as const) }, worker);
           }
         }
       }

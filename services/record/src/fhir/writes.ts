@@ -20,7 +20,7 @@ import type { Request } from 'express';
 import type { FhirResource } from 'fhir/r4';
 import { createHash } from 'node:crypto';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
-import type { CommandResult } from '../application/stream-command';
+import { IdempotencyKeyReused, type CommandResult } from '../application/stream-command';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
@@ -505,6 +505,12 @@ const nhsNumberOf = (patient: El, fields: FieldMap): El | undefined => {
 // Commands and errors
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The commands whose occurredAt this edge stamps with the server's clock: a retry under the same
+ * Idempotency-Key cannot repeat that time, so it is left out of the command's digest.
+ */
+const SERVER_TIME = { stamped: ['occurredAt'] } as const;
+
 const sha256 = (value: unknown): string => createHash('sha256').update(JSON.stringify(value) ?? '').digest('hex');
 
 /** A command the schema refused: 422 naming the FHIR element (400 for a bad Idempotency-Key header). */
@@ -530,6 +536,13 @@ const translated = async <T>(fields: FieldMap, run: () => Promise<T>): Promise<T
   } catch (error) {
     if (error instanceof PatientNotFound) {
       throw new FhirError(422, [{ code: 'not-found', diagnostics: `${error.message}: the resource refers to a person not in this record`, expression: fields.resolve('patientId') }]);
+    }
+    if (error instanceof IdempotencyKeyReused) {
+      throw new FhirError(422, [{ code: 'conflict', diagnostics: error.message, expression: 'Idempotency-Key' }]);
+    }
+    if (error instanceof NeedsConfirmation && error.code !== 'insulin.possible-duplicate') {
+      // Only a possible duplicate has a FHIR extension to confirm it; other confirmations go through the JSON API.
+      throw new FhirError(409, [{ code: 'business-rule', diagnostics: `${error.message} (confirm it through the command API: /openapi.json)`, expression: fields.resolve(error.field) }]);
     }
     if (error instanceof NeedsConfirmation) {
       throw new FhirError(409, [
@@ -588,7 +601,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
       }),
       fields,
     );
-    const result = await translated(fields, () => care.registerPatient(cmd, actor));
+    const result = await translated(fields, () => care.registerPatient(cmd, actor, SERVER_TIME));
     // `created` is false for someone else's registration: the route decides what the answer may show.
     return { id: result.patientId, position: result.position, created: result.created && !result.replayed, ...(result.created ? {} : { foundExisting: true }) };
   };
@@ -740,12 +753,12 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
 
     const markInError = async () => {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
-      return translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor));
+      return translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor, SERVER_TIME));
     };
     const amend = async (type: 'VitalSignsRecorded' | 'BloodGlucoseRecorded', data: Json, memberFields: FieldMap, time: { occurredAt?: string }) => {
       fields.nest('replacement.data', memberFields);
       const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type, data, ...time } }), fields);
-      return translated(fields, () => care.recordCare('AmendEntry', cmd, actor));
+      return translated(fields, () => care.recordCare('AmendEntry', cmd, actor, SERVER_TIME));
     };
 
     if (status === 'entered-in-error') {
@@ -805,14 +818,14 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     const base = { idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId: id, reason };
     if (status === 'entered-in-error') {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
-      return { position: (await translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor))).position };
+      return { position: (await translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor, SERVER_TIME))).position };
     }
     const entryFields = new FieldMap('MedicationAdministration');
     const entry = medicationEntryOf(ma, status, entryFields);
     fields.nest('replacement.data', entryFields);
     const time = correctedTime(effectiveOf(ma), current);
     const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type: entry.type, data: entry.data, ...time } }), fields);
-    return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor))).position };
+    return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor, SERVER_TIME))).position };
   };
 
   const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
@@ -834,7 +847,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
       }),
       fields,
     );
-    return { position: (await translated(fields, () => care.updatePatientDetails(cmd, actor))).position };
+    return { position: (await translated(fields, () => care.updatePatientDetails(cmd, actor, SERVER_TIME))).position };
   };
 
   return {

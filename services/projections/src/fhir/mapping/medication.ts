@@ -1,4 +1,4 @@
-import type { DoseInsideMinimumIntervalFlaggedData, InsulinAdministeredData, InsulinWithheldData, Replacement } from '@tandem/contracts';
+import { INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
@@ -52,7 +52,10 @@ const medicationAdministration = (ctx: DoseContext, entry: MedicationEntry): Med
     resourceType: 'MedicationAdministration' as const,
     id: ctx.id,
     extension: ctx.extension?.length ? ctx.extension : undefined,
-    medicationCodeableConcept: { text: entry.data.product },
+    // Coded when the record knows the product (docs/decisions/0013-coded-insulin.md); the words as recorded otherwise.
+    medicationCodeableConcept: entry.data.productCode
+      ? { coding: [{ system: INSULIN_PRODUCT_SYSTEM, code: entry.data.productCode, display: entry.data.product }], text: entry.data.product }
+      : { text: entry.data.product },
     subject: patientRef(ctx.patientId),
     effectiveDateTime: ctx.effective,
     performer: [{ actor: ctx.performer }],
@@ -166,5 +169,19 @@ export const medicationHandlers: FhirHandlers = {
       supportingInformation: [...(resource.supportingInformation ?? []).filter((r) => r.reference !== previous), { reference: previous, display: 'The other dose, inside the minimum interval' }],
     };
     return [indexMedicationAdministration(flagged, d.patientId, current.hidden)];
+  },
+
+  /** A confirmed dose of a product the record does not know: a note on that dose (a new version), an incident for the nurse. */
+  UnknownInsulinProductFlagged: async (event, reads) => {
+    const d = dataOf<UnknownInsulinProductFlaggedData>(event);
+    // Right after its dose, or after the dose's minimum-interval flag when there is one too.
+    const id =
+      (await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 1))) ??
+      (await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 2)));
+    if (!id) return [];
+    const current = await readDose(reads, id);
+    if (!current) return [];
+    const text = `Recorded as "${d.product}", an insulin this record does not know, after the person confirmed it: not checked for a duplicate, the minimum interval or the instruction. Flagged as an incident for the delegating nurse.`;
+    return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
   },
 };
