@@ -213,7 +213,7 @@ describe('nobody where they do not belong', () => {
 
   describe('joining a care team (16.8)', () => {
     it("refuses a nurse of another team adding herself to Mr Jones's team, with or without a break-glass reason; she still reads nothing without break-glass", async () => {
-      for (const headers of [{}, { 'X-Tandem-Break-Glass': 'covering tonight' }]) {
+      for (const headers of [{}, { 'X-Tandem-Break-Glass': 'covering tonight' }] as Record<string, string>[]) {
         const reply = await refused(async () => call('POST', `/api/patients/${jones}/care-team`, { token: await zoe(), body: joinTeam('nurse-zoe-adams', 'district-nurse', `zoe-joins-${Object.keys(headers).length}`), headers }));
         expect(reply.status).toBe(403);
         expect(reply.body).toMatchObject({ reason: 'relationship', detail: expect.stringMatching(/refer the person to you/) });
