@@ -8,6 +8,7 @@ import {
   FrameworkIdSchema,
   frameworkRefShape,
   RegisteredProfessionalSchema,
+  StaffMemberSchema,
 } from './common';
 
 // ---------------------------------------------------------------------------------------------
@@ -26,9 +27,18 @@ export const CompetenceRequirementsSchema = z.object({
 });
 export type CompetenceRequirements = z.infer<typeof CompetenceRequirementsSchema>;
 
+/**
+ * The assessing team: the organisation (district nursing team) of the nurse who started the
+ * training, from that nurse's practitioner record. Only its nurses (and the safeguarding authority
+ * of docs/decisions/0012-competence-authority.md) may act on this competence afterwards. Optional
+ * for streams recorded before it was kept.
+ */
+export const AssessingTeamSchema = z.object({ organisationId: IdSchema, startedBy: RegisteredProfessionalSchema });
+export type AssessingTeam = z.infer<typeof AssessingTeamSchema>;
+
 export const TrainingStarted = defineEvent(
   'TrainingStarted',
-  z.object({ careWorker: CareWorkerSchema, ...frameworkRefShape, requirements: CompetenceRequirementsSchema }),
+  z.object({ careWorker: CareWorkerSchema, ...frameworkRefShape, requirements: CompetenceRequirementsSchema, assessingTeam: AssessingTeamSchema.optional() }),
 );
 export type TrainingStartedData = z.infer<typeof TrainingStarted.schema>;
 
@@ -85,7 +95,19 @@ export type CompetenceAssessmentNotPassedData = z.infer<typeof CompetenceAssessm
 export const CompetenceLapsed = defineEvent('CompetenceLapsed', z.object({ validUntil: DateTimeSchema }));
 export type CompetenceLapsedData = z.infer<typeof CompetenceLapsed.schema>;
 
-export const CompetenceSuspended = defineEvent('CompetenceSuspended', z.object({ by: RegisteredProfessionalSchema, reason: DelegationReasonSchema }));
+/**
+ * By what authority a competence was suspended: a nurse of the assessing team, or (safeguarding)
+ * the registered manager of the care worker's employer (docs/decisions/0012-competence-authority.md).
+ * Left out on streams recorded before it was kept (those were all by registered professionals).
+ */
+export const CompetenceAuthoritySchema = z.enum(['assessing-team', 'safeguarding']);
+export type CompetenceAuthority = z.infer<typeof CompetenceAuthoritySchema>;
+
+/** `by` is a registered professional of the assessing team, or the care worker's employer's registered manager (safeguarding). */
+export const CompetenceSuspended = defineEvent(
+  'CompetenceSuspended',
+  z.object({ by: StaffMemberSchema, reason: DelegationReasonSchema, authority: CompetenceAuthoritySchema.optional() }),
+);
 export type CompetenceSuspendedData = z.infer<typeof CompetenceSuspended.schema>;
 
 export const CompetenceRevoked = defineEvent('CompetenceRevoked', z.object({ by: RegisteredProfessionalSchema, reason: DelegationReasonSchema }));

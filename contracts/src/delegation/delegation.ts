@@ -128,7 +128,13 @@ export type PersonAgreementRecordedData = z.infer<typeof PersonAgreementRecorded
 
 export const DelegationActivated = defineEvent(
   'DelegationActivated',
-  z.object({ activatedBy: RegisteredProfessionalSchema, competence: CompetenceSnapshotSchema, reviewDueAt: DateTimeSchema }),
+  z.object({
+    activatedBy: RegisteredProfessionalSchema,
+    competence: CompetenceSnapshotSchema,
+    reviewDueAt: DateTimeSchema,
+    /** Set when the activation restores a delegation that a competence suspension suspended, once that competence was reinstated. */
+    reason: DelegationReasonSchema.optional(),
+  }),
 );
 export type DelegationActivatedData = z.infer<typeof DelegationActivated.schema>;
 
@@ -228,6 +234,20 @@ export const SuspendDelegationForCompetenceSchema = z.strictObject({
 });
 export type SuspendDelegationForCompetence = z.infer<typeof SuspendDelegationForCompetenceSchema>;
 
+/**
+ * Sent by the delegation service when a competence is reinstated, for each delegation that the
+ * reversed suspension suspended (and nothing else since): active again with its review date
+ * unchanged, activated in the name of the professional who reinstated the competence.
+ */
+export const RestoreDelegationAfterCompetenceSchema = z.strictObject({
+  ...delegationStreamShape,
+  reinstatedBy: RegisteredProfessionalSchema,
+  competence: CompetenceSnapshotSchema,
+  /** The review date the delegation had when it was suspended: restoring never moves it. */
+  reviewDueAt: DateTimeSchema,
+});
+export type RestoreDelegationAfterCompetence = z.infer<typeof RestoreDelegationAfterCompetenceSchema>;
+
 export const WithdrawDelegationSchema = z.strictObject({ ...delegationStreamShape, reason: DelegationReasonSchema });
 export type WithdrawDelegation = z.infer<typeof WithdrawDelegationSchema>;
 
@@ -245,6 +265,7 @@ export const delegationCommandSchemas = {
   ReviewDelegation: ReviewDelegationSchema,
   SuspendDelegation: SuspendDelegationSchema,
   SuspendDelegationForCompetence: SuspendDelegationForCompetenceSchema,
+  RestoreDelegationAfterCompetence: RestoreDelegationAfterCompetenceSchema,
   WithdrawDelegation: WithdrawDelegationSchema,
   EndDelegation: EndDelegationSchema,
 } as const;

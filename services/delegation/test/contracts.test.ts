@@ -93,7 +93,7 @@ describe('delegation contracts', () => {
   });
 
   it('names every command of the service', () => {
-    // 9 competence, 11 delegation, 4 escalation, 4 prompt (the hypo protocol's acknowledgement and recheck)
-    expect(Object.keys(delegationServiceCommandSchemas)).toHaveLength(28);
+    // 9 competence, 12 delegation (RestoreDelegationAfterCompetence), 4 escalation, 4 prompt (the hypo protocol's acknowledgement and recheck)
+    expect(Object.keys(delegationServiceCommandSchemas)).toHaveLength(29);
   });
 });

@@ -54,12 +54,6 @@ interface Reply<T> {
   readonly headers: Headers;
 }
 
-const ageOn = (birthDate: string, on: Date): number => {
-  const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
-  const age = on.getUTCFullYear() - y;
-  return on.getUTCMonth() + 1 < m || (on.getUTCMonth() + 1 === m && on.getUTCDate() < d) ? age - 1 : age;
-};
-
 export const runInsulinScenario = async (io: ScenarioIo): Promise<ScenarioResult> => {
   const nurse = await io.token({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration });
   const amira = await io.token({ role: 'care-worker', user: AMIRA.practitionerId, org: DEMO.careAgency.organisationId });
@@ -163,7 +157,8 @@ export const runInsulinScenario = async (io: ScenarioIo): Promise<ScenarioResult
     activityId: 'insulin-administration',
     careWorker: { practitionerId: AMIRA.practitionerId, role: 'care-worker' },
     instruction,
-    eligibility: { ageYears: ageOn(jones.birthDate ?? '1940-01-01', now), diabetesStable: true, insulinDevice: 'pen' },
+    // The age is Tandem's to work out, from Mr Jones's birth date in his record: it is never typed.
+    eligibility: { diabetesStable: true, insulinDevice: 'pen' },
   });
   const { delegationId } = proposed;
   const delegationPath = `/api/delegations/${delegationId}`;

@@ -1,6 +1,8 @@
 import type {
   ActivateDelegation,
   Actor,
+  PersonFacts,
+  PractitionerRegisteredData,
   CompetenceCommand,
   DelegationCommand,
   EscalationCommand,
@@ -11,29 +13,35 @@ import type {
 } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
 import { executeStreamCommand, type CommandResult } from '@tandem/record';
-import type { Framework, Ruleset } from '../frameworks';
+import { ageInYears, FACTS_FROM_THE_RECORD, type Framework, type Ruleset } from '../frameworks';
 import {
+  competenceAuthority,
   competenceSnapshotOf,
   decideCompetence,
   decideDelegation,
   decideEscalation,
+  eligibilityProblems,
   replayCompetence,
   replayDelegation,
   replayEscalation,
+  refuse,
   timedFromStored,
+  verifiedActor,
   type CompetenceState,
   type Decision,
   type DelegationState,
   type EscalationState,
+  type PractitionerRecord,
 } from '../machines';
 import { decidePrompt, replayPrompt, type PromptState } from '../prompts';
 import type { Clock } from './clock';
 import { DelegationCommandRefused, DelegationNotFound } from './errors';
 import type { FrameworkCatalogue } from './frameworks';
+import { englandDate } from './london';
 import { decideOnCallRota } from '../rules/rota';
 import { resolveRecipients, type ResolveRecipients } from '../rules/recipients';
 import { loadRecipientDirectory } from './directory';
-import { competencyStreamId, delegationStreamId, escalationStreamId, onCallRotaStreamId, promptStreamId } from './streams';
+import { competencyStreamId, delegationStreamId, escalationStreamId, onCallRotaStreamId, patientStreamOf, practitionerStreamOf, promptStreamId } from './streams';
 
 /** Who acts when the service itself reacts to an entry or fires a timer. */
 export const DELEGATION_SYSTEM_ACTOR: Actor = { id: 'tandem-delegation', role: 'system' };
@@ -50,6 +58,16 @@ const timed = <Event>(events: readonly RecordedEvent[]) => events.map((e) => tim
 
 const dataOf = (event: RecordedEvent | undefined): Record<string, unknown> | undefined => event?.data as Record<string, unknown> | undefined;
 
+/** Where a delegation command's event names its professional: the field a registration not their own is refused on. */
+const DELEGATION_REGISTRATION_FIELD: Partial<Record<DelegationCommand['type'], string>> = {
+  ProposeDelegation: 'delegatedBy.registration',
+  ActivateDelegation: 'activatedBy.registration',
+  ReviewDelegation: 'reviewedBy.registration',
+  SuspendDelegation: 'by.registration',
+  WithdrawDelegation: 'by.registration',
+  EndDelegation: 'by.registration',
+};
+
 /** A stream rebuilt to a state, with what it is about. */
 export interface Loaded<State, Rules extends Ruleset = Framework> {
   readonly state: State;
@@ -65,7 +83,8 @@ export interface Loaded<State, Rules extends Ruleset = Framework> {
  */
 export class DelegationCommands {
   constructor(
-    private readonly store: EventStore,
+    /** Read-only use outside (the reinstatement's answer reads the delegation streams): writes go through the commands. */
+    readonly store: EventStore,
     readonly frameworks: FrameworkCatalogue,
     readonly clock: Clock,
   ) {}
@@ -109,20 +128,51 @@ export class DelegationCommands {
   // Commands
   // -------------------------------------------------------------------------------------------
 
-  competence(command: CompetenceCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+  /**
+   * A competence command, decided on the competency stream and the practitioners' own records:
+   * who may act (competenceAuthority: the assessing team, the safeguarding manager, the scheduler
+   * at expiry) and as whom (the record's registration and organisation, never the token's say-so).
+   * The event names the verified actor; the metadata keeps the sign-in as it came.
+   */
+  async competence(command: CompetenceCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
     const framework = this.framework(command.frameworkId);
     const careWorkerId = command.type === 'StartTraining' ? command.careWorker.practitionerId : command.careWorkerId;
+    const [actorRecord, careWorkerRecord] = actor.role === 'system' ? [undefined, undefined] : await Promise.all([this.practitioner(actor.id), this.practitioner(careWorkerId)]);
+    const stream = competencyStreamId(careWorkerId, framework.id);
+    // A stream recorded before the assessing team was kept: the team of the nurse who started its training.
+    const starter = (await this.store.readStream(stream, { maxCount: 1 }))[0];
+    const legacyTeam = starter && !dataOf(starter)?.assessingTeam ? (await this.practitioner(starter.metadata.actor.id))?.organisationId : undefined;
     return this.run(
-      competencyStreamId(careWorkerId, framework.id),
+      stream,
       (events) => replayCompetence(framework, timed(events)),
-      (state) => decideCompetence(state, command, { actor }),
+      (state) => {
+        const authority = competenceAuthority(state, command, actor, { actorRecord, careWorkerRecord, legacyTeam });
+        if (!authority.ok) return authority;
+        return decideCompetence(state, command, { actor: authority.actor, ...(authority.authority ? { authority: authority.authority } : {}) });
+      },
       command,
       actor,
       trace,
     );
   }
 
-  delegation(command: DelegationCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+  /**
+   * A delegation command. A person acting is checked against their practitioner record (a
+   * registration they carry must be their own); a delegation is proposed only to a registered care
+   * worker, and the person's age comes from the birth date in their own record.
+   */
+  async delegation(command: DelegationCommand, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
+    let acting = actor;
+    if (actor.role !== 'system') {
+      const verified = verifiedActor(actor, await this.practitioner(actor.id), {
+        code: 'delegation',
+        action: command.type,
+        registrationField: DELEGATION_REGISTRATION_FIELD[command.type] ?? 'actor.registration',
+      });
+      if (!verified.ok) throw new DelegationCommandRefused(verified.refusal);
+      acting = verified.actor;
+    }
+    const decided: DelegationCommand = command.type === 'ProposeDelegation' ? await this.withRecordFacts(command) : command;
     return this.run(
       delegationStreamId(command.delegationId),
       (events) => {
@@ -131,11 +181,72 @@ export class DelegationCommands {
         const framework = this.framework(String(proposed?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
         return replayDelegation(framework, timed(events));
       },
-      (state) => decideDelegation(state, command, { actor }),
+      (state) => decideDelegation(state, decided, { actor: acting }),
       command,
       actor,
       trace,
     );
+  }
+
+  /**
+   * A proposal with the facts the record holds put in: the care worker must be registered in a role
+   * the framework delegates to, and the age is the person's, from the birth date in their patient
+   * stream, on the day (in England). A client that types one of these facts is refused naming it.
+   */
+  private async withRecordFacts(command: Extract<DelegationCommand, { type: 'ProposeDelegation' }>): Promise<DelegationCommand> {
+    const framework = this.framework(command.frameworkId);
+    const typed = Object.keys(command.eligibility).filter((fact): fact is keyof typeof FACTS_FROM_THE_RECORD => fact in FACTS_FROM_THE_RECORD);
+    const problems = typed.map((fact) =>
+      refuse('delegation.fact-from-the-record', `eligibility.${fact}`, `eligibility.${fact} is not accepted: Tandem takes ${FACTS_FROM_THE_RECORD[fact]}`),
+    );
+    const worker = await this.practitioner(command.careWorker.practitionerId);
+    if (!worker || !framework.mayReceive.includes(worker.role)) {
+      problems.push(
+        refuse(
+          'delegation.care-worker-not-registered',
+          'careWorker.practitionerId',
+          worker
+            ? `${command.careWorker.practitionerId} is registered as ${worker.role}; ${framework.title} is delegated only to ${framework.mayReceive.join(' or ')}`
+            : `${command.careWorker.practitionerId} is not a practitioner registered in Tandem: register the care worker first`,
+        ),
+      );
+    } else if (worker.role !== command.careWorker.role) {
+      problems.push(refuse('delegation.care-worker-role', 'careWorker.role', `${command.careWorker.practitionerId} is registered as ${worker.role}, not ${command.careWorker.role}`));
+    }
+    const birthDate = await this.birthDateOf(command.patientId);
+    if (!birthDate) throw new DelegationNotFound('patientId', `There is no person ${command.patientId} in the record`);
+    const ageYears = ageInYears(birthDate, englandDate(new Date(command.occurredAt)));
+    const recordFacts: PersonFacts = { ...Object.fromEntries(Object.entries(command.eligibility).filter(([fact]) => !(fact in FACTS_FROM_THE_RECORD))), ageYears };
+    // Every criterion the person fails, with the age from their record, in the same answer as the rest.
+    problems.push(
+      ...eligibilityProblems(framework, recordFacts).map((p) =>
+        p.field === 'eligibility.ageYears' ? { ...p, reason: `${p.reason}; from the birth date ${birthDate} in the person's record` } : p,
+      ),
+    );
+    if (problems.length > 0) {
+      const [first] = problems as [ReturnType<typeof refuse>];
+      throw new DelegationCommandRefused(
+        problems.length === 1 ? first : { ...first, reason: problems.map((p) => p.reason).join('; '), errors: problems.map((p) => ({ field: p.field, message: p.reason })) },
+      );
+    }
+    return { ...command, eligibility: recordFacts };
+  }
+
+  /** A practitioner as their own stream records them (PractitionerRegistered), or undefined when Tandem holds none. */
+  async practitioner(practitionerId: string): Promise<PractitionerRecord | undefined> {
+    const events = await this.store.readStream(practitionerStreamOf(practitionerId));
+    const registered = events.find((e) => e.type === 'PractitionerRegistered')?.data as PractitionerRegisteredData | undefined;
+    return registered && { practitionerId: registered.practitionerId, role: registered.role, registration: registered.registration, organisationId: registered.organisationId };
+  }
+
+  /** The person's birth date as their patient stream holds it now (registration, then any change of details). */
+  private async birthDateOf(patientId: string): Promise<string | undefined> {
+    let birthDate: string | undefined;
+    for (const event of await this.store.readStream(patientStreamOf(patientId))) {
+      const data = dataOf(event);
+      if ((event.type === 'PatientRegistered' || event.type === 'PatientDetailsUpdated') && typeof data?.birthDate === 'string') birthDate = data.birthDate;
+    }
+    return birthDate;
   }
 
   /**

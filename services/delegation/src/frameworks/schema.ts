@@ -339,3 +339,25 @@ export const RulesetSchema = resolvedSchemas.ruleset;
 export type Ruleset = z.infer<typeof RulesetSchema>;
 /** What the rules read: a ruleset, and a framework's activities and who may delegate them when it is one. */
 export type RuleSource = Ruleset & Partial<Pick<Framework, 'activities' | 'mayDelegate'>>;
+
+// ---------------------------------------------------------------------------------------------
+// Eligibility facts the record holds: never typed by the delegating professional
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Facts an eligibility criterion may name that come from the person's own record (the
+ * `patient-<id>` stream), worked out by the delegation service when a delegation is proposed. A
+ * client that sends one is refused naming `eligibility.<fact>` (a typed age could make a
+ * 64-year-old eligible for a 65-and-over framework).
+ */
+export const FACTS_FROM_THE_RECORD = {
+  ageYears: "the person's age in whole years on the day, from the birth date in their record",
+} as const;
+export type FactFromTheRecord = keyof typeof FACTS_FROM_THE_RECORD;
+
+/** Whole years from a birth date (YYYY-MM-DD) to a date (YYYY-MM-DD): a birthday counts on the day itself. */
+export const ageInYears = (birthDate: string, onDate: string): number => {
+  const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
+  const [y, m, d] = onDate.split('-').map(Number) as [number, number, number];
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+};

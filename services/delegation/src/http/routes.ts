@@ -30,7 +30,8 @@ import {
 import type { z } from 'zod';
 import type { CommandResult, DelegationCommands } from '../application/commands';
 import { DelegationNotFound } from '../application/errors';
-import { uuidV5 } from '../application/streams';
+import { competencyStreamId, uuidV5 } from '../application/streams';
+import { restorationsFor } from '../reactions/competence';
 import type { DelegationViews } from '../reactions/read-model';
 import type { About } from './access';
 
@@ -53,7 +54,7 @@ export interface DelegationCommandRoute {
   readonly pathParams: readonly string[];
   /** Who the command concerns, read from the stored stream (never from the body's say-so). */
   readonly about: (api: DelegationApi, command: never) => Promise<About>;
-  readonly run: (api: DelegationApi, command: never, actor: Actor) => Promise<CommandResult & { readonly delegationId?: string }>;
+  readonly run: (api: DelegationApi, command: never, actor: Actor) => Promise<CommandResult & { readonly delegationId?: string; readonly delegations?: unknown }>;
 }
 
 const when = { occurredAt: DateTimeSchema.optional() };
@@ -147,7 +148,24 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
   competenceRoute('RecordAssessmentNotPassed', 'assessment-not-passed', RecordAssessmentNotPassedSchema, 'Record an assessment not passed: more supervised practice first'),
   competenceRoute('SuspendCompetence', 'suspension', SuspendCompetenceSchema, 'Suspend a competence with a reason: every delegation that depends on it is suspended at once'),
   competenceRoute('RevokeCompetence', 'revocation', RevokeCompetenceSchema, 'Revoke a competence with a reason: every delegation that depends on it is suspended at once'),
-  competenceRoute('ReinstateCompetence', 'reinstatement', ReinstateCompetenceSchema, 'Reinstate a suspended competence (before it expires)'),
+  {
+    ...competenceRoute('ReinstateCompetence', 'reinstatement', ReinstateCompetenceSchema, ''),
+    summary:
+      'Reinstate a suspended competence (before it expires): the delegations its suspension suspended are active again; the answer lists them (delegations.restored) and any that need reactivating by a nurse, with why (delegations.needReactivating)',
+    run: async (api, command: Omit<Extract<CompetenceCommand, { type: 'ReinstateCompetence' }>, 'type'>, actor) => {
+      const result = await api.commands.competence({ ...command, type: 'ReinstateCompetence' }, actor);
+      const stream = await api.commands.store.readStream(competencyStreamId(command.careWorkerId, command.frameworkId));
+      const reinstated = stream.find((e) => e.id === result.eventIds[0]);
+      const plan = reinstated ? await restorationsFor({ store: api.commands.store, commands: api.commands, views: api.views }, reinstated) : { restore: [], needReactivating: [] };
+      return {
+        ...result,
+        delegations: {
+          restored: plan.restore.map(({ delegationId, patientId }) => ({ delegationId, patientId })),
+          needReactivating: plan.needReactivating,
+        },
+      };
+    },
+  },
   // Delegations
   {
     operationId: 'ProposeDelegation',

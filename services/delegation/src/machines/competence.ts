@@ -1,6 +1,8 @@
 import type {
   Actor,
+  AssessingTeam,
   CareWorker,
+  CompetenceAuthority,
   CompetenceCommand,
   CompetenceEvent,
   CompetenceRequirements,
@@ -11,7 +13,7 @@ import type {
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
 import type { Framework } from '../frameworks/schema';
 import { addMonths, decider, forEvent, guardsFrom, isBefore, refuse, type Check, type Decision, type Refusal, type Timed } from './decider';
-import { asProfessional, registeredProfessionalProblem, type Person } from './people';
+import { asProfessional, asStaff, registeredProfessionalProblem, verifiedActor, type Person, type PractitionerRecord } from './people';
 
 /**
  * Competence, per care worker per framework (stream competency-<careWorkerId>-<frameworkId>):
@@ -24,6 +26,8 @@ import { asProfessional, registeredProfessionalProblem, type Person } from './pe
 export interface CompetenceContext {
   readonly framework: Framework;
   readonly careWorker?: CareWorker;
+  /** The team that trains and assesses this care worker under this framework (kept from the first training). */
+  readonly assessingTeam?: AssessingTeam;
   /** What the framework asked when this training started: the practice count is judged against it. */
   readonly requirements?: CompetenceRequirements;
   readonly modulesCompleted: readonly string[];
@@ -65,7 +69,10 @@ const mayStartTraining = forEvent<C, E, 'TrainingStarted'>('TrainingStarted', (c
   if (context.careWorker && context.careWorker.practitionerId !== data.careWorker.practitionerId) {
     return refuse('competence.wrong-stream', 'careWorker.practitionerId', `this competence record belongs to ${context.careWorker.practitionerId}`);
   }
-  return undefined;
+  // Whoever starts the training makes their team the assessing team: they must be one of the framework's assessors.
+  return data.assessingTeam
+    ? registeredProfessionalProblem(data.assessingTeam.startedBy, context.framework.competence.assessors, { code: 'competence.trainer', action: 'Starting training' })
+    : undefined;
 });
 
 const moduleOutstanding = forEvent<C, E, 'TrainingModuleCompleted'>('TrainingModuleCompleted', (context, { data }) => {
@@ -121,6 +128,12 @@ const expired = forEvent<C, E, 'CompetenceLapsed'>('CompetenceLapsed', (context,
 const mayChangeCompetence: Check<C, E> = (context, event) => {
   if (event.type !== 'CompetenceSuspended' && event.type !== 'CompetenceRevoked' && event.type !== 'CompetenceReinstated') return undefined;
   const action = { CompetenceSuspended: 'Suspending', CompetenceRevoked: 'Revoking', CompetenceReinstated: 'Reinstating' }[event.type];
+  if (event.type === 'CompetenceSuspended' && event.data.authority === 'safeguarding') {
+    // The care worker's employer suspending for safeguarding: a registered manager, with no professional register.
+    return event.data.by.role === 'registered-manager'
+      ? undefined
+      : refuse('competence.change.role-not-allowed', 'actor.role', 'Suspending a competence for safeguarding: only the registered manager of the care worker’s employer may do this');
+  }
   return (
     registeredProfessionalProblem(event.data.by, managerRoles(context.framework), { code: 'competence.change', action: `${action} a competence` }) ??
     (event.data.by.practitionerId === context.careWorker?.practitionerId ? refuse('competence.change.self', 'actor', 'nobody may change their own competence') : undefined)
@@ -156,6 +169,7 @@ export const competenceMachine = setup({
       assertEvent(event, 'TrainingStarted');
       return {
         careWorker: event.data.careWorker,
+        ...(event.data.assessingTeam ? { assessingTeam: event.data.assessingTeam } : {}),
         requirements: event.data.requirements,
         modulesCompleted: [],
         satisfactoryPractices: 0,
@@ -272,8 +286,10 @@ export const evolveCompetence = (state: CompetenceState, event: CompetenceMachin
 export const replayCompetence = (framework: Framework, events: readonly CompetenceMachineEvent[]): CompetenceState => core.replay({ framework }, events);
 
 export interface CompetenceDecisionContext {
-  /** Who is acting (from the token), or the scheduler for the expiry timer. */
+  /** Who is acting (from the token, checked against their practitioner record), or the scheduler for the expiry timer. */
   readonly actor: Actor;
+  /** By what authority (competenceAuthority): recorded with a suspension. */
+  readonly authority?: CompetenceAuthority;
 }
 
 const wrongStream = (state: CompetenceState, command: CompetenceCommand): Refusal | undefined => {
@@ -287,7 +303,7 @@ const wrongStream = (state: CompetenceState, command: CompetenceCommand): Refusa
 };
 
 /** The events a command means, before they are checked. */
-const intend = (state: CompetenceState, command: CompetenceCommand, actor: Actor): CompetenceEvent[] => {
+const intend = (state: CompetenceState, command: CompetenceCommand, actor: Actor, authority: CompetenceAuthority | undefined): CompetenceEvent[] => {
   const { context } = state;
   const { framework } = context;
   switch (command.type) {
@@ -304,6 +320,12 @@ const intend = (state: CompetenceState, command: CompetenceCommand, actor: Actor
               supervisedPractices: framework.competence.supervisedPractices,
               reassessmentMonths: framework.competence.reassessmentMonths,
             },
+            // Kept from the first training: retraining after a lapse or revocation stays with the same team.
+            ...(context.assessingTeam
+              ? { assessingTeam: context.assessingTeam }
+              : actor.organisation
+                ? { assessingTeam: { organisationId: actor.organisation, startedBy: asProfessional(actor) } }
+                : {}),
           },
         },
       ];
@@ -353,7 +375,7 @@ const intend = (state: CompetenceState, command: CompetenceCommand, actor: Actor
     case 'ExpireCompetence':
       return [{ type: 'CompetenceLapsed', data: { validUntil: context.validUntil ?? command.occurredAt } }];
     case 'SuspendCompetence':
-      return [{ type: 'CompetenceSuspended', data: { by: asProfessional(actor), reason: command.reason } }];
+      return [{ type: 'CompetenceSuspended', data: { by: asStaff(actor), reason: command.reason, ...(authority ? { authority } : {}) } }];
     case 'RevokeCompetence':
       return [{ type: 'CompetenceRevoked', data: { by: asProfessional(actor), reason: command.reason } }];
     case 'ReinstateCompetence':
@@ -365,10 +387,102 @@ const intend = (state: CompetenceState, command: CompetenceCommand, actor: Actor
  * Decides a competence command on the state rebuilt from the stream: the events to append, or a
  * refusal with the reason (a command the current state does not allow is refused, never dropped).
  */
-export const decideCompetence = (state: CompetenceState, command: CompetenceCommand, { actor }: CompetenceDecisionContext): Decision<CompetenceEvent> => {
+export const decideCompetence = (state: CompetenceState, command: CompetenceCommand, { actor, authority }: CompetenceDecisionContext): Decision<CompetenceEvent> => {
   const stream = wrongStream(state, command);
   if (stream) return { ok: false, refusal: stream };
-  return core.decideEvents(state, command.type, command.occurredAt, intend(state, command, actor));
+  return core.decideEvents(state, command.type, command.occurredAt, intend(state, command, actor, authority));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Who may act on a competence (docs/decisions/0012-competence-authority.md)
+// ---------------------------------------------------------------------------------------------
+
+/** What the command edge reads from the practitioner streams for competenceAuthority. */
+export interface CompetenceAuthorityFacts {
+  /** The acting practitioner's own record (practitioner-<actor id>); undefined when Tandem holds none. */
+  readonly actorRecord: PractitionerRecord | undefined;
+  /** The care worker's record (practitioner-<careWorkerId>); undefined when Tandem holds none. */
+  readonly careWorkerRecord: PractitionerRecord | undefined;
+  /**
+   * For a stream recorded before the assessing team was kept: the organisation of the nurse who
+   * started its training (from their record). Undefined for a new stream.
+   */
+  readonly legacyTeam?: string | undefined;
+}
+
+const REGISTRATION_FIELD: Readonly<Record<CompetenceCommand['type'], string>> = {
+  StartTraining: 'actor.registration',
+  CompleteTrainingModule: 'actor.registration',
+  RecordSupervisedPractice: 'observer.registration',
+  SignOffCompetence: 'assessor.registration',
+  RecordAssessmentNotPassed: 'assessor.registration',
+  ExpireCompetence: 'actor.registration',
+  SuspendCompetence: 'by.registration',
+  RevokeCompetence: 'by.registration',
+  ReinstateCompetence: 'by.registration',
+};
+
+export type CompetenceAuthorityDecision =
+  | { readonly ok: true; readonly actor: Actor; readonly authority?: CompetenceAuthority }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+/**
+ * Whether this actor may send this command to this competency stream, decided from the stream (its
+ * assessing team) and the practitioners' own records, never from a read model or a token's say-so:
+ *
+ * - the scheduler (system) only lapses a competence at its expiry, and nobody else does;
+ * - the actor must be a practitioner Tandem holds, in the role their sign-in names, and a
+ *   registration they carry must be their own;
+ * - training is started for a registered care worker only (a role the framework may delegate to);
+ * - once the stream exists, only the practitioners of its assessing team (the organisation of the
+ *   nurse who started the training) act on it; the machine's guards then decide which roles;
+ * - safeguarding: the registered manager of the care worker's employer may suspend (only suspend),
+ *   recorded with authority `safeguarding`.
+ *
+ * Anyone else is refused with code `competence.not-authorised` (403).
+ */
+export const competenceAuthority = (state: CompetenceState, command: CompetenceCommand, actor: Actor, facts: CompetenceAuthorityFacts): CompetenceAuthorityDecision => {
+  const { framework, assessingTeam, careWorker } = state.context;
+  const careWorkerId = command.type === 'StartTraining' ? command.careWorker.practitionerId : command.careWorkerId;
+  const notAuthorised = (field: string, reason: string): CompetenceAuthorityDecision => ({ ok: false, refusal: refuse('competence.not-authorised', field, reason) });
+  if (command.type === 'ExpireCompetence' || actor.role === 'system') {
+    return command.type === 'ExpireCompetence' && actor.role === 'system'
+      ? { ok: true, actor }
+      : notAuthorised('actor', command.type === 'ExpireCompetence' ? 'Only the scheduler lapses a competence, at its expiry' : 'The system only lapses a competence at its expiry');
+  }
+  const verified = verifiedActor(actor, facts.actorRecord, { code: 'competence', action: `${command.type} for ${careWorkerId}`, registrationField: REGISTRATION_FIELD[command.type] });
+  if (!verified.ok) return verified;
+  const record = facts.actorRecord!;
+
+  if (command.type === 'StartTraining') {
+    const worker = facts.careWorkerRecord;
+    if (!worker) {
+      return { ok: false, refusal: refuse('competence.care-worker-not-registered', 'careWorker.practitionerId', `${careWorkerId} is not a practitioner registered in Tandem: register the care worker first`) };
+    }
+    if (!framework.mayReceive.includes(worker.role)) {
+      return {
+        ok: false,
+        refusal: refuse('competence.care-worker-not-registered', 'careWorker.practitionerId', `${careWorkerId} is registered as ${worker.role}; ${framework.title} is delegated only to ${framework.mayReceive.join(' or ')}`),
+      };
+    }
+    if (worker.role !== command.careWorker.role) {
+      return { ok: false, refusal: refuse('competence.care-worker-role', 'careWorker.role', `${careWorkerId} is registered as ${worker.role}, not ${command.careWorker.role}`) };
+    }
+  }
+
+  const team = assessingTeam?.organisationId ?? (careWorker ? facts.legacyTeam : undefined);
+  // A new stream: whoever starts the training (an assessor, checked by the machine) makes their team the assessing team.
+  if (team === undefined) return { ok: true, actor: verified.actor };
+  if (record.organisationId === team) return { ok: true, actor: verified.actor, ...(command.type === 'SuspendCompetence' ? { authority: 'assessing-team' as const } : {}) };
+  if (command.type === 'SuspendCompetence' && record.role === 'registered-manager' && facts.careWorkerRecord?.organisationId === record.organisationId) {
+    return { ok: true, actor: verified.actor, authority: 'safeguarding' };
+  }
+  return notAuthorised(
+    'actor',
+    `Only the nursing team that trains and assesses ${careWorkerId} for ${framework.title} (${team}) may do this` +
+      (command.type === 'SuspendCompetence' ? ', or the registered manager of the care worker’s employer for safeguarding' : '') +
+      `; you are of ${record.organisationId}`,
+  );
 };
 
 /** The competence as a delegation reads it when it is activated. */

@@ -26,6 +26,8 @@ export interface Refusal {
   readonly code: string;
   readonly field: string;
   readonly reason: string;
+  /** When more than one thing is wrong at once (every failing eligibility criterion), each of them. */
+  readonly errors?: readonly { readonly field: string; readonly message: string }[];
 }
 
 export type Decision<Event> = { readonly ok: true; readonly events: Event[] } | { readonly ok: false; readonly refusal: Refusal };

@@ -44,22 +44,36 @@ export interface DelegationInput {
 type C = DelegationContext;
 type E = DelegationMachineEvent;
 
-/** Why the person does not meet the framework's eligibility, or undefined. */
-export const eligibilityProblem = (framework: Framework, facts: PersonFacts): Refusal | undefined => {
+/**
+ * Every way the person does not meet the framework's eligibility (all of them, not the first), each
+ * naming its fact (`eligibility.<fact>`). The facts the record holds (the age, from the birth date in
+ * the person's record) are put in by the command edge, never typed by the client.
+ */
+export const eligibilityProblems = (framework: Framework, facts: PersonFacts): Refusal[] => {
+  const problems: Refusal[] = [];
   for (const criterion of framework.eligibility) {
     const value = facts[criterion.fact];
     const field = `eligibility.${criterion.fact}`;
-    const fails = (why: string) => refuse('delegation.person-not-eligible', field, `${framework.title}: ${criterion.description} (${why})`);
-    if (value === undefined) return fails(`${criterion.fact} was not recorded`);
-    if (criterion.equals !== undefined && value !== criterion.equals) return fails(`${criterion.fact} is ${String(value)}, needs ${String(criterion.equals)}`);
-    if (criterion.atLeast !== undefined && !(typeof value === 'number' && value >= criterion.atLeast)) {
-      return fails(`${criterion.fact} is ${String(value)}, needs at least ${criterion.atLeast}`);
-    }
-    if (criterion.atMost !== undefined && !(typeof value === 'number' && value <= criterion.atMost)) {
-      return fails(`${criterion.fact} is ${String(value)}, needs at most ${criterion.atMost}`);
-    }
+    const fails = (why: string) => problems.push(refuse('delegation.person-not-eligible', field, `${framework.title}: ${criterion.description} (${why})`));
+    if (value === undefined) fails(`${criterion.fact} was not recorded`);
+    else if (criterion.equals !== undefined && value !== criterion.equals) fails(`${criterion.fact} is ${String(value)}, needs ${String(criterion.equals)}`);
+    else if (criterion.atLeast !== undefined && !(typeof value === 'number' && value >= criterion.atLeast)) fails(`${criterion.fact} is ${String(value)}, needs at least ${criterion.atLeast}`);
+    else if (criterion.atMost !== undefined && !(typeof value === 'number' && value <= criterion.atMost)) fails(`${criterion.fact} is ${String(value)}, needs at most ${criterion.atMost}`);
   }
-  return undefined;
+  return problems;
+};
+
+/** One refusal carrying every eligibility problem (its `errors` list them all), or undefined when the person is eligible. */
+export const eligibilityProblem = (framework: Framework, facts: PersonFacts): Refusal | undefined => {
+  const problems = eligibilityProblems(framework, facts);
+  if (problems.length === 0) return undefined;
+  const [first] = problems as [Refusal, ...Refusal[]];
+  if (problems.length === 1) return first;
+  return {
+    ...first,
+    reason: `The person does not meet ${problems.length} of the criteria of ${framework.title}: ${problems.map((p) => p.reason.slice(framework.title.length + 2)).join('; ')}`,
+    errors: problems.map((p) => ({ field: p.field, message: p.reason })),
+  };
 };
 
 const mayPropose = forEvent<C, E, 'DelegationProposed'>('DelegationProposed', ({ framework }, { data }) => {
@@ -325,6 +339,18 @@ const intend = (state: DelegationState, command: DelegationCommand, actor: Actor
             by: asStaff(actor),
             cause: `competence-${command.change}`,
             reason: command.reason ?? `The care worker's competence for ${framework.title} was ${command.change === 'lapsed' ? 'not reassessed in time (lapsed)' : command.change}`,
+          },
+        },
+      ];
+    case 'RestoreDelegationAfterCompetence':
+      return [
+        {
+          type: 'DelegationActivated',
+          data: {
+            activatedBy: command.reinstatedBy,
+            competence: command.competence,
+            reviewDueAt: command.reviewDueAt,
+            reason: `Restored: the care worker's competence for ${framework.title} was reinstated, lifting the suspension that suspended this delegation`,
           },
         },
       ];

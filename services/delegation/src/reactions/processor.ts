@@ -4,7 +4,7 @@ import type { DelegationCommands } from '../application/commands';
 import type { Clock } from '../application/clock';
 import { streamKind } from '../application/streams';
 import { reactToCareEntry, isCareEntryEvent } from './care';
-import { reactToActivation, reactToCompetenceChange } from './competence';
+import { reactToActivation, reactToCompetenceChange, reactToReinstatement } from './competence';
 import { ACTIVE_STATUSES, type ReactionContext } from './context';
 import { reactToUnreachedTier } from './gaps';
 import { monitoringTimersOf, scheduleMonitoringTimers } from './monitoring';
@@ -119,6 +119,7 @@ export class DelegationProcessor {
 
   private async react(event: RecordedEvent): Promise<void> {
     if (isCareEntryEvent(event)) return reactToCareEntry(this.context, event);
+    if (event.type === 'CompetenceReinstated') return reactToReinstatement(this.context, event);
     if (event.stream.startsWith('competency-')) return reactToCompetenceChange(this.context, event);
     if (event.type === 'DelegationActivated') return reactToActivation(this.context, event);
     if (event.type === 'EscalationSentToTier') return reactToUnreachedTier(this.context, event);

@@ -161,7 +161,7 @@ export class Harness {
         activityId: 'insulin-administration',
         careWorker: { practitionerId: careWorker.id, role: careWorker.role },
         instruction: EVENING_INSULIN,
-        eligibility: { ageYears: 78, diabetesStable: true, insulinDevice: 'pen' },
+        eligibility: { diabetesStable: true, insulinDevice: 'pen' },
       },
       sarah,
     );
