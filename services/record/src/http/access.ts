@@ -124,18 +124,17 @@ export class RecordAccess {
     return decision;
   }
 
-  /**
-   * Of these people, those the principal may reach with this endpoint (decided, not reported: it
-   * narrows a search, or drops what a search would have included). A break-glass reason counts as
-   * it would on a direct read.
-   */
-  async confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>, breakGlassReason?: string): Promise<string[]> {
+  /** Of these people, those the principal may reach with this endpoint (decided, not reported: it narrows a search). */
+  async confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<string[]> {
     const ids = [...new Set(patientIds)];
-    const allowed = await Promise.all(ids.map((patientId) => this.allows(principal, endpoint, { patientId }, breakGlassReason)));
+    const allowed = await Promise.all(ids.map((patientId) => this.allows(principal, endpoint, { patientId })));
     return ids.filter((_, i) => allowed[i]);
   }
 
-  /** Whether the policy allows this (decided, not reported). */
+  /**
+   * Whether the policy allows this (decided, not reported): what a search may include, with the
+   * request's break-glass reason counting as it would on a direct read.
+   */
   async allows(principal: Principal, endpoint: EndpointAccess, about: About, breakGlassReason?: string): Promise<boolean> {
     const target = await this.targetFor(principal, endpoint, about);
     return this.control.decide({ principal, action: endpoint.action, needs: endpoint.needs, target, ...(breakGlassReason ? { breakGlassReason } : {}) }).allowed;
