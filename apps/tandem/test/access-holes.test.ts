@@ -181,6 +181,12 @@ describe('nobody where they do not belong', () => {
         // The same words but for the id asked for: neither names the person.
         expect((existing.body as unknown as OperationOutcome).issue[0]!.diagnostics!.replace(theirs, 'X')).toBe((missing.body as unknown as OperationOutcome).issue[0]!.diagnostics!.replace(nobody, 'X'));
       }
+      // Searching by id answers alike too: the search is narrowed to her caseload either way.
+      const byId = await Promise.all([theirs, nobody].map((id) => call('GET', `/fhir/CareTeam?_id=careteam-${id}`, { token: outsider })));
+      expect(byId.map((r) => [r.status, (r.body as unknown as Bundle).total])).toEqual([
+        [200, 0],
+        [200, 0],
+      ]);
       expect((await call('GET', `/fhir/CareTeam/careteam-${theirs}`, { token: await auditor() })).status).toBe(200);
       expect((await call('GET', `/fhir/CareTeam/careteam-${nobody}`, { token: await auditor() })).status).toBe(404);
       // Her own person's team she reads as before.
