@@ -56,6 +56,9 @@ const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Acti
   MedicationAdministration: { create: 'care.record', update: 'care.record' },
 };
 
+/** Own keys only: a path's `constructor` names no resource type. */
+const writeActions = (type: string) => (Object.hasOwn(FHIR_WRITE_ACTIONS, type) ? FHIR_WRITE_ACTIONS[type] : undefined);
+
 /** The FHIR REST API. `/fhir/metadata` is public and not listed. */
 /** The access trail is read under its own action: only those who audit may read who read what. */
 const readAction = (type: string): Action => (type === 'AuditEvent' ? 'audit.read' : 'fhir.read');
@@ -68,8 +71,8 @@ export const FHIR_ACCESS = {
   search: (type: string): EndpointAccess => ({ action: readAction(type), needs: [need(type, 's')] }),
   /** Patient/$everything returns every type in the person's compartment. */
   everything: (): EndpointAccess => ({ action: 'fhir.read', needs: PATIENT_COMPARTMENT_TYPES.map((t) => need(t, 'r')) }),
-  create: (type: string): EndpointAccess => ({ action: FHIR_WRITE_ACTIONS[type]?.create ?? 'care.record', needs: [need(type, 'c')] }),
-  update: (type: string): EndpointAccess => ({ action: FHIR_WRITE_ACTIONS[type]?.update ?? 'care.record', needs: [need(type, 'u')] }),
+  create: (type: string): EndpointAccess => ({ action: writeActions(type)?.create ?? 'care.record', needs: [need(type, 'c')] }),
+  update: (type: string): EndpointAccess => ({ action: writeActions(type)?.update ?? 'care.record', needs: [need(type, 'u')] }),
 };
 
 export const ADMIN_ACCESS = {

@@ -34,7 +34,8 @@ export const parseScope = (raw: string): SmartScope | undefined => {
   const match = SCOPE.exec(raw);
   if (!match) return undefined;
   const [, context, resourceType, permissions, query] = match;
-  const letters = V1[permissions!] ?? permissions!;
+  // Own keys only: `.constructor` is no SMART v1 permission.
+  const letters = Object.hasOwn(V1, permissions!) ? V1[permissions!]! : permissions!;
   if (!letters || !V2.test(letters)) return undefined;
   return {
     raw,

@@ -17,6 +17,7 @@ import {
   MAX_TOKEN_LIFETIME_SECONDS,
   MAX_TOKEN_MINUTES,
   mintToken,
+  parseScopes,
   remoteTokenVerifier,
   type TokenVerifier,
 } from '../src';
@@ -328,5 +329,14 @@ describe('keys from a JWKS URL', () => {
     const error = await failureOf(remoteTokenVerifier({ jwksUrl: url, issuer: 'https://idp.example', audience: 'tandem-api' }), `Bearer ${token}`);
     expect(error.failure).toBe('keys-unavailable');
     expect(error.status).toBe(503);
+  });
+});
+
+describe('SMART scopes', () => {
+  it('reads only SMART permissions, never a name every object inherits (`.constructor`)', () => {
+    expect(parseScopes('user/Patient.constructor user/Patient.read patient/*.rs').map((s) => [s.raw, [...s.interactions].join('')])).toEqual([
+      ['user/Patient.read', 'rs'],
+      ['patient/*.rs', 'rs'],
+    ]);
   });
 });
