@@ -1,9 +1,9 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
-import { createDelegationService, delegationOpenApiPaths, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
+import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
-import { createRecordService } from '@tandem/record';
+import { createRecordService, type FollowUpsLookup } from '@tandem/record';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -91,6 +91,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const clock = options.clock ?? (config.TANDEM_TEST_CLOCK ? new OffsetClock() : systemClock);
   const now = () => clock.now();
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
+  // Filled in when the delegation service is created (the services are created in the configured order).
+  const late: { delegation?: FollowUpsLookup } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
     projections: () => projections!,
     record: () =>
@@ -103,11 +105,16 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         access,
         now,
         idSecret: idSecretFor(config),
+        // The answer to an entry names the prompts and escalations it started, where the rules run in this process.
+        ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
       }),
-    delegation: () =>
-      createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) }),
+    delegation: () => {
+      const delegation = createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
+      late.delegation = followUpsOf({ store: delegation.core.store, reactions: delegation.processor });
+      return delegation;
+    },
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
   // The auditors' API sits with the record service (the process that serves FHIR).

@@ -4,6 +4,7 @@ export * from './prompts';
 export * from './application/clock';
 export * from './application/commands';
 export * from './application/errors';
+export * from './application/follow-ups';
 export * from './application/frameworks';
 export * from './application/instruction';
 export * from './application/london';

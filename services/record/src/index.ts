@@ -4,7 +4,7 @@ import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-
 import { checkpointWatcher, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { CareRecord } from './application/care-record';
+import { CareRecord, type FollowUpsLookup } from './application/care-record';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
 import { fhirWrites } from './fhir/writes';
 import { commandRoutes } from './http/commands';
@@ -24,6 +24,11 @@ export interface RecordServiceDeps {
   readonly now?: () => Date;
   /** The deployment's id secret: a person's id is keyed from their NHS number with it (docs/decisions/0005). */
   readonly idSecret: string | Uint8Array;
+  /**
+   * Where this process runs the delegation service: the prompts and escalations its rules started
+   * for an entry, for the answer to the entry (wired by the composition root).
+   */
+  readonly followUps?: FollowUpsLookup;
   /** Other services' JSON commands served by this process, for /openapi.json (the delegation service's). */
   readonly openApiPaths?: () => Record<string, unknown>;
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
@@ -31,10 +36,10 @@ export interface RecordServiceDeps {
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, openApiPaths, accessTrail }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
-  const care = new CareRecord(withStreamCache(store), now, { idSecret });
+  const care = new CareRecord(withStreamCache(store), now, { idSecret, ...(followUps ? { followUps } : {}) });
   const reader = new FhirReader(readModels);
   const recordAccess = new RecordAccess(care, reader, access);
   const openApi = openApiDocument(version, openApiPaths?.());

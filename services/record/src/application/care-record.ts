@@ -82,6 +82,11 @@ export type FollowUpsLookup = (entry: { eventIds: readonly string[]; position: n
 export interface CommandOptions {
   /** Fields the edge filled in itself (a FHIR write's occurredAt: the server's time): left out of the command's digest. */
   readonly stamped?: readonly string[];
+  /**
+   * Wait (bounded) for the prompts and escalations the entry started, to put them in the answer:
+   * the bedside API asks for them; a bulk load (the demo) or a FHIR write does not wait.
+   */
+  readonly followUps?: boolean;
 }
 
 /** The answer to an entry: where it went, and what to do at the bedside (CareEntryReplySchema in the contracts). */
@@ -219,7 +224,7 @@ export class CareRecord {
     const answer = bedsideAnswer(entryEvents);
     const late = isLateEntry(cmd.occurredAt, now) ? { late: true } : {};
     const base: CareEntryResult = { ...result, ...(result.eventIds[0] ? { entryId: result.eventIds[0] } : {}), ...answer, ...late };
-    if (!this.options.followUps || result.eventIds.length === 0 || !CAN_START_A_RULE.has(result.eventTypes[0]!)) return base;
+    if (!options.followUps || !this.options.followUps || result.eventIds.length === 0 || !CAN_START_A_RULE.has(result.eventTypes[0]!)) return base;
     const followUps = await this.options.followUps({ eventIds: result.eventIds, position: result.position });
     return followUps.pending ? { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds }, followUpsPending: true } : { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds } };
   }

@@ -42,7 +42,8 @@ const careRoute = (name: CareRecordCommandName & CommandOperationId, path: strin
   summary,
   schema: careRecordCommandSchemas[name],
   pathParams: paramsOf(`/api/patients/:patientId/${path}`),
-  run: (care, command, actor) => care.recordCare(name, command, actor),
+  // The bedside answer: with the prompts and escalations the entry started, as soon as they are known.
+  run: (care, command, actor) => care.recordCare(name, command, actor, { followUps: true }),
 });
 
 export const COMMAND_ROUTES: readonly CommandRoute[] = [
