@@ -1,16 +1,33 @@
 /**
  * `npm run projections:rebuild`: rebuilds every read model from position 0 into fresh tables and
  * switches over without stopping reads. It asks the running projections service to do it (in the
- * embedded mode PGlite lives inside that process), at TANDEM_URL (default http://127.0.0.1:$PORT).
+ * embedded mode PGlite lives inside that process): at TANDEM_URL if set; in the embedded mode at
+ * the URL the server wrote into its data directory's lock (never a guess from PORT); otherwise at
+ * http://127.0.0.1:$PORT.
  *
  * Administration needs a token (role registered-manager or system): TANDEM_TOKEN, or in the
  * embedded mode one minted by the development issuer of TANDEM_DATA_DIR (resolved as `npm start`
  * resolves it).
  */
 import { resolveDataDir } from '../apps/tandem/src/config';
+import { dataDirOwner, describeOwner } from '../apps/tandem/src/data-dir-lock';
 import { DevIssuer } from '@tandem/auth';
 
-const url = process.env.TANDEM_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+const refuse = (message: string): never => {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+};
+
+const serverUrl = (): string => {
+  if (process.env.TANDEM_URL) return process.env.TANDEM_URL;
+  if ((process.env.TANDEM_EVENT_STORE ?? 'pglite') !== 'pglite') return `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+  const dataDir = resolveDataDir(process.env.TANDEM_DATA_DIR);
+  const owner = dataDirOwner(dataDir);
+  if (!owner) return refuse(`Tandem is not running on ${dataDir}: a rebuild runs inside the server, so start it (npm start) and run this again.`);
+  return owner.url ?? refuse(`${describeOwner(owner)}: it is not serving HTTP yet; wait for it and run this again.`);
+};
+
+const url = serverUrl();
 
 const token = async (): Promise<string> => {
   if (process.env.TANDEM_TOKEN) return process.env.TANDEM_TOKEN;

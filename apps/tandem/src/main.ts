@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config';
+import { DataDirLocked } from './data-dir-lock';
 import { startTandem } from './tandem';
 
 const main = async () => {
@@ -24,6 +25,8 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Tandem failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // A second Tandem on the same data directory, or on a port in use, is told so in words (PortInUse, DataDirLocked).
+  const hint = error instanceof DataDirLocked ? ', or set TANDEM_DATA_DIR to another directory' : '';
+  process.stderr.write(`Tandem failed to start: ${error instanceof Error ? error.message : String(error)}${hint}\n`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
+import { DataDirLocked } from './data-dir-lock';
 import { seedDemoData } from './demo/demo-data';
 import { startTandem } from './tandem';
 import type { createRecordService } from '@tandem/record';
@@ -19,7 +20,8 @@ const main = async () => {
   const patients = arg('patients', 12);
   const days = arg('days', 21);
   const config = { ...loadConfig(), PORT: 0, TANDEM_DEMO_DATA: false, TANDEM_SERVICES: ['record' as const] };
-  const tandem = await startTandem(config, pino({ level: 'warn' }));
+  // The embedded store admits one process: seeding under a running server would write into a copy that is lost.
+  const tandem = await startTandem(config, pino({ level: 'warn' }), { holder: 'npm run seed' });
   const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
   const started = Date.now();
   await seedDemoData(record.care, {
@@ -34,6 +36,7 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  if (error instanceof DataDirLocked) process.stderr.write(`${error.message}, then run npm run seed again (or seed another TANDEM_DATA_DIR).\n`);
+  else process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
   process.exit(1);
 });

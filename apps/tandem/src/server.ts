@@ -1,8 +1,10 @@
 import type { ServiceHealth } from '@tandem/contracts';
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { version } from '../package.json';
+import { apiDescription, problemsOf, routeExists } from './operations';
 
 export interface TandemService {
   readonly name: string;
@@ -31,7 +33,31 @@ export interface ServerOptions {
    * configured, so a client cannot choose the address the rate limits and the audit trail see.
    */
   readonly trustProxy?: false | number | string;
+  /**
+   * Whether the caller may see /health's details (version, log positions, each service's state):
+   * an operator (a system or auditor token). Everyone else sees the status and what is wrong.
+   */
+  readonly isOperator?: (req: Request) => Promise<boolean>;
 }
+
+/** The port is taken (another Tandem, or another program): said in words, not as a stack trace. */
+export class PortInUse extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use (another Tandem or another program is listening on it): stop it, or set PORT to a free port`);
+    this.name = 'PortInUse';
+  }
+}
+
+/** Listens on `port`; rejects with PortInUse (or the listen error) rather than resolving a server that never listened. */
+export const listen = (app: express.Express, port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = app.listen(port);
+    server.once('listening', () => resolve(server));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      server.close();
+      reject(error.code === 'EADDRINUSE' ? new PortInUse(port) : error);
+    });
+  });
 
 export const createServer = (options: ServerOptions) => {
   const app = express();
@@ -62,12 +88,26 @@ export const createServer = (options: ServerOptions) => {
     }
   });
 
-  app.get('/health', async (_req, res) => {
-    const services = await Promise.all(
-      options.services.map((s) => s.health().catch((): ServiceHealth => ({ service: s.name, status: 'degraded', details: { error: 'health check failed' } }))),
-    );
+  app.get('/health', async (req, res) => {
+    const [services, operator] = await Promise.all([
+      Promise.all(options.services.map((s) => s.health().catch((): ServiceHealth => ({ service: s.name, status: 'degraded', details: { problem: `${s.name}: its health check failed` } })))),
+      req.get('authorization') && options.isOperator ? options.isOperator(req).catch(() => false) : false,
+    ]);
     const status = services.every((s) => s.status === 'ok') ? 'ok' : 'degraded';
-    res.status(status === 'ok' ? 200 : 503).json({ status, version, eventStore: options.eventStoreMode, services });
+    const problems = problemsOf(services);
+    res.status(status === 'ok' ? 200 : 503);
+    // Without an operator's token: the status and what is wrong, never the version or log positions.
+    if (!operator) return res.json({ status, ...(problems.length ? { problems } : {}), services: services.map(({ service, status: s }) => ({ service, status: s })) });
+    res.json({ status, ...(problems.length ? { problems } : {}), version, eventStore: options.eventStoreMode, services });
+  });
+
+  // The API's description, like /openapi.json, needs no token.
+  app.get(['/api', '/api/', '/api/docs'], apiDescription);
+  // A path no service answers is a 404 before any token is asked for.
+  const routers = options.services.map((s) => s.router);
+  app.use((req, res, next) => {
+    if (routeExists(routers, req.method, req.path)) return next();
+    res.status(404).type('application/problem+json').json(problem(404, 'Not Found', `No route for ${req.method} ${req.path}`));
   });
 
   if (options.accessTrail) app.use(options.accessTrail);

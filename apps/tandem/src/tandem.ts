@@ -4,7 +4,6 @@ import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClo
 import { startDigestSealer } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection } from '@tandem/projections';
 import { createRecordService, type FollowUpsLookup } from '@tandem/record';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
@@ -14,7 +13,8 @@ import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
 import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
-import { createServer, type TandemService } from './server';
+import { identityProviderHealth } from './operations';
+import { createServer, listen, type TandemService } from './server';
 import { openStorage, type Storage } from './storage';
 
 export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions]);
@@ -33,6 +33,8 @@ export interface TandemOptions {
   readonly onAccess?: OnAccess;
   /** The clock every service decides by (tests pass a ManualClock); TANDEM_TEST_CLOCK makes it adjustable. */
   readonly clock?: Clock;
+  /** Who holds the embedded data directory, as its lock names it (a tool: `npm run seed`); the server by default. */
+  readonly holder?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ export const logAccess =
 export const startTandem = async (config: Config, given: Logger = pino({ level: config.LOG_LEVEL }), options: TandemOptions = {}): Promise<RunningTandem> => {
   // Errors are logged without the SQL parameters or quoted values a database error carries (NHS numbers, names).
   const logger = withLoggableErrors(given);
-  const storage = await openStorage(config, eventRegistry());
+  const storage = await openStorage(config, eventRegistry(), { holder: options.holder ?? 'the server', onStaleLock: (message) => logger.warn(message) });
   const { store, readModels } = storage;
   const log = logAccess(logger);
   const accessTrail = new AccessTrail({ store, logger });
@@ -119,6 +121,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
   // The auditors' API sits with the record service (the process that serves FHIR).
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
+  // Every request needs the identity provider's keys: /health says when they cannot be fetched.
+  if (config.TANDEM_AUTH_JWKS_URL) services.push(identityProviderHealth(config.TANDEM_AUTH_JWKS_URL));
   for (const service of services) await service.start();
 
   const record = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
@@ -134,11 +138,26 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
       ? startDigestSealer({ db: readModels, intervalMs: config.TANDEM_DIGEST_INTERVAL_SECONDS * 1000, logger: logger.child({ component: 'digest' }), sealAtStart: true })
       : undefined;
 
-  const app = createServer({ services, eventStoreMode: storage.store.mode, logger, accessTrail: accessTrail.middleware(), trustProxy: config.TANDEM_TRUST_PROXY });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, () => resolve(s));
+  const app = createServer({
+    services,
+    eventStoreMode: storage.store.mode,
+    logger,
+    accessTrail: accessTrail.middleware(),
+    trustProxy: config.TANDEM_TRUST_PROXY,
+    // /health's details (version, positions) for operators: a system or auditor token.
+    isOperator: async (req) => ['system', 'auditor'].includes((await access.authenticate(req.get('authorization'), { address: req.ip })).actor.role),
+  });
+  const server = await listen(app, config.PORT).catch(async (error: unknown) => {
+    // The port is taken: let go of everything opened, the data directory first among them.
+    await accessTrail.stop().catch(() => undefined);
+    for (const service of [...services].reverse()) await service.stop().catch(() => undefined);
+    await sealer?.stop();
+    await storage.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
+  // Tools (npm run audit, seed, projections:rebuild) find the server from the data directory's lock.
+  storage.lock?.announce(`http://127.0.0.1:${port}`);
   logger.info({ port, eventStore: storage.store.mode, services: config.TANDEM_SERVICES }, 'Tandem is listening');
 
   return {

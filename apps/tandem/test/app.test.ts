@@ -19,8 +19,8 @@ describe('Tandem on its embedded default', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers GET /health with status, version, the event store mode and each service', async () => {
-    const response = await fetch(`${tandem.url}/health`);
+  it('answers GET /health with status, version, the event store mode and each service (details for an operator)', async () => {
+    const response = await fetch(`${tandem.url}/health`, { headers: { authorization: `Bearer ${await mintToken({ role: 'system', user: 'ops-1' }, { dataDir })}` } });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; version: string; eventStore: string; services: { service: string }[] };
     expect(body).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), eventStore: 'pglite' });

@@ -1,11 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
-import { loadConfig, startTandem } from '../src';
+import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 
 const audit = (dataDir: string, ...args: string[]) =>
@@ -15,13 +15,17 @@ const audit = (dataDir: string, ...args: string[]) =>
     timeout: 60_000,
   });
 
-/** The same, while the embedded server runs: the CLI asks it, since PGlite admits one process (async: the server is in this process). */
-const auditRunning = (dataDir: string, port: number, ...args: string[]) =>
+/**
+ * The same, while the embedded server runs: the CLI asks it, since PGlite admits one process (async:
+ * the server is in this process). It finds the server from the data directory's lock: PORT is
+ * deliberately wrong here, as it was when `npm run audit -- seal` opened a live store (issue 9.9).
+ */
+const auditRunning = (dataDir: string, _port: number, ...args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(__dirname, '../src/audit/cli.ts'), ...args],
-      { env: { ...process.env, TANDEM_DATA_DIR: dataDir, PORT: String(port), TANDEM_EVENT_STORE: 'pglite' }, encoding: 'utf8', timeout: 60_000 },
+      { env: { ...process.env, TANDEM_DATA_DIR: dataDir, PORT: '1', TANDEM_EVENT_STORE: 'pglite' }, encoding: 'utf8', timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -70,7 +74,7 @@ describe('npm run audit', () => {
 
   let anchor: string;
 
-  it('asks the running server when Tandem is up on the same data directory: replay and verify work, seal says why not', async () => {
+  it('asks the running server when Tandem is up on the same data directory (found from its lock, not PORT): replay and verify', async () => {
     const tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false', TANDEM_DIGEST_INTERVAL_SECONDS: '0' }), pino({ level: 'silent' }));
     try {
       const port = Number(new URL(tandem.url).port);
@@ -82,9 +86,6 @@ describe('npm run audit', () => {
       expect(verified.code).toBe(0);
       expect(verified.stdout).toContain('Asked the running Tandem');
       expect(verified.stdout).toContain('OK: every event matches its hash chain.');
-      const seal = await auditRunning(dataDir, port, 'seal');
-      expect(seal.code).toBe(2);
-      expect(seal.stderr).toContain('stop it first');
     } finally {
       await tandem.stop();
     }
@@ -140,5 +141,47 @@ describe('npm run audit', () => {
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).not.toContain(`TAMPERED  ${stream}`);
     expect(tampered.stdout).toContain('TAMPERED  digest #1  events-removed: 1 event(s) removed');
+  }, 60_000);
+});
+
+/** While the server runs, `npm run audit -- seal` asks it to seal, so the digest it prints is in the server's own database (issue 9.9). */
+describe('npm run audit -- seal while Tandem runs', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-audit-live-'));
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false', TANDEM_DIGEST_INTERVAL_SECONDS: '0' }), pino({ level: 'silent' }));
+    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
+    await seedDemoData(record.care, { patients: 1, days: 1, now: new Date() });
+  }, 60_000);
+  let stopped = false;
+  afterAll(async () => {
+    if (!stopped) await tandem?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("seals in the running server's database: after the server stops, verify --anchor finds that digest", async () => {
+    const sealed = await auditRunning(dataDir, 0, 'seal');
+    expect(sealed.stderr).toBe('');
+    expect(sealed.code).toBe(0);
+    expect(sealed.stdout).toContain(`Asked the running Tandem at ${tandem.url} to seal`);
+    expect(sealed.stdout).toContain('Sealed 1 digest(s)');
+    const anchor = /^ {2}(1:[0-9a-f]{64})$/m.exec(sealed.stdout)![1]!;
+    await tandem.stop();
+    stopped = true;
+
+    const anchored = audit(dataDir, 'verify', '--anchor', anchor);
+    expect(anchored.stdout).not.toContain('not in the database');
+    expect(anchored.stdout).toContain(`Latest digest: ${anchor}`);
+    expect(anchored.stdout).toContain('OK: all 1 digest(s) match the log up to position');
+    expect(anchored.status).toBe(0);
+  }, 120_000);
+
+  it('with nobody holding the data directory, opens it itself and lets go after (a later start works)', async () => {
+    const verified = audit(dataDir, 'verify');
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).not.toContain('Asked the running Tandem');
+    expect(existsSync(join(dataDir, 'tandem.lock'))).toBe(false);
   }, 60_000);
 });

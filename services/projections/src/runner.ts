@@ -5,6 +5,12 @@ import { checkpointName, createGeneration, ensureReadModels, generationSchema, i
 
 const IDLE = Symbol('idle');
 const MAX_BATCH = 1000;
+/**
+ * A rebuild's batches are smaller and it gives way between them: on PGlite a batch's transaction
+ * holds the one connection, and a rebuild that never yielded stalled every read for seconds (H39).
+ */
+export const REBUILD_BATCH = 100;
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface ProjectionStatus {
   readonly generation: number;
@@ -13,6 +19,8 @@ export interface ProjectionStatus {
   /** Events stored but not yet projected (counted up to 1,000). */
   readonly lagEvents: number;
   readonly running: boolean;
+  /** A rebuild is under way (the current generation keeps serving reads meanwhile). */
+  readonly rebuilding: boolean;
 }
 
 export interface RebuildReport {
@@ -34,6 +42,7 @@ export class ProjectionRunner {
   private generation = 1;
   private controller = new AbortController();
   private loop: Promise<void> | undefined;
+  private rebuilds = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -54,6 +63,10 @@ export class ProjectionRunner {
     this.loop = undefined;
   }
 
+  get rebuilding(): boolean {
+    return this.rebuilds > 0;
+  }
+
   get position(): number {
     return this.checkpoint.position;
   }
@@ -66,7 +79,7 @@ export class ProjectionRunner {
   async status(): Promise<ProjectionStatus> {
     const head = await this.store.headPosition();
     const behind = head > this.checkpoint.position ? await this.store.readAll({ fromPosition: this.checkpoint.position + 1, maxCount: 1000 }) : [];
-    return { generation: this.generation, checkpoint: Math.max(this.checkpoint.position, 0), head, lagEvents: behind.length, running: this.loop !== undefined };
+    return { generation: this.generation, checkpoint: Math.max(this.checkpoint.position, 0), head, lagEvents: behind.length, running: this.loop !== undefined, rebuilding: this.rebuilding };
   }
 
   /**
@@ -75,6 +88,15 @@ export class ProjectionRunner {
    * switches the views in one transaction, and carries on from the new generation.
    */
   async rebuild(onProgress?: (events: number) => void): Promise<RebuildReport> {
+    this.rebuilds += 1;
+    try {
+      return await this.rebuildOnce(onProgress);
+    } finally {
+      this.rebuilds -= 1;
+    }
+  }
+
+  private async rebuildOnce(onProgress?: (events: number) => void): Promise<RebuildReport> {
     const started = process.hrtime.bigint();
     const next = this.generation + 1;
     await this.db.query(`drop schema if exists ${generationSchema(this.base, next)} cascade`);
@@ -84,12 +106,13 @@ export class ProjectionRunner {
     let events = 0;
     const catchUp = async () => {
       for (;;) {
-        const page = await this.store.readAll({ fromPosition: checkpoint + 1, maxCount: MAX_BATCH });
+        const page = await this.store.readAll({ fromPosition: checkpoint + 1, maxCount: REBUILD_BATCH });
         if (page.length === 0) return;
         await this.applyBatch(page, next);
         checkpoint = page[page.length - 1]!.position;
         events += page.length;
         onProgress?.(events);
+        await yieldToRequests();
       }
     };
     await catchUp();

@@ -1,10 +1,11 @@
 import { AUDIT_ACCESS, refusalTitle, type AccessControl, type EndpointAccess } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
-import { streamNameProblem, verifyEventLog, type EventStore, type SqlQueryable } from '@tandem/event-store';
+import { sealDigest, streamNameProblem, verifyEventLog, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { authenticate, principalOf } from '@tandem/record';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Busy } from '../operations';
 import type { TandemService } from '../server';
-import { readWholeStream, replayAsFhir } from './replay';
+import { Replayer } from './replay';
 import { timeline } from './timeline';
 
 const ANCHOR = /^(\d{1,12}):([0-9a-fA-F]{64})$/;
@@ -17,8 +18,8 @@ const problem = (res: Response, status: number, title: string, detail: string, f
 
 export interface AuditRoutesDeps {
   readonly store: EventStore;
-  /** The SQL event log, for verify; undefined on EventStoreDB, which keeps its own checksummed log. */
-  readonly sqlLog?: SqlQueryable;
+  /** The SQL event log, for verify and seal; undefined on EventStoreDB, which keeps its own checksummed log. */
+  readonly sqlLog?: SqlDriver;
   readonly access: AccessControl;
 }
 
@@ -31,10 +32,17 @@ export interface AuditRoutesDeps {
  * - `GET /api/audit/streams/<stream>?asOf=<time>&format=text|json|fhir`: the stream's story as
  *   known at that time (late entries marked) and the state then; `fhir` as a Bundle.
  *
- * Both are `audit.read` (auditors), and like every request they are on the access trail.
+ * - `POST /api/audit/seal`: seals a digest of the log now, in this server's database, and answers
+ *   with it (`npm run audit -- seal` asks this while the server holds the embedded store). Sealing
+ *   adds no fact, only a checksum of what is there, so whoever may verify may seal.
+ *
+ * All are `audit.read` (auditors), and like every request they are on the access trail. Replays
+ * share one scratch database and are bounded (one running, a few waiting; beyond that 503 with
+ * Retry-After), so a burst of them cannot stall the server.
  */
-export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): TandemService => {
+export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): TandemService & { readonly replayer: Replayer } => {
   const router = Router();
+  const replayer = new Replayer(store);
   router.use('/api/audit', authenticate(access, (res, error) => problem(res, error.status, refusalTitle(error), error.message)));
 
   const allowed = (req: Request, res: Response, endpoint: EndpointAccess): boolean => {
@@ -55,6 +63,20 @@ export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): 
     }, next);
   });
 
+  router.post('/api/audit/seal', (req: Request, res: Response, next: NextFunction) => {
+    if (!allowed(req, res, AUDIT_ACCESS.verify)) return;
+    // Sealing has no options: a body is a mistake (or a probe), refused rather than ignored.
+    if (Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding')) return problem(res, 400, 'Bad Request', 'seal takes no body', '(body)');
+    if (!sqlLog) return problem(res, 501, 'Not Implemented', 'seal digests the SQL event log; EventStoreDB keeps its own immutable, checksummed log');
+    sealDigest(sqlLog).then((result) => {
+      if (result.busy && result.sealed.length === 0) {
+        res.set('Retry-After', '2');
+        return problem(res, 503, 'Service Unavailable', 'Another Tandem process is sealing a digest right now; try again in a moment');
+      }
+      res.json(result);
+    }, next);
+  });
+
   router.get('/api/audit/streams/:stream', (req: Request, res: Response, next: NextFunction) => {
     if (!allowed(req, res, AUDIT_ACCESS.replay)) return;
     const stream = req.params.stream as string;
@@ -66,21 +88,30 @@ export const createAuditService = ({ store, sqlLog, access }: AuditRoutesDeps): 
     const format = req.query.format ?? 'text';
     if (format !== 'text' && format !== 'json' && format !== 'fhir') return problem(res, 400, 'Bad Request', 'format must be text, json or fhir', 'format');
     (async () => {
-      const events = await readWholeStream(store, stream);
+      if (format === 'fhir') {
+        const bundle = await replayer.fhir(stream, asOf);
+        if (!bundle) return problem(res, 404, 'Not Found', `No stream ${stream}`, 'stream');
+        return res.type('application/fhir+json').send(JSON.stringify(bundle));
+      }
+      const events = await replayer.events(stream);
       if (events.length === 0) return problem(res, 404, 'Not Found', `No stream ${stream}`, 'stream');
       const story = timeline(stream, events, asOf);
-      if (format === 'fhir') return res.type('application/fhir+json').send(JSON.stringify(await replayAsFhir(story.shown, asOf)));
       if (format === 'json') return res.json({ stream, asOf: asOf?.toISOString(), lines: story.lines, events: story.shown });
       return res.type('text/plain').send(`${story.lines.join('\n')}\n`);
-    })().catch(next);
+    })().catch((error: unknown) => {
+      if (!(error instanceof Busy)) return next(error);
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      problem(res, 503, 'Service Unavailable', `${error.message}: replays are limited so that care can go on`);
+    });
   });
 
   return {
     name: 'audit',
     router,
+    replayer,
     health: async (): Promise<ServiceHealth> => ({ service: 'audit', status: 'ok', details: {} }),
     start: async () => undefined,
-    stop: async () => undefined,
+    stop: () => replayer.close(),
   };
 };
 
@@ -112,7 +143,25 @@ export const auditOpenApiPaths = (): Record<string, unknown> => ({
         { name: 'asOf', in: 'query', required: false, schema: { type: 'string', format: 'date-time' }, description: 'Only what had been recorded by then' },
         { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['text', 'json', 'fhir'] } },
       ],
-      responses: { '200': { description: 'The timeline (text/plain), its lines and events (json), or a FHIR Bundle (fhir)' }, '404': { description: 'No such stream', content: problemContent }, ...refusals },
+      responses: {
+        '200': { description: 'The timeline (text/plain), its lines and events (json), or a FHIR Bundle (fhir)' },
+        '404': { description: 'No such stream', content: problemContent },
+        '503': { description: 'Too many replays are running at once; try again after Retry-After seconds', content: problemContent },
+        ...refusals,
+      },
+    },
+  },
+  '/api/audit/seal': {
+    post: {
+      operationId: 'SealDigest',
+      summary: 'Seals a digest of the global log now and answers with it, to keep outside the database',
+      tags: ['audit'],
+      description: 'Takes no body (one is refused with 400).',
+      responses: {
+        '200': { description: '{ sealed: the digests sealed now, latest: the newest digest (n:sha256 to keep), busy }', content: { 'application/json': { schema: { type: 'object' } } } },
+        '503': { description: 'Another process is sealing right now; try again after Retry-After seconds', content: problemContent },
+        ...refusals,
+      },
     },
   },
 });

@@ -9,11 +9,15 @@
  *                                                 the stream's story as known then, and the state then;
  *                                                 --fhir writes it as a FHIR Bundle instead
  *
- * With the embedded Tandem running on this data directory, verify and replay ask it over HTTP.
+ * The embedded data directory is held by one process at a time (its lock file, data-dir-lock.ts):
+ * with Tandem running on it, every command asks that server over HTTP (the URL in the lock, never
+ * a guess from PORT), so a seal lands in the server's own database; otherwise the command holds the
+ * directory itself while it works.
  */
 import { mintToken } from '@tandem/auth';
-import { sealDigest, verifyEventLog, type DigestAnchor, type SealedDigest, type VerifyReport } from '@tandem/event-store';
+import { sealDigest, verifyEventLog, type DigestAnchor, type SealedDigest, type SealResult, type VerifyReport } from '@tandem/event-store';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { DataDirLocked, dataDirOwner, describeOwner } from '../data-dir-lock';
 import { openStorage, type Storage } from '../storage';
 import { eventRegistry } from '../tandem';
 import { readWholeStream, replayAsFhir } from './replay';
@@ -30,23 +34,22 @@ const fail = (message: string): never => {
 };
 
 /**
- * PGlite allows one process, so the embedded store is never opened under a running server: verify
- * and replay then ask the server (GET /api/audit/...) with an auditor token from the development
- * issuer; seal waits for the server's own sealer or for it to stop.
+ * PGlite admits one process, so the embedded store is never opened under a running server: the
+ * server that holds the data directory's lock is asked instead (/api/audit/...) with an auditor
+ * token from the development issuer. A holder that serves no HTTP (a seed running) is waited for.
  */
-const runningServer = async (config: Config): Promise<string | undefined> => {
+const runningServer = (config: Config): string | undefined => {
   if (config.TANDEM_EVENT_STORE !== 'pglite') return undefined;
-  const url = `http://127.0.0.1:${config.PORT}`;
-  const running = await fetch(`${url}/health`).then(
-    () => true,
-    () => false,
-  );
-  return running ? url : undefined;
+  const owner = dataDirOwner(config.TANDEM_DATA_DIR);
+  if (!owner) return undefined;
+  return owner.url ?? fail(`${describeOwner(owner)}: it is not serving HTTP, so it cannot be asked; wait for it to finish or stop it first.`);
 };
 
-const askServer = async (url: string, config: Config, path: string): Promise<Response> => {
+const askServer = async (url: string, config: Config, path: string, method: 'GET' | 'POST' = 'GET'): Promise<Response> => {
   const token = await mintToken({ role: 'auditor', user: 'audit-cli' }, { dataDir: config.TANDEM_DATA_DIR });
-  const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}` } }).catch((error: unknown) =>
+    fail(`Tandem holds this data directory and says it listens at ${url}, but it could not be reached (${error instanceof Error ? error.message : String(error)}): is it still starting or stopping?`),
+  );
   if (!response.ok) fail(`Tandem at ${url} answered ${response.status}: ${await response.text()}`);
   return response;
 };
@@ -114,7 +117,19 @@ const printVerify = (report: VerifyReport, anchor: DigestAnchor | undefined) => 
 
 const seal = async (storage: Storage, config: Config) => {
   sqlOnly(config, 'seal');
-  const { sealed, latest, busy } = await sealDigest(storage.readModels);
+  return printSeal(await sealDigest(storage.readModels));
+};
+
+/** The running server seals in its own database, so the line printed is one `verify --anchor` finds there. */
+const sealOnServer = async (url: string, config: Config) => {
+  const response = await askServer(url, config, '/api/audit/seal', 'POST');
+  const result = (await response.json()) as SealResult;
+  if (!Array.isArray(result.sealed)) fail(`Tandem at ${url} did not answer with a seal`);
+  process.stdout.write(`Asked the running Tandem at ${url} to seal (the embedded store admits one process).\n`);
+  return printSeal(result);
+};
+
+const printSeal = ({ sealed, latest, busy }: SealResult) => {
   if (busy && sealed.length === 0) {
     fail('Another Tandem process is sealing a digest right now; run this again in a moment.');
   }
@@ -174,13 +189,15 @@ const main = async () => {
     return;
   }
   const anchor = command === 'verify' ? anchorOption() : undefined;
-  const server = await runningServer(config);
+  const server = runningServer(config);
   if (server) {
-    if (command === 'seal') fail(`Tandem is running on port ${config.PORT} with this data directory and seals a digest every TANDEM_DIGEST_INTERVAL_SECONDS; to seal one now, stop it first (the embedded store allows one process).`);
-    process.exitCode = command === 'verify' ? await verifyOnServer(server, config, anchor) : await replayOnServer(server, config);
+    process.exitCode =
+      command === 'verify' ? await verifyOnServer(server, config, anchor) : command === 'seal' ? await sealOnServer(server, config) : await replayOnServer(server, config);
     return;
   }
-  const storage = await openStorage(config, eventRegistry());
+  const storage = await openStorage(config, eventRegistry(), { holder: `npm run audit -- ${command}`, onStaleLock: (message) => process.stderr.write(`${message}\n`) }).catch(
+    (error: unknown) => (error instanceof DataDirLocked ? fail(`${error.message}, then run this again.`) : Promise.reject(error)),
+  );
   try {
     process.exitCode = command === 'verify' ? await verify(storage, config, anchor) : command === 'seal' ? await seal(storage, config) : await replay(storage);
   } finally {
