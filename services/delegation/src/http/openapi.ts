@@ -33,7 +33,10 @@ export const delegationOpenApiPaths = (): Record<string, unknown> => {
           '200': { description: 'Already recorded (same idempotency key)', content: { 'application/json': { schema: { type: 'object' } } } },
           '400': { description: 'Invalid command: each error names its field', content: problemContent },
           '401': { description: 'Caller not identified', content: problemContent },
-          '403': { description: 'The policy does not allow it', content: problemContent },
+          '403': {
+            description: 'The policy does not allow it, or you have no authority over this record (a competence is for the nursing team that trains and assesses the care worker; code competence.not-authorised)',
+            content: problemContent,
+          },
           '404': { description: 'No such delegation, escalation, prompt or framework', content: problemContent },
           '409': { description: 'Not allowed in the current state (e.g. already acknowledged), or a concurrent change', content: problemContent },
           '422': { description: 'A rule forbids it (e.g. no consent, not a registered nurse, competence not current)', content: problemContent },

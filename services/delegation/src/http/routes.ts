@@ -170,7 +170,8 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
   {
     operationId: 'ProposeDelegation',
     path: '/api/delegations',
-    summary: 'Propose a delegation to a care worker with a person-specific instruction (for insulin: product, device, dose in units, times, sites, glucose targets)',
+    summary:
+      'Propose a delegation to a registered care worker with a person-specific instruction (for insulin: product, device, dose in units, times, sites, glucose targets); eligibility holds the facts you assess (the age is taken from the birth date in the person’s record: ageYears is not accepted), and every failing criterion is listed at once',
     for: 'nurse',
     schema: ProposeDelegationSchema.extend({ delegationId: IdSchema.optional(), ...when }),
     pathParams: [],
