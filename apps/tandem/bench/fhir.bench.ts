@@ -102,10 +102,11 @@ const startServer = (authEnv: Record<string, string>): ChildProcess =>
 
 const base = `http://127.0.0.1:${PORT}`;
 
-const waitCaughtUp = async () => {
+/** The projection's lag is in /health's details, which need an operator's token (system). */
+const waitCaughtUp = async (operator: Record<string, string>) => {
   for (;;) {
     try {
-      const health = (await (await fetch(`${base}/health`)).json()) as { services: { service: string; details?: { projection?: { lagEvents: number } } }[] };
+      const health = (await (await fetch(`${base}/health`, { headers: operator })).json()) as { services: { service: string; details?: { projection?: { lagEvents: number } } }[] };
       const lag = health.services.find((s) => s.service === 'projections')?.details?.projection?.lagEvents;
       if (lag === 0) return;
     } catch {
@@ -143,7 +144,7 @@ const main = async () => {
   const server = startServer(idp.env);
   try {
     const started = Date.now();
-    await waitCaughtUp();
+    await waitCaughtUp(device);
     const catchUp = { seconds: (Date.now() - started) / 1000 };
     process.stdout.write(`  server caught up with ${events} events in ${catchUp.seconds.toFixed(1)} s (including start-up)\n`);
 
