@@ -10,7 +10,7 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
-import { seedDemoData } from './demo/demo-data';
+import { DEMO, DEMO_ROTAS, seedDemoData } from './demo/demo-data';
 import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
@@ -130,6 +130,10 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     logger.info('New data directory: loading the demo record');
     const { patientIds } = await seedDemoData(record.care, { patients: 12, days: 21, now: new Date() });
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
+    const delegation = services.find((s): s is ReturnType<typeof createDelegationService> => s.name === 'delegation');
+    for (const rota of DEMO_ROTAS) {
+      await delegation?.commands.setOnCallRota({ idempotencyKey: `demo:rota:${rota.organisationId}`, occurredAt: new Date().toISOString(), ...rota }, { id: DEMO.nurse.practitionerId, role: 'district-nurse' });
+    }
   }
 
   // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).

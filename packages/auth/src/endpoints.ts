@@ -122,5 +122,8 @@ export const DELEGATION_ACCESS = {
   ReadEscalations: { action: 'fhir.read', needs: [need('Communication', 'r')] },
   ReadWorklist: delegationRead,
   ReadFrameworks: { action: 'fhir.read', needs: [need('PlanDefinition', 'r')] },
+  /** An organisation's on-call rota: set by its registered manager (within their own organisation); read by anyone who reads the directory. */
+  SetOnCallRota: { action: 'practitioner.register', needs: [need('PractitionerRole', 'u')] },
+  ReadOnCallRota: { action: 'fhir.read', needs: [need('PractitionerRole', 'r')] },
 } as const satisfies Record<string, EndpointAccess>;
 export type DelegationOperationId = keyof typeof DELEGATION_ACCESS;

@@ -18,6 +18,16 @@ export const DEMO = {
   ],
 };
 
+/**
+ * The demo's on-call rotas, set after the record is loaded (the delegation service keeps them):
+ * the nursing team's nurse by day, the practice's GP overnight, so the on-call tier of an
+ * escalation always names someone (docs/clinical/escalation-recipients.md).
+ */
+export const DEMO_ROTAS = [
+  { organisationId: DEMO.nursingTeam.organisationId, shifts: [{ practitionerId: DEMO.nurse.practitionerId, from: '08:00', until: '20:00' }] },
+  { organisationId: DEMO.gpPractice.organisationId, shifts: [{ practitionerId: DEMO.gp.practitionerId, from: '20:00', until: '08:00' }] },
+];
+
 const GIVEN = ['Arthur', 'Margaret', 'Harold', 'Joan', 'Stanley', 'Doreen', 'Kenneth', 'Irene', 'Albert', 'Edna', 'Walter', 'Winifred', 'Leonard', 'Phyllis', 'Ernest', 'Gladys'];
 const FAMILY = ['Jones', 'Patel', 'Smith', 'Williams', 'Brown', 'Taylor', 'Khan', 'Davies', 'Evans', 'Wilson', 'Thomas', 'Roberts', 'Walker', 'Wright', 'Hughes', 'Green'];
 const STREETS = ['Elm Grove', 'Chapel Lane', 'Kirkstall Road', 'Otley Road', 'Harehills Lane', 'Roundhay Road'];

@@ -44,7 +44,8 @@ export const loadRecipientDirectory = async (
   let recordedBy: RecipientDirectory['recordedBy'];
   const entryIds = new Set(about.triggeringEntryIds ?? []);
   if (entryIds.size) {
-    const entries = (await read(careStreamOf(about.patientId))).filter((e) => entryIds.has(e.id));
+    // The entries themselves, whenever `before` is: the entry that raised it is at that position.
+    const entries = (await store.readStream(careStreamOf(about.patientId))).filter((e) => entryIds.has(e.id));
     const actor = entries[entries.length - 1]?.metadata.actor;
     if (actor) recordedBy = { id: actor.id, role: actor.role };
   }

@@ -132,7 +132,10 @@ export const worklistFor = async (o: {
     }
   }
   const patients = new Set(delegations.map((d) => d.patientId));
-  const escalations = (await o.views.escalations({ open: true })).filter((e) => patients.has(e.patientId) && e.recipient === 'care-worker');
+  // With the care worker at the last tier: theirs by delegation, or named as its recipient (a whole-record escalation).
+  const escalations = (await o.views.escalations({ open: true })).filter(
+    (e) => e.recipient === 'care-worker' && (patients.has(e.patientId) || e.recipients.some((r) => r.tier === e.tier && r.practitionerId === o.careWorkerId)),
+  );
   return {
     careWorkerId: o.careWorkerId,
     date: o.date,

@@ -1,8 +1,8 @@
 import { POLICY, type AccessControl, type Decision, type EndpointAccess, type Principal, type Target } from '@tandem/auth';
 import type { RecordAccess } from '@tandem/record';
 
-/** What a request is about: one person (the policy checks the care relationship), or no one. */
-export type About = { readonly patientId: string } | 'nobody';
+/** What a request is about: one person (the policy checks the care relationship), an organisation, or no one. */
+export type About = { readonly patientId: string } | { readonly organisationId: string } | 'nobody';
 
 /** One authentication middleware and one principal per request, shared with the care record's routes. */
 export { authenticate, principalOf } from '@tandem/record';
@@ -14,12 +14,23 @@ export { authenticate, principalOf } from '@tandem/record';
 export class DelegationAccess {
   constructor(
     readonly control: AccessControl,
-    private readonly record: Pick<RecordAccess, 'factsFor'>,
+    private readonly record: Pick<RecordAccess, 'factsFor' | 'confirm'>,
   ) {}
+
+  /**
+   * Of these people, those the principal may reach with this endpoint: the same per-person rule
+   * as a direct read of the person's record (RecordAccess.confirm, decided on their own stream).
+   * A list answer keeps only these, and names them in the access trail (disclose).
+   */
+  async reachable(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<Set<string>> {
+    return new Set(await this.record.confirm(principal, endpoint, patientIds));
+  }
 
   async decide(principal: Principal, endpoint: EndpointAccess, about: About): Promise<Decision> {
     let target: Target = { kind: 'none' };
-    if (about !== 'nobody') {
+    if (about !== 'nobody' && 'organisationId' in about) {
+      target = { kind: 'organisation', organisationId: about.organisationId };
+    } else if (about !== 'nobody') {
       const needsFacts = POLICY[principal.actor.role][endpoint.action] === 'relationship';
       target = { kind: 'patient', patientId: about.patientId, facts: needsFacts ? await this.record.factsFor(about.patientId, principal.actor.role) : undefined };
     }

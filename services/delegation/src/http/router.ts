@@ -1,11 +1,12 @@
 import { DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
-import { IdSchema, occurredAtProblem, parseCommand } from '@tandem/contracts';
+import { IdSchema, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
 import { storableJson } from '@tandem/record';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
 import { englandDate } from '../application/london';
+import { onCallRotaStreamId } from '../application/streams';
 import { worklistFor } from '../application/worklist';
 import type { DelegationProcessor } from '../reactions/processor';
 import type { Scheduler } from '../scheduler/scheduler';
@@ -55,7 +56,7 @@ const statusOf = (result: { replayed: boolean; eventIds: readonly string[] }) =>
 export const delegationRouter = ({ api, access, processor, scheduler, store, clock, testClock }: DelegationRouterDeps): Router => {
   const router = Router();
   const refuseAuth = authenticate(access.control, (res, error) => sendProblem(res, error.status, refusalTitle(error), error.message));
-  const guarded = ['/api/competences', '/api/delegations', '/api/escalations', '/api/prompts', '/api/worklist', '/api/frameworks', '/admin/clock', '/admin/timers'];
+  const guarded = ['/api/competences', '/api/delegations', '/api/escalations', '/api/prompts', '/api/worklist', '/api/frameworks', '/api/oncall-rotas', '/admin/clock', '/admin/timers'];
   for (const prefix of guarded) {
     router.use(prefix, refuseAuth);
     router.use(prefix, express.json({ limit: '256kb', strict: true, reviver: storableJson }));
@@ -65,6 +66,17 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     const decision = await access.decide(principalOf(req), endpoint, about);
     if (!decision.allowed) throw new Forbidden(decision.detail);
     return decision;
+  };
+
+  /**
+   * A list answer keeps only the people the user may reach with the endpoint (the same per-person
+   * rule as a direct read of the person's record) and names them in the access trail.
+   */
+  const narrowed = async <Row extends { patientId: string }>(req: Request, endpoint: EndpointAccess, rows: readonly Row[]): Promise<Row[]> => {
+    const reachable = await access.reachable(principalOf(req), endpoint, rows.map((r) => r.patientId));
+    const kept = rows.filter((r) => reachable.has(r.patientId));
+    access.control.disclose([...new Set(kept.map((r) => r.patientId))]);
+    return kept;
   };
 
   /** Read-your-writes: waits (briefly) until the read model holds the client's last write. */
@@ -156,7 +168,20 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       if (!DATE.test(date)) throw new BadRequest('date', 'date must be written YYYY-MM-DD');
       await allow(req, DELEGATION_ACCESS.ReadWorklist, 'nobody');
       await caughtUp(req);
-      res.json(await worklistFor({ careWorkerId, date, now: clock.now(), views: api.views, store, frameworks: api.commands.frameworks }));
+      const worklist = await worklistFor({ careWorkerId, date, now: clock.now(), views: api.views, store, frameworks: api.commands.frameworks });
+      // Only the people the reader may reach: a GP, a nurse of another team or another person's launch token reads nobody else's care.
+      const everyone = [...worklist.items, ...worklist.monitoring, ...worklist.awaitingAnswer, ...worklist.prompts, ...worklist.escalations].map((r) => r.patientId);
+      const reachable = await access.reachable(principalOf(req), DELEGATION_ACCESS.ReadWorklist, everyone);
+      const mine = <Row extends { patientId: string }>(rows: readonly Row[]) => rows.filter((r) => reachable.has(r.patientId));
+      access.control.disclose([...new Set(everyone.filter((id) => reachable.has(id)))]);
+      res.json({
+        ...worklist,
+        items: mine(worklist.items),
+        monitoring: mine(worklist.monitoring),
+        awaitingAnswer: mine(worklist.awaitingAnswer),
+        prompts: mine(worklist.prompts),
+        escalations: mine(worklist.escalations),
+      });
     }),
   );
 
@@ -171,7 +196,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       await caughtUp(req);
       const delegations = patientId
         ? await api.views.delegationsForPatient(patientId)
-        : [...(await api.views.delegationsForCareWorker(actor.id)), ...(await api.views.delegationsBy(actor.id))];
+        : await narrowed(req, DELEGATION_ACCESS.ReadDelegations, [...(await api.views.delegationsForCareWorker(actor.id)), ...(await api.views.delegationsBy(actor.id))]);
       res.json({ delegations });
     }),
   );
@@ -205,10 +230,15 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       let escalations;
       if (patientId) escalations = await api.views.escalations({ patientId, ...(open !== undefined ? { open } : {}) });
       else {
-        // Without a person: the escalations of the people you delegated for, or whose delegations you hold.
+        // Without a person: the escalations that reached you (any tier, or informed), and those of
+        // the people you delegated for or whose delegations you hold; only people you may reach.
         const mine = [...(await api.views.delegationsBy(actor.id)), ...(await api.views.delegationsForCareWorker(actor.id))];
         const people = new Set(mine.map((d) => d.patientId));
-        escalations = (await api.views.escalations(open !== undefined ? { open } : {})).filter((e) => people.has(e.patientId));
+        const filter = open !== undefined ? { open } : {};
+        const reached = await api.views.escalations({ ...filter, recipientId: actor.id });
+        const delegated = (await api.views.escalations(filter)).filter((e) => people.has(e.patientId) && !reached.some((r) => r.escalationId === e.escalationId));
+        const all = [...reached, ...delegated].sort((a, b) => Date.parse(a.raisedAt) - Date.parse(b.raisedAt) || a.escalationId.localeCompare(b.escalationId));
+        escalations = await narrowed(req, DELEGATION_ACCESS.ReadEscalations, all);
       }
       res.json({ escalations });
     }),
@@ -239,7 +269,8 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const patientId = patientParam(req);
       await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
-      const prompts = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(req.query.open === 'true' ? { open: true } : {}) });
+      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(req.query.open === 'true' ? { open: true } : {}) });
+      const prompts = patientId ? found : await narrowed(req, DELEGATION_ACCESS.ReadDelegations, found);
       res.json({ prompts });
     }),
   );
@@ -253,6 +284,49 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       await allow(req, DELEGATION_ACCESS.ReadDelegations, 'nobody');
       await caughtUp(req);
       res.json({ careWorkerId, competences: await api.views.competences(careWorkerId) });
+    }),
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // On-call rotas: who the on-call tier of an escalation reaches, per organisation (data, changeable)
+  // ---------------------------------------------------------------------------------------------
+
+  router.get(
+    '/api/oncall-rotas/:organisationId',
+    handle(async (req, res) => {
+      const organisationId = practitionerIdParam('organisationId', req.params.organisationId as string);
+      await allow(req, DELEGATION_ACCESS.ReadOnCallRota, 'nobody');
+      const events = await store.readStream(onCallRotaStreamId(organisationId));
+      const last = [...events].reverse().find((e) => e.type === 'OnCallRotaSet');
+      if (!last) throw new DelegationNotFound('organisationId', `No on-call rota is set for ${organisationId}`);
+      res.json({ ...(last.data as object), setAt: last.metadata.occurredAt, setBy: last.metadata.actor.id, position: last.position });
+    }),
+  );
+
+  router.put(
+    '/api/oncall-rotas/:organisationId',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+        sendProblem(res, 400, 'Invalid command', 'The body must be a JSON object', { errors: [{ field: '(body)', message: 'must be a JSON object' }] });
+        return;
+      }
+      const input: Record<string, unknown> = { ...(req.body as Record<string, unknown>) };
+      const organisationId = req.params.organisationId as string;
+      if (input.organisationId !== undefined && input.organisationId !== organisationId) throw new BadRequest('organisationId', 'organisationId in the body does not match the path');
+      input.organisationId = organisationId;
+      if (input.occurredAt === undefined) input.occurredAt = clock.now().toISOString();
+      const parsed = parseCommand(SetOnCallRotaSchema, input);
+      if (!parsed.ok) {
+        const errors = parsed.issues.map((i) => ({ field: i.path || '(body)', message: i.message }));
+        sendProblem(res, 400, 'Invalid command', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+        return;
+      }
+      const future = occurredAtProblem(parsed.value.occurredAt, clock.now());
+      if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
+      await allow(req, DELEGATION_ACCESS.SetOnCallRota, { organisationId });
+      const result = await api.commands.setOnCallRota(parsed.value, actor);
+      res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
     }),
   );
 
@@ -302,9 +376,9 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     if (error instanceof BadRequest) return sendProblem(res, 400, 'Invalid command', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationCommandRefused) {
-      return sendProblem(res, error.status, error.status === 403 ? 'Forbidden' : error.status === 409 ? 'Not allowed now' : 'Rule broken', error.refusal.reason, {
+      return sendProblem(res, error.status, error.status === 409 ? 'Not allowed now' : 'Rule broken', error.refusal.reason, {
         code: error.refusal.code,
-        errors: error.refusal.errors ?? [{ field: error.refusal.field, message: error.refusal.reason }],
+        errors: [{ field: error.refusal.field, message: error.refusal.reason }],
       });
     }
     if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });

@@ -1,4 +1,4 @@
-import { CORRECTABLE_ENTRY_TYPES, type Baseline, type PatientEvent } from '@tandem/contracts';
+import { CORRECTABLE_ENTRY_TYPES, type Baseline, type PatientEvent, type Urgency } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import { patientStateFrom } from '@tandem/record';
 import { DELEGATION_SYSTEM_ACTOR, type CommandTrace } from '../application/commands';
@@ -7,7 +7,7 @@ import { instructionText } from '../application/instruction';
 import { careStreamOf, competencyStreamId, escalationStreamId, patientStreamOf, promptStreamId, reactionEscalationId, reactionPromptId } from '../application/streams';
 import type { Framework, RuleSource } from '../frameworks';
 import { isCompetenceCurrent, replayCompetence, timedFromStored, type CompetenceMachineEvent } from '../machines';
-import { evaluateEntry, raiseEscalationCommand } from '../rules';
+import { evaluateEntry, moreUrgent, raiseEscalationCommand } from '../rules';
 import { ACTIVE_STATUSES, careStreamEvent, type ReactionContext } from './context';
 import type { DelegationRow } from './read-model';
 
@@ -62,7 +62,8 @@ interface Evaluated {
  *
  * - One escalation per finding: a rule one ruleset found (a framework spreading the NEWS2 rules)
  *   is not raised again by the next, nor a whole-record rule a framework rule `covers`
- *   (insulin.hypo and hypoglycaemia.below-4).
+ *   (insulin.hypo and hypoglycaemia.below-4); and once an entry's deterioration is raised, a
+ *   later ruleset raises another for it only when it finds it more urgent.
  * - A recheck a prompt was waiting for is recorded on the prompt (its timer is cancelled).
  * - Escalations are raised on `escalation-<id>` streams named from the entry's event id and the
  *   rule (reactionEscalationId), so replaying the log raises nothing twice; a rule with an
@@ -98,6 +99,8 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
   const prompted = new Set<string>();
   /** Rules already found for this entry by an earlier ruleset, and the whole-record rules they stand for. */
   const covered = new Set<string>();
+  /** The urgency of the deterioration an earlier ruleset raised for this entry: a later one raises only a more urgent finding. */
+  let deterioration: Urgency | undefined;
 
   const evaluations: Evaluated[] = [];
   for (const frameworkId of [...new Set(delegations.map((d) => d.frameworkId))]) {
@@ -141,6 +144,9 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
     const raised = new Map<string, string>();
     for (const escalation of outcome.escalations) {
       if (open.has(escalation.ruleId) || skipped.has(escalation.ruleId)) continue;
+      const isDeterioration = !escalation.incident && !escalation.ruleId.startsWith('monitoring.');
+      if (isDeterioration && deterioration !== undefined && !moreUrgent(escalation.urgency, deterioration)) continue;
+      if (isDeterioration) deterioration = escalation.urgency;
       const escalationId = reactionEscalationId(event.id, escalation.ruleId);
       const command = raiseEscalationCommand(escalation, {
         escalationId,

@@ -260,7 +260,17 @@ const escalationChange =
 
 const commNote = (c: Communication, annotation: Annotation) => ({ note: [...(c.note ?? []), annotation] });
 
-/** Who a tier's message goes to: the delegating nurse for the accountable-nurse tier, otherwise the tier in words. */
+/**
+ * Who a tier's message goes to: the people the event names (a Practitioner reference each, the
+ * reason in the display); for events stored before tiers named their people, the delegating nurse
+ * for the accountable-nurse tier, the care worker at the last tier, otherwise the tier in words.
+ */
+const recipientsFor = async (reads: FhirReads, c: Communication, d: EscalationSentToTierData): Promise<Reference[]> => {
+  const named = [...(d.recipients ?? []), ...(d.informedRecipients ?? [])];
+  if (d.recipients !== undefined) return named.map((r) => ({ ...practitionerRef(r.practitionerId), display: `${inWords(d.tierId)}: ${r.reason}` }));
+  return [await recipientFor(reads, c, d)];
+};
+
 const recipientFor = async (reads: FhirReads, c: Communication, d: EscalationSentToTierData): Promise<Reference> => {
   const taskRef = c.about?.find((a) => a.reference?.startsWith('Task/'))?.reference;
   if (d.recipient === 'accountable-district-nurse' && taskRef) {
@@ -305,12 +315,19 @@ export const escalationHandlers: FhirHandlers = {
     return [indexCommunication(communication, d.patientId), indexFlag(flag, d.patientId)];
   },
   EscalationSentToTier: escalationChange<EscalationSentToTierData>(async (c, d, event, reads) => {
-    const recipient = await recipientFor(reads, c, d);
-    const due = d.dueAt ? `; to acknowledge by ${d.dueAt}` : '; the last tier';
+    const recipients = await recipientsFor(reads, c, d);
+    const due = d.nobodyAvailable ? '; nobody available: sent on at once' : d.dueAt ? `; to acknowledge by ${d.dueAt}` : '; the last tier';
+    const named = d.recipients?.length ? ` To ${d.recipients.map((r) => r.practitionerId).join(', ')}.` : '';
+    const kept = (c.recipient ?? []).filter((r) => !recipients.some((n) => (n.reference ?? n.display) === (r.reference ?? r.display)));
     return {
-      recipient: [...(c.recipient ?? []).filter((r) => r.reference !== recipient.reference || r.display !== recipient.display), recipient],
-      extension: [{ url: ESCALATION_TIER_EXTENSION, valueInteger: d.tier }],
-      ...commNote(c, note(event, `Sent to tier ${d.tier + 1} (${inWords(d.tierId)})${due}.${d.advice ? ` Advice: ${d.advice}` : ''}${d.informed.length ? ` Informed: ${d.informed.map(inWords).join(', ')}.` : ''}`)),
+      // everyone told so far, each Practitioner once (the latest tier's reason)
+      recipient: [...kept, ...recipients],
+      // the tier as people count it (1 is the first), the same number as the notes say
+      extension: [{ url: ESCALATION_TIER_EXTENSION, valueInteger: d.tier + 1 }],
+      ...commNote(
+        c,
+        note(event, `Sent to tier ${d.tier + 1} (${inWords(d.tierId)})${due}.${named}${d.advice ? ` Advice: ${d.advice}` : ''}${d.informed.length ? ` Informed: ${d.informed.map(inWords).join(', ')}.` : ''}`),
+      ),
     };
   }),
   EscalationReEscalated: escalationChange<EscalationReEscalatedData>((c, d, event) => commNote(c, note(event, `Re-escalated from tier ${d.fromTier + 1} to tier ${d.toTier + 1}: ${d.reason}`))),
