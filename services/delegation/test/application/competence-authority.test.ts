@@ -155,6 +155,41 @@ describe('competence authority: the assessing team, the safeguarding manager, no
   });
 });
 
+describe('a competency stream recorded before the assessing team was kept', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.create('2025-03-03T09:00:00Z');
+    await h.registerPractitioner(zoe, SOUTH_TEAM);
+    // as the command edge appended it before: no assessingTeam, Sarah only in the metadata
+    const framework = h.core.commands.framework(FRAMEWORK);
+    await h.store.append(
+      competencyStreamId(amira.id, FRAMEWORK),
+      [
+        {
+          id: '00000000-0000-4000-8000-00000000a001',
+          type: 'TrainingStarted',
+          data: {
+            careWorker: { practitionerId: amira.id, role: 'care-worker' },
+            frameworkId: FRAMEWORK,
+            frameworkVersion: framework.version,
+            requirements: { trainingModules: framework.competence.trainingModules.map((m) => m.id), supervisedPractices: 3, reassessmentMonths: 12 },
+          },
+          metadata: { actor: sarah, correlationId: '00000000-0000-4000-8000-00000000a002', occurredAt: h.now() },
+        },
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+  });
+  afterAll(() => h.close());
+
+  it('takes the team of the nurse who started the training (from her record): Zoe is refused, Sarah goes on', async () => {
+    const module = { careWorkerId: amira.id, frameworkId: FRAMEWORK, moduleId: h.core.commands.framework(FRAMEWORK).competence.trainingModules[0]!.id };
+    await refusedWith(h.core.commands.competence({ ...module, type: 'CompleteTrainingModule', idempotencyKey: key('c'), occurredAt: h.now() }, zoe), 403, 'actor');
+    const done = await h.core.commands.competence({ ...module, type: 'CompleteTrainingModule', idempotencyKey: key('c'), occurredAt: h.now() }, sarah);
+    expect(done.eventTypes).toEqual(['TrainingModuleCompleted']);
+  });
+});
+
 describe('identity facts are checked against the record, not trusted', () => {
   let h: Harness;
   const start = (careWorker: { practitionerId: string; role: Actor['role'] }) => ({ type: 'StartTraining' as const, idempotencyKey: key('c'), occurredAt: h.now(), careWorker, frameworkId: FRAMEWORK });
