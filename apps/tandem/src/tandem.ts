@@ -74,7 +74,14 @@ export const logAccess =
 export const startTandem = async (config: Config, given: Logger = pino({ level: config.LOG_LEVEL }), options: TandemOptions = {}): Promise<RunningTandem> => {
   // Errors are logged without the SQL parameters or quoted values a database error carries (NHS numbers, names).
   const logger = withLoggableErrors(given);
-  const storage = await openStorage(config, eventRegistry(), { holder: options.holder ?? 'the server', onStaleLock: (message) => logger.warn(message) });
+  const clock = options.clock ?? (config.TANDEM_TEST_CLOCK ? new OffsetClock() : systemClock);
+  // Under a test clock the store records by it too, so nothing is recorded before it happened.
+  const testClock = options.clock !== undefined || config.TANDEM_TEST_CLOCK;
+  const storage = await openStorage(config, eventRegistry(), {
+    holder: options.holder ?? 'the server',
+    onStaleLock: (message) => logger.warn(message),
+    ...(testClock ? { clock: () => clock.now() } : {}),
+  });
   const { store, readModels } = storage;
   const log = logAccess(logger);
   const accessTrail = new AccessTrail({ store, logger });
@@ -90,7 +97,6 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     // Per verified user (0: off); guessed tokens per client address keep their default (60 a minute).
     rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE },
   });
-  const clock = options.clock ?? (config.TANDEM_TEST_CLOCK ? new OffsetClock() : systemClock);
   const now = () => clock.now();
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).

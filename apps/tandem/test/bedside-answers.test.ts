@@ -1,5 +1,5 @@
 import { mintToken, type MintClaims } from '@tandem/auth';
-import { ManualClock } from '@tandem/delegation';
+import { ManualClock, OffsetClock } from '@tandem/delegation';
 import type { createRecordService } from '@tandem/record';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,5 +164,37 @@ describe('the answer to a recording, at the bedside', () => {
     expect(Object.keys(vitals.responses['201'].content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['news2', 'advice', 'followUps', 'followUpsPending']));
     const correction = doc.paths['/api/patients/{patientId}/entries/{entryId}/entered-in-error']!.post;
     expect(correction.requestBody.content['application/json'].schema.required).toEqual(expect.not.arrayContaining(['occurredAt', 'patientId', 'entryId']));
+  });
+});
+
+describe('the test clock never makes an entry recorded before it happened (issue 9.6)', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+  // TANDEM_TEST_CLOCK's clock: the system's time, moved on as `npm run scenario` moves it.
+  const clock = new OffsetClock();
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-test-clock-'));
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }), { clock });
+  });
+  afterAll(async () => {
+    await tandem?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('given the clock moved on 40 minutes, when a note is written "now", then it is recorded at or after the time it happened', async () => {
+    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
+    const { patientIds } = await seedDemoData(record.care, { patients: 1, days: 1, now: clock.now() });
+    clock.advance(40 * 60_000);
+    const occurredAt = clock.now().toISOString();
+    const nurse = await mintToken({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration }, { dataDir });
+    const response = await fetch(`${tandem.url}/api/patients/${patientIds[0]}/notes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${nurse}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ idempotencyKey: 'test-clock-note', occurredAt, text: 'Seen after the clock moved on' }),
+    });
+    expect(response.status).toBe(201);
+    const [note] = (await tandem.storage.store.readStream(`care-${patientIds[0]}`)).filter((e) => e.type === 'NoteWritten');
+    expect(Date.parse(note!.metadata.recordedAt)).toBeGreaterThanOrEqual(Date.parse(note!.metadata.occurredAt));
   });
 });

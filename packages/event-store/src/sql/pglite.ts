@@ -20,7 +20,7 @@ export const pgliteDriver = (db: PGlite, ownsDb: boolean): SqlDriver => ({
  * The embedded back end. `dataDir` undefined keeps the database in memory (tests); a path keeps it
  * on disk. Pass an existing PGlite to share one database with the read models.
  */
-export const pgliteBackend = async (source: { dataDir?: string } | { db: PGlite }): Promise<EventStoreBackend> => {
+export const pgliteBackend = async (source: { dataDir?: string } | { db: PGlite }, options: { clock?: () => Date } = {}): Promise<EventStoreBackend> => {
   const db = 'db' in source ? source.db : new PGlite(source.dataDir);
-  return sqlBackend(pgliteDriver(db, !('db' in source)), { mode: 'pglite', pollIntervalMs: 1000 });
+  return sqlBackend(pgliteDriver(db, !('db' in source)), { mode: 'pglite', pollIntervalMs: 1000, ...(options.clock ? { clock: options.clock } : {}) });
 };

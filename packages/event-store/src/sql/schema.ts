@@ -63,7 +63,10 @@ create table if not exists tandem_digests (
 
 -- One round trip per append: lock the stream row, check idempotency and the expected revision,
 -- insert the batch. Any exception rolls the whole append back, so a batch is all or nothing.
-create or replace function tandem_append(p_stream text, p_expected text, p_events jsonb)
+-- p_recorded_at: the time to record, only from a store opened with a test clock (TANDEM_TEST_CLOCK), so
+-- an entry is never recorded before the (moved-on) time it happened; otherwise the database's now().
+drop function if exists tandem_append(text, text, jsonb);
+create or replace function tandem_append(p_stream text, p_expected text, p_events jsonb, p_recorded_at timestamptz default null)
 returns table (next_revision bigint, last_position bigint, duplicate boolean)
 language plpgsql as $$
 declare
@@ -75,7 +78,7 @@ declare
   v_max_pos bigint;
   v_base bigint;
   v_hash bytea;
-  v_now timestamptz := now();
+  v_now timestamptz := coalesce(p_recorded_at, now());
   v_ev jsonb;
   v_i bigint;
 begin

@@ -34,6 +34,12 @@ const WRONG_REVISION = /tandem:wrong_expected_revision:(-?\d+)/;
 export interface SqlBackendOptions {
   readonly mode: StoreMode;
   readonly pollIntervalMs?: number;
+  /**
+   * Stamps recordedAt from this clock instead of the database's: only for a test clock that moves
+   * on (TANDEM_TEST_CLOCK, tests), so that what is decided by that clock's now is recorded by it too
+   * and no entry reads as recorded before it happened. Left out everywhere else.
+   */
+  readonly clock?: () => Date;
 }
 
 /** The PGlite and PostgreSQL back ends: the same SQL over different drivers. */
@@ -60,8 +66,8 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
     async append(stream: string, events: readonly StorableEvent[], { expectedRevision }: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
       try {
         const [row] = await driver.query<{ next_revision: string; last_position: string }>(
-          'select next_revision, last_position from tandem_append($1, $2, $3::jsonb)',
-          [stream, String(expectedRevision), JSON.stringify(events)],
+          'select next_revision, last_position from tandem_append($1, $2, $3::jsonb, $4::timestamptz)',
+          [stream, String(expectedRevision), JSON.stringify(events), options.clock ? options.clock().toISOString() : null],
         );
         if (!row) throw new Error('tandem_append returned no row');
         appended.notify();
