@@ -22,6 +22,8 @@ export interface Storage {
   readonly readModels: SqlDriver;
   /** The embedded mode's hold on its data directory (one process at a time); undefined in the other modes. */
   readonly lock?: DataDirLock;
+  /** Embedded mode: runs `work` with the database held, no other query running meanwhile (maintenance, tests). */
+  readonly exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export const openStorage = async (config: Config, registry: EventRegistry, optio
         store,
         readModels: pgliteDriver(opened, false),
         lock,
+        exclusive: (work) => opened.runExclusive(work),
         close: async () => {
           try {
             await opened.close();
