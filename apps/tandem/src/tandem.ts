@@ -10,7 +10,7 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
-import { DEMO, DEMO_ROTAS, seedDemoData } from './demo/demo-data';
+import { seedDemoData, seedDemoRotas } from './demo/demo-data';
 import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
@@ -137,9 +137,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     const { patientIds } = await seedDemoData(record.care, { patients: 12, days: 21, now: new Date() });
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
     const delegation = services.find((s): s is ReturnType<typeof createDelegationService> => s.name === 'delegation');
-    for (const rota of DEMO_ROTAS) {
-      await delegation?.commands.setOnCallRota({ idempotencyKey: `demo:rota:${rota.organisationId}`, occurredAt: new Date().toISOString(), ...rota }, { id: DEMO.nurse.practitionerId, role: 'district-nurse' });
-    }
+    if (delegation) await seedDemoRotas(delegation.commands);
   }
 
   // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
-import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
 import { runInsulinScenario, type ScenarioResult } from '../src/demo/insulin-scenario';
 import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 import { recordChangesSince } from './record-changes';
@@ -41,6 +41,7 @@ describe('delegating Mr Jones’s evening insulin, end to end over HTTP', () => 
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }), { clock });
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     await seedDemoData(record.care, { patients: 3, days: 2, now: clock.now() });
+    await seedDemoRotas((tandem.services.find((s) => s.name === 'delegation') as DelegationService).commands);
     // The nurse finds Mr Jones through her caseload: wait until the read models hold the demo.
     const head = await tandem.storage.store.headPosition();
     await fetch(`${tandem.url}/fhir/Patient?name=jones`, { headers: { authorization: `Bearer ${await nurse()}`, 'x-tandem-min-position': String(head) } });
@@ -88,7 +89,11 @@ describe('delegating Mr Jones’s evening insulin, end to end over HTTP', () => 
     expect(result.task.basedOn![0]!.reference).toMatch(/^CarePlan\//);
     expect(result.communication).toMatchObject({ status: 'in-progress', priority: 'urgent', about: [{ reference: `Task/${result.delegationId}` }] });
     expect(result.communication.payload!.map((p) => p.contentString!.split(':')[0])).toEqual(['Situation', 'Background', 'Assessment', 'Recommendation', 'Decision']);
-    expect(result.communication.recipient!.map((r) => r.display)).toEqual(['Accountable district nurse', 'On call nurse or gp']);
+    // each tier by name: Sarah delegated the insulin and is on call on her team's rota this evening
+    expect(result.communication.recipient!.map((r) => [r.reference, r.display])).toEqual([
+      [`Practitioner/${DEMO.nurse.practitionerId}`, 'Accountable district nurse: delegating nurse'],
+      [`Practitioner/${DEMO.nurse.practitionerId}`, `On call nurse or gp: on call (${DEMO.nursingTeam.organisationId} rota)`],
+    ]);
     expect(result.flag).toMatchObject({ status: 'active', subject: { reference: `Patient/${result.patientId}` } });
   });
 

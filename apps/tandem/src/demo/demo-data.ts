@@ -28,6 +28,15 @@ export const DEMO_ROTAS = [
   { organisationId: DEMO.gpPractice.organisationId, shifts: [{ practitionerId: DEMO.gp.practitionerId, from: '20:00', until: '08:00' }] },
 ];
 
+/** Sets the demo's rotas through the delegation service's command edge (the same command as PUT /api/oncall-rotas/:organisationId). */
+export const seedDemoRotas = async (commands: {
+  setOnCallRota(command: { idempotencyKey: string; occurredAt: string; organisationId: string; shifts: { practitionerId: string; from: string; until: string }[] }, actor: Actor): Promise<unknown>;
+}): Promise<void> => {
+  for (const rota of DEMO_ROTAS) {
+    await commands.setOnCallRota({ idempotencyKey: `demo:rota:${rota.organisationId}`, occurredAt: new Date().toISOString(), ...rota }, { id: DEMO.nurse.practitionerId, role: 'district-nurse' });
+  }
+};
+
 const GIVEN = ['Arthur', 'Margaret', 'Harold', 'Joan', 'Stanley', 'Doreen', 'Kenneth', 'Irene', 'Albert', 'Edna', 'Walter', 'Winifred', 'Leonard', 'Phyllis', 'Ernest', 'Gladys'];
 const FAMILY = ['Jones', 'Patel', 'Smith', 'Williams', 'Brown', 'Taylor', 'Khan', 'Davies', 'Evans', 'Wilson', 'Thomas', 'Roberts', 'Walker', 'Wright', 'Hughes', 'Green'];
 const STREETS = ['Elm Grove', 'Chapel Lane', 'Kirkstall Road', 'Otley Road', 'Harehills Lane', 'Roundhay Road'];

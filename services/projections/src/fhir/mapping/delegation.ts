@@ -318,9 +318,9 @@ export const escalationHandlers: FhirHandlers = {
     const recipients = await recipientsFor(reads, c, d);
     const due = d.nobodyAvailable ? '; nobody available: sent on at once' : d.dueAt ? `; to acknowledge by ${d.dueAt}` : '; the last tier';
     const named = d.recipients?.length ? ` To ${d.recipients.map((r) => r.practitionerId).join(', ')}.` : '';
-    const kept = (c.recipient ?? []).filter((r) => !recipients.some((n) => (n.reference ?? n.display) === (r.reference ?? r.display)));
+    const kept = (c.recipient ?? []).filter((r) => !recipients.some((n) => n.reference === r.reference && n.display === r.display));
     return {
-      // everyone told so far, each Practitioner once (the latest tier's reason)
+      // everyone told so far, tier by tier (one nurse may be both the delegating nurse and on call)
       recipient: [...kept, ...recipients],
       // the tier as people count it (1 is the first), the same number as the notes say
       extension: [{ url: ESCALATION_TIER_EXTENSION, valueInteger: d.tier + 1 }],
