@@ -157,6 +157,15 @@ describe('the answer to a recording, at the bedside', () => {
     expect(confirmed.body.eventTypes).toEqual(['InsulinAdministered', 'UnknownInsulinProductFlagged']);
   });
 
+  it('a dose under Mr Jones\'s delegation that differs from its instruction (20 units, not 10) asks for confirmation naming dose.value', async () => {
+    const before = await tandem.storage.store.headPosition();
+    const dose = { idempotencyKey: 'bedside-20-units', occurredAt: now(), product: 'Humulin I KwikPen', device: 'pen', dose: { value: 20, unit: 'units' }, site: 'thigh', delegationId: scenario.delegationId };
+    const asked = await post(`/api/patients/${scenario.patientId}/insulin-administrations`, await amira(), dose);
+    expect(asked.status).toBe(409);
+    expect(asked.body).toMatchObject({ code: 'insulin.differs-from-instruction', errors: [{ field: 'dose.value', message: expect.stringContaining('20 units where the instruction says 10 units') }] });
+    expect(await recordChangesSince(tandem.storage.store, before)).toEqual([]);
+  });
+
   it('the OpenAPI document describes the answer and does not require patientId in the body', async () => {
     const doc = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as { paths: Record<string, { post: any }> };
     const vitals = doc.paths['/api/patients/{patientId}/vital-signs']!.post;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events';
 import { InsulinProductCodeSchema } from './insulin-products';
-import { careCommandShape, DateTimeSchema, EntryIdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
+import { careCommandShape, DateTimeSchema, EntryIdSchema, IdSchema, PatientIdSchema, ReasonSchema, textSchema, type EventOf } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // Insulin (docs/clinical/reference.md section 2). Never Event: overdose due to abbreviations or the wrong
@@ -61,6 +61,13 @@ export const RecordInsulinAdministeredSchema = z.strictObject({
   confirmedNotDuplicate: z.boolean().optional(),
   /** The person giving it confirmed a product the record does not know: recorded, flagged and escalated. */
   confirmedUnknownProduct: z.boolean().optional(),
+  /**
+   * The delegation the dose is given under: the dose is then checked against its instruction
+   * (product, dose, time) before it is recorded (docs/decisions/0013-coded-insulin.md).
+   */
+  delegationId: IdSchema.optional(),
+  /** The person giving it confirmed a dose that differs from the instruction: recorded and flagged for the nurse. */
+  confirmedAgainstInstruction: z.boolean().optional(),
 });
 export type RecordInsulinAdministered = z.infer<typeof RecordInsulinAdministeredSchema>;
 export const InsulinAdministeredDetailsSchema = z.object({ ...administeredShape, ...storedProductCode });
@@ -115,5 +122,20 @@ export const UnknownInsulinProductFlagged = defineEvent(
 );
 export type UnknownInsulinProductFlaggedData = z.infer<typeof UnknownInsulinProductFlagged.schema>;
 
-export const medicineEventDefinitions = [InsulinAdministered, InsulinWithheld, DoseInsideMinimumIntervalFlagged, UnknownInsulinProductFlagged] as const;
+/**
+ * A confirmed dose that differs from the instruction of the delegation it was given under (another
+ * product, another dose, or outside the instructed times): appended after the dose, in the same
+ * append. Recorded (it happened) and flagged for the delegating nurse.
+ */
+export const DoseOutsideInstructionFlagged = defineEvent(
+  'DoseOutsideInstructionFlagged',
+  z.object({
+    patientId: PatientIdSchema,
+    delegationId: IdSchema,
+    differences: z.array(z.object({ field: z.enum(['product', 'dose.value', 'occurredAt']), instructed: z.string(), given: z.string() })).min(1),
+  }),
+);
+export type DoseOutsideInstructionFlaggedData = z.infer<typeof DoseOutsideInstructionFlagged.schema>;
+
+export const medicineEventDefinitions = [InsulinAdministered, InsulinWithheld, DoseInsideMinimumIntervalFlagged, UnknownInsulinProductFlagged, DoseOutsideInstructionFlagged] as const;
 export type MedicineEvent = EventOf<(typeof medicineEventDefinitions)[number]>;

@@ -1,6 +1,7 @@
 import {
   careRecordCommandSchemas,
   isLateEntry,
+  type DelegationProposedData,
   type Actor,
   type AddCareTeamMember,
   type CareRecordCommandName,
@@ -21,6 +22,7 @@ import {
   evolvePatient,
   initialCareState,
   initialPatientState,
+  type CareContext,
   type CareState,
   type PatientEventAsStored,
   type PatientState,
@@ -214,10 +216,11 @@ export class CareRecord {
     // A correction made now may leave its own time out; it is this clock's (never the digest's).
     const cmd = (sent.occurredAt === undefined ? { ...sent, occurredAt: now.toISOString() } : sent) as CareCommand<Name> & { occurredAt: string };
     const stamped = sent.occurredAt === undefined ? [...(options.stamped ?? []), 'occurredAt'] : options.stamped;
+    const instruction = name === 'RecordInsulinAdministered' ? await this.instructionOf(cmd as CareCommand<'RecordInsulinAdministered'>) : undefined;
     const result = await executeStreamCommand(this.store, {
       stream: careStreamId(cmd.patientId),
       fold: (events) => this.careFold(careStreamId(cmd.patientId), events),
-      decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale }),
+      decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale, ...(instruction ?? {}) }),
       meta: this.meta(actor, name, cmd, stamped ? { stamped } : {}),
     });
     const entryEvents = await this.eventsOf(cmd.patientId, result);
@@ -227,6 +230,31 @@ export class CareRecord {
     if (!options.followUps || !this.options.followUps || result.eventIds.length === 0 || !CAN_START_A_RULE.has(result.eventTypes[0]!)) return base;
     const followUps = await this.options.followUps({ eventIds: result.eventIds, position: result.position });
     return followUps.pending ? { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds }, followUpsPending: true } : { ...base, followUps: { promptIds: followUps.promptIds, escalationIds: followUps.escalationIds } };
+  }
+
+  /**
+   * The insulin instruction of the delegation a dose names, from that delegation's own stream (its
+   * proposal fixes the instruction; the record never reads a read model to decide). A delegation
+   * that is not there, is for someone else or is not for insulin is refused naming delegationId.
+   */
+  private async instructionOf(cmd: CareCommand<'RecordInsulinAdministered'>): Promise<Pick<CareContext, 'insulinInstruction' | 'insulinMinimumIntervalMinutes'> | undefined> {
+    if (cmd.delegationId === undefined) return undefined;
+    const [proposed] = await this.store.readStream(`delegation-${cmd.delegationId}`, { maxCount: 1 });
+    if (proposed?.type !== 'DelegationProposed') {
+      throw new DomainRuleBroken('insulin.unknown-delegation', 'delegationId', `There is no delegation ${cmd.delegationId}`);
+    }
+    const data = proposed.data as DelegationProposedData;
+    if (data.patientId !== cmd.patientId) {
+      throw new DomainRuleBroken('insulin.delegation-for-another-person', 'delegationId', `Delegation ${cmd.delegationId} is for another person`);
+    }
+    if (data.instruction.kind !== 'insulin') {
+      throw new DomainRuleBroken('insulin.delegation-not-insulin', 'delegationId', `Delegation ${cmd.delegationId} is not for giving insulin`);
+    }
+    const { product, dose, times, minimumIntervalMinutes } = data.instruction;
+    return {
+      insulinInstruction: { delegationId: cmd.delegationId, product, doseUnits: dose.value, times },
+      insulinMinimumIntervalMinutes: minimumIntervalMinutes,
+    };
   }
 
   /** The events a command recorded (or, replayed, recorded the first time), for the answer. */

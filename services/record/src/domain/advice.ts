@@ -258,6 +258,15 @@ export const bedsideAnswer = (events: readonly { type: string; data: unknown }[]
         });
         break;
       }
+      case 'DoseOutsideInstructionFlagged': {
+        const d = data as { delegationId: string; differences: { field: string; instructed: string; given: string }[] };
+        advice.push({
+          urgency: 'urgent',
+          text: `Given differently from the instruction (${d.differences.map((x) => `${x.given} where it says ${x.instructed}`).join('; ')}): tell the delegating nurse now, and check blood glucose for a hypo.`,
+          basis: `The instruction of delegation ${d.delegationId}`,
+        });
+        break;
+      }
       case 'UnknownInsulinProductFlagged':
         advice.push({
           urgency: 'urgent',

@@ -14,4 +14,23 @@ export interface CareContext {
   readonly spo2Scale: Spo2Scale;
   /** From the person's insulin instruction; DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES when left out. */
   readonly insulinMinimumIntervalMinutes?: number;
+  /**
+   * The insulin instruction of the delegation a dose names (delegationId), read by the edge from
+   * that delegation's own stream (never a read model): the dose is checked against it.
+   */
+  readonly insulinInstruction?: InsulinInstructionToCheck;
 }
+
+export interface InsulinInstructionToCheck {
+  readonly delegationId: string;
+  readonly product: string;
+  readonly doseUnits: number;
+  /** Times of day in England, "HH:MM". */
+  readonly times: readonly string[];
+}
+
+/**
+ * How far from an instructed time (either side) a dose still counts as given at that time. LOCAL
+ * policy (no national figure; docs/clinical/reference.md section 2): a setting, 60 minutes by default.
+ */
+export const INSULIN_TIME_WINDOW_MINUTES = 60;

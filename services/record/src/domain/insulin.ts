@@ -9,7 +9,7 @@ import {
 } from '@tandem/contracts';
 import { insulinDosesOf, type CareState, type InsulinDoseRef } from './care-state';
 import { compact } from './compact';
-import { DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES, type CareContext } from './context';
+import { DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES, INSULIN_TIME_WINDOW_MINUTES, type CareContext, type InsulinInstructionToCheck } from './context';
 import { NeedsConfirmation } from './errors';
 import { assertBedsideTime, minutesBetween } from './time';
 
@@ -37,6 +37,43 @@ const unknownProductFlag = (patientId: string, product: string): CareRecordEvent
   data: { patientId, product },
 });
 
+/** Minutes since midnight in England (where the instruction's times are written). */
+const minutesOfDayInEngland = (at: string): number => {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(at));
+  const value = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return value('hour') * 60 + value('minute');
+};
+
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** How far a bedside time is from the nearest instructed time, round the clock. */
+const minutesFromInstructedTimes = (occurredAt: string, times: readonly string[]): number => {
+  const at = minutesOfDayInEngland(occurredAt);
+  return Math.min(...times.map((t) => {
+    const d = Math.abs(at - minutesOf(t));
+    return Math.min(d, 24 * 60 - d);
+  }));
+};
+
+type Difference = { field: 'product' | 'dose.value' | 'occurredAt'; instructed: string; given: string };
+
+/** Where a dose differs from the delegation's instruction: product (by code), dose, time. */
+export const differencesFromInstruction = (
+  dose: { product: string; productCode?: string | undefined; doseUnits: number; occurredAt: string },
+  instruction: InsulinInstructionToCheck,
+  windowMinutes = INSULIN_TIME_WINDOW_MINUTES,
+): Difference[] => {
+  const instructedCode = insulinProductOf(instruction.product)?.code;
+  const sameProduct = dose.productCode !== undefined && instructedCode !== undefined ? dose.productCode === instructedCode : false;
+  const differences: Difference[] = [];
+  if (!sameProduct) differences.push({ field: 'product', instructed: instruction.product, given: dose.product });
+  if (dose.doseUnits !== instruction.doseUnits) differences.push({ field: 'dose.value', instructed: `${instruction.doseUnits} units`, given: `${dose.doseUnits} units` });
+  if (minutesFromInstructedTimes(dose.occurredAt, instruction.times) > windowMinutes) {
+    differences.push({ field: 'occurredAt', instructed: `${instruction.times.join(', ')} (within ${windowMinutes} minutes)`, given: dose.occurredAt });
+  }
+  return differences;
+};
+
 /** The dose of the same product closest in bedside time (before or after: late entries count too). */
 const nearestDose = (state: CareState, product: string, occurredAt: string): InsulinDoseRef | undefined =>
   insulinDosesOf(state, product).reduce<InsulinDoseRef | undefined>(
@@ -54,6 +91,18 @@ export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state:
   const known = productOf(cmd.product, cmd.confirmedUnknownProduct);
   const product = known?.name ?? cmd.product;
   const minimumIntervalMinutes = context.insulinMinimumIntervalMinutes ?? DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES;
+  const instruction = context.insulinInstruction;
+  const differences = instruction ? differencesFromInstruction({ product, productCode: known?.code, doseUnits: cmd.dose.value, occurredAt: cmd.occurredAt }, instruction) : [];
+  if (differences.length > 0 && cmd.confirmedAgainstInstruction !== true) {
+    const first = differences[0]!;
+    throw new NeedsConfirmation(
+      'insulin.differs-from-instruction',
+      first.field,
+      `This dose differs from the instruction of delegation ${instruction!.delegationId}: ` +
+        differences.map((d) => `${d.field} ${d.given} where the instruction says ${d.instructed}`).join('; ') +
+        '. Check the instruction and the Insulin Passport; if this is what was given, send it again with confirmedAgainstInstruction true: it is recorded and the delegating nurse is told',
+    );
+  }
   // Compared by code: "humulin i kwikpen" and "Humulin I KwikPen" are one product, as is its code.
   const other = nearestDose(state, known?.code ?? cmd.product, cmd.occurredAt);
   const minutesApart = other ? minutesBetween(other.occurredAt, cmd.occurredAt) : undefined;
@@ -96,6 +145,9 @@ export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state:
         ]
       : []),
     ...(known ? [] : [unknownProductFlag(cmd.patientId, cmd.product)]),
+    ...(differences.length > 0
+      ? [{ type: 'DoseOutsideInstructionFlagged' as const, data: { patientId: cmd.patientId, delegationId: instruction!.delegationId, differences } }]
+      : []),
   ];
 };
 

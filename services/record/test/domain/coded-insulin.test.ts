@@ -72,3 +72,45 @@ describe('duplicate and minimum-interval checks compare codes', () => {
       .when((state) => recordInsulinAdministered(dose({ at: '18:10', product: 'NovoRapid FlexPen' }), state, context()))
       .then(['InsulinAdministered']));
 });
+
+describe('a dose given under a delegation is checked against its instruction', () => {
+  // Mr Jones's instruction: 10 units of Humulin I KwikPen by pen at 18:00 (England; 18:00Z in winter).
+  const instruction = { delegationId: 'del-jones-evening', product: 'Humulin I KwikPen', doseUnits: 10, times: ['18:00'] };
+  const underInstruction = (o: { at: string; product?: string; units?: number; confirmed?: boolean }) => (state: Parameters<typeof recordInsulinAdministered>[1]) =>
+    recordInsulinAdministered(
+      {
+        ...dose({ at: o.at, product: o.product ?? 'Humulin I KwikPen' }),
+        dose: { value: o.units ?? 10, unit: 'units' },
+        delegationId: instruction.delegationId,
+        ...(o.confirmed ? { confirmedAgainstInstruction: true } : {}),
+      },
+      state,
+      context({ insulinInstruction: instruction }),
+    );
+
+  it('given the instruction, when 10 units of Humulin I KwikPen are given at 18:05, then it is recorded with nothing to flag', () =>
+    given().when(underInstruction({ at: '18:05' })).then(['InsulinAdministered']));
+
+  it('when 20 units are given, then it asks for confirmation naming dose.value', () => given().when(underInstruction({ at: '18:05', units: 20 })).thenThrows('insulin.differs-from-instruction', 'dose.value'));
+
+  it('when another known product is given, then it asks for confirmation naming product', () =>
+    given().when(underInstruction({ at: '18:05', product: 'NovoRapid FlexPen' })).thenThrows('insulin.differs-from-instruction', 'product'));
+
+  it('when given at 20:30, outside the time window, then it asks for confirmation naming occurredAt', () =>
+    given().when(underInstruction({ at: '20:30' })).thenThrows('insulin.differs-from-instruction', 'occurredAt'));
+
+  it('once confirmed, it is recorded and flagged with every difference', () =>
+    given()
+      .when(underInstruction({ at: '20:30', units: 12, confirmed: true }))
+      .then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['InsulinAdministered', 'DoseOutsideInstructionFlagged']);
+        expect(events[1]!.data).toEqual({
+          patientId: PATIENT_ID,
+          delegationId: 'del-jones-evening',
+          differences: [
+            { field: 'dose.value', instructed: '10 units', given: '12 units' },
+            { field: 'occurredAt', instructed: '18:00 (within 60 minutes)', given: at('20:30') },
+          ],
+        });
+      }));
+});

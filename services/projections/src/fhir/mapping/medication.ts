@@ -1,4 +1,4 @@
-import { INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
+import { INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
@@ -169,6 +169,19 @@ export const medicationHandlers: FhirHandlers = {
       supportingInformation: [...(resource.supportingInformation ?? []).filter((r) => r.reference !== previous), { reference: previous, display: 'The other dose, inside the minimum interval' }],
     };
     return [indexMedicationAdministration(flagged, d.patientId, current.hidden)];
+  },
+
+  /** A confirmed dose that differs from its delegation's instruction: a note on that dose (a new version), for the nurse. */
+  DoseOutsideInstructionFlagged: async (event, reads) => {
+    const d = dataOf<DoseOutsideInstructionFlaggedData>(event);
+    let id: string | undefined;
+    // Right after its dose, or after the other flags appended with it.
+    for (let back = 1; back <= 3 && !id; back++) id = await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - back));
+    if (!id) return [];
+    const current = await readDose(reads, id);
+    if (!current) return [];
+    const text = `Given differently from the instruction of delegation ${d.delegationId}, confirmed by the person giving it: ${d.differences.map((x) => `${x.field} ${x.given} where the instruction says ${x.instructed}`).join('; ')}. Flagged for the delegating nurse.`;
+    return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
   },
 
   /** A confirmed dose of a product the record does not know: a note on that dose (a new version), an incident for the nurse. */
