@@ -37,6 +37,9 @@ export const ConfigSchema = z
       .optional(),
     TANDEM_AUTH_ISSUER: z.string().min(1).optional(),
     TANDEM_AUTH_AUDIENCE: z.string().min(1).optional(),
+    /** The care worker's app at the identity provider (server mode): its public client id and the scopes it asks for. */
+    TANDEM_WEB_CLIENT_ID: z.string().min(1).default('tandem-web'),
+    TANDEM_WEB_SCOPE: z.string().min(1).default('openid'),
     /**
      * The embedded mode's test clock: the server's time can be moved on (POST /admin/clock/advance,
      * system token) and due timers fire at once, so a demo need not wait 30 minutes for a re-escalation.

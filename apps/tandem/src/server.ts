@@ -38,6 +38,8 @@ export interface ServerOptions {
    * an operator (a system or auditor token). Everyone else sees the status and what is wrong.
    */
   readonly isOperator?: (req: Request) => Promise<boolean>;
+  /** The care worker's app at `/` and its sign-in (apps/tandem/src/web), before the API's routes. */
+  readonly web?: Router;
 }
 
 /** The port is taken (another Tandem, or another program): said in words, not as a stack trace. */
@@ -87,6 +89,8 @@ export const createServer = (options: ServerOptions) => {
       res.status(400).type('application/problem+json').json(problem(400, 'Bad Request', detail));
     }
   });
+
+  if (options.web) app.use(options.web);
 
   app.get('/health', async (req, res) => {
     const [services, operator] = await Promise.all([

@@ -15,6 +15,7 @@ import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
+import { webAppFor } from './web/web-app';
 import { openStorage, type Storage } from './storage';
 
 export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions]);
@@ -152,6 +153,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     logger,
     accessTrail: accessTrail.middleware(),
     trustProxy: config.TANDEM_TRUST_PROXY,
+    web: await webAppFor(config),
     // /health's details (version, positions) for operators: a system or auditor token.
     isOperator: async (req) => ['system', 'auditor'].includes((await access.authenticate(req.get('authorization'), { address: req.ip })).actor.role),
   });

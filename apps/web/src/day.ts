@@ -1,0 +1,129 @@
+import { request, Unreachable } from './api';
+import { cache } from './store';
+
+/** A person as the app shows them, from their FHIR Patient. */
+export interface Person {
+  readonly id: string;
+  readonly name: string;
+  readonly birthDate?: string;
+  readonly address?: string;
+  readonly spo2Scale: 1 | 2;
+}
+
+export interface WorklistItem {
+  readonly delegationId?: string;
+  readonly patientId: string;
+  readonly activity?: string;
+  readonly activityId?: string;
+  readonly dueAt?: string;
+  readonly status?: string;
+  readonly instructionText?: string;
+  readonly doNotDo?: string;
+}
+export interface Prompt {
+  readonly promptId: string;
+  readonly patientId: string;
+  readonly title?: string;
+  readonly steps?: readonly string[];
+}
+export interface Escalation {
+  readonly escalationId: string;
+  readonly patientId: string;
+  readonly advice?: string;
+  readonly urgency?: string;
+}
+export interface Monitoring {
+  readonly patientId: string;
+  readonly title?: string;
+  readonly dueAt?: string;
+  readonly missedAt?: string;
+}
+
+export interface Day {
+  readonly me: { readonly id: string; readonly name: string };
+  readonly people: readonly Person[];
+  readonly items: readonly WorklistItem[];
+  readonly monitoring: readonly Monitoring[];
+  readonly prompts: readonly Prompt[];
+  readonly escalations: readonly Escalation[];
+}
+
+type FhirName = { given?: string[]; family?: string; prefix?: string[] };
+const nameOf = (names: FhirName[] | undefined, fallback: string) => {
+  const n = names?.[0];
+  const text = n ? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ') : '';
+  return text || fallback;
+};
+
+const personOf = (resource: Record<string, unknown>): Person => {
+  const baseline = (resource.extension as { url: string; extension?: { url: string; valueInteger?: number }[] }[] | undefined)?.find((e) => e.url.endsWith('/patient-baseline'));
+  const scale = baseline?.extension?.find((e) => e.url === 'spo2Scale')?.valueInteger === 2 ? 2 : 1;
+  const address = (resource.address as { line?: string[]; postalCode?: string }[] | undefined)?.[0];
+  return {
+    id: String(resource.id),
+    name: nameOf(resource.name as FhirName[] | undefined, 'Name not recorded'),
+    ...(typeof resource.birthDate === 'string' ? { birthDate: resource.birthDate } : {}),
+    ...(address ? { address: [...(address.line ?? []), address.postalCode].filter(Boolean).join(', ') } : {}),
+    spo2Scale: scale,
+  };
+};
+
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+
+export class SignedOut extends Error {}
+
+/**
+ * Her day from Tandem: her caseload (GET /fhir/Patient) and her worklist (GET /api/worklist: what
+ * is due, monitoring, open prompts and escalations). Kept on the phone for when there is no signal.
+ */
+export const fetchDay = async (token: string, me: string): Promise<{ day: Day; fetchedAt: string; fromPhone: boolean }> => {
+  const cacheId = `day:${me}`;
+  try {
+    const get = async (path: string) => {
+      const response = await request(path, token);
+      if (response.status === 401) throw new SignedOut();
+      if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const [bundle, worklist, practitioner] = await Promise.all([
+      get('/fhir/Patient?_count=100'),
+      get(`/api/worklist?careWorkerId=${encodeURIComponent(me)}`),
+      get(`/fhir/Practitioner/${encodeURIComponent(me)}`).catch((error: unknown) => {
+        if (error instanceof SignedOut || error instanceof Unreachable) throw error;
+        return {} as Record<string, unknown>;
+      }),
+    ]);
+    const people = list<{ resource?: Record<string, unknown> }>(bundle.entry)
+      .map((e) => e.resource)
+      .filter((r): r is Record<string, unknown> => r?.resourceType === 'Patient')
+      .map(personOf)
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const day: Day = {
+      me: { id: me, name: nameOf(practitioner.name as FhirName[] | undefined, me) },
+      people,
+      items: list<WorklistItem>(worklist.items),
+      monitoring: list<Monitoring>(worklist.monitoring),
+      prompts: list<Prompt>(worklist.prompts),
+      escalations: list<Escalation>(worklist.escalations),
+    };
+    const fetchedAt = new Date().toISOString();
+    await cache.put({ id: cacheId, fetchedAt, data: day });
+    return { day, fetchedAt, fromPhone: false };
+  } catch (error) {
+    if (error instanceof SignedOut && !(await cache.get(cacheId))) throw error;
+    const kept = await cache.get(cacheId);
+    if (!kept) throw error;
+    return { day: kept.data as Day, fetchedAt: kept.fetchedAt, fromPhone: true };
+  }
+};
+
+/** Overdue, due now (within the hour), later, done: what the tag on each activity says. */
+export const dueState = (item: { status?: string; dueAt?: string }, now: Date): { words: string; tag: string } => {
+  if (item.status === 'done') return { words: 'Done', tag: 'nhsuk-tag--green' };
+  if (item.status === 'withheld') return { words: 'Withheld', tag: 'nhsuk-tag--grey' };
+  if (item.status === 'overdue') return { words: 'Overdue', tag: 'nhsuk-tag--red' };
+  const due = item.dueAt ? Date.parse(item.dueAt) : NaN;
+  if (Number.isFinite(due) && now.getTime() > due + 60 * 60_000) return { words: 'Overdue', tag: 'nhsuk-tag--red' };
+  if (Number.isFinite(due) && now.getTime() >= due - 60 * 60_000) return { words: 'Due now', tag: 'nhsuk-tag--orange' };
+  return { words: 'Due later', tag: 'nhsuk-tag--blue' };
+};

@@ -1,0 +1,337 @@
+import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
+import './app.css';
+import { Workbox } from 'workbox-window';
+import { createAuth, loadAppConfig, type AppConfig, type Auth } from './auth';
+import { dueState, fetchDay, SignedOut, type Day, type Person } from './day';
+import { html, type Html } from './html';
+import { BAND } from './news2';
+import { flushQueue, sendEntry } from './sender';
+import { drafts, queue, type QueuedEntry } from './store';
+import { dayOf, lateness, timeOf, uuid } from './time';
+import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
+
+/**
+ * The care worker's app: her day (the people she cares for and what is due), recording vital
+ * signs with the NEWS2 live, and the entries kept on the phone until they reach Tandem.
+ * docs/decisions/0014-care-worker-app.md
+ */
+
+interface Session {
+  readonly token: string;
+  readonly userId: string;
+  readonly expired: boolean;
+}
+
+let config: AppConfig | undefined;
+let auth: Auth | undefined;
+let session: Session | undefined;
+let lastDay: Day | undefined;
+
+const main = () => document.getElementById('maincontent')!;
+const status = () => document.getElementById('status')!;
+
+const show = (title: string, content: Html) => {
+  document.title = `${title} - Tandem`;
+  main().innerHTML = content.value;
+};
+
+const focusMain = () => main().focus({ preventScroll: false });
+
+const navigate = (path: string) => {
+  history.pushState({}, '', path);
+  void route();
+};
+
+// Links inside the app move without a page load (and so without a network).
+document.addEventListener('click', (event) => {
+  const target = event.target as HTMLElement | null;
+  const link = target?.closest('a[data-link]') as HTMLAnchorElement | null;
+  if (link && link.origin === location.origin) {
+    event.preventDefault();
+    navigate(link.pathname);
+    return;
+  }
+  // The error summary's links move to their field (NHS.UK pattern), never change the page.
+  const field = target?.closest('a[data-field]') as HTMLAnchorElement | null;
+  if (field) {
+    event.preventDefault();
+    const input = document.getElementById(field.dataset.field!);
+    input?.focus();
+    (input?.closest('.nhsuk-form-group') ?? input)?.scrollIntoView({ block: 'start' });
+  }
+});
+window.addEventListener('popstate', () => void route());
+
+const refreshSession = async () => {
+  const user = auth ? await auth.user() : null;
+  session = user ? { token: user.access_token, userId: String(user.profile.sub), expired: user.expired === true } : undefined;
+};
+
+/** The banners over every page: no signal, sign-in ended, entries waiting to send. */
+const renderStatus = async () => {
+  const entries = session ? (await queue.all()).filter((e) => e.owner === session!.userId) : [];
+  const waiting = entries.filter((e) => e.state === 'waiting').length;
+  const refused = entries.filter((e) => e.state === 'refused').length;
+  const parts: Html[] = [];
+  if (!navigator.onLine) parts.push(html`<p class="nhsuk-u-margin-bottom-2"><strong class="nhsuk-tag nhsuk-tag--grey">Offline</strong> No signal: what you save is kept on this phone and sent when the signal returns.</p>`);
+  if (session?.expired) parts.push(html`<p class="nhsuk-u-margin-bottom-2"><strong class="nhsuk-tag nhsuk-tag--yellow">Signed out</strong> Your sign-in has ended. Nothing you saved is lost. <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" id="sign-in-again">Sign in again</button></p>`);
+  if (waiting || refused)
+    parts.push(
+      html`<p class="nhsuk-u-margin-bottom-2"><a href="/waiting" data-link id="waiting-link">${waiting ? `${waiting} ${waiting === 1 ? 'entry' : 'entries'} waiting to send` : ''}${waiting && refused ? ', ' : ''}${refused ? `${refused} not accepted: see why` : ''}</a></p>`,
+    );
+  status().innerHTML = parts.length ? html`<div class="app-status nhsuk-u-padding-top-3" role="status">${parts}</div>`.value : '';
+  document.getElementById('sign-in-again')?.addEventListener('click', () => void auth?.signIn(location.pathname));
+};
+
+const sync = async () => {
+  if (!session || session.expired) return;
+  await flushQueue(session.token, session.userId, () => void renderStatus());
+  await renderStatus();
+  if (location.pathname === '/waiting') await renderWaiting();
+};
+
+const signInPage = () =>
+  show(
+    'Sign in',
+    html`<h1>Sign in</h1><p>Sign in to see the people you care for today and what is due.</p>
+      ${config?.demo ? html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p>This is Tandem's demo: you choose one of its made-up people on the next page.</p></div>` : ''}
+      <button class="nhsuk-button" type="button" id="sign-in">Sign in</button>`,
+  );
+
+const personHeading = (p: Person) => html`<h2 class="nhsuk-card__heading nhsuk-heading-m">${p.name}</h2>${p.address ? html`<p class="nhsuk-body-s nhsuk-u-margin-bottom-2">${p.address}</p>` : ''}`;
+
+const renderDay = async () => {
+  if (!session) return signInPage();
+  show('My day', html`<h1>My day</h1><p>Loading the people you care for…</p>`);
+  let result: Awaited<ReturnType<typeof fetchDay>>;
+  try {
+    result = await fetchDay(session.token, session.userId);
+  } catch (error) {
+    if (error instanceof SignedOut) {
+      await auth?.signOut();
+      session = undefined;
+      return signInPage();
+    }
+    return show('My day', html`<h1>My day</h1><p>Your day could not be loaded and none is kept on this phone yet. Try again when you have signal.</p>`);
+  }
+  const { day, fetchedAt, fromPhone } = result;
+  lastDay = day;
+  const now = new Date();
+  const cards = day.people.map((person) => {
+    const items = day.items.filter((i) => i.patientId === person.id);
+    const monitoring = day.monitoring.filter((m) => m.patientId === person.id);
+    const prompts = day.prompts.filter((p) => p.patientId === person.id);
+    const escalations = day.escalations.filter((e) => e.patientId === person.id);
+    const due = [
+      ...items.map((item) => {
+        const state = dueState(item, now);
+        return html`<li class="nhsuk-u-margin-bottom-3"><strong class="nhsuk-tag ${state.tag}">${state.words}</strong>
+          <p class="nhsuk-u-margin-top-1 nhsuk-u-margin-bottom-1"><strong>${item.activity ?? item.activityId ?? 'Delegated activity'}</strong>${item.dueAt ? ` at ${timeOf(item.dueAt)}` : ''}</p>
+          ${item.instructionText ? html`<p class="nhsuk-body-s nhsuk-u-margin-bottom-1">${item.instructionText}</p>` : ''}
+          ${item.doNotDo ? html`<p class="nhsuk-body-s nhsuk-u-margin-bottom-1"><strong>Do not do this now:</strong> ${item.doNotDo}</p>` : ''}</li>`;
+      }),
+      ...monitoring.map((m) => {
+        const state = dueState({ status: m.missedAt && Date.parse(m.missedAt) < now.getTime() ? 'overdue' : 'due', ...(m.dueAt ? { dueAt: m.dueAt } : {}) }, now);
+        return html`<li class="nhsuk-u-margin-bottom-3"><strong class="nhsuk-tag ${state.tag}">${state.words}</strong> <p class="nhsuk-u-margin-top-1 nhsuk-u-margin-bottom-1">${m.title ?? 'Monitoring'}${m.dueAt ? ` by ${timeOf(m.dueAt)}` : ''}</p></li>`;
+      }),
+    ];
+    const waiting = [
+      ...prompts.map((p) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>${p.title ?? 'A prompt for you'}</span></h3>${p.steps?.length ? html`<ol>${p.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}</div>`),
+      ...escalations.map((e) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Escalation: ${e.urgency ?? 'open'}</span></h3><p>${e.advice ?? 'An escalation is open for this person.'}</p></div>`),
+    ];
+    return html`<li class="nhsuk-card nhsuk-u-margin-bottom-4" data-person="${person.id}"><div class="nhsuk-card__content">
+      ${personHeading(person)}
+      ${waiting}
+      ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
+      <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
+    </div></li>`;
+  });
+  show(
+    'My day',
+    html`<h1 class="nhsuk-u-margin-bottom-2">My day</h1>
+      <p class="nhsuk-body-s">${dayOf(now.toISOString())}. Signed in as ${day.me.name}. <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" id="sign-out">Sign out</button></p>
+      ${fromPhone ? html`<p class="nhsuk-body-s"><strong class="nhsuk-tag nhsuk-tag--grey">Kept on this phone</strong> As it was at ${timeOf(fetchedAt)}.</p>` : ''}
+      ${day.people.length ? html`<ul class="nhsuk-list app-people">${cards}</ul>` : html`<p>Nobody is on your list today.</p>`}`,
+  );
+};
+
+const draftId = (patientId: string) => `vital-signs:${patientId}`;
+
+const personFor = async (patientId: string): Promise<Person | undefined> => {
+  if (!lastDay && session) lastDay = (await fetchDay(session.token, session.userId).catch(() => undefined))?.day;
+  return lastDay?.people.find((p) => p.id === patientId);
+};
+
+/** The values in the form, as typed (kept as a draft on every change). */
+const formValues = (form: HTMLFormElement): Record<string, string> => {
+  const data = new FormData(form);
+  const values: Record<string, string> = {};
+  for (const name of VITALS_FIELDS) {
+    const value = data.get(name);
+    if (typeof value === 'string' && value !== '') values[name] = value;
+  }
+  return values;
+};
+
+const renderVitals = async (patientId: string, values?: Record<string, string>, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+  const kept = values ?? (await drafts.get(draftId(patientId)))?.values ?? {};
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Vital signs for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(errors, general)}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Vital signs</h1>
+      <p class="nhsuk-body-s">Enter what you measured. The NEWS2 is worked out as you go; it stays incomplete until every part is in.</p>
+      ${vitalsForm(kept, errors, person.spo2Scale)}`,
+  );
+  const form = document.getElementById('vital-signs-form') as HTMLFormElement;
+  const panel = document.getElementById('news2')!;
+  form.addEventListener('input', () => {
+    const typed = formValues(form);
+    panel.innerHTML = news2Panel(liveNews2(typed, person.spo2Scale)).value;
+    void drafts.put({ id: draftId(patientId), values: typed, updatedAt: new Date().toISOString() });
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void saveVitals(person, formValues(form));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
+};
+
+/**
+ * Saving: the entry goes into the phone's queue first (with its idempotency key and the bedside
+ * time), then is sent if there is signal. Refused at once: back to the form with the server's
+ * words, linked to each field; nothing was stored, so the entry leaves the queue.
+ */
+const saveVitals = async (person: Person, values: Record<string, string>) => {
+  if (!session) return signInPage();
+  const { measurements, errors } = measurementsOf(values);
+  if (Object.keys(errors).length) return renderVitals(person.id, values, errors);
+  if (Object.keys(measurements).length === 0) return renderVitals(person.id, values, { respirationRate: 'Enter at least one measurement' });
+  const idempotencyKey = uuid();
+  const occurredAt = new Date().toISOString();
+  const entry: QueuedEntry = {
+    idempotencyKey,
+    owner: session.userId,
+    patientId: person.id,
+    patientName: person.name,
+    kind: 'vital-signs',
+    path: `/api/patients/${encodeURIComponent(person.id)}/vital-signs`,
+    body: { idempotencyKey, occurredAt, ...measurements },
+    savedAt: occurredAt,
+    state: 'waiting',
+    attempts: 0,
+  };
+  await queue.put(entry);
+  await drafts.remove(draftId(person.id));
+  const outcome = session.expired ? 'signed-out' : await sendEntry(entry, session.token);
+  if (outcome === 'refused') {
+    // Nothing was stored: she corrects the values and saves again (a new entry, a new key).
+    await queue.remove(idempotencyKey);
+    await drafts.put({ id: draftId(person.id), values, updatedAt: new Date().toISOString() });
+    const fieldErrors: Record<string, string> = {};
+    for (const e of entry.problem?.errors ?? []) fieldErrors[VITALS_FIELDS.includes(e.field) ? e.field : e.field] ??= e.message;
+    await renderStatus();
+    return renderVitals(person.id, values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry']);
+  }
+  await renderStatus();
+  history.pushState({}, '', `/people/${person.id}/vital-signs/saved`);
+  renderSaved(entry, outcome === 'sent');
+  void sync();
+};
+
+/** The answer to an entry: what Tandem stored, the NEWS2 and what to do now (read defensively). */
+const answerOf = (entry: QueuedEntry): Html => {
+  const reply = entry.reply ?? {};
+  const news2 = reply.news2 as { total?: number | null; band?: string; risk?: string } | undefined;
+  const advice = Array.isArray(reply.advice) ? (reply.advice as { urgency?: string; text?: string }[]).filter((a) => typeof a.text === 'string') : [];
+  const band = (news2?.band ?? news2?.risk) as keyof typeof BAND | undefined;
+  const urgent = advice.filter((a) => a.urgency !== 'routine');
+  const routine = advice.filter((a) => a.urgency === 'routine');
+  const started = [...(Array.isArray(reply.promptIds) ? reply.promptIds : []), ...(Array.isArray(reply.escalationIds) ? reply.escalationIds : [])];
+  return html`${news2 && band && BAND[band] ? html`<p id="server-news2"><strong class="nhsuk-tag ${BAND[band].tag}">NEWS2 ${news2.total ?? 'incomplete'}</strong> ${BAND[band].words}</p>` : ''}
+    ${urgent.map((a) => html`<div class="nhsuk-warning-callout" data-urgency="${a.urgency ?? ''}"><h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>What to do now</span></h2><p>${a.text}</p></div>`)}
+    ${routine.map((a) => html`<p>${a.text}</p>`)}
+    ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
+};
+
+const renderSaved = (entry: QueuedEntry, sent: boolean) => {
+  show(
+    sent ? 'Vital signs saved' : 'Saved on this phone',
+    html`<h1>${sent ? 'Vital signs saved' : 'Saved on this phone'}</h1>
+      <p>${entry.patientName}, taken at ${timeOf(String(entry.body.occurredAt))}.</p>
+      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p></div>${news2Panel(liveNews2(Object.fromEntries(Object.entries(entry.body).map(([k, v]) => [k, String(v)])), 1))}`}
+      <a class="nhsuk-button" href="/" data-link>Back to my day</a>`,
+  );
+  focusMain();
+};
+
+const stateTag = (entry: QueuedEntry) =>
+  entry.state === 'sent'
+    ? html`<strong class="nhsuk-tag nhsuk-tag--green">Sent</strong>`
+    : entry.state === 'refused'
+      ? html`<strong class="nhsuk-tag nhsuk-tag--red">Not accepted</strong>`
+      : html`<strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong>`;
+
+const renderWaiting = async () => {
+  if (!session) return signInPage();
+  const entries = (await queue.all()).filter((e) => e.owner === session!.userId).reverse();
+  show(
+    'Entries on this phone',
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      <h1>Entries on this phone</h1>
+      ${entries.length === 0 ? html`<p>Nothing saved on this phone yet.</p>` : ''}
+      <ul class="nhsuk-list" id="entries">${entries.map((e) => {
+        const late = e.sentAt ? lateness(String(e.body.occurredAt), e.sentAt) : undefined;
+        return html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-entry="${e.idempotencyKey}" data-state="${e.state}"><div class="nhsuk-card__content">
+          <p class="nhsuk-u-margin-bottom-1">${stateTag(e)} ${late ? html`<strong class="nhsuk-tag nhsuk-tag--yellow">Sent late</strong>` : ''}</p>
+          <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">Vital signs: ${e.patientName}</h2>
+          <p class="nhsuk-body-s nhsuk-u-margin-bottom-1">Taken at ${timeOf(String(e.body.occurredAt))}${e.sentAt ? `, sent at ${timeOf(e.sentAt)}` : ''}${late ? ` (${late} after it was taken)` : ''}.</p>
+          ${e.state === 'refused' ? html`<div class="nhsuk-error-message"><span class="nhsuk-u-visually-hidden">Error:</span> ${e.problem?.title ?? 'Not accepted'}${e.problem?.errors?.length ? html`<ul>${e.problem.errors.map((x) => html`<li>${x.field}: ${x.message}</li>`)}</ul>` : e.problem?.detail ? `: ${e.problem.detail}` : ''}</div>` : ''}
+        </div></li>`;
+      })}</ul>`,
+  );
+};
+
+const route = async () => {
+  const path = location.pathname;
+  await refreshSession();
+  await renderStatus();
+  const vitals = /^\/people\/([^/]+)\/vital-signs(\/saved)?$/.exec(path);
+  if (vitals) {
+    if (vitals[2]) return navigate('/');
+    await renderVitals(decodeURIComponent(vitals[1]!));
+  } else if (path === '/waiting') await renderWaiting();
+  else await renderDay();
+  document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));
+  document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => navigate('/')));
+};
+
+const start = async () => {
+  config = await loadAppConfig();
+  if (!config) return show('Tandem', html`<h1>Tandem cannot be reached</h1><p>Open the app once with signal so it can be kept on this phone.</p>`);
+  auth = createAuth(config);
+  if (location.pathname === '/signin-callback') {
+    try {
+      const returnTo = await auth.completeSignIn();
+      history.replaceState({}, '', returnTo);
+    } catch (error) {
+      history.replaceState({}, '', '/');
+      show('Sign in', html`<h1>Sign-in did not finish</h1><p>${error instanceof Error ? error.message : 'Try again.'}</p><button class="nhsuk-button" type="button" id="sign-in">Sign in</button>`);
+      document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn('/'));
+      return;
+    }
+  }
+  await route();
+  void sync();
+  window.addEventListener('online', () => void sync().then(renderStatus));
+  window.addEventListener('offline', () => void renderStatus());
+  // Entries still waiting are tried again now and then while the app is open.
+  setInterval(() => void sync(), 30_000);
+  if ('serviceWorker' in navigator && import.meta.env.PROD) void new Workbox('/sw.js').register();
+};
+
+void start();

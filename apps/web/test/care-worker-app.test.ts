@@ -1,0 +1,216 @@
+import { loadConfig, startTandem, type RunningTandem } from '@tandem/app';
+import { mintToken, type MintClaims } from '@tandem/auth';
+import type { createRecordService } from '@tandem/record';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { BrowserContext, Page } from 'playwright-core';
+import { DEMO, seedDemoData } from '../../tandem/src/demo/demo-data';
+import { runInsulinScenario } from '../../tandem/src/demo/insulin-scenario';
+import { axeViolations, buildApp, chromiumMissing, launchPhone } from './browser';
+
+const missing = chromiumMissing();
+if (missing) console.log(missing);
+const describeInBrowser = missing ? describe.skip : describe;
+
+/**
+ * The care worker's app in Debian's Chromium on a 360 px phone, against a real embedded Tandem:
+ * Amira signs in through the development sign-in, sees her people and what is due, records vital
+ * signs with the NEWS2 live, meets the server's refusal in the error summary, and records with no
+ * signal: the entry waits on the phone and reaches the record exactly once.
+ */
+describeInBrowser("the care worker's app on a phone", () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+  let closeBrowser: () => Promise<void>;
+  let context: BrowserContext;
+  let page: Page;
+  let jonesId: string;
+  const token = (claims: MintClaims) => mintToken(claims, { dataDir });
+  const amiraClaims: MintClaims = { role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId };
+
+  const fhir = async (path: string) => {
+    const response = await fetch(`${tandem.url}${path}`, { headers: { authorization: `Bearer ${await token(amiraClaims)}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { total?: number; entry?: { resource: Record<string, unknown> }[] };
+  };
+  /** Mr Jones's vital signs Observations (the NEWS2 panel), as the GP would read them. */
+  const vitalSignsOf = async (patientId: string) =>
+    ((await fhir(`/fhir/Observation?patient=${patientId}&_count=500`)).entry ?? []).map((e) => e.resource).filter((r) => JSON.stringify(r.code ?? '').includes('NEWS2') || JSON.stringify(r.category ?? '').includes('vital-signs'));
+
+  const expectAccessible = async (what: string) => {
+    const violations = await axeViolations(page);
+    expect({ page: what, violations }).toEqual({ page: what, violations: [] });
+  };
+
+  const fillVitals = async (values: { resp: string; spo2: string; air: 'Air' | 'Oxygen'; systolic: string; diastolic: string; pulse: string; consciousness: string; temperature: string }) => {
+    await page.getByLabel('Breathing rate').fill(values.resp);
+    await page.getByLabel('Oxygen saturation (SpO2)').fill(values.spo2);
+    await page.getByLabel(values.air, { exact: true }).check();
+    await page.getByLabel('Blood pressure: top number (systolic)').fill(values.systolic);
+    await page.getByLabel('Blood pressure: bottom number (diastolic)').fill(values.diastolic);
+    await page.getByLabel('Pulse').fill(values.pulse);
+    await page.getByLabel(values.consciousness, { exact: true }).check();
+    await page.getByLabel('Temperature').fill(values.temperature);
+  };
+
+  beforeAll(async () => {
+    buildApp();
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-web-'));
+    // The test clock lets the scenario move time on (a re-escalation after 30 minutes) without waiting.
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false', TANDEM_TEST_CLOCK: 'true' }), pino({ level: 'silent' }));
+    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
+    await seedDemoData(record.care, { patients: 3, days: 1, now: new Date() });
+    const nurse = await token({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration });
+    const head = await tandem.storage.store.headPosition();
+    await fetch(`${tandem.url}/fhir/Patient?name=jones`, { headers: { authorization: `Bearer ${nurse}`, 'x-tandem-min-position': String(head) } });
+    // Mr Jones's evening insulin is delegated to Amira (the README's scenario), so her day has something due.
+    const scenario = await runInsulinScenario({ url: tandem.url, token, say: () => undefined, runId: 'web' });
+    jonesId = scenario.patientId;
+    ({ context, close: closeBrowser } = await launchPhone());
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    if (process.env.TANDEM_WEB_DEBUG) page.on('console', (m) => console.log(`browser: ${m.text()}`));
+  }, 180_000);
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    await tandem?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is served at / with its manifest and icons, and tells the app where to sign in', async () => {
+    const index = await fetch(`${tandem.url}/`, { headers: { accept: 'text/html' } });
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('<link rel="manifest" href="/manifest.webmanifest"');
+    const manifest = (await (await fetch(`${tandem.url}/manifest.webmanifest`)).json()) as { start_url: string; display: string; icons: { src: string; sizes: string }[] };
+    expect(manifest).toMatchObject({ start_url: '/', display: 'standalone' });
+    for (const icon of manifest.icons) expect((await fetch(`${tandem.url}${icon.src}`)).status).toBe(200);
+    const config = (await (await fetch(`${tandem.url}/app-config.json`)).json()) as { demo: boolean; oidc: { authority: string; clientId: string; metadata: { issuer: string } } };
+    expect(config).toMatchObject({ demo: true, oidc: { authority: `${tandem.url}/dev-sign-in`, clientId: 'tandem-web', metadata: { issuer: 'urn:tandem:dev-issuer' } } });
+    // The API keeps its own answers: an unknown API path is still a problem+json 404.
+    expect((await fetch(`${tandem.url}/api/nowhere`)).headers.get('content-type')).toMatch(/problem\+json/);
+  });
+
+  it('signs Amira in through the demo sign-in (code + PKCE) and shows her people and what is due', async () => {
+    await page.goto(tandem.url);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/dev-sign-in\/authorize\?.*code_challenge_method=S256/);
+    expect(await page.getByText('This is a demo').isVisible()).toBe(true);
+    await expectAccessible('demo sign-in');
+    await page.getByRole('button', { name: 'Sign in as Amira Hassan' }).click();
+    await page.getByRole('heading', { name: 'My day' }).waitFor();
+    expect(await page.getByText('Signed in as Amira Hassan').isVisible()).toBe(true);
+    const jones = page.locator(`[data-person="${jonesId}"]`);
+    expect(await jones.getByRole('heading', { name: 'Mr Arthur Jones' }).isVisible()).toBe(true);
+    expect(await jones.getByText('Give insulin by pen as instructed').isVisible()).toBe(true);
+    expect(await jones.getByText(/10 units of Humulin I KwikPen/).isVisible()).toBe(true);
+    expect(await jones.locator('.nhsuk-tag').first().textContent()).toMatch(/^(Due now|Due later|Overdue|Done|Withheld)$/);
+    // Her token is one Tandem's API accepts exactly like `npm run token`'s: same issuer, audience and claims.
+    const accessToken = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('oidc.user:'))!)!).access_token as string);
+    const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ iss: 'urn:tandem:dev-issuer', aud: 'tandem', sub: 'cw-amira-hassan', role: 'care-worker', org: 'org-kindly-care', scope: 'user/*.cruds' });
+    await expectAccessible('my day');
+  });
+
+  it('shows the NEWS2 as she types (incomplete until every parameter is in) and the server answers with the same score and "Call 999 now"', async () => {
+    const before = (await vitalSignsOf(jonesId)).length;
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
+    await page.getByLabel('Breathing rate').fill('28');
+    const news2 = page.locator('#news2');
+    expect(await news2.textContent()).toContain('NEWS2 incomplete');
+    expect(await news2.textContent()).toContain('Still to enter');
+    await fillVitals({ resp: '28', spo2: '88', air: 'Air', systolic: '88', diastolic: '50', pulse: '135', consciousness: 'Responds to voice only', temperature: '39.5' });
+    await page.waitForFunction(() => document.querySelector('#news2')?.textContent?.includes('NEWS2 17'));
+    expect(await news2.textContent()).toContain('high risk: emergency response');
+    expect(await news2.textContent()).toContain('Call 999 now');
+    await expectAccessible('vital signs form');
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Vital signs saved' }).waitFor();
+    expect(await page.locator('#server-news2').textContent()).toContain('NEWS2 17');
+    expect(await page.locator('.nhsuk-warning-callout').first().textContent()).toContain('Call 999 now');
+    await expectAccessible('vital signs saved');
+    expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
+  });
+
+  it('shows the server refusing an impossible value in the error summary, linked to its field, with the same words above it; nothing is stored', async () => {
+    const before = (await vitalSignsOf(jonesId)).length;
+    await page.getByRole('link', { name: 'Back to my day' }).click();
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await fillVitals({ resp: '16', spo2: '97', air: 'Air', systolic: '124', diastolic: '78', pulse: '0', consciousness: 'Alert', temperature: '36.8' });
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    const summary = page.locator('.nhsuk-error-summary');
+    await summary.waitFor();
+    expect(await page.title()).toMatch(/^Error: /);
+    const link = summary.getByRole('link', { name: /No pulse: call 999/ });
+    expect(await link.getAttribute('href')).toBe('#pulse');
+    const message = (await link.textContent())!.trim();
+    expect(await page.locator('#pulse-error').textContent()).toContain(message);
+    expect(await page.getByLabel('Pulse').getAttribute('aria-describedby')).toContain('pulse-error');
+    await link.click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('pulse');
+    // What she typed is still there to correct.
+    expect(await page.getByLabel('Breathing rate').inputValue()).toBe('16');
+    await expectAccessible('vital signs with an error');
+    expect((await vitalSignsOf(jonesId)).length).toBe(before);
+  });
+
+  it('records with no signal: the entry waits on the phone (through a reload), is sent when the signal returns, and is stored exactly once', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    // The service worker controls the page once it has been loaded under it.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
+    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    const before = (await vitalSignsOf(jonesId)).length;
+
+    await context.setOffline(true);
+    await page.getByLabel('Pulse').fill('72');
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Saved on this phone' }).waitFor();
+    expect(await page.getByText('Waiting to send').first().isVisible()).toBe(true);
+    expect(await page.locator('#waiting-link').textContent()).toContain('1 entry waiting to send');
+    await expectAccessible('saved on this phone');
+
+    // A reload with no signal: the app opens from the phone and the entry is still waiting.
+    await page.reload();
+    await page.getByRole('heading', { name: 'My day' }).waitFor();
+    expect(await page.getByText('Kept on this phone').isVisible()).toBe(true);
+    expect(await page.locator('#waiting-link').textContent()).toContain('1 entry waiting to send');
+    expect((await vitalSignsOf(jonesId)).length).toBe(before);
+
+    await context.setOffline(false);
+    await page.waitForFunction(() => !document.querySelector('#waiting-link'));
+    const stored = await vitalSignsOf(jonesId);
+    expect(stored.length).toBe(before + 1);
+
+    // The entry as it is kept on the phone: its key and its bedside time.
+    const entry = await page.evaluate(
+      () =>
+        new Promise<{ idempotencyKey: string; state: string; body: Record<string, unknown>; path: string }>((resolve, reject) => {
+          const open = indexedDB.open('tandem');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const all = open.result.transaction('queue').objectStore('queue').getAll();
+            all.onsuccess = () => resolve((all.result as { idempotencyKey: string; state: string; body: Record<string, unknown>; path: string; savedAt: string }[]).sort((a, b) => a.savedAt.localeCompare(b.savedAt)).at(-1)!);
+          };
+        }),
+    );
+    expect(entry.state).toBe('sent');
+    const bedside = stored.filter((o) => o.effectiveDateTime === entry.body.occurredAt);
+    expect(bedside).toHaveLength(1);
+
+    // Sending it again (a lost answer, a second tab) is a replay: still stored once.
+    const again = await fetch(`${tandem.url}${entry.path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(amiraClaims)}` }, body: JSON.stringify(entry.body) });
+    expect(again.status).toBeLessThan(300);
+    expect(await again.json()).toMatchObject({ replayed: true });
+    expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
+
+    await page.goto(`${tandem.url}/waiting`);
+    expect(await page.locator(`[data-entry="${entry.idempotencyKey}"]`).getAttribute('data-state')).toBe('sent');
+    await expectAccessible('entries on this phone');
+  });
+});

@@ -1,0 +1,47 @@
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+/**
+ * The care worker's app, built into dist/ and served by Tandem at `/`. The service worker
+ * (Workbox, through vite-plugin-pwa) keeps the app shell on the phone so it opens with no signal;
+ * her day and her unsent entries live in IndexedDB (src/store.ts).
+ */
+export default defineConfig({
+  // nhsuk-frontend's CSS comes minified and holds an old-IE media hack lightningcss cannot parse.
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: false, cssMinify: false },
+  server: { proxy: { '^/(api|fhir|dev-sign-in|app-config.json|health)': 'http://127.0.0.1:8080' } },
+  plugins: [
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      manifest: {
+        name: 'Tandem: my day',
+        short_name: 'Tandem',
+        description: 'The people you care for today, what is due, and recording at the bedside, with or without signal',
+        lang: 'en-GB',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        background_color: '#f0f4f5',
+        theme_color: '#005eb8',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        navigateFallback: '/index.html',
+        // The API, FHIR and the sign-in are never answered from the cache.
+        navigateFallbackDenylist: [/^\/(api|fhir|admin|health|openapi\.json|dev-sign-in|app-config\.json)/],
+        runtimeCaching: [{ urlPattern: ({ url }) => url.pathname === '/app-config.json', handler: 'NetworkFirst', options: { cacheName: 'app-config', networkTimeoutSeconds: 3 } }],
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+      },
+    }),
+  ],
+});
