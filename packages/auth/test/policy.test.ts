@@ -4,6 +4,7 @@ import {
   AUDIT_ACCESS,
   COMMAND_ACCESS,
   decide,
+  DELEGATION_ACCESS,
   DIRECTORY_TYPES,
   FHIR_ACCESS,
   parseScopes,
@@ -137,6 +138,13 @@ const TABLE: readonly Row[] = [
   ['GET /fhir/AuditEvent/:id', FHIR_ACCESS.read('AuditEvent'), 'nobody', AUDITING],
   ['GET /api/audit/verify', AUDIT_ACCESS.verify, 'nobody', AUDITING],
   ['GET /api/audit/streams/:stream', AUDIT_ACCESS.replay, 'nobody', AUDITING],
+  // The delegation service's lists: each person in an answer is decided as a direct read of them, the others left out (issue 16.2)
+  ['GET /api/worklist?careWorkerId=:id (each person in the answer)', DELEGATION_ACCESS.ReadWorklist, 'person', READING],
+  ['GET /api/escalations?open=true (each person in the answer)', DELEGATION_ACCESS.ReadEscalations, 'person', READING],
+  ['GET /api/prompts, GET /api/delegations (each person in the answer)', DELEGATION_ACCESS.ReadDelegations, 'person', READING],
+  // On-call rotas: set by the organisation's registered manager; read like the directory
+  ['PUT /api/oncall-rotas/:organisationId (own organisation / another)', DELEGATION_ACCESS.SetOnCallRota, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
+  ['GET /api/oncall-rotas/:organisationId', DELEGATION_ACCESS.ReadOnCallRota, 'nobody', row('YY', 'YY', 'YY', 'YY', 'YY', 'YY')],
 ];
 
 const targetFor = (concerns: Row[2], role: Role, inRelationship: boolean): Target => {
