@@ -113,6 +113,21 @@ describe('deterioration is escalated for everyone, to named people, and leaks to
     expect(communication.note?.map((n) => n.text).join('\n')).toContain('Sent to tier 2');
   });
 
+  it('a rota is data: its registered manager sets it (PUT), a manager of another organisation may not, and a bad time is refused naming the field', async () => {
+    const path = `/api/oncall-rotas/${DEMO.nursingTeam.organisationId}`;
+    const manager = await token({ role: 'registered-manager', user: 'rm-north', org: DEMO.nursingTeam.organisationId });
+    const rota = { idempotencyKey: 'rota-north-1', shifts: [{ practitionerId: DEMO.nurse.practitionerId, days: ['sat', 'sun'], from: '08:00', until: '20:00' }] };
+    const bad = await call('PUT', path, manager, { ...rota, shifts: [{ ...rota.shifts[0], from: '25:00' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'shifts.0.from' })]);
+    const [, , otherManager] = await strangers();
+    expect((await call('PUT', path, otherManager, rota)).status).toBe(403);
+    expect((await call('PUT', path, manager, rota)).status).toBe(201);
+    const read = await call('GET', path, await sarah());
+    expect(read.body).toMatchObject({ organisationId: DEMO.nursingTeam.organisationId, shifts: rota.shifts, setBy: 'rm-north' });
+    await seedDemoRotas({ setOnCallRota: (command, actor) => delegation().commands.setOnCallRota({ ...command, idempotencyKey: 'rota-north-back' }, actor) });
+  });
+
   it('readers with no relationship to Mr Jones (another GP, a nurse of another team, a manager of another agency, a launch token for someone else) read nothing of him', async () => {
     const sarahsView = await call('GET', `/api/worklist?careWorkerId=${DEMO.careWorkers[0]!.practitionerId}`, await sarah());
     // the list does carry him for someone in his care: the test can fail
