@@ -155,6 +155,9 @@ describe('the answer to a recording, at the bedside', () => {
     const confirmed = await post(`/api/patients/${scenario.patientId}/insulin-administrations`, await amira(), { ...dose, confirmedUnknownProduct: true });
     expect(confirmed.status).toBe(201);
     expect(confirmed.body.eventTypes).toEqual(['InsulinAdministered', 'UnknownInsulinProductFlagged']);
+    // Escalated as an incident for the delegating nurse (the insulin framework's insulin.unchecked-dose rule).
+    const raised = await Promise.all((confirmed.body.followUps.escalationIds as string[]).map(async (id) => (await tandem.storage.store.readStream(`escalation-${id}`))[0]!.data));
+    expect(raised).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'insulin.unchecked-dose', incident: true, triggeringEntryIds: [confirmed.body.entryId] })]));
   });
 
   it('a dose under Mr Jones\'s delegation that differs from its instruction (20 units, not 10) asks for confirmation naming dose.value', async () => {

@@ -74,7 +74,16 @@ export const InsulinAdministeredDetailsSchema = z.object({ ...administeredShape,
 
 export const InsulinAdministered = defineEvent(
   'InsulinAdministered',
-  z.object({ patientId: PatientIdSchema, ...administeredShape, ...storedProductCode, confirmedNotDuplicate: z.boolean().optional() }),
+  z.object({
+    patientId: PatientIdSchema,
+    ...administeredShape,
+    ...storedProductCode,
+    confirmedNotDuplicate: z.boolean().optional(),
+    /** Confirmed with a product the record does not know (flagged; the framework's rules raise an incident). */
+    confirmedUnknownProduct: z.boolean().optional(),
+    /** Confirmed although it differs from its delegation's instruction (flagged; an incident too). */
+    confirmedAgainstInstruction: z.boolean().optional(),
+  }),
 );
 export type InsulinAdministeredData = z.infer<typeof InsulinAdministered.schema>;
 

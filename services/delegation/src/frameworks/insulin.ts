@@ -123,6 +123,17 @@ export const insulinAdministration = {
       recommendation: 'Recorded as given (the record never refuses a fact). Nurse to check the person and review how the dose came to be given.',
       source: { reference: 'NMC Code 11; DESIGN.md: never refuse to record a fact', status: 'national' },
     },
+    {
+      id: 'insulin.unchecked-dose',
+      title: 'Insulin recorded that the record could not check against the instruction',
+      // Set on the dose only when the person had to confirm it (docs/decisions/0013-coded-insulin.md).
+      when: { entry: 'InsulinAdministered', signs: ['confirmedUnknownProduct', 'confirmedAgainstInstruction'], atLeast: 1 },
+      urgency: 'urgent',
+      incident: true,
+      recommendation:
+        'Recorded as given (the record never refuses a fact): a product the record does not know, or a dose given differently from the instruction. Nurse to check the person, the pen and the Insulin Passport against the instruction.',
+      source: { reference: 'docs/decisions/0013-coded-insulin.md; Never Event: insulin overdose due to the wrong product or dose', status: 'LOCAL' },
+    },
     ...NEWS2_RULES,
     RESTORE2_EMERGENCY_RULE,
   ],

@@ -54,6 +54,8 @@ export const SIGN_PATHS: Partial<Record<CareEntryType, readonly string[]>> = {
   UrinarySymptomsScreened: [...group('signs', UrinarySignsSchema.shape), ...group('sepsisSigns', SepsisOrPyelonephritisSignsSchema.shape), 'catheter.inPlace'],
   SoftSignsRecorded: [...group('softSigns', SoftSignsSchema.shape), ...group('emergencySigns', EmergencySignsSchema.shape)],
   CellulitisChecked: ['markedLineDrawn', 'rednessBeyondMarkedLine', 'limbElevated', 'skinToneLimitsAssessment'],
+  // Set only when the person had to confirm a dose the record could not check (docs/decisions/0013-coded-insulin.md).
+  InsulinAdministered: ['confirmedUnknownProduct', 'confirmedAgainstInstruction'],
 };
 
 /** Reads a dotted path from an entry's data. */

@@ -127,6 +127,9 @@ export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state:
         site: cmd.site,
         side: cmd.side,
         confirmedNotDuplicate: cmd.confirmedNotDuplicate,
+        // Only a confirmation that was needed is kept: the rules read these as the dose's signs.
+        confirmedUnknownProduct: known ? undefined : true,
+        confirmedAgainstInstruction: differences.length > 0 ? true : undefined,
       }),
     },
     ...(tooSoon
