@@ -55,7 +55,11 @@ export const openStorage = async (config: Config, registry: EventRegistry, optio
   if (config.TANDEM_EVENT_STORE === 'pglite') {
     const dataDir = resolve(config.TANDEM_DATA_DIR);
     // Everything this process creates from here is owner only (files the database adds later honour it).
-    process.umask(0o077);
+    try {
+      process.umask(0o077);
+    } catch {
+      // A worker thread cannot set the umask; restrictToOwner below still fixes what exists.
+    }
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
     // Before the database opens: a second PGlite on a live directory loses what it writes (H38).
