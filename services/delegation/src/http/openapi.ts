@@ -1,3 +1,4 @@
+import { SetOnCallRotaSchema } from '@tandem/contracts';
 import { z } from 'zod';
 import { DELEGATION_READS, DELEGATION_ROUTES } from './routes';
 
@@ -44,6 +45,22 @@ export const delegationOpenApiPaths = (): Record<string, unknown> => {
       },
     };
   }
+  paths['/api/oncall-rotas/{organisationId}'] = {
+    put: {
+      operationId: 'SetOnCallRota',
+      summary: "Set (replace) an organisation's on-call rota: weekly shifts in England's local time; the registered manager of that organisation",
+      tags: ['delegation'],
+      parameters: [{ name: 'organisationId', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(SetOnCallRotaSchema.partial({ organisationId: true, occurredAt: true }), { io: 'input', unrepresentable: 'any' }) } } },
+      responses: {
+        '201': { description: 'Set', content: { 'application/json': { schema: { type: 'object' } } } },
+        '200': { description: 'The same rota again, or the same idempotency key: nothing recorded', content: { 'application/json': { schema: { type: 'object' } } } },
+        '400': { description: 'Invalid rota: each error names its field', content: problemContent },
+        '401': { description: 'Caller not identified', content: problemContent },
+        '403': { description: 'Only the registered manager of this organisation sets its rota', content: problemContent },
+      },
+    },
+  };
   for (const read of DELEGATION_READS) {
     const pathParams = [...read.path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!);
     paths[read.path] = {

@@ -186,6 +186,13 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
   );
 
   const patientParam = (req: Request): string | undefined => (typeof req.query.patientId === 'string' ? req.query.patientId : undefined);
+  /** `open` is true or false, or left out; anything else is refused naming it (never read as "all"). */
+  const openParam = (req: Request): boolean | undefined => {
+    const open = req.query.open;
+    if (open === undefined) return undefined;
+    if (open === 'true' || open === 'false') return open === 'true';
+    throw new BadRequest('open', 'open must be true or false');
+  };
 
   router.get(
     '/api/delegations',
@@ -224,7 +231,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     handle(async (req, res) => {
       const { actor } = principalOf(req);
       const patientId = patientParam(req);
-      const open = req.query.open === 'true' ? true : req.query.open === 'false' ? false : undefined;
+      const open = openParam(req);
       await allow(req, DELEGATION_ACCESS.ReadEscalations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
       let escalations;
@@ -269,7 +276,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const patientId = patientParam(req);
       await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
-      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(req.query.open === 'true' ? { open: true } : {}) });
+      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(openParam(req) ? { open: true } : {}) });
       const prompts = patientId ? found : await narrowed(req, DELEGATION_ACCESS.ReadDelegations, found);
       res.json({ prompts });
     }),

@@ -217,13 +217,24 @@ export const DELEGATION_READS: readonly { path: string; operationId: string; sum
   {
     path: '/api/worklist',
     operationId: 'ReadWorklist',
-    summary: "A care worker's worklist for a day: delegated activities due with what to record, delegations awaiting an answer, open prompts",
+    summary:
+      "A care worker's worklist for a day: delegated activities due with what to record, delegations awaiting an answer, open prompts, escalations at the care worker's tier; only the people you may read (the others are left out)",
     query: { date: 'YYYY-MM-DD in England (default today)', careWorkerId: 'a nurse may read a care worker’s list (default: yours)' },
   },
-  { path: '/api/delegations', operationId: 'ListDelegations', summary: 'Delegations of a person, or your own (as care worker or delegating nurse)', query: { patientId: 'the person' } },
+  { path: '/api/delegations', operationId: 'ListDelegations', summary: 'Delegations of a person, or your own (as care worker or delegating nurse), of the people you may read', query: { patientId: 'the person' } },
   { path: '/api/delegations/{delegationId}', operationId: 'ReadDelegation', summary: 'One delegation: its state and events' },
-  { path: '/api/escalations', operationId: 'ListEscalations', summary: 'Escalations of a person, or of the people you delegated for or care for', query: { patientId: 'the person', open: 'true or false' } },
+  {
+    path: '/api/escalations',
+    operationId: 'ListEscalations',
+    summary: 'Escalations of a person; without one, those that reached you (at any tier, or informed) and those of the people you delegated for, of the people you may read',
+    query: { patientId: 'the person', open: 'true or false' },
+  },
   { path: '/api/escalations/{escalationId}', operationId: 'ReadEscalation', summary: 'One escalation with its SBARD message and every step' },
-  { path: '/api/prompts', operationId: 'ListPrompts', summary: 'Your prompts (or a person’s)', query: { patientId: 'the person', open: 'true' } },
+  { path: '/api/prompts', operationId: 'ListPrompts', summary: 'Your prompts (or a person’s), of the people you may read', query: { patientId: 'the person', open: 'true' } },
+  {
+    path: '/api/oncall-rotas/{organisationId}',
+    operationId: 'ReadOnCallRota',
+    summary: "An organisation's on-call rota: who the on-call tier of an escalation reaches, when (England's local time); docs/clinical/escalation-recipients.md",
+  },
   { path: '/api/competences/{careWorkerId}', operationId: 'ReadCompetences', summary: "A care worker's competences (the skills passport)" },
 ];
