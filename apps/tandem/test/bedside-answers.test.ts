@@ -10,6 +10,9 @@ import { DEMO, seedDemoData } from '../src/demo/demo-data';
 import { runInsulinScenario, type ScenarioResult } from '../src/demo/insulin-scenario';
 import { recordChangesSince } from './record-changes';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer: its shape is what the assertions check
+type Json = any;
+
 /**
  * What the answer to a recording says at the bedside, and what it refuses, over real HTTP on an
  * embedded Tandem (issue 9.2, 9.4-9.6, 16.5): the same requests a care worker's app sends.
@@ -30,7 +33,7 @@ describe('the answer to a recording, at the bedside', () => {
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, any> };
+    return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, Json> };
   };
   const now = () => clock.now().toISOString();
   const careEvents = async (patientId: string) => (await tandem.storage.store.readStream(`care-${patientId}`)).map((e) => ({ type: e.type, data: e.data as Record<string, unknown>, by: e.metadata.actor.id }));
@@ -170,7 +173,7 @@ describe('the answer to a recording, at the bedside', () => {
   });
 
   it('the OpenAPI document describes the answer and does not require patientId in the body', async () => {
-    const doc = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as { paths: Record<string, { post: any }> };
+    const doc = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as { paths: Record<string, { post: Json }> };
     const vitals = doc.paths['/api/patients/{patientId}/vital-signs']!.post;
     expect(vitals.requestBody.content['application/json'].schema.required ?? []).not.toContain('patientId');
     expect(Object.keys(vitals.responses['201'].content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['news2', 'advice', 'followUps', 'followUpsPending']));
