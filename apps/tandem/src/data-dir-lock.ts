@@ -37,7 +37,11 @@ export class DataDirLocked extends Error {
     readonly dataDir: string,
     readonly owner: LockOwner,
   ) {
-    super(`${describeOwner(owner)}: stop it first${owner.url ? '' : ' (it is not serving HTTP, so nothing can be asked of it)'}`);
+    super(
+      `${describeOwner(owner)}: stop it first${owner.url ? '' : ' (it is not serving HTTP, so nothing can be asked of it)'}` +
+        // A lock from another host cannot be checked from here (a shared disk, or a copied directory): say how to clear it.
+        (owner.host === hostname() ? '' : `; if nothing runs on ${owner.host} any more, remove ${join(dataDir, LOCK_FILE)}`),
+    );
     this.name = 'DataDirLocked';
   }
 }
