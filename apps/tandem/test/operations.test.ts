@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
-import { DataDirLocked, LOCK_FILE } from '../src/data-dir-lock';
+import { acquireDataDirLock, dataDirOwner, DataDirLocked, LOCK_FILE } from '../src/data-dir-lock';
 import type { Replayer } from '../src/audit/replay';
 import { seedDemoData } from '../src/demo/demo-data';
 import { PortInUse } from '../src/server';
@@ -322,4 +322,41 @@ describe('starting Tandem', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('the data directory lock', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-lock-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  const leave = (owner: Record<string, unknown>) => writeFileSync(join(dataDir, LOCK_FILE), JSON.stringify({ host: hostname(), startedAt: '2026-12-01T08:00:00.000Z', holder: 'the server', ...owner }));
+
+  it('takes over a lock whose pid is alive but belongs to another process now (the pid was reused)', () => {
+    leave({ pid: process.pid, processStart: '1' });
+    expect(dataDirOwner(dataDir)).toBeUndefined();
+    const lock = acquireDataDirLock(dataDir, 'npm run audit -- verify');
+    expect(lock.tookOverFrom).toMatchObject({ pid: process.pid, processStart: '1' });
+    lock.release();
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  });
+
+  it('takes over a half-written lock; refuses one held on another host, saying how to clear it', () => {
+    writeFileSync(join(dataDir, LOCK_FILE), '{"pid": 12');
+    const lock = acquireDataDirLock(dataDir, 'the server');
+    expect(lock.tookOverFrom).toBe('unreadable');
+    lock.release();
+
+    leave({ pid: 4242, host: 'care-home-server-2', url: 'http://10.0.0.2:8080' });
+    expect(() => acquireDataDirLock(dataDir, 'the server')).toThrow(
+      `Tandem is running on this data directory (pid 4242 on care-home-server-2, http://10.0.0.2:8080, since 2026-12-01T08:00:00.000Z): stop it first; if nothing runs on care-home-server-2 any more, remove ${join(dataDir, LOCK_FILE)}`,
+    );
+  });
+
+  it('is released only by its holder: a lock taken over by another process is left alone', () => {
+    const lock = acquireDataDirLock(dataDir, 'the server');
+    leave({ pid: 4242, startedAt: '2026-12-02T08:00:00.000Z' });
+    lock.release();
+    expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: 4242 });
+  });
 });
