@@ -161,6 +161,27 @@ describe('the answer to a recording, at the bedside', () => {
     // Escalated as an incident for the delegating nurse (the insulin framework's insulin.unchecked-dose rule).
     const raised = await Promise.all((confirmed.body.followUps.escalationIds as string[]).map(async (id) => (await tandem.storage.store.readStream(`escalation-${id}`))[0]!.data));
     expect(raised).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'insulin.unchecked-dose', incident: true, triggeringEntryIds: [confirmed.body.entryId] })]));
+    // The GP's and nurse's FHIR view says so on the dose itself.
+    const read = await fetch(`${tandem.url}/fhir/MedicationAdministration/${confirmed.body.entryId}`, {
+      headers: { authorization: `Bearer ${await sarah()}`, 'x-tandem-min-position': String(confirmed.body.position) },
+    });
+    const administration = (await read.json()) as { medicationCodeableConcept: { text: string; coding?: unknown[] }; note?: { text: string }[] };
+    expect(administration.medicationCodeableConcept).toEqual({ text: 'Humalog?? maybe' });
+    expect(administration.note?.map((n) => n.text)).toEqual(expect.arrayContaining([expect.stringContaining('an insulin this record does not know')]));
+  });
+
+  it('a dose of a known product reads in FHIR with its code', async () => {
+    const given = await post(`/api/patients/${otherPatientId}/insulin-administrations`, await sarah(), {
+      idempotencyKey: 'bedside-known-product', occurredAt: now(), product: 'humulin i kwikpen', device: 'pen', dose: { value: 6, unit: 'units' }, site: 'thigh',
+    });
+    expect(given.status).toBe(201);
+    const read = await fetch(`${tandem.url}/fhir/MedicationAdministration/${given.body.entryId}`, {
+      headers: { authorization: `Bearer ${await sarah()}`, 'x-tandem-min-position': String(given.body.position) },
+    });
+    expect(((await read.json()) as { medicationCodeableConcept: unknown }).medicationCodeableConcept).toEqual({
+      coding: [{ system: 'https://tandem.example.org/CodeSystem/insulin-product', code: 'humulin-i-kwikpen', display: 'Humulin I KwikPen' }],
+      text: 'Humulin I KwikPen',
+    });
   });
 
   it('a dose under Mr Jones\'s delegation that differs from its instruction (20 units, not 10) asks for confirmation naming dose.value', async () => {
