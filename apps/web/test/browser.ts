@@ -8,10 +8,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 export const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
 export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `Chromium is not installed at ${CHROMIUM}: the browser tests are skipped (apt-get install -y chromium)`);
 
-/** Builds the app as `npm start` does, so the test serves what a user gets. */
+/** Builds the app as `npm start` does, so the test serves what a user gets (Jest's NODE_ENV=test would leave out the service worker). */
 export const buildApp = (): void => {
   const vite = join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'error'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'error'], { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
 };
 

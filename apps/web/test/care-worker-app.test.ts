@@ -35,9 +35,8 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(response.status).toBe(200);
     return (await response.json()) as { total?: number; entry?: { resource: Record<string, unknown> }[] };
   };
-  /** Mr Jones's vital signs Observations (the NEWS2 panel), as the GP would read them. */
-  const vitalSignsOf = async (patientId: string) =>
-    ((await fhir(`/fhir/Observation?patient=${patientId}&_count=500`)).entry ?? []).map((e) => e.resource).filter((r) => JSON.stringify(r.code ?? '').includes('NEWS2') || JSON.stringify(r.category ?? '').includes('vital-signs'));
+  /** A person's vital signs panels (LOINC 85353-1, one per set), as the GP reads them in FHIR. */
+  const vitalSignsOf = async (patientId: string) => ((await fhir(`/fhir/Observation?patient=${patientId}&code=85353-1&_count=500`)).entry ?? []).map((e) => e.resource);
 
   const expectAccessible = async (what: string) => {
     const violations = await axeViolations(page);
@@ -100,9 +99,10 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(await page.getByText('This is a demo').isVisible()).toBe(true);
     await expectAccessible('demo sign-in');
     await page.getByRole('button', { name: 'Sign in as Amira Hassan' }).click();
-    await page.getByRole('heading', { name: 'My day' }).waitFor();
-    expect(await page.getByText('Signed in as Amira Hassan').isVisible()).toBe(true);
     const jones = page.locator(`[data-person="${jonesId}"]`);
+    await jones.waitFor();
+    expect(await page.getByRole('heading', { name: 'My day' }).isVisible()).toBe(true);
+    expect(await page.getByText('Signed in as Amira Hassan').isVisible()).toBe(true);
     expect(await jones.getByRole('heading', { name: 'Mr Arthur Jones' }).isVisible()).toBe(true);
     expect(await jones.getByText('Give insulin by pen as instructed').isVisible()).toBe(true);
     expect(await jones.getByText(/10 units of Humulin I KwikPen/).isVisible()).toBe(true);
@@ -158,9 +158,7 @@ describeInBrowser("the care worker's app on a phone", () => {
   });
 
   it('records with no signal: the entry waits on the phone (through a reload), is sent when the signal returns, and is stored exactly once', async () => {
-    await page.evaluate(async () => {
-      await navigator.serviceWorker.ready;
-    });
+    await page.evaluate(() => navigator.serviceWorker.ready);
     // The service worker controls the page once it has been loaded under it.
     await page.reload();
     await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
