@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../events';
 import { DateTimeSchema, IdSchema, PatientIdSchema, textSchema, type EventOf } from '../care/common';
+import { INSULIN_PRODUCTS, insulinProductOf } from '../care/insulin-products';
 import { InjectionSiteSchema, InsulinDeviceSchema, InsulinDoseSchema, InsulinProductSchema } from '../care/medicines';
 import {
   CareWorkerSchema,
@@ -187,7 +188,13 @@ export const ProposeDelegationSchema = z.strictObject({
   frameworkId: FrameworkIdSchema,
   activityId: IdSchema,
   careWorker: CareWorkerSchema,
-  instruction: InstructionSchema,
+  // An insulin instruction names one product the record knows (docs/decisions/0013-coded-insulin.md);
+  // checked on the command only, so every delegation already stored still reads.
+  instruction: InstructionSchema.superRefine((instruction, ctx) => {
+    if (instruction.kind === 'insulin' && !insulinProductOf(instruction.product)) {
+      ctx.addIssue({ code: 'custom', path: ['product'], message: `must be an insulin the record knows, by name or code: ${INSULIN_PRODUCTS.map((p) => p.name).join(', ')}` });
+    }
+  }),
   eligibility: PersonFactsSchema,
 });
 export type ProposeDelegation = z.infer<typeof ProposeDelegationSchema>;

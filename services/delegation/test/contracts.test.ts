@@ -69,6 +69,12 @@ describe('delegation contracts', () => {
     expect(issuesOf(ProposeDelegationSchema, proposal)).toEqual([]);
   });
 
+  it('refuses an instruction naming an insulin the record does not know, naming instruction.product (issue 9.5)', () => {
+    const issues = issuesOf(ProposeDelegationSchema, { ...proposal, instruction: { ...EVENING_INSULIN, product: 'Humalog?? maybe' } });
+    expect(issues.map((i) => i.path)).toEqual(['instruction.product']);
+    expect(issues[0]!.message).toContain('must be an insulin the record knows');
+  });
+
   it.each(['U', 'IU', 'unit'])('refuses the insulin unit %p in an instruction (Never Event: abbreviations)', (unit) => {
     const issues = issuesOf(ProposeDelegationSchema, { ...proposal, instruction: { ...EVENING_INSULIN, dose: { value: 8, unit } } });
     expect(issues).toEqual([{ path: 'instruction.dose.unit', message: expect.stringContaining('the unit must be the word "units"') }]);
