@@ -49,7 +49,10 @@ describe('deterioration is escalated for everyone, to named people, and leaks to
     const text = await response.text();
     return { status: response.status, text, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   };
-  const openFor = async (bearer: string, position?: number) => ((await call('GET', '/api/escalations?open=true', bearer, undefined, position)).body.escalations as { escalationId: string }[]).map((e) => e.escalationId);
+  const openList = async (bearer: string, position?: number) => (await call('GET', '/api/escalations?open=true', bearer, undefined, position)).body.escalations as { escalationId: string; reachedYou: boolean }[];
+  const openFor = async (bearer: string, position?: number) => (await openList(bearer, position)).map((e) => e.escalationId);
+  /** The escalations in the open list that were sent to the reader (not only open for someone they care for). */
+  const sentTo = async (bearer: string, position?: number) => (await openList(bearer, position)).filter((e) => e.reachedYou).map((e) => e.escalationId);
   const delegation = () => tandem.services.find((s) => s.name === 'delegation') as DelegationService;
 
   let emergencyId = '';
@@ -91,18 +94,20 @@ describe('deterioration is escalated for everyone, to named people, and leaks to
   });
 
   it('the emergency (NEWS2 17, sepsis red flags) is in the open list of the care worker told to call 999 and of the nurse informed', async () => {
-    expect(await openFor(await amira())).toContain(emergencyId);
-    expect(await openFor(await sarah())).toEqual(expect.arrayContaining([emergencyId, hypoId]));
+    expect(await sentTo(await amira())).toContain(emergencyId);
+    expect(await sentTo(await sarah())).toEqual(expect.arrayContaining([emergencyId, hypoId]));
     const escalation = await call('GET', `/api/escalations/${emergencyId}`, await sarah());
     expect(escalation.body).toMatchObject({ status: 'sentToTier', tier: 2 });
   });
 
   it('nobody acknowledges the low glucose: 30 minutes on, tier 2 is Dr Shah, on call tonight; he sees it, and the Communication names him with tier 2', async () => {
-    expect(await openFor(await gp())).not.toContain(hypoId);
+    // open for his patient from the start; sent to him once it reaches tier 2
+    expect(await openFor(await gp())).toEqual(expect.arrayContaining([emergencyId, hypoId]));
+    expect(await sentTo(await gp())).not.toContain(hypoId);
     const advanced = await call('POST', '/admin/clock/advance', await system(), { minutes: 30 });
     expect(advanced.status).toBe(200);
     const position = advanced.body.position as number;
-    expect(await openFor(await gp(), position)).toContain(hypoId);
+    expect(await sentTo(await gp(), position)).toContain(hypoId);
 
     // the FHIR projection catches up with the re-escalation
     const read = await call('GET', `/fhir/Communication/${hypoId}`, await gp(), undefined, await tandem.storage.store.headPosition());

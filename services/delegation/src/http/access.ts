@@ -14,8 +14,13 @@ export { authenticate, principalOf } from '@tandem/record';
 export class DelegationAccess {
   constructor(
     readonly control: AccessControl,
-    private readonly record: Pick<RecordAccess, 'factsFor' | 'confirm'>,
+    private readonly record: Pick<RecordAccess, 'factsFor' | 'confirm' | 'caseload'>,
   ) {}
+
+  /** The people in the principal's care (care teams, a GP's registered patients), each confirmed on their own record. */
+  caseload(principal: Principal, endpoint: EndpointAccess): Promise<string[]> {
+    return this.record.caseload(principal, endpoint);
+  }
 
   /**
    * Of these people, those the principal may reach with this endpoint: the same per-person rule

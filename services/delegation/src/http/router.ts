@@ -238,16 +238,19 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       if (patientId) escalations = await api.views.escalations({ patientId, ...(open !== undefined ? { open } : {}) });
       else {
         // Without a person: the escalations that reached you (any tier, or informed), and those of
-        // the people you delegated for or whose delegations you hold; only people you may reach.
+        // the people you care for (your caseload, the people you delegated for or whose delegations
+        // you hold); only people you may reach.
         const mine = [...(await api.views.delegationsBy(actor.id)), ...(await api.views.delegationsForCareWorker(actor.id))];
-        const people = new Set(mine.map((d) => d.patientId));
+        const people = new Set([...mine.map((d) => d.patientId), ...(await access.caseload(principalOf(req), DELEGATION_ACCESS.ReadEscalations))]);
         const filter = open !== undefined ? { open } : {};
         const reached = await api.views.escalations({ ...filter, recipientId: actor.id });
-        const delegated = (await api.views.escalations(filter)).filter((e) => people.has(e.patientId) && !reached.some((r) => r.escalationId === e.escalationId));
-        const all = [...reached, ...delegated].sort((a, b) => Date.parse(a.raisedAt) - Date.parse(b.raisedAt) || a.escalationId.localeCompare(b.escalationId));
+        const reachedIds = new Set(reached.map((e) => e.escalationId));
+        const theirs = (await api.views.escalations(filter)).filter((e) => people.has(e.patientId) && !reachedIds.has(e.escalationId));
+        const all = [...reached, ...theirs].sort((a, b) => Date.parse(a.raisedAt) - Date.parse(b.raisedAt) || a.escalationId.localeCompare(b.escalationId));
         escalations = await narrowed(req, DELEGATION_ACCESS.ReadEscalations, all);
       }
-      res.json({ escalations });
+      // Whether it was sent to you (at any tier, or you were informed), or is open for someone you care for.
+      res.json({ escalations: escalations.map((e) => ({ ...e, reachedYou: e.recipients.some((r) => r.practitionerId === actor.id) })) });
     }),
   );
 
