@@ -4,7 +4,7 @@ import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type A
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
 import type { CarePlan, Communication, FhirResource, Flag, Practitioner, Task } from 'fhir/r4';
 import { FhirReader, fhirProjection, ProjectionRunner, SEARCH_PARAMS } from '../src';
-import { carePlanId, COMPETENCE_SYSTEM, flagId } from '../src/fhir/mapping/delegation';
+import { carePlanId, COMPETENCE_SYSTEM, ESCALATION_TIER_EXTENSION, flagId } from '../src/fhir/mapping/delegation';
 import { expectValidFhir } from './fhir-validation';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
@@ -195,6 +195,25 @@ describe('FHIR views of delegation', () => {
     ]);
     expect(await read<Flag>('Flag', flagId(escalationId))).toMatchObject({ status: 'inactive', period: { start: '2025-03-03T17:45:00Z', end: '2025-03-03T18:40:00Z' } });
     expect((await reader.search('Flag', { patient: `Patient/${patientId}`, status: 'active' })).matches).toEqual([]);
+  });
+
+  it('each tier names its people: the Communication lists them as Practitioner recipients, and its tier extension says the tier its notes say', async () => {
+    const id = randomUUID();
+    const stream = `escalation-${id}`;
+    const sbard = { situation: 'Hypoglycaemia.', background: 'No activity is delegated.', assessment: 'blood glucose 3.2 mmol/L.', recommendation: 'Hypo protocol.', decision: 'Urgent review.' };
+    await append(stream, 'EscalationRaised', { escalationId: id, patientId, frameworkId: 'whole-record', frameworkVersion: 1, ruleId: 'hypoglycaemia.below-4', urgency: 'urgent', sbard, triggeringEntryIds: [randomUUID()], incident: false }, system);
+    const tier1 = { tier: 0, tierId: 'accountable-district-nurse', recipient: 'accountable-district-nurse', recipients: [{ practitionerId: nurse.id, reason: 'nursing team' }], dueAt: '2025-03-03T18:15:00.000Z', informed: [] };
+    await append(stream, 'EscalationSentToTier', tier1, system);
+    await append(stream, 'EscalationReEscalated', { fromTier: 0, toTier: 1, missedDueAt: '2025-03-03T18:15:00.000Z', reason: 'Not acknowledged' }, system, '2025-03-03T18:15:00Z');
+    const tier2 = { tier: 1, tierId: 'on-call-nurse-or-gp', recipient: 'on-call-nurse-or-gp', recipients: [{ practitionerId: 'gp-david-shah', reason: 'on call (Y12345 rota)' }], dueAt: '2025-03-03T18:45:00.000Z', informed: [] };
+    await append(stream, 'EscalationSentToTier', tier2, system, '2025-03-03T18:15:00Z');
+    const communication = await read<Communication>('Communication', id);
+    expect(communication.recipient).toEqual([
+      { reference: `Practitioner/${nurse.id}`, display: 'Accountable district nurse: nursing team' },
+      { reference: 'Practitioner/gp-david-shah', display: 'On call nurse or gp: on call (Y12345 rota)' },
+    ]);
+    expect(communication.extension).toEqual([{ url: ESCALATION_TIER_EXTENSION, valueInteger: 2 }]);
+    expect(communication.note!.at(-1)!.text).toMatch(/^Sent to tier 2 \(On call nurse or gp\); to acknowledge by 2025-03-03T18:45:00.000Z\. To gp-david-shah\./);
   });
 
   it('Task, CarePlan, Communication and Flag are searchable by patient, status and _lastUpdated', () => {
