@@ -175,8 +175,9 @@ describeInBrowser("the care worker's app on a phone", () => {
 
     // A reload with no signal: the app opens from the phone and the entry is still waiting.
     await page.reload();
-    await page.getByRole('heading', { name: 'My day' }).waitFor();
-    expect(await page.getByText('Kept on this phone').isVisible()).toBe(true);
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    expect(await page.getByText('Kept on this phone', { exact: true }).isVisible()).toBe(true);
+    expect(await page.getByText('Offline', { exact: true }).isVisible()).toBe(true);
     expect(await page.locator('#waiting-link').textContent()).toContain('1 entry waiting to send');
     expect((await vitalSignsOf(jonesId)).length).toBe(before);
 
@@ -210,5 +211,25 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.goto(`${tandem.url}/waiting`);
     expect(await page.locator(`[data-entry="${entry.idempotencyKey}"]`).getAttribute('data-state')).toBe('sent');
     await expectAccessible('entries on this phone');
+  });
+
+  it('shows a queued entry the server refuses when it reaches it, with the reason, and keeps it', async () => {
+    const before = (await vitalSignsOf(jonesId)).length;
+    await page.goto(tandem.url);
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    await context.setOffline(true);
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await fillVitals({ resp: '16', spo2: '97', air: 'Air', systolic: '124', diastolic: '78', pulse: '0', consciousness: 'Alert', temperature: '36.8' });
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Saved on this phone' }).waitFor();
+    await context.setOffline(false);
+    await page.locator('#waiting-link', { hasText: '1 not accepted: see why' }).waitFor();
+    await page.locator('#waiting-link').click();
+    const refused = page.locator('[data-state="refused"]');
+    expect(await refused.count()).toBe(1);
+    expect(await refused.textContent()).toContain('Not accepted');
+    expect(await refused.textContent()).toMatch(/pulse: No pulse: call 999/);
+    expect((await vitalSignsOf(jonesId)).length).toBe(before);
+    await expectAccessible('an entry not accepted');
   });
 });

@@ -91,6 +91,11 @@ export const originOf = (req: Request): string => `${req.protocol}://${req.get('
 export const devSignInRouter = (issuer: DevIssuer): Router => {
   const router = Router();
   const codes = new Map<string, PendingCode>();
+  // The sign-in page loads nothing from elsewhere (helmet's default would let the NHS.UK CSS fetch its fonts).
+  router.use(DEV_SIGN_IN_PATH, (_req, res, next) => {
+    res.setHeader('content-security-policy', "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+    next();
+  });
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 
   /** The redirect must come back to this server (the app it serves), never elsewhere. */
