@@ -386,9 +386,9 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     if (error instanceof BadRequest) return sendProblem(res, 400, 'Invalid command', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationCommandRefused) {
-      return sendProblem(res, error.status, error.status === 409 ? 'Not allowed now' : 'Rule broken', error.refusal.reason, {
+      return sendProblem(res, error.status, error.status === 403 ? 'Forbidden' : error.status === 409 ? 'Not allowed now' : 'Rule broken', error.refusal.reason, {
         code: error.refusal.code,
-        errors: [{ field: error.refusal.field, message: error.refusal.reason }],
+        errors: error.refusal.errors ?? [{ field: error.refusal.field, message: error.refusal.reason }],
       });
     }
     if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });
