@@ -232,4 +232,37 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect((await vitalSignsOf(jonesId)).length).toBe(before);
     await expectAccessible('an entry not accepted');
   });
+
+  it('keeps what she saved and what she was typing when her sign-in runs out, and sends it once she signs in again', async () => {
+    const before = (await vitalSignsOf(jonesId)).length;
+    await page.goto(tandem.url);
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    // Her sign-in runs out (the token's expiry, as the app keeps it, is now in the past).
+    await page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('oidc.user:'))!;
+      const user = JSON.parse(localStorage.getItem(key)!) as { expires_at: number };
+      user.expires_at = Math.floor(Date.now() / 1000) - 60;
+      localStorage.setItem(key, JSON.stringify(user));
+    });
+    await page.reload();
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    expect(await page.getByText('Signed out', { exact: true }).isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await fillVitals({ resp: '17', spo2: '96', air: 'Air', systolic: '131', diastolic: '82', pulse: '77', consciousness: 'Alert', temperature: '36.9' });
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Saved on this phone' }).waitFor();
+    await page.getByRole('link', { name: 'Back to my day' }).click();
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await page.getByLabel('Breathing rate').fill('19');
+    expect((await vitalSignsOf(jonesId)).length).toBe(before);
+
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await page.getByRole('button', { name: 'Sign in as Amira Hassan' }).click();
+    // Back where she was, with what she was typing, and the saved entry sent.
+    await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
+    expect(await page.getByLabel('Breathing rate').inputValue()).toBe('19');
+    // (The entry refused earlier stays listed as not accepted; nothing is waiting any more.)
+    await page.waitForFunction(() => !document.querySelector('#waiting-link')?.textContent?.includes('waiting to send'));
+    expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
+  });
 });
