@@ -19,6 +19,8 @@ export interface WorklistItem {
   readonly status?: string;
   readonly instructionText?: string;
   readonly doNotDo?: string;
+  /** What to record for it (the glucose before a dose, then the dose). */
+  readonly record?: readonly { readonly entry?: string; readonly title?: string }[];
 }
 export interface Prompt {
   readonly promptId: string;

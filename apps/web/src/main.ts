@@ -8,6 +8,7 @@ import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
+import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
 import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
 /**
@@ -143,6 +144,7 @@ const renderDay = async () => {
       ${personHeading(person)}
       ${waiting}
       ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
+      ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
     </div></li>`;
   });
@@ -163,10 +165,10 @@ const personFor = async (patientId: string): Promise<Person | undefined> => {
 };
 
 /** The values in the form, as typed (kept as a draft on every change). */
-const formValues = (form: HTMLFormElement): Record<string, string> => {
+const formValues = (form: HTMLFormElement, fields: readonly string[] = VITALS_FIELDS): Record<string, string> => {
   const data = new FormData(form);
   const values: Record<string, string> = {};
-  for (const name of VITALS_FIELDS) {
+  for (const name of fields) {
     const value = data.get(name);
     if (typeof value === 'string' && value !== '') values[name] = value;
   }
@@ -206,11 +208,14 @@ const renderVitals = async (patientId: string, values?: Record<string, string>, 
  * time), then is sent if there is signal. Refused at once: back to the form with the server's
  * words, linked to each field; nothing was stored, so the entry leaves the queue.
  */
-const saveVitals = async (person: Person, values: Record<string, string>) => {
+const saveEntry = async (
+  person: Person,
+  kind: QueuedEntry['kind'],
+  measurements: Record<string, unknown>,
+  values: Record<string, string>,
+  rerender: (values: Record<string, string>, errors: FieldErrors, general: string[]) => Promise<void>,
+) => {
   if (!session) return signInPage();
-  const { measurements, errors } = measurementsOf(values);
-  if (Object.keys(errors).length) return renderVitals(person.id, values, errors);
-  if (Object.keys(measurements).length === 0) return renderVitals(person.id, values, { respirationRate: 'Enter at least one measurement' });
   const idempotencyKey = uuid();
   const occurredAt = new Date().toISOString();
   const entry: QueuedEntry = {
@@ -218,29 +223,65 @@ const saveVitals = async (person: Person, values: Record<string, string>) => {
     owner: session.userId,
     patientId: person.id,
     patientName: person.name,
-    kind: 'vital-signs',
-    path: `/api/patients/${encodeURIComponent(person.id)}/vital-signs`,
+    kind,
+    path: `/api/patients/${encodeURIComponent(person.id)}/${kind}`,
     body: { idempotencyKey, occurredAt, ...measurements },
     savedAt: occurredAt,
     state: 'waiting',
     attempts: 0,
   };
   await queue.put(entry);
-  await drafts.remove(draftId(person.id));
+  await drafts.remove(`${kind}:${person.id}`);
   const outcome = session.expired ? 'signed-out' : await sendEntry(entry, session.token);
   if (outcome === 'refused') {
     // Nothing was stored: she corrects the values and saves again (a new entry, a new key).
     await queue.remove(idempotencyKey);
-    await drafts.put({ id: draftId(person.id), values, updatedAt: new Date().toISOString() });
+    await drafts.put({ id: `${kind}:${person.id}`, values, updatedAt: new Date().toISOString() });
     const fieldErrors: Record<string, string> = {};
-    for (const e of entry.problem?.errors ?? []) fieldErrors[VITALS_FIELDS.includes(e.field) ? e.field : e.field] ??= e.message;
+    for (const e of entry.problem?.errors ?? []) fieldErrors[e.field] ??= e.message;
     await renderStatus();
-    return renderVitals(person.id, values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry']);
+    return rerender(values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry']);
   }
   await renderStatus();
-  history.pushState({}, '', `/people/${person.id}/vital-signs/saved`);
+  history.pushState({}, '', `/people/${person.id}/${kind}/saved`);
   renderSaved(entry, outcome === 'sent');
   void sync();
+};
+
+const saveVitals = async (person: Person, values: Record<string, string>) => {
+  const { measurements, errors } = measurementsOf(values);
+  if (Object.keys(errors).length) return renderVitals(person.id, values, errors);
+  if (Object.keys(measurements).length === 0) return renderVitals(person.id, values, { respirationRate: 'Enter at least one measurement' });
+  await saveEntry(person, 'vital-signs', measurements, values, (v, e, g) => renderVitals(person.id, v, e, g));
+};
+
+const renderGlucose = async (patientId: string, values?: Record<string, string>, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+  const kept = values ?? (await drafts.get(`blood-glucose:${patientId}`))?.values ?? {};
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Blood glucose for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(errors, general, GLUCOSE_FIELD_NAMES, 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Blood glucose</h1>
+      ${glucoseForm(kept, errors)}`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  form.addEventListener('input', () => {
+    const typed = formValues(form, GLUCOSE_FIELD_NAMES);
+    document.getElementById('live-advice')!.innerHTML = glucosePanel(typed).value;
+    void drafts.put({ id: `blood-glucose:${patientId}`, values: typed, updatedAt: new Date().toISOString() });
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, GLUCOSE_FIELD_NAMES);
+    const { measurements, errors: typing } = glucoseOf(typed);
+    if (Object.keys(typing).length) return void renderGlucose(patientId, typed, typing);
+    void saveEntry(person, 'blood-glucose', measurements, typed, (v, e, g) => renderGlucose(patientId, v, e, g));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
 };
 
 /** The answer to an entry: what Tandem stored, the NEWS2 and what to do now (read defensively). */
@@ -258,12 +299,16 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose' };
+
 const renderSaved = (entry: QueuedEntry, sent: boolean) => {
+  const title = `${KIND_WORDS[entry.kind]} saved`;
+  const typed = Object.fromEntries(Object.entries(entry.body).map(([k, v]) => [k, String(v)]));
   show(
-    sent ? 'Vital signs saved' : 'Saved on this phone',
-    html`<h1>${sent ? 'Vital signs saved' : 'Saved on this phone'}</h1>
+    sent ? title : 'Saved on this phone',
+    html`<h1>${sent ? title : 'Saved on this phone'}</h1>
       <p>${entry.patientName}, taken at ${timeOf(String(entry.body.occurredAt))}.</p>
-      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p></div>${news2Panel(liveNews2(Object.fromEntries(Object.entries(entry.body).map(([k, v]) => [k, String(v)])), 1))}`}
+      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p></div>${entry.kind === 'vital-signs' ? news2Panel(liveNews2(typed, lastDay?.people.find((p) => p.id === entry.patientId)?.spo2Scale ?? 1)) : glucosePanel(typed)}`}
       <a class="nhsuk-button" href="/" data-link>Back to my day</a>`,
   );
   focusMain();
@@ -288,7 +333,7 @@ const renderWaiting = async () => {
         const late = e.sentAt ? lateness(String(e.body.occurredAt), e.sentAt) : undefined;
         return html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-entry="${e.idempotencyKey}" data-state="${e.state}"><div class="nhsuk-card__content">
           <p class="nhsuk-u-margin-bottom-1">${stateTag(e)} ${late ? html`<strong class="nhsuk-tag nhsuk-tag--yellow">Sent late</strong>` : ''}</p>
-          <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">Vital signs: ${e.patientName}</h2>
+          <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">${KIND_WORDS[e.kind]}: ${e.patientName}</h2>
           <p class="nhsuk-body-s nhsuk-u-margin-bottom-1">Taken at ${timeOf(String(e.body.occurredAt))}${e.sentAt ? `, sent at ${timeOf(e.sentAt)}` : ''}${late ? ` (${late} after it was taken)` : ''}.</p>
           ${e.state === 'refused' ? html`<div class="nhsuk-error-message"><span class="nhsuk-u-visually-hidden">Error:</span> ${e.problem?.title ?? 'Not accepted'}${e.problem?.errors?.length ? html`<ul>${e.problem.errors.map((x) => html`<li>${x.field}: ${x.message}</li>`)}</ul>` : e.problem?.detail ? `: ${e.problem.detail}` : ''}</div>` : ''}
         </div></li>`;
@@ -300,10 +345,11 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
-  const vitals = /^\/people\/([^/]+)\/vital-signs(\/saved)?$/.exec(path);
-  if (vitals) {
-    if (vitals[2]) return navigate('/');
-    await renderVitals(decodeURIComponent(vitals[1]!));
+  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose)(\/saved)?$/.exec(path);
+  if (entryPage) {
+    if (entryPage[3]) return navigate('/');
+    const patientId = decodeURIComponent(entryPage[1]!);
+    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : renderVitals(patientId));
   } else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

@@ -69,15 +69,15 @@ export const news2Panel = (news2: News2Result): Html => {
 
 export const liveNews2 = (values: Record<string, string>, spo2Scale: 1 | 2): News2Result => scoreNews2(measurementsOf(values).measurements, { spo2Scale });
 
-const errorMessage = (name: string, errors: FieldErrors) =>
+export const errorMessage = (name: string, errors: FieldErrors) =>
   errors[name] ? html`<span class="nhsuk-error-message" id="${name}-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${errors[name]}</span>` : '';
 
 /** The NHS.UK error summary: each error a link to its field, in the order of the form. */
-export const errorSummary = (errors: FieldErrors, general: readonly string[] = []): Html => {
-  const fieldErrors = VITALS_FIELDS.filter((f) => errors[f]).map((f) => html`<li><a href="#${f}" data-field="${f}">${errors[f]}</a></li>`);
+export const errorSummary = (errors: FieldErrors, general: readonly string[] = [], fields: readonly string[] = VITALS_FIELDS, formId = 'vital-signs-form'): Html => {
+  const fieldErrors = fields.filter((f) => errors[f]).map((f) => html`<li><a href="#${f}" data-field="${f}">${errors[f]}</a></li>`);
   const others = Object.entries(errors)
-    .filter(([f]) => !VITALS_FIELDS.includes(f))
-    .map(([, message]) => html`<li><a href="#vital-signs-form" data-field="vital-signs-form">${message}</a></li>`);
+    .filter(([f]) => !fields.includes(f))
+    .map(([, message]) => html`<li><a href="#${formId}" data-field="${formId}">${message}</a></li>`);
   const generalItems = general.map((g) => html`<li>${g}</li>`);
   if (!fieldErrors.length && !others.length && !generalItems.length) return html``;
   return html`<div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" id="error-summary">

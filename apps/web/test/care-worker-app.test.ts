@@ -265,4 +265,21 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.waitForFunction(() => !document.querySelector('#waiting-link')?.textContent?.includes('waiting to send'));
     expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
   });
+
+  it('shows the hypo protocol as soon as she types a blood glucose of 3.4 mmol/L, and the server answers with it', async () => {
+    await page.goto(tandem.url);
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    // Offered because Mr Jones's insulin is delegated to her: the glucose before each dose.
+    await page.getByRole('link', { name: 'Record blood glucose for Mr Arthur Jones' }).click();
+    await page.getByLabel('Blood glucose', { exact: true }).fill('3.4');
+    const live = page.locator('#live-advice');
+    await live.locator('.nhsuk-warning-callout').waitFor();
+    expect(await live.textContent()).toContain('Hypo: blood glucose 3.4 mmol/L is below 4.0. Treat it now');
+    expect(await live.textContent()).toContain('Do not give insulin');
+    await expectAccessible('blood glucose form');
+    await page.getByRole('button', { name: 'Save blood glucose' }).click();
+    await page.getByRole('heading', { name: 'Blood glucose saved' }).waitFor();
+    expect(await page.locator('.nhsuk-warning-callout').first().textContent()).toContain('Hypo: blood glucose 3.4 mmol/L');
+    await expectAccessible('blood glucose saved');
+  });
 });
