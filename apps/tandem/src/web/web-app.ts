@@ -19,6 +19,9 @@ export interface WebAppOptions {
   readonly distDir?: string;
 }
 
+/** The app's own pages (apps/web/src/main.ts routes them). */
+const APP_PAGES = /^\/($|signin-callback$|waiting$|people\/[^/]+\/(vital-signs|blood-glucose)(\/saved)?$)/;
+
 /** Paths that are the API's, never the app's pages. */
 const NOT_THE_APP = /^\/(api|fhir|admin|health|openapi\.json|dev-sign-in)(\/|$)/;
 
@@ -101,8 +104,9 @@ export const webAppRouter = (options: WebAppOptions): Router => {
   router.use((req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_APP.test(req.path)) return next();
     staticFiles(req, res, () => {
-      // A page of the app (its paths are the app's own routes): the app's index.html.
-      if (!req.accepts('html') || /\.[a-z0-9]+$/i.test(req.path)) return next();
+      // A page of the app (one of its own routes, asked for as a page): the app's index.html.
+      // Anything else goes on to the API's answers (an unknown path stays a problem+json 404).
+      if (!APP_PAGES.test(req.path) || !(req.get('accept') ?? '').includes('text/html')) return next();
       const index = join(dist, 'index.html');
       if (!existsSync(index)) return notBuilt(res);
       res.setHeader('content-security-policy', csp);
