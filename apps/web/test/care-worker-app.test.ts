@@ -88,8 +88,11 @@ describeInBrowser("the care worker's app on a phone", () => {
     for (const icon of manifest.icons) expect((await fetch(`${tandem.url}${icon.src}`)).status).toBe(200);
     const config = (await (await fetch(`${tandem.url}/app-config.json`)).json()) as { demo: boolean; oidc: { authority: string; clientId: string; metadata: { issuer: string } } };
     expect(config).toMatchObject({ demo: true, oidc: { authority: `${tandem.url}/dev-sign-in`, clientId: 'tandem-web', metadata: { issuer: 'urn:tandem:dev-issuer' } } });
-    // The API keeps its own answers: an unknown API path is still a problem+json 404.
-    expect((await fetch(`${tandem.url}/api/nowhere`)).headers.get('content-type')).toMatch(/problem\+json/);
+    // The API keeps its own answers: an unknown path, even asked for as a page, is still a problem+json 404.
+    for (const path of ['/api/nowhere', '/nowhere']) {
+      const unknown = await fetch(`${tandem.url}${path}`, { headers: { accept: 'text/html,*/*' } });
+      expect({ path, status: unknown.status, type: unknown.headers.get('content-type') }).toEqual({ path, status: 404, type: expect.stringMatching(/problem\+json/) });
+    }
   });
 
   it('signs Amira in through the demo sign-in (code + PKCE) and shows her people and what is due', async () => {
