@@ -27,6 +27,9 @@ export interface Prompt {
   readonly patientId: string;
   readonly title?: string;
   readonly steps?: readonly string[];
+  readonly acknowledgedBy?: string;
+  readonly recheck?: { readonly dueAt?: string; readonly observation?: string };
+  readonly recheckStatus?: string;
 }
 export interface Escalation {
   readonly escalationId: string;

@@ -63,6 +63,35 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => void route());
 
+/** Acknowledging a prompt is an entry like any other: queued with its key and time, sent once. */
+document.addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement | null)?.closest('button[data-acknowledge]') as HTMLButtonElement | null;
+  if (!button || !session) return;
+  const promptId = button.dataset.acknowledge!;
+  const person = lastDay?.people.find((p) => p.id === button.dataset.patient);
+  const idempotencyKey = uuid();
+  const occurredAt = new Date().toISOString();
+  const entry: QueuedEntry = {
+    idempotencyKey,
+    owner: session.userId,
+    patientId: button.dataset.patient ?? '',
+    patientName: person?.name ?? '',
+    kind: 'prompt-acknowledgement',
+    promptId,
+    path: `/api/prompts/${encodeURIComponent(promptId)}/acknowledgement`,
+    body: { idempotencyKey, occurredAt },
+    savedAt: occurredAt,
+    state: 'waiting',
+    attempts: 0,
+  };
+  button.disabled = true;
+  void queue.put(entry).then(async () => {
+    if (session && !session.expired) await sendEntry(entry, session.token);
+    await renderStatus();
+    if (location.pathname === '/') await renderDay();
+  });
+});
+
 const refreshSession = async () => {
   const user = auth ? await auth.user() : null;
   session = user ? { token: user.access_token, userId: String(user.profile.sub), expired: user.expired === true } : undefined;
@@ -101,9 +130,9 @@ const signInPage = () =>
 
 const personHeading = (p: Person) => html`<h2 class="nhsuk-card__heading nhsuk-heading-m">${p.name}</h2>${p.address ? html`<p class="nhsuk-body-s nhsuk-u-margin-bottom-2">${p.address}</p>` : ''}`;
 
-const renderDay = async () => {
+const renderDay = async (options: { quiet?: boolean } = {}) => {
   if (!session) return signInPage();
-  show('My day', html`<h1>My day</h1><p>Loading the people you care for…</p>`);
+  if (!options.quiet) show('My day', html`<h1>My day</h1><p>Loading the people you care for…</p>`);
   let result: Awaited<ReturnType<typeof fetchDay>>;
   try {
     result = await fetchDay(session.token, session.userId);
@@ -118,6 +147,8 @@ const renderDay = async () => {
   const { day, fetchedAt, fromPhone } = result;
   lastDay = day;
   const now = new Date();
+  // Prompts she has acknowledged on this phone (sent or waiting), until the server's list drops them.
+  const acknowledged = new Set((await queue.all()).filter((e) => e.kind === 'prompt-acknowledgement' && e.state !== 'refused' && e.owner === session!.userId).map((e) => e.promptId));
   const cards = day.people.map((person) => {
     const items = day.items.filter((i) => i.patientId === person.id);
     const monitoring = day.monitoring.filter((m) => m.patientId === person.id);
@@ -137,7 +168,11 @@ const renderDay = async () => {
       }),
     ];
     const waiting = [
-      ...prompts.map((p) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>${p.title ?? 'A prompt for you'}</span></h3>${p.steps?.length ? html`<ol>${p.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}</div>`),
+      ...prompts.map(
+        (p) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3" data-prompt="${p.promptId}"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>${p.title ?? 'A prompt for you'}</span></h3>${p.steps?.length ? html`<ol>${p.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}
+          ${p.recheck?.dueAt && p.recheckStatus === 'pending' ? html`<p>Recheck the ${p.recheck.observation === 'glucose' ? 'blood glucose' : (p.recheck.observation ?? 'reading')} by ${timeOf(p.recheck.dueAt)} and record it.</p>` : ''}
+          ${acknowledged.has(p.promptId) || p.acknowledgedBy ? html`<p><strong class="nhsuk-tag nhsuk-tag--green">Acknowledged</strong></p>` : html`<button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="button" data-acknowledge="${p.promptId}" data-patient="${person.id}">Acknowledge<span class="nhsuk-u-visually-hidden"> ${p.title ?? 'this prompt'}</span></button>`}</div>`,
+      ),
       ...escalations.map((e) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Escalation: ${e.urgency ?? 'open'}</span></h3><p>${e.advice ?? 'An escalation is open for this person.'}</p></div>`),
     ];
     return html`<li class="nhsuk-card nhsuk-u-margin-bottom-4" data-person="${person.id}"><div class="nhsuk-card__content">
@@ -299,7 +334,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'prompt-acknowledgement': 'Prompt acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, sent: boolean) => {
   const title = `${KIND_WORDS[entry.kind]} saved`;
@@ -377,6 +412,10 @@ const start = async () => {
   window.addEventListener('offline', () => void renderStatus());
   // Entries still waiting are tried again now and then while the app is open.
   setInterval(() => void sync(), 30_000);
+  // What is addressed to her (prompts, escalations, what is due) appears without her reloading.
+  setInterval(() => {
+    if (location.pathname === '/' && navigator.onLine && document.visibilityState === 'visible' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
+  }, 60_000);
   if ('serviceWorker' in navigator && import.meta.env.PROD) void new Workbox('/sw.js').register();
 };
 

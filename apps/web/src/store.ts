@@ -21,7 +21,9 @@ export interface QueuedEntry {
   readonly owner: string;
   readonly patientId: string;
   readonly patientName: string;
-  readonly kind: 'vital-signs' | 'blood-glucose';
+  readonly kind: 'vital-signs' | 'blood-glucose' | 'prompt-acknowledgement';
+  /** The prompt acknowledged (prompt-acknowledgement only). */
+  readonly promptId?: string;
   readonly path: string;
   /** The command exactly as it will be sent (with its key and bedside occurredAt). */
   readonly body: Readonly<Record<string, unknown>>;

@@ -285,4 +285,20 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(await page.locator('.nhsuk-warning-callout').first().textContent()).toContain('Hypo: blood glucose 3.4 mmol/L');
     await expectAccessible('blood glucose saved');
   });
+
+  it('shows the prompt the hypo started, addressed to her, and she acknowledges it', async () => {
+    await page.goto(tandem.url);
+    const prompt = page.locator(`[data-person="${jonesId}"] [data-prompt]`).first();
+    await prompt.waitFor();
+    const promptId = (await prompt.getAttribute('data-prompt'))!;
+    await expectAccessible('my day with a prompt');
+    await prompt.getByRole('button', { name: /^Acknowledge/ }).click();
+    await page.locator(`[data-prompt="${promptId}"] .nhsuk-tag`, { hasText: 'Acknowledged' }).waitFor();
+    // Acknowledged by her (the prompt stays open until the recheck is recorded).
+    const open = (await fetch(`${tandem.url}/api/prompts?open=true`, { headers: { authorization: `Bearer ${await token(amiraClaims)}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } }).then((r) => r.json())) as { prompts: { promptId: string; acknowledgedBy?: string }[] };
+    expect(open.prompts.find((p) => p.promptId === promptId)).toMatchObject({ acknowledgedBy: 'cw-amira-hassan' });
+    await page.reload();
+    await page.locator(`[data-prompt="${promptId}"] .nhsuk-tag`, { hasText: 'Acknowledged' }).waitFor();
+    expect(await page.locator(`[data-prompt="${promptId}"]`).getByText(/^Recheck the blood glucose by \d\d:\d\d/).isVisible()).toBe(true);
+  });
 });
