@@ -97,7 +97,7 @@ describe('deterioration is escalated for everyone, to named people, and leaks to
     expect(await sentTo(await amira())).toContain(emergencyId);
     expect(await sentTo(await sarah())).toEqual(expect.arrayContaining([emergencyId, hypoId]));
     const escalation = await call('GET', `/api/escalations/${emergencyId}`, await sarah());
-    expect(escalation.body).toMatchObject({ status: 'sentToTier', tier: 2 });
+    expect(escalation.body).toMatchObject({ status: 'sentToTier', tier: 2, tierNumber: 3 });
   });
 
   it('nobody acknowledges the low glucose: 30 minutes on, tier 2 is Dr Shah, on call tonight; he sees it, and the Communication names him with tier 2', async () => {

@@ -265,6 +265,8 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
         escalationId,
         status: loaded.state.value,
         tier: loaded.state.context.tier,
+        // the tier as people count it (1 is the first), the number the FHIR Communication shows
+        tierNumber: loaded.state.context.tier + 1,
         dueAt: loaded.state.context.dueAt ?? null,
         events: loaded.events.map((e) => ({ type: e.type, data: e.data, occurredAt: e.metadata.occurredAt, recordedAt: e.metadata.recordedAt, actor: e.metadata.actor, position: e.position })),
         position: loaded.events[loaded.events.length - 1]!.position,

@@ -318,7 +318,10 @@ export interface EscalationRow {
   readonly status: string;
   readonly open: boolean;
   readonly incident: boolean;
+  /** The framework's tier index (0 is the first), as the events and commands count it. */
   readonly tier: number;
+  /** The tier as people count it (1 is the first): the number the FHIR Communication and its notes show. */
+  readonly tierNumber: number;
   readonly tierId?: string;
   readonly recipient?: string;
   readonly dueAt?: string;
@@ -344,6 +347,7 @@ export const escalationRow = (r: Record<string, unknown>): EscalationRow => ({
   open: Boolean(r.open),
   incident: Boolean(r.incident),
   tier: Number(r.tier),
+  tierNumber: Number(r.tier) + 1,
   ...(r.tier_id ? { tierId: String(r.tier_id) } : {}),
   ...(r.recipient ? { recipient: String(r.recipient) } : {}),
   ...(iso(r.due_at) ? { dueAt: iso(r.due_at)! } : {}),
