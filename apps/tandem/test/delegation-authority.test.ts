@@ -24,6 +24,7 @@ describe('who may stop a care worker’s delegated care, over HTTP', () => {
   const AMIRA = DEMO.careWorkers[0]!.practitionerId;
   const FRAMEWORK = 'insulin-administration';
   const competencePath = `/api/competences/${AMIRA}/${FRAMEWORK}`;
+  const MANAGER = { practitionerId: 'manager-priya-nair', name: { given: ['Priya'], family: 'Nair' }, role: 'registered-manager' as const };
   const ZOE = { practitionerId: 'nurse-zoe-adams', name: { given: ['Zoe'], family: 'Adams' }, role: 'district-nurse' as const, registration: { system: NMC, value: '15C7788E' } };
   const SOUTH = { organisationId: 'org-south-district-nursing', name: 'South Leeds District Nursing Team', type: 'district-nursing-team' as const };
 
@@ -57,6 +58,7 @@ describe('who may stop a care worker’s delegated care, over HTTP', () => {
     const admin = { id: 'setup', role: 'system' as const };
     await record.care.registerOrganisation({ idempotencyKey: 'south-team', occurredAt: clock.now().toISOString(), ...SOUTH }, admin);
     await record.care.registerPractitioner({ idempotencyKey: 'zoe', occurredAt: clock.now().toISOString(), ...ZOE, organisationId: SOUTH.organisationId }, admin);
+    await record.care.registerPractitioner({ idempotencyKey: 'manager', occurredAt: clock.now().toISOString(), ...MANAGER, organisationId: DEMO.careAgency.organisationId }, admin);
     const head = await tandem.storage.store.headPosition();
     await fetch(`${tandem.url}/fhir/Patient?name=jones`, { headers: { authorization: `Bearer ${await sarah()}`, 'x-tandem-min-position': String(head) } });
     // Sarah trains and signs off Amira, and delegates Mr Jones's evening insulin to her (the demo story).
@@ -96,6 +98,20 @@ describe('who may stop a care worker’s delegated care, over HTTP', () => {
     expect(reinstated.body.delegations).toEqual({ restored: [{ delegationId: scenario.delegationId, patientId: scenario.patientId }], needReactivating: [] });
     expect(await worklistInsulin(reinstated.position)).toHaveLength(1);
     expect(await delegationStatus()).toBe('active');
+  });
+
+  it('the registered manager of Amira’s employer suspends her competence for safeguarding over HTTP (201, recorded as such) but may not reinstate it', async () => {
+    const manager = await token({ role: 'registered-manager', user: MANAGER.practitionerId, org: DEMO.careAgency.organisationId });
+    const suspended = await call('POST', `${competencePath}/suspension`, manager, { idempotencyKey: 'manager-suspends', reason: 'Safeguarding concern reported by a family member' });
+    expect(suspended.status).toBe(201);
+    const stored = (await tandem.storage.store.readStream(`competency-${AMIRA}-${FRAMEWORK}`)).at(-1)!;
+    expect(stored).toMatchObject({ type: 'CompetenceSuspended', data: { authority: 'safeguarding' } });
+    expect(await worklistInsulin(suspended.position)).toEqual([]);
+    const reinstating = await call('POST', `${competencePath}/reinstatement`, manager, { idempotencyKey: 'manager-reinstates', reason: 'x' });
+    expect(reinstating.status).toBe(403);
+    const back = await call('POST', `${competencePath}/reinstatement`, await sarah(), { idempotencyKey: 'sarah-reinstates-after-safeguarding', reason: 'Concern investigated: no fault' });
+    expect(back.status).toBe(201);
+    expect(await worklistInsulin(back.position)).toHaveLength(1);
   });
 
   it('training cannot be started for a care worker Tandem does not hold: 422 naming careWorker.practitionerId, nothing stored', async () => {

@@ -102,7 +102,8 @@ export const DELEGATION_ACCESS = {
   RecordSupervisedPractice: competence,
   SignOffCompetence: competence,
   RecordAssessmentNotPassed: competence,
-  SuspendCompetence: competence,
+  /** Also the employer's registered manager, for safeguarding (the competency stream decides who: docs/decisions/0012). */
+  SuspendCompetence: { action: 'competence.suspend', needs: [need('Practitioner', 'u')] },
   RevokeCompetence: competence,
   ReinstateCompetence: competence,
   ProposeDelegation: { action: 'delegation.manage', needs: [need('Task', 'c')] },

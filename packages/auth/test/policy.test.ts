@@ -142,6 +142,12 @@ const TABLE: readonly Row[] = [
   ['GET /api/worklist?careWorkerId=:id (each person in the answer)', DELEGATION_ACCESS.ReadWorklist, 'person', READING],
   ['GET /api/escalations?open=true (each person in the answer)', DELEGATION_ACCESS.ReadEscalations, 'person', READING],
   ['GET /api/prompts, GET /api/delegations (each person in the answer)', DELEGATION_ACCESS.ReadDelegations, 'person', READING],
+  // Competences concern no one person: the role decides here, the competency stream decides who exactly (the assessing
+  // nursing team; the employer's registered manager may suspend for safeguarding) (issue 16.3, docs/decisions/0012)
+  ...(['StartTraining', 'CompleteTrainingModule', 'RecordSupervisedPractice', 'SignOffCompetence', 'RecordAssessmentNotPassed', 'RevokeCompetence', 'ReinstateCompetence'] as const).map(
+    (id): Row => [`competence command ${id}`, DELEGATION_ACCESS[id], 'nobody', row('NN', 'YY', 'NN', 'NN', 'NN', 'NN')],
+  ),
+  ['competence command SuspendCompetence (POST /api/competences/:cw/:framework/suspension)', DELEGATION_ACCESS.SuspendCompetence, 'nobody', row('NN', 'YY', 'NN', 'YY', 'NN', 'NN')],
   // On-call rotas: set by the organisation's registered manager; read like the directory
   ['PUT /api/oncall-rotas/:organisationId (own organisation / another)', DELEGATION_ACCESS.SetOnCallRota, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
   ['GET /api/oncall-rotas/:organisationId', DELEGATION_ACCESS.ReadOnCallRota, 'nobody', row('YY', 'YY', 'YY', 'YY', 'YY', 'YY')],
