@@ -128,3 +128,20 @@ export const DELEGATION_ACCESS = {
   ReadOnCallRota: { action: 'fhir.read', needs: [need('PractitionerRole', 'r')] },
 } as const satisfies Record<string, EndpointAccess>;
 export type DelegationOperationId = keyof typeof DELEGATION_ACCESS;
+
+/**
+ * FHIR Subscriptions (apps/tandem/src/subscriptions): created for a person's events (the topic's
+ * `patient` filter) only by someone who may read that person's record now; read, searched and
+ * deleted by their owner only (the route checks the owner). Each notification is then decided as
+ * a read of the person at the event's position (NOTIFICATION_ACCESS), so a subscription outlives
+ * no relationship.
+ */
+export const SUBSCRIPTION_ACCESS = {
+  create: { action: 'subscription.manage', needs: [need('Subscription', 'c')] } as EndpointAccess,
+  read: { action: 'subscription.manage', needs: [need('Subscription', 'r')] } as EndpointAccess,
+  search: { action: 'subscription.manage', needs: [need('Subscription', 's')] } as EndpointAccess,
+  delete: { action: 'subscription.manage', needs: [need('Subscription', 'd')] } as EndpointAccess,
+};
+
+/** A notification about a person's resource of this type: exactly a read of it. */
+export const NOTIFICATION_ACCESS = (type: string): EndpointAccess => FHIR_ACCESS.read(type);

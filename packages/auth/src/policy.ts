@@ -29,6 +29,7 @@ export const ACTIONS = [
   'competence.suspend',
   'delegation.respond',
   'escalation.respond',
+  'subscription.manage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -47,6 +48,7 @@ export const ACTION_TEXT: Readonly<Record<Action, string>> = {
   'competence.suspend': "suspend a care worker's competence (the assessing nursing team, or the employer's registered manager for safeguarding)",
   'delegation.respond': 'answer a delegation (accept, decline, hand back) or a prompt',
   'escalation.respond': 'acknowledge or resolve an escalation',
+  'subscription.manage': 'subscribe to notifications (FHIR Subscription)',
 };
 
 /**
@@ -76,6 +78,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': 'none',
     'delegation.respond': r,
     'escalation.respond': r,
+    'subscription.manage': 'none',
   },
   'district-nurse': {
     'fhir.read': r,
@@ -95,6 +98,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': r,
     'delegation.respond': r,
     'escalation.respond': r,
+    'subscription.manage': r,
   },
   gp: {
     'fhir.read': r,
@@ -111,6 +115,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': 'none',
     'delegation.respond': 'none',
     'escalation.respond': r,
+    'subscription.manage': r,
   },
   'registered-manager': {
     'fhir.read': r,
@@ -129,6 +134,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': r,
     'delegation.respond': 'none',
     'escalation.respond': 'none',
+    'subscription.manage': 'none',
   },
   auditor: {
     'fhir.read': 'any',
@@ -145,6 +151,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': 'none',
     'delegation.respond': 'none',
     'escalation.respond': 'none',
+    'subscription.manage': 'none',
   },
   system: {
     'fhir.read': r,
@@ -161,6 +168,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'competence.suspend': 'none',
     'delegation.respond': 'none',
     'escalation.respond': 'none',
+    'subscription.manage': r,
   },
 };
 

@@ -10,6 +10,8 @@ import {
   parseScopes,
   PATIENT_COMPARTMENT_TYPES,
   POLICY,
+  NOTIFICATION_ACCESS,
+  SUBSCRIPTION_ACCESS,
   type EndpointAccess,
   type PatientFacts,
   type Principal,
@@ -151,6 +153,14 @@ const TABLE: readonly Row[] = [
   // On-call rotas: set by the organisation's registered manager; read like the directory
   ['PUT /api/oncall-rotas/:organisationId (own organisation / another)', DELEGATION_ACCESS.SetOnCallRota, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
   ['GET /api/oncall-rotas/:organisationId', DELEGATION_ACCESS.ReadOnCallRota, 'nobody', row('YY', 'YY', 'YY', 'YY', 'YY', 'YY')],
+  // FHIR Subscriptions (issue 14): a GP, a nurse or an integration subscribes to a person in their care; its own
+  // subscriptions concern no one person (the route lets only their owner see or delete them); each notification is a read
+  ['POST /fhir/Subscription (criteria filtered to patient=:id)', SUBSCRIPTION_ACCESS.create, 'person', row('NN', 'YN', 'YN', 'NN', 'NN', 'YN')],
+  ['GET /fhir/Subscription/:id, GET /fhir/Subscription (own)', SUBSCRIPTION_ACCESS.read, 'nobody', row('NN', 'YY', 'YY', 'NN', 'NN', 'YY')],
+  ['GET /fhir/Subscription?... (own)', SUBSCRIPTION_ACCESS.search, 'nobody', row('NN', 'YY', 'YY', 'NN', 'NN', 'YY')],
+  ['DELETE /fhir/Subscription/:id (own)', SUBSCRIPTION_ACCESS.delete, 'nobody', row('NN', 'YY', 'YY', 'NN', 'NN', 'YY')],
+  ['a notification of an escalation (Communication) to the owner, at the event', NOTIFICATION_ACCESS('Communication'), 'person', READING],
+  ['a notification of a NEWS2 (Observation) to the owner, at the event', NOTIFICATION_ACCESS('Observation'), 'person', READING],
 ];
 
 const targetFor = (concerns: Row[2], role: Role, inRelationship: boolean): Target => {
