@@ -1,4 +1,25 @@
-import { defineConfig } from 'vite';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * Each text file of the build also as .br and .gz, so Tandem sends a phone on a slow connection
+ * the compressed bytes (apps/tandem/src/web/web-app.ts) without compressing on every request.
+ */
+const precompress = (): Plugin => ({
+  name: 'tandem-precompress',
+  apply: 'build',
+  closeBundle() {
+    const walk = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
+    for (const file of walk('dist').filter((f) => /\.(js|css|html|svg|webmanifest|json)$/.test(f))) {
+      const content = readFileSync(file);
+      if (content.length < 1024) continue;
+      writeFileSync(`${file}.br`, brotliCompressSync(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+      writeFileSync(`${file}.gz`, gzipSync(content, { level: 9 }));
+    }
+  },
+});
 import { VitePWA } from 'vite-plugin-pwa';
 
 /**
@@ -11,6 +32,7 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: false, cssMinify: false },
   server: { proxy: { '^/(api|fhir|dev-sign-in|app-config.json|health)': 'http://127.0.0.1:8080' } },
   plugins: [
+    precompress(),
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false,

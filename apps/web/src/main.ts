@@ -265,21 +265,30 @@ const saveEntry = async (
     state: 'waiting',
     attempts: 0,
   };
-  await queue.put(entry);
-  await drafts.remove(`${kind}:${person.id}`);
-  const outcome = session.expired ? 'signed-out' : await sendEntry(entry, session.token);
-  if (outcome === 'refused') {
-    // Nothing was stored: she corrects the values and saves again (a new entry, a new key).
+  await Promise.all([queue.put(entry), drafts.remove(`${kind}:${person.id}`)]);
+  // Kept on the phone from here: she sees it saved at once, and Tandem's answer when it comes.
+  const savedPath = `/people/${person.id}/${kind}/saved`;
+  const trying = !session.expired && navigator.onLine;
+  history.pushState({}, '', savedPath);
+  renderSaved(entry, trying ? 'sending' : 'waiting');
+  if (!trying) {
+    void renderStatus();
+    return;
+  }
+  const outcome = await sendEntry(entry, session.token);
+  const stillHere = location.pathname === savedPath;
+  if (outcome === 'refused' && stillHere) {
+    // Nothing was stored: back to the form with Tandem's words; a corrected entry is a new one, with a new key.
     await queue.remove(idempotencyKey);
     await drafts.put({ id: `${kind}:${person.id}`, values, updatedAt: new Date().toISOString() });
     const fieldErrors: Record<string, string> = {};
     for (const e of entry.problem?.errors ?? []) fieldErrors[e.field] ??= e.message;
+    history.replaceState({}, '', `/people/${person.id}/${kind}`);
     await renderStatus();
     return rerender(values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry']);
   }
-  await renderStatus();
-  history.pushState({}, '', `/people/${person.id}/${kind}/saved`);
-  renderSaved(entry, outcome === 'sent');
+  if (stillHere) renderSaved(entry, outcome === 'sent' ? 'sent' : 'waiting');
+  void renderStatus();
   void sync();
 };
 
@@ -336,14 +345,15 @@ const answerOf = (entry: QueuedEntry): Html => {
 
 const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'prompt-acknowledgement': 'Prompt acknowledged' };
 
-const renderSaved = (entry: QueuedEntry, sent: boolean) => {
+const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
+  const sent = state === 'sent';
   const title = `${KIND_WORDS[entry.kind]} saved`;
   const typed = Object.fromEntries(Object.entries(entry.body).map(([k, v]) => [k, String(v)]));
   show(
     sent ? title : 'Saved on this phone',
     html`<h1>${sent ? title : 'Saved on this phone'}</h1>
       <p>${entry.patientName}, taken at ${timeOf(String(entry.body.occurredAt))}.</p>
-      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p></div>${entry.kind === 'vital-signs' ? news2Panel(liveNews2(typed, lastDay?.people.find((p) => p.id === entry.patientId)?.spo2Scale ?? 1)) : glucosePanel(typed)}`}
+      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text" role="status"><span class="nhsuk-u-visually-hidden">Information: </span>${state === 'sending' ? html`<p><strong class="nhsuk-tag nhsuk-tag--blue">Sending</strong> Sending it to Tandem now.</p>` : html`<p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p>`}</div>${entry.kind === 'vital-signs' ? news2Panel(liveNews2(typed, lastDay?.people.find((p) => p.id === entry.patientId)?.spo2Scale ?? 1)) : glucosePanel(typed)}`}
       <a class="nhsuk-button" href="/" data-link>Back to my day</a>`,
   );
   focusMain();

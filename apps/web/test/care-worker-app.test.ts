@@ -82,7 +82,13 @@ describeInBrowser("the care worker's app on a phone", () => {
   it('is served at / with its manifest and icons, and tells the app where to sign in', async () => {
     const index = await fetch(`${tandem.url}/`, { headers: { accept: 'text/html' } });
     expect(index.status).toBe(200);
-    expect(await index.text()).toContain('<link rel="manifest" href="/manifest.webmanifest"');
+    const page = await index.text();
+    expect(page).toContain('<link rel="manifest" href="/manifest.webmanifest"');
+    // Its JavaScript goes to a phone compressed (built .br beside each file).
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page)![1]!;
+    const compressed = await fetch(`${tandem.url}${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect({ status: compressed.status, encoding: compressed.headers.get('content-encoding'), type: compressed.headers.get('content-type') }).toEqual({ status: 200, encoding: 'br', type: expect.stringMatching(/javascript/) });
+    expect((await compressed.text()).length).toBeGreaterThan(10_000);
     const manifest = (await (await fetch(`${tandem.url}/manifest.webmanifest`)).json()) as { start_url: string; display: string; icons: { src: string; sizes: string }[] };
     expect(manifest).toMatchObject({ start_url: '/', display: 'standalone' });
     for (const icon of manifest.icons) expect((await fetch(`${tandem.url}${icon.src}`)).status).toBe(200);

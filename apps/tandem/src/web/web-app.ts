@@ -1,7 +1,7 @@
 import { DevIssuer } from '@tandem/auth';
 import express, { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, sep } from 'node:path';
 import type { Config } from '../config';
 import { DEV_SIGN_IN_PATH, devOidcMetadata, devSignInRouter, originOf, WEB_CLIENT_ID } from './dev-sign-in';
 
@@ -103,6 +103,19 @@ export const webAppRouter = (options: WebAppOptions): Router => {
   });
   router.use((req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_APP.test(req.path)) return next();
+    // The build keeps .br and .gz beside each text file: a phone that accepts them gets those bytes.
+    const file = join(dist, req.path);
+    if (file.startsWith(dist + sep) && /\.(js|css|svg|webmanifest|json)$/.test(req.path)) {
+      const accepted = req.get('accept-encoding') ?? '';
+      const encoding = ['br', 'gzip'].find((e) => accepted.includes(e) && existsSync(`${file}.${e === 'gzip' ? 'gz' : e}`));
+      if (encoding) {
+        res.setHeader('content-encoding', encoding);
+        res.setHeader('vary', 'Accept-Encoding');
+        res.setHeader('cache-control', req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.type(extname(req.path) === '.webmanifest' ? 'application/manifest+json' : extname(req.path));
+        return res.sendFile(`${file}.${encoding === 'gzip' ? 'gz' : encoding}`);
+      }
+    }
     staticFiles(req, res, () => {
       // A page of the app (one of its own routes, asked for as a page): the app's index.html.
       // Anything else goes on to the API's answers (an unknown path stays a problem+json 404).
