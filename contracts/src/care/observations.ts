@@ -19,6 +19,16 @@ export const AirOrOxygenSchema = z.enum(['air', 'oxygen'], { error: 'airOrOxygen
 export const NEWS2_PARAMETERS = ['respirationRate', 'spo2', 'airOrOxygen', 'systolic', 'pulse', 'consciousness', 'temperatureC'] as const;
 export const News2ParameterSchema = z.enum(NEWS2_PARAMETERS);
 export type News2Parameter = z.infer<typeof News2ParameterSchema>;
+/** Each NEWS2 parameter in the words a care worker or a nurse reads (answers, SBARD messages). */
+export const NEWS2_PARAMETER_WORDS: Readonly<Record<News2Parameter, string>> = {
+  respirationRate: 'respiration rate',
+  spo2: 'SpO2',
+  airOrOxygen: 'air or oxygen',
+  systolic: 'systolic blood pressure',
+  pulse: 'pulse',
+  consciousness: 'consciousness',
+  temperatureC: 'temperature',
+};
 
 /**
  * The measurements of one set of vital signs. Each may be missing (NEWS2 is then incomplete), but

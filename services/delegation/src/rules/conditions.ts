@@ -1,4 +1,4 @@
-import type { Baseline, News2Parameter } from '@tandem/contracts';
+import { NEWS2_PARAMETER_WORDS, type Baseline, type News2Parameter } from '@tandem/contracts';
 import type { RuleCondition, RuleSource } from '../frameworks/schema';
 import {
   CATEGORY_OBSERVATIONS,
@@ -106,22 +106,12 @@ const category = (c: { observation: CategoryObservation; oneOf: string[] }, { en
   return value !== undefined && c.oneOf.includes(value) ? { text: `${CATEGORY_OBSERVATIONS[c.observation].label} ${value}`, entryIds: [entry.id] } : undefined;
 };
 
-const NEWS2_PARAMETER_NAMES: Record<News2Parameter, string> = {
-  respirationRate: 'respiration rate',
-  spo2: 'SpO2',
-  airOrOxygen: 'air or oxygen',
-  systolic: 'systolic blood pressure',
-  pulse: 'pulse',
-  consciousness: 'consciousness',
-  temperatureC: 'temperature',
-};
-
 const news2 = (c: News2Condition, { entry, earlier, baseline }: ConditionContext): Finding | undefined => {
   if (entry.type !== 'VitalSignsRecorded') return undefined;
   const result = entry.data.news2;
   // an incomplete NEWS2 is never low: its known sub-scores are a floor the missing ones can only raise
   const score = result.total ?? result.partialTotal;
-  const incomplete = result.total === null ? ` or more (incomplete: ${result.missing.map((p) => NEWS2_PARAMETER_NAMES[p]).join(', ')} missing)` : '';
+  const incomplete = result.total === null ? ` or more (incomplete: ${result.missing.map((p) => NEWS2_PARAMETER_WORDS[p]).join(', ')} missing)` : '';
   const agreed = baseline?.news2Baseline;
   switch (c.news2) {
     case 'total': {
@@ -132,7 +122,7 @@ const news2 = (c: News2Condition, { entry, earlier, baseline }: ConditionContext
     case 'anySingleParameter': {
       const high = (Object.entries(result.subScores) as [News2Parameter, number | null][]).filter(([, s]) => s !== null && s >= c.atLeast);
       return high.length
-        ? { text: `NEWS2 ${high.map(([p, s]) => `${NEWS2_PARAMETER_NAMES[p]} scores ${s}`).join(', ')}`, entryIds: [entry.id] }
+        ? { text: `NEWS2 ${high.map(([p, s]) => `${NEWS2_PARAMETER_WORDS[p]} scores ${s}`).join(', ')}`, entryIds: [entry.id] }
         : undefined;
     }
     case 'rise': {

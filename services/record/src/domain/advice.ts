@@ -1,4 +1,4 @@
-import type { BedsideAdvice, News2Parameter, News2Reply, News2Result } from '@tandem/contracts';
+import { NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
 
 /**
  * What to do at the bedside after an entry, in plain words (docs/clinical/reference.md sections 2,
@@ -34,22 +34,12 @@ export const CAN_START_A_RULE: ReadonlySet<string> = new Set([
 
 const RCP = 'NEWS2 (Royal College of Physicians, 2017)';
 
-const PARAMETER_WORDS: Record<News2Parameter, string> = {
-  respirationRate: 'respiration rate',
-  spo2: 'SpO2',
-  airOrOxygen: 'air or oxygen',
-  systolic: 'systolic blood pressure',
-  pulse: 'pulse',
-  consciousness: 'consciousness',
-  temperatureC: 'temperature',
-};
-
 const list = (items: readonly string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
 
 /** The RCP clinical response to a NEWS2, for a care worker in a person's home or care home. */
 export const news2Advice = (news2: News2Result): BedsideAdvice[] => {
   const advice: BedsideAdvice[] = [];
-  const threes = (Object.entries(news2.subScores) as [News2Parameter, number | null][]).filter(([, s]) => s === 3).map(([p]) => PARAMETER_WORDS[p]);
+  const threes = (Object.entries(news2.subScores) as [News2Parameter, number | null][]).filter(([, s]) => s === 3).map(([p]) => NEWS2_PARAMETER_WORDS[p]);
   const score = news2.total ?? news2.partialTotal;
   const atLeast = news2.total === null ? 'at least ' : '';
   const band = news2.total === null ? news2.riskAtLeast : news2.risk;
@@ -83,7 +73,7 @@ export const news2Advice = (news2: News2Result): BedsideAdvice[] => {
   if (news2.total === null) {
     advice.push({
       urgency: 'soon',
-      text: `NEWS2 incomplete: ${list(news2.missing.map((p) => PARAMETER_WORDS[p]))} not measured. Measure ${news2.missing.length === 1 ? 'it' : 'them'} to score; an incomplete NEWS2 is never a low one.`,
+      text: `NEWS2 incomplete: ${list(news2.missing.map((p) => NEWS2_PARAMETER_WORDS[p]))} not measured. Measure ${news2.missing.length === 1 ? 'it' : 'them'} to score; an incomplete NEWS2 is never a low one.`,
       basis: `${RCP}: every parameter is needed for a score`,
     });
   }
