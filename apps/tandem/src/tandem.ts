@@ -1,8 +1,8 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
-import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
+import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
-import { createProjectionsService, fhirProjection } from '@tandem/projections';
+import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
 import { createRecordService, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -16,9 +16,10 @@ import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
+import { createSubscriptionService } from './subscriptions/service';
 import { openStorage, type Storage } from './storage';
 
-export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions]);
+export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions, ...subscriptionEventDefinitions]);
 
 export interface RunningTandem {
   readonly url: string;
@@ -36,6 +37,8 @@ export interface TandemOptions {
   readonly clock?: Clock;
   /** Who holds the embedded data directory, as its lock names it (a tool: `npm run seed`); the server by default. */
   readonly holder?: string;
+  /** Rest-hook retries (tests shorten them): first wait, longest wait, failures before `error`. */
+  readonly subscriptionRetry?: { readonly firstMs?: number; readonly maxMs?: number; readonly errorAfter?: number };
 }
 
 /**
@@ -127,6 +130,21 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   };
   const services: TandemService[] = config.TANDEM_SERVICES.map((name) => factories[name]());
   // The auditors' API sits with the record service (the process that serves FHIR).
+  // FHIR Subscriptions (apps/tandem/src/subscriptions) run where the projections do, delivering from the log; their routes
+  // go first, before the record service's /fhir/:type. Each notification is recorded in the access trail like a read.
+  if (projections) {
+    services.unshift(
+      createSubscriptionService({
+        store,
+        access,
+        reader: new FhirReader(readModels),
+        runner: projections.runner,
+        logger,
+        onDelivered: (d) => accessTrail.recordOutside({ at: d.at, path: `/fhir/Subscription/${d.subscriptionId}/$notification`, principal: d.principal, decision: d.decision, status: d.status, to: new URL(d.endpoint).host }),
+        ...(options.subscriptionRetry ? { retry: options.subscriptionRetry } : {}),
+      }),
+    );
+  }
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   // Every request needs the identity provider's keys: /health says when they cannot be fetched.
   if (config.TANDEM_AUTH_JWKS_URL) services.push(identityProviderHealth(config.TANDEM_AUTH_JWKS_URL));

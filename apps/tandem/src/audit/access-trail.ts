@@ -154,6 +154,17 @@ export class AccessTrail {
   }
 
   /**
+   * A read outside any request: a Subscription's notification sent to its endpoint (apps/tandem/src/subscriptions),
+   * recorded like a read by its owner of what it told of, the person named, the endpoint's host as where it went.
+   */
+  recordOutside(seen: { at: Date; path: string; principal: Principal; decision: Decision; status: number; to: string }): void {
+    this.push({
+      ...accessRecord({ accessId: randomUUID(), at: seen.at, method: 'NOTIFY', url: seen.path, address: seen.to, userAgent: 'Tandem rest-hook delivery', principal: seen.principal, decisions: [seen.decision], disclosed: [], status: seen.status }),
+      interaction: 'operation',
+    });
+  }
+
+  /**
    * Anyone can send requests without a token, and each refusal would be kept forever: past the
    * first few per address and minute they are counted, and the count is one record at the minute's end.
    */

@@ -1,0 +1,271 @@
+import { NOTIFICATION_ACCESS, parseScopes, type AccessControl, type Decision, type PatientFacts, type Principal } from '@tandem/auth';
+import { SUBSCRIPTION_STREAM_PREFIX, subscriptionStreamFor, type Role, type SubscriptionEvent, type SubscriptionRequestedData } from '@tandem/contracts';
+import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEvent } from '@tandem/event-store';
+import type { FhirResource } from 'fhir/r4';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { notificationBundle } from './notification';
+import { evolveSubscription, initialSubscriptionState, type SubscriptionState } from './subscription';
+import { TopicIndex, type Triggered } from './topics';
+
+/**
+ * Rest-hook delivery, driven from the event log. One reader follows the whole log in order (from
+ * the start: the topics need each escalation's first event, and each subscription's stream says
+ * where it stands); each subscription has its own queue and sends one notification at a time, so
+ * they arrive in order. A notification counts once the endpoint accepts it (2xx): then a
+ * SubscriptionNotified event records its number and the position it told of, which is the
+ * subscription's checkpoint. A crash between the two sends it again with the same number (at
+ * least once; the receiver sees the repeat by its number). Each notification is decided as a
+ * read by the owner of the person at the event's position, and recorded in the access trail.
+ */
+
+export interface DeliveryRecord {
+  readonly subscriptionId: string;
+  readonly at: Date;
+  readonly endpoint: string;
+  readonly principal: Principal;
+  readonly decision: Decision;
+  readonly status: number;
+  readonly focus: string;
+}
+
+export interface DeliveryOptions {
+  readonly store: EventStore;
+  readonly access: AccessControl;
+  /** Who cares for the person as their record stood at this position (the same facts a read is decided on). */
+  readonly factsAt: (patientId: string, position: number, role: Role) => Promise<PatientFacts | undefined>;
+  /** The focus as the FHIR API serves it, once the read model has reached the position (full-resource). */
+  readonly resourceAt: (type: string, id: string, position: number) => Promise<FhirResource | undefined>;
+  /** Every notification sent, for the access trail. */
+  readonly onDelivered: (record: DeliveryRecord) => void;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** First wait after a failed attempt (doubling), the longest wait, and the failures in a row that mark it `error`. */
+  readonly retry?: { readonly firstMs?: number; readonly maxMs?: number; readonly errorAfter?: number; readonly timeoutMs?: number };
+}
+
+interface Item {
+  readonly event: RecordedEvent;
+  readonly triggered: Triggered;
+}
+
+type Active = Extract<SubscriptionState, { exists: true }>;
+
+const foldStream = (events: readonly RecordedEvent[]): SubscriptionState =>
+  events.reduce((state, e) => evolveSubscription(state, { ...(e as unknown as SubscriptionEvent), position: e.position, revision: e.revision }), initialSubscriptionState);
+
+const TANDEM_ACTOR = { id: 'tandem', role: 'system' } as const;
+
+class SubscriptionWorker {
+  private readonly queue: Item[] = [];
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private state: Active,
+    private readonly deps: DeliveryOptions,
+  ) {}
+
+  get requested() {
+    return this.state.requested;
+  }
+
+  start() {
+    this.done = this.run().catch((error: unknown) => this.deps.logger.error({ err: error, subscription: this.state.requested.subscriptionId }, 'subscription delivery stopped'));
+  }
+
+  get idle(): boolean {
+    return this.queue.length === 0 || this.stopped;
+  }
+
+  push(item: Item) {
+    if (item.event.position <= this.state.checkpoint) return;
+    this.queue.push(item);
+    this.wake?.();
+  }
+
+  async stop() {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.done;
+  }
+
+  private sleep(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async run() {
+    while (!this.stopped) {
+      const item = this.queue[0];
+      if (!item) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      await this.deliver(item);
+      if (this.stopped) return;
+      this.queue.shift();
+    }
+  }
+
+  private principal(): Principal {
+    const { owner } = this.state.requested;
+    return { actor: owner.actor, scope: owner.scope, scopes: parseScopes(owner.scope), ...(owner.patient ? { patient: owner.patient } : {}) };
+  }
+
+  private async deliver({ event, triggered }: Item) {
+    const r = this.state.requested;
+    const now = this.deps.now?.() ?? new Date();
+    if (r.end && Date.parse(r.end) <= now.getTime()) return;
+    const principal = this.principal();
+    // The owner's access as it stood at the event: a relationship that ended stops notifications
+    // about the person from then on; one that began opens them (the same rule as reading the record).
+    const endpoint = NOTIFICATION_ACCESS(triggered.focus.type);
+    const facts = await this.deps.factsAt(triggered.patientId, event.position, principal.actor.role);
+    const decision = this.deps.access.decide({ principal, action: endpoint.action, needs: endpoint.needs, target: { kind: 'patient', patientId: triggered.patientId, facts } });
+    // Not theirs to see: not sent and not counted, so the numbering reveals nothing either.
+    if (!decision.allowed) return;
+
+    const eventNumber = this.state.eventsSinceStart + 1;
+    const resource = r.payload === 'full-resource' ? await this.deps.resourceAt(triggered.focus.type, triggered.focus.id, event.position) : undefined;
+    const bundle = notificationBundle({
+      notificationId: randomUUID(),
+      subscriptionId: r.subscriptionId,
+      topic: r.topic,
+      status: 'active',
+      eventNumber,
+      timestamp: event.metadata.recordedAt,
+      triggered,
+      payload: r.payload,
+      ...(resource ? { resource } : {}),
+    });
+    const { firstMs = 500, maxMs = 60_000, errorAfter = 5, timeoutMs = 10_000 } = this.deps.retry ?? {};
+    for (let attempt = 1; !this.stopped; attempt++) {
+      const answer = await this.post(r.endpoint, bundle, timeoutMs);
+      if (answer.ok) {
+        await this.recordDelivered(eventNumber, event.position, triggered);
+        this.deps.onDelivered({ subscriptionId: r.subscriptionId, at: now, endpoint: r.endpoint, principal, decision, status: answer.status, focus: `${triggered.focus.type}/${triggered.focus.id}` });
+        return;
+      }
+      if (this.stopped) return;
+      this.deps.logger.warn({ subscription: r.subscriptionId, attempt, problem: answer.problem }, 'a notification was not accepted; will retry');
+      if (attempt >= errorAfter && this.state.status === 'active') {
+        await this.append([{ type: 'SubscriptionErrored', data: { attempts: attempt, problem: answer.problem.slice(0, 500), at: new Date().toISOString() } }]);
+      }
+      await this.sleep(Math.min(maxMs, firstMs * 2 ** (attempt - 1)));
+    }
+  }
+
+  private async post(endpoint: string, bundle: unknown, timeoutMs: number): Promise<{ ok: true; status: number } | { ok: false; problem: string }> {
+    try {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(bundle),
+        redirect: 'error',
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return response.ok ? { ok: true, status: response.status } : { ok: false, problem: `the endpoint answered ${response.status}` };
+    } catch (error) {
+      return { ok: false, problem: `the endpoint could not be reached (${(error as Error).name})` };
+    }
+  }
+
+  private async recordDelivered(eventNumber: number, position: number, triggered: Triggered) {
+    await this.append([
+      ...(this.state.status === 'error' ? [{ type: 'SubscriptionResumed' as const, data: { at: new Date().toISOString() } }] : []),
+      { type: 'SubscriptionNotified', data: { eventNumber, position, focus: `${triggered.focus.type}/${triggered.focus.id}`, patientId: triggered.patientId } },
+    ]);
+  }
+
+  /** Appends to the subscription's stream at the revision it knows; a delete in between wins (the stream is read again). */
+  private async append(events: readonly { type: SubscriptionEvent['type']; data: unknown }[]) {
+    const stream = subscriptionStreamFor(this.state.requested.subscriptionId);
+    const now = new Date().toISOString();
+    const correlationId = randomUUID();
+    const news: NewEvent[] = events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata: { actor: TANDEM_ACTOR, correlationId, occurredAt: now } }));
+    try {
+      await this.deps.store.append(stream, news, { expectedRevision: this.state.revision });
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevision)) throw error;
+    }
+    const state = foldStream(await this.deps.store.readStream(stream));
+    if (state.exists) this.state = state;
+    if (!state.exists || state.status === 'off') this.stopped = true;
+  }
+}
+
+/** Follows the log and keeps one worker per live subscription. */
+export class SubscriptionDelivery {
+  private readonly workers = new Map<string, SubscriptionWorker>();
+  private readonly index = new TopicIndex();
+  private readonly abort = new AbortController();
+  private following: Promise<void> = Promise.resolve();
+  /** Told of every subscription in the log as it is read (the owners' index for search). */
+  onRequested: ((data: SubscriptionRequestedData) => void) | undefined;
+  private lastPosition = 0;
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  start(): void {
+    this.following = this.follow().catch((error: unknown) => {
+      if (!this.abort.signal.aborted) this.options.logger.error({ err: error }, 'subscription delivery stopped following the log');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.following;
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+
+  /** Whether everything up to `position` has been read and every notification it made has been sent or skipped (tests, operators). */
+  caughtUp(position: number): boolean {
+    return this.lastPosition >= position && [...this.workers.values()].every((w) => w.idle);
+  }
+
+  private async follow() {
+    for await (const event of this.options.store.subscribeToAll({ signal: this.abort.signal })) {
+      if (this.abort.signal.aborted) return;
+      this.index.observe(event);
+      this.lastPosition = event.position;
+      if (event.stream.startsWith(SUBSCRIPTION_STREAM_PREFIX)) {
+        await this.onSubscriptionEvent(event);
+        continue;
+      }
+      for (const worker of this.workers.values()) {
+        const r = worker.requested;
+        const triggered = this.index.triggered(r.topic, event, r.minimumScore);
+        if (triggered && (r.patientId === undefined || triggered.patientId === r.patientId)) worker.push({ event, triggered });
+      }
+    }
+  }
+
+  private async onSubscriptionEvent(event: RecordedEvent) {
+    const id = event.stream.slice(SUBSCRIPTION_STREAM_PREFIX.length);
+    if (event.type === 'SubscriptionRequested') this.onRequested?.(event.data as SubscriptionRequestedData);
+    if (event.type === 'SubscriptionRequested' && !this.workers.has(id)) {
+      // Where it stands now (its last notification), from its own stream: the log before that is not sent again.
+      const state = foldStream(await this.options.store.readStream(event.stream));
+      if (!state.exists || state.status === 'off') return;
+      const worker = new SubscriptionWorker(state, this.options);
+      this.workers.set(id, worker);
+      worker.start();
+    } else if (event.type === 'SubscriptionDeleted') {
+      const worker = this.workers.get(id);
+      this.workers.delete(id);
+      await worker?.stop();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { Bundle, BundleEntry, FhirResource, Parameters, ParametersParameter } from 'fhir/r4';
+import { BACKPORT } from './subscription';
+import { TANDEM_FHIR_BASE, type Triggered } from './topics';
+
+/**
+ * The notification a rest-hook receives (R5 Backport IG 1.1.0, backport-subscription-notification-r4):
+ * a `history` Bundle whose first entry is the subscription status (a Parameters resource,
+ * backport-subscription-status-r4) carrying the topic, the status and eventsSinceSubscriptionStart,
+ * and the event's number, time and focus; then the focus itself, by id only or whole. Pure.
+ */
+export const STATUS_PROFILE = `${BACKPORT}/backport-subscription-status-r4`;
+export const NOTIFICATION_PROFILE = `${BACKPORT}/backport-subscription-notification-r4`;
+
+export interface NotificationInput {
+  readonly notificationId: string;
+  readonly subscriptionId: string;
+  readonly topic: string;
+  readonly status: 'active' | 'error' | 'off';
+  readonly eventNumber: number;
+  readonly timestamp: string;
+  readonly triggered: Triggered;
+  readonly payload: 'id-only' | 'full-resource';
+  /** The focus as the FHIR API serves it (full-resource), when the read model has it. */
+  readonly resource?: FhirResource;
+}
+
+export const notificationBundle = (n: NotificationInput): Bundle => {
+  const focusUrl = `${TANDEM_FHIR_BASE}/${n.triggered.focus.type}/${n.triggered.focus.id}`;
+  const parameter: ParametersParameter[] = [
+    { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${n.subscriptionId}` } },
+    { name: 'topic', valueCanonical: n.topic },
+    { name: 'status', valueCode: n.status },
+    { name: 'type', valueCode: 'event-notification' },
+    { name: 'events-since-subscription-start', valueString: String(n.eventNumber) },
+    {
+      name: 'notification-event',
+      part: [
+        { name: 'event-number', valueString: String(n.eventNumber) },
+        { name: 'timestamp', valueInstant: n.timestamp },
+        { name: 'focus', valueReference: { reference: focusUrl } },
+        { name: 'additional-context', valueReference: { reference: `${TANDEM_FHIR_BASE}/Patient/${n.triggered.patientId}` } },
+      ],
+    },
+  ];
+  const status: Parameters = { resourceType: 'Parameters', id: n.notificationId, meta: { profile: [STATUS_PROFILE] }, parameter };
+  const focus: BundleEntry = {
+    fullUrl: focusUrl,
+    ...(n.payload === 'full-resource' && n.resource ? { resource: n.resource } : {}),
+    request: { method: n.triggered.created ? 'POST' : 'PUT', url: `${n.triggered.focus.type}${n.triggered.created ? '' : `/${n.triggered.focus.id}`}` },
+    response: { status: n.triggered.created ? '201' : '200' },
+  };
+  return {
+    resourceType: 'Bundle',
+    id: n.notificationId,
+    meta: { profile: [NOTIFICATION_PROFILE] },
+    type: 'history',
+    timestamp: n.timestamp,
+    entry: [
+      {
+        fullUrl: `urn:uuid:${n.notificationId}`,
+        resource: status,
+        request: { method: 'GET', url: `Subscription/${n.subscriptionId}/$status` },
+        response: { status: '200' },
+      },
+      focus,
+    ],
+  };
+};
+
+/** `$status`: the same status resource, of type query-status, without an event. */
+export const statusParameters = (s: { subscriptionId: string; topic: string; status: string; eventsSinceStart: number; error?: string }): Parameters => ({
+  resourceType: 'Parameters',
+  meta: { profile: [STATUS_PROFILE] },
+  parameter: [
+    { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
+    { name: 'topic', valueCanonical: s.topic },
+    { name: 'status', valueCode: s.status },
+    { name: 'type', valueCode: 'query-status' },
+    { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+    ...(s.error ? [{ name: 'error', valueCodeableConcept: { text: s.error } }] : []),
+  ],
+});

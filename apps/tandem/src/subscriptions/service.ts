@@ -1,0 +1,198 @@
+import { AuthenticationError, needsMemberDetails, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
+import { SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
+import type { EventStore, NewEvent, RecordedEvent } from '@tandem/event-store';
+import type { FhirReader, ProjectionRunner } from '@tandem/projections';
+import { patientStateFrom, type StoredCareEvent } from '@tandem/record';
+
+/** The record's stream names (services/record nhs-number.ts). */
+const patientStreamId = (id: string) => `patient-${id}`;
+const practitionerStreamId = (id: string) => `practitioner-${id}`;
+import express, { Router, type Request, type Response } from 'express';
+import type { FhirResource } from 'fhir/r4';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SubscriptionDelivery, type DeliveryOptions, type DeliveryRecord } from './delivery';
+import { statusParameters } from './notification';
+import { evolveSubscription, initialSubscriptionState, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
+import type { SubscriptionEvent } from '@tandem/contracts';
+
+/**
+ * FHIR Subscriptions (R5 Backport IG 1.1.0, topic-based, rest-hook): create, read, search and
+ * delete at /fhir/Subscription, `$status`, and delivery from the event log. Every subscription is
+ * its own stream (subscription-<id>); nothing here is a table of truth.
+ */
+export interface SubscriptionServiceDeps {
+  readonly store: EventStore;
+  readonly access: AccessControl;
+  readonly reader: FhirReader;
+  readonly runner?: Pick<ProjectionRunner, 'waitFor'>;
+  readonly onDelivered: (record: DeliveryRecord) => void;
+  readonly logger: Logger;
+  readonly retry?: DeliveryOptions['retry'];
+}
+
+const FHIR_JSON = 'application/fhir+json';
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+const send = (res: Response, status: number, body: unknown) => res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
+const outcome = (res: Response, status: number, code: string, issues: readonly { diagnostics: string; expression?: string }[]) =>
+  send(res, status, { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ severity: 'error', code, diagnostics: i.diagnostics, ...(i.expression ? { expression: [i.expression] } : {}) })) });
+
+const fold = (events: readonly RecordedEvent[]): SubscriptionState =>
+  events.reduce((state, e) => evolveSubscription(state, { ...(e as unknown as SubscriptionEvent), position: e.position, revision: e.revision }), initialSubscriptionState);
+
+export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
+  const { store, access, logger } = deps;
+
+  /** The person's care team, registered GP and registrant as their stream stood at `position` (Infinity: now). */
+  const factsAt = async (patientId: string, position: number, role: Role): Promise<PatientFacts | undefined> => {
+    const events = (await store.readStream(patientStreamId(patientId))).filter((e) => e.position <= position);
+    const state = patientStateFrom(events as unknown as StoredCareEvent[] as never);
+    if (!state.registered) return undefined;
+    const withDetails = needsMemberDetails(role);
+    const careTeam = await Promise.all(
+      state.careTeam.map(async (m) => {
+        if (!withDetails) return { practitionerId: m.practitionerId, teamRole: m.teamRole };
+        const registered = (await store.readStream(practitionerStreamId(m.practitionerId))).find((e) => e.type === 'PractitionerRegistered');
+        const p = registered?.data as PractitionerRegisteredData | undefined;
+        return { practitionerId: m.practitionerId, teamRole: m.teamRole, ...(p ? { organisation: p.organisationId, practitionerRole: p.role } : {}) };
+      }),
+    );
+    return { patientId, ...(state.registeredGp ? { registeredGp: state.registeredGp } : {}), ...(state.registeredBy ? { registeredBy: state.registeredBy } : {}), careTeam };
+  };
+
+  const resourceAt = async (type: string, id: string, position: number): Promise<FhirResource | undefined> => {
+    await deps.runner?.waitFor(position, 10_000);
+    const stored = await deps.reader.read(type, id);
+    return stored ? ({ ...stored.resource, meta: { ...(stored.resource.meta ?? {}), versionId: String(stored.versionId), lastUpdated: stored.lastUpdated } } as FhirResource) : undefined;
+  };
+
+  const delivery = new SubscriptionDelivery({ store, access, factsAt, resourceAt, onDelivered: deps.onDelivered, logger: logger.child({ component: 'subscriptions' }), ...(deps.retry ? { retry: deps.retry } : {}) });
+
+  /** Verifies the token and decides the endpoint; answers the refusal itself and resolves undefined. */
+  const authorised = async (req: Request, res: Response, endpoint: EndpointAccess, patientId?: string): Promise<Principal | undefined> => {
+    let principal: Principal;
+    try {
+      principal = await access.authenticate(req.get('authorization'), { address: req.ip });
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
+      else if (error instanceof AuthenticationError) res.set('WWW-Authenticate', error.challenge);
+      else throw error;
+      outcome(res, error.status, error.status === 401 ? 'login' : 'throttled', [{ diagnostics: `${refusalTitle(error)}: ${error.message}` }]);
+      return undefined;
+    }
+    const target = patientId === undefined ? ({ kind: 'none' } as const) : ({ kind: 'patient', patientId, facts: await factsAt(patientId, Infinity, principal.actor.role) } as const);
+    const decision = access.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target });
+    if (!decision.allowed) {
+      outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
+      return undefined;
+    }
+    return principal;
+  };
+
+  /** The owner's subscription, or undefined (another owner's is not found: it is not theirs to know of). */
+  const owned = async (principal: Principal, id: string) => {
+    if (!ID.test(id)) return undefined;
+    const state = fold(await store.readStream(subscriptionStreamFor(id)));
+    return state.exists && state.requested.owner.actor.id === principal.actor.id && state.requested.owner.actor.role === principal.actor.role ? state : undefined;
+  };
+
+  /** Which subscriptions each owner has (for search): learnt from the log as the streams are written; the streams stay the truth. */
+  const byOwner = new Map<string, Set<string>>();
+  const ownerKey = (p: Principal) => `${p.actor.role}:${p.actor.id}`;
+  const remember = (owner: Principal, id: string) => {
+    const set = byOwner.get(ownerKey(owner)) ?? new Set<string>();
+    set.add(id);
+    byOwner.set(ownerKey(owner), set);
+  };
+
+  const router = Router();
+  const body = express.json({ limit: '64kb', type: ['application/json', FHIR_JSON] });
+  const wrap = (handler: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: (e?: unknown) => void) => void handler(req, res).catch(next);
+
+  router.post(
+    '/fhir/Subscription',
+    (req, res, next) => body(req, res, (error?: unknown) => (error ? outcome(res, 400, 'invalid', [{ diagnostics: 'The body is not JSON (a FHIR Subscription)', expression: 'Subscription' }]) : next())),
+    wrap(async (req, res) => {
+      const parsed = parseSubscription(req.body);
+      if (Array.isArray(parsed)) return outcome(res, 400, 'invalid', parsed.map((f) => ({ diagnostics: `${f.expression}: ${f.message}`, expression: f.expression })));
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.create, parsed.patientId);
+      if (!principal) return;
+      const subscriptionId = randomUUID();
+      const data: SubscriptionRequestedData = { subscriptionId, owner: { actor: principal.actor, scope: principal.scope, ...(principal.patient ? { patient: principal.patient } : {}) }, ...parsed };
+      const event: NewEvent = { id: randomUUID(), type: SubscriptionRequested.type, data, metadata: { actor: principal.actor, correlationId: randomUUID(), occurredAt: new Date().toISOString() } };
+      await store.append(subscriptionStreamFor(subscriptionId), [event], { expectedRevision: 'no_stream' });
+      remember(principal, subscriptionId);
+      const state = fold(await store.readStream(subscriptionStreamFor(subscriptionId)));
+      res.set('Location', `/fhir/Subscription/${subscriptionId}`);
+      send(res, 201, subscriptionResource(state as Extract<SubscriptionState, { exists: true }>));
+    }),
+  );
+
+  router.get(
+    '/fhir/Subscription',
+    wrap(async (req, res) => {
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.search);
+      if (!principal) return;
+      const status = typeof req.query.status === 'string' ? req.query.status : undefined;
+      const found = [];
+      for (const id of byOwner.get(ownerKey(principal)) ?? []) {
+        const state = await owned(principal, id);
+        if (state && (status === undefined || state.status === status)) found.push(subscriptionResource(state));
+      }
+      send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: found.length, entry: found.map((resource) => ({ fullUrl: `Subscription/${resource.id}`, resource, search: { mode: 'match' } })) });
+    }),
+  );
+
+  router.get(
+    '/fhir/Subscription/:id/\\$status',
+    wrap(async (req, res) => {
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.read);
+      if (!principal) return;
+      const state = await owned(principal, String(req.params.id));
+      if (!state) return outcome(res, 404, 'not-found', [{ diagnostics: `Subscription/${String(req.params.id)} is not known` }]);
+      const parameters = statusParameters({ subscriptionId: state.requested.subscriptionId, topic: state.requested.topic, status: state.status, eventsSinceStart: state.eventsSinceStart, ...(state.error ? { error: state.error } : {}) });
+      send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ fullUrl: `urn:uuid:${randomUUID()}`, resource: parameters, search: { mode: 'match' } }] });
+    }),
+  );
+
+  router.get(
+    '/fhir/Subscription/:id',
+    wrap(async (req, res) => {
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.read);
+      if (!principal) return;
+      const state = await owned(principal, String(req.params.id));
+      if (!state) return outcome(res, 404, 'not-found', [{ diagnostics: `Subscription/${String(req.params.id)} is not known` }]);
+      send(res, 200, subscriptionResource(state));
+    }),
+  );
+
+  router.delete(
+    '/fhir/Subscription/:id',
+    wrap(async (req, res) => {
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.delete);
+      if (!principal) return;
+      const state = await owned(principal, String(req.params.id));
+      if (!state) return outcome(res, 404, 'not-found', [{ diagnostics: `Subscription/${String(req.params.id)} is not known` }]);
+      if (state.status !== 'off') {
+        const event: NewEvent = { id: randomUUID(), type: SubscriptionDeleted.type, data: { at: new Date().toISOString() }, metadata: { actor: principal.actor, correlationId: randomUUID(), occurredAt: new Date().toISOString() } };
+        await store.append(subscriptionStreamFor(state.requested.subscriptionId), [event], { expectedRevision: 'any' });
+      }
+      res.status(204).end();
+    }),
+  );
+
+  return {
+    name: 'subscriptions',
+    router,
+    delivery,
+    health: async (): Promise<ServiceHealth> => ({ service: 'subscriptions', status: 'ok', details: {} }),
+    start: async () => {
+      // The owners' index for search, from the subscription streams in the log (the streams are the truth).
+      delivery.onRequested = (data) => remember({ actor: data.owner.actor, scope: '', scopes: [] }, data.subscriptionId);
+      delivery.start();
+    },
+    stop: () => delivery.stop(),
+  };
+};
+export type SubscriptionService = ReturnType<typeof createSubscriptionService>;

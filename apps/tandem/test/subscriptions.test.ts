@@ -1,0 +1,258 @@
+import { mintToken, type MintClaims } from '@tandem/auth';
+import { auditStreamFor, type AccessRecordedData } from '@tandem/contracts';
+import { ManualClock, reactionEscalationId, type DelegationService } from '@tandem/delegation';
+import type { createRecordService } from '@tandem/record';
+import type { Bundle, Parameters, Subscription } from 'fhir/r4';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { loadConfig, startTandem, type RunningTandem } from '../src';
+import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
+import type { SubscriptionService } from '../src/subscriptions/service';
+import { ESCALATION_TOPIC } from '../src/subscriptions/topics';
+
+/**
+ * Issue 14, Subscriptions, over HTTP on a real embedded Tandem and real receivers (node:http):
+ * Dr Shah's GP system subscribes to escalations about Mr Jones; a care worker records a glucose of
+ * 3.2 mmol/L; the receiver is told, numbered from 1; Tandem stops and starts again on the same data
+ * directory and the next escalation carries on the numbering with nothing lost or sent twice; a nurse
+ * of another team, subscribed to everything, is told nothing about him; an endpoint that fails is
+ * retried, marked error, and resumes when it answers again.
+ */
+
+/** A rest-hook receiver: keeps every notification; answers `status` (200 unless told otherwise). */
+class Receiver {
+  readonly inbox: Bundle[] = [];
+  attempts = 0;
+  status = 200;
+  private server!: Server;
+  async start() {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        this.attempts += 1;
+        if (this.status < 300) this.inbox.push(JSON.parse(body) as Bundle);
+        res.statusCode = this.status;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+  get url() {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/notify`;
+  }
+  stop() {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const statusOf = (bundle: Bundle) => bundle.entry![0]!.resource as Parameters;
+const param = (p: Parameters, name: string) => p.parameter!.find((x) => x.name === name);
+const numberOf = (bundle: Bundle) => Number(param(statusOf(bundle), 'events-since-subscription-start')!.valueString);
+const focusOf = (bundle: Bundle) => param(statusOf(bundle), 'notification-event')!.part!.find((p) => p.name === 'focus')!.valueReference!.reference!;
+
+/** Polls until `ready` holds; a generous overall limit, never a timed assertion. */
+const until = async (ready: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 1200; i++) {
+    if (await ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+};
+
+const subscription = (endpoint: string, patientId?: string, payload: 'id-only' | 'full-resource' = 'id-only'): Subscription => ({
+  resourceType: 'Subscription',
+  meta: { profile: ['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription'] },
+  status: 'requested',
+  reason: 'Escalations for my patients',
+  criteria: ESCALATION_TOPIC,
+  ...(patientId ? { _criteria: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria', valueString: `Communication?patient=Patient/${patientId}` }] } } : {}),
+  channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: payload }] } },
+});
+
+describe('FHIR Subscriptions: an escalation is notified to a GP system over rest-hook, in order, across a restart, within access', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+  let patientIds: string[];
+  const clock = new ManualClock('2025-11-20T20:30:00Z');
+  const gpSystem = new Receiver();
+  const sarahsSystem = new Receiver();
+  const strangersSystem = new Receiver();
+  const failing = new Receiver();
+  const token = (claims: MintClaims) => mintToken(claims, { dataDir });
+  /** The care worker of the demo's n-th person (the demo assigns them in turn): Amira for the first. */
+  const careWorker = (n = 0) => token({ role: 'care-worker', user: DEMO.careWorkers[n % DEMO.careWorkers.length]!.practitionerId, org: DEMO.careAgency.organisationId });
+  const amira = () => careWorker(0);
+  const gp = () => token({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration });
+  const sarah = () => token({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration });
+  const stranger = () => token({ role: 'district-nurse', user: 'nurse-zoe-adams', org: 'org-south-district-nursing', registration: { system: 'https://fhir.hl7.org.uk/Id/nmc-number', value: '99Z9999Z' } });
+  const start = () => startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }), { clock, subscriptionRetry: { firstMs: 20, maxMs: 100, errorAfter: 3 } });
+  const delegation = () => tandem.services.find((s) => s.name === 'delegation') as DelegationService;
+  const subscriptions = () => tandem.services.find((s) => s.name === 'subscriptions') as SubscriptionService;
+
+  const call = async (method: string, path: string, bearer: string, body?: unknown) => {
+    const response = await fetch(`${tandem.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  };
+  const lowGlucose = async (key: string, patientId = patientIds[0]!) => {
+    const at = new Date(clock.now().getTime() - 60_000).toISOString();
+    const glucose = await call('POST', `/api/patients/${patientId}/blood-glucose`, await careWorker(patientIds.indexOf(patientId)), { idempotencyKey: key, occurredAt: at, glucoseMmolL: 3.2 });
+    expect(glucose.status).toBe(201);
+    await delegation().processor.settle(60_000);
+    return reactionEscalationId((glucose.body.eventIds as string[])[0]!, 'hypoglycaemia.below-4');
+  };
+  /** Sarah acknowledges and resolves an escalation: two changes, each notified. */
+  const acknowledgeAndResolve = async (escalationId: string, key: string) => {
+    expect((await call('POST', `/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: `${key}-ack` })).status).toBe(201);
+    expect((await call('POST', `/api/escalations/${escalationId}/resolution`, await sarah(), { idempotencyKey: `${key}-resolve`, outcome: 'Glucose rechecked 6.1 mmol/L after a snack; GP informed' })).status).toBe(201);
+    await delegation().processor.settle(60_000);
+  };
+  /** Every event in the escalation's stream is one notification (raised, sent to a tier, ...). */
+  const changesOf = async (escalationId: string) => (await tandem.storage.store.readStream(`escalation-${escalationId}`)).length;
+  const settled = () => until(async () => subscriptions().delivery.caughtUp(await tandem.storage.store.headPosition()), 'delivery to catch up with the log');
+
+  let gpSubscriptionId = '';
+  let firstEscalation = '';
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-subscriptions-'));
+    await Promise.all([gpSystem.start(), sarahsSystem.start(), strangersSystem.start(), failing.start()]);
+    tandem = await start();
+    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
+    ({ patientIds } = await seedDemoData(record.care, { patients: 2, days: 1, now: clock.now() }));
+    await seedDemoRotas(delegation().commands);
+    await delegation().processor.settle(60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await tandem?.stop();
+    await Promise.all([gpSystem.stop(), sarahsSystem.stop(), strangersSystem.stop(), failing.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a GP subscribes to escalations about his patient; the Subscription is stored, read back and listed as his, and a bad one is refused naming the element', async () => {
+    const created = await call('POST', '/fhir/Subscription', await gp(), subscription(gpSystem.url, patientIds[0]));
+    expect(created.status).toBe(201);
+    const resource = created.body as unknown as Subscription;
+    gpSubscriptionId = resource.id!;
+    expect(resource).toMatchObject({ status: 'active', criteria: ESCALATION_TOPIC, channel: { type: 'rest-hook', endpoint: gpSystem.url } });
+    expectValidFhir(resource);
+    expect((await call('GET', `/fhir/Subscription/${gpSubscriptionId}`, await gp())).body).toMatchObject({ id: gpSubscriptionId, status: 'active' });
+    const listed = (await call('GET', '/fhir/Subscription', await gp())).body as unknown as Bundle;
+    expect(listed.entry?.map((e) => e.resource?.id)).toEqual([gpSubscriptionId]);
+    // another user neither sees nor lists it
+    expect((await call('GET', `/fhir/Subscription/${gpSubscriptionId}`, await sarah())).status).toBe(404);
+    // the stream is the truth
+    expect((await tandem.storage.store.readStream(`subscription-${gpSubscriptionId}`)).map((e) => e.type)).toEqual(['SubscriptionRequested']);
+
+    const bad = await call('POST', '/fhir/Subscription', await gp(), { ...subscription('ftp://elsewhere.example/x', patientIds[0]), criteria: 'https://example.org/not-a-topic' });
+    expect(bad.status).toBe(400);
+    const expressions = (bad.body.issue as { expression: string[] }[]).flatMap((i) => i.expression);
+    expect(expressions).toEqual(expect.arrayContaining(['Subscription.criteria', 'Subscription.channel.endpoint']));
+    // a care worker may not subscribe, nor anyone to a person outside their care
+    expect((await call('POST', '/fhir/Subscription', await amira(), subscription(gpSystem.url, patientIds[0]))).status).toBe(403);
+    expect((await call('POST', '/fhir/Subscription', await stranger(), subscription(strangersSystem.url, patientIds[0]))).status).toBe(403);
+  });
+
+  it('a care worker records glucose 3.2 mmol/L: the GP system is notified with a valid R4 notification Bundle numbered 1 about the escalation', async () => {
+    // A nurse of another team subscribes to everything she may see; Sarah, Mr Jones's nurse, too (the test can fail).
+    expect((await call('POST', '/fhir/Subscription', await stranger(), subscription(strangersSystem.url))).status).toBe(201);
+    expect((await call('POST', '/fhir/Subscription', await sarah(), subscription(sarahsSystem.url, undefined, 'full-resource'))).status).toBe(201);
+
+    firstEscalation = await lowGlucose('subscriptions-glucose-1');
+    const changes = await changesOf(firstEscalation);
+    await until(() => gpSystem.inbox.length >= changes, 'the GP system to be notified');
+    await settled();
+
+    const [first] = gpSystem.inbox;
+    expectValidFhir(first!);
+    expect(first!.type).toBe('history');
+    expect(statusOf(first!).meta?.profile).toEqual(['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4']);
+    expect(param(statusOf(first!), 'topic')!.valueCanonical).toBe(ESCALATION_TOPIC);
+    expect(param(statusOf(first!), 'type')!.valueCode).toBe('event-notification');
+    expect(numberOf(first!)).toBe(1);
+    expect(focusOf(first!)).toMatch(new RegExp(`/Communication/${firstEscalation}$`));
+    // id-only: the focus is named, not sent
+    expect(first!.entry![1]).toMatchObject({ request: { method: 'POST' } });
+    expect(first!.entry![1]!.resource).toBeUndefined();
+    expect(gpSystem.inbox.map(numberOf)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
+
+    // full-resource: Sarah's system gets the Communication itself
+    expect(sarahsSystem.inbox.length).toBe(changes);
+    expect(sarahsSystem.inbox[0]!.entry![1]!.resource).toMatchObject({ resourceType: 'Communication', id: firstEscalation });
+    // the stranger is told nothing about Mr Jones, not even a count
+    expect(strangersSystem.inbox).toEqual([]);
+    expect(JSON.stringify(strangersSystem.inbox)).not.toContain(patientIds[0]!);
+
+    // each notification is in the access trail, as a read by the subscription's owner naming the person
+    await tandem.accessTrail.flush();
+    const trail = (await tandem.storage.store.readStream(auditStreamFor(new Date()))).map((e) => e.data as AccessRecordedData);
+    const notified = trail.filter((r) => r.method === 'NOTIFY' && r.path === `/fhir/Subscription/${gpSubscriptionId}/$notification`);
+    expect(notified).toHaveLength(changes);
+    expect(notified[0]).toMatchObject({ agent: { id: DEMO.gp.practitionerId }, patientIds: [patientIds[0]], actions: ['fhir.read'], outcome: 'success', interaction: 'operation' });
+  }, 120_000);
+
+  it('after Tandem stops and starts again on the same data directory, the next escalation carries on the numbering: nothing lost, nothing sent twice', async () => {
+    const before = gpSystem.inbox.length;
+    expect(before).toBe(await changesOf(firstEscalation));
+    await tandem.stop();
+    tandem = await start();
+    // the first escalation is acknowledged and resolved (changed twice), then another low glucose raises a second one
+    await acknowledgeAndResolve(firstEscalation, 'subscriptions-first');
+    const second = await lowGlucose('subscriptions-glucose-2');
+    expect(second).not.toBe(firstEscalation);
+    const total = (await changesOf(firstEscalation)) + (await changesOf(second));
+    expect(total).toBeGreaterThan(before + 2);
+    await until(() => gpSystem.inbox.length >= total, 'the GP system to be notified after the restart');
+    await settled();
+    expect(gpSystem.inbox.map(numberOf)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const after = gpSystem.inbox.slice(before).map(focusOf);
+    expect(after.slice(0, 2).every((f) => f.endsWith(`/Communication/${firstEscalation}`))).toBe(true);
+    expect(after.slice(2).every((f) => f.endsWith(`/Communication/${second}`))).toBe(true);
+    expect(gpSystem.inbox[before + 2]!.entry![1]).toMatchObject({ request: { method: 'POST' } });
+    // $status says how many were sent, so a receiver can see a gap
+    const status = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$status`, await gp())).body as unknown as Bundle;
+    expect(param(status.entry![0]!.resource as Parameters, 'events-since-subscription-start')!.valueString).toBe(String(total));
+    expect(strangersSystem.inbox).toEqual([]);
+  }, 120_000);
+
+  it('an endpoint that keeps failing is retried, marked error, and resumes (numbered from 1) when it answers again; a deleted subscription is sent nothing more', async () => {
+    failing.status = 503;
+    const created = await call('POST', '/fhir/Subscription', await gp(), subscription(failing.url, patientIds[1]));
+    const id = (created.body as unknown as Subscription).id!;
+    const escalation = await lowGlucose('subscriptions-glucose-3', patientIds[1]);
+    await until(async () => (await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status === 'error', 'the subscription to be marked error');
+    expect(failing.attempts).toBeGreaterThanOrEqual(3);
+    expect(failing.inbox).toEqual([]);
+    const types = async () => (await tandem.storage.store.readStream(`subscription-${id}`)).map((e) => e.type);
+    expect(await types()).toEqual(['SubscriptionRequested', 'SubscriptionErrored']);
+
+    failing.status = 200;
+    const changes = await changesOf(escalation);
+    await until(() => failing.inbox.length >= changes, 'the endpoint to be notified once it answers');
+    await settled();
+    expect((await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status).toBe('active');
+    expect(failing.inbox.map(numberOf)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
+    expect((await types()).slice(0, 4)).toEqual(['SubscriptionRequested', 'SubscriptionErrored', 'SubscriptionResumed', 'SubscriptionNotified']);
+
+    // deleted: nothing more is sent to it, while Sarah's system (everything she may see) is told of the change
+    expect((await call('DELETE', `/fhir/Subscription/${id}`, await gp())).status).toBe(204);
+    expect((await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status).toBe('off');
+    const sarahHad = sarahsSystem.inbox.length;
+    await acknowledgeAndResolve(escalation, 'subscriptions-third');
+    await until(() => sarahsSystem.inbox.length >= sarahHad + 2, "Sarah's system to be told of the change");
+    await settled();
+    expect(failing.inbox.length).toBe(changes);
+  }, 120_000);
+});
