@@ -26,6 +26,7 @@ export const problemOf = async (response: Response): Promise<Problem> => {
     status: response.status,
     title: typeof body.title === 'string' ? body.title : `Tandem answered ${response.status}`,
     ...(typeof body.detail === 'string' ? { detail: body.detail } : {}),
+    ...(typeof body.code === 'string' ? { code: body.code } : {}),
     ...(errors?.length ? { errors } : {}),
   };
 };

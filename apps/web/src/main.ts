@@ -6,8 +6,9 @@ import { dueState, fetchDay, SignedOut, type Day, type Person } from './day';
 import { html, type Html } from './html';
 import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
-import { drafts, queue, type QueuedEntry } from './store';
+import { drafts, queue, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
+import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf } from './insulin';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
 import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
@@ -49,7 +50,7 @@ document.addEventListener('click', (event) => {
   const link = target?.closest('a[data-link]') as HTMLAnchorElement | null;
   if (link && link.origin === location.origin) {
     event.preventDefault();
-    navigate(link.pathname);
+    navigate(link.pathname + link.search);
     return;
   }
   // The error summary's links move to their field (NHS.UK pattern), never change the page.
@@ -179,6 +180,9 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       ${personHeading(person)}
       ${waiting}
       ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
+      ${items
+        .filter((i) => i.status !== 'done' && i.record?.some((r) => r.entry === 'InsulinAdministered') && instructionOf(i))
+        .map((i) => html`<a class="nhsuk-button nhsuk-u-margin-bottom-3" href="/people/${person.id}/insulin-administrations?delegation=${i.delegationId ?? ''}" data-link>Record insulin given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>`)}
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
     </div></li>`;
@@ -248,9 +252,10 @@ const saveEntry = async (
   kind: QueuedEntry['kind'],
   measurements: Record<string, unknown>,
   values: Record<string, string>,
-  rerender: (values: Record<string, string>, errors: FieldErrors, general: string[]) => Promise<void>,
+  rerender: (values: Record<string, string>, errors: FieldErrors, general: string[], problem?: Problem) => Promise<void>,
 ) => {
   if (!session) return signInPage();
+  const formPath = location.pathname + location.search;
   const idempotencyKey = uuid();
   const occurredAt = new Date().toISOString();
   const entry: QueuedEntry = {
@@ -283,9 +288,9 @@ const saveEntry = async (
     await drafts.put({ id: `${kind}:${person.id}`, values, updatedAt: new Date().toISOString() });
     const fieldErrors: Record<string, string> = {};
     for (const e of entry.problem?.errors ?? []) fieldErrors[e.field] ??= e.message;
-    history.replaceState({}, '', `/people/${person.id}/${kind}`);
+    history.replaceState({}, '', formPath);
     await renderStatus();
-    return rerender(values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry']);
+    return rerender(values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry'], entry.problem);
   }
   if (stillHere) renderSaved(entry, outcome === 'sent' ? 'sent' : 'waiting');
   void renderStatus();
@@ -297,6 +302,44 @@ const saveVitals = async (person: Person, values: Record<string, string>) => {
   if (Object.keys(errors).length) return renderVitals(person.id, values, errors);
   if (Object.keys(measurements).length === 0) return renderVitals(person.id, values, { respirationRate: 'Enter at least one measurement' });
   await saveEntry(person, 'vital-signs', measurements, values, (v, e, g) => renderVitals(person.id, v, e, g));
+};
+
+/** The confirmations given for the dose on screen; a fresh form starts with none. */
+let insulinConfirmed: Record<string, true> = {};
+
+const renderInsulin = async (patientId: string, values: Record<string, string> = {}, errors: FieldErrors = {}, general: string[] = [], problem?: Problem) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  const delegationId = new URLSearchParams(location.search).get('delegation') ?? '';
+  const item = lastDay?.items.find((i) => i.patientId === patientId && i.delegationId === delegationId && instructionOf(i));
+  const instruction = item ? instructionOf(item) : undefined;
+  if (!person || !item || !instruction) return show('Not delegated', html`<h1>Insulin is not delegated to you for this person</h1><p>Only what you are delegated and signed off for is offered. <a href="/" data-link>Go back to my day</a></p>`);
+  const confirmation = problem?.status === 409 && problem.code ? { code: problem.code, message: problem.errors?.[0]?.message ?? problem.detail ?? problem.title } : undefined;
+  // A confirmation is asked for at the checkbox, with the server's words.
+  const shown: Record<string, string> = confirmation ? { ...Object.fromEntries(Object.entries(errors).filter(([f]) => INSULIN_FIELD_NAMES.includes(f))), confirm: confirmation.message } : { ...errors };
+  const hasErrors = Object.keys(shown).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Insulin for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(shown, confirmation ? [] : general, INSULIN_FIELD_NAMES, 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Insulin given</h1>
+      ${item.instructionText ? html`<p class="nhsuk-body-s">${item.instructionText}</p>` : ''}
+      ${item.doNotDo ? html`<div class="nhsuk-warning-callout"><h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Do not give it now</span></h2><p>${item.doNotDo}</p></div>` : ''}
+      ${insulinForm(instruction, values, shown, confirmation)}`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, ['dose', 'site']);
+    const { fields, errors: typing } = insulinOf(instruction, typed);
+    const box = document.getElementById('confirm') as HTMLInputElement | null;
+    if (box && !box.checked) typing.confirm = `${confirmation?.message ?? 'Confirm'}: tick the box to record it, or check the dose`;
+    if (Object.keys(typing).length) return void renderInsulin(patientId, typed, typing, [], box ? problem : undefined);
+    // Every confirmation she has given for this dose goes with it (a second 409 asks for the next).
+    if (box?.checked && box.value) insulinConfirmed[box.value] = true;
+    void saveEntry(person, 'insulin-administrations', { ...fields, ...(delegationId ? { delegationId } : {}), ...insulinConfirmed }, typed, (v, e, g, p) => renderInsulin(patientId, v, e, g, p));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
 };
 
 const renderGlucose = async (patientId: string, values?: Record<string, string>, errors: FieldErrors = {}, general: string[] = []) => {
@@ -343,7 +386,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'prompt-acknowledgement': 'Prompt acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'prompt-acknowledgement': 'Prompt acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';
@@ -390,11 +433,11 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
-  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose)(\/saved)?$/.exec(path);
+  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
-    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : renderVitals(patientId));
+    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : renderVitals(patientId));
   } else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

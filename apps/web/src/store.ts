@@ -11,6 +11,8 @@ export interface Problem {
   readonly status: number;
   readonly title: string;
   readonly detail?: string;
+  /** What a 409 asks to be confirmed (e.g. insulin.possible-duplicate). */
+  readonly code?: string;
   readonly errors?: readonly { field: string; message: string }[];
 }
 
@@ -21,7 +23,7 @@ export interface QueuedEntry {
   readonly owner: string;
   readonly patientId: string;
   readonly patientName: string;
-  readonly kind: 'vital-signs' | 'blood-glucose' | 'prompt-acknowledgement';
+  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'prompt-acknowledgement';
   /** The prompt acknowledged (prompt-acknowledgement only). */
   readonly promptId?: string;
   readonly path: string;

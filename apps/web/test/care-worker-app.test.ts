@@ -275,6 +275,51 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
   });
 
+  it('records Mr Jones’s insulin against the instruction in units; a second dose inside the minimum interval asks her to confirm first', async () => {
+    const doses = async () => ((await fhir(`/fhir/MedicationAdministration?patient=${jonesId}`)).entry ?? []).map((e) => e.resource);
+    const before = (await doses()).length;
+    /** Gives the dose; answers the confirmations Tandem asked for (ticking each), until it is recorded. */
+    const give = async (): Promise<string[]> => {
+      const asked: string[] = [];
+      const start = (await doses()).length;
+      await page.goto(tandem.url);
+      await page.getByRole('link', { name: 'Record insulin given for Mr Arthur Jones' }).click();
+      await page.getByRole('heading', { name: 'Insulin given' }).waitFor();
+      expect(await page.getByLabel('Dose given').inputValue()).toBe('10');
+      await page.getByLabel('Abdomen').check();
+      const submit = async () => {
+        // The summary on screen now is not the answer to this tap: only a new one is.
+        await page.evaluate(() => document.querySelector('.nhsuk-error-summary')?.setAttribute('data-seen', ''));
+        await page.getByRole('button', { name: 'Record insulin given' }).click();
+      };
+      await submit();
+      for (let round = 0; round < 4; round++) {
+        const outcome = await Promise.race([
+          page.getByRole('heading', { name: 'Insulin given saved' }).waitFor().then(() => 'saved' as const),
+          page.locator('.nhsuk-error-summary:not([data-seen])').waitFor().then(() => 'confirm' as const),
+        ]);
+        if (outcome === 'saved') return asked;
+        const link = page.locator('.nhsuk-error-summary a').first();
+        if (!(await link.count())) throw new Error(`refused: ${await page.locator('.nhsuk-error-summary').textContent()}`);
+        expect(await link.getAttribute('href')).toBe('#confirm');
+        asked.push((await link.textContent())!.trim());
+        if (round === 0) await expectAccessible('insulin: confirmation needed');
+        // Nothing is stored until she confirms.
+        expect((await doses()).length).toBe(start);
+        await page.getByLabel(/^Yes, /).check();
+        await submit();
+      }
+      throw new Error(`not recorded after confirming: ${asked.join(' | ')}`);
+    };
+    await give();
+    expect((await doses()).length).toBe(before + 1);
+    const second = await give();
+    expect(second.some((message) => /confirm this is not the same dose recorded twice/.test(message))).toBe(true);
+    const recorded = await doses();
+    expect(recorded.length).toBe(before + 2);
+    expect(JSON.stringify(recorded)).toContain('"unit":"units"');
+  });
+
   it('shows the hypo protocol as soon as she types a blood glucose of 3.4 mmol/L, and the server answers with it', async () => {
     await page.goto(tandem.url);
     await page.locator(`[data-person="${jonesId}"]`).waitFor();
