@@ -22,7 +22,56 @@ export interface SearchResult {
   readonly count: number;
   readonly matches: Resource[];
   readonly included: Resource[];
+  /** The `_cursor` of the page after this one; undefined on the last page (and for `_count=0`). */
+  readonly nextCursor?: string;
 }
+
+/**
+ * Where a page ends, as the next page's `_cursor`: the last row's sort value and id (keyset
+ * paging). Unlike an offset it does not move when the record grows, so a write between pages
+ * neither repeats an entry nor skips one that was already there. Opaque to clients (base64url
+ * JSON); the sort it was made for travels with it, so it cannot be applied to another order.
+ */
+interface Cursor {
+  readonly sort: string;
+  /** The sort column's value as PostgreSQL prints it (microseconds kept), or null. */
+  readonly value: string | null;
+  readonly id: string;
+}
+
+const SQL_TIMESTAMP = /^(-?infinity|\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2})?)$/;
+
+const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify([cursor.sort, cursor.value, cursor.id])).toString('base64url');
+
+const decodeCursor = (raw: string, sort: string): Cursor => {
+  const refused = new SearchError('_cursor', '_cursor is not one this server gave for this search: follow the Bundle\'s next link');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw refused;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw refused;
+  const [cursorSort, value, id] = parsed as unknown[];
+  if (cursorSort !== sort || typeof id !== 'string' || !(value === null || (typeof value === 'string' && SQL_TIMESTAMP.test(value)))) throw refused;
+  return { sort, value, id };
+};
+
+/** `effective desc nulls last` -> its column, direction and where nulls go. */
+const sortParts = (sort: string): { column: string; descending: boolean } => {
+  const match = /^(\w+) (asc|desc)/.exec(sort);
+  if (!match) throw new Error(`Unreadable sort ${sort}`);
+  return { column: match[1]!, descending: match[2] === 'desc' };
+};
+
+/** Rows after the cursor in `order by <column> <dir> nulls last, id`. */
+const afterCursor = (sql: SqlBuilder, sort: string, cursor: Cursor): string => {
+  const { column, descending } = sortParts(sort);
+  const id = sql.add(cursor.id);
+  if (cursor.value === null) return `(${column} is null and id > ${id})`;
+  const value = sql.add(cursor.value);
+  return `(${column} ${descending ? '<' : '>'} ${value}::timestamptz or (${column} = ${value}::timestamptz and id > ${id}) or ${column} is null)`;
+};
 
 /**
  * Kept out of Patient/$everything: the access trail is for auditors, and Provenance (one per write)
@@ -230,20 +279,28 @@ export class FhirReader {
     }
 
     const where = sql.where.join(' and ');
+    const [rawCursor] = values(query._cursor);
+    const sortKey = sortParam ?? '';
+    const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor, sortKey);
+    const pageWhere = cursor ? `${where} and ${afterCursor(sql, sort, cursor)}` : where;
+    const { column } = sortParts(sort);
     // The total and the page in one round trip (and one snapshot); the page keeps its sort columns
-    // so the outer query can keep its order.
-    const page = await this.db.query<{ total: string; resource: Resource | null; patient_id: string | null }>(
-      `select (select count(*) from fhir_resource where ${where}) as total, page.resource, page.patient_id
+    // so the outer query can keep its order. One row more than the page says whether there is a next.
+    const page = await this.db.query<{ total: string; resource: Resource | null; patient_id: string | null; id: string | null; sort_value: string | null }>(
+      `select (select count(*) from fhir_resource where ${where}) as total, page.resource, page.patient_id, page.id, page.sort_value
          from (values (1)) as one (x)
          left join lateral (
-           select resource, patient_id, effective, last_updated, id from fhir_resource where ${where}
-            order by ${sort}, id limit ${sql.add(count)} offset ${sql.add(offset)}
+           select resource, patient_id, effective, last_updated, id, ${column}::text as sort_value from fhir_resource where ${pageWhere}
+            order by ${sort}, id limit ${sql.add(count === 0 ? 0 : count + 1)} offset ${sql.add(offset)}
          ) as page on true
         order by ${sort}, id`,
       sql.params,
     );
     const total = page[0]?.total ?? '0';
-    const rows = page.flatMap((r) => (r.resource ? [{ resource: r.resource, patient_id: r.patient_id }] : []));
+    const found = page.flatMap((r) => (r.resource ? [{ resource: r.resource, patient_id: r.patient_id, id: r.id!, sortValue: r.sort_value }] : []));
+    const rows = found.slice(0, count);
+    const last = rows[rows.length - 1];
+    const nextCursor = found.length > count && last ? encodeCursor({ sort: sortKey, value: last.sortValue, id: last.id }) : undefined;
     let included: Resource[] = [];
     if (includes.length > 0) {
       const patientIds = [...new Set(rows.map((r) => r.patient_id).filter((p): p is string => p !== null))];
@@ -251,7 +308,7 @@ export class FhirReader {
         ? (await this.db.query<{ resource: Resource }>(`select resource from fhir_resource where resource_type = 'Patient' and id = any($1)`, [patientIds])).map((r) => r.resource)
         : [];
     }
-    return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included };
+    return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   /**

@@ -1,5 +1,40 @@
 import type { Bundle, BundleEntry, FhirResource as Resource, OperationOutcome } from 'fhir/r4';
 
+/**
+ * The query string exactly as the client sent it, as parameters in their order: a repeated
+ * parameter stays repeated (`date=ge…&date=lt…` is AND; joining it into `date=ge…,lt…` makes an
+ * OR, or a value the server refuses), and no value is re-encoded into another meaning.
+ */
+export const sentQuery = (originalUrl: string): URLSearchParams => {
+  const at = originalUrl.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : originalUrl.slice(at + 1));
+};
+
+const withQuery = (base: string, query: URLSearchParams): string => {
+  const text = query.toString();
+  return text ? `${base}?${text}` : base;
+};
+
+export interface SearchPageLinks {
+  /** The absolute URL of this search without its query. */
+  readonly base: string;
+  readonly query: URLSearchParams;
+  /** The next page's `_cursor`; none on the last page or for `_count=0`. */
+  readonly nextCursor: string | undefined;
+}
+
+/**
+ * self is the search as sent; next is the same search with the cursor of where this page ends
+ * (keyset paging: stable while the record grows). No previous link: a cursor only goes forward.
+ */
+export const searchLinks = ({ base, query, nextCursor }: SearchPageLinks): Bundle['link'] => {
+  const next = new URLSearchParams(query);
+  next.delete('_cursor');
+  next.delete('_offset');
+  if (nextCursor !== undefined) next.append('_cursor', nextCursor);
+  return [{ relation: 'self', url: withQuery(base, query) }, ...(nextCursor !== undefined ? [{ relation: 'next', url: withQuery(base, next) }] : [])];
+};
+
 export interface PageLinks {
   /** The absolute URL of this search without paging parameters. */
   readonly base: string;
@@ -16,11 +51,11 @@ const pageUrl = ({ base, query }: PageLinks, offset: number, count: number): str
   return `${base}?${q.toString()}`;
 };
 
-/** self/next/previous links that work: they carry the same search with a different offset. */
+/** Offset links (history, $everything): the same search, every other parameter as sent, at another offset. */
 export const pageLinks = (page: PageLinks): Bundle['link'] => [
   { relation: 'self', url: pageUrl(page, page.offset, page.count) },
-  ...(page.offset + page.count < page.total ? [{ relation: 'next', url: pageUrl(page, page.offset + page.count, page.count) }] : []),
-  ...(page.offset > 0 ? [{ relation: 'previous', url: pageUrl(page, Math.max(0, page.offset - page.count), page.count) }] : []),
+  ...(page.count > 0 && page.offset + page.count < page.total ? [{ relation: 'next', url: pageUrl(page, page.offset + page.count, page.count) }] : []),
+  ...(page.count > 0 && page.offset > 0 ? [{ relation: 'previous', url: pageUrl(page, Math.max(0, page.offset - page.count), page.count) }] : []),
 ];
 
 export const entryFor = (fhirBase: string, resource: Resource, mode?: 'match' | 'include' | 'outcome'): BundleEntry => ({

@@ -4,9 +4,9 @@ import type { Bundle, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { storableJson } from '../http/storable-json';
-import { entryFor, outcomeEntry, pageLinks } from './bundle';
+import { entryFor, outcomeEntry, pageLinks, searchLinks, sentQuery } from './bundle';
 import { capabilityStatement } from './capability';
-import { FhirError, operationOutcome } from './operation-outcome';
+import { FhirError, operationOutcome, type OutcomeIssue } from './operation-outcome';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** Read-your-writes: a client passes the position a command returned; the read waits for it. */
@@ -29,6 +29,25 @@ export interface FhirWrites {
   create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
+  /** `POST /fhir` with a transaction (all or nothing) or batch (each entry on its own) Bundle. */
+  bundle?(body: unknown, req: Request): Promise<BundleWriteResult>;
+}
+
+/** One entry's answer: what it wrote (id, position), or its refusal (issues naming `Bundle.entry[i]...`). */
+export interface BundleEntryWrite {
+  readonly index: number;
+  readonly status: number;
+  readonly type?: string;
+  readonly id?: string;
+  readonly position?: number;
+  readonly created?: boolean;
+  readonly foundExisting?: boolean;
+  readonly issues?: readonly OutcomeIssue[];
+}
+
+export interface BundleWriteResult {
+  readonly type: 'transaction' | 'batch';
+  readonly entries: readonly BundleEntryWrite[];
 }
 
 export interface FhirRouteDeps {
@@ -42,6 +61,19 @@ export interface FhirRouteDeps {
   /** The access trail: flushed before an AuditEvent search, so an auditor sees every access up to their request. */
   readonly accessTrail?: { flush(): Promise<number> };
 }
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: 'OK',
+  201: 'Created',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  422: 'Unprocessable Entity',
+  428: 'Precondition Required',
+};
 
 const send = (res: Response, status: number, body: Resource) => res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
 
@@ -215,7 +247,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
         resourceType: 'Bundle',
         type: 'searchset',
         total: result.total,
-        link: pageLinks({ base: `${base}/Patient/${id}/$everything`, query: new URLSearchParams(req.query as Record<string, string>), offset: result.offset, count: result.count, total: result.total }),
+        link: pageLinks({ base: `${base}/Patient/${id}/$everything`, query: sentQuery(req.originalUrl), offset: result.offset, count: result.count, total: result.total }),
         entry: result.matches.map((r) => entryFor(base, r, 'match')),
       };
       send(res, 200, bundle);
@@ -247,7 +279,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       resourceType: 'Bundle',
       type: 'history',
       total: history.total,
-      link: pageLinks({ base: `${base}/${type}${id ? `/${id}` : ''}/_history`, query: new URLSearchParams(req.query as Record<string, string>), offset: history.offset, count: history.count, total: history.total }),
+      link: pageLinks({ base: `${base}/${type}${id ? `/${id}` : ''}/_history`, query: sentQuery(req.originalUrl), offset: history.offset, count: history.count, total: history.total }),
       entry: history.versions.map((v) => ({
         fullUrl: `${base}/${type}/${v.resource.id}`,
         resource: v.resource,
@@ -326,7 +358,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
         resourceType: 'Bundle',
         type: 'searchset',
         total: result.total,
-        link: pageLinks({ base: `${base}/${type}`, query: new URLSearchParams(req.query as Record<string, string>), offset: result.offset, count: result.count, total: result.total }),
+        link: searchLinks({ base: `${base}/${type}`, query: sentQuery(req.originalUrl), nextCursor: result.nextCursor }),
         entry: [
           ...result.matches.map((r) => entryFor(base, r, 'match')),
           ...included.map((r) => entryFor(base, r, 'include')),
@@ -400,6 +432,45 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       send(res, 200, stored?.resource ?? ({ resourceType: type, id } as Resource));
     }),
   );
+
+  router.post(
+    '/fhir',
+    handle(async (req, res) => {
+      if (!writes?.bundle) throw new FhirError(405, [{ code: 'not-supported', diagnostics: 'This server takes no transaction or batch Bundles' }]);
+      requireFhirJson(req);
+      const result = await writes.bundle(req.body, req);
+      const base = baseUrl(req);
+      const positions = result.entries.flatMap((e) => (e.position === undefined ? [] : [e.position]));
+      const position = positions.length > 0 ? Math.max(...positions) : undefined;
+      if (position !== undefined) await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
+      const entries = await Promise.all(
+        result.entries.map(async (e): Promise<NonNullable<Bundle['entry']>[number]> => {
+          if (e.id !== undefined && e.type !== undefined && e.foundExisting) {
+            // As a single POST of a Patient already registered: only those who may read them learn of them.
+            const disclosure = await access.existingPerson(req, res, e.id);
+            if (!disclosure.allowed) return { response: { status: '403 Forbidden', outcome: operationOutcome([{ code: 'forbidden', diagnostics: disclosure.detail }]) } };
+          }
+          if (e.id === undefined || e.type === undefined) {
+            return { response: { status: `${e.status} ${STATUS_TEXT[e.status] ?? ''}`.trim(), outcome: operationOutcome(e.issues ?? []) } };
+          }
+          const stored = await reader.read(e.type, e.id);
+          return {
+            fullUrl: `${base}/${e.type}/${e.id}`,
+            response: {
+              status: `${e.status} ${STATUS_TEXT[e.status] ?? ''}`.trim(),
+              location: `${e.type}/${e.id}/_history/${stored?.versionId ?? 1}`,
+              ...(stored ? { etag: `W/"${stored.versionId}"`, lastModified: stored.lastUpdated } : {}),
+            },
+          };
+        }),
+      );
+      if (position !== undefined) res.set('X-Tandem-Position', String(position));
+      send(res, 200, { resourceType: 'Bundle', type: result.type === 'transaction' ? 'transaction-response' : 'batch-response', entry: entries });
+    }),
+  );
+
+  // `/fhir` itself is not matched by `/fhir/{*rest}`: its other methods are refused as FHIR too.
+  router.all('/fhir', (req, _res, next) => next(new FhirError(405, [{ code: 'not-supported', diagnostics: `${req.method} /fhir: POST a transaction or batch Bundle, or use /fhir/<type>` }])));
 
   router.all('/fhir/{*rest}', (req, _res, next) => next(new FhirError(404, [{ code: 'not-supported', diagnostics: `${req.method} ${req.path} is not part of this FHIR API` }])));
 

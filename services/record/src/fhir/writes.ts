@@ -24,7 +24,7 @@ import { IdempotencyKeyReused, type CommandResult } from '../application/stream-
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
-import { aboutResource, NOBODY_KNOWN, type FhirWrites } from './routes';
+import { aboutResource, NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
 
 /**
  * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
@@ -133,18 +133,18 @@ class FieldMap {
 }
 
 /** The resource as a whole: an object of the right type, with no element we would silently drop. */
-const resourceOf = (type: string, body: unknown, allowed: ReadonlySet<string>): El => {
-  if (!isObject(body)) throw structure(type, 'The body must be a FHIR resource (a JSON object)');
+const resourceOf = (type: string, body: unknown, allowed: ReadonlySet<string>, path: string = type): El => {
+  if (!isObject(body)) throw structure(path, 'The body must be a FHIR resource (a JSON object)');
   if (body.resourceType !== type) {
-    throw new FhirError(400, [{ code: 'invalid', diagnostics: `resourceType must be ${type} (got ${JSON.stringify(body.resourceType ?? null)})`, expression: `${type}.resourceType` }]);
+    throw new FhirError(400, [{ code: 'invalid', diagnostics: `resourceType must be ${type} (got ${JSON.stringify(body.resourceType ?? null)})`, expression: `${path}.resourceType` }]);
   }
   if (body.modifierExtension !== undefined) {
-    throw notSupported(`${type}.modifierExtension`, 'Modifier extensions change the meaning of a resource and none is understood here: nothing was stored');
+    throw notSupported(`${path}.modifierExtension`, 'Modifier extensions change the meaning of a resource and none is understood here: nothing was stored');
   }
   for (const key of Object.keys(body)) {
-    if (!allowed.has(key) && !key.startsWith('_')) throw notSupported(`${type}.${key}`, `${type}.${key} is not recorded by this server: nothing was stored`);
+    if (!allowed.has(key) && !key.startsWith('_')) throw notSupported(`${path}.${key}`, `${type}.${key} is not recorded by this server: nothing was stored`);
   }
-  return new El(body, type);
+  return new El(body, path);
 };
 
 const COMMON_ELEMENTS = ['resourceType', 'id', 'meta', 'text', 'extension', 'implicitRules', 'language'];
@@ -227,10 +227,14 @@ const OBSERVATION_CODES: readonly { system: string; code: string; kind: Observat
   { system: LOINC, code: '9279-1', kind: 'resp' },
   { system: SNOMED, code: '86290005', kind: 'resp' },
   { system: LOINC, code: '2708-6', kind: 'spo2' },
+  // Pulse oximetry (peripheral SpO2): what most bedside devices and GP systems send for the same measurement.
+  { system: LOINC, code: '59408-5', kind: 'spo2' },
   { system: SNOMED, code: '431314004', kind: 'spo2' },
   { system: LOINC, code: '8310-5', kind: 'temp' },
   { system: SNOMED, code: '276885007', kind: 'temp' },
   { system: LOINC, code: '85354-9', kind: 'bp' },
+  // "Blood pressure systolic and diastolic": the older panel code some systems still send.
+  { system: LOINC, code: '55284-4', kind: 'bp' },
   { system: SNOMED, code: '75367002', kind: 'bp' },
   { system: SNOMED, code: '1104441000000107', kind: 'acvpu' },
   { system: SNOMED, code: '722742002', kind: 'air' },
@@ -245,7 +249,7 @@ const VITAL_KINDS: readonly VitalKind[] = ['pulse', 'resp', 'spo2', 'temp', 'bp'
 const isVitalKind = (kind: string | undefined): kind is VitalKind => (VITAL_KINDS as readonly string[]).includes(kind ?? '');
 
 const SUPPORTED_CODES_TEXT =
-  'LOINC 8867-4 (heart rate), 9279-1 (respiratory rate), 2708-6 (SpO2), 8310-5 (body temperature), 85354-9 (blood pressure panel with 8480-6 and 8462-4), 14743-9 (capillary blood glucose); SNOMED CT 1104441000000107 (ACVPU), 722742002 (breathing room air), 371825009 (on oxygen)';
+  'LOINC 8867-4 (heart rate), 9279-1 (respiratory rate), 2708-6 or 59408-5 (SpO2), 8310-5 (body temperature), 85354-9 or 55284-4 (blood pressure panel with 8480-6 and 8462-4), 85353-1 (vital signs panel, in a transaction Bundle with its members), 14743-9 (capillary blood glucose); SNOMED CT 1104441000000107 (ACVPU), 722742002 (breathing room air), 371825009 (on oxygen)';
 
 const codingsOf = (concept: El): { system: string | undefined; code: string | undefined }[] =>
   concept.get('coding').list().map((c) => ({ system: c.get('system').string(), code: c.get('code').string() }));
@@ -582,11 +586,12 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
   const now = options.now ?? (() => new Date());
 
   /** The client's Idempotency-Key, or one derived from the request: the exact same request is recorded once. */
-  const keyOf = (req: Request, request: string, body: unknown): string => req.get('idempotency-key') ?? `fhir:${request}:${sha256(body)}`;
+  const keyOf = (req: Request, request: string, body: unknown, entryKey?: string): string =>
+    entryKey ?? req.get('idempotency-key') ?? `fhir:${request}:${sha256(body)}`;
 
   // --- create ---------------------------------------------------------------------------------
 
-  const createPatient = async (body: unknown, req: Request) => {
+  const createPatient = async (body: unknown, req: Request, entryKey?: string) => {
     const actor = await authorise(req, FHIR_ACCESS.create('Patient'), 'nobody');
     const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
     const fields = new FieldMap('Patient');
@@ -594,7 +599,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     if (!nhsNumber?.present) throw required(`Patient.identifier`, `The person's NHS number is required (identifier system ${NHS_NUMBER_SYSTEM})`);
     const cmd = accepted(
       parseCommand(RegisterPatientSchema, {
-        idempotencyKey: keyOf(req, 'POST:Patient', body),
+        idempotencyKey: keyOf(req, 'POST:Patient', body, entryKey),
         occurredAt: now().toISOString(),
         nhsNumber: nhsNumber.raw(),
         ...patientDetailsOf(patient, fields),
@@ -606,7 +611,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     return { id: result.patientId, position: result.position, created: result.created && !result.replayed, ...(result.created ? {} : { foundExisting: true }) };
   };
 
-  const createObservation = async (body: unknown, req: Request) => {
+  const createObservation = async (body: unknown, req: Request, entryKey?: string) => {
     const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
     const fields = new FieldMap('Observation').set('patientId', 'Observation.subject').set('occurredAt', 'Observation.effectiveDateTime');
     const status = statusOf(obs);
@@ -616,7 +621,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     const kind = kindOf(obs);
     if (status !== 'final') throw badValue('Observation.status', 'A new Observation is recorded as final');
     if (obs.get('note').present) throw notSupported('Observation.note', 'A note is recorded as its own entry, not with a measurement: nothing was stored');
-    const base = { idempotencyKey: keyOf(req, 'POST:Observation', body), patientId, occurredAt };
+    const base = { idempotencyKey: keyOf(req, 'POST:Observation', body, entryKey), patientId, occurredAt };
     if (isVitalKind(kind)) {
       const cmd = accepted(parseCommand(RecordVitalSignsSchema, { ...base, ...vitalFields(obs, kind, fields) }), fields);
       const result = await translated(fields, () => care.recordCare('RecordVitalSigns', cmd, actor));
@@ -629,11 +634,11 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     }
     throw badValue(
       'Observation.code',
-      kind === 'news2' ? 'NEWS2 is computed from the vital signs: record the measurements' : 'A vital signs panel is not posted as such: post each measurement',
+      kind === 'news2' ? 'NEWS2 is computed from the vital signs: record the measurements' : 'A vital signs panel is recorded with its members: POST a transaction Bundle to /fhir holding the panel and the Observations its hasMember names',
     );
   };
 
-  const createMedicationAdministration = async (body: unknown, req: Request) => {
+  const createMedicationAdministration = async (body: unknown, req: Request, entryKey?: string) => {
     const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
     const fields = new FieldMap('MedicationAdministration').set('patientId', 'MedicationAdministration.subject').set('occurredAt', 'MedicationAdministration.effectiveDateTime');
     const status = statusOf(ma);
@@ -641,7 +646,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     const actor = await authorise(req, FHIR_ACCESS.create('MedicationAdministration'), { patientId });
     const occurredAt = effectiveOf(ma);
     const entry = medicationEntryOf(ma, status, fields);
-    const base = { idempotencyKey: keyOf(req, 'POST:MedicationAdministration', body), patientId, occurredAt };
+    const base = { idempotencyKey: keyOf(req, 'POST:MedicationAdministration', body, entryKey), patientId, occurredAt };
     const result =
       entry.type === 'InsulinAdministered'
         ? await (async () => {
@@ -729,7 +734,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     return readBack(() => (part === 'glucose' ? glucoseFields(el, new FieldMap('Observation')) : ketonesFields(el, new FieldMap('Observation'))), stored.resource.id ?? entryId);
   };
 
-  const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
+  const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     const obs = resourceOf('Observation', body, OBSERVATION_ELEMENTS);
     if (obs.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Observation.id must be ${id}, as in the URL`, expression: 'Observation.id' }]);
     if (ifMatch === undefined) throw preconditionRequired('Observation', id);
@@ -746,7 +751,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
       .set('reason', 'Observation.note')
       .set('replacement.type', 'Observation.code')
       .set('replacement.occurredAt', 'Observation.effectiveDateTime');
-    const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId, reason };
+    const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), entryId, reason };
     const currentEl = new El(current, 'Observation');
     const currentKind: ObservationKind | 'ketones' | undefined =
       member === 'ketones' ? 'ketones' : member === undefined || isVitalKind(member) || member === 'news2' ? kindOfStored(currentEl) : undefined;
@@ -798,7 +803,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     throw notSupported('Observation', `Observation/${id} can be marked entered in error through FHIR; amend it through the JSON API`);
   };
 
-  const updateMedicationAdministration = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
+  const updateMedicationAdministration = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     const ma = resourceOf('MedicationAdministration', body, MEDICATION_ADMINISTRATION_ELEMENTS);
     if (ma.get('id').raw() !== id) {
       throw new FhirError(400, [{ code: 'invalid', diagnostics: `MedicationAdministration.id must be ${id}, as in the URL`, expression: 'MedicationAdministration.id' }]);
@@ -815,7 +820,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
       .set('reason', 'MedicationAdministration.note')
       .set('replacement.type', 'MedicationAdministration.status')
       .set('replacement.occurredAt', 'MedicationAdministration.effectiveDateTime');
-    const base = { idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body), patientId, occurredAt: now().toISOString(), entryId: id, reason };
+    const base = { idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), entryId: id, reason };
     if (status === 'entered-in-error') {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
       return { position: (await translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor, SERVER_TIME))).position };
@@ -828,7 +833,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor, SERVER_TIME))).position };
   };
 
-  const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request) => {
+  const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
     if (patient.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Patient.id must be ${id}, as in the URL`, expression: 'Patient.id' }]);
     const { resource: current, actor } = await currentVersion('Patient', id, ifMatch, req);
@@ -840,7 +845,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     }
     const cmd = accepted(
       parseCommand(UpdatePatientDetailsSchema, {
-        idempotencyKey: keyOf(req, `PUT:Patient/${id}@${ifMatch ?? '*'}`, body),
+        idempotencyKey: keyOf(req, `PUT:Patient/${id}@${ifMatch ?? '*'}`, body, entryKey),
         patientId: id,
         occurredAt: now().toISOString(),
         ...patientDetailsOf(patient, fields),
@@ -850,35 +855,285 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     return { position: (await translated(fields, () => care.updatePatientDetails(cmd, actor, SERVER_TIME))).position };
   };
 
+  const create = async (type: string, body: unknown, req: Request, entryKey?: string) => {
+    switch (type) {
+      case 'Patient':
+        return createPatient(body, req, entryKey);
+      case 'Observation':
+        return createObservation(body, req, entryKey);
+      case 'MedicationAdministration':
+        return createMedicationAdministration(body, req, entryKey);
+      default:
+        throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created through FHIR here` }]);
+    }
+  };
+
+  const update = async (type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
+    switch (type) {
+      case 'Patient':
+        return updatePatient(id, body, ifMatch, req, entryKey);
+      case 'Observation':
+        return updateObservation(id, body, ifMatch, req, entryKey);
+      case 'MedicationAdministration':
+        return updateMedicationAdministration(id, body, ifMatch, req, entryKey);
+      default:
+        throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be updated through FHIR here` }]);
+    }
+  };
+
+  // --- transaction and batch Bundles ------------------------------------------------------------
+
+  /**
+   * A vital signs panel (LOINC 85353-1) and the members its hasMember names: ONE RecordVitalSigns,
+   * so the entry holds every measurement and its NEWS2 is scored on all of them (five single POSTs
+   * make five entries, each with an incomplete NEWS2). Each member is read exactly as a single
+   * POSTed Observation is; errors name the member's element in the Bundle.
+   */
+  const createPanel = async (panel: BundleItem, members: readonly BundleItem[], req: Request, entryKey: string | undefined): Promise<UnitResult> => {
+    const obs = resourceOf('Observation', panel.resource, OBSERVATION_ELEMENTS, panel.path);
+    const fields = new FieldMap(panel.path).set('patientId', `${panel.path}.subject`).set('occurredAt', `${panel.path}.effectiveDateTime`);
+    const status = statusOf(obs);
+    const patientId = subjectOf(obs);
+    const actor = await authorise(req, FHIR_ACCESS.create('Observation'), { patientId });
+    const occurredAt = effectiveOf(obs);
+    if (status !== 'final') throw badValue(`${panel.path}.status`, 'A new Observation is recorded as final');
+    if (obs.get('note').present) throw notSupported(`${panel.path}.note`, 'A note is recorded as its own entry, not with a measurement: nothing was stored');
+    for (const element of ['valueQuantity', 'valueCodeableConcept', 'component', 'derivedFrom']) {
+      if (obs.get(element).present) throw notSupported(`${panel.path}.${element}`, `A vital signs panel holds its measurements in its members, not in ${element}: nothing was stored`);
+    }
+    let data: Json = {};
+    const kinds = new Map<VitalKind, BundleItem>();
+    const memberKinds: VitalKind[] = [];
+    for (const member of members) {
+      const el = resourceOf('Observation', member.resource, OBSERVATION_ELEMENTS, member.path);
+      const memberStatus = statusOf(el);
+      if (memberStatus !== 'final') throw badValue(`${member.path}.status`, 'A new Observation is recorded as final');
+      if (subjectOf(el) !== patientId) throw badValue(`${member.path}.subject`, `A member of the panel must be about the panel's person (Patient/${patientId})`);
+      const memberTime = effectiveOf(el);
+      if (Date.parse(memberTime) !== Date.parse(occurredAt)) {
+        throw badValue(`${member.path}.effectiveDateTime`, `A member of the panel is recorded at the panel's time (${occurredAt}): send a measurement taken at another time in its own entry`);
+      }
+      if (el.get('note').present) throw notSupported(`${member.path}.note`, 'A note is recorded as its own entry, not with a measurement: nothing was stored');
+      const kind = kindOf(el);
+      if (!isVitalKind(kind)) throw badValue(`${member.path}.code`, `A vital signs panel's members are vital signs (${SUPPORTED_CODES_TEXT})`);
+      const earlier = kinds.get(kind);
+      if (earlier) throw badValue(`${member.path}.code`, `The panel already holds this measurement (${kind}) in ${earlier.path}: one value per measurement`);
+      kinds.set(kind, member);
+      memberKinds.push(kind);
+      data = { ...data, ...vitalFields(el, kind, fields) };
+    }
+    const key = entryKey ?? `fhir:POST:Observation-panel:${sha256({ panel: panel.resource, members: members.map((m) => m.resource) })}`;
+    const cmd = accepted(parseCommand(RecordVitalSignsSchema, { idempotencyKey: key, patientId, occurredAt, ...data }), fields);
+    const result = await translated(fields, () => care.recordCare('RecordVitalSigns', cmd, actor));
+    const entryId = firstEventId(result);
+    const created = !result.replayed;
+    return [
+      { index: panel.index, status: created ? 201 : 200, type: 'Observation', id: entryId, position: result.position, created },
+      ...members.map((m, i) => ({ index: m.index, status: created ? 201 : 200, type: 'Observation', id: `${entryId}-${memberKinds[i]!}`, position: result.position, created })),
+    ];
+  };
+
+  const runSingle = async (item: BundleItem, req: Request, entryKey: string | undefined): Promise<UnitResult> => {
+    try {
+      if (item.method === 'POST') {
+        const result = await create(item.type, item.resource, req, entryKey);
+        return [{ index: item.index, status: result.created === false ? 200 : 201, type: item.type, ...result }];
+      }
+      const result = await update(item.type, item.id!, item.resource, item.ifMatch, req, entryKey);
+      return [{ index: item.index, status: 200, type: item.type, id: item.id!, position: result.position, created: false }];
+    } catch (error) {
+      throw error instanceof FhirError ? rerooted(error, item.type, item.path) : error;
+    }
+  };
+
+  const bundle = async (body: unknown, req: Request): Promise<BundleWriteResult> => {
+    const { type, items, units } = unitsOf(body);
+    const header = req.get('idempotency-key');
+    if (type === 'transaction' && units.length > 1) {
+      const second = units[1]!;
+      throw new FhirError(422, [
+        {
+          code: 'not-supported',
+          diagnostics:
+            'A transaction here records one entry of the care record (a vital signs panel with its members, or one resource), so that it is all or nothing: send the other entries in their own transactions, or as a batch',
+          expression: `Bundle.entry[${second.kind === 'panel' ? second.panel.index : second.item.index}]`,
+        },
+      ]);
+    }
+    const run = (unit: Unit): Promise<UnitResult> => {
+      const first = unit.kind === 'panel' ? unit.panel.index : unit.item.index;
+      // The client's key names the whole request: a transaction is one command; a batch entry is its own.
+      const entryKey = header === undefined ? undefined : type === 'transaction' ? header : `${header}:entry[${first}]`;
+      return unit.kind === 'panel' ? createPanel(unit.panel, unit.members, req, entryKey) : runSingle(unit.item, req, entryKey);
+    };
+    const results: BundleEntryWrite[] = [];
+    for (const unit of units) {
+      if (type === 'transaction') {
+        results.push(...(await run(unit)));
+        continue;
+      }
+      try {
+        results.push(...(await run(unit)));
+      } catch (error) {
+        if (!(error instanceof FhirError)) throw error;
+        const indices = unit.kind === 'panel' ? [unit.panel.index, ...unit.members.map((m) => m.index)] : [unit.item.index];
+        for (const index of indices) results.push({ index, status: error.status, issues: error.issues });
+      }
+    }
+    // Entries that never became a unit (malformed in a batch) carry their own refusal.
+    for (const item of items) if (item.refusal) results.push({ index: item.index, status: item.refusal.status, issues: item.refusal.issues });
+    return { type, entries: results.sort((a, b) => a.index - b.index) };
+  };
+
   return {
     writableTypes: WRITABLE_TYPES,
-
-    async create(type, body, req) {
-      switch (type) {
-        case 'Patient':
-          return createPatient(body, req);
-        case 'Observation':
-          return createObservation(body, req);
-        case 'MedicationAdministration':
-          return createMedicationAdministration(body, req);
-        default:
-          throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created through FHIR here` }]);
-      }
-    },
-
-    async update(type, id, body, ifMatch, req) {
-      switch (type) {
-        case 'Patient':
-          return updatePatient(id, body, ifMatch, req);
-        case 'Observation':
-          return updateObservation(id, body, ifMatch, req);
-        case 'MedicationAdministration':
-          return updateMedicationAdministration(id, body, ifMatch, req);
-        default:
-          throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be updated through FHIR here` }]);
-      }
-    },
+    create: (type, body, req) => create(type, body, req),
+    update: (type, id, body, ifMatch, req) => update(type, id, body, ifMatch, req),
+    bundle,
   };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bundles: entries, panels and their members
+// ---------------------------------------------------------------------------------------------
+
+interface BundleItem {
+  readonly index: number;
+  /** `Bundle.entry[i].resource`: where errors about this entry's resource point. */
+  readonly path: string;
+  readonly fullUrl: string | undefined;
+  readonly method: 'POST' | 'PUT';
+  readonly type: string;
+  readonly id?: string;
+  readonly ifMatch?: number;
+  readonly resource: unknown;
+  /** A batch entry refused before it could be run (a transaction throws instead). */
+  readonly refusal?: FhirError;
+}
+
+type Unit = { kind: 'single'; item: BundleItem } | { kind: 'panel'; panel: BundleItem; members: BundleItem[] };
+type UnitResult = BundleEntryWrite[];
+
+const VITAL_SIGNS_PANEL = '85353-1';
+
+/** Issues about `Observation.x` become issues about `Bundle.entry[i].resource.x`. */
+const rerooted = (error: FhirError, type: string, path: string): FhirError =>
+  new FhirError(
+    error.status,
+    error.issues.map((issue) =>
+      issue.expression === type || issue.expression?.startsWith(`${type}.`) || issue.expression?.startsWith(`${type}[`)
+        ? { ...issue, expression: `${path}${issue.expression.slice(type.length)}` }
+        : issue,
+    ),
+    error.reason,
+  );
+
+const isPanel = (item: BundleItem): boolean =>
+  item.method === 'POST' &&
+  item.type === 'Observation' &&
+  isObject(item.resource) &&
+  new El(item.resource, item.path)
+    .get('code')
+    .get('coding')
+    .list()
+    .some((c) => isObject(c.value) && c.value.system === LOINC && c.value.code === VITAL_SIGNS_PANEL);
+
+/** One entry's request, read as strictly as a single request is: what this server cannot do is refused, naming the element. */
+const itemOf = (entry: El, index: number): BundleItem => {
+  const path = `${entry.path}.resource`;
+  if (!isObject(entry.value)) throw structure(entry.path, `${entry.path} must be a JSON object`);
+  const request = entry.get('request');
+  if (!request.present) throw required(request.path, `${request.path} is required: the method and url of this entry`);
+  const method = request.get('method').string();
+  const url = request.get('url').string();
+  if (method !== 'POST' && method !== 'PUT') {
+    throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${request.path}.method ${method ?? '(none)'}: a Bundle here creates (POST) or updates (PUT) resources`, expression: `${request.path}.method` }]);
+  }
+  for (const conditional of ['ifNoneExist', 'ifNoneMatch', 'ifModifiedSince']) {
+    if (request.get(conditional).present) throw notSupported(`${request.path}.${conditional}`, `${request.path}.${conditional} (a conditional interaction) is not supported here: nothing was stored`);
+  }
+  if (url === undefined) throw required(`${request.path}.url`, `${request.path}.url is required`);
+  const [type = '', id, ...rest] = url.replace(/^\//, '').split('?')[0]!.split('/');
+  if (url.includes('?')) throw notSupported(`${request.path}.url`, 'Conditional create or update (a url with a query) is not supported here: nothing was stored');
+  if (!(WRITABLE_TYPES as readonly string[]).includes(type)) throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type || url} cannot be written through FHIR here; see /fhir/metadata`, expression: `${request.path}.url` }]);
+  if (method === 'POST' ? id !== undefined : id === undefined || rest.length > 0) {
+    throw structure(`${request.path}.url`, method === 'POST' ? `A POST entry's url is the resource type (${type})` : `A PUT entry's url is ${type}/<id>`);
+  }
+  const ifMatchRaw = request.get('ifMatch').string();
+  const ifMatchParsed = ifMatchRaw === undefined ? undefined : /^(W\/)?"(\d+)"$/.exec(ifMatchRaw.trim());
+  if (ifMatchRaw !== undefined && !ifMatchParsed) throw structure(`${request.path}.ifMatch`, `${request.path}.ifMatch must be an ETag like W/"3"`);
+  const resource = entry.get('resource');
+  if (!resource.present) throw required(path, `${path} is required`);
+  return {
+    index,
+    path,
+    fullUrl: entry.get('fullUrl').string(),
+    method,
+    type,
+    ...(id !== undefined ? { id } : {}),
+    ...(ifMatchParsed ? { ifMatch: Number(ifMatchParsed[2]) } : {}),
+    resource: resource.value,
+  };
+};
+
+/**
+ * The Bundle's entries as units of work: each vital signs panel with the members its hasMember
+ * names (by their fullUrl, `urn:uuid:...`, or as `Observation/<fullUrl id>`), and every other entry
+ * on its own. In a transaction anything wrong is thrown; in a batch it is that entry's answer.
+ */
+const unitsOf = (body: unknown): { type: 'transaction' | 'batch'; items: BundleItem[]; units: Unit[] } => {
+  if (!isObject(body) || body.resourceType !== 'Bundle') {
+    throw new FhirError(400, [{ code: 'invalid', diagnostics: 'POST /fhir takes a Bundle of type transaction or batch', expression: 'Bundle.resourceType' }]);
+  }
+  const bundleEl = new El(body, 'Bundle');
+  const type = bundleEl.get('type').string();
+  if (type !== 'transaction' && type !== 'batch') {
+    throw new FhirError(422, [{ code: 'not-supported', diagnostics: `Bundle.type must be transaction or batch (got ${JSON.stringify(type ?? null)})`, expression: 'Bundle.type' }]);
+  }
+  const items: BundleItem[] = bundleEl
+    .get('entry')
+    .list()
+    .map((entry, index) => {
+      try {
+        return itemOf(entry, index);
+      } catch (error) {
+        if (type === 'transaction' || !(error instanceof FhirError)) throw error;
+        return { index, path: `${entry.path}.resource`, fullUrl: undefined, method: 'POST', type: '', resource: undefined, refusal: error };
+      }
+    });
+  const runnable = items.filter((i) => !i.refusal);
+  const byFullUrl = new Map<string, BundleItem>();
+  for (const item of runnable) {
+    if (item.fullUrl === undefined) continue;
+    if (byFullUrl.has(item.fullUrl)) throw structure(`Bundle.entry[${item.index}].fullUrl`, `Bundle.entry[${item.index}].fullUrl ${item.fullUrl} is used by another entry`);
+    byFullUrl.set(item.fullUrl, item);
+  }
+  const memberOf = new Map<number, BundleItem>();
+  const units: Unit[] = [];
+  const panels: { panel: BundleItem; members: BundleItem[] }[] = [];
+  for (const panel of runnable.filter(isPanel)) {
+    const members: BundleItem[] = [];
+    const hasMember = new El(panel.resource, panel.path).get('hasMember').list();
+    if (hasMember.length === 0) throw required(`${panel.path}.hasMember`, 'A vital signs panel names its member Observations in hasMember (their fullUrl in this Bundle)');
+    for (const ref of hasMember) {
+      const reference = ref.get('reference').string();
+      const member = reference === undefined ? undefined : (byFullUrl.get(reference) ?? [...byFullUrl.values()].find((i) => i.fullUrl !== undefined && reference === `Observation/${i.fullUrl.split(/[:/]/).pop()}`));
+      if (!member || member === panel || member.method !== 'POST' || member.type !== 'Observation' || isPanel(member)) {
+        throw badValue(`${ref.path}.reference`, `${ref.path}.reference must name a new member Observation in this Bundle by its fullUrl (urn:uuid:...)`);
+      }
+      const claimed = memberOf.get(member.index);
+      if (claimed) throw badValue(`${ref.path}.reference`, `Bundle.entry[${member.index}] is already a member of the panel in Bundle.entry[${claimed.index}]`);
+      memberOf.set(member.index, panel);
+      members.push(member);
+    }
+    panels.push({ panel, members });
+  }
+  for (const item of runnable) {
+    if (memberOf.has(item.index)) continue;
+    const panel = panels.find((p) => p.panel === item);
+    units.push(panel ? { kind: 'panel', ...panel } : { kind: 'single', item });
+  }
+  return { type, items, units };
 };
 
 const preconditionRequired = (type: string, id: string) =>
