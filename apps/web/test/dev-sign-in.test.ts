@@ -72,3 +72,36 @@ describe('the development sign-in (embedded mode)', () => {
     expect((await exchange(await codeFor('cw-amira-hassan'), verifier, `${tandem.url}/elsewhere`)).status).toBe(400);
   });
 });
+
+describe('the app pointed at a real identity provider (TANDEM_AUTH_*)', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-web-idp-'));
+    tandem = await startTandem(
+      loadConfig({
+        PORT: '0',
+        TANDEM_DATA_DIR: dataDir,
+        TANDEM_DEMO_DATA: 'false',
+        TANDEM_AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks',
+        TANDEM_AUTH_ISSUER: 'https://idp.care.example/realms/care',
+        TANDEM_AUTH_AUDIENCE: 'tandem',
+        TANDEM_WEB_CLIENT_ID: 'care-worker-app',
+      }),
+      pino({ level: 'silent' }),
+    );
+  });
+  afterAll(async () => {
+    await tandem?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('tells the app to sign in there, and has no development sign-in', async () => {
+    const config = await (await fetch(`${tandem.url}/app-config.json`)).json();
+    expect(config).toEqual({ mode: 'server', demo: false, oidc: { authority: 'https://idp.care.example/realms/care', clientId: 'care-worker-app', scope: 'openid' } });
+    const devPage = await fetch(`${tandem.url}/dev-sign-in/authorize?response_type=code`);
+    expect(devPage.status).toBe(404);
+    expect((await fetch(`${tandem.url}/dev-sign-in/token`, { method: 'POST' })).status).toBe(404);
+  });
+});
