@@ -13,7 +13,7 @@ import { expectValidFhir } from '../../../services/projections/test/fhir-validat
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
 import type { SubscriptionService } from '../src/subscriptions/service';
-import { ESCALATION_TOPIC } from '../src/subscriptions/topics';
+import { ESCALATION_TOPIC, NEWS2_TOPIC } from '../src/subscriptions/topics';
 
 /**
  * Issue 14, Subscriptions, over HTTP on a real embedded Tandem and real receivers (node:http):
@@ -254,5 +254,58 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     await until(() => sarahsSystem.inbox.length >= sarahHad + 2, "Sarah's system to be told of the change");
     await settled();
     expect(failing.inbox.length).toBe(changes);
+  }, 120_000);
+
+  it("the GP's access is decided at each event: once Mr Jones is no longer his patient, what happens next is not sent to him (it still is to his nurse)", async () => {
+    const second = (await tandem.storage.store.readAll({})).find((e) => e.type === 'EscalationRaised' && (e.data as { patientId: string }).patientId === patientIds[0] && e.stream !== `escalation-${firstEscalation}`)!;
+    const secondId = second.stream.slice('escalation-'.length);
+    const gpHad = gpSystem.inbox.length;
+    const sarahHad = sarahsSystem.inbox.length;
+    // He hands over: another GP is registered for Mr Jones and he leaves the care team.
+    const occurredAt = new Date(clock.now().getTime() - 10_000).toISOString();
+    expect((await call('POST', `/api/patients/${patientIds[0]}/details`, await sarah(), { idempotencyKey: 'subscriptions-new-gp', occurredAt, registeredGp: 'gp-other' })).status).toBe(201);
+    const leaves = { idempotencyKey: 'subscriptions-gp-leaves', occurredAt, practitionerId: DEMO.gp.practitionerId, teamRole: 'gp' };
+    expect((await call('POST', `/api/patients/${patientIds[0]}/care-team/removals`, await sarah(), leaves)).status).toBe(201);
+    await acknowledgeAndResolve(secondId, 'subscriptions-second');
+    await until(() => sarahsSystem.inbox.length >= sarahHad + 2, "Sarah's system to be told");
+    await settled();
+    expect(gpSystem.inbox.length).toBe(gpHad);
+    // and his subscription's count has not moved, so no gap hints at what he may not see
+    const status = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$status`, await gp())).body as unknown as Bundle;
+    expect(param(status.entry![0]!.resource as Parameters, 'events-since-subscription-start')!.valueString).toBe(String(gpHad));
+  }, 120_000);
+
+  it('the NEWS2 topic: a NEWS2 at or above the threshold is notified with its Observation, an incomplete one whose known part reaches it too, a lower one not', async () => {
+    const news2 = (threshold: number): Subscription => ({
+      ...subscription(sarahsSystem.url, patientIds[1], 'full-resource'),
+      criteria: NEWS2_TOPIC,
+      _criteria: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria', valueString: `Observation?patient=Patient/${patientIds[1]}&news2=ge${threshold}` }] },
+    });
+    const receiver = await new Receiver().start();
+    try {
+      const created = await call('POST', '/fhir/Subscription', await sarah(), { ...news2(5), channel: { ...news2(5).channel, endpoint: receiver.url } });
+      expect(created.status).toBe(201);
+      const at = new Date(clock.now().getTime() - 30_000).toISOString();
+      const vitals = async (key: string, values: Record<string, unknown>) => {
+        const answer = await call('POST', `/api/patients/${patientIds[1]}/vital-signs`, await careWorker(1), { idempotencyKey: key, occurredAt: at, ...values });
+        expect(answer.status).toBe(201);
+        return (answer.body.eventIds as string[])[0]!;
+      };
+      const normal = { respirationRate: 16, spo2: 97, airOrOxygen: 'air', systolic: 125, diastolic: 80, pulse: 72, consciousness: 'A', temperatureC: 37.0 };
+      const low = await vitals('subscriptions-news2-0', normal);
+      // respiration 25 (3) and pulse 115 (2): NEWS2 5
+      const five = await vitals('subscriptions-news2-5', { ...normal, respirationRate: 25, pulse: 115 });
+      // the same without a temperature: incomplete, but the known part is already 5
+      const incomplete = await vitals('subscriptions-news2-incomplete', { ...normal, respirationRate: 25, pulse: 115, temperatureC: undefined });
+      await delegation().processor.settle(60_000);
+      await until(() => receiver.inbox.length >= 2, 'the NEWS2 notifications');
+      await settled();
+      expect(receiver.inbox.map(focusOf)).toEqual([expect.stringMatching(new RegExp(`/Observation/${five}-news2$`)), expect.stringMatching(new RegExp(`/Observation/${incomplete}-news2$`))]);
+      expect(receiver.inbox.map(focusOf).join()).not.toContain(low);
+      expect(receiver.inbox[0]!.entry![1]!.resource).toMatchObject({ resourceType: 'Observation', id: `${five}-news2`, valueQuantity: { value: 5 } });
+      for (const bundle of receiver.inbox) expectValidFhir(bundle);
+    } finally {
+      await receiver.stop();
+    }
   }, 120_000);
 });
