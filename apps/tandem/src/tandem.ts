@@ -195,6 +195,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     services,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Deliveries stop before the access trail does, so every notification sent is in it.
+      await services.find((s) => s.name === 'subscriptions')?.stop();
       await accessTrail.stop();
       for (const service of [...services].reverse()) await service.stop();
       await sealer?.stop();
