@@ -36,6 +36,8 @@ export interface Escalation {
   readonly patientId: string;
   readonly advice?: string;
   readonly urgency?: string;
+  readonly status?: string;
+  readonly recipient?: string;
 }
 export interface Monitoring {
   readonly patientId: string;

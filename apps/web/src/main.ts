@@ -64,11 +64,12 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => void route());
 
-/** Acknowledging a prompt is an entry like any other: queued with its key and time, sent once. */
+/** Acknowledging a prompt or an escalation is an entry like any other: queued with its key and time, sent once. */
 document.addEventListener('click', (event) => {
   const button = (event.target as HTMLElement | null)?.closest('button[data-acknowledge]') as HTMLButtonElement | null;
   if (!button || !session) return;
   const promptId = button.dataset.acknowledge!;
+  const escalation = button.dataset.what === 'escalation';
   const person = lastDay?.people.find((p) => p.id === button.dataset.patient);
   const idempotencyKey = uuid();
   const occurredAt = new Date().toISOString();
@@ -77,9 +78,9 @@ document.addEventListener('click', (event) => {
     owner: session.userId,
     patientId: button.dataset.patient ?? '',
     patientName: person?.name ?? '',
-    kind: 'prompt-acknowledgement',
+    kind: escalation ? 'escalation-acknowledgement' : 'prompt-acknowledgement',
     promptId,
-    path: `/api/prompts/${encodeURIComponent(promptId)}/acknowledgement`,
+    path: `/api/${escalation ? 'escalations' : 'prompts'}/${encodeURIComponent(promptId)}/acknowledgement`,
     body: { idempotencyKey, occurredAt },
     savedAt: occurredAt,
     state: 'waiting',
@@ -149,7 +150,7 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
   lastDay = day;
   const now = new Date();
   // Prompts she has acknowledged on this phone (sent or waiting), until the server's list drops them.
-  const acknowledged = new Set((await queue.all()).filter((e) => e.kind === 'prompt-acknowledgement' && e.state !== 'refused' && e.owner === session!.userId).map((e) => e.promptId));
+  const acknowledged = new Set((await queue.all()).filter((e) => (e.kind === 'prompt-acknowledgement' || e.kind === 'escalation-acknowledgement') && e.state !== 'refused' && e.owner === session!.userId).map((e) => e.promptId));
   const cards = day.people.map((person) => {
     const items = day.items.filter((i) => i.patientId === person.id);
     const monitoring = day.monitoring.filter((m) => m.patientId === person.id);
@@ -174,7 +175,10 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
           ${p.recheck?.dueAt && p.recheckStatus === 'pending' ? html`<p>Recheck the ${p.recheck.observation === 'glucose' ? 'blood glucose' : (p.recheck.observation ?? 'reading')} by ${timeOf(p.recheck.dueAt)} and record it.</p>` : ''}
           ${acknowledged.has(p.promptId) || p.acknowledgedBy ? html`<p><strong class="nhsuk-tag nhsuk-tag--green">Acknowledged</strong></p>` : html`<button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="button" data-acknowledge="${p.promptId}" data-patient="${person.id}">Acknowledge<span class="nhsuk-u-visually-hidden"> ${p.title ?? 'this prompt'}</span></button>`}</div>`,
       ),
-      ...escalations.map((e) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Escalation: ${e.urgency ?? 'open'}</span></h3><p>${e.advice ?? 'An escalation is open for this person.'}</p></div>`),
+      ...escalations.map(
+        (e) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3" data-escalation="${e.escalationId}"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Escalation: ${e.urgency ?? 'open'}</span></h3><p>${e.advice ?? 'An escalation is open for this person.'}</p>
+          ${acknowledged.has(e.escalationId) || e.status === 'acknowledged' ? html`<p><strong class="nhsuk-tag nhsuk-tag--green">Acknowledged</strong></p>` : html`<button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="button" data-acknowledge="${e.escalationId}" data-what="escalation" data-patient="${person.id}">Acknowledge<span class="nhsuk-u-visually-hidden"> the ${e.urgency ?? ''} escalation</span></button>`}</div>`,
+      ),
     ];
     return html`<li class="nhsuk-card nhsuk-u-margin-bottom-4" data-person="${person.id}"><div class="nhsuk-card__content">
       ${personHeading(person)}
@@ -386,7 +390,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'prompt-acknowledgement': 'Prompt acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';

@@ -23,8 +23,8 @@ export interface QueuedEntry {
   readonly owner: string;
   readonly patientId: string;
   readonly patientName: string;
-  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'prompt-acknowledgement';
-  /** The prompt acknowledged (prompt-acknowledgement only). */
+  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'prompt-acknowledgement' | 'escalation-acknowledgement';
+  /** The prompt or escalation acknowledged (acknowledgements only). */
   readonly promptId?: string;
   readonly path: string;
   /** The command exactly as it will be sent (with its key and bedside occurredAt). */

@@ -352,4 +352,16 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.locator(`[data-prompt="${promptId}"] .nhsuk-tag`, { hasText: 'Acknowledged' }).waitFor();
     expect(await page.locator(`[data-prompt="${promptId}"]`).getByText(/^Recheck the blood glucose by \d\d:\d\d/).isVisible()).toBe(true);
   });
+
+  it('shows an escalation that has reached her (NHS 111 / 999 advice) and she acknowledges it', async () => {
+    await page.goto(tandem.url);
+    const escalation = page.locator(`[data-person="${jonesId}"] [data-escalation]:has(button)`).first();
+    await escalation.waitFor();
+    const escalationId = (await escalation.getAttribute('data-escalation'))!;
+    await escalation.getByRole('button', { name: /^Acknowledge/ }).click();
+    await page.locator(`[data-escalation="${escalationId}"] .nhsuk-tag`, { hasText: 'Acknowledged' }).waitFor();
+    const listed = (await fetch(`${tandem.url}/api/escalations?patientId=${jonesId}`, { headers: { authorization: `Bearer ${await token(amiraClaims)}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } }).then((r) => r.json())) as { escalations: { escalationId: string; status: string }[] };
+    expect(listed.escalations.find((e) => e.escalationId === escalationId)?.status).toBe('acknowledged');
+    await expectAccessible('my day with an escalation acknowledged');
+  });
 });
