@@ -1,7 +1,7 @@
 import { mintToken } from '@tandem/auth';
 import { MedplumClient } from '@medplum/core';
 import Client from 'fhir-kit-client';
-import type { Bundle, BundleEntry, Observation, OperationOutcome } from 'fhir/r4';
+import type { Bundle, BundleEntry, CapabilityStatement, Observation, OperationOutcome } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
 /**
  * What an NHS integration does first, against the running server with two real FHIR client
@@ -107,6 +108,7 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
 
       expect(answer.resourceType).toBe('Bundle');
       expect(answer.type).toBe('transaction-response');
+      expectValidFhir(answer as never);
       expect(answer.entry).toHaveLength(8);
       for (const entry of answer.entry!) {
         expect(entry.response).toMatchObject({ status: '201 Created', location: expect.stringMatching(/^Observation\/[^/]+\/_history\/1$/), etag: 'W/"1"' });
@@ -180,6 +182,54 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
       const get = await fhirGet(`${tandem.url}/fhir`);
       expect(get.status).toBe(405);
       expect(get.body.resourceType).toBe('OperationOutcome');
+    });
+  });
+
+  it('declares transaction and batch in its CapabilityStatement, and nothing else at the system level', async () => {
+    const metadata = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as CapabilityStatement;
+    expectValidFhir(metadata as never);
+    expect(metadata.rest![0]!.interaction!.map((i) => i.code)).toEqual(['transaction', 'batch']);
+  });
+
+  describe('chained search by NHS number', () => {
+    const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
+    const nhsNumberOf = async (patientId: string) => ((await fhirGet(`/Patient/${patientId}`)).body as unknown as { identifier: { system: string; value: string }[] }).identifier.find((i) => i.system === NHS)!.value;
+
+    it("finds a person's observations by NHS number in one search (subject.identifier with fhir-kit-client, patient.identifier with MedplumClient)", async () => {
+      const patientId = patientIds[0]!;
+      const nhsNumber = await nhsNumberOf(patientId);
+      const byId = (await fhirGet(`/Observation?patient=Patient/${patientId}&code=${encodeURIComponent(`${LOINC}|8867-4`)}&_count=0`)).body;
+      expect(byId.total).toBeGreaterThan(0);
+
+      const viaSubject = (await kit.search({ resourceType: 'Observation', searchParams: { 'subject.identifier': `${NHS}|${nhsNumber}`, code: `${LOINC}|8867-4`, _count: '1000' } })) as Bundle;
+      expect(viaSubject.total).toBe(byId.total);
+      expect(viaSubject.entry!.every((e) => (e.resource as Observation).subject!.reference === `Patient/${patientId}`)).toBe(true);
+
+      const viaPatient = await medplum.search('Observation', { 'patient.identifier': `${NHS}|${nhsNumber}`, code: `${LOINC}|8867-4`, _count: '0' });
+      expect(viaPatient.total).toBe(byId.total);
+
+      const medicines = (await fhirGet(`/MedicationAdministration?patient.identifier=${encodeURIComponent(`${NHS}|${nhsNumber}`)}&_count=0`)).body;
+      const medicinesById = (await fhirGet(`/MedicationAdministration?patient=Patient/${patientId}&_count=0`)).body;
+      expect(medicinesById.total).toBeGreaterThan(0);
+      expect(medicines.total).toBe(medicinesById.total);
+    });
+
+    it("finds nothing of a person outside the caller's care, however they are named", async () => {
+      // The demo gives person i to care worker i % 3: care worker 0 does not look after person 1.
+      const careWorker = await mintToken({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId }, { dataDir });
+      const nhsNumber = await nhsNumberOf(patientIds[1]!);
+      const response = await fetch(`${tandem.url}/fhir/Observation?subject.identifier=${encodeURIComponent(`${NHS}|${nhsNumber}`)}`, { headers: { authorization: `Bearer ${careWorker}` } });
+      const body = (await response.json()) as Bundle;
+      expect(response.status).toBe(200);
+      expect(body.total).toBe(0);
+      const own = await fetch(`${tandem.url}/fhir/Observation?subject.identifier=${encodeURIComponent(`${NHS}|${await nhsNumberOf(patientIds[0]!)}`)}&_count=0`, { headers: { authorization: `Bearer ${careWorker}` } });
+      expect(((await own.json()) as Bundle).total).toBeGreaterThan(0);
+    });
+
+    it('refuses a chain it does not support, naming it', async () => {
+      const answer = await fhirGet('/Observation?subject.name=Smith');
+      expect(answer.status).toBe(400);
+      expect(answer.body.issue[0]!.expression).toEqual(['subject.name']);
     });
   });
 

@@ -197,6 +197,28 @@ const addCondition = (sql: SqlBuilder, name: string, def: SearchParamDefinition,
   }
 };
 
+/**
+ * A chained search on the person a resource is about: `patient.identifier=<system>|<value>` (or
+ * `subject.identifier`), as a GP system finds someone's observations by NHS number in one search.
+ * Only the chain through the patient reference to the Patient's identifier is supported; the
+ * access rules narrow the result as for any search (the routes add the caller's people).
+ */
+const addChainedCondition = (sql: SqlBuilder, type: string, name: string, raw: string) => {
+  const [reference = '', chained = '', ...rest] = name.split('.');
+  const referenceDef = searchParamOf(type, reference);
+  const identifierDef = searchParamOf('Patient', chained);
+  if (rest.length > 0 || referenceDef?.target !== 'patient_id' || chained !== 'identifier' || !identifierDef) {
+    throw new SearchError(name, `Chained search "${name}" is not supported for ${type}; supported: patient.identifier and subject.identifier (system|value) where ${type} has that parameter`);
+  }
+  if (raw === '') throw new SearchError(name, `Search parameter "${name}" has no value`);
+  // The Patient's identifier condition, built as for a Patient search, then applied to the people it finds.
+  const inner = new SqlBuilder();
+  inner.params.push(...sql.params);
+  addCondition(inner, chained, identifierDef, raw);
+  sql.params.splice(0, sql.params.length, ...inner.params);
+  sql.where.push(`patient_id in (select id from fhir_resource where resource_type = 'Patient' and ${inner.where.join(' and ')})`);
+};
+
 const parseCount = (raw: string | readonly string[] | undefined, param: string, fallback: number, max: number): number => {
   const [value] = values(raw);
   if (value === undefined) return fallback;
@@ -261,6 +283,10 @@ export class FhirReader {
     sql.where.push(`resource_type = ${sql.add(type)}`);
     for (const [name, raw] of Object.entries(query)) {
       if ((RESULT_PARAMS as readonly string[]).includes(name)) continue;
+      if (name.includes('.')) {
+        for (const v of values(raw)) addChainedCondition(sql, type, name, v);
+        continue;
+      }
       const def = searchParamOf(type, name);
       if (!def) throw new SearchError(name, `Unknown search parameter "${name}" for ${type}; supported: ${Object.keys(definitions).join(', ')}`);
       for (const v of values(raw)) {

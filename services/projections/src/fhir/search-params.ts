@@ -14,7 +14,11 @@ export interface SearchParamDefinition {
 
 const lastUpdated: SearchParamDefinition = { type: 'date', target: 'last_updated', documentation: 'When the resource last changed (stored), with prefixes ge, le, gt, lt, eq' };
 const id: SearchParamDefinition = { type: 'token', target: 'id', documentation: 'Logical id' };
-const patientRef = (doc: string): SearchParamDefinition => ({ type: 'reference', target: 'patient_id', documentation: doc });
+const patientRef = (doc: string): SearchParamDefinition => ({
+  type: 'reference',
+  target: 'patient_id',
+  documentation: `${doc}; or chained to the person's identifier: <name>.identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>`,
+});
 
 export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, SearchParamDefinition>>>> = {
   Patient: {

@@ -11,7 +11,21 @@ const TYPE_DOCUMENTATION: Readonly<Record<string, string>> = {
 };
 
 /** States exactly what this server supports; generated from the same tables the code runs on. */
-export const capabilityStatement = ({ baseUrl, version, writableTypes }: { baseUrl: string; version: string; writableTypes: readonly string[] }): CapabilityStatement => ({
+/**
+ * `bundles`: the server takes transaction and batch Bundles at POST /fhir (declared only when it
+ * does: the record service's writes handle them).
+ */
+export const capabilityStatement = ({
+  baseUrl,
+  version,
+  writableTypes,
+  bundles = false,
+}: {
+  baseUrl: string;
+  version: string;
+  writableTypes: readonly string[];
+  bundles?: boolean;
+}): CapabilityStatement => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
   date: '2026-11-24',
@@ -24,13 +38,30 @@ export const capabilityStatement = ({ baseUrl, version, writableTypes }: { baseU
   rest: [
     {
       mode: 'server',
-      documentation: 'Reads come from projections of the event log. Send X-Tandem-Min-Position with the position a write returned to read your own writes.',
+      documentation:
+        'Reads come from projections of the event log. Send X-Tandem-Min-Position with the position a write returned to read your own writes. Search results are paged by an opaque _cursor (keyset on the sort and the id): follow the next link, which carries every parameter as sent; a write between pages neither repeats nor moves an entry already there. _count=0 answers the total only.',
       security: {
         cors: false,
         service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
         description:
           'Every interaction but this CapabilityStatement needs a bearer JWT (Authorization: Bearer). SMART on FHIR v2 scopes (patient/, user/, system/) are honoured on top of the role and care-relationship rules; a denial is 403 with an OperationOutcome. Outside a relationship, a resource not recorded is refused (403) exactly like one that is recorded but not yours. Each resource _include would add is checked as a direct read of it; what the token may not read is left out and an OperationOutcome entry (search mode "outcome") says how many. POSTing a Patient whose NHS number is already registered answers with that person only to those who may read them. A district nurse or GP may read outside their relationship by giving a reason in X-Tandem-Break-Glass; the read is flagged and reported.',
       },
+      ...(bundles
+        ? {
+            interaction: [
+              {
+                code: 'transaction' as const,
+                documentation:
+                  'POST /fhir with a transaction Bundle: all or nothing. It records one entry of the care record: a vital signs panel (LOINC 85353-1) with the member Observations its hasMember names by their urn:uuid fullUrl (one entry, one NEWS2 scored on every member), or one resource. If any entry is wrong nothing is stored and the OperationOutcome names it (Bundle.entry[i].resource...). The answer is a transaction-response with each entry’s location, etag and status. An Idempotency-Key names the whole transaction.',
+              },
+              {
+                code: 'batch' as const,
+                documentation:
+                  'POST /fhir with a batch Bundle: each entry (POST or PUT of a writable type; a vital signs panel with its members counts as one) is recorded or refused on its own; a refusal is that entry’s response.outcome. An Idempotency-Key is applied to each entry as <key>:entry[i].',
+              },
+            ],
+          }
+        : {}),
       resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
         const writable = writableTypes.includes(type);
         return {

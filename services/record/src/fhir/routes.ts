@@ -232,7 +232,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS).then(() => next(), next);
   });
 
-  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [] })));
+  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], bundles: writes?.bundle !== undefined })));
 
   router.get(
     '/fhir/Patient/:id/\\$everything',
