@@ -41,6 +41,20 @@ const main = async () => {
     await page.getByRole('button', { name: 'Save vital signs' }).click();
     await page.locator('.nhsuk-error-summary').waitFor();
     await shot('6-error-summary');
+    // Insulin, where her worklist has it delegated (after `npm run scenario`).
+    await page.getByRole('link', { name: 'Back to my day' }).click();
+    await page.locator('[data-person]').first().waitFor();
+    const insulin = page.getByRole('link', { name: /^Record insulin given for / }).first();
+    if (await insulin.count()) {
+      await insulin.click();
+      await page.getByLabel('Abdomen').check();
+      await shot('8-insulin');
+      await page.getByRole('button', { name: 'Record insulin given' }).click();
+      await page.locator('.nhsuk-error-summary').waitFor();
+      await shot('9-insulin-confirmation-needed');
+      await page.getByRole('link', { name: 'Back to my day' }).click();
+    }
+    await page.getByRole('link', { name: /^Record vital signs for / }).first().click();
     await context.setOffline(true);
     await page.getByLabel('Pulse').fill('88');
     await page.getByRole('button', { name: 'Save vital signs' }).click();
