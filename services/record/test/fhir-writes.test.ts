@@ -455,4 +455,90 @@ describe('FHIR create and update through the care record commands', () => {
       expect(amended.body.dosage?.dose?.value).toBe(10);
     });
   });
+
+  describe('transaction and batch Bundles at POST /fhir', () => {
+    const LOINC = 'http://loinc.org';
+    const UCUM = 'http://unitsofmeasure.org';
+    let n = 0;
+    const urn = () => `urn:uuid:00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+    const entry = (resource: Observation, fullUrl = urn()) => ({ fullUrl, resource, request: { method: 'POST', url: 'Observation' } });
+    const spo2 = (code: string, value: number, at: string): Observation => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: LOINC, code }] },
+      subject: { reference: `Patient/${patientId}` },
+      effectiveDateTime: at,
+      valueQuantity: { value, unit: '%', system: UCUM, code: '%' },
+    });
+    const panelOf = (at: string, members: { fullUrl: string }[]): Observation => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: LOINC, code: '85353-1' }] },
+      subject: { reference: `Patient/${patientId}` },
+      effectiveDateTime: at,
+      hasMember: members.map((m) => ({ reference: m.fullUrl })),
+    });
+    const transaction = (entries: unknown[], type = 'transaction') => ({ resourceType: 'Bundle', type, entry: entries });
+
+    it('given a panel whose members are pulse and SpO2 (59408-5), when it is sent as a transaction, then one entry holds both', async () => {
+      const at = minutesAgo(40);
+      const members = [entry(pulse(88, { effectiveDateTime: at })), entry(spo2('59408-5', 96, at))];
+      const reply = await request<Bundle>('POST', '', transaction([entry(panelOf(at, members)), ...members]));
+      expect(reply.status).toBe(200);
+      expect(reply.body.type).toBe('transaction-response');
+      const [panel, pulseAnswer, spo2Answer] = reply.body.entry!.map((e) => e.response!.location!.split('/')[1]!);
+      expect(pulseAnswer).toBe(`${panel}-pulse`);
+      expect(spo2Answer).toBe(`${panel}-spo2`);
+      const read = await get<Observation>(`/Observation/${panel}-spo2`);
+      expect(read.body.valueQuantity?.value).toBe(96);
+      expect((await get<Observation>(`/Observation/${panel}-pulse`)).body.valueQuantity?.value).toBe(88);
+    });
+
+    it('refuses a panel holding SpO2 twice (2708-6 and 59408-5), naming the second, and stores nothing', async () => {
+      const at = minutesAgo(41);
+      const members = [entry(spo2('2708-6', 96, at)), entry(spo2('59408-5', 95, at))];
+      const reply = await refusedWithNothingStored(() => request('POST', '', transaction([entry(panelOf(at, members)), ...members])));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Bundle.entry[2].resource.code']);
+    });
+
+    it('refuses a member taken at another time than its panel, naming the member, and stores nothing', async () => {
+      const at = minutesAgo(42);
+      const members = [entry(pulse(80, { effectiveDateTime: at })), entry(spo2('2708-6', 96, minutesAgo(50)))];
+      const reply = await refusedWithNothingStored(() => request('POST', '', transaction([entry(panelOf(at, members)), ...members])));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Bundle.entry[2].resource.effectiveDateTime']);
+    });
+
+    it('refuses a hasMember that names no entry of the Bundle, and stores nothing', async () => {
+      const at = minutesAgo(43);
+      const members = [entry(pulse(80, { effectiveDateTime: at }))];
+      const reply = await refusedWithNothingStored(() => request('POST', '', transaction([entry(panelOf(at, [{ fullUrl: 'urn:uuid:not-in-this-bundle' }])), ...members])));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Bundle.entry[0].resource.hasMember[0].reference']);
+    });
+
+    it('refuses a transaction of two separate entries (it could not be all or nothing), and stores nothing', async () => {
+      const reply = await refusedWithNothingStored(() => request('POST', '', transaction([entry(pulse(70)), entry(pulse(71))])));
+      expect(reply.status).toBe(422);
+      expect(expressions(reply.body)).toEqual(['Bundle.entry[1]']);
+    });
+
+    it('refuses an entry this server cannot do (DELETE), naming its method, and stores nothing', async () => {
+      const reply = await refusedWithNothingStored(() => request('POST', '', transaction([{ request: { method: 'DELETE', url: 'Observation/x' } }])));
+      expect(reply.status).toBe(405);
+      expect(expressions(reply.body)).toEqual(['Bundle.entry[0].request.method']);
+    });
+
+    it('records the good entries of a batch and answers the bad one on its own; the same batch again is a replay', async () => {
+      const batch = transaction([entry(pulse(66, { effectiveDateTime: minutesAgo(44) })), { request: { method: 'DELETE', url: 'Observation/x' } }, entry(pulse(500))], 'batch');
+      const first = await request<Bundle>('POST', '', batch);
+      expect(first.status).toBe(200);
+      expect(first.body.type).toBe('batch-response');
+      expect(first.body.entry!.map((e) => e.response!.status)).toEqual(['201 Created', '405 Method Not Allowed', '422 Unprocessable Entity']);
+      expect(expressions(first.body.entry![2]!.response!.outcome as OperationOutcome)).toEqual(['Bundle.entry[2].resource.valueQuantity.value']);
+      const again = await request<Bundle>('POST', '', batch);
+      expect(again.body.entry![0]!.response).toMatchObject({ status: '200 OK', location: first.body.entry![0]!.response!.location });
+    });
+  });
 });
