@@ -166,7 +166,7 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect((await vitalSignsOf(jonesId)).length).toBe(before);
   });
 
-  it('records with no signal: the entry waits on the phone (through a reload), is sent when the signal returns, and is stored exactly once', async () => {
+  it('records two entries with no signal: they wait on the phone (through a reload), are sent in order when the signal returns, and each is stored exactly once', async () => {
     await page.evaluate(() => navigator.serviceWorker.ready);
     // The service worker controls the page once it has been loaded under it.
     await page.reload();
@@ -181,19 +181,46 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(await page.getByText('Waiting to send').first().isVisible()).toBe(true);
     expect(await page.locator('#waiting-link').textContent()).toContain('1 entry waiting to send');
     await expectAccessible('saved on this phone');
+    // A second entry, still with no signal.
+    await page.getByRole('link', { name: 'Back to my day' }).click();
+    await page.getByRole('link', { name: 'Record vital signs for Mr Arthur Jones' }).click();
+    await page.getByLabel('Breathing rate').fill('15');
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Saved on this phone' }).waitFor();
+    expect(await page.locator('#waiting-link').textContent()).toContain('2 entries waiting to send');
 
-    // A reload with no signal: the app opens from the phone and the entry is still waiting.
+    // A reload with no signal: the app opens from the phone and both entries are still waiting.
     await page.reload();
     await page.locator(`[data-person="${jonesId}"]`).waitFor();
     expect(await page.getByText('Kept on this phone', { exact: true }).isVisible()).toBe(true);
     expect(await page.getByText('Offline', { exact: true }).isVisible()).toBe(true);
-    expect(await page.locator('#waiting-link').textContent()).toContain('1 entry waiting to send');
+    expect(await page.locator('#waiting-link').textContent()).toContain('2 entries waiting to send');
     expect((await vitalSignsOf(jonesId)).length).toBe(before);
 
     await context.setOffline(false);
     await page.waitForFunction(() => !document.querySelector('#waiting-link'));
     const stored = await vitalSignsOf(jonesId);
-    expect(stored.length).toBe(before + 1);
+    expect(stored.length).toBe(before + 2);
+    // Both, each once, with their bedside times, in the order she saved them.
+    const saved = await page.evaluate(
+      () =>
+        new Promise<{ occurredAt: string; sentAt: string }[]>((resolve) => {
+          const open = indexedDB.open('tandem');
+          open.onsuccess = () => {
+            const all = open.result.transaction('queue').objectStore('queue').getAll();
+            all.onsuccess = () =>
+              resolve(
+                (all.result as { kind: string; savedAt: string; sentAt: string; body: { occurredAt: string } }[])
+                  .filter((e) => e.kind === 'vital-signs')
+                  .sort((a, b) => a.savedAt.localeCompare(b.savedAt))
+                  .slice(-2)
+                  .map((e) => ({ occurredAt: e.body.occurredAt, sentAt: e.sentAt })),
+              );
+          };
+        }),
+    );
+    for (const { occurredAt } of saved) expect(stored.filter((o) => o.effectiveDateTime === occurredAt)).toHaveLength(1);
+    expect(saved[0]!.sentAt <= saved[1]!.sentAt).toBe(true);
 
     // The entry as it is kept on the phone: its key and its bedside time.
     const entry = await page.evaluate(
@@ -215,7 +242,7 @@ describeInBrowser("the care worker's app on a phone", () => {
     const again = await fetch(`${tandem.url}${entry.path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(amiraClaims)}` }, body: JSON.stringify(entry.body) });
     expect(again.status).toBeLessThan(300);
     expect(await again.json()).toMatchObject({ replayed: true });
-    expect((await vitalSignsOf(jonesId)).length).toBe(before + 1);
+    expect((await vitalSignsOf(jonesId)).length).toBe(before + 2);
 
     await page.goto(`${tandem.url}/waiting`);
     expect(await page.locator(`[data-entry="${entry.idempotencyKey}"]`).getAttribute('data-state')).toBe('sent');
