@@ -291,6 +291,29 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
       expect([...dates].sort().reverse()).toEqual(dates);
     });
 
+    it('repeats no entry and skips none when the record grows between pages (newest first, no other parameter)', async () => {
+      const patientId = patientIds[2]!;
+      const all = (await fhirGet(`/Observation?patient=Patient/${patientId}&_count=1000`)).body;
+      let page = (await fhirGet(`/Observation?patient=Patient/${patientId}&_count=10`)).body;
+      const seen = page.entry!.map((e) => e.resource!.id!);
+      // A set of vital signs written now goes first in this order: offsets would shift by its three resources.
+      const written = await fhirPost('/Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: LOINC, code: '9279-1' }] },
+        subject: { reference: `Patient/${patientId}` },
+        effectiveDateTime: new Date(Date.now() - 60_000).toISOString(),
+        valueQuantity: { value: 18, unit: '/min', system: UCUM, code: '/min' },
+      });
+      expect(written.status).toBe(201);
+      while (page.link?.some((l) => l.relation === 'next')) {
+        page = (await fhirGet(page.link.find((l) => l.relation === 'next')!.url)).body;
+        seen.push(...(page.entry ?? []).map((e) => e.resource!.id!));
+      }
+      expect(seen).toHaveLength(new Set(seen).size);
+      expect([...seen].sort()).toEqual(all.entry!.map((e) => e.resource!.id!).sort());
+    });
+
     it('keeps code=a&code=b an AND (no Observation has both codes) in its self link', async () => {
       const search = `/Observation?patient=Patient/${patientIds[0]}&code=${encodeURIComponent(`${LOINC}|8867-4`)}&code=${encodeURIComponent(`${LOINC}|9279-1`)}`;
       const first = await fhirGet(search);
