@@ -159,6 +159,9 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     if (delegation) await seedDemoRotas(delegation.commands);
   }
 
+  // The care worker's app and its sign-in (made before the sealer starts, so start-up keeps its order).
+  const web = await webAppFor(config);
+
   // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).
   const sealer =
     store.mode !== 'eventstoredb' && config.TANDEM_DIGEST_INTERVAL_SECONDS > 0
@@ -171,7 +174,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     logger,
     accessTrail: accessTrail.middleware(),
     trustProxy: config.TANDEM_TRUST_PROXY,
-    web: await webAppFor(config),
+    web,
     // /health's details (version, positions) for operators: a system or auditor token.
     isOperator: async (req) => ['system', 'auditor'].includes((await access.authenticate(req.get('authorization'), { address: req.ip })).actor.role),
   });
