@@ -225,6 +225,13 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     const status = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$status`, await gp())).body as unknown as Bundle;
     expect(param(status.entry![0]!.resource as Parameters, 'events-since-subscription-start')!.valueString).toBe(String(total));
     expect(strangersSystem.inbox).toEqual([]);
+    // and $events gives a receiver that saw a gap what it missed, by number
+    const replay = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$events?eventsSinceNumber=2&eventsUntilNumber=3`, await gp())).body as unknown as Bundle;
+    expectValidFhir(replay);
+    const replayed = (replay.entry![0]!.resource as Parameters).parameter!.filter((p) => p.name === 'notification-event');
+    expect(replayed.map((p) => p.part!.find((x) => x.name === 'event-number')!.valueString)).toEqual(['2', '3']);
+    expect(replayed.map((p) => p.part!.find((x) => x.name === 'focus')!.valueReference!.reference)).toEqual(gpSystem.inbox.slice(1, 3).map(focusOf));
+    expect((await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$events?eventsSinceNumber=two`, await gp())).body).toMatchObject({ issue: [{ expression: ['eventsSinceNumber'] }] });
   }, 120_000);
 
   it('an endpoint that keeps failing is retried, marked error, and resumes (numbered from 1) when it answers again; a deleted subscription is sent nothing more', async () => {
@@ -273,6 +280,9 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     // and his subscription's count has not moved, so no gap hints at what he may not see
     const status = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$status`, await gp())).body as unknown as Bundle;
     expect(param(status.entry![0]!.resource as Parameters, 'events-since-subscription-start')!.valueString).toBe(String(gpHad));
+    // nor does $events give him again what he was told of Mr Jones while he was his GP
+    const replay = (await call('GET', `/fhir/Subscription/${gpSubscriptionId}/$events`, await gp())).body as unknown as Bundle;
+    expect((replay.entry![0]!.resource as Parameters).parameter!.filter((p) => p.name === 'notification-event')).toEqual([]);
   }, 120_000);
 
   it('the NEWS2 topic: a NEWS2 at or above the threshold is notified with its Observation, an incomplete one whose known part reaches it too, a lower one not', async () => {

@@ -76,6 +76,10 @@ class SubscriptionWorker {
     this.done = this.run().catch((error: unknown) => this.deps.logger.error({ err: error, subscription: this.state.requested.subscriptionId }, 'subscription delivery stopped'));
   }
 
+  get inError(): boolean {
+    return this.state.status === 'error';
+  }
+
   get idle(): boolean {
     return this.queue.length === 0 || this.stopped;
   }
@@ -214,12 +218,15 @@ export class SubscriptionDelivery {
   /** Told of every subscription in the log as it is read (the owners' index for search). */
   onRequested: ((data: SubscriptionRequestedData) => void) | undefined;
   private lastPosition = 0;
+  private failed = false;
 
   constructor(private readonly options: DeliveryOptions) {}
 
   start(): void {
     this.following = this.follow().catch((error: unknown) => {
-      if (!this.abort.signal.aborted) this.options.logger.error({ err: error }, 'subscription delivery stopped following the log');
+      if (this.abort.signal.aborted) return;
+      this.failed = true;
+      this.options.logger.error({ err: error }, 'subscription delivery stopped following the log');
     });
   }
 
@@ -228,6 +235,12 @@ export class SubscriptionDelivery {
     await this.following;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
+  }
+
+  /** For /health: whether the log is being followed, where, and how many subscriptions are live or in error. */
+  status() {
+    const workers = [...this.workers.values()];
+    return { following: !this.failed && !this.abort.signal.aborted, position: this.lastPosition, active: workers.length, inError: workers.filter((w) => w.inError).length };
   }
 
   /** Whether everything up to `position` has been read and every notification it made has been sent or skipped (tests, operators). */

@@ -80,3 +80,53 @@ export const statusParameters = (s: { subscriptionId: string; topic: string; sta
     ...(s.error ? [{ name: 'error', valueCodeableConcept: { text: s.error } }] : []),
   ],
 });
+
+/** One notification again, as `$events` lists it: its number, when, the focus and the person. */
+export interface PastEvent {
+  readonly eventNumber: number;
+  readonly timestamp: string;
+  readonly focus: string;
+  readonly patientId?: string;
+}
+
+/**
+ * `$events`: the notifications numbered in a range, again, as one `history` Bundle (the status of
+ * type `query-event` first, one notification-event each, then each focus by id).
+ */
+export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: string; eventsSinceStart: number; timestamp: string }, events: readonly PastEvent[]): Bundle => {
+  const status: Parameters = {
+    resourceType: 'Parameters',
+    id: s.bundleId,
+    meta: { profile: [STATUS_PROFILE] },
+    parameter: [
+      { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
+      { name: 'topic', valueCanonical: s.topic },
+      { name: 'status', valueCode: s.status },
+      { name: 'type', valueCode: 'query-event' },
+      { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+      ...events.map(
+        (e): ParametersParameter => ({
+          name: 'notification-event',
+          part: [
+            { name: 'event-number', valueString: String(e.eventNumber) },
+            { name: 'timestamp', valueInstant: e.timestamp },
+            { name: 'focus', valueReference: { reference: `${TANDEM_FHIR_BASE}/${e.focus}` } },
+            ...(e.patientId ? [{ name: 'additional-context', valueReference: { reference: `${TANDEM_FHIR_BASE}/Patient/${e.patientId}` } }] : []),
+          ],
+        }),
+      ),
+    ],
+  };
+  const foci = [...new Set(events.map((e) => e.focus))];
+  return {
+    resourceType: 'Bundle',
+    id: s.bundleId,
+    meta: { profile: [NOTIFICATION_PROFILE] },
+    type: 'history',
+    timestamp: s.timestamp,
+    entry: [
+      { fullUrl: `urn:uuid:${s.bundleId}`, resource: status, request: { method: 'GET', url: `Subscription/${s.subscriptionId}/$events` }, response: { status: '200' } },
+      ...foci.map((focus): BundleEntry => ({ fullUrl: `${TANDEM_FHIR_BASE}/${focus}`, request: { method: 'GET', url: focus }, response: { status: '200' } })),
+    ],
+  };
+};

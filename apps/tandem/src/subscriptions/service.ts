@@ -1,4 +1,4 @@
-import { AuthenticationError, needsMemberDetails, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
+import { AuthenticationError, needsMemberDetails, NOTIFICATION_ACCESS, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
 import { SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
 import type { EventStore, NewEvent, RecordedEvent } from '@tandem/event-store';
 import type { FhirReader, ProjectionRunner } from '@tandem/projections';
@@ -12,7 +12,7 @@ import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SubscriptionDelivery, type DeliveryOptions, type DeliveryRecord } from './delivery';
-import { statusParameters } from './notification';
+import { eventsBundle, statusParameters, type PastEvent } from './notification';
 import { evolveSubscription, initialSubscriptionState, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
 import type { SubscriptionEvent } from '@tandem/contracts';
 
@@ -156,6 +156,48 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
     }),
   );
 
+  /**
+   * `$events` (eventsSinceNumber, eventsUntilNumber, inclusive; at most 100): what was sent, again, for
+   * a receiver that saw a gap. Each is decided again as a read by the asker now (a relationship that
+   * ended since hides it); the numbers stay, so the receiver knows what it was not given.
+   */
+  router.get(
+    '/fhir/Subscription/:id/\\$events',
+    wrap(async (req, res) => {
+      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.read);
+      if (!principal) return;
+      const state = await owned(principal, String(req.params.id));
+      if (!state) return outcome(res, 404, 'not-found', [{ diagnostics: `Subscription/${String(req.params.id)} is not known` }]);
+      const bound = (name: string, fallback: number): number | undefined => {
+        const raw = req.query[name];
+        if (raw === undefined) return fallback;
+        const n = typeof raw === 'string' && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
+        return Number.isSafeInteger(n) ? n : undefined;
+      };
+      const since = bound('eventsSinceNumber', 1);
+      const until = bound('eventsUntilNumber', state.eventsSinceStart);
+      if (since === undefined || until === undefined) {
+        const name = since === undefined ? 'eventsSinceNumber' : 'eventsUntilNumber';
+        return outcome(res, 400, 'invalid', [{ diagnostics: `${name} must be an event number (a whole number)`, expression: name }]);
+      }
+      const stream = await store.readStream(subscriptionStreamFor(state.requested.subscriptionId));
+      const notified = stream.filter((e) => e.type === 'SubscriptionNotified').map((e) => ({ data: e.data as { eventNumber: number; focus: string; patientId?: string }, at: e.metadata.recordedAt }));
+      const inRange = notified.filter((n) => n.data.eventNumber >= since && n.data.eventNumber <= until).slice(0, 100);
+      const type = (focus: string) => focus.split('/')[0]!;
+      const events: PastEvent[] = [];
+      for (const n of inRange) {
+        if (n.data.patientId) {
+          const endpoint = NOTIFICATION_ACCESS(type(n.data.focus));
+          const facts = await factsAt(n.data.patientId, Infinity, principal.actor.role);
+          if (!access.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target: { kind: 'patient', patientId: n.data.patientId, facts } }).allowed) continue;
+        }
+        events.push({ eventNumber: n.data.eventNumber, timestamp: n.at, focus: n.data.focus, ...(n.data.patientId ? { patientId: n.data.patientId } : {}) });
+      }
+      const bundle = eventsBundle({ bundleId: randomUUID(), subscriptionId: state.requested.subscriptionId, topic: state.requested.topic, status: state.status, eventsSinceStart: state.eventsSinceStart, timestamp: new Date().toISOString() }, events);
+      send(res, 200, bundle);
+    }),
+  );
+
   router.get(
     '/fhir/Subscription/:id',
     wrap(async (req, res) => {
@@ -186,7 +228,10 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
     name: 'subscriptions',
     router,
     delivery,
-    health: async (): Promise<ServiceHealth> => ({ service: 'subscriptions', status: 'ok', details: {} }),
+    health: async (): Promise<ServiceHealth> => {
+      const status = delivery.status();
+      return { service: 'subscriptions', status: status.following ? 'ok' : 'degraded', details: status };
+    },
     start: async () => {
       // The owners' index for search, from the subscription streams in the log (the streams are the truth).
       delivery.onRequested = (data) => remember({ actor: data.owner.actor, scope: '', scopes: [] }, data.subscriptionId);
