@@ -314,6 +314,17 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
       expect([...seen].sort()).toEqual(all.entry!.map((e) => e.resource!.id!).sort());
     });
 
+    it('pages by a sort whose value the resources lack (a Patient has no date), each once', async () => {
+      const seen: string[] = [];
+      let page = (await fhirGet('/Patient?_sort=date&_count=1')).body;
+      seen.push(...page.entry!.map((e) => e.resource!.id!));
+      while (page.link?.some((l) => l.relation === 'next')) {
+        page = (await fhirGet(page.link.find((l) => l.relation === 'next')!.url)).body;
+        seen.push(...(page.entry ?? []).map((e) => e.resource!.id!));
+      }
+      expect([...seen].sort()).toEqual([...patientIds].sort());
+    });
+
     it('keeps code=a&code=b an AND (no Observation has both codes) in its self link', async () => {
       const search = `/Observation?patient=Patient/${patientIds[0]}&code=${encodeURIComponent(`${LOINC}|8867-4`)}&code=${encodeURIComponent(`${LOINC}|9279-1`)}`;
       const first = await fhirGet(search);
