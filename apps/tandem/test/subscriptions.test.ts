@@ -160,6 +160,16 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     expect(bad.status).toBe(400);
     const expressions = (bad.body.issue as { expression: string[] }[]).flatMap((i) => i.expression);
     expect(expressions).toEqual(expect.arrayContaining(['Subscription.criteria', 'Subscription.channel.endpoint']));
+    // no token: 401; a body that is not JSON: 400 naming the resource; neither stores anything
+    const anonymous = await fetch(`${tandem.url}/fhir/Subscription`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(subscription(gpSystem.url, patientIds[0])) });
+    expect(anonymous.status).toBe(401);
+    const notJson = await fetch(`${tandem.url}/fhir/Subscription`, { method: 'POST', headers: { authorization: `Bearer ${await gp()}`, 'content-type': 'application/fhir+json' }, body: '{"resourceType": "Subscr' });
+    expect({ status: notJson.status, body: await notJson.json() }).toMatchObject({ status: 400, body: { resourceType: 'OperationOutcome', issue: [{ expression: ['Subscription'] }] } });
+    // an integration launched for Mr Jones (a virtual ward's system) subscribes too, and deletes its subscription
+    const virtualWard = await token({ role: 'system', user: 'virtual-ward', patient: patientIds[0]! });
+    const ward = await call('POST', '/fhir/Subscription', virtualWard, subscription(gpSystem.url, patientIds[0]));
+    expect(ward.status).toBe(201);
+    expect((await call('DELETE', `/fhir/Subscription/${String(ward.body.id)}`, virtualWard)).status).toBe(204);
     // a care worker may not subscribe, nor anyone to a person outside their care
     expect((await call('POST', '/fhir/Subscription', await amira(), subscription(gpSystem.url, patientIds[0]))).status).toBe(403);
     expect((await call('POST', '/fhir/Subscription', await stranger(), subscription(strangersSystem.url, patientIds[0]))).status).toBe(403);

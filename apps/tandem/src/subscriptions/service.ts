@@ -69,11 +69,10 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
 
   const delivery = new SubscriptionDelivery({ store, access, factsAt, resourceAt, onDelivered: deps.onDelivered, logger: logger.child({ component: 'subscriptions' }), ...(deps.retry ? { retry: deps.retry } : {}) });
 
-  /** Verifies the token and decides the endpoint; answers the refusal itself and resolves undefined. */
-  const authorised = async (req: Request, res: Response, endpoint: EndpointAccess, patientId?: string): Promise<Principal | undefined> => {
-    let principal: Principal;
+  /** Verifies the token; answers the refusal itself and resolves undefined. */
+  const authenticated = async (req: Request, res: Response): Promise<Principal | undefined> => {
     try {
-      principal = await access.authenticate(req.get('authorization'), { address: req.ip });
+      return await access.authenticate(req.get('authorization'), { address: req.ip });
     } catch (error) {
       if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
       else if (error instanceof AuthenticationError) res.set('WWW-Authenticate', error.challenge);
@@ -81,13 +80,19 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
       outcome(res, error.status, error.status === 401 ? 'login' : 'throttled', [{ diagnostics: `${refusalTitle(error)}: ${error.message}` }]);
       return undefined;
     }
+  };
+
+  /** Decides the endpoint for the principal (and the person, when it names one); answers a refusal itself. */
+  const allowed = async (res: Response, principal: Principal, endpoint: EndpointAccess, patientId?: string): Promise<boolean> => {
     const target = patientId === undefined ? ({ kind: 'none' } as const) : ({ kind: 'patient', patientId, facts: await factsAt(patientId, Infinity, principal.actor.role) } as const);
     const decision = access.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target });
-    if (!decision.allowed) {
-      outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
-      return undefined;
-    }
-    return principal;
+    if (!decision.allowed) outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
+    return decision.allowed;
+  };
+
+  const authorised = async (req: Request, res: Response, endpoint: EndpointAccess): Promise<Principal | undefined> => {
+    const principal = await authenticated(req, res);
+    return principal && (await allowed(res, principal, endpoint)) ? principal : undefined;
   };
 
   /** The owner's subscription, or undefined (another owner's is not found: it is not theirs to know of). */
@@ -112,12 +117,15 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
 
   router.post(
     '/fhir/Subscription',
-    (req, res, next) => body(req, res, (error?: unknown) => (error ? outcome(res, 400, 'invalid', [{ diagnostics: 'The body is not JSON (a FHIR Subscription)', expression: 'Subscription' }]) : next())),
     wrap(async (req, res) => {
+      // Who asks first: a stranger's malformed body is a 401, not a lesson in what a good one looks like.
+      const principal = await authenticated(req, res);
+      if (!principal) return;
+      const read = await new Promise<boolean>((resolve) => body(req, res, (error?: unknown) => resolve(!error)));
+      if (!read) return outcome(res, 400, 'invalid', [{ diagnostics: 'The body is not JSON (a FHIR Subscription)', expression: 'Subscription' }]);
       const parsed = parseSubscription(req.body);
       if (Array.isArray(parsed)) return outcome(res, 400, 'invalid', parsed.map((f) => ({ diagnostics: `${f.expression}: ${f.message}`, expression: f.expression })));
-      const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.create, parsed.patientId);
-      if (!principal) return;
+      if (!(await allowed(res, principal, SUBSCRIPTION_ACCESS.create, parsed.patientId))) return;
       const subscriptionId = randomUUID();
       const data: SubscriptionRequestedData = { subscriptionId, owner: { actor: principal.actor, scope: principal.scope, ...(principal.patient ? { patient: principal.patient } : {}) }, ...parsed };
       const event: NewEvent = { id: randomUUID(), type: SubscriptionRequested.type, data, metadata: { actor: principal.actor, correlationId: randomUUID(), occurredAt: new Date().toISOString() } };
