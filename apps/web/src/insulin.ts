@@ -97,3 +97,24 @@ export const insulinOf = (instruction: InsulinInstruction, values: Record<string
     errors,
   };
 };
+
+/** Insulin not given: the planned dose from the instruction and her reason, in her words. */
+export const withheldForm = (instruction: InsulinInstruction, values: Record<string, string>, errors: FieldErrors): Html =>
+  html`<form id="entry-form" novalidate tabindex="-1">
+    <div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>
+      <p>Not given: <strong>${instruction.product}</strong>${instruction.dose ? html`, <strong>${instruction.dose.value} units</strong>` : ''}${instruction.times?.length ? ` due at ${instruction.times.join(', ')}` : ''}</p>
+    </div>
+    <div class="nhsuk-form-group${errors.reason ? ' nhsuk-form-group--error' : ''}">
+      <label class="nhsuk-label nhsuk-label--s" for="reason">Why was it not given?</label>
+      <div class="nhsuk-hint" id="reason-hint">For example: blood glucose 3.4 mmol/L, the hypo protocol says not to give it</div>
+      ${errorMessage('reason', errors)}
+      <textarea class="nhsuk-textarea${errors.reason ? ' nhsuk-textarea--error' : ''}" id="reason" name="reason" rows="4" aria-describedby="reason-hint${errors.reason ? ' reason-error' : ''}">${values.reason ?? ''}</textarea>
+    </div>
+    <button class="nhsuk-button" type="submit">Record insulin not given</button>
+  </form>`;
+
+export const withheldOf = (instruction: InsulinInstruction, values: Record<string, string>): { fields: Record<string, unknown>; errors: Record<string, string> } => {
+  const reason = (values.reason ?? '').trim();
+  const errors: Record<string, string> = reason ? {} : { reason: 'Enter why the insulin was not given' };
+  return { fields: { product: instruction.product, plannedDose: { value: instruction.dose?.value ?? 0, unit: 'units' }, reason }, errors };
+};

@@ -8,7 +8,7 @@ import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
-import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf } from './insulin';
+import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
 import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
@@ -186,7 +186,10 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
       ${items
         .filter((i) => i.status !== 'done' && i.record?.some((r) => r.entry === 'InsulinAdministered') && instructionOf(i))
-        .map((i) => html`<a class="nhsuk-button nhsuk-u-margin-bottom-3" href="/people/${person.id}/insulin-administrations?delegation=${i.delegationId ?? ''}" data-link>Record insulin given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>`)}
+        .map(
+          (i) => html`<a class="nhsuk-button nhsuk-u-margin-bottom-3" href="/people/${person.id}/insulin-administrations?delegation=${i.delegationId ?? ''}" data-link>Record insulin given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
+            <p class="nhsuk-u-margin-bottom-3"><a href="/people/${person.id}/insulin-withheld?delegation=${i.delegationId ?? ''}" data-link>Insulin not given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>`,
+        )}
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
     </div></li>`;
@@ -308,6 +311,32 @@ const saveVitals = async (person: Person, values: Record<string, string>) => {
   await saveEntry(person, 'vital-signs', measurements, values, (v, e, g) => renderVitals(person.id, v, e, g));
 };
 
+const renderWithheld = async (patientId: string, values: Record<string, string> = {}, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  const delegationId = new URLSearchParams(location.search).get('delegation') ?? '';
+  const item = lastDay?.items.find((i) => i.patientId === patientId && i.delegationId === delegationId && instructionOf(i));
+  const instruction = item ? instructionOf(item) : undefined;
+  if (!person || !instruction) return show('Not delegated', html`<h1>Insulin is not delegated to you for this person</h1><p><a href="/" data-link>Go back to my day</a></p>`);
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Insulin not given for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(errors, general, ['reason'], 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Insulin not given</h1>
+      ${withheldForm(instruction, values, errors)}`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, ['reason']);
+    const { fields, errors: typing } = withheldOf(instruction, typed);
+    if (Object.keys(typing).length) return void renderWithheld(patientId, typed, typing);
+    void saveEntry(person, 'insulin-withheld', fields, typed, (v, e, g) => renderWithheld(patientId, v, e, g));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
+};
+
 /** The confirmations given for the dose on screen; a fresh form starts with none. */
 let insulinConfirmed: Record<string, true> = {};
 
@@ -390,7 +419,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';
@@ -437,11 +466,11 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
-  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations)(\/saved)?$/.exec(path);
+  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
-    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : renderVitals(patientId));
+    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : renderVitals(patientId));
   } else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

@@ -380,6 +380,24 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(await page.locator(`[data-prompt="${promptId}"]`).getByText(/^Recheck the blood glucose by \d\d:\d\d/).isVisible()).toBe(true);
   });
 
+  it('records insulin not given, with her reason, against the delegated instruction', async () => {
+    const doses = async () => ((await fhir(`/fhir/MedicationAdministration?patient=${jonesId}`)).entry ?? []).map((e) => e.resource);
+    const before = (await doses()).length;
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Insulin not given for Mr Arthur Jones' }).click();
+    await page.getByRole('button', { name: 'Record insulin not given' }).click();
+    // No reason: the error summary links to the field.
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: 'Enter why the insulin was not given' });
+    expect(await link.getAttribute('href')).toBe('#reason');
+    await page.getByLabel('Why was it not given?').fill('Blood glucose 3.4 mmol/L: the hypo protocol says do not give insulin now');
+    await page.getByRole('button', { name: 'Record insulin not given' }).click();
+    await page.getByRole('heading', { name: 'Insulin not given saved' }).waitFor();
+    await expectAccessible('insulin not given saved');
+    const recorded = await doses();
+    expect(recorded.length).toBe(before + 1);
+    expect(recorded.some((d) => d.status === 'not-done')).toBe(true);
+  });
+
   it('shows an escalation that has reached her (NHS 111 / 999 advice) and she acknowledges it', async () => {
     await page.goto(tandem.url);
     const escalation = page.locator(`[data-person="${jonesId}"] [data-escalation]:has(button)`).first();
