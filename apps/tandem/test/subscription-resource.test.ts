@@ -31,6 +31,13 @@ describe('a topic-based R4 Subscription, as a client sends it', () => {
     expect(faultsOf('not a resource').map((f) => f.expression)).toEqual(expect.arrayContaining(['Subscription.resourceType', 'Subscription.criteria', 'Subscription.channel.type', 'Subscription.channel.endpoint']));
   });
 
+  it('takes a heartbeat period in seconds (backport-heartbeat-period), 1 to 86400', () => {
+    const withHeartbeat = (value: unknown) => ({ ...valid, channel: { ...valid.channel, extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period', valueUnsignedInt: value }] } });
+    expect(parseSubscription(withHeartbeat(60))).toMatchObject({ heartbeatSeconds: 60 });
+    expect(faultsOf(withHeartbeat(0)).map((f) => f.expression)).toEqual(['Subscription.channel.extension(backport-heartbeat-period)']);
+    expect(faultsOf(withHeartbeat('60')).map((f) => f.expression)).toEqual(['Subscription.channel.extension(backport-heartbeat-period)']);
+  });
+
   it('the NEWS2 topic takes a threshold (news2=ge<score>, 0 to 20), 5 when none is given', () => {
     const news2 = (criteria?: string) => ({ ...valid, criteria: NEWS2_TOPIC, _criteria: criteria ? { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: criteria }] } : undefined });
     expect(parseSubscription(news2(`Observation?patient=Patient/${PATIENT}&news2=ge7`))).toMatchObject({ minimumScore: 7, patientId: PATIENT });

@@ -328,4 +328,24 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
       await receiver.stop();
     }
   }, 120_000);
+
+  it('a heartbeat (backport-heartbeat-period) tells a receiver with nothing to hear that the subscription is alive, with its count', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const withHeartbeat = subscription(receiver.url, patientIds[1]);
+      withHeartbeat.channel = { ...withHeartbeat.channel, extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period', valueUnsignedInt: 1 }] };
+      const created = await call('POST', '/fhir/Subscription', await sarah(), withHeartbeat);
+      expect(created.status).toBe(201);
+      expect((created.body as unknown as Subscription).channel.extension).toEqual(withHeartbeat.channel.extension);
+      await until(() => receiver.inbox.length > 0, 'a heartbeat');
+      const [heartbeat] = receiver.inbox;
+      expectValidFhir(heartbeat!);
+      expect(param(statusOf(heartbeat!), 'type')!.valueCode).toBe('heartbeat');
+      expect(numberOf(heartbeat!)).toBe(0);
+      expect(heartbeat!.entry).toHaveLength(1);
+      expect((await call('DELETE', `/fhir/Subscription/${String(created.body.id)}`, await sarah())).status).toBe(204);
+    } finally {
+      await receiver.stop();
+    }
+  }, 120_000);
 });

@@ -34,6 +34,8 @@ export const SubscriptionRequested = defineEvent(
     payload: SubscriptionPayloadSchema,
     /** Subscription.reason, as the owner wrote it. */
     reason: z.string().max(500).optional(),
+    /** The backport's heartbeat period: a heartbeat is sent after this many seconds without a notification. */
+    heartbeatSeconds: z.number().int().min(1).max(86_400).optional(),
     /** Subscription.end: no notifications after it. */
     end: DateTimeSchema.optional(),
   }),

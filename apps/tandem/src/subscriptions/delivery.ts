@@ -4,7 +4,7 @@ import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEve
 import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { notificationBundle } from './notification';
+import { heartbeatBundle, notificationBundle } from './notification';
 import { evolveSubscription, initialSubscriptionState, type SubscriptionState } from './subscription';
 import { TopicIndex, type Triggered } from './topics';
 
@@ -111,14 +111,28 @@ class SubscriptionWorker {
     while (!this.stopped) {
       const item = this.queue[0];
       if (!item) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        const heartbeat = this.state.requested.heartbeatSeconds;
+        let timer: NodeJS.Timeout | undefined;
+        const beat = await new Promise<boolean>((resolve) => {
+          this.wake = () => resolve(false);
+          if (heartbeat !== undefined) timer = setTimeout(() => resolve(true), heartbeat * 1000);
+        });
+        clearTimeout(timer);
         this.wake = undefined;
+        // Nothing sent for the period: a heartbeat, so the receiver knows the subscription is alive
+        // (one attempt; an endpoint in error is not sent heartbeats, its next notification tells it).
+        if (beat && !this.stopped && this.state.status === 'active') await this.post(this.state.requested.endpoint, this.heartbeat(), this.deps.retry?.timeoutMs ?? 10_000);
         continue;
       }
       await this.deliver(item);
       if (this.stopped) return;
       this.queue.shift();
     }
+  }
+
+  private heartbeat() {
+    const r = this.state.requested;
+    return heartbeatBundle({ bundleId: randomUUID(), subscriptionId: r.subscriptionId, topic: r.topic, status: this.state.status, eventsSinceStart: this.state.eventsSinceStart, timestamp: new Date().toISOString() });
   }
 
   private principal(): Principal {

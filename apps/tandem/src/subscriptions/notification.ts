@@ -130,3 +130,31 @@ export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topi
     ],
   };
 };
+
+/** A heartbeat (backport): the status alone, of type heartbeat, when nothing was sent for the period. */
+export const heartbeatBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string }): Bundle => ({
+  resourceType: 'Bundle',
+  id: s.bundleId,
+  meta: { profile: [NOTIFICATION_PROFILE] },
+  type: 'history',
+  timestamp: s.timestamp,
+  entry: [
+    {
+      fullUrl: `urn:uuid:${s.bundleId}`,
+      resource: {
+        resourceType: 'Parameters',
+        id: s.bundleId,
+        meta: { profile: [STATUS_PROFILE] },
+        parameter: [
+          { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
+          { name: 'topic', valueCanonical: s.topic },
+          { name: 'status', valueCode: s.status },
+          { name: 'type', valueCode: 'heartbeat' },
+          { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+        ],
+      },
+      request: { method: 'GET', url: `Subscription/${s.subscriptionId}/$status` },
+      response: { status: '200' },
+    },
+  ],
+});

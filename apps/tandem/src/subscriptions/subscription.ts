@@ -11,6 +11,7 @@ export const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/Structure
 export const BACKPORT_SUBSCRIPTION_PROFILE = `${BACKPORT}/backport-subscription`;
 export const FILTER_CRITERIA_EXTENSION = `${BACKPORT}/backport-filter-criteria`;
 export const PAYLOAD_CONTENT_EXTENSION = `${BACKPORT}/backport-payload-content`;
+export const HEARTBEAT_PERIOD_EXTENSION = `${BACKPORT}/backport-heartbeat-period`;
 
 export interface Fault {
   readonly expression: string;
@@ -73,6 +74,10 @@ export const parseSubscription = (body: unknown): Requested | Fault[] => {
   const content = extensionValue(channel._payload, PAYLOAD_CONTENT_EXTENSION) ?? 'id-only';
   const payload = SubscriptionPayloadSchema.safeParse(content);
   if (!payload.success) faults.push({ expression: 'Subscription.channel.payload.extension(backport-payload-content)', message: 'must be id-only or full-resource' });
+  const heartbeat = (channel as { extension?: { url?: string; valueUnsignedInt?: unknown }[] }).extension?.find((e) => e.url === HEARTBEAT_PERIOD_EXTENSION)?.valueUnsignedInt;
+  if (heartbeat !== undefined && !(Number.isInteger(heartbeat) && (heartbeat as number) >= 1 && (heartbeat as number) <= 86_400)) {
+    faults.push({ expression: 'Subscription.channel.extension(backport-heartbeat-period)', message: 'must be a whole number of seconds from 1 to 86400' });
+  }
   if (s.end !== undefined && (typeof s.end !== 'string' || Number.isNaN(Date.parse(s.end)) || !/[Zz]|[+-]\d\d:\d\d$/.test(s.end))) {
     faults.push({ expression: 'Subscription.end', message: 'must be an instant with a time zone' });
   }
@@ -91,6 +96,7 @@ export const parseSubscription = (body: unknown): Requested | Fault[] => {
     ...(topic.url === NEWS2_TOPIC && filters.minimumScore === undefined ? { minimumScore: DEFAULT_NEWS2_THRESHOLD } : {}),
     endpoint: endpoint.toString(),
     payload: payload.data,
+    ...(heartbeat !== undefined ? { heartbeatSeconds: heartbeat as number } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.end ? { end: new Date(s.end).toISOString() } : {}),
   };
@@ -150,6 +156,7 @@ export const subscriptionResource = (state: Extract<SubscriptionState, { exists:
     ...(r.end ? { end: r.end } : {}),
     ...(state.error ? { error: state.error } : {}),
     channel: {
+      ...(r.heartbeatSeconds !== undefined ? { extension: [{ url: HEARTBEAT_PERIOD_EXTENSION, valueUnsignedInt: r.heartbeatSeconds }] } : {}),
       type: 'rest-hook',
       endpoint: r.endpoint,
       payload: 'application/fhir+json',
