@@ -191,7 +191,8 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
             <p class="nhsuk-u-margin-bottom-3"><a href="/people/${person.id}/insulin-withheld?delegation=${i.delegationId ?? ''}" data-link>Insulin not given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>`,
         )}
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
-      <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
+      <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
+      <p class="nhsuk-u-margin-bottom-0"><a href="/people/${person.id}/notes" data-link>Write a note<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>
     </div></li>`;
   });
   show(
@@ -337,6 +338,40 @@ const renderWithheld = async (patientId: string, values: Record<string, string> 
   if (hasErrors) document.getElementById('error-summary')?.focus();
 };
 
+/** A note in her own words: kept as a draft as she types, queued and sent like any entry. */
+const renderNote = async (patientId: string, values?: Record<string, string>, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+  const kept = values ?? (await drafts.get(`notes:${patientId}`))?.values ?? {};
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Note for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(errors, general, ['text'], 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Write a note</h1>
+      <form id="entry-form" novalidate tabindex="-1">
+        <div class="nhsuk-form-group${errors.text ? ' nhsuk-form-group--error' : ''}">
+          <label class="nhsuk-label nhsuk-label--s" for="text">Note</label>
+          <div class="nhsuk-hint" id="text-hint">What you saw, did or were told, in plain words</div>
+          ${errors.text ? html`<span class="nhsuk-error-message" id="text-error"><span class="nhsuk-u-visually-hidden">Error:</span> ${errors.text}</span>` : ''}
+          <textarea class="nhsuk-textarea${errors.text ? ' nhsuk-textarea--error' : ''}" id="text" name="text" rows="6" aria-describedby="text-hint${errors.text ? ' text-error' : ''}">${kept.text ?? ''}</textarea>
+        </div>
+        <button class="nhsuk-button" type="submit">Save note</button>
+      </form>`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  form.addEventListener('input', () => void drafts.put({ id: `notes:${patientId}`, values: formValues(form, ['text']), updatedAt: new Date().toISOString() }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, ['text']);
+    const text = (typed.text ?? '').trim();
+    if (!text) return void renderNote(patientId, typed, { text: 'Enter the note' });
+    void saveEntry(person, 'notes', { text }, typed, (v, e, g) => renderNote(patientId, v, e, g));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
+};
+
 /** The confirmations given for the dose on screen; a fresh form starts with none. */
 let insulinConfirmed: Record<string, true> = {};
 
@@ -419,7 +454,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', notes: 'Note', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';
@@ -466,11 +501,11 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
-  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld)(\/saved)?$/.exec(path);
+  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
-    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : renderVitals(patientId));
+    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : entryPage[2] === 'notes' ? renderNote(patientId) : renderVitals(patientId));
   } else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

@@ -409,4 +409,18 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(listed.escalations.find((e) => e.escalationId === escalationId)?.status).toBe('acknowledged');
     await expectAccessible('my day with an escalation acknowledged');
   });
+
+  it('writes a note (kept as a draft as she types) and it reaches the record', async () => {
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Write a note for Mr Arthur Jones' }).click();
+    await page.getByLabel('Note').fill('Mr Jones ate all of his tea and says he feels well.');
+    await page.reload();
+    expect(await page.getByLabel('Note').inputValue()).toBe('Mr Jones ate all of his tea and says he feels well.');
+    await expectAccessible('write a note');
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.getByRole('heading', { name: 'Note saved' }).waitFor();
+    await page.goto(`${tandem.url}/waiting`);
+    await page.locator('#entries').waitFor();
+    expect(await page.locator('[data-state="sent"]', { hasText: 'Note: Mr Arthur Jones' }).count()).toBe(1);
+  });
 });

@@ -20,7 +20,7 @@ export interface WebAppOptions {
 }
 
 /** The app's own pages (apps/web/src/main.ts routes them). */
-const APP_PAGES = /^\/($|signin-callback$|waiting$|people\/[^/]+\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld)(\/saved)?$)/;
+const APP_PAGES = /^\/($|signin-callback$|waiting$|people\/[^/]+\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes)(\/saved)?$)/;
 
 /** Paths that are the API's, never the app's pages. */
 const NOT_THE_APP = /^\/(api|fhir|admin|health|openapi\.json|dev-sign-in)(\/|$)/;
