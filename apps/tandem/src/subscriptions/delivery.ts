@@ -124,7 +124,15 @@ class SubscriptionWorker {
         if (beat && !this.stopped && this.state.status === 'active') await this.post(this.state.requested.endpoint, this.heartbeat(), this.deps.retry?.timeoutMs ?? 10_000);
         continue;
       }
-      await this.deliver(item);
+      try {
+        await this.deliver(item);
+      } catch (error) {
+        // The store or the read model failed (not the endpoint): the same event again after a pause;
+        // if it had been sent, it is sent again with the same number (at least once).
+        this.deps.logger.error({ err: error, subscription: this.state.requested.subscriptionId }, 'a notification could not be prepared or recorded; will retry');
+        await this.sleep(this.deps.retry?.maxMs ?? 60_000);
+        continue;
+      }
       if (this.stopped) return;
       this.queue.shift();
     }
