@@ -206,11 +206,16 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     expect(JSON.stringify(strangersSystem.inbox)).not.toContain(patientIds[0]!);
 
     // each notification is in the access trail, as a read by the subscription's owner naming the person
-    await tandem.accessTrail.flush();
+    const written = await tandem.accessTrail.flush();
     const trail = (await tandem.storage.store.readStream(auditStreamFor(new Date()))).map((e) => e.data as AccessRecordedData);
     const notified = trail.filter((r) => r.method === 'NOTIFY' && r.path === `/fhir/Subscription/${gpSubscriptionId}/$notification`);
     expect(notified).toHaveLength(changes);
     expect(notified[0]).toMatchObject({ agent: { id: DEMO.gp.practitionerId }, patientIds: [patientIds[0]], actions: ['fhir.read'], outcome: 'success', interaction: 'operation' });
+    // and an auditor finds them as AuditEvents about Mr Jones
+    const auditor = await token({ role: 'auditor', user: 'auditor-subscriptions' });
+    const audit = await fetch(`${tandem.url}/fhir/AuditEvent?patient=Patient/${patientIds[0]}&_count=200`, { headers: { authorization: `Bearer ${auditor}`, 'x-tandem-min-position': String(written) } });
+    expect(audit.status).toBe(200);
+    expect(await audit.text()).toContain(`NOTIFY /fhir/Subscription/${gpSubscriptionId}/$notification`);
   }, 120_000);
 
   it('after Tandem stops and starts again on the same data directory, the next escalation carries on the numbering: nothing lost, nothing sent twice', async () => {
