@@ -5,7 +5,7 @@ import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { heartbeatBundle, notificationBundle } from './notification';
-import { evolveSubscription, initialSubscriptionState, type SubscriptionState } from './subscription';
+import { foldSubscriptionStream, type SubscriptionState } from './subscription';
 import { TopicIndex, type Triggered } from './topics';
 
 /**
@@ -50,9 +50,6 @@ interface Item {
 }
 
 type Active = Extract<SubscriptionState, { exists: true }>;
-
-const foldStream = (events: readonly RecordedEvent[]): SubscriptionState =>
-  events.reduce((state, e) => evolveSubscription(state, { ...(e as unknown as SubscriptionEvent), position: e.position, revision: e.revision }), initialSubscriptionState);
 
 const TANDEM_ACTOR = { id: 'tandem', role: 'system' } as const;
 
@@ -225,7 +222,7 @@ class SubscriptionWorker {
     } catch (error) {
       if (!(error instanceof WrongExpectedRevision)) throw error;
     }
-    const state = foldStream(await this.deps.store.readStream(stream));
+    const state = foldSubscriptionStream(await this.deps.store.readStream(stream));
     if (state.exists) this.state = state;
     if (!state.exists || state.status === 'off') this.stopped = true;
   }
@@ -292,7 +289,7 @@ export class SubscriptionDelivery {
     if (event.type === 'SubscriptionRequested') this.onRequested?.(event.data as SubscriptionRequestedData);
     if (event.type === 'SubscriptionRequested' && !this.workers.has(id)) {
       // Where it stands now (its last notification), from its own stream: the log before that is not sent again.
-      const state = foldStream(await this.options.store.readStream(event.stream));
+      const state = foldSubscriptionStream(await this.options.store.readStream(event.stream));
       if (!state.exists || state.status === 'off') return;
       const worker = new SubscriptionWorker(state, this.options);
       this.workers.set(id, worker);

@@ -1,20 +1,19 @@
 import { AuthenticationError, needsMemberDetails, NOTIFICATION_ACCESS, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
 import { SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
-import type { EventStore, NewEvent, RecordedEvent } from '@tandem/event-store';
+import type { EventStore, NewEvent } from '@tandem/event-store';
 import type { FhirReader, ProjectionRunner } from '@tandem/projections';
-import { patientStateFrom, type StoredCareEvent } from '@tandem/record';
-
-/** The record's stream names (services/record nhs-number.ts). */
-const patientStreamId = (id: string) => `patient-${id}`;
-const practitionerStreamId = (id: string) => `practitioner-${id}`;
+import { patientStateFrom } from '@tandem/record';
 import express, { Router, type Request, type Response } from 'express';
 import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SubscriptionDelivery, type DeliveryOptions, type DeliveryRecord } from './delivery';
 import { eventsBundle, statusParameters, type PastEvent } from './notification';
-import { evolveSubscription, initialSubscriptionState, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
-import type { SubscriptionEvent } from '@tandem/contracts';
+import { foldSubscriptionStream as fold, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
+
+/** The record's stream names (services/record nhs-number.ts). */
+const patientStreamId = (id: string) => `patient-${id}`;
+const practitionerStreamId = (id: string) => `practitioner-${id}`;
 
 /**
  * FHIR Subscriptions (R5 Backport IG 1.1.0, topic-based, rest-hook): create, read, search and
@@ -38,16 +37,14 @@ const send = (res: Response, status: number, body: unknown) => res.status(status
 const outcome = (res: Response, status: number, code: string, issues: readonly { diagnostics: string; expression?: string }[]) =>
   send(res, status, { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ severity: 'error', code, diagnostics: i.diagnostics, ...(i.expression ? { expression: [i.expression] } : {}) })) });
 
-const fold = (events: readonly RecordedEvent[]): SubscriptionState =>
-  events.reduce((state, e) => evolveSubscription(state, { ...(e as unknown as SubscriptionEvent), position: e.position, revision: e.revision }), initialSubscriptionState);
-
 export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
   const { store, access, logger } = deps;
 
   /** The person's care team, registered GP and registrant as their stream stood at `position` (Infinity: now). */
   const factsAt = async (patientId: string, position: number, role: Role): Promise<PatientFacts | undefined> => {
     const events = (await store.readStream(patientStreamId(patientId))).filter((e) => e.position <= position);
-    const state = patientStateFrom(events as unknown as StoredCareEvent[] as never);
+    // The record's own fold of the patient stream (the events are the record's, as stored).
+    const state = patientStateFrom(events as unknown as Parameters<typeof patientStateFrom>[0]);
     if (!state.registered) return undefined;
     const withDetails = needsMemberDetails(role);
     const careTeam = await Promise.all(

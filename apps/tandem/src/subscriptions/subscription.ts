@@ -1,4 +1,5 @@
 import { SubscriptionPayloadSchema, type SubscriptionEvent, type SubscriptionRequestedData } from '@tandem/contracts';
+import type { RecordedEvent } from '@tandem/event-store';
 import type { Subscription } from 'fhir/r4';
 import { DEFAULT_NEWS2_THRESHOLD, NEWS2_TOPIC, TANDEM_FHIR_BASE, topicFor, TOPICS } from './topics';
 
@@ -139,6 +140,10 @@ export const evolveSubscription = (state: SubscriptionState, event: Subscription
       return { ...state, revision, status: 'off' };
   }
 };
+
+/** A `subscription-<id>` stream as stored, folded. */
+export const foldSubscriptionStream = (events: readonly RecordedEvent[]): SubscriptionState =>
+  events.reduce<SubscriptionState>((state, e) => evolveSubscription(state, { ...(e as unknown as SubscriptionEvent), position: e.position, revision: e.revision }), initialSubscriptionState);
 
 /** The Subscription resource as Tandem holds it (status, the backport extensions, the owner's filter). */
 export const subscriptionResource = (state: Extract<SubscriptionState, { exists: true }>): Subscription => {
