@@ -353,4 +353,33 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
       await receiver.stop();
     }
   }, 120_000);
+
+  it('access is decided at the position of each event, not when it is sent: what happened while he was her GP reaches him late, what happened after does not', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      receiver.status = 503;
+      const created = await call('POST', '/fhir/Subscription', await gp(), subscription(receiver.url, patientIds[1]));
+      expect(created.status).toBe(201);
+      const id = String(created.body.id);
+      const escalation = await lowGlucose('subscriptions-glucose-late', patientIds[1]);
+      await until(async () => (await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status === 'error', 'the subscription to be in error');
+      const whileHerGp = await changesOf(escalation);
+
+      // He hands over while his endpoint is down; then the escalation is acknowledged and resolved.
+      const occurredAt = new Date(clock.now().getTime() - 5_000).toISOString();
+      expect((await call('POST', `/api/patients/${patientIds[1]}/details`, await sarah(), { idempotencyKey: 'subscriptions-late-new-gp', occurredAt, registeredGp: 'gp-other' })).status).toBe(201);
+      const leaves = { idempotencyKey: 'subscriptions-late-gp-leaves', occurredAt, practitionerId: DEMO.gp.practitionerId, teamRole: 'gp' };
+      expect((await call('POST', `/api/patients/${patientIds[1]}/care-team/removals`, await sarah(), leaves)).status).toBe(201);
+      await acknowledgeAndResolve(escalation, 'subscriptions-late');
+      expect(await changesOf(escalation)).toBe(whileHerGp + 2);
+
+      receiver.status = 200;
+      await until(() => receiver.inbox.length >= whileHerGp, 'the endpoint to be told once it answers');
+      await settled();
+      expect(receiver.inbox.map(numberOf)).toEqual(Array.from({ length: whileHerGp }, (_, i) => i + 1));
+      expect(receiver.inbox.every((b) => focusOf(b).endsWith(`/Communication/${escalation}`))).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  }, 120_000);
 });
