@@ -9,6 +9,7 @@ import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
+import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
 import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
@@ -192,7 +193,10 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
         )}
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
-      <p class="nhsuk-u-margin-bottom-0"><a href="/people/${person.id}/notes" data-link>Write a note<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>
+      <ul class="nhsuk-list nhsuk-u-margin-bottom-0">
+        ${CHECK_FORMS.map((f) => html`<li><a href="/people/${person.id}/${f.kind}" data-link>${f.link}<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>`)}
+        <li><a href="/people/${person.id}/notes" data-link>Write a note<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
+      </ul>
     </div></li>`;
   });
   show(
@@ -372,6 +376,35 @@ const renderNote = async (patientId: string, values?: Record<string, string>, er
   if (hasErrors) document.getElementById('error-summary')?.focus();
 };
 
+/** Soft signs, the urinary screen, a drink, the cellulitis check: one form each, kept as a draft as she answers. */
+const renderCheck = async (check: CheckForm, patientId: string, values?: Record<string, string>, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+  const draft = `${check.kind}:${patientId}`;
+  const kept = values ?? (await drafts.get(draft))?.values ?? {};
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}${check.title} for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      ${errorSummary(errors, general, checkErrorFields(check), 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${person.name}</span>${check.title}</h1>
+      ${check.intro ? html`<p class="nhsuk-body-s">${check.intro}</p>` : ''}
+      ${checkFormHtml(check, kept, errors)}`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  const names = checkFieldNames(check);
+  form.addEventListener('input', () => void drafts.put({ id: draft, values: formValues(form, names), updatedAt: new Date().toISOString() }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, names);
+    const { fields, errors: typing } = checkOf(check, typed);
+    if (Object.keys(typing).length) return void renderCheck(check, patientId, typed, typing);
+    void saveEntry(person, check.kind, fields, typed, (v, e, g) => renderCheck(check, patientId, v, e, g));
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
+};
+
 /** The confirmations given for the dose on screen; a fresh form starts with none. */
 let insulinConfirmed: Record<string, true> = {};
 
@@ -454,7 +487,7 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', notes: 'Note', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', notes: 'Note', 'soft-signs': 'Soft signs', 'urinary-symptoms': 'Urinary screen', 'fluid-intake': 'Drink', 'cellulitis-checks': 'Cellulitis check', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';
@@ -464,7 +497,7 @@ const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') 
     sent ? title : 'Saved on this phone',
     html`<h1>${sent ? title : 'Saved on this phone'}</h1>
       <p>${entry.patientName}, taken at ${timeOf(String(entry.body.occurredAt))}.</p>
-      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text" role="status"><span class="nhsuk-u-visually-hidden">Information: </span>${state === 'sending' ? html`<p><strong class="nhsuk-tag nhsuk-tag--blue">Sending</strong> Sending it to Tandem now.</p>` : html`<p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p>`}</div>${entry.kind === 'vital-signs' ? news2Panel(liveNews2(typed, lastDay?.people.find((p) => p.id === entry.patientId)?.spo2Scale ?? 1)) : glucosePanel(typed)}`}
+      ${sent ? answerOf(entry) : html`<div class="nhsuk-inset-text" role="status"><span class="nhsuk-u-visually-hidden">Information: </span>${state === 'sending' ? html`<p><strong class="nhsuk-tag nhsuk-tag--blue">Sending</strong> Sending it to Tandem now.</p>` : html`<p><strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong> There is no signal (or your sign-in has ended). This entry is kept on the phone and sent, once, when it can be.</p>`}</div>${entry.kind === 'vital-signs' ? news2Panel(liveNews2(typed, lastDay?.people.find((p) => p.id === entry.patientId)?.spo2Scale ?? 1)) : entry.kind === 'blood-glucose' ? glucosePanel(typed) : ''}`}
       <a class="nhsuk-button" href="/" data-link>Back to my day</a>`,
   );
   focusMain();
@@ -501,11 +534,11 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
-  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes)(\/saved)?$/.exec(path);
+  const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes|soft-signs|urinary-symptoms|fluid-intake|cellulitis-checks)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
-    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : entryPage[2] === 'notes' ? renderNote(patientId) : renderVitals(patientId));
+    await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : entryPage[2] === 'notes' ? renderNote(patientId) : checkFormOf(entryPage[2]!) ? renderCheck(checkFormOf(entryPage[2]!)!, patientId) : renderVitals(patientId));
   } else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

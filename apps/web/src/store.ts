@@ -23,7 +23,7 @@ export interface QueuedEntry {
   readonly owner: string;
   readonly patientId: string;
   readonly patientName: string;
-  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'insulin-withheld' | 'notes' | 'prompt-acknowledgement' | 'escalation-acknowledgement';
+  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'insulin-withheld' | 'notes' | 'soft-signs' | 'urinary-symptoms' | 'fluid-intake' | 'cellulitis-checks' | 'prompt-acknowledgement' | 'escalation-acknowledgement';
   /** The prompt or escalation acknowledged (acknowledgements only). */
   readonly promptId?: string;
   readonly path: string;

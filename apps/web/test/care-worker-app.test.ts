@@ -423,4 +423,114 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.locator('#entries').waitFor();
     expect(await page.locator('[data-state="sent"]', { hasText: 'Note: Mr Arthur Jones' }).count()).toBe(1);
   });
+  /** The last entry of this kind saved on the phone (the queue in IndexedDB), as sent. */
+  const lastSaved = (kind: string) =>
+    page.evaluate(
+      (wanted) =>
+        new Promise<{ state: string; body: { occurredAt: string }; reply?: { eventIds?: string[] } } | undefined>((resolve) => {
+          const open = indexedDB.open('tandem');
+          open.onsuccess = () => {
+            const all = open.result.transaction('queue').objectStore('queue').getAll();
+            all.onsuccess = () =>
+              resolve(
+                (all.result as { kind: string; savedAt: string; state: string; body: { occurredAt: string } }[])
+                  .filter((e) => e.kind === wanted)
+                  .sort((a, b) => a.savedAt.localeCompare(b.savedAt))
+                  .at(-1),
+              );
+          };
+        }),
+      kind,
+    );
+  const observationsOf = async (patientId: string) => ((await fhir(`/fhir/Observation?patient=${patientId}&_count=1000`)).entry ?? []).map((e) => e.resource);
+  /** The entry she just saved, as the GP reads it in FHIR: exactly one Observation at its bedside time. */
+  const storedOnce = async (kind: string) => {
+    const saved = await lastSaved(kind);
+    expect(saved?.state).toBe('sent');
+    const matching = (await observationsOf(jonesId)).filter((o) => o.effectiveDateTime === saved!.body.occurredAt);
+    expect(matching).toHaveLength(1);
+    return matching[0]!;
+  };
+  const components = (observation: Record<string, unknown>) => Object.fromEntries(((observation.component ?? []) as { code: { text?: string }; valueBoolean?: boolean; valueString?: string; valueInteger?: number }[]).map((c) => [c.code.text, c.valueBoolean ?? c.valueString ?? c.valueInteger]));
+
+  it('records soft signs against his usual self: nothing answered is an error linked to the first box; once answered it is stored once', async () => {
+    const before = (await observationsOf(jonesId)).length;
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Record soft signs for Mr Arthur Jones' }).click();
+    await page.getByRole('heading', { name: 'Soft signs (RESTORE2)' }).waitFor();
+    await expectAccessible('soft signs form');
+    await page.getByRole('button', { name: 'Save soft signs' }).click();
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: /Select which of these apply, or “No emergency signs”/ });
+    expect(await link.getAttribute('href')).toBe('#emergencySigns.chestPain');
+    expect(await page.locator('[id="emergencySigns-error"]').textContent()).toContain((await link.textContent())!.trim());
+    await link.click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('emergencySigns.chestPain');
+    await expectAccessible('soft signs with an error');
+    expect((await observationsOf(jonesId)).length).toBe(before);
+    await page.getByLabel('No emergency signs').check();
+    await page.getByLabel('New confusion').check();
+    await page.getByLabel('Eating or drinking less').check();
+    await page.getByRole('button', { name: 'Save soft signs' }).click();
+    await page.getByRole('heading', { name: 'Soft signs saved' }).waitFor();
+    await expectAccessible('soft signs saved');
+    const stored = components(await storedOnce('soft-signs'));
+    expect(stored).toMatchObject({ 'Soft sign: new confusion': true, 'Emergency sign: chest pain': false });
+    expect(Object.values(stored).filter((v) => v === true)).toHaveLength(2);
+  });
+
+  it('screens his urinary symptoms with no dipstick (UKHSA, over 65) and it is stored once', async () => {
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Screen for urinary symptoms for Mr Arthur Jones' }).click();
+    await page.getByRole('heading', { name: 'Urinary symptoms' }).waitFor();
+    expect(await page.getByText('Do not use a urine dipstick').isVisible()).toBe(true);
+    expect(await page.getByLabel(/dipstick/i).count()).toBe(0);
+    await page.getByRole('group', { name: 'Are any of these present?' }).getByLabel('None of these').check();
+    await page.getByLabel('New incontinence').check();
+    await page.getByRole('group', { name: 'Does the person have a urinary catheter?' }).getByLabel('No').check();
+    await expectAccessible('urinary screen form');
+    await page.getByRole('button', { name: 'Save urinary screen' }).click();
+    await page.getByRole('heading', { name: 'Urinary screen saved' }).waitFor();
+    const stored = components(await storedOnce('urinary-symptoms'));
+    expect(stored).toMatchObject({ 'UTI sign: new incontinence': true, 'UTI sign: new dysuria': false, 'Urinary catheter in place': false });
+  });
+
+  it('records a drink; the server refusing 5000 ml is shown at the field in its words and nothing is stored; 250 ml is stored once', async () => {
+    const before = (await observationsOf(jonesId)).length;
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Record a drink for Mr Arthur Jones' }).click();
+    await page.getByLabel('What did they drink?').fill('Tea');
+    await page.getByLabel('How much?').fill('5000');
+    await page.getByRole('button', { name: 'Save drink' }).click();
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: /volume must be between 1 and 3000 ml/ });
+    expect(await link.getAttribute('href')).toBe('#volumeMl');
+    expect(await page.locator('[id="volumeMl-error"]').textContent()).toContain((await link.textContent())!.trim());
+    expect(await page.getByLabel('What did they drink?').inputValue()).toBe('Tea');
+    await expectAccessible('a drink refused');
+    expect((await observationsOf(jonesId)).length).toBe(before);
+    await page.getByLabel('How much?').fill('250');
+    await page.getByRole('button', { name: 'Save drink' }).click();
+    await page.getByRole('heading', { name: 'Drink saved' }).waitFor();
+    const stored = await storedOnce('fluid-intake');
+    expect(stored.valueQuantity).toMatchObject({ value: 250 });
+    expect(components(stored)).toMatchObject({ Drink: 'Tea' });
+  });
+
+  it('checks his cellulitis: spread beyond a line never drawn is refused at that question in the server’s words; with the line drawn it is stored once', async () => {
+    await page.goto(tandem.url);
+    await page.getByRole('link', { name: 'Check the cellulitis for Mr Arthur Jones' }).click();
+    await page.getByRole('heading', { name: 'Cellulitis check' }).waitFor();
+    await page.getByRole('group', { name: 'Has a line been drawn around the red area?' }).getByLabel('No').check();
+    await page.getByRole('group', { name: 'Has the redness spread beyond the line?' }).getByLabel('Yes').check();
+    await page.getByLabel('Pain score').fill('4');
+    await page.getByRole('group', { name: /skin tone/ }).getByLabel('No').check();
+    await expectAccessible('cellulitis form');
+    await page.getByRole('button', { name: 'Save cellulitis check' }).click();
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: /needs a marked line/ });
+    expect(await link.getAttribute('href')).toBe('#rednessBeyondMarkedLine');
+    expect(await page.locator('[id="rednessBeyondMarkedLine-error"]').isVisible()).toBe(true);
+    await page.getByRole('group', { name: 'Has a line been drawn around the red area?' }).getByLabel('Yes').check();
+    await page.getByRole('button', { name: 'Save cellulitis check' }).click();
+    await page.getByRole('heading', { name: 'Cellulitis check saved' }).waitFor();
+    expect(components(await storedOnce('cellulitis-checks'))).toMatchObject({ 'Marked line drawn around the redness': true, 'Redness beyond the marked line': true, 'Pain score (0 to 10)': 4 });
+  });
 });
