@@ -17,6 +17,7 @@ import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
 import { createSubscriptionService } from './subscriptions/service';
+import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
 export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions, ...subscriptionEventDefinitions]);
@@ -120,6 +121,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         // The answer to an entry names the prompts and escalations it started, where the rules run in this process.
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
+        // Subscriptions are served where the projections run (below).
+        ...(config.TANDEM_SERVICES.includes('projections') ? { moreCapabilities: () => [subscriptionCapability()] } : {}),
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
       }),
     delegation: () => {

@@ -175,6 +175,20 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     expect((await call('POST', '/fhir/Subscription', await stranger(), subscription(strangersSystem.url, patientIds[0]))).status).toBe(403);
   });
 
+  it('/fhir/metadata declares Subscription with what is served (create, read, search, delete, $status, $events) and both topics', async () => {
+    const metadata = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as { rest: { resource: { type: string; interaction: { code: string }[]; operation?: { name: string }[]; documentation?: string }[] }[] };
+    const declared = metadata.rest[0]!.resource.find((r) => r.type === 'Subscription');
+    expect(declared?.interaction.map((i) => i.code).sort()).toEqual(['create', 'delete', 'read', 'search-type']);
+    expect(declared?.operation?.map((o) => o.name).sort()).toEqual(['events', 'status']);
+    expect(declared?.documentation).toContain(ESCALATION_TOPIC);
+    // each declared interaction answers (create, read and search are exercised above; delete here on a fresh one)
+    const made = await call('POST', '/fhir/Subscription', await gp(), subscription(gpSystem.url, patientIds[0]));
+    const id = (made.body as { id: string }).id;
+    expect((await call('GET', `/fhir/Subscription/${id}/$status`, await gp())).status).toBe(200);
+    expect((await call('GET', `/fhir/Subscription/${id}/$events`, await gp())).status).toBe(200);
+    expect([200, 204]).toContain((await fetch(`${tandem.url}/fhir/Subscription/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await gp()}` } })).status);
+  });
+
   it('a care worker records glucose 3.2 mmol/L: the GP system is notified with a valid R4 notification Bundle numbered 1 about the escalation', async () => {
     // A nurse of another team subscribes to everything she may see; Sarah, Mr Jones's nurse, too (the test can fail).
     expect((await call('POST', '/fhir/Subscription', await stranger(), subscription(strangersSystem.url))).status).toBe(201);

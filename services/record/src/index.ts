@@ -1,3 +1,4 @@
+import type { CapabilityStatementRestResource } from 'fhir/r4';
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
@@ -31,12 +32,14 @@ export interface RecordServiceDeps {
   readonly followUps?: FollowUpsLookup;
   /** Other services' JSON commands served by this process, for /openapi.json (the delegation service's). */
   readonly openApiPaths?: () => Record<string, unknown>;
+  /** What other services of this process serve under /fhir (Subscription), for /fhir/metadata. */
+  readonly moreCapabilities?: () => readonly CapabilityStatementRestResource[];
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
   readonly accessTrail?: { flush(): Promise<number> };
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail }: RecordServiceDeps) => {
+export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   const care = new CareRecord(withStreamCache(store), now, { idSecret, ...(followUps ? { followUps } : {}) });
@@ -65,6 +68,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
       version,
       logError: (error) => logger?.error({ err: error }, 'FHIR request failed'),
       ...(accessTrail ? { accessTrail } : {}),
+      ...(moreCapabilities ? { moreCapabilities } : {}),
     }),
   );
   return {

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@tandem/event-store';
+import type { CapabilityStatementRestResource } from 'fhir/r4';
 
 /**
  * The topics Tandem publishes (R5 Backport IG 1.1.0: a topic-based R4 Subscription names one in
@@ -84,3 +85,15 @@ export class TopicIndex {
     return undefined;
   }
 }
+
+/** What /fhir/metadata declares for Subscription where this service is mounted: the interactions it serves and its topics. */
+export const subscriptionCapability = (): CapabilityStatementRestResource => ({
+  type: 'Subscription',
+  supportedProfile: ['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription'],
+  documentation: `Topic-based subscriptions (R5 Backport IG 1.1.0), rest-hook channel, id-only or full-resource payloads, numbered by eventsSinceSubscriptionStart. Only the owner reads, lists or deletes a subscription; each notification is decided as the owner's read at the event's position and is in the access trail. Topics: ${TOPICS.map((t) => `${t.url} (${t.title.toLowerCase()})`).join('; ')}.`,
+  interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }, { code: 'delete' }],
+  operation: [
+    { name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' },
+    { name: 'events', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events' },
+  ],
+});

@@ -20,11 +20,14 @@ export const capabilityStatement = ({
   version,
   writableTypes,
   bundles = false,
+  moreResources = [],
 }: {
   baseUrl: string;
   version: string;
   writableTypes: readonly string[];
   bundles?: boolean;
+  /** Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted. */
+  moreResources?: readonly CapabilityStatementRestResource[];
 }): CapabilityStatement => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
@@ -88,7 +91,7 @@ export const capabilityStatement = ({
             ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
             : {}),
         };
-      }),
+      }).concat(moreResources),
     },
   ],
 });
