@@ -174,6 +174,23 @@ export const checkOf = (form: CheckForm, values: Record<string, string>): { fiel
   return { fields, errors };
 };
 
+/** The answers an entry was sent with, as the form's values again (for amending it). */
+export const checkValuesOf = (form: CheckForm, body: Readonly<Record<string, unknown>>): Record<string, string> => {
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), body);
+  const values: Record<string, string> = {};
+  for (const q of form.questions) {
+    if (q.kind === 'ticks') {
+      for (const [path] of q.items) if (at(path) === true) values[path] = 'yes';
+      if (!q.items.some(([path]) => at(path) === true)) values[`${q.id}.none`] = 'yes';
+    } else {
+      const value = at(q.path);
+      if (typeof value === 'boolean') values[q.path] = value ? 'yes' : 'no';
+      else if (value !== undefined) values[q.path] = String(value);
+    }
+  }
+  return values;
+};
+
 /** The error for a question: a fieldset of boxes shows the first error of any of its boxes. */
 const ticksError = (q: Extract<Question, { kind: 'ticks' }>, errors: FieldErrors): string | undefined => q.items.map(([p]) => errors[p]).find(Boolean);
 

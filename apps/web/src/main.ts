@@ -6,12 +6,12 @@ import { dueState, fetchDay, SignedOut, type Day, type Person } from './day';
 import { html, type Html } from './html';
 import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
-import { drafts, queue, type Problem, type QueuedEntry } from './store';
+import { drafts, queue, type Draft, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
-import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf } from './checks';
+import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
-import { errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
+import { errorMessage, errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
 /**
  * The care worker's app: her day (the people she cares for and what is due), recording vital
@@ -210,6 +210,63 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
 
 const draftId = (patientId: string) => `vital-signs:${patientId}`;
 
+/** The event type that records each kind of entry: what a correction names (its replacement's type). */
+const ENTRY_TYPES: Partial<Record<QueuedEntry['kind'], string>> = {
+  'vital-signs': 'VitalSignsRecorded',
+  'blood-glucose': 'BloodGlucoseRecorded',
+  'soft-signs': 'SoftSignsRecorded',
+  'urinary-symptoms': 'UrinarySymptomsScreened',
+  'fluid-intake': 'FluidIntakeRecorded',
+  'cellulitis-checks': 'CellulitisChecked',
+  notes: 'NoteWritten',
+  'insulin-administrations': 'InsulinAdministered',
+  'insulin-withheld': 'InsulinWithheld',
+};
+/** Insulin is corrected by marking it entered in error and recording it again (its form depends on the delegation). */
+const AMENDABLE: ReadonlySet<string> = new Set(['vital-signs', 'blood-glucose', 'soft-signs', 'urinary-symptoms', 'fluid-intake', 'cellulitis-checks', 'notes']);
+
+/** The entry's id in the record: the id of the event that recorded it, from Tandem's answer. */
+const entryIdOf = (entry: QueuedEntry): string | undefined => {
+  const ids = entry.reply?.eventIds;
+  const types = entry.reply?.eventTypes;
+  if (!Array.isArray(ids) || !Array.isArray(types)) return undefined;
+  const id: unknown = ids[types.indexOf(ENTRY_TYPES[entry.kind])];
+  return typeof id === 'string' ? id : undefined;
+};
+
+/** The entry she is changing (the form opened from "Change it"), and the reason she has typed. */
+let amending: QueuedEntry | undefined;
+let amendReason = '';
+document.addEventListener('input', (event) => {
+  const target = event.target as HTMLTextAreaElement | null;
+  if (amending && target?.id === 'reason') amendReason = target.value;
+});
+const keepDraft = (draft: Draft) => (amending ? Promise.resolve() : drafts.put(draft));
+
+/** The form's values as she sent them, to change. */
+const amendValues = (): Record<string, string> | undefined => {
+  if (!amending) return undefined;
+  const check = checkFormOf(amending.kind);
+  if (check) return checkValuesOf(check, amending.body);
+  return Object.fromEntries(
+    Object.entries(amending.body)
+      .filter(([k, v]) => k !== 'idempotencyKey' && k !== 'occurredAt' && (typeof v === 'number' || typeof v === 'string'))
+      .map(([k, v]) => [k, String(v)]),
+  );
+};
+const amendFields = (fields: readonly string[]): readonly string[] => (amending ? ['reason', ...fields] : fields);
+
+const amendBlock = (errors: FieldErrors): Html =>
+  amending
+    ? html`<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p>You are changing what you recorded at ${timeOf(String(amending.body.occurredAt))}. The earlier version stays in the record, with your reason.</p></div>
+      <div class="nhsuk-form-group${errors.reason ? ' nhsuk-form-group--error' : ''}">
+        <label class="nhsuk-label nhsuk-label--s" for="reason">Why are you changing it?</label>
+        <div class="nhsuk-hint" id="reason-hint">For example, the wrong number was typed</div>
+        ${errorMessage('reason', errors)}
+        <textarea class="nhsuk-textarea${errors.reason ? ' nhsuk-textarea--error' : ''}" id="reason" name="reason" rows="3" aria-describedby="reason-hint${errors.reason ? ' reason-error' : ''}">${amendReason}</textarea>
+      </div>`
+    : html``;
+
 const personFor = async (patientId: string): Promise<Person | undefined> => {
   if (!lastDay && session) lastDay = (await fetchDay(session.token, session.userId).catch(() => undefined))?.day;
   return lastDay?.people.find((p) => p.id === patientId);
@@ -230,14 +287,15 @@ const renderVitals = async (patientId: string, values?: Record<string, string>, 
   if (!session) return signInPage();
   const person = await personFor(patientId);
   if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
-  const kept = values ?? (await drafts.get(draftId(patientId)))?.values ?? {};
+  const kept = values ?? amendValues() ?? (await drafts.get(draftId(patientId)))?.values ?? {};
   const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
   show(
     `${hasErrors ? 'Error: ' : ''}Vital signs for ${person.name}`,
     html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
-      ${errorSummary(errors, general)}
+      ${errorSummary(errors, general, amendFields(VITALS_FIELDS))}
       <h1><span class="nhsuk-caption-l">${person.name}</span>Vital signs</h1>
       <p class="nhsuk-body-s">Enter what you measured. The NEWS2 is worked out as you go; it stays incomplete until every part is in.</p>
+      ${amendBlock(errors)}
       ${vitalsForm(kept, errors, person.spo2Scale)}`,
   );
   const form = document.getElementById('vital-signs-form') as HTMLFormElement;
@@ -245,7 +303,7 @@ const renderVitals = async (patientId: string, values?: Record<string, string>, 
   form.addEventListener('input', () => {
     const typed = formValues(form);
     panel.innerHTML = news2Panel(liveNews2(typed, person.spo2Scale)).value;
-    void drafts.put({ id: draftId(patientId), values: typed, updatedAt: new Date().toISOString() });
+    void keepDraft({ id: draftId(patientId), values: typed, updatedAt: new Date().toISOString() });
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -265,24 +323,36 @@ const saveEntry = async (
   measurements: Record<string, unknown>,
   values: Record<string, string>,
   rerender: (values: Record<string, string>, errors: FieldErrors, general: string[], problem?: Problem) => Promise<void>,
+  correction?: { readonly kind: 'entered-in-error'; readonly original: QueuedEntry; readonly reason: string },
 ) => {
   if (!session) return signInPage();
   const formPath = location.pathname + location.search;
   const idempotencyKey = uuid();
   const occurredAt = new Date().toISOString();
+  // Changing her own entry: the same form, sent as an amendment of it with her reason (the earlier version stays).
+  const amended = amending && amending.kind === kind && amending.patientId === person.id ? amending : undefined;
+  if (amended && !amendReason.trim()) return rerender(values, { reason: 'Enter why you are changing it' }, []);
+  const original = correction?.original ?? amended;
+  const entryId = original ? entryIdOf(original) : undefined;
+  const base = `/api/patients/${encodeURIComponent(person.id)}`;
   const entry: QueuedEntry = {
     idempotencyKey,
     owner: session.userId,
     patientId: person.id,
     patientName: person.name,
-    kind,
-    path: `/api/patients/${encodeURIComponent(person.id)}/${kind}`,
-    body: { idempotencyKey, occurredAt, ...measurements },
+    kind: correction ? correction.kind : amended ? 'amendment' : kind,
+    ...(original ? { corrects: original.idempotencyKey } : {}),
+    path: correction ? `${base}/entries/${encodeURIComponent(entryId ?? '')}/entered-in-error` : amended ? `${base}/entries/${encodeURIComponent(entryId ?? '')}/amendments` : `${base}/${kind}`,
+    body: correction
+      ? { idempotencyKey, occurredAt, reason: correction.reason }
+      : amended
+        ? { idempotencyKey, occurredAt, reason: amendReason.trim(), replacement: { type: ENTRY_TYPES[kind], data: measurements } }
+        : { idempotencyKey, occurredAt, ...measurements },
     savedAt: occurredAt,
     state: 'waiting',
     attempts: 0,
   };
-  await Promise.all([queue.put(entry), drafts.remove(`${kind}:${person.id}`)]);
+  await Promise.all([queue.put(entry), original ? undefined : drafts.remove(`${kind}:${person.id}`)]);
   // Kept on the phone from here: she sees it saved at once, and Tandem's answer when it comes.
   const savedPath = `/people/${person.id}/${kind}/saved`;
   const trying = !session.expired && navigator.onLine;
@@ -297,9 +367,10 @@ const saveEntry = async (
   if (outcome === 'refused' && stillHere) {
     // Nothing was stored: back to the form with Tandem's words; a corrected entry is a new one, with a new key.
     await queue.remove(idempotencyKey);
-    await drafts.put({ id: `${kind}:${person.id}`, values, updatedAt: new Date().toISOString() });
+    if (!original) await drafts.put({ id: `${kind}:${person.id}`, values, updatedAt: new Date().toISOString() });
     const fieldErrors: Record<string, string> = {};
-    for (const e of entry.problem?.errors ?? []) fieldErrors[e.field] ??= e.message;
+    // An amendment's fields are the entry's own, inside replacement.data.
+    for (const e of entry.problem?.errors ?? []) fieldErrors[e.field.replace(/^replacement\.data\./, '')] ??= e.message;
     history.replaceState({}, '', formPath);
     await renderStatus();
     return rerender(values, fieldErrors, entry.problem?.errors?.length ? [] : [entry.problem?.detail ?? entry.problem?.title ?? 'Tandem did not accept this entry'], entry.problem);
@@ -347,13 +418,14 @@ const renderNote = async (patientId: string, values?: Record<string, string>, er
   if (!session) return signInPage();
   const person = await personFor(patientId);
   if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
-  const kept = values ?? (await drafts.get(`notes:${patientId}`))?.values ?? {};
+  const kept = values ?? amendValues() ?? (await drafts.get(`notes:${patientId}`))?.values ?? {};
   const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
   show(
     `${hasErrors ? 'Error: ' : ''}Note for ${person.name}`,
     html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
-      ${errorSummary(errors, general, ['text'], 'entry-form')}
+      ${errorSummary(errors, general, amendFields(['text']), 'entry-form')}
       <h1><span class="nhsuk-caption-l">${person.name}</span>Write a note</h1>
+      ${amendBlock(errors)}
       <form id="entry-form" novalidate tabindex="-1">
         <div class="nhsuk-form-group${errors.text ? ' nhsuk-form-group--error' : ''}">
           <label class="nhsuk-label nhsuk-label--s" for="text">Note</label>
@@ -365,7 +437,7 @@ const renderNote = async (patientId: string, values?: Record<string, string>, er
       </form>`,
   );
   const form = document.getElementById('entry-form') as HTMLFormElement;
-  form.addEventListener('input', () => void drafts.put({ id: `notes:${patientId}`, values: formValues(form, ['text']), updatedAt: new Date().toISOString() }));
+  form.addEventListener('input', () => void keepDraft({ id: `notes:${patientId}`, values: formValues(form, ['text']), updatedAt: new Date().toISOString() }));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const typed = formValues(form, ['text']);
@@ -382,19 +454,20 @@ const renderCheck = async (check: CheckForm, patientId: string, values?: Record<
   const person = await personFor(patientId);
   if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
   const draft = `${check.kind}:${patientId}`;
-  const kept = values ?? (await drafts.get(draft))?.values ?? {};
+  const kept = values ?? amendValues() ?? (await drafts.get(draft))?.values ?? {};
   const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
   show(
     `${hasErrors ? 'Error: ' : ''}${check.title} for ${person.name}`,
     html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
-      ${errorSummary(errors, general, checkErrorFields(check), 'entry-form')}
+      ${errorSummary(errors, general, amendFields(checkErrorFields(check)), 'entry-form')}
       <h1><span class="nhsuk-caption-l">${person.name}</span>${check.title}</h1>
       ${check.intro ? html`<p class="nhsuk-body-s">${check.intro}</p>` : ''}
+      ${amendBlock(errors)}
       ${checkFormHtml(check, kept, errors)}`,
   );
   const form = document.getElementById('entry-form') as HTMLFormElement;
   const names = checkFieldNames(check);
-  form.addEventListener('input', () => void drafts.put({ id: draft, values: formValues(form, names), updatedAt: new Date().toISOString() }));
+  form.addEventListener('input', () => void keepDraft({ id: draft, values: formValues(form, names), updatedAt: new Date().toISOString() }));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const typed = formValues(form, names);
@@ -447,20 +520,21 @@ const renderGlucose = async (patientId: string, values?: Record<string, string>,
   if (!session) return signInPage();
   const person = await personFor(patientId);
   if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
-  const kept = values ?? (await drafts.get(`blood-glucose:${patientId}`))?.values ?? {};
+  const kept = values ?? amendValues() ?? (await drafts.get(`blood-glucose:${patientId}`))?.values ?? {};
   const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
   show(
     `${hasErrors ? 'Error: ' : ''}Blood glucose for ${person.name}`,
     html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
-      ${errorSummary(errors, general, GLUCOSE_FIELD_NAMES, 'entry-form')}
+      ${errorSummary(errors, general, amendFields(GLUCOSE_FIELD_NAMES), 'entry-form')}
       <h1><span class="nhsuk-caption-l">${person.name}</span>Blood glucose</h1>
+      ${amendBlock(errors)}
       ${glucoseForm(kept, errors)}`,
   );
   const form = document.getElementById('entry-form') as HTMLFormElement;
   form.addEventListener('input', () => {
     const typed = formValues(form, GLUCOSE_FIELD_NAMES);
     document.getElementById('live-advice')!.innerHTML = glucosePanel(typed).value;
-    void drafts.put({ id: `blood-glucose:${patientId}`, values: typed, updatedAt: new Date().toISOString() });
+    void keepDraft({ id: `blood-glucose:${patientId}`, values: typed, updatedAt: new Date().toISOString() });
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -487,11 +561,11 @@ const answerOf = (entry: QueuedEntry): Html => {
     ${started.length ? html`<p>Tandem has told the people who need to know (${started.length} ${started.length === 1 ? 'alert' : 'alerts'} started).</p>` : ''}`;
 };
 
-const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', notes: 'Note', 'soft-signs': 'Soft signs', 'urinary-symptoms': 'Urinary screen', 'fluid-intake': 'Drink', 'cellulitis-checks': 'Cellulitis check', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
+const KIND_WORDS: Readonly<Record<QueuedEntry['kind'], string>> = { 'vital-signs': 'Vital signs', 'blood-glucose': 'Blood glucose', 'insulin-administrations': 'Insulin given', 'insulin-withheld': 'Insulin not given', notes: 'Note', 'soft-signs': 'Soft signs', 'urinary-symptoms': 'Urinary screen', 'fluid-intake': 'Drink', 'cellulitis-checks': 'Cellulitis check', amendment: 'Change', 'entered-in-error': 'Entered in error', 'prompt-acknowledgement': 'Prompt acknowledged', 'escalation-acknowledgement': 'Escalation acknowledged' };
 
 const renderSaved = (entry: QueuedEntry, state: 'sent' | 'sending' | 'waiting') => {
   const sent = state === 'sent';
-  const title = `${KIND_WORDS[entry.kind]} saved`;
+  const title = entry.kind === 'entered-in-error' ? 'Marked as entered in error' : `${KIND_WORDS[entry.kind]} saved`;
   const typed = Object.fromEntries(Object.entries(entry.body).map(([k, v]) => [k, String(v)]));
   show(
     sent ? title : 'Saved on this phone',
@@ -510,6 +584,57 @@ const stateTag = (entry: QueuedEntry) =>
       ? html`<strong class="nhsuk-tag nhsuk-tag--red">Not accepted</strong>`
       : html`<strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong>`;
 
+/** Marking her own entry entered in error, with the reason: it stays in the record, marked, never deleted. */
+const renderEnteredInError = async (key: string, values: Record<string, string> = {}, errors: FieldErrors = {}, general: string[] = []) => {
+  if (!session) return signInPage();
+  const original = await queue.get(key);
+  if (!original || original.owner !== session.userId || !entryIdOf(original)) return show('Not found', html`<h1>Entry not found</h1><p>Only an entry you recorded on this phone and Tandem stored can be marked here. <a href="/waiting" data-link>Go back to your entries</a></p>`);
+  const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
+  show(
+    `${hasErrors ? 'Error: ' : ''}Mark as entered in error`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/waiting" data-link>Back to your entries</a></div>
+      ${errorSummary(errors, general, ['reason'], 'entry-form')}
+      <h1><span class="nhsuk-caption-l">${original.patientName}</span>Mark as entered in error</h1>
+      <p>${KIND_WORDS[original.kind]}, taken at ${timeOf(String(original.body.occurredAt))}.</p>
+      <div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span><p>It stays in the record, marked as entered in error with your reason, so nobody reads it as true.</p></div>
+      <form id="entry-form" novalidate tabindex="-1">
+        <div class="nhsuk-form-group${errors.reason ? ' nhsuk-form-group--error' : ''}">
+          <label class="nhsuk-label nhsuk-label--s" for="reason">Why was it entered in error?</label>
+          <div class="nhsuk-hint" id="reason-hint">For example, it was recorded for the wrong person</div>
+          ${errorMessage('reason', errors)}
+          <textarea class="nhsuk-textarea${errors.reason ? ' nhsuk-textarea--error' : ''}" id="reason" name="reason" rows="3" aria-describedby="reason-hint${errors.reason ? ' reason-error' : ''}">${values.reason ?? ''}</textarea>
+        </div>
+        <button class="nhsuk-button nhsuk-button--warning" type="submit">Mark as entered in error</button>
+      </form>`,
+  );
+  const form = document.getElementById('entry-form') as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = formValues(form, ['reason']);
+    const reason = (typed.reason ?? '').trim();
+    if (!reason) return void renderEnteredInError(key, typed, { reason: 'Enter why it was entered in error' });
+    const person: Person = { id: original.patientId, name: original.patientName, spo2Scale: 1 };
+    void saveEntry(person, original.kind, {}, typed, (v, e, g) => renderEnteredInError(key, v, e, g), { kind: 'entered-in-error', original, reason });
+  });
+  if (hasErrors) document.getElementById('error-summary')?.focus();
+};
+
+/** What she can do with an entry Tandem stored today: change it, or mark it entered in error (once). */
+const correctionLinks = (e: QueuedEntry, all: readonly QueuedEntry[]): Html => {
+  const corrections = all.filter((c) => c.corrects === e.idempotencyKey && c.state !== 'refused');
+  const inError = corrections.some((c) => c.kind === 'entered-in-error');
+  const changed = corrections.some((c) => c.kind === 'amendment');
+  const today = dayOf(String(e.body.occurredAt)) === dayOf(new Date().toISOString());
+  const which = html`<span class="nhsuk-u-visually-hidden"> (${KIND_WORDS[e.kind]} for ${e.patientName} at ${timeOf(String(e.body.occurredAt))})</span>`;
+  return html`${inError ? html`<p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--orange">Marked entered in error</strong></p>` : changed ? html`<p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--blue">Changed</strong></p>` : ''}
+    ${e.state === 'sent' && today && !inError && entryIdOf(e)
+      ? html`<ul class="nhsuk-list nhsuk-u-margin-bottom-0">
+          ${AMENDABLE.has(e.kind) ? html`<li><a href="/people/${e.patientId}/${e.kind}?amend=${e.idempotencyKey}" data-link>Change it${which}</a></li>` : ''}
+          <li><a href="/entries/${e.idempotencyKey}/entered-in-error" data-link>Mark as entered in error${which}</a></li>
+        </ul>`
+      : ''}`;
+};
+
 const renderWaiting = async () => {
   if (!session) return signInPage();
   const entries = (await queue.all()).filter((e) => e.owner === session!.userId).reverse();
@@ -524,6 +649,7 @@ const renderWaiting = async () => {
           <p class="nhsuk-u-margin-bottom-1">${stateTag(e)} ${late ? html`<strong class="nhsuk-tag nhsuk-tag--yellow">Sent late</strong>` : ''}</p>
           <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">${KIND_WORDS[e.kind]}: ${e.patientName}</h2>
           <p class="nhsuk-body-s nhsuk-u-margin-bottom-1">Taken at ${timeOf(String(e.body.occurredAt))}${e.sentAt ? `, sent at ${timeOf(e.sentAt)}` : ''}${late ? ` (${late} after it was taken)` : ''}.</p>
+          ${correctionLinks(e, entries)}
           ${e.state === 'refused' ? html`<div class="nhsuk-error-message"><span class="nhsuk-u-visually-hidden">Error:</span> ${e.problem?.title ?? 'Not accepted'}${e.problem?.errors?.length ? html`<ul>${e.problem.errors.map((x) => html`<li>${x.field}: ${x.message}</li>`)}</ul>` : e.problem?.detail ? `: ${e.problem.detail}` : ''}</div>` : ''}
         </div></li>`;
       })}</ul>`,
@@ -534,12 +660,19 @@ const route = async () => {
   const path = location.pathname;
   await refreshSession();
   await renderStatus();
+  const amendKey = new URLSearchParams(location.search).get('amend');
+  const candidate = amendKey && session ? await queue.get(amendKey) : undefined;
+  const nextAmending = candidate && candidate.owner === session?.userId && AMENDABLE.has(candidate.kind) && entryIdOf(candidate) ? candidate : undefined;
+  if (nextAmending?.idempotencyKey !== amending?.idempotencyKey) amendReason = '';
+  amending = nextAmending;
+  const correctionPage = /^\/entries\/([^/]+)\/entered-in-error$/.exec(path);
   const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes|soft-signs|urinary-symptoms|fluid-intake|cellulitis-checks)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
     await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : entryPage[2] === 'notes' ? renderNote(patientId) : checkFormOf(entryPage[2]!) ? renderCheck(checkFormOf(entryPage[2]!)!, patientId) : renderVitals(patientId));
-  } else if (path === '/waiting') await renderWaiting();
+  } else if (correctionPage) await renderEnteredInError(decodeURIComponent(correctionPage[1]!));
+  else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));
   document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => navigate('/')));

@@ -23,7 +23,9 @@ export interface QueuedEntry {
   readonly owner: string;
   readonly patientId: string;
   readonly patientName: string;
-  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'insulin-withheld' | 'notes' | 'soft-signs' | 'urinary-symptoms' | 'fluid-intake' | 'cellulitis-checks' | 'prompt-acknowledgement' | 'escalation-acknowledgement';
+  readonly kind: 'vital-signs' | 'blood-glucose' | 'insulin-administrations' | 'insulin-withheld' | 'notes' | 'soft-signs' | 'urinary-symptoms' | 'fluid-intake' | 'cellulitis-checks' | 'amendment' | 'entered-in-error' | 'prompt-acknowledgement' | 'escalation-acknowledgement';
+  /** A correction's original: the idempotency key of her entry it amends or marks entered in error. */
+  readonly corrects?: string;
   /** The prompt or escalation acknowledged (acknowledgements only). */
   readonly promptId?: string;
   readonly path: string;

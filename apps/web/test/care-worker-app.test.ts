@@ -533,4 +533,58 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.getByRole('heading', { name: 'Cellulitis check saved' }).waitFor();
     expect(components(await storedOnce('cellulitis-checks'))).toMatchObject({ 'Marked line drawn around the redness': true, 'Redness beyond the marked line': true, 'Pain score (0 to 10)': 4 });
   });
+  it('changes the drink she recorded, with her reason: the server refusing the new amount is shown at its field; the same entry is amended, never duplicated', async () => {
+    const drink = await storedOnce('fluid-intake');
+    await page.goto(`${tandem.url}/waiting`);
+    await page.getByRole('link', { name: /^Change it \(Drink for Mr Arthur Jones at \d\d:\d\d\)$/ }).click();
+    await page.getByRole('heading', { name: 'A drink' }).waitFor();
+    // What she recorded, to correct.
+    expect(await page.getByLabel('How much?').inputValue()).toBe('250');
+    expect(await page.getByLabel('What did they drink?').inputValue()).toBe('Tea');
+    await page.getByLabel('How much?').fill('5000');
+    await page.getByRole('button', { name: 'Save drink' }).click();
+    // No reason: asked for first, linked to its field.
+    const reasonLink = page.locator('.nhsuk-error-summary').getByRole('link', { name: 'Enter why you are changing it' });
+    expect(await reasonLink.getAttribute('href')).toBe('#reason');
+    await expectAccessible('changing an entry, no reason');
+    await page.getByLabel('Why are you changing it?').fill('It was the big mug, not the small one');
+    await page.getByRole('button', { name: 'Save drink' }).click();
+    // The server's refusal of the replacement's amount is at the amount, in its words.
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: /volume must be between 1 and 3000 ml/ });
+    expect(await link.getAttribute('href')).toBe('#volumeMl');
+    expect(await page.getByLabel('Why are you changing it?').inputValue()).toBe('It was the big mug, not the small one');
+    await page.getByLabel('How much?').fill('350');
+    await page.getByRole('button', { name: 'Save drink' }).click();
+    await page.getByRole('heading', { name: 'Change saved' }).waitFor();
+    await expectAccessible('change saved');
+    const amended = await fhir(`/fhir/Observation/${String(drink.id)}`);
+    expect(amended).toMatchObject({ status: 'amended', valueQuantity: { value: 350 } });
+    expect(JSON.stringify(amended)).toContain('It was the big mug, not the small one');
+    // Still one drink at that time: amended, not recorded twice.
+    expect((await observationsOf(jonesId)).filter((o) => o.effectiveDateTime === drink.effectiveDateTime)).toHaveLength(1);
+    await page.goto(`${tandem.url}/waiting`);
+    await page.locator('[data-state="sent"]', { hasText: 'Drink: Mr Arthur Jones' }).getByText('Changed', { exact: true }).waitFor();
+  });
+
+  it('marks the cellulitis check she recorded as entered in error, with her reason; it stays in the record, marked, and is offered for correction no more', async () => {
+    const check = await storedOnce('cellulitis-checks');
+    await page.goto(`${tandem.url}/waiting`);
+    await page.getByRole('link', { name: /^Mark as entered in error \(Cellulitis check for Mr Arthur Jones at \d\d:\d\d\)$/ }).click();
+    await page.getByRole('heading', { name: 'Mark as entered in error' }).waitFor();
+    await page.getByRole('button', { name: 'Mark as entered in error' }).click();
+    const link = page.locator('.nhsuk-error-summary').getByRole('link', { name: 'Enter why it was entered in error' });
+    expect(await link.getAttribute('href')).toBe('#reason');
+    await expectAccessible('entered in error, no reason');
+    await page.getByLabel('Why was it entered in error?').fill('Recorded for the wrong person');
+    await page.getByRole('button', { name: 'Mark as entered in error' }).click();
+    await page.getByRole('heading', { name: 'Marked as entered in error' }).waitFor();
+    const marked = await fhir(`/fhir/Observation/${String(check.id)}`);
+    expect(marked).toMatchObject({ status: 'entered-in-error' });
+    expect(JSON.stringify(marked)).toContain('Recorded for the wrong person');
+    await page.goto(`${tandem.url}/waiting`);
+    const card = page.locator('[data-state="sent"]', { hasText: 'Cellulitis check: Mr Arthur Jones' });
+    await card.getByText('Marked entered in error', { exact: true }).waitFor();
+    expect(await card.getByRole('link').count()).toBe(0);
+    await expectAccessible('entries on this phone, with corrections');
+  });
 });
