@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join, sep } from 'node:path';
 import type { Config } from '../config';
 import { DEV_SIGN_IN_PATH, devOidcMetadata, devSignInRouter, originOf, WEB_CLIENT_ID } from './dev-sign-in';
+import { devSmartConfigurationRouter, providerSmartConfigurationRouter } from './smart-configuration';
 
 /**
  * The care worker's app (apps/web, built by Vite) served at `/` in every mode, with what it needs
@@ -135,8 +136,15 @@ export const webAppRouter = (options: WebAppOptions): Router => {
  * modes), or at the development sign-in (embedded mode, where the development issuer runs).
  */
 export const webAppFor = async (config: Config): Promise<Router> => {
+  const router = Router();
   if (config.TANDEM_AUTH_ISSUER) {
-    return webAppRouter({ oidc: { authority: config.TANDEM_AUTH_ISSUER, clientId: config.TANDEM_WEB_CLIENT_ID, scope: config.TANDEM_WEB_SCOPE } });
+    // SMART discovery names the configured provider's endpoints (docs/decisions/0014).
+    router.use(providerSmartConfigurationRouter(config.TANDEM_AUTH_ISSUER));
+    router.use(webAppRouter({ oidc: { authority: config.TANDEM_AUTH_ISSUER, clientId: config.TANDEM_WEB_CLIENT_ID, scope: config.TANDEM_WEB_SCOPE } }));
+    return router;
   }
-  return webAppRouter({ devIssuer: await DevIssuer.open({ dataDir: config.TANDEM_DATA_DIR, eventStore: config.TANDEM_EVENT_STORE }) });
+  const devIssuer = await DevIssuer.open({ dataDir: config.TANDEM_DATA_DIR, eventStore: config.TANDEM_EVENT_STORE });
+  router.use(devSmartConfigurationRouter(devIssuer.issuer));
+  router.use(webAppRouter({ devIssuer }));
+  return router;
 };
