@@ -8,6 +8,7 @@ import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type Draft, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
+import { fetchRecord, keepRecords } from './record';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
 import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
@@ -149,6 +150,8 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
   }
   const { day, fetchedAt, fromPhone } = result;
   lastDay = day;
+  // With signal, her people's latest records are kept on the phone for when there is none.
+  if (!fromPhone) void keepRecords(session.token, session.userId, day.people.map((p) => p.id));
   const now = new Date();
   // Prompts she has acknowledged on this phone (sent or waiting), until the server's list drops them.
   const acknowledged = new Set((await queue.all()).filter((e) => (e.kind === 'prompt-acknowledgement' || e.kind === 'escalation-acknowledgement') && e.state !== 'refused' && e.owner === session!.userId).map((e) => e.promptId));
@@ -196,6 +199,7 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       <ul class="nhsuk-list nhsuk-u-margin-bottom-0">
         ${CHECK_FORMS.map((f) => html`<li><a href="/people/${person.id}/${f.kind}" data-link>${f.link}<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>`)}
         <li><a href="/people/${person.id}/notes" data-link>Write a note<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
+        <li><a href="/people/${person.id}/record" data-link>Latest observations and doses<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
       </ul>
     </div></li>`;
   });
@@ -584,6 +588,34 @@ const stateTag = (entry: QueuedEntry) =>
       ? html`<strong class="nhsuk-tag nhsuk-tag--red">Not accepted</strong>`
       : html`<strong class="nhsuk-tag nhsuk-tag--grey">Waiting to send</strong>`;
 
+/** A person's latest observations and insulin doses: read from Tandem, or as kept on the phone when there is no signal. */
+const renderRecord = async (patientId: string) => {
+  if (!session) return signInPage();
+  const person = await personFor(patientId);
+  if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+  show(`Latest for ${person.name}`, html`<h1><span class="nhsuk-caption-l">${person.name}</span>Latest observations and doses</h1><p>Loading…</p>`);
+  let result: Awaited<ReturnType<typeof fetchRecord>>;
+  try {
+    result = await fetchRecord(session.token, session.userId, patientId);
+  } catch {
+    return show(`Latest for ${person.name}`, html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div><h1><span class="nhsuk-caption-l">${person.name}</span>Latest observations and doses</h1><p>Nothing about this person is kept on this phone yet. Open it once with signal.</p>`);
+  }
+  const { record, fetchedAt, fromPhone } = result;
+  const STATUS: Readonly<Record<string, string>> = { 'entered-in-error': 'Entered in error', amended: 'Changed', 'not-done': 'Not given' };
+  show(
+    `Latest for ${person.name}`,
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my day</a></div>
+      <h1><span class="nhsuk-caption-l">${person.name}</span>Latest observations and doses</h1>
+      ${fromPhone ? html`<p class="nhsuk-body-s" id="record-kept"><strong class="nhsuk-tag nhsuk-tag--grey">Kept on this phone</strong> As it was at ${timeOf(fetchedAt)}: anything recorded since is not shown.</p>` : html`<p class="nhsuk-body-s">From Tandem at ${timeOf(fetchedAt)}.</p>`}
+      ${record.lines.length
+        ? html`<dl class="nhsuk-summary-list" id="record-lines">${record.lines.map(
+            (line) => html`<div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">${line.what}${line.at ? html`<br><span class="nhsuk-body-s">${dayOf(line.at)}, ${timeOf(line.at)}</span>` : ''}</dt>
+              <dd class="nhsuk-summary-list__value">${line.status && STATUS[line.status] ? html`<strong class="nhsuk-tag nhsuk-tag--grey">${STATUS[line.status]}</strong> ` : ''}${line.value}</dd></div>`,
+          )}</dl>`
+        : html`<p>Nothing recorded yet.</p>`}`,
+  );
+};
+
 /** Marking her own entry entered in error, with the reason: it stays in the record, marked, never deleted. */
 const renderEnteredInError = async (key: string, values: Record<string, string> = {}, errors: FieldErrors = {}, general: string[] = []) => {
   if (!session) return signInPage();
@@ -665,13 +697,15 @@ const route = async () => {
   const nextAmending = candidate && candidate.owner === session?.userId && AMENDABLE.has(candidate.kind) && entryIdOf(candidate) ? candidate : undefined;
   if (nextAmending?.idempotencyKey !== amending?.idempotencyKey) amendReason = '';
   amending = nextAmending;
+  const recordPage = /^\/people\/([^/]+)\/record$/.exec(path);
   const correctionPage = /^\/entries\/([^/]+)\/entered-in-error$/.exec(path);
   const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes|soft-signs|urinary-symptoms|fluid-intake|cellulitis-checks)(\/saved)?$/.exec(path);
   if (entryPage) {
     if (entryPage[3]) return navigate('/');
     const patientId = decodeURIComponent(entryPage[1]!);
     await (entryPage[2] === 'blood-glucose' ? renderGlucose(patientId) : entryPage[2] === 'insulin-administrations' ? ((insulinConfirmed = {}), renderInsulin(patientId)) : entryPage[2] === 'insulin-withheld' ? renderWithheld(patientId) : entryPage[2] === 'notes' ? renderNote(patientId) : checkFormOf(entryPage[2]!) ? renderCheck(checkFormOf(entryPage[2]!)!, patientId) : renderVitals(patientId));
-  } else if (correctionPage) await renderEnteredInError(decodeURIComponent(correctionPage[1]!));
+  } else if (recordPage) await renderRecord(decodeURIComponent(recordPage[1]!));
+  else if (correctionPage) await renderEnteredInError(decodeURIComponent(correctionPage[1]!));
   else if (path === '/waiting') await renderWaiting();
   else await renderDay();
   document.getElementById('sign-in')?.addEventListener('click', () => void auth?.signIn(path));

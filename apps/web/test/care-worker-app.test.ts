@@ -587,4 +587,35 @@ describeInBrowser("the care worker's app on a phone", () => {
     expect(await card.getByRole('link').count()).toBe(0);
     await expectAccessible('entries on this phone, with corrections');
   });
+  it('keeps her people’s latest observations and doses on the phone whenever her day is read with signal, and shows them with no signal, saying so', async () => {
+    await page.goto(tandem.url);
+    await page.locator(`[data-person="${jonesId}"]`).waitFor();
+    // Kept in IndexedDB as her day is read, before she has opened his record at all.
+    await page.waitForFunction(
+      (id) =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open('tandem');
+          open.onsuccess = () => {
+            const all = open.result.transaction('cache').objectStore('cache').getAll();
+            all.onsuccess = () => resolve((all.result as { id: string }[]).some((c) => c.id.startsWith('record:') && c.id.endsWith(`:${id}`)));
+          };
+        }),
+      jonesId,
+    );
+    await context.setOffline(true);
+    try {
+      await page.getByRole('link', { name: 'Latest observations and doses for Mr Arthur Jones' }).click();
+      await page.locator('#record-kept').waitFor();
+      expect(await page.locator('#record-kept').textContent()).toMatch(/Kept on this phone As it was at \d\d:\d\d/);
+      const lines = (await page.locator('#record-lines').textContent())!;
+      // The drink as she changed it, the soft signs she ticked, the check she marked entered in error, his insulin in units.
+      expect(lines).toMatch(/350 m[lL]/);
+      expect(lines).toContain('Soft sign: new confusion');
+      expect(lines).toContain('Entered in error');
+      expect(lines).toMatch(/10 units/);
+      await expectAccessible('latest observations kept on the phone');
+    } finally {
+      await context.setOffline(false);
+    }
+  });
 });
