@@ -3,7 +3,7 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
-import { createRecordService, type FollowUpsLookup } from '@tandem/record';
+import { createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
@@ -17,6 +17,7 @@ import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
 import { createSubscriptionService } from './subscriptions/service';
+import { createBulkExportService } from './bulk-export/service';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
@@ -147,6 +148,13 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         ...(options.subscriptionRetry ? { retry: options.subscriptionRetry } : {}),
       }),
     );
+  }
+  // Bulk Data $export (apps/tandem/src/bulk-export) where the record service serves FHIR: the same policy and caseload as a
+  // search (its RecordAccess), read from the FHIR read model; its routes go first, before the record service's /fhir/:type.
+  const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
+  if (recordForExport) {
+    const reader = new FhirReader(readModels);
+    services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, logger: logger.child({ component: 'bulk-export' }) }));
   }
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   // Every request needs the identity provider's keys: /health says when they cannot be fetched.

@@ -1,0 +1,272 @@
+import { FHIR_ACCESS, type EndpointAccess, type Principal } from '@tandem/auth';
+import type { ServiceHealth } from '@tandem/contracts';
+import type { FhirReader } from '@tandem/projections';
+import { authenticate, principalOf, type RecordAccess } from '@tandem/record';
+import { Router, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import { manifest, NDJSON, parseExportRequest, progressText, type ExportLevel, type ExportRequest } from './export-request';
+
+/**
+ * FHIR Bulk Data Access 2.0 `$export` (docs/decisions/0016-bulk-export.md): kick-off, status,
+ * ndjson files, cancel. Jobs live in this process's memory (a restart loses them: the client's
+ * next poll is a 404 and it kicks off again); their files in a temporary directory.
+ */
+export interface BulkExportDeps {
+  /** The record service's side of the policy: the same decisions and caseload as a FHIR search. */
+  readonly access: RecordAccess;
+  readonly reader: FhirReader;
+  readonly logger: Logger;
+  /** Jobs running at once (the rest are refused with 429 and Retry-After). */
+  readonly maxRunning?: number;
+  /** How long a finished export's files are kept. */
+  readonly keepMs?: number;
+}
+
+const FHIR_JSON = 'application/fhir+json';
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** Resources read from the read model per round trip: what is held in memory at once. */
+const PAGE = 500;
+const RETRY_AFTER_SECONDS = 30;
+
+interface TypeOutput {
+  count: number;
+  /** The people whose data this file holds (ids only): disclosed to the trail when it is downloaded. */
+  readonly people: Set<string>;
+  readonly path: string;
+}
+
+interface Job {
+  readonly id: string;
+  readonly owner: { readonly id: string; readonly role: string };
+  readonly request: string;
+  readonly transactionTime: string;
+  readonly dir: string;
+  readonly types: readonly string[];
+  status: 'running' | 'done' | 'failed';
+  cancelled: boolean;
+  done: number;
+  of: number;
+  readonly outputs: Map<string, TypeOutput>;
+  expiry?: NodeJS.Timeout;
+}
+
+const send = (res: Response, status: number, body: unknown, type = FHIR_JSON) => res.status(status).type(type).send(JSON.stringify(body));
+const outcome = (res: Response, status: number, code: string, issues: readonly { diagnostics: string; expression?: string }[]) =>
+  send(res, status, { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ severity: 'error', code, diagnostics: i.diagnostics, ...(i.expression ? { expression: [i.expression] } : {}) })) });
+
+const isOwner = (job: Job, principal: Principal) => job.owner.id === principal.actor.id && job.owner.role === principal.actor.role;
+
+export const createBulkExportService = (deps: BulkExportDeps) => {
+  const { access, reader, logger } = deps;
+  const maxRunning = deps.maxRunning ?? 2;
+  const keepMs = deps.keepMs ?? 60 * 60_000;
+  const jobs = new Map<string, Job>();
+  const running = new Set<Promise<void>>();
+
+  const authenticated = authenticate(access.control, (res, error) => {
+    outcome(res, error.status, error.status === 401 ? 'login' : error.status === 429 ? 'throttled' : 'transient', [{ diagnostics: error.message }]);
+  });
+
+  const base = (req: Request) => `${req.protocol}://${req.get('host')}/fhir`;
+
+  /** Every person recorded, by id (keyset paging through Patient: ids only are held). */
+  const everyone = async (): Promise<string[]> => {
+    // Ascending by last update: a person updated while paging moves behind the cursor and is met again (kept once), never skipped.
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await reader.search('Patient', { _count: '1000', _sort: '_lastUpdated', ...(cursor ? { _cursor: cursor } : {}) });
+      for (const patient of page.matches) if (patient.id) ids.add(patient.id);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return [...ids];
+  };
+
+  const write = async (stream: WriteStream, line: string) => {
+    if (!stream.write(line)) await once(stream, 'drain');
+  };
+
+  /** Reads each person's resources of the asked types from the read model, page by page, into one ndjson file per type. */
+  const run = async (job: Job, people: readonly string[], request: ExportRequest) => {
+    const streams = new Map<string, WriteStream>();
+    try {
+      job.of = people.length;
+      for (const patientId of people) {
+        for (let offset = 0; ; offset += PAGE) {
+          if (job.cancelled) return;
+          const page = await reader.everything(patientId, { _type: request.types.join(','), ...(request.since ? { _since: request.since } : {}), _count: String(PAGE), _offset: String(offset) });
+          if (!page) break;
+          for (const resource of page.matches) {
+            // $everything reads the person's own Patient and what is about them; only the asked types go out.
+            if (!request.types.includes(resource.resourceType)) continue;
+            let output = job.outputs.get(resource.resourceType);
+            if (!output) {
+              output = { count: 0, people: new Set(), path: join(job.dir, `${resource.resourceType}.ndjson`) };
+              job.outputs.set(resource.resourceType, output);
+            }
+            let stream = streams.get(resource.resourceType);
+            if (!stream) {
+              stream = createWriteStream(output.path, { flags: 'a' });
+              streams.set(resource.resourceType, stream);
+            }
+            await write(stream, `${JSON.stringify(resource)}\n`);
+            output.count += 1;
+            output.people.add(patientId);
+          }
+          if (page.matches.length < PAGE || offset + PAGE >= page.total) break;
+        }
+        job.done += 1;
+      }
+      for (const stream of streams.values()) await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      streams.clear();
+      if (job.cancelled) return;
+      job.status = 'done';
+      job.expiry = setTimeout(() => void forget(job), keepMs);
+      job.expiry.unref();
+    } catch (error) {
+      logger.error({ err: error, exportId: job.id }, 'A bulk export failed');
+      job.status = 'failed';
+    } finally {
+      for (const stream of streams.values()) stream.destroy();
+    }
+  };
+
+  const forget = async (job: Job) => {
+    job.cancelled = true;
+    if (job.expiry) clearTimeout(job.expiry);
+    jobs.delete(job.id);
+    await rm(job.dir, { recursive: true, force: true });
+  };
+
+  const wrap = (handler: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response) => {
+    handler(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'Bulk export request failed');
+      if (!res.headersSent) outcome(res, 500, 'exception', [{ diagnostics: 'An internal error occurred; it has been logged' }]);
+    });
+  };
+
+  const kickOff = (level: (req: Request) => ExportLevel) =>
+    wrap(async (req, res) => {
+      const principal = principalOf(req);
+      const parsed = parseExportRequest({ accept: req.get('accept'), prefer: req.get('prefer') }, req.query);
+      if (Array.isArray(parsed)) return outcome(res, 400, 'invalid', parsed.map((i) => ({ diagnostics: i.message, expression: i.expression })));
+      const at = level(req);
+      if (at.kind === 'patient' && !ID.test(at.patientId)) return outcome(res, 400, 'value', [{ diagnostics: `"${at.patientId}" is not a valid FHIR id`, expression: 'id' }]);
+      // One decision for every type asked: the scopes of a search of each, the relationship as for a search.
+      const endpoint: EndpointAccess = { action: 'fhir.read', needs: parsed.types.flatMap((t) => FHIR_ACCESS.search(t).needs) };
+      const decision = await access.decide(req, res, endpoint, at.kind === 'patient' ? { patientId: at.patientId } : 'people');
+      if (!decision.allowed) return outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
+      if (decision.breakGlass) return outcome(res, 403, 'forbidden', [{ diagnostics: 'Break-glass opens one person\'s record in an emergency, not an export: read their record instead' }]);
+      let people: string[];
+      if (at.kind === 'patient') people = [at.patientId];
+      else if (decision.narrowTo === 'everyone') people = await everyone();
+      else if (at.kind === 'system') return outcome(res, 403, 'forbidden', [{ diagnostics: 'A system-level export spans everyone recorded: ask for Patient/$export, which holds the people in your care' }]);
+      else if (decision.narrowTo === 'caseload') people = await access.caseload(principal, endpoint);
+      else if (decision.narrowTo === 'launch-patient') people = await access.confirm(principal, endpoint, [principal.patient ?? '']);
+      else people = [];
+      const busy = [...jobs.values()].filter((j) => j.status === 'running').length;
+      if (busy >= maxRunning) {
+        res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        return outcome(res, 429, 'throttled', [{ diagnostics: `${busy} exports are running; try again in ${RETRY_AFTER_SECONDS} seconds` }]);
+      }
+      const id = randomUUID();
+      const job: Job = {
+        id,
+        owner: { id: principal.actor.id, role: principal.actor.role },
+        request: `${req.protocol}://${req.get('host')}${req.originalUrl}`,
+        transactionTime: new Date().toISOString(),
+        dir: await mkdtemp(join(tmpdir(), 'tandem-export-')),
+        types: parsed.types,
+        status: 'running',
+        cancelled: false,
+        done: 0,
+        of: people.length,
+        outputs: new Map(),
+      };
+      jobs.set(id, job);
+      const task = run(job, people, parsed).finally(() => running.delete(task));
+      running.add(task);
+      res.set('Content-Location', `${base(req)}/$export-status/${id}`).status(202).end();
+    });
+
+  /** The requester's job; another user's is not found (not theirs to know of). */
+  const owned = (req: Request): Job | undefined => {
+    const job = jobs.get(String(req.params.id));
+    return job && isOwner(job, principalOf(req)) ? job : undefined;
+  };
+  const notFound = (res: Response, req: Request) => outcome(res, 404, 'not-found', [{ diagnostics: `No export ${String(req.params.id)} of yours is known here (an export is kept for an hour, and not across a restart: kick it off again)` }]);
+
+  const router = Router();
+  router.get('/fhir/\\$export', authenticated, kickOff(() => ({ kind: 'system' })));
+  router.get('/fhir/Patient/\\$export', authenticated, kickOff(() => ({ kind: 'patients' })));
+  router.get('/fhir/Patient/:id/\\$export', authenticated, kickOff((req) => ({ kind: 'patient', patientId: String(req.params.id) })));
+  // The model has no Group (a caseload is a relationship, not a resource): said plainly rather than a generic 404.
+  router.get('/fhir/Group/:id/\\$export', authenticated, (_req, res) => outcome(res, 404, 'not-supported', [{ diagnostics: 'Tandem keeps no Group resources: export Patient/$export (your people) or /$export (everyone, for auditors and systems)' }]));
+
+  router.get(
+    '/fhir/\\$export-status/:id',
+    authenticated,
+    wrap(async (req, res) => {
+      const job = owned(req);
+      if (!job) return notFound(res, req);
+      if (job.status === 'running') return res.set('X-Progress', progressText(job.done, job.of)).set('Retry-After', '1').status(202).end();
+      if (job.status === 'failed') return outcome(res, 500, 'exception', [{ diagnostics: 'The export failed; it has been logged. Kick it off again' }]);
+      const url = (type: string) => `${base(req)}/$export-file/${job.id}/${type}.ndjson`;
+      const outputs = job.types.flatMap((type) => {
+        const output = job.outputs.get(type);
+        return output ? [{ type, url: url(type), count: output.count }] : [];
+      });
+      send(res, 200, manifest({ transactionTime: job.transactionTime, request: job.request, outputs }), 'application/json');
+    }),
+  );
+
+  router.delete(
+    '/fhir/\\$export-status/:id',
+    authenticated,
+    wrap(async (req, res) => {
+      const job = owned(req);
+      if (!job) return notFound(res, req);
+      await forget(job);
+      res.status(202).end();
+    }),
+  );
+
+  router.get(
+    '/fhir/\\$export-file/:id/:file',
+    authenticated,
+    wrap(async (req, res) => {
+      const job = owned(req);
+      const type = /^([A-Za-z]+)\.ndjson$/.exec(String(req.params.file))?.[1];
+      const output = job?.status === 'done' && type ? job.outputs.get(type) : undefined;
+      if (!output) return notFound(res, req);
+      // The people this file carries, in the download's access record, as a search's answer names them.
+      access.control.disclose([...output.people]);
+      res.status(200).type(NDJSON);
+      const file = createReadStream(output.path);
+      file.on('error', (error) => {
+        logger.error({ err: error }, 'An export file could not be read');
+        res.destroy(error);
+      });
+      file.pipe(res);
+    }),
+  );
+
+  return {
+    name: 'bulk-export',
+    router,
+    health: async (): Promise<ServiceHealth> => ({ service: 'bulk-export', status: 'ok', details: { running: [...jobs.values()].filter((j) => j.status === 'running').length, kept: jobs.size } }),
+    start: async () => undefined,
+    stop: async () => {
+      for (const job of jobs.values()) job.cancelled = true;
+      await Promise.allSettled(running);
+      await Promise.allSettled([...jobs.values()].map(forget));
+    },
+  };
+};
+export type BulkExportService = ReturnType<typeof createBulkExportService>;
