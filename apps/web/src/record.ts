@@ -46,6 +46,8 @@ export const recordLinesOf = (observations: Record<string, unknown>, doses: Reco
   const lines: RecordLine[] = [];
   for (const o of entries(observations)) {
     if (o.resourceType !== 'Observation') continue;
+    // A panel (the vital signs set) only groups its members, which are listed themselves.
+    if (Array.isArray(o.hasMember) && o.valueQuantity === undefined && !Array.isArray(o.component)) continue;
     lines.push({
       what: textOf(o.code as Coded | undefined, 'Observation'),
       value: valueOf(o as Component & { component?: Component[] }),
