@@ -12,7 +12,7 @@ import type {
   SetOnCallRota,
 } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
-import { executeStreamCommand, type CommandResult } from '@tandem/record';
+import { commandDigest, executeStreamCommand, type CommandResult } from '@tandem/record';
 import { ageInYears, FACTS_FROM_THE_RECORD, type Framework, type Ruleset } from '../frameworks';
 import {
   competenceAuthority,
@@ -50,6 +50,8 @@ export const DELEGATION_SYSTEM_ACTOR: Actor = { id: 'tandem-delegation', role: '
 export interface CommandTrace {
   readonly causationId?: string;
   readonly correlationId?: string;
+  /** Fields the edge filled in itself (occurredAt left out by the client): a retry cannot repeat them, so they stay out of the command's digest. */
+  readonly stamped?: readonly string[];
 }
 
 export type { CommandResult };
@@ -108,10 +110,15 @@ export class DelegationCommands {
     stream: string,
     fold: (events: readonly RecordedEvent[]) => State,
     decide: (state: State) => Decision<Event>,
-    command: { idempotencyKey: string; occurredAt: string },
+    command: { type?: string; idempotencyKey: string; occurredAt: string },
     actor: Actor,
-    trace: CommandTrace,
+    { stamped = [], ...trace }: CommandTrace,
   ): Promise<CommandResult> {
+    // A person's command (issue 9.4, 16.5): the key is scoped to them and the command, and the same
+    // key with different content is refused (IdempotencyKeyReused), as the care record's. The
+    // service's own commands (reactions, timers) keep the stream-wide key they were stored with.
+    const said = Object.fromEntries(Object.entries(command).filter(([field]) => field !== 'idempotencyKey' && !stamped.includes(field)));
+    const scoped = actor.role === 'system' ? {} : { command: { name: command.type ?? 'SetOnCallRota', digest: commandDigest(said) } };
     return executeStreamCommand(this.store, {
       stream,
       fold,
@@ -120,7 +127,7 @@ export class DelegationCommands {
         if (!decision.ok) throw new DelegationCommandRefused(decision.refusal);
         return decision.events;
       },
-      meta: { actor, idempotencyKey: command.idempotencyKey, occurredAt: command.occurredAt, ...trace },
+      meta: { actor, idempotencyKey: command.idempotencyKey, occurredAt: command.occurredAt, ...trace, ...scoped },
     });
   }
 
@@ -254,14 +261,15 @@ export class DelegationCommands {
    * now (the caller never supplies it). The reaction to DelegationActivated checks it again, so a
    * competence suspended in between still suspends the delegation at once.
    */
-  async activate(command: Omit<ActivateDelegation, 'competence'>, actor: Actor): Promise<CommandResult> {
+  async activate(command: Omit<ActivateDelegation, 'competence'>, actor: Actor, trace: CommandTrace = {}): Promise<CommandResult> {
     const delegation = await this.loadDelegation(command.delegationId);
     if (!delegation) throw new DelegationNotFound('delegationId', `There is no delegation ${command.delegationId}`);
     const { careWorker, framework } = delegation.state.context;
     const careWorkerId = careWorker?.practitionerId ?? '';
     const competence = await this.loadCompetence(careWorkerId, framework.id);
     const snapshot = (competence && competenceSnapshotOf(competence)) ?? { careWorkerId, frameworkId: framework.id, status: 'notStarted' as const };
-    return this.delegation({ ...command, type: 'ActivateDelegation', competence: snapshot }, actor);
+    // The snapshot is read from the record, not sent: a retry after it changed is still the same command.
+    return this.delegation({ ...command, type: 'ActivateDelegation', competence: snapshot }, actor, { ...trace, stamped: [...(trace.stamped ?? []), 'competence'] });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
 import { IdSchema, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
-import { storableJson } from '@tandem/record';
+import { IdempotencyKeyReused, storableJson } from '@tandem/record';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
@@ -117,11 +117,12 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
         }
         const command = { ...(parsed.value as Record<string, unknown>) };
         const now = clock.now();
+        const stamped = command.occurredAt === undefined ? ['occurredAt'] : [];
         if (command.occurredAt === undefined) command.occurredAt = now.toISOString();
         const future = occurredAtProblem(String(command.occurredAt), now);
         if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
         await allow(req, DELEGATION_ACCESS[route.operationId], await route.about(api, command as never));
-        const result = await route.run(api, command as never, actor);
+        const result = await route.run(api, command as never, actor, { stamped });
         res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
       }),
     );
@@ -327,6 +328,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const organisationId = req.params.organisationId as string;
       if (input.organisationId !== undefined && input.organisationId !== organisationId) throw new BadRequest('organisationId', 'organisationId in the body does not match the path');
       input.organisationId = organisationId;
+      const stamped = input.occurredAt === undefined ? ['occurredAt'] : [];
       if (input.occurredAt === undefined) input.occurredAt = clock.now().toISOString();
       const parsed = parseCommand(SetOnCallRotaSchema, input);
       if (!parsed.ok) {
@@ -337,7 +339,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const future = occurredAtProblem(parsed.value.occurredAt, clock.now());
       if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
       await allow(req, DELEGATION_ACCESS.SetOnCallRota, { organisationId });
-      const result = await api.commands.setOnCallRota(parsed.value, actor);
+      const result = await api.commands.setOnCallRota(parsed.value, actor, { stamped });
       res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
     }),
   );
@@ -392,6 +394,9 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
         code: error.refusal.code,
         errors: error.refusal.errors ?? [{ field: error.refusal.field, message: error.refusal.reason }],
       });
+    }
+    if (error instanceof IdempotencyKeyReused) {
+      return sendProblem(res, 422, 'Idempotency key reused', error.message, { code: 'idempotency-key.reused', errors: [{ field: error.field, message: error.message }] });
     }
     if (error instanceof InvalidAppend) return sendProblem(res, 400, 'Invalid command', error.message, { errors: error.issues });
     if (error instanceof WrongExpectedRevision) return sendProblem(res, 409, 'Conflict', 'The record changed while this was being recorded; try again');

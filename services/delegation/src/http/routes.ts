@@ -28,7 +28,7 @@ import {
   type EscalationCommand,
 } from '@tandem/contracts';
 import type { z } from 'zod';
-import type { CommandResult, DelegationCommands } from '../application/commands';
+import type { CommandResult, CommandTrace, DelegationCommands } from '../application/commands';
 import { DelegationNotFound } from '../application/errors';
 import { competencyStreamId, uuidV5 } from '../application/streams';
 import { restorationsFor } from '../reactions/competence';
@@ -54,7 +54,7 @@ export interface DelegationCommandRoute {
   readonly pathParams: readonly string[];
   /** Who the command concerns, read from the stored stream (never from the body's say-so). */
   readonly about: (api: DelegationApi, command: never) => Promise<About>;
-  readonly run: (api: DelegationApi, command: never, actor: Actor) => Promise<CommandResult & { readonly delegationId?: string; readonly delegations?: unknown }>;
+  readonly run: (api: DelegationApi, command: never, actor: Actor, trace: CommandTrace) => Promise<CommandResult & { readonly delegationId?: string; readonly delegations?: unknown }>;
 }
 
 const when = { occurredAt: DateTimeSchema.optional() };
@@ -95,7 +95,7 @@ const competenceRoute = (operationId: CompetenceCommand['type'] & DelegationOper
     schema: schema.extend(when),
     pathParams: paramsOf(path),
     about: nobody,
-    run: (api, command: Omit<CompetenceCommand, 'type'>, actor) => api.commands.competence({ ...command, type: operationId } as CompetenceCommand, actor),
+    run: (api, command: Omit<CompetenceCommand, 'type'>, actor, trace) => api.commands.competence({ ...command, type: operationId } as CompetenceCommand, actor, trace),
   };
 };
 
@@ -109,7 +109,7 @@ const delegationRoute = (operationId: DelegationCommand['type'] & DelegationOper
     schema: schema.extend(when),
     pathParams: paramsOf(path),
     about: delegationAbout,
-    run: (api, command: Omit<DelegationCommand, 'type'>, actor) => api.commands.delegation({ ...command, type: operationId } as DelegationCommand, actor),
+    run: (api, command: Omit<DelegationCommand, 'type'>, actor, trace) => api.commands.delegation({ ...command, type: operationId } as DelegationCommand, actor, trace),
   };
 };
 
@@ -123,7 +123,7 @@ const escalationRoute = (operationId: EscalationCommand['type'] & DelegationOper
     schema: schema.extend(when),
     pathParams: paramsOf(path),
     about: escalationAbout,
-    run: (api, command: Omit<EscalationCommand, 'type'>, actor) => api.commands.escalation({ ...command, type: operationId } as EscalationCommand, actor),
+    run: (api, command: Omit<EscalationCommand, 'type'>, actor, trace) => api.commands.escalation({ ...command, type: operationId } as EscalationCommand, actor, trace),
   };
 };
 
@@ -140,7 +140,7 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
     schema: StartTrainingSchema.extend(when),
     pathParams: [],
     about: nobody,
-    run: (api, command: Omit<Extract<CompetenceCommand, { type: 'StartTraining' }>, 'type'>, actor) => api.commands.competence({ ...command, type: 'StartTraining' }, actor),
+    run: (api, command: Omit<Extract<CompetenceCommand, { type: 'StartTraining' }>, 'type'>, actor, trace) => api.commands.competence({ ...command, type: 'StartTraining' }, actor, trace),
   },
   competenceRoute('CompleteTrainingModule', 'modules', CompleteTrainingModuleSchema, 'Record a training module completed (the last one completes the training)'),
   competenceRoute('RecordSupervisedPractice', 'supervised-practice', RecordSupervisedPracticeSchema, 'Record one supervised practice observed by you (n of N; the Nth satisfactory one makes the care worker ready for assessment)'),
@@ -152,8 +152,8 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
     ...competenceRoute('ReinstateCompetence', 'reinstatement', ReinstateCompetenceSchema, ''),
     summary:
       'Reinstate a suspended competence (before it expires): the delegations its suspension suspended are active again; the answer lists them (delegations.restored) and any that need reactivating by a nurse, with why (delegations.needReactivating)',
-    run: async (api, command: Omit<Extract<CompetenceCommand, { type: 'ReinstateCompetence' }>, 'type'>, actor) => {
-      const result = await api.commands.competence({ ...command, type: 'ReinstateCompetence' }, actor);
+    run: async (api, command: Omit<Extract<CompetenceCommand, { type: 'ReinstateCompetence' }>, 'type'>, actor, trace) => {
+      const result = await api.commands.competence({ ...command, type: 'ReinstateCompetence' }, actor, trace);
       const stream = await api.commands.store.readStream(competencyStreamId(command.careWorkerId, command.frameworkId));
       const reinstated = stream.find((e) => e.id === result.eventIds[0]);
       const plan = reinstated ? await restorationsFor({ store: api.commands.store, commands: api.commands, views: api.views }, reinstated) : { restore: [], needReactivating: [] };
@@ -176,9 +176,9 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
     schema: ProposeDelegationSchema.extend({ delegationId: IdSchema.optional(), ...when }),
     pathParams: [],
     about: async (_api, command: { patientId: string }) => ({ patientId: command.patientId }),
-    run: async (api, command: Omit<Extract<DelegationCommand, { type: 'ProposeDelegation' }>, 'type' | 'delegationId'> & { delegationId?: string }, actor) => {
+    run: async (api, command: Omit<Extract<DelegationCommand, { type: 'ProposeDelegation' }>, 'type' | 'delegationId'> & { delegationId?: string }, actor, trace) => {
       const delegationId = command.delegationId ?? proposedDelegationId(actor, command.idempotencyKey);
-      const result = await api.commands.delegation({ ...command, type: 'ProposeDelegation', delegationId }, actor);
+      const result = await api.commands.delegation({ ...command, type: 'ProposeDelegation', delegationId }, actor, trace);
       return { ...result, delegationId };
     },
   },
@@ -188,7 +188,7 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
   {
     ...delegationRoute('ActivateDelegation', 'activation', ActivateDelegationSchema.omit({ competence: true }), '', 'nurse'),
     summary: 'Activate an accepted delegation: needs the person’s agreement and the care worker’s current competence (read from their competency record)',
-    run: (api, command: Omit<Extract<DelegationCommand, { type: 'ActivateDelegation' }>, 'type' | 'competence'>, actor) => api.commands.activate(command, actor),
+    run: (api, command: Omit<Extract<DelegationCommand, { type: 'ActivateDelegation' }>, 'type' | 'competence'>, actor, trace) => api.commands.activate(command, actor, trace),
   },
   delegationRoute('ReviewDelegation', 'review', ReviewDelegationSchema, 'Review a delegation (it stays active until the next review)', 'nurse'),
   delegationRoute('SuspendDelegation', 'suspension', SuspendDelegationSchema, 'Suspend a delegation with a reason', 'nurse'),
@@ -205,8 +205,8 @@ export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
     schema: AcknowledgeCarePromptSchema.extend(when),
     pathParams: ['promptId'],
     about: promptAbout,
-    run: (api, command: { promptId: string; idempotencyKey: string; occurredAt: string; note?: string }, actor) =>
-      api.commands.prompt({ ...command, type: 'AcknowledgeCarePrompt' }, actor),
+    run: (api, command: { promptId: string; idempotencyKey: string; occurredAt: string; note?: string }, actor, trace) =>
+      api.commands.prompt({ ...command, type: 'AcknowledgeCarePrompt' }, actor, trace),
   },
 ];
 
