@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
+import { ExportJobs, type HeldExport } from '../src/bulk-export/jobs';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
@@ -17,6 +18,31 @@ const nhsNumber = (nine: string): string => {
   if (check === 10) return nhsNumber(String(Number(nine) + 1).padStart(9, '0'));
   return `${nine}${check === 11 ? 0 : check}`;
 };
+
+describe('bulk export jobs', () => {
+  const gp = { id: 'gp-david-shah', role: 'gp' };
+  const job = (id: string, owner = gp): HeldExport => ({ id, owner, status: 'running' });
+
+  it('runs at most two at once: given two running, a third is refused until one of them is done', () => {
+    const jobs = new ExportJobs<HeldExport>(2);
+    const first = job('1');
+    expect(jobs.admit(first)).toBe(true);
+    expect(jobs.admit(job('2'))).toBe(true);
+    expect(jobs.admit(job('3'))).toBe(false);
+    expect(jobs.of('3', gp)).toBeUndefined();
+    first.status = 'done';
+    expect(jobs.admit(job('3'))).toBe(true);
+    expect(jobs.size).toBe(3);
+  });
+
+  it("gives a job to its owner only: the same user id in another role is someone else", () => {
+    const jobs = new ExportJobs<HeldExport>(2);
+    jobs.admit(job('1'));
+    expect(jobs.of('1', gp)?.id).toBe('1');
+    expect(jobs.of('1', { id: 'amira-khan', role: 'care-worker' })).toBeUndefined();
+    expect(jobs.of('1', { id: gp.id, role: 'auditor' })).toBeUndefined();
+  });
+});
 
 /**
  * FHIR Bulk Data Access 2.0 `$export` on a real embedded Tandem with the demo record: the

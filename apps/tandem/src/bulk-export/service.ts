@@ -1,4 +1,4 @@
-import { FHIR_ACCESS, type EndpointAccess, type Principal } from '@tandem/auth';
+import { FHIR_ACCESS, type EndpointAccess } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import type { FhirReader } from '@tandem/projections';
 import { authenticate, principalOf, type RecordAccess } from '@tandem/record';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
+import { ExportJobs } from './jobs';
 import { manifest, NDJSON, parseExportRequest, progressText, type ExportLevel, type ExportRequest } from './export-request';
 
 /**
@@ -60,13 +61,12 @@ const send = (res: Response, status: number, body: unknown, type = FHIR_JSON) =>
 const outcome = (res: Response, status: number, code: string, issues: readonly { diagnostics: string; expression?: string }[]) =>
   send(res, status, { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ severity: 'error', code, diagnostics: i.diagnostics, ...(i.expression ? { expression: [i.expression] } : {}) })) });
 
-const isOwner = (job: Job, principal: Principal) => job.owner.id === principal.actor.id && job.owner.role === principal.actor.role;
 
 export const createBulkExportService = (deps: BulkExportDeps) => {
   const { access, reader, logger } = deps;
   const maxRunning = deps.maxRunning ?? 2;
   const keepMs = deps.keepMs ?? 60 * 60_000;
-  const jobs = new Map<string, Job>();
+  const jobs = new ExportJobs<Job>(maxRunning);
   const running = new Set<Promise<void>>();
 
   const authenticated = authenticate(access.control, (res, error) => {
@@ -140,7 +140,7 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
   const forget = async (job: Job) => {
     job.cancelled = true;
     if (job.expiry) clearTimeout(job.expiry);
-    jobs.delete(job.id);
+    jobs.remove(job.id);
     await rm(job.dir, { recursive: true, force: true });
   };
 
@@ -170,11 +170,6 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
       else if (decision.narrowTo === 'caseload') people = await access.caseload(principal, endpoint);
       else if (decision.narrowTo === 'launch-patient') people = await access.confirm(principal, endpoint, [principal.patient ?? '']);
       else people = [];
-      const busy = [...jobs.values()].filter((j) => j.status === 'running').length;
-      if (busy >= maxRunning) {
-        res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        return outcome(res, 429, 'throttled', [{ diagnostics: `${busy} exports are running; try again in ${RETRY_AFTER_SECONDS} seconds` }]);
-      }
       const id = randomUUID();
       const job: Job = {
         id,
@@ -189,7 +184,11 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
         of: people.length,
         outputs: new Map(),
       };
-      jobs.set(id, job);
+      if (!jobs.admit(job)) {
+        await rm(job.dir, { recursive: true, force: true });
+        res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        return outcome(res, 429, 'throttled', [{ diagnostics: `${jobs.running} exports are running; try again in ${RETRY_AFTER_SECONDS} seconds` }]);
+      }
       const task = run(job, people, parsed).finally(() => running.delete(task));
       running.add(task);
       res.set('Content-Location', `${base(req)}/$export-status/${id}`).status(202).end();
@@ -197,8 +196,8 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
 
   /** The requester's job; another user's is not found (not theirs to know of). */
   const owned = (req: Request): Job | undefined => {
-    const job = jobs.get(String(req.params.id));
-    return job && isOwner(job, principalOf(req)) ? job : undefined;
+    const { actor } = principalOf(req);
+    return jobs.of(String(req.params.id), { id: actor.id, role: actor.role });
   };
   const notFound = (res: Response, req: Request) => outcome(res, 404, 'not-found', [{ diagnostics: `No export ${String(req.params.id)} of yours is known here (an export is kept for an hour, and not across a restart: kick it off again)` }]);
 
@@ -260,12 +259,12 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
   return {
     name: 'bulk-export',
     router,
-    health: async (): Promise<ServiceHealth> => ({ service: 'bulk-export', status: 'ok', details: { running: [...jobs.values()].filter((j) => j.status === 'running').length, kept: jobs.size } }),
+    health: async (): Promise<ServiceHealth> => ({ service: 'bulk-export', status: 'ok', details: { running: jobs.running, kept: jobs.size } }),
     start: async () => undefined,
     stop: async () => {
-      for (const job of jobs.values()) job.cancelled = true;
+      for (const job of jobs.all()) job.cancelled = true;
       await Promise.allSettled(running);
-      await Promise.allSettled([...jobs.values()].map(forget));
+      await Promise.allSettled(jobs.all().map(forget));
     },
   };
 };
