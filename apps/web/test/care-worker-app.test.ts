@@ -618,4 +618,17 @@ describeInBrowser("the care worker's app on a phone", () => {
       await context.setOffline(false);
     }
   });
+  it('changes the vital signs she recorded (the pulse she mistyped), with her reason: the same set amended, no second set', async () => {
+    const before = (await vitalSignsOf(jonesId)).length;
+    await page.goto(`${tandem.url}/waiting`);
+    await page.getByRole('link', { name: /^Change it \(Vital signs for Mr Arthur Jones at \d\d:\d\d\)$/ }).first().click();
+    await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
+    await page.getByLabel('Why are you changing it?').fill('Typed 77 for a pulse of 87');
+    await page.getByLabel('Pulse').fill('87');
+    await page.getByRole('button', { name: 'Save vital signs' }).click();
+    await page.getByRole('heading', { name: 'Change saved' }).waitFor();
+    expect((await vitalSignsOf(jonesId)).length).toBe(before);
+    const pulses = ((await fhir(`/fhir/Observation?patient=${jonesId}&code=8867-4&_count=500`)).entry ?? []).map((e) => e.resource);
+    expect(pulses.some((p) => p.status === 'amended' && (p.valueQuantity as { value?: number } | undefined)?.value === 87)).toBe(true);
+  });
 });
