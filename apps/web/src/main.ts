@@ -8,7 +8,7 @@ import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type Draft, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
-import { fetchRecord, keepRecords } from './record';
+import { fetchRecord, keepRecords, recordChanged } from './record';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
 import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
@@ -356,7 +356,7 @@ const saveEntry = async (
     state: 'waiting',
     attempts: 0,
   };
-  await Promise.all([queue.put(entry), original ? undefined : drafts.remove(`${kind}:${person.id}`)]);
+  await Promise.all([queue.put(entry), original ? undefined : drafts.remove(`${kind}:${person.id}`), recordChanged(session.userId, person.id)]);
   // Kept on the phone from here: she sees it saved at once, and Tandem's answer when it comes.
   const savedPath = `/people/${person.id}/${kind}/saved`;
   const trying = !session.expired && navigator.onLine;

@@ -80,7 +80,8 @@ export const fetchRecord = async (token: string, me: string, patientId: string):
       return (await response.json()) as Record<string, unknown>;
     };
     const id = encodeURIComponent(patientId);
-    const [observations, doses] = await Promise.all([get(`/fhir/Observation?patient=${id}&_sort=-date&_count=30`), get(`/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=10`)]);
+    const observations = await get(`/fhir/Observation?patient=${id}&_sort=-date&_count=30`);
+    const doses = await get(`/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=10`);
     const record: PersonRecord = { lines: recordLinesOf(observations, doses) };
     const fetchedAt = new Date().toISOString();
     await cache.put({ id: cacheId, fetchedAt, data: record });
@@ -92,16 +93,27 @@ export const fetchRecord = async (token: string, me: string, patientId: string):
   }
 };
 
-let lastKept = 0;
-/** With signal, keeps each of her people's records on the phone (one at a time, at most every five minutes). */
+const FRESH_FOR_MS = 5 * 60_000;
+const freshIdOf = (me: string, patientId: string) => `record-fresh:${me}:${patientId}`;
+
+/** After she saves an entry for a person, their copy on the phone is read again at the next chance. */
+export const recordChanged = (me: string, patientId: string) => cache.remove(freshIdOf(me, patientId));
+
+/**
+ * With signal, keeps each of her people's records on the phone: one request at a time, and a
+ * person's copy not read again within five minutes unless she has recorded something for them
+ * (so a busy record is not asked the same thing on every page she opens).
+ */
 export const keepRecords = async (token: string, me: string, patientIds: readonly string[]): Promise<void> => {
-  if (Date.now() - lastKept < 5 * 60_000) return;
-  lastKept = Date.now();
   for (const patientId of patientIds) {
+    const fresh = await cache.get(freshIdOf(me, patientId));
+    if (fresh && Date.now() - Date.parse(fresh.fetchedAt) < FRESH_FOR_MS) continue;
     try {
-      await fetchRecord(token, me, patientId);
+      const { fromPhone, fetchedAt } = await fetchRecord(token, me, patientId);
+      if (fromPhone) return; // no signal after all: try again next time
+      await cache.put({ id: freshIdOf(me, patientId), fetchedAt, data: null });
     } catch {
-      // No signal after all, or a refusal: the copy kept before stays.
+      return; // no copy and no signal: the next reading of her day tries again
     }
   }
 };

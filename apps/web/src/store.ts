@@ -85,4 +85,5 @@ export const drafts = {
 export const cache = {
   get: async (id: string) => (await open()).get('cache', id),
   put: async (entry: DayCache) => void (await (await open()).put('cache', entry)),
+  remove: async (id: string) => (await open()).delete('cache', id),
 };

@@ -588,19 +588,20 @@ describeInBrowser("the care worker's app on a phone", () => {
     await expectAccessible('entries on this phone, with corrections');
   });
   it('keeps her people’s latest observations and doses on the phone whenever her day is read with signal, and shows them with no signal, saying so', async () => {
+    const since = new Date().toISOString();
     await page.goto(tandem.url);
     await page.locator(`[data-person="${jonesId}"]`).waitFor();
-    // Kept in IndexedDB as her day is read, before she has opened his record at all.
+    // Read again as her day is read (she has recorded for him since), before she has opened his record at all.
     await page.waitForFunction(
-      (id) =>
+      ({ id, after }) =>
         new Promise<boolean>((resolve) => {
           const open = indexedDB.open('tandem');
           open.onsuccess = () => {
             const all = open.result.transaction('cache').objectStore('cache').getAll();
-            all.onsuccess = () => resolve((all.result as { id: string }[]).some((c) => c.id.startsWith('record:') && c.id.endsWith(`:${id}`)));
+            all.onsuccess = () => resolve((all.result as { id: string; fetchedAt: string }[]).some((c) => c.id.startsWith('record-fresh:') && c.id.endsWith(`:${id}`) && c.fetchedAt >= after));
           };
         }),
-      jonesId,
+      { id: jonesId, after: since },
     );
     await context.setOffline(true);
     try {
