@@ -91,4 +91,42 @@ describe('review findings (issues 9 and 16)', () => {
       expect(different.body.errors[0].field).toBe('idempotencyKey');
     });
   });
+
+  describe('9.6: a delegation command cannot be dated before what it answers', () => {
+    it('an acknowledgement dated 2001 for an escalation raised now is 422 naming occurredAt, and nothing is stored', async () => {
+      const escalationId = await raiseEscalation('review-news2-c');
+      // Before the fix: 201, and the escalation read "acknowledged" at 2001-01-01, 24 years before it was raised.
+      const ack = await post(`/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: 'review-ack-2001', occurredAt: '2001-01-01T00:00:00Z' });
+      expect(ack.status).toBe(422);
+      expect(ack.body.errors).toEqual([{ field: 'occurredAt', message: expect.stringContaining('before the escalation was raised') }]);
+      expect(await escalationEvents(escalationId)).not.toContain('EscalationAcknowledged');
+      // Two minutes behind the server (a phone's clock) is still taken.
+      const skewed = await post(`/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: 'review-ack-skew', occurredAt: new Date(clock.now().getTime() - 120_000).toISOString() });
+      expect(skewed.status).toBe(201);
+    });
+  });
+
+  describe('16.7: one escalation read by its id looks the same to an outsider whether it exists or not', () => {
+    const zoe = () => token({ role: 'district-nurse', user: 'nurse-zoe-adams', org: 'org-south-district-nursing' });
+    const get = async (path: string, bearer: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${tandem.url}${path}`, { headers: { authorization: `Bearer ${bearer}`, ...headers } });
+      return { status: response.status, body: (await response.json()) as Record<string, Json> };
+    };
+
+    it('a nurse of another team gets the 404 of a missing escalation (no person named); with break-glass she reads it', async () => {
+      const escalationId = await raiseEscalation('review-news2-d');
+      const missingId = '00000000-0000-4000-8000-000000000000';
+      const existing = await get(`/api/escalations/${escalationId}`, await zoe());
+      const missing = await get(`/api/escalations/${missingId}`, await zoe());
+      // Before the fix: 403 "nurse-zoe-adams has no care relationship with Patient/<the person>" for the one that exists.
+      expect(existing.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(JSON.stringify(existing.body).replaceAll(escalationId, 'ID')).toBe(JSON.stringify(missing.body).replaceAll(missingId, 'ID'));
+      expect(JSON.stringify(existing.body)).not.toContain(patientId);
+      const brokenGlass = await get(`/api/escalations/${escalationId}`, await zoe(), { 'x-tandem-break-glass': 'covering an emergency visit' });
+      expect(brokenGlass).toMatchObject({ status: 200, body: { escalationId } });
+      // Her own team reads it as before.
+      expect((await get(`/api/escalations/${escalationId}`, await sarah())).status).toBe(200);
+    });
+  });
 });

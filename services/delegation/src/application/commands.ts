@@ -11,6 +11,7 @@ import type {
   PromptCommand,
   SetOnCallRota,
 } from '@tandem/contracts';
+import { OCCURRED_AT_MAX_FUTURE_MINUTES } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
 import { commandDigest, executeStreamCommand, type CommandResult } from '@tandem/record';
 import { ageInYears, FACTS_FROM_THE_RECORD, type Framework, type Ruleset } from '../frameworks';
@@ -76,6 +77,19 @@ export interface Loaded<State, Rules extends Ruleset = Framework> {
   readonly framework: Rules;
   readonly events: readonly RecordedEvent[];
 }
+
+/**
+ * A person cannot answer an escalation or a prompt before it existed (issue 9.6: an acknowledgement
+ * dated 2001 was stored for an escalation raised in 2026): a time before the stream's first event,
+ * beyond the clock drift allowed between a phone and the server, is refused naming occurredAt.
+ */
+const notBeforeItBegan = (events: readonly RecordedEvent[], occurredAt: string, began: string): void => {
+  const first = events[0]?.metadata.occurredAt;
+  if (first === undefined) return;
+  if (Date.parse(occurredAt) < Date.parse(first) - OCCURRED_AT_MAX_FUTURE_MINUTES * 60_000) {
+    throw new DelegationCommandRefused(refuse('time.before-it-began', 'occurredAt', `occurredAt ${occurredAt} is before ${began} (${first}): check the date`));
+  }
+};
 
 /**
  * The delegation service's command edge, mirroring the care record's: load the stream, rebuild
@@ -298,6 +312,7 @@ export class DelegationCommands {
       (events) => {
         const raised = dataOf(events.find((e) => e.type === 'EscalationRaised'));
         if (!raised && command.type !== 'RaiseEscalation') throw new DelegationNotFound('escalationId', `There is no escalation ${command.escalationId}`);
+        if (actor.role !== 'system') notBeforeItBegan(events, command.occurredAt, 'the escalation was raised');
         const framework = this.ruleset(String(raised?.frameworkId ?? (command as { frameworkId: string }).frameworkId));
         return replayEscalation(framework, timed(events));
       },
@@ -325,6 +340,7 @@ export class DelegationCommands {
       promptStreamId(command.promptId),
       (events) => {
         if (events.length === 0 && command.type !== 'IssueCarePrompt') throw new DelegationNotFound('promptId', `There is no prompt ${command.promptId}`);
+        if (actor.role !== 'system') notBeforeItBegan(events, command.occurredAt, 'the prompt was issued');
         return replayPrompt(timed(events));
       },
       (state) => decidePrompt(state, command, { actor }),

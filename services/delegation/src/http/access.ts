@@ -31,7 +31,8 @@ export class DelegationAccess {
     return new Set(await this.record.confirm(principal, endpoint, patientIds));
   }
 
-  async decide(principal: Principal, endpoint: EndpointAccess, about: About): Promise<Decision> {
+  /** breakGlassReason: the X-Tandem-Break-Glass header's reason, as the care record's reads take it (the refusal's words offer it). */
+  async decide(principal: Principal, endpoint: EndpointAccess, about: About, breakGlassReason?: string): Promise<Decision> {
     let target: Target = { kind: 'none' };
     if (about !== 'nobody' && 'organisationId' in about) {
       target = { kind: 'organisation', organisationId: about.organisationId };
@@ -39,6 +40,6 @@ export class DelegationAccess {
       const needsFacts = POLICY[principal.actor.role][endpoint.action] === 'relationship';
       target = { kind: 'patient', patientId: about.patientId, facts: needsFacts ? await this.record.factsFor(about.patientId, principal.actor.role) : undefined };
     }
-    return this.control.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target });
+    return this.control.authorise({ principal, action: endpoint.action, needs: endpoint.needs, target, ...(breakGlassReason ? { breakGlassReason } : {}) });
   }
 }

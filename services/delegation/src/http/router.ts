@@ -1,4 +1,4 @@
-import { DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
+import { BREAK_GLASS_HEADER, breakGlassReasonOf, DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
 import { IdSchema, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
 import { IdempotencyKeyReused, storableJson } from '@tandem/record';
@@ -63,9 +63,22 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
   }
 
   const allow = async (req: Request, endpoint: EndpointAccess, about: About) => {
-    const decision = await access.decide(principalOf(req), endpoint, about);
+    const decision = await access.decide(principalOf(req), endpoint, about, breakGlassReasonOf(req.get(BREAK_GLASS_HEADER)));
     if (!decision.allowed) throw new Forbidden(decision.detail);
     return decision;
+  };
+
+  /**
+   * One item read by its id: to someone outside the person's care, an item that exists answers as
+   * one that does not (issue 16.7: a 403 naming the person told an outsider that the escalation
+   * existed and whose it was). The refusal is still decided, and kept in the access trail, by allow.
+   */
+  const allowOrNotFound = async (req: Request, endpoint: EndpointAccess, about: About, notFound: () => Error) => {
+    try {
+      return await allow(req, endpoint, about);
+    } catch (error) {
+      throw error instanceof Forbidden ? notFound() : error;
+    }
   };
 
   /**
@@ -214,8 +227,9 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     handle(async (req, res) => {
       const delegationId = req.params.delegationId as string;
       const loaded = await api.commands.loadDelegation(delegationId);
-      if (!loaded) throw new DelegationNotFound('delegationId', `There is no delegation ${delegationId}`);
-      await allow(req, DELEGATION_ACCESS.ReadDelegations, { patientId: loaded.state.context.patientId! });
+      const notFound = () => new DelegationNotFound('delegationId', `There is no delegation ${delegationId}`);
+      if (!loaded) throw notFound();
+      await allowOrNotFound(req, DELEGATION_ACCESS.ReadDelegations, { patientId: loaded.state.context.patientId! }, notFound);
       const { framework: _framework, ...context } = loaded.state.context;
       res.json({
         delegationId,
@@ -260,8 +274,9 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     handle(async (req, res) => {
       const escalationId = req.params.escalationId as string;
       const loaded = await api.commands.loadEscalation(escalationId);
-      if (!loaded) throw new DelegationNotFound('escalationId', `There is no escalation ${escalationId}`);
-      await allow(req, DELEGATION_ACCESS.ReadEscalations, { patientId: loaded.state.context.patientId! });
+      const notFound = () => new DelegationNotFound('escalationId', `There is no escalation ${escalationId}`);
+      if (!loaded) throw notFound();
+      await allowOrNotFound(req, DELEGATION_ACCESS.ReadEscalations, { patientId: loaded.state.context.patientId! }, notFound);
       res.json({
         escalationId,
         status: loaded.state.value,
