@@ -77,10 +77,10 @@ describe('the answer to a recording, at the bedside', () => {
     expect(reply.status).toBe(201);
     expect(reply.body.news2).toMatchObject({ total: 17, band: 'high' });
     expect(reply.body.advice[0].text).toMatch(/^Call 999 now/);
-    // Escalated for everyone once the whole-record rules run for people without a delegation (issue 9.1);
-    // either way the answer lists what was started, or says it is still being worked out, never a bare "none".
-    expect(Array.isArray(reply.body.followUps.escalationIds)).toBe(true);
-    if (reply.body.followUps.escalationIds.length === 0) console.info('bedside-answers: no escalation for a person without a delegation yet (issue 9.1 not in this build)');
+    // Escalated for everyone: the whole-record rules run for people without a delegation (issue 9.1),
+    // and the answer names the escalation it started.
+    expect(reply.body.followUpsPending).toBeUndefined();
+    expect(reply.body.followUps.escalationIds.length).toBeGreaterThan(0);
   });
 
   it('a blood glucose of 3.2 mmol/L answers with the hypo treatment at once', async () => {
