@@ -93,16 +93,28 @@ describe('review findings (issues 9 and 16)', () => {
   });
 
   describe('9.6: a delegation command cannot be dated before what it answers', () => {
-    it('an acknowledgement dated 2001 for an escalation raised now is 422 naming occurredAt, and nothing is stored', async () => {
+    it('an acknowledgement dated 2001 (even confirmed as late) for an escalation raised now is 422 naming occurredAt, and nothing is stored', async () => {
       const escalationId = await raiseEscalation('review-news2-c');
       // Before the fix: 201, and the escalation read "acknowledged" at 2001-01-01, 24 years before it was raised.
-      const ack = await post(`/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: 'review-ack-2001', occurredAt: '2001-01-01T00:00:00Z' });
+      const ack = await post(`/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: 'review-ack-2001', occurredAt: '2001-01-01T00:00:00Z', confirmedLate: true });
       expect(ack.status).toBe(422);
       expect(ack.body.errors).toEqual([{ field: 'occurredAt', message: expect.stringContaining('before the escalation was raised') }]);
       expect(await escalationEvents(escalationId)).not.toContain('EscalationAcknowledged');
       // Two minutes behind the server (a phone's clock) is still taken.
       const skewed = await post(`/api/escalations/${escalationId}/acknowledgement`, await sarah(), { idempotencyKey: 'review-ack-skew', occurredAt: new Date(clock.now().getTime() - 120_000).toISOString() });
       expect(skewed.status).toBe(201);
+    });
+
+    it('training started "1901-01-01" asks for confirmation naming occurredAt (409, nothing stored); confirmed, it is recorded', async () => {
+      const body = { frameworkId: 'insulin-administration', careWorker: { practitionerId: DEMO.careWorkers[1]!.practitionerId, role: 'care-worker', organisationId: DEMO.careAgency.organisationId }, occurredAt: '1901-01-01T00:00:00Z' };
+      // Before the fix: 201, TrainingStarted dated 1901 with no question asked.
+      const unconfirmed = await post('/api/competences', await sarah(), { ...body, idempotencyKey: 'review-train-1901' });
+      expect(unconfirmed.status).toBe(409);
+      expect(unconfirmed.body).toMatchObject({ title: 'Confirmation needed', errors: [{ field: 'occurredAt', message: expect.stringContaining('confirmedLate true') }] });
+      const stream = `competency-${DEMO.careWorkers[1]!.practitionerId}-insulin-administration`;
+      expect((await tandem.storage.store.readStream(stream)).length).toBe(0);
+      const confirmed = await post('/api/competences', await sarah(), { ...body, idempotencyKey: 'review-train-1901-confirmed', confirmedLate: true });
+      expect(confirmed.status).toBe(201);
     });
   });
 

@@ -69,4 +69,6 @@ export const delegationCommandBaseShape = {
   idempotencyKey: z.string().min(1).max(200),
   /** When it happened (for a timer: when it fell due). */
   occurredAt: DateTimeSchema,
+  /** A person's command dated more than OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS back is taken only with this true (issue 9.6), as a care entry. */
+  confirmedLate: z.boolean({ error: 'confirmedLate: answer true or false' }).optional(),
 };

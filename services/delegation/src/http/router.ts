@@ -1,5 +1,5 @@
 import { BREAK_GLASS_HEADER, breakGlassReasonOf, DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
-import { IdSchema, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
+import { IdSchema, isLateEntry, OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
 import { IdempotencyKeyReused, storableJson } from '@tandem/record';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
@@ -43,6 +43,22 @@ class BadRequest extends Error {
 const practitionerIdParam = (field: string, value: string): string => {
   if (!IdSchema.safeParse(value).success) throw new BadRequest(field, `${field} must be a practitioner id`);
   return value;
+};
+
+class ConfirmationNeeded extends Error {
+  readonly field = 'occurredAt';
+}
+
+/**
+ * A person's command dated more than OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS back (issue 9.6: training
+ * started "1901-01-01" was stored): never refused, but taken only once confirmed, as a care entry.
+ */
+const lateUnconfirmed = (occurredAt: string, confirmedLate: unknown, now: Date): void => {
+  if (isLateEntry(occurredAt, now) && confirmedLate !== true) {
+    throw new ConfirmationNeeded(
+      `occurredAt ${occurredAt} is more than ${OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS} days ago: check the date; if it really happened then, send it again with confirmedLate true`,
+    );
+  }
 };
 
 const statusOf = (result: { replayed: boolean; eventIds: readonly string[] }) => (result.replayed ? 200 : result.eventIds.length > 0 ? 201 : 200);
@@ -134,6 +150,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
         if (command.occurredAt === undefined) command.occurredAt = now.toISOString();
         const future = occurredAtProblem(String(command.occurredAt), now);
         if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
+        lateUnconfirmed(String(command.occurredAt), command.confirmedLate, now);
         await allow(req, DELEGATION_ACCESS[route.operationId], await route.about(api, command as never));
         const result = await route.run(api, command as never, actor, { stamped });
         res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
@@ -353,6 +370,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       }
       const future = occurredAtProblem(parsed.value.occurredAt, clock.now());
       if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
+      lateUnconfirmed(parsed.value.occurredAt, parsed.value.confirmedLate, clock.now());
       await allow(req, DELEGATION_ACCESS.SetOnCallRota, { organisationId });
       const result = await api.commands.setOnCallRota(parsed.value, actor, { stamped });
       res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
@@ -402,6 +420,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
   router.use(['/api', '/admin'], (error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof Forbidden) return sendProblem(res, 403, 'Forbidden', error.message);
+    if (error instanceof ConfirmationNeeded) return sendProblem(res, 409, 'Confirmation needed', error.message, { code: 'time.late-entry', errors: [{ field: error.field, message: error.message }] });
     if (error instanceof BadRequest) return sendProblem(res, 400, 'Invalid command', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: error.field, message: error.message }] });
     if (error instanceof DelegationCommandRefused) {
