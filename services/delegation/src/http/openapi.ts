@@ -31,7 +31,7 @@ export const delegationOpenApiPaths = (): Record<string, unknown> => {
         requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.schema, { io: 'input', unrepresentable: 'any' }) } } },
         responses: {
           '201': { description: 'Recorded', content: { 'application/json': { schema: { type: 'object' } } } },
-          '200': { description: 'Already recorded (same idempotency key)', content: { 'application/json': { schema: { type: 'object' } } } },
+          '200': { description: 'Already recorded (you sent this command with this idempotency key before: the same answer again)', content: { 'application/json': { schema: { type: 'object' } } } },
           '400': { description: 'Invalid command: each error names its field', content: problemContent },
           '401': { description: 'Caller not identified', content: problemContent },
           '403': {
@@ -39,8 +39,8 @@ export const delegationOpenApiPaths = (): Record<string, unknown> => {
             content: problemContent,
           },
           '404': { description: 'No such delegation, escalation, prompt or framework', content: problemContent },
-          '409': { description: 'Not allowed in the current state (e.g. already acknowledged), or a concurrent change', content: problemContent },
-          '422': { description: 'A rule forbids it (e.g. no consent, not a registered nurse, competence not current)', content: problemContent },
+          '409': { description: 'Not allowed in the current state (e.g. already acknowledged), or a concurrent change; or Confirmation needed: occurredAt more than 7 days back, taken with confirmedLate true', content: problemContent },
+          '422': { description: 'A rule forbids it (e.g. no consent, not a registered nurse, competence not current, a time before what it answers), or the idempotency key was already used by you for this command with different content (naming idempotencyKey; nothing stored)', content: problemContent },
         },
       },
     };
