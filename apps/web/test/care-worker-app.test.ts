@@ -537,7 +537,7 @@ describeInBrowser("the care worker's app on a phone", () => {
     const drink = await storedOnce('fluid-intake');
     await page.goto(`${tandem.url}/waiting`);
     await page.getByRole('link', { name: /^Change it \(Drink for Mr Arthur Jones at \d\d:\d\d\)$/ }).click();
-    await page.getByRole('heading', { name: 'A drink' }).waitFor();
+    await page.getByLabel('Why are you changing it?').waitFor();
     // What she recorded, to correct.
     expect(await page.getByLabel('How much?').inputValue()).toBe('250');
     expect(await page.getByLabel('What did they drink?').inputValue()).toBe('Tea');
@@ -623,7 +623,8 @@ describeInBrowser("the care worker's app on a phone", () => {
     const before = (await vitalSignsOf(jonesId)).length;
     await page.goto(`${tandem.url}/waiting`);
     await page.getByRole('link', { name: /^Change it \(Vital signs for Mr Arthur Jones at \d\d:\d\d\)$/ }).first().click();
-    await page.getByRole('heading', { name: 'Vital signs' }).waitFor();
+    // (Only the form being changed asks why; the list's headings also say "Vital signs".)
+    await page.getByLabel('Why are you changing it?').waitFor();
     await page.getByLabel('Why are you changing it?').fill('Typed 77 for a pulse of 87');
     await page.getByLabel('Pulse').fill('87');
     await page.getByRole('button', { name: 'Save vital signs' }).click();
