@@ -68,6 +68,11 @@ describeInBrowser("the care worker's app on a phone", () => {
     const scenario = await runInsulinScenario({ url: tandem.url, token, say: () => undefined, runId: 'web' });
     jonesId = scenario.patientId;
     ({ context, close: closeBrowser } = await launchPhone());
+    // The scenario moved the server's test clock on; the phone keeps the same time as the server, as a
+    // real phone and server do (the server refuses an answer dated before what it answers).
+    const system = await token({ role: 'system', user: 'web-test-clock' });
+    const serverNow = ((await (await fetch(`${tandem.url}/admin/clock/advance`, { method: 'POST', headers: { authorization: `Bearer ${system}`, 'content-type': 'application/json' }, body: JSON.stringify({ minutes: 0 }) })).json()) as { now: string }).now;
+    await context.clock.install({ time: new Date(serverNow) });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
     if (process.env.TANDEM_WEB_DEBUG) page.on('console', (m) => console.log(`browser: ${m.text()}`));
