@@ -105,8 +105,9 @@ describe('delegating Mr Jones’s evening insulin, end to end over HTTP', () => 
 
   it('a refusal is problem+json naming the field and the reason, and stores nothing', async () => {
     const before = await tandem.storage.store.headPosition();
-    // Tom does not care for Mr Jones: the policy refuses before anything is decided
-    expect((await call('POST', `/api/delegations/${result.delegationId}/acceptance`, await tom(), { idempotencyKey: 'tom-accepts' })).status).toBe(403);
+    // Tom does not care for Mr Jones: the policy refuses before anything is decided, and to him the
+    // delegation answers as one that does not exist (issue 16.7: no person named to an outsider)
+    expect((await call('POST', `/api/delegations/${result.delegationId}/acceptance`, await tom(), { idempotencyKey: 'tom-accepts' })).status).toBe(404);
     // the delegation is active: accepting it again is not allowed in its state
     const again = await call('POST', `/api/delegations/${result.delegationId}/acceptance`, await amira(), { idempotencyKey: 'amira-accepts-again' });
     expect(again.status).toBe(409);

@@ -140,5 +140,28 @@ describe('review findings (issues 9 and 16)', () => {
       // Her own team reads it as before.
       expect((await get(`/api/escalations/${escalationId}`, await sarah())).status).toBe(200);
     });
+
+    it('a command on it (acknowledging) answers an outsider as for a missing escalation too, and stores nothing', async () => {
+      // the person's escalation still open (raised above; a second one for the same finding is not raised)
+      const open = await get(`/api/escalations?open=true&patientId=${patientId}`, await sarah());
+      const escalationId = (open.body.escalations as unknown as { escalationId: string }[])[0]!.escalationId;
+      const missingId = '00000000-0000-4000-8000-000000000000';
+      const post = async (id: string) => {
+        const response = await fetch(`${tandem.url}/api/escalations/${id}/acknowledgement`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await zoe()}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ idempotencyKey: `zoe-ack-${id}` }),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, Json> };
+      };
+      const before = (await tandem.storage.store.readStream(`escalation-${escalationId}`)).length;
+      const existing = await post(escalationId);
+      const missing = await post(missingId);
+      // Before: 403 naming the person for the one that exists, 404 for the one that does not.
+      expect(existing.status).toBe(404);
+      expect(JSON.stringify(existing.body).replaceAll(escalationId, 'ID')).toBe(JSON.stringify(missing.body).replaceAll(missingId, 'ID'));
+      expect(JSON.stringify(existing.body)).not.toContain(patientId);
+      expect((await tandem.storage.store.readStream(`escalation-${escalationId}`)).length).toBe(before);
+    });
   });
 });

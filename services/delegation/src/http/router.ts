@@ -30,6 +30,10 @@ export interface DelegationRouterDeps {
 }
 
 class Forbidden extends Error {}
+
+/** The items a command names by id in its path, and their names in words. */
+const ITEM_IDS = ['escalationId', 'delegationId', 'promptId'] as const;
+const ITEM_WORDS: Readonly<Record<(typeof ITEM_IDS)[number], string>> = { escalationId: 'escalation', delegationId: 'delegation', promptId: 'prompt' };
 class BadRequest extends Error {
   constructor(
     readonly field: string,
@@ -89,12 +93,12 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
    * one that does not (issue 16.7: a 403 naming the person told an outsider that the escalation
    * existed and whose it was). The refusal is still decided, and kept in the access trail, by allow.
    */
-  const allowOrNotFound = async (req: Request, endpoint: EndpointAccess, about: About, notFound: () => Error) => {
-    try {
-      return await allow(req, endpoint, about);
-    } catch (error) {
-      throw error instanceof Forbidden ? notFound() : error;
-    }
+  const allowOrNotFound = async (req: Request, endpoint: EndpointAccess, about: About, notFound: () => Error, onlyOutsiders = false) => {
+    const decision = await access.decide(principalOf(req), endpoint, about, breakGlassReasonOf(req.get(BREAK_GLASS_HEADER)));
+    if (decision.allowed) return decision;
+    // For a command, only the person's outsiders are told "no such item"; someone in their care refused
+    // for their role (a GP resolving a prompt) is told why.
+    throw !onlyOutsiders || decision.reason === 'relationship' ? notFound() : new Forbidden(decision.detail);
   };
 
   /**
@@ -151,7 +155,12 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
         const future = occurredAtProblem(String(command.occurredAt), now);
         if (future) throw new BadRequest('occurredAt', `occurredAt ${future}`);
         lateUnconfirmed(String(command.occurredAt), command.confirmedLate, now);
-        await allow(req, DELEGATION_ACCESS[route.operationId], await route.about(api, command as never));
+        const item = ITEM_IDS.find((name) => route.pathParams.includes(name));
+        const about = await route.about(api, command as never);
+        // A command on an item someone outside the person's care names: answered as for an item that
+        // does not exist (issue 16.7), exactly as the item's read is; the refusal is still in the trail.
+        if (item) await allowOrNotFound(req, DELEGATION_ACCESS[route.operationId], about, () => new DelegationNotFound(item, `There is no ${ITEM_WORDS[item]} ${String(command[item])}`), true);
+        else await allow(req, DELEGATION_ACCESS[route.operationId], about);
         const result = await route.run(api, command as never, actor, { stamped });
         res.status(statusOf(result)).set('X-Tandem-Position', String(result.position)).json(result);
       }),
