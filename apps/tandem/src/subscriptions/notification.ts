@@ -11,6 +11,26 @@ import { TANDEM_FHIR_BASE, type Triggered } from './topics';
 export const STATUS_PROFILE = `${BACKPORT}/backport-subscription-status-r4`;
 export const NOTIFICATION_PROFILE = `${BACKPORT}/backport-subscription-notification-r4`;
 
+/** The five parameters every status resource starts with; `type` says which kind of status it is. */
+const statusHeader = (s: { subscriptionId: string; topic: string; status: string; eventsSinceStart: number }, type: string): ParametersParameter[] => [
+  { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
+  { name: 'topic', valueCanonical: s.topic },
+  { name: 'status', valueCode: s.status },
+  { name: 'type', valueCode: type },
+  { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+];
+
+/** A notification Bundle's first entry: the status resource, as read from `operation`. */
+const statusEntry = (bundleId: string, subscriptionId: string, parameter: ParametersParameter[], operation: '$status' | '$events'): BundleEntry => ({
+  fullUrl: `urn:uuid:${bundleId}`,
+  resource: { resourceType: 'Parameters', id: bundleId, meta: { profile: [STATUS_PROFILE] }, parameter },
+  request: { method: 'GET', url: `Subscription/${subscriptionId}/${operation}` },
+  response: { status: '200' },
+});
+
+/** A `history` Bundle of the backport notification profile. */
+const notification = (id: string, timestamp: string, entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', id, meta: { profile: [NOTIFICATION_PROFILE] }, type: 'history', timestamp, entry });
+
 export interface NotificationInput {
   readonly notificationId: string;
   readonly subscriptionId: string;
@@ -27,11 +47,7 @@ export interface NotificationInput {
 export const notificationBundle = (n: NotificationInput): Bundle => {
   const focusUrl = `${TANDEM_FHIR_BASE}/${n.triggered.focus.type}/${n.triggered.focus.id}`;
   const parameter: ParametersParameter[] = [
-    { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${n.subscriptionId}` } },
-    { name: 'topic', valueCanonical: n.topic },
-    { name: 'status', valueCode: n.status },
-    { name: 'type', valueCode: 'event-notification' },
-    { name: 'events-since-subscription-start', valueString: String(n.eventNumber) },
+    ...statusHeader({ ...n, eventsSinceStart: n.eventNumber }, 'event-notification'),
     {
       name: 'notification-event',
       part: [
@@ -42,29 +58,13 @@ export const notificationBundle = (n: NotificationInput): Bundle => {
       ],
     },
   ];
-  const status: Parameters = { resourceType: 'Parameters', id: n.notificationId, meta: { profile: [STATUS_PROFILE] }, parameter };
   const focus: BundleEntry = {
     fullUrl: focusUrl,
     ...(n.payload === 'full-resource' && n.resource ? { resource: n.resource } : {}),
     request: { method: n.triggered.created ? 'POST' : 'PUT', url: `${n.triggered.focus.type}${n.triggered.created ? '' : `/${n.triggered.focus.id}`}` },
     response: { status: n.triggered.created ? '201' : '200' },
   };
-  return {
-    resourceType: 'Bundle',
-    id: n.notificationId,
-    meta: { profile: [NOTIFICATION_PROFILE] },
-    type: 'history',
-    timestamp: n.timestamp,
-    entry: [
-      {
-        fullUrl: `urn:uuid:${n.notificationId}`,
-        resource: status,
-        request: { method: 'GET', url: `Subscription/${n.subscriptionId}/$status` },
-        response: { status: '200' },
-      },
-      focus,
-    ],
-  };
+  return notification(n.notificationId, n.timestamp, [statusEntry(n.notificationId, n.subscriptionId, parameter, '$status'), focus]);
 };
 
 /** `$status`: the same status resource, of type query-status, without an event. */
@@ -72,11 +72,7 @@ export const statusParameters = (s: { subscriptionId: string; topic: string; sta
   resourceType: 'Parameters',
   meta: { profile: [STATUS_PROFILE] },
   parameter: [
-    { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
-    { name: 'topic', valueCanonical: s.topic },
-    { name: 'status', valueCode: s.status },
-    { name: 'type', valueCode: 'query-status' },
-    { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+    ...statusHeader(s, 'query-status'),
     ...(s.error ? [{ name: 'error', valueCodeableConcept: { text: s.error } }] : []),
   ],
 });
@@ -94,16 +90,8 @@ export interface PastEvent {
  * type `query-event` first, one notification-event each, then each focus by id).
  */
 export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: string; eventsSinceStart: number; timestamp: string }, events: readonly PastEvent[]): Bundle => {
-  const status: Parameters = {
-    resourceType: 'Parameters',
-    id: s.bundleId,
-    meta: { profile: [STATUS_PROFILE] },
-    parameter: [
-      { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
-      { name: 'topic', valueCanonical: s.topic },
-      { name: 'status', valueCode: s.status },
-      { name: 'type', valueCode: 'query-event' },
-      { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
+  const parameter: ParametersParameter[] = [
+      ...statusHeader(s, 'query-event'),
       ...events.map(
         (e): ParametersParameter => ({
           name: 'notification-event',
@@ -115,46 +103,14 @@ export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topi
           ],
         }),
       ),
-    ],
-  };
+  ];
   const foci = [...new Set(events.map((e) => e.focus))];
-  return {
-    resourceType: 'Bundle',
-    id: s.bundleId,
-    meta: { profile: [NOTIFICATION_PROFILE] },
-    type: 'history',
-    timestamp: s.timestamp,
-    entry: [
-      { fullUrl: `urn:uuid:${s.bundleId}`, resource: status, request: { method: 'GET', url: `Subscription/${s.subscriptionId}/$events` }, response: { status: '200' } },
-      ...foci.map((focus): BundleEntry => ({ fullUrl: `${TANDEM_FHIR_BASE}/${focus}`, request: { method: 'GET', url: focus }, response: { status: '200' } })),
-    ],
-  };
+  return notification(s.bundleId, s.timestamp, [
+    statusEntry(s.bundleId, s.subscriptionId, parameter, '$events'),
+    ...foci.map((focus): BundleEntry => ({ fullUrl: `${TANDEM_FHIR_BASE}/${focus}`, request: { method: 'GET', url: focus }, response: { status: '200' } })),
+  ]);
 };
 
 /** A heartbeat (backport): the status alone, of type heartbeat, when nothing was sent for the period. */
-export const heartbeatBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string }): Bundle => ({
-  resourceType: 'Bundle',
-  id: s.bundleId,
-  meta: { profile: [NOTIFICATION_PROFILE] },
-  type: 'history',
-  timestamp: s.timestamp,
-  entry: [
-    {
-      fullUrl: `urn:uuid:${s.bundleId}`,
-      resource: {
-        resourceType: 'Parameters',
-        id: s.bundleId,
-        meta: { profile: [STATUS_PROFILE] },
-        parameter: [
-          { name: 'subscription', valueReference: { reference: `${TANDEM_FHIR_BASE}/Subscription/${s.subscriptionId}` } },
-          { name: 'topic', valueCanonical: s.topic },
-          { name: 'status', valueCode: s.status },
-          { name: 'type', valueCode: 'heartbeat' },
-          { name: 'events-since-subscription-start', valueString: String(s.eventsSinceStart) },
-        ],
-      },
-      request: { method: 'GET', url: `Subscription/${s.subscriptionId}/$status` },
-      response: { status: '200' },
-    },
-  ],
-});
+export const heartbeatBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string }): Bundle =>
+  notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'heartbeat'), '$status')]);
