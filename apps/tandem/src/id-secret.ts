@@ -1,6 +1,7 @@
+import { writeOnce } from '@tandem/auth';
 import { idSecretProblem } from '@tandem/record';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The embedded mode's id secret, in the data directory beside the development issuer's key. */
@@ -29,15 +30,7 @@ export const idSecretFor = (config: { readonly TANDEM_ID_SECRET?: string | undef
   const file = join(dir, ID_SECRET_FILE);
   let secret = read(file);
   if (secret === undefined) {
-    const temporary = `${file}.${process.pid}.${randomUUID()}`;
-    writeFileSync(temporary, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    try {
-      linkSync(temporary, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      unlinkSync(temporary);
-    }
+    writeOnce(file, `${randomBytes(32).toString('hex')}\n`);
     secret = read(file);
   }
   const problem = secret === undefined ? 'could not be read back' : idSecretProblem(secret);

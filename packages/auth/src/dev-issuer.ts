@@ -56,6 +56,23 @@ interface StoredKey {
  * The embedded mode's development issuer: one ES256 key pair, signing tokens for any role. It
  * exists so a laptop demo needs no identity provider; it is never on in the server or scale modes.
  */
+/**
+ * Creates `file` (owner only) with `content` unless it exists: written aside, then linked into
+ * place, so two processes starting together agree on one file (the first link wins; the other's
+ * content is discarded). Read the file back afterwards for what was kept.
+ */
+export const writeOnce = (file: string, content: string): void => {
+  const temporary = `${file}.${process.pid}.${randomUUID()}`;
+  writeFileSync(temporary, content, { mode: 0o600 });
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+};
+
 export class DevIssuer {
   private constructor(
     private readonly privateKey: KeyLike | Uint8Array,
@@ -86,17 +103,7 @@ export class DevIssuer {
     const file = join(dir, DEV_ISSUER_FILE);
     let stored = readKey(file);
     if (!stored) {
-      const fresh = await newKey(DEV_ISSUER, DEV_AUDIENCE);
-      // Written aside, then linked into place: two processes starting together agree on one key.
-      const temporary = `${file}.${process.pid}.${randomUUID()}`;
-      writeFileSync(temporary, JSON.stringify(fresh, null, 2), { mode: 0o600 });
-      try {
-        linkSync(temporary, file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      } finally {
-        unlinkSync(temporary);
-      }
+      writeOnce(file, JSON.stringify(await newKey(DEV_ISSUER, DEV_AUDIENCE), null, 2));
       stored = readKey(file);
       if (!stored) throw new Error(`${file} could not be read back`);
     }
