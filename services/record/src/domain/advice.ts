@@ -1,4 +1,4 @@
-import { NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
+import { CORRECTABLE_ENTRY_TYPES, NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
 
 /**
  * What to do at the bedside after an entry, in plain words (docs/clinical/reference.md sections 2,
@@ -19,18 +19,11 @@ export interface BedsideAnswer {
 
 export const CALL_999 = 'Call 999 now';
 
-/** The entry kinds that can start a rule (a note or an entered-in-error mark starts none). */
-export const CAN_START_A_RULE: ReadonlySet<string> = new Set([
-  'VitalSignsRecorded',
-  'BloodGlucoseRecorded',
-  'SoftSignsRecorded',
-  'UrinarySymptomsScreened',
-  'FluidIntakeRecorded',
-  'CellulitisChecked',
-  'InsulinAdministered',
-  'InsulinWithheld',
-  'EntryAmended',
-]);
+/**
+ * The entry kinds that can start a rule: every correctable entry but a note (no rule reads notes),
+ * and an amendment of one; an entered-in-error mark starts none. Only these wait for follow-ups.
+ */
+export const CAN_START_A_RULE: ReadonlySet<string> = new Set<string>([...CORRECTABLE_ENTRY_TYPES.filter((type) => type !== 'NoteWritten'), 'EntryAmended']);
 
 const RCP = 'NEWS2 (Royal College of Physicians, 2017)';
 
