@@ -64,6 +64,16 @@ export const occurredAtProblem = (occurredAt: string, now: Date): string | undef
 export const isLateEntry = (occurredAt: string, now: Date): boolean =>
   now.getTime() - Date.parse(occurredAt) > OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS * 24 * 60 * 60_000;
 
+/**
+ * The question to ask before a late entry is recorded (record and delegation commands alike), or
+ * undefined when it is not late or the person has confirmed it.
+ */
+export const lateEntryQuestion = (occurredAt: string, confirmedLate: unknown, now: Date): string | undefined =>
+  isLateEntry(occurredAt, now) && confirmedLate !== true
+    ? `occurredAt ${occurredAt} is more than ${OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS} days ago: check the date; ` +
+      'if it really happened then, send it again with confirmedLate true and it is recorded as a late entry'
+    : undefined;
+
 /** What every command carries. The actor is not here: it comes from the caller's token. */
 export const commandBaseShape = {
   /**

@@ -1,5 +1,5 @@
 import { BREAK_GLASS_HEADER, breakGlassReasonOf, DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
-import { IdSchema, isLateEntry, OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
+import { IdSchema, lateEntryQuestion, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
 import { IdempotencyKeyReused, storableJson } from '@tandem/record';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
@@ -58,11 +58,8 @@ class ConfirmationNeeded extends Error {
  * started "1901-01-01" was stored): never refused, but taken only once confirmed, as a care entry.
  */
 const lateUnconfirmed = (occurredAt: string, confirmedLate: unknown, now: Date): void => {
-  if (isLateEntry(occurredAt, now) && confirmedLate !== true) {
-    throw new ConfirmationNeeded(
-      `occurredAt ${occurredAt} is more than ${OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS} days ago: check the date; if it really happened then, send it again with confirmedLate true`,
-    );
-  }
+  const question = lateEntryQuestion(occurredAt, confirmedLate, now);
+  if (question) throw new ConfirmationNeeded(question);
 };
 
 const statusOf = (result: { replayed: boolean; eventIds: readonly string[] }) => (result.replayed ? 200 : result.eventIds.length > 0 ? 201 : 200);

@@ -1,4 +1,4 @@
-import { isLateEntry, OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS, occurredAtProblem } from '@tandem/contracts';
+import { lateEntryQuestion, occurredAtProblem } from '@tandem/contracts';
 import { DomainRuleBroken, NeedsConfirmation } from './errors';
 
 /** Milliseconds since the epoch of an ISO date-time with an offset (never compared as strings). */
@@ -23,14 +23,8 @@ export const assertNotInFuture = (occurredAt: string, now: Date, field = 'occurr
  */
 export const assertBedsideTime = (cmd: { occurredAt: string; confirmedLate?: boolean | undefined }, now: Date): void => {
   assertNotInFuture(cmd.occurredAt, now);
-  if (isLateEntry(cmd.occurredAt, now) && cmd.confirmedLate !== true) {
-    throw new NeedsConfirmation(
-      'time.late-entry',
-      'occurredAt',
-      `occurredAt ${cmd.occurredAt} is more than ${OCCURRED_AT_CONFIRM_OLDER_THAN_DAYS} days ago: check the date; ` +
-        'if it really happened then, send it again with confirmedLate true and it is recorded as a late entry',
-    );
-  }
+  const question = lateEntryQuestion(cmd.occurredAt, cmd.confirmedLate, now);
+  if (question) throw new NeedsConfirmation('time.late-entry', 'occurredAt', question);
 };
 
 /** Today's date (YYYY-MM-DD) in England, where a date of birth is written. */
