@@ -18,6 +18,7 @@ export * from './people';
 export * from './observations';
 export * from './medicines';
 export * from './insulin-products';
+export * from './hypoglycaemia';
 export * from './replies';
 export * from './corrections';
 

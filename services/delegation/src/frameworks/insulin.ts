@@ -1,7 +1,7 @@
 import type { FrameworkDefinition } from './schema';
-import { competenceSettings, ESCALATION_PATH, ESCALATION_SETTINGS, localBoolean, localNumber, NEWS2_RULES, RESTORE2_EMERGENCY_RULE } from './shared';
+import { HYPO_PROTOCOL_PROMPT } from '@tandem/contracts';
+import { competenceSettings, ESCALATION_PATH, ESCALATION_SETTINGS, JBDS, localBoolean, localNumber, NEWS2_RULES, RESTORE2_EMERGENCY_RULE } from './shared';
 
-const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; docs/clinical/reference.md section 2', status: 'national' } as const;
 
 /**
  * Delegation of insulin administration (Diabetes UK, NHS England, TREND Diabetes; sample policy
@@ -57,16 +57,7 @@ export const insulinAdministration = {
   escalation: ESCALATION_PATH,
   parameters: {},
   prompts: {
-    'hypo-protocol': {
-      title: 'Hypoglycaemia: blood glucose below 4.0 mmol/L',
-      steps: [
-        'Give 15-20 g of quick-acting carbohydrate now (for example 150-200 ml of pure fruit juice).',
-        'Recheck blood glucose in {recheckMinutes} minutes and record it.',
-        'Repeat up to 3 times while it stays below 4.0 mmol/L.',
-        'Still below 4.0 mmol/L after 3 treatments, or the person is drowsy, unconscious or cannot swallow: call 999.',
-        'Once it is 4.0 mmol/L or more, give a longer-acting carbohydrate (a sandwich, biscuits) or the next meal.',
-      ],
-    },
+    'hypo-protocol': HYPO_PROTOCOL_PROMPT,
   },
   rules: [
     {

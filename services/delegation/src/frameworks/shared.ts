@@ -24,6 +24,9 @@ export const localBoolean = (value: boolean, options: { source: string; note?: s
   ...options,
 });
 
+/** JBDS-01, cited by every hypoglycaemia rule. */
+export const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; docs/clinical/reference.md section 2', status: 'national' } as const;
+
 export const ESCALATION_SETTINGS: Record<string, Setting> = {
   'escalation.urgent-deadline-minutes': localNumber(30, {
     min: 5,

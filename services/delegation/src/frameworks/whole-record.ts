@@ -1,5 +1,6 @@
 import type { RulesetDefinition } from './schema';
-import { ESCALATION_PATH, ESCALATION_SETTINGS, NEWS2_RULES, RESTORE2_EMERGENCY_RULE, SEPSIS_RED_FLAGS_RULE } from './shared';
+import { HYPO_PROTOCOL_PROMPT } from '@tandem/contracts';
+import { ESCALATION_PATH, ESCALATION_SETTINGS, JBDS, NEWS2_RULES, RESTORE2_EMERGENCY_RULE, SEPSIS_RED_FLAGS_RULE } from './shared';
 
 /**
  * The whole-record rules: evaluated for every person whose record Tandem holds, with or without a
@@ -14,7 +15,6 @@ import { ESCALATION_PATH, ESCALATION_SETTINGS, NEWS2_RULES, RESTORE2_EMERGENCY_R
  */
 export const WHOLE_RECORD_RULESET_ID = 'whole-record';
 
-const JBDS = { reference: 'JBDS-01 hypoglycaemia: "4 is the floor"; docs/clinical/reference.md section 2', status: 'national' } as const;
 
 export const wholeRecordRules = {
   id: WHOLE_RECORD_RULESET_ID,
@@ -32,15 +32,7 @@ export const wholeRecordRules = {
   escalation: ESCALATION_PATH,
   parameters: {},
   prompts: {
-    'hypo-protocol': {
-      title: 'Hypoglycaemia: blood glucose below 4.0 mmol/L',
-      steps: [
-        'Give 15-20 g of quick-acting carbohydrate now (for example 150-200 ml of pure fruit juice), if the person can swallow safely.',
-        'Recheck blood glucose in {recheckMinutes} minutes and record it.',
-        'Repeat up to 3 times while it stays below 4.0 mmol/L.',
-        'Still below 4.0 mmol/L after 3 treatments, or the person is drowsy, unconscious or cannot swallow: call 999.',
-      ],
-    },
+    'hypo-protocol': HYPO_PROTOCOL_PROMPT,
     'soft-signs': {
       title: 'Not their usual self: take observations',
       steps: [

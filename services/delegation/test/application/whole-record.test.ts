@@ -1,4 +1,4 @@
-import type { EscalationRaisedData, EscalationSentToTierData } from '@tandem/contracts';
+import { hypoProtocolSteps, type EscalationRaisedData, type EscalationSentToTierData } from '@tandem/contracts';
 import { escalationStreamId, reactionEscalationId } from '../../src/application/streams';
 import { gapIncidentId, NOBODY_ON_CALL_RULE_ID } from '../../src/reactions/gaps';
 import { amira, Harness, key, NORTH_TEAM, ola, sarah } from './harness';
@@ -75,6 +75,8 @@ describe('whole-record escalation: for everyone, to named people', () => {
     ]);
     const prompts = await h.core.views.prompts({ careWorkerId: amira.id, open: true });
     expect(prompts.map((p) => [p.ruleId, p.recheck?.dueAt])).toEqual([['hypoglycaemia.below-4', '2025-03-03T10:15:00.000Z']]);
+    // one wording of the protocol (contracts), the same as the bedside answer's, longer-acting carbohydrate included
+    expect(prompts[0]!.steps).toEqual(hypoProtocolSteps(15));
   });
 
   it('under an insulin delegation the same low glucose and the same NEWS2 are escalated once each (the framework’s own rule), never twice', async () => {
@@ -91,6 +93,9 @@ describe('whole-record escalation: for everyone, to named people', () => {
     ]);
     // the delegating nurse is who the framework's escalation names
     expect(open.find((e) => e.ruleId === 'insulin.hypo')!.recipients).toEqual([{ practitionerId: sarah.id, reason: 'delegating nurse', tier: 0 }]);
+    // the framework's prompt is the same protocol, with its withhold step first
+    const [prompt] = await h.core.views.prompts({ careWorkerId: amira.id, open: true });
+    expect(prompt!.steps).toEqual(['Do not give insulin now: the nurse will advise on this dose.', ...hypoProtocolSteps(15)]);
   });
 
   it('not acknowledged in 30 minutes: tier 2 names whoever is on call on the nursing team’s rota, and they see it in their open list', async () => {

@@ -1,4 +1,4 @@
-import { CORRECTABLE_ENTRY_TYPES, NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
+import { CORRECTABLE_ENTRY_TYPES, HYPOGLYCAEMIA_BELOW_MMOL_L, hypoProtocolSteps, NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
 
 /**
  * What to do at the bedside after an entry, in plain words (docs/clinical/reference.md sections 2,
@@ -103,12 +103,11 @@ const vitalSignsAdvice = (data: Vitals & { news2: News2Result }): BedsideAdvice[
 
 const glucoseAdvice = (data: { glucoseMmolL: number; ketonesMmolL?: number }): BedsideAdvice[] => {
   const advice: BedsideAdvice[] = [];
-  if (data.glucoseMmolL < 4) {
+  if (data.glucoseMmolL < HYPOGLYCAEMIA_BELOW_MMOL_L) {
     advice.push({
       urgency: 'urgent',
       text:
-        `Hypo: blood glucose ${data.glucoseMmolL} mmol/L is below 4.0. Treat it now: 15 to 20 g of quick-acting carbohydrate (for example 150 to 200 ml of orange juice), ` +
-        `recheck in 10 to 15 minutes and repeat up to 3 times. If the person cannot swallow safely, is drowsy or unconscious, or is still below 4.0 after 3 treatments: ${CALL_999.toLowerCase()}. ` +
+        `Hypo: blood glucose ${data.glucoseMmolL} mmol/L is below 4.0. Treat it now. ${hypoProtocolSteps('10 to 15').join(' ')} ` +
         'Do not give insulin while the blood glucose is below 4.',
       basis: 'JBDS-01 hypoglycaemia ("4 is the floor")',
     });

@@ -1,3 +1,4 @@
+import { hypoProtocolSteps } from '@tandem/contracts';
 import { bedsideAnswer } from '../../src/domain/advice';
 import { recordBloodGlucose } from '../../src/domain/glucose';
 import { recordSoftSigns } from '../../src/domain/soft-signs';
@@ -58,8 +59,10 @@ describe('the answer to other entries that can start a rule', () => {
   it('a blood glucose below 4.0 mmol/L gives the hypo treatment and when to call 999', () => {
     const answer = answerOf((state) => recordBloodGlucose({ ...base(at('17:45')), glucoseMmolL: 3.4 }, state, context()));
     expect(answer.news2).toBeUndefined();
-    expect(answer.advice[0]).toMatchObject({ urgency: 'urgent', text: expect.stringMatching(/^Hypo: blood glucose 3.4 mmol\/L is below 4.0\. Treat it now: 15 to 20 g/) });
-    expect(answer.advice[0]!.text).toContain('call 999 now');
+    expect(answer.advice[0]).toMatchObject({ urgency: 'urgent', text: expect.stringMatching(/^Hypo: blood glucose 3.4 mmol\/L is below 4.0\. Treat it now\. Give 15-20 g of quick-acting carbohydrate/) });
+    // the same protocol the care worker's prompt gives (one wording, in contracts)
+    for (const step of hypoProtocolSteps('10 to 15')) expect(answer.advice[0]!.text).toContain(step);
+    expect(answer.advice[0]!.text).toContain('call 999');
   });
 
   it('4.0 mmol/L is not a hypo', () => {
