@@ -26,6 +26,12 @@ export const EscalationRaised = defineEvent(
     triggeringEntryIds: z.array(EntryIdSchema).max(50),
     /** An incident (e.g. insulin given without an active delegation), not only a deterioration. */
     incident: z.boolean(),
+    /**
+     * The entry was recorded by no one at the bedside (a system integration, a remote device, a
+     * clinician elsewhere): an emergency then starts at the first tier, whose people must
+     * acknowledge it by a deadline, instead of the 999 advice to a care worker who may not be there.
+     */
+    recordedAwayFromBedside: z.boolean().optional(),
   }),
 );
 export type EscalationRaisedData = z.infer<typeof EscalationRaised.schema>;
@@ -107,6 +113,7 @@ export const RaiseEscalationSchema = z.strictObject({
   sbard: SbardSchema,
   triggeringEntryIds: z.array(EntryIdSchema).max(50),
   incident: z.boolean().optional(),
+  recordedAwayFromBedside: z.boolean().optional(),
 });
 export type RaiseEscalation = z.infer<typeof RaiseEscalationSchema>;
 

@@ -179,9 +179,15 @@ const frameworkSchemaWith = <Num extends z.ZodType, Bool extends z.ZodType, Sett
       /** Minutes each tier has to acknowledge, by urgency, unless the tier sets its own (the last tier has no deadline). */
       deadlineMinutes: z.strictObject({ urgent: num, routine: num }),
       /** An emergency goes straight to this tier, with these recipients informed. */
-      emergency: z.strictObject({ tier: IdSchema, inform: z.array(IdSchema), advice: textSchema(1000) }),
+      emergency: z.strictObject({
+        tier: IdSchema,
+        inform: z.array(IdSchema),
+        advice: textSchema(1000),
+        /** An emergency recorded away from the bedside starts at the first tier instead, with this advice to its people. */
+        awayFromBedsideAdvice: textSchema(1000).optional(),
+      }),
       /** The decision asked for in the SBARD message, by urgency. */
-      decisionRequested: z.strictObject({ emergency: textSchema(500), urgent: textSchema(500), routine: textSchema(500) }),
+      decisionRequested: z.strictObject({ emergency: textSchema(500), urgent: textSchema(500), routine: textSchema(500), emergencyAwayFromBedside: textSchema(500).optional() }),
     }),
     /** Named values that prompt steps cite as {name} (e.g. the fluid target), often settings. */
     parameters: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), num),

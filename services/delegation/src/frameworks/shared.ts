@@ -73,9 +73,12 @@ export const ESCALATION_PATH: Definition['escalation'] = {
     tier: 'nhs-111-999-advice',
     inform: ['accountable-district-nurse'],
     advice: 'Call 999 now. Stay with the person. The accountable nurse has been informed.',
+    awayFromBedsideAdvice:
+      'Emergency sign recorded by someone other than a care worker at the bedside: a care worker may not be with the person. If you are with them, call 999 now; otherwise contact the person or whoever is with them now, and call 999 for them if you cannot be sure they are safe.',
   },
   decisionRequested: {
     emergency: 'Emergency response: 999 called by the care worker; nurse to follow up.',
+    emergencyAwayFromBedside: 'Emergency response now: not recorded by a care worker at the bedside; make sure someone is with the person and 999 is called.',
     urgent: 'Urgent clinical review: please call back or visit.',
     routine: 'Review today and update the plan.',
   },

@@ -19,6 +19,8 @@ export interface EscalationContext {
   readonly patientId?: string;
   readonly ruleId?: string;
   readonly urgency?: Urgency;
+  /** Recorded by someone other than a care worker at the bedside: an emergency starts at the first tier. */
+  readonly recordedAwayFromBedside?: boolean;
   /** The tier it is with (-1 before it is first sent). */
   readonly tier: number;
   /** When it goes to the next tier; null at the last tier. */
@@ -37,9 +39,13 @@ export interface EscalationInput {
 type C = EscalationContext;
 type E = EscalationMachineEvent;
 
-/** Where an escalation of this urgency starts: an emergency at the framework's emergency tier (999 advice). */
-export const startTierOf = (framework: Ruleset, urgency: Urgency): number =>
-  urgency === 'emergency' ? framework.escalation.tiers.findIndex((t) => t.id === framework.escalation.emergency.tier) : 0;
+/**
+ * Where an escalation of this urgency starts: an emergency at the framework's emergency tier (999
+ * advice to the care worker at the bedside), unless nobody recorded it at the bedside: then at the
+ * first tier, whose people must acknowledge it by a deadline (hazard O5).
+ */
+export const startTierOf = (framework: Ruleset, urgency: Urgency, recordedAwayFromBedside = false): number =>
+  urgency === 'emergency' && !recordedAwayFromBedside ? framework.escalation.tiers.findIndex((t) => t.id === framework.escalation.emergency.tier) : 0;
 
 /** Minutes a tier has to acknowledge: its own deadline for the urgency, or the escalation's (an emergency uses the urgent one). */
 export const tierDeadlineMinutes = (framework: Ruleset, tier: number, urgency: Urgency): number => {
@@ -57,7 +63,8 @@ export const tierMessage = (framework: Ruleset, tier: number, urgency: Urgency, 
   const definition = tiers[tier]!;
   const isLast = tier === tiers.length - 1;
   const emergencyStart = urgency === 'emergency' && definition.id === emergency.tier;
-  const advice = emergencyStart ? emergency.advice : definition.advice;
+  const awayFromBedsideStart = urgency === 'emergency' && tier === 0 && !emergencyStart;
+  const advice = emergencyStart ? emergency.advice : awayFromBedsideStart ? (emergency.awayFromBedsideAdvice ?? definition.advice) : definition.advice;
   const informed = emergencyStart ? emergency.inform : [];
   const named = recipients?.(definition.recipient, occurredAt);
   const nobody = named !== undefined && named.length === 0;
@@ -104,7 +111,7 @@ const tierProblem = (context: C, data: EscalationSentToTierData, expected: numbe
 };
 
 const isStartTier = forEvent<C, E, 'EscalationSentToTier'>('EscalationSentToTier', (context, { data }) =>
-  tierProblem(context, data, startTierOf(context.framework, context.urgency ?? 'urgent')),
+  tierProblem(context, data, startTierOf(context.framework, context.urgency ?? 'urgent', context.recordedAwayFromBedside)),
 );
 
 const isNextTier = forEvent<C, E, 'EscalationSentToTier'>('EscalationSentToTier', (context, { data }) => tierProblem(context, data, context.nextTier ?? -1));
@@ -147,7 +154,13 @@ export const escalationMachine = setup({
   actions: {
     raise: assign(({ event }) => {
       assertEvent(event, 'EscalationRaised');
-      return { escalationId: event.data.escalationId, patientId: event.data.patientId, ruleId: event.data.ruleId, urgency: event.data.urgency };
+      return {
+        escalationId: event.data.escalationId,
+        patientId: event.data.patientId,
+        ruleId: event.data.ruleId,
+        urgency: event.data.urgency,
+        recordedAwayFromBedside: event.data.recordedAwayFromBedside ?? false,
+      };
     }),
     send: assign(({ event }) => {
       assertEvent(event, 'EscalationSentToTier');
@@ -223,7 +236,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
   const { framework } = context;
   switch (command.type) {
     case 'RaiseEscalation': {
-      const start = startTierOf(framework, command.urgency);
+      const start = startTierOf(framework, command.urgency, command.recordedAwayFromBedside);
       return [
         {
           type: 'EscalationRaised',
@@ -238,6 +251,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
             sbard: command.sbard,
             triggeringEntryIds: command.triggeringEntryIds,
             incident: command.incident ?? false,
+            ...(command.recordedAwayFromBedside ? { recordedAwayFromBedside: true } : {}),
           },
         },
         ...(start >= 0 ? sendFrom(framework, start, command.urgency, command.occurredAt, recipients) : []),

@@ -4,7 +4,7 @@ import type { CareEntryType, NumericObservation } from '../frameworks/vocabulary
 import { addMinutes, instantOf } from '../machines/decider';
 import { evaluateCondition, type Finding, type RecorderAuthority } from './conditions';
 import { currentEntries, entryOf, type CareEntry, type CareStreamEvent } from './entries';
-import { moreUrgent, sbardFor, type EscalationToRaise } from './escalations';
+import { isRecordedAwayFromBedside, moreUrgent, sbardFor, type EscalationToRaise } from './escalations';
 
 /**
  * Evaluates a framework's rules when the care record gains an entry: a pure function of the
@@ -145,6 +145,7 @@ export const evaluateEntry = (framework: RuleSource, input: RuleInput): RuleOutc
     urgency: item.urgency,
     incident,
     triggeringEntryIds: [...new Set([item.finding, ...also.map((a) => a.finding)].flatMap((f) => f.entryIds))],
+    ...(isRecordedAwayFromBedside(entry) ? { recordedAwayFromBedside: true } : {}),
     sbard: sbardFor(
       framework,
       { title: item.title, urgency: item.urgency, findings: [item.finding.text], recommendation: item.recommendation, entry, also: also.map((a) => `${a.title}: ${a.finding.text}`) },

@@ -1,4 +1,4 @@
-import { hypoProtocolSteps, type EscalationRaisedData, type EscalationSentToTierData } from '@tandem/contracts';
+import { hypoProtocolSteps, type Actor, type EscalationRaisedData, type EscalationSentToTierData } from '@tandem/contracts';
 import { escalationStreamId, reactionEscalationId } from '../../src/application/streams';
 import { gapIncidentId, NOBODY_ON_CALL_RULE_ID } from '../../src/reactions/gaps';
 import { amira, Harness, key, NORTH_TEAM, ola, sarah } from './harness';
@@ -21,7 +21,7 @@ describe('whole-record escalation: for everyone, to named people', () => {
   const sentTiers = async (escalationId: string) =>
     (await h.eventsOf(escalationStreamId(escalationId))).filter((e) => e.type === 'EscalationSentToTier').map((e) => e.data as EscalationSentToTierData);
 
-  const septicVitals = () =>
+  const septicVitals = (by: Actor = amira) =>
     h.care.recordCare(
       'RecordVitalSigns',
       {
@@ -37,7 +37,7 @@ describe('whole-record escalation: for everyone, to named people', () => {
         consciousness: 'V',
         temperatureC: 39.5,
       },
-      amira,
+      by,
     );
 
   it('with no delegation, resp 28, SpO2 88 on air, BP 88/50, pulse 135, V, 39.5 C: one emergency escalation, 999 advice to Amira, the nursing team informed by name', async () => {
@@ -62,6 +62,31 @@ describe('whole-record escalation: for everyone, to named people', () => {
     });
     // everyone it reached sees it in their open list
     for (const who of [amira, sarah]) expect((await h.core.views.escalations({ open: true, recipientId: who.id })).map((e) => e.escalationId)).toEqual([escalationId]);
+  });
+
+  it('the same emergency sent by a virtual ward’s system: nobody may be at the bedside, so it starts with the nursing team, who must acknowledge by a deadline, and goes on to on call', async () => {
+    const virtualWard: Actor = { id: 'system-virtual-ward', role: 'system' };
+    const vitals = await septicVitals(virtualWard);
+    await h.settle();
+    const escalationId = reactionEscalationId(vitals.eventIds[0]!, 'news2.high');
+    const raised = (await h.eventsOf(escalationStreamId(escalationId)))[0]!.data as EscalationRaisedData;
+    expect(raised).toMatchObject({ urgency: 'emergency', recordedAwayFromBedside: true });
+    expect(raised.sbard.decision).toContain('make sure someone is with the person and 999 is called');
+    expect(await sentTiers(escalationId)).toEqual([
+      expect.objectContaining({
+        tier: 0,
+        recipients: [{ practitionerId: sarah.id, reason: 'nursing team' }],
+        dueAt: '2025-03-03T10:30:00.000Z',
+        advice: expect.stringContaining('a care worker may not be with the person') as string,
+      }),
+    ]);
+    h.advance(30);
+    await h.core.scheduler.runDue();
+    await h.settle();
+    expect((await sentTiers(escalationId)).map((t) => [t.tier, t.recipients])).toEqual([
+      [0, [{ practitionerId: sarah.id, reason: 'nursing team' }]],
+      [1, [{ practitionerId: ola.id, reason: `on call (${NORTH_TEAM} rota)` }]],
+    ]);
   });
 
   it('with no delegation, a glucose of 3.2 mmol/L: an urgent escalation to the nursing team by name, and the hypo protocol for the care worker', async () => {
