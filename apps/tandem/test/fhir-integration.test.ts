@@ -171,7 +171,8 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
         request: { method: 'POST', url: 'Observation' },
         resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '8867-4' }] }, subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at, valueQuantity: { value, unit, system: UCUM, code: unit } },
       });
-      const answer = await medplum.executeBatch({ resourceType: 'Bundle', type: 'batch', entry: [pulse(81, '/min'), pulse(82, 'beats')] });
+      // @types/fhir's Bundle and @medplum/fhirtypes' differ only in how narrowly they type references.
+      const answer = await medplum.executeBatch({ resourceType: 'Bundle', type: 'batch', entry: [pulse(81, '/min'), pulse(82, 'beats')] } as Parameters<MedplumClient['executeBatch']>[0]);
       expect(answer.type).toBe('batch-response');
       expect(answer.entry![0]!.response).toMatchObject({ status: '201 Created', location: expect.stringMatching(/^Observation\/.+-pulse\/_history\/1$/) });
       expect(answer.entry![1]!.response!.status).toBe('422 Unprocessable Entity');
