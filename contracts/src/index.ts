@@ -6,3 +6,5 @@ export * from './delegation';
 export * from './audit/access';
 export * from './subscriptions/subscription';
 export * from './storable-text';
+export * from './streams';
+export * from './instant';

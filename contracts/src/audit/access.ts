@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from '../events';
 import { DateTimeSchema } from '../care/common';
 import { ActorSchema } from '../metadata';
+import { streamName, streamOfKind } from '../streams/names';
 
 // ---------------------------------------------------------------------------------------------
 // The access trail (streams audit-<yyyy-mm-dd>): one event per request to a protected route,
@@ -10,9 +11,9 @@ import { ActorSchema } from '../metadata';
 // ---------------------------------------------------------------------------------------------
 
 /** The audit streams are one per UTC day: short enough to verify and replay, found by date. */
-export const auditStreamFor = (at: Date): string => `audit-${at.toISOString().slice(0, 10)}`;
+export const auditStreamFor = (at: Date): string => streamName.auditDay(at);
 
-export const isAuditStream = (stream: string): boolean => /^audit-\d{4}-\d{2}-\d{2}$/.test(stream);
+export const isAuditStream = (stream: string): boolean => streamOfKind(stream, 'audit') !== undefined;
 
 /** How a request ended, as an auditor asks about it. */
 export const AccessOutcomeSchema = z.enum([

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from '../events';
 import { DateTimeSchema, IdSchema, PatientIdSchema, type EventOf } from '../care/common';
 import { ActorSchema } from '../metadata';
+import { streamName } from '../streams/names';
 
 // ---------------------------------------------------------------------------------------------
 // One FHIR Subscription (stream subscription-<id>), topic-based as the R5 Backport IG 1.1.0 has it
@@ -11,8 +12,7 @@ import { ActorSchema } from '../metadata';
 // subscription's checkpoint in the global log, and its numbering survives a restart.
 // ---------------------------------------------------------------------------------------------
 
-export const subscriptionStreamFor = (subscriptionId: string): string => `subscription-${subscriptionId}`;
-export const SUBSCRIPTION_STREAM_PREFIX = 'subscription-';
+export const subscriptionStreamFor = (subscriptionId: string): string => streamName.subscription(subscriptionId);
 
 export const SubscriptionPayloadSchema = z.enum(['id-only', 'full-resource']);
 export type SubscriptionPayload = z.infer<typeof SubscriptionPayloadSchema>;

@@ -1,4 +1,4 @@
-import type { AccessRecordedData } from '@tandem/contracts';
+import { parseStreamName, type AccessRecordedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import { careStateFrom, isCareRecordEvent, patientStateFrom, type StoredCareEvent } from '@tandem/record';
 
@@ -76,7 +76,8 @@ export const timeline = (stream: string, events: readonly RecordedEvent[], asOf?
 };
 
 const stateAt = (stream: string, events: readonly RecordedEvent[]): string[] => {
-  if (stream.startsWith('care-')) {
+  const kind = parseStreamName(stream)?.kind;
+  if (kind === 'care') {
     const state = careStateFrom(events.filter(isCareRecordEvent) as unknown as StoredCareEvent[]);
     const lastDoses = Object.values(state.lastInsulinDose).map((d) => `${d.product} ${d.dose.value} ${d.dose.unit} at ${d.occurredAt}`);
     return [
@@ -86,7 +87,7 @@ const stateAt = (stream: string, events: readonly RecordedEvent[]): string[] => 
       `  recent blood glucose (mmol/L): ${state.recentGlucose.map((g) => g.glucoseMmolL).join(', ') || 'none'}`,
     ];
   }
-  if (stream.startsWith('patient-')) {
+  if (kind === 'patient') {
     const state = patientStateFrom(events as never);
     return state.registered
       ? ['State then:', `  ${state.name.given.join(' ')} ${state.name.family}, NHS ${state.nhsNumber}`, `  care team: ${state.careTeam.map((m) => `${m.practitionerId} (${m.teamRole})`).join(', ')}`]

@@ -1,5 +1,5 @@
 import { NOTIFICATION_ACCESS, parseScopes, type AccessControl, type Decision, type PatientFacts, type Principal } from '@tandem/auth';
-import { SUBSCRIPTION_STREAM_PREFIX, subscriptionStreamFor, type Role, type SubscriptionEvent, type SubscriptionRequestedData } from '@tandem/contracts';
+import { streamOfKind, subscriptionStreamFor, type Role, type SubscriptionEvent, type SubscriptionRequestedData } from '@tandem/contracts';
 import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEvent } from '@tandem/event-store';
 import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
@@ -272,8 +272,9 @@ export class SubscriptionDelivery {
       if (this.abort.signal.aborted) return;
       this.index.observe(event);
       this.lastPosition = event.position;
-      if (event.stream.startsWith(SUBSCRIPTION_STREAM_PREFIX)) {
-        await this.onSubscriptionEvent(event);
+      const subscription = streamOfKind(event.stream, 'subscription');
+      if (subscription) {
+        await this.onSubscriptionEvent(event, subscription.subscriptionId);
         continue;
       }
       for (const worker of this.workers.values()) {
@@ -284,8 +285,7 @@ export class SubscriptionDelivery {
     }
   }
 
-  private async onSubscriptionEvent(event: RecordedEvent) {
-    const id = event.stream.slice(SUBSCRIPTION_STREAM_PREFIX.length);
+  private async onSubscriptionEvent(event: RecordedEvent, id: string) {
     if (event.type === 'SubscriptionRequested') this.onRequested?.(event.data as SubscriptionRequestedData);
     if (event.type === 'SubscriptionRequested' && !this.workers.has(id)) {
       // Where it stands now (its last notification), from its own stream: the log before that is not sent again.

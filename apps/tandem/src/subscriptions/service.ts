@@ -1,5 +1,5 @@
 import { AuthenticationError, needsMemberDetails, NOTIFICATION_ACCESS, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
-import { SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
+import { streamName, SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
 import type { EventStore, NewEvent } from '@tandem/event-store';
 import type { FhirReader, ProjectionRunner } from '@tandem/projections';
 import { patientStateFrom } from '@tandem/record';
@@ -10,10 +10,6 @@ import type { Logger } from 'pino';
 import { SubscriptionDelivery, type DeliveryOptions, type DeliveryRecord } from './delivery';
 import { eventsBundle, statusParameters, type PastEvent } from './notification';
 import { foldSubscriptionStream as fold, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
-
-/** The record's stream names (services/record nhs-number.ts). */
-const patientStreamId = (id: string) => `patient-${id}`;
-const practitionerStreamId = (id: string) => `practitioner-${id}`;
 
 /**
  * FHIR Subscriptions (R5 Backport IG 1.1.0, topic-based, rest-hook): create, read, search and
@@ -42,7 +38,7 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
 
   /** The person's care team, registered GP and registrant as their stream stood at `position` (Infinity: now). */
   const factsAt = async (patientId: string, position: number, role: Role): Promise<PatientFacts | undefined> => {
-    const events = (await store.readStream(patientStreamId(patientId))).filter((e) => e.position <= position);
+    const events = (await store.readStream(streamName.patient(patientId))).filter((e) => e.position <= position);
     // The record's own fold of the patient stream (the events are the record's, as stored).
     const state = patientStateFrom(events as unknown as Parameters<typeof patientStateFrom>[0]);
     if (!state.registered) return undefined;
@@ -50,7 +46,7 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
     const careTeam = await Promise.all(
       state.careTeam.map(async (m) => {
         if (!withDetails) return { practitionerId: m.practitionerId, teamRole: m.teamRole };
-        const registered = (await store.readStream(practitionerStreamId(m.practitionerId))).find((e) => e.type === 'PractitionerRegistered');
+        const registered = (await store.readStream(streamName.practitioner(m.practitionerId))).find((e) => e.type === 'PractitionerRegistered');
         const p = registered?.data as PractitionerRegisteredData | undefined;
         return { practitionerId: m.practitionerId, teamRole: m.teamRole, ...(p ? { organisation: p.organisationId, practitionerRole: p.role } : {}) };
       }),

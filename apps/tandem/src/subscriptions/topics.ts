@@ -1,3 +1,4 @@
+import { streamOfKind } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { CapabilityStatementRestResource } from 'fhir/r4';
 
@@ -68,8 +69,8 @@ export class TopicIndex {
   }
 
   triggered(topic: string, event: RecordedEvent, minimumScore = DEFAULT_NEWS2_THRESHOLD): Triggered | undefined {
-    if (topic === ESCALATION_TOPIC && ESCALATION_EVENTS.has(event.type) && event.stream.startsWith('escalation-')) {
-      const escalationId = event.stream.slice('escalation-'.length);
+    const escalationId = topic === ESCALATION_TOPIC && ESCALATION_EVENTS.has(event.type) ? streamOfKind(event.stream, 'escalation')?.escalationId : undefined;
+    if (escalationId !== undefined) {
       const patientId = this.escalationPatients.get(escalationId);
       return patientId ? { patientId, focus: { type: 'Communication', id: escalationId }, created: event.type === 'EscalationRaised' } : undefined;
     }
