@@ -21,6 +21,7 @@ export * from './insulin-products';
 export * from './hypoglycaemia';
 export * from './replies';
 export * from './corrections';
+export * from './patient-facts';
 
 /** Events of a `care-<patientId>` stream: everything observed and done for one person. */
 export const careRecordEventDefinitions = [...observationEventDefinitions, ...medicineEventDefinitions, ...correctionEventDefinitions] as const;

@@ -13,7 +13,7 @@ import type {
 } from '@tandem/contracts';
 import { OCCURRED_AT_MAX_FUTURE_MINUTES } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
-import { commandDigest, executeStreamCommand, type CommandResult } from '@tandem/record';
+import { commandDigest, executeStreamCommand, type CommandResult } from '@tandem/commands';
 import { ageInYears, FACTS_FROM_THE_RECORD, type Framework, type Ruleset } from '../frameworks';
 import {
   competenceAuthority,
@@ -94,7 +94,7 @@ const notBeforeItBegan = (events: readonly RecordedEvent[], occurredAt: string, 
 /**
  * The delegation service's command edge, mirroring the care record's: load the stream, rebuild
  * the machine's state, decide, append with the revision read (executeStreamCommand from
- * @tandem/record). A refusal throws DelegationCommandRefused and nothing is stored; an idempotency
+ * @tandem/commands). A refusal throws DelegationCommandRefused and nothing is stored; an idempotency
  * key already in the stream returns the original result.
  */
 export class DelegationCommands {

@@ -1,6 +1,5 @@
-import type { OnCallRotaSetData, PatientEvent, PractitionerRegisteredData } from '@tandem/contracts';
+import { patientFactsFrom, type OnCallRotaSetData, type PatientEvent, type PractitionerRegisteredData } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
-import { patientStateFrom } from '@tandem/record';
 import type { RecipientDirectory, TeamMember } from '../rules/recipients';
 import { careStreamOf, delegationStreamId, onCallRotaStreamId, patientStreamOf, practitionerStreamOf } from './streams';
 
@@ -22,7 +21,7 @@ export const loadRecipientDirectory = async (
   const practitioner = async (id: string): Promise<PractitionerRegisteredData | undefined> =>
     (await read(practitionerStreamOf(id))).find((e) => e.type === 'PractitionerRegistered')?.data as PractitionerRegisteredData | undefined;
 
-  const patient = patientStateFrom((await read(patientStreamOf(about.patientId))) as unknown as PatientEvent[]);
+  const patient = patientFactsFrom((await read(patientStreamOf(about.patientId))) as unknown as PatientEvent[]);
   const team = patient.registered ? patient.careTeam : [];
   const careTeam: TeamMember[] = await Promise.all(
     team.map(async (m) => {

@@ -1,7 +1,7 @@
 import { BREAK_GLASS_HEADER, breakGlassReasonOf, DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
 import { IdSchema, lateEntryQuestion, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
-import { IdempotencyKeyReused, storableJson } from '@tandem/record';
+import { IdempotencyKeyReused, storableJson } from '@tandem/commands';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';

@@ -1,6 +1,6 @@
 import { CORRECTABLE_ENTRY_TYPES, type Baseline, type PatientEvent, type Urgency } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
-import { patientStateFrom } from '@tandem/record';
+import { patientFactsFrom as patientStateFrom } from '@tandem/contracts';
 import { DELEGATION_SYSTEM_ACTOR, type CommandTrace } from '../application/commands';
 import { DelegationCommandRefused } from '../application/errors';
 import { instructionText } from '../application/instruction';

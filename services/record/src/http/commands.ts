@@ -16,11 +16,10 @@ import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CareRecord, PatientNotFound } from '../application/care-record';
-import { IdempotencyKeyReused, type CommandResult } from '../application/stream-command';
+import { IdempotencyKeyReused, storableJson, type CommandResult } from '@tandem/commands';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
 import { authenticate, principalOf, type About, type RecordAccess } from './access';
 import { sendProblem } from './problem';
-import { storableJson } from './storable-json';
 
 /** One JSON command route: the table drives the router and the OpenAPI document alike. */
 export interface CommandRoute {

@@ -1,0 +1,3 @@
+export * from './stream-command';
+export { storableJson } from './storable-json';
+export * from './specification';
