@@ -83,7 +83,16 @@ export type Replacement = z.infer<typeof ReplacementSchema>;
  * A correction is made now: its own occurredAt may be left out and is then the server's time, as
  * in the delegation service's commands (the corrected entry's time is replacement.occurredAt).
  */
-const correctionCommandShape = { ...commandBaseShape, occurredAt: commandBaseShape.occurredAt.optional() };
+const correctionCommandShape = {
+  ...commandBaseShape,
+  occurredAt: commandBaseShape.occurredAt.optional(),
+  /**
+   * The entry version the correction was made against (FHIR If-Match: the versionId the client
+   * read). Given, the decider refuses the correction when the entry is at another version, so a
+   * correction made on a stale copy never overwrites a newer one (hazard H49).
+   */
+  expectedVersion: z.number().int().positive().optional(),
+};
 
 export const AmendEntrySchema = z.strictObject({
   ...correctionCommandShape,

@@ -22,6 +22,8 @@ export * from './hypoglycaemia';
 export * from './replies';
 export * from './corrections';
 export * from './patient-facts';
+export * from './current-entries';
+export * from './fhir-vocabulary';
 
 /** Events of a `care-<patientId>` stream: everything observed and done for one person. */
 export const careRecordEventDefinitions = [...observationEventDefinitions, ...medicineEventDefinitions, ...correctionEventDefinitions] as const;

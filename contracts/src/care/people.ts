@@ -145,7 +145,10 @@ const atLeastOneDetail = (value: Record<string, unknown>, ctx: z.RefinementCtx) 
 };
 
 /** Changes demographic details; fields left out stay as they were. The NHS number never changes. */
-export const UpdatePatientDetailsSchema = z.strictObject({ ...commandBaseShape, ...detailsChangeShape }).superRefine(atLeastOneDetail);
+/** expectedVersion: the Patient version the change was made against (FHIR If-Match), checked by the decider on the stream. */
+export const UpdatePatientDetailsSchema = z
+  .strictObject({ ...commandBaseShape, ...detailsChangeShape, expectedVersion: z.number().int().positive().optional() })
+  .superRefine(atLeastOneDetail);
 export type UpdatePatientDetails = z.infer<typeof UpdatePatientDetailsSchema>;
 
 export const PatientDetailsUpdated = defineEvent(

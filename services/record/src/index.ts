@@ -57,7 +57,6 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
       readModel: readModelPosition ?? checkpointWatcher(readModels),
       writes: fhirWrites(
         care,
-        reader,
         async (req, endpoint, about) => {
           const decision = await recordAccess.decide(req, req.res!, endpoint, about);
           if (!decision.allowed) throw new FhirError(403, [{ code: 'forbidden', diagnostics: decision.detail }], decision.reason);

@@ -10,6 +10,12 @@ export interface IndexedResource {
   readonly nameText?: string;
   readonly birthdate?: string;
   readonly effective?: string;
+  /**
+   * The version this write makes, when the event says which: an entry's resources all carry the
+   * entry's version (contracts' nextEntryVersion), the number an If-Match is decided on. Left out,
+   * the one after the stored version.
+   */
+  readonly versionId?: number;
 }
 
 export interface StoredResource<R extends Resource = Resource> {
@@ -192,10 +198,12 @@ export class FhirBatch implements FhirReads {
   private apply(key: string, { indexed, position, recordedAt }: Write): void {
     const head = this.heads.get(key);
     if (head && head.position >= position) return;
-    const versionId = (head?.versionId ?? 0) + 1;
-    const { resource } = indexed;
+    const versionId = indexed.versionId ?? (head?.versionId ?? 0) + 1;
+    if (head && head.versionId >= versionId) return;
+    const { versionId: _given, ...rest } = indexed;
+    const { resource } = rest;
     const body = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: recordedAt } };
-    const version: Version = { indexed: { ...indexed, resource: body }, versionId, position, recordedAt };
+    const version: Version = { indexed: { ...rest, resource: body }, versionId, position, recordedAt };
     this.heads.set(key, version);
     this.versions.push(version);
   }

@@ -42,6 +42,8 @@ import {
   setPatientBaseline,
   updatePatientDetails,
   type CareDecision,
+  type CareEntry,
+  entryOf,
   type RegisteredPatient,
   type StoredCareEvent,
 } from '../domain';
@@ -152,6 +154,15 @@ export class CareRecord {
     const state = this.patientFold(patientStreamId(patientId), await this.store.readStream(patientStreamId(patientId)));
     if (!state.registered) throw new PatientNotFound(patientId);
     return state;
+  }
+
+  /**
+   * One entry of a person's record as the write model holds it (the stream folded by the decider's
+   * own evolve): undefined when this person's record has no such entry. Throws PatientNotFound.
+   */
+  async careEntry(patientId: string, entryId: string): Promise<CareEntry | undefined> {
+    await this.patient(patientId);
+    return entryOf(this.careFold(careStreamId(patientId), await this.store.readStream(careStreamId(patientId))), entryId);
   }
 
   /** A registered practitioner's record (organisation and role), or undefined when not registered. */

@@ -1,9 +1,15 @@
 import {
   careRecordEventDefinitions,
   CORRECTABLE_ENTRY_TYPES,
+  entryIdOf,
+  evolveEntry,
+  isEntryEvent,
+  type Actor,
   type BloodGlucoseRecordedData,
   type CareRecordEvent,
-  type CorrectableEntryType,
+  type CurrentEntry,
+  type EntryCorrection,
+  type EntryStreamEvent,
   insulinProductOf,
   type InsulinDose,
 } from '@tandem/contracts';
@@ -17,35 +23,16 @@ import { instantOf } from './time';
 /** A care-stream event as read back from the store: the parts evolve needs. */
 export type StoredCareEvent = CareRecordEvent & {
   readonly id: string;
-  readonly metadata: { readonly occurredAt: string };
+  readonly metadata: { readonly occurredAt: string; readonly recordedAt?: string; readonly actor?: Actor };
 };
 
 export const CARE_RECORD_ENTRY_TYPES: ReadonlySet<string> = new Set<string>(CORRECTABLE_ENTRY_TYPES);
 
-export interface EnteredInErrorMark {
-  readonly reason: string;
-  /** The EntryMarkedEnteredInError event. */
-  readonly eventId: string;
-  readonly occurredAt: string;
-}
+/** An entered-in-error mark: the correction that made it (reason, event, when). */
+export type EnteredInErrorMark = EntryCorrection;
 
-type EntryDataOf<Type> = Extract<CareRecordEvent, { type: Type }>['data'];
-
-/** One entry of the record, at its current version. Earlier versions stay in the stream. */
-export type CareEntry = {
-  [Type in CorrectableEntryType]: {
-    /** The event id that first recorded it. */
-    readonly id: string;
-    readonly type: Type;
-    readonly data: EntryDataOf<Type>;
-    readonly occurredAt: string;
-    /** 1 when first recorded; each amendment or entered-in-error mark adds one (FHIR versionId). */
-    readonly version: number;
-    /** The events that made each version, oldest first. */
-    readonly eventIds: readonly string[];
-    readonly enteredInError?: EnteredInErrorMark;
-  };
-}[CorrectableEntryType];
+/** One entry of the record, at its current version: derived by the contracts' one corrections function. */
+export type CareEntry = CurrentEntry;
 
 export interface InsulinDoseRef {
   readonly entryId: string;
@@ -77,6 +64,8 @@ export interface CareState {
   readonly recentGlucose: readonly GlucoseReading[];
   /** Entered-in-error marks by entry id. */
   readonly enteredInError: Readonly<Record<string, EnteredInErrorMark>>;
+  /** The entry recorded last in the stream: the one a dose flag appended after it belongs to. */
+  readonly lastRecordedEntryId?: string;
 }
 
 export const initialCareState: CareState = {
@@ -161,46 +150,29 @@ const withEntry = (state: CareState, before: CareEntry | undefined, after: CareE
   recentGlucose: reindexGlucose(state, before, after),
 });
 
-const isEntryEvent = (event: StoredCareEvent): event is Extract<StoredCareEvent, { type: CorrectableEntryType }> =>
-  CARE_RECORD_ENTRY_TYPES.has(event.type);
+/** The entries' view of a stored event: its bedside time, and when and by whom it was recorded. */
+const entryEventOf = (event: StoredCareEvent): EntryStreamEvent =>
+  ({
+    ...event,
+    occurredAt: event.metadata.occurredAt,
+    ...(event.metadata.recordedAt === undefined ? {} : { recordedAt: event.metadata.recordedAt }),
+    ...(event.metadata.actor === undefined ? {} : { recordedBy: event.metadata.actor }),
+  }) as EntryStreamEvent;
 
-/** Folds one care-stream event into the state. Unknown or out-of-place events leave it unchanged. */
+/**
+ * Folds one care-stream event into the state. The entry itself (version, corrections) comes from
+ * the contracts' evolveEntry, the same function the projection and the delegation rules use;
+ * this state adds the indexes the decisions need. Unknown or out-of-place events leave it unchanged.
+ */
 export const evolve = (state: CareState, event: StoredCareEvent): CareState => {
-  if (isEntryEvent(event)) {
-    if (own(state.entries, event.id)) return state;
-    const entry = {
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      occurredAt: event.metadata.occurredAt,
-      version: 1,
-      eventIds: [event.id],
-    } as CareEntry;
-    return withEntry(state, undefined, entry);
-  }
-  switch (event.type) {
-    case 'EntryAmended': {
-      const before = own(state.entries, event.data.entryId);
-      if (!before || before.type !== event.data.replacement.type) return state;
-      const after = {
-        ...before,
-        data: { patientId: before.data.patientId, ...event.data.replacement.data },
-        occurredAt: event.data.replacement.occurredAt ?? before.occurredAt,
-        version: before.version + 1,
-        eventIds: [...before.eventIds, event.id],
-      } as CareEntry;
-      return withEntry(state, before, after);
-    }
-    case 'EntryMarkedEnteredInError': {
-      const before = own(state.entries, event.data.entryId);
-      if (!before || before.enteredInError) return state;
-      const mark: EnteredInErrorMark = { reason: event.data.reason, eventId: event.id, occurredAt: event.metadata.occurredAt };
-      const after = { ...before, version: before.version + 1, eventIds: [...before.eventIds, event.id], enteredInError: mark } as CareEntry;
-      return { ...withEntry(state, before, after), enteredInError: { ...state.enteredInError, [before.id]: mark } };
-    }
-    default:
-      return state;
-  }
+  const id = entryIdOf(event as unknown as EntryStreamEvent, state.lastRecordedEntryId);
+  if (id === undefined) return state;
+  const before = own(state.entries, id);
+  const after = evolveEntry(before, entryEventOf(event));
+  const lastRecordedEntryId = isEntryEvent(event) ? event.id : state.lastRecordedEntryId;
+  if (!after || after === before) return lastRecordedEntryId === state.lastRecordedEntryId ? state : { ...state, ...(lastRecordedEntryId === undefined ? {} : { lastRecordedEntryId }) };
+  const next = { ...withEntry(state, before, after), ...(lastRecordedEntryId === undefined ? {} : { lastRecordedEntryId }) };
+  return after.enteredInError && !before?.enteredInError ? { ...next, enteredInError: { ...state.enteredInError, [id]: after.enteredInError } } : next;
 };
 
 /** Folds a whole stream. */

@@ -9,7 +9,7 @@ import {
 import { entryOf, type CareEntry, type CareState } from './care-state';
 import { compact } from './compact';
 import type { CareContext } from './context';
-import { DomainRuleBroken } from './errors';
+import { DomainRuleBroken, StaleEntryVersion } from './errors';
 import { assertNotInFuture } from './time';
 import { vitalSignsDetails } from './vital-signs';
 
@@ -23,11 +23,16 @@ const assertReason = (reason: string): void => {
   if (reason.trim().length === 0) throw new DomainRuleBroken('correction.reason-required', 'reason', 'a correction must say why it is made');
 };
 
-const existingEntry = (state: CareState, entryId: string): CareEntry => {
+/**
+ * The entry a correction names, at the version the person corrected (when they said which): a
+ * correction made on a stale copy is refused here, on the stream, whatever any read model shows.
+ */
+const existingEntry = (state: CareState, entryId: string, expectedVersion: number | undefined): CareEntry => {
   const entry = entryOf(state, entryId);
   if (!entry) {
     throw new DomainRuleBroken('correction.unknown-entry', 'entryId', `no entry ${entryId} in this person's record (name the event that first recorded it)`);
   }
+  if (expectedVersion !== undefined && expectedVersion !== entry.version) throw new StaleEntryVersion(`entry ${entry.id}`, expectedVersion, entry.version);
   return entry;
 };
 
@@ -57,7 +62,7 @@ export const amendEntry = (cmd: AmendEntry, state: CareState, context: CareConte
   // Left out, a correction's own time is now (the edge fills it in from the same clock).
   if (cmd.occurredAt !== undefined) assertNotInFuture(cmd.occurredAt, context.now);
   assertReason(cmd.reason);
-  const entry = existingEntry(state, cmd.entryId);
+  const entry = existingEntry(state, cmd.entryId, cmd.expectedVersion);
   if (entry.enteredInError) {
     throw new DomainRuleBroken(
       'correction.entry-in-error',
@@ -81,7 +86,7 @@ export const amendEntry = (cmd: AmendEntry, state: CareState, context: CareConte
 export const markEntryEnteredInError = (cmd: MarkEntryEnteredInError, state: CareState, context: CareContext): CareRecordEvent[] => {
   if (cmd.occurredAt !== undefined) assertNotInFuture(cmd.occurredAt, context.now);
   assertReason(cmd.reason);
-  const entry = existingEntry(state, cmd.entryId);
+  const entry = existingEntry(state, cmd.entryId, cmd.expectedVersion);
   if (entry.enteredInError) {
     throw new DomainRuleBroken(
       'correction.already-in-error',

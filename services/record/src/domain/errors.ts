@@ -16,6 +16,21 @@ export class DomainRuleBroken extends Error {
 }
 
 /**
+ * A correction made against a version of the entry that is no longer current (FHIR If-Match,
+ * checked on the stream): the person must read the entry again and reapply their change.
+ */
+export class StaleEntryVersion extends DomainRuleBroken {
+  constructor(
+    /** What was changed, in words: "entry <id>", "Patient <id>". */
+    readonly subject: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super('correction.stale-version', 'expectedVersion', `${subject} is at version ${currentVersion}, not ${expectedVersion}: read it again and reapply the change`);
+  }
+}
+
+/**
  * The command looks like a likely mistake (a dose recorded twice): ask the person to confirm.
  * Sent again with the confirmation, it is recorded (and flagged when the rule says so).
  */

@@ -1,5 +1,7 @@
 import {
   DEFAULT_BASELINE,
+  FIRST_ENTRY_VERSION,
+  nextEntryVersion,
   type AddCareTeamMember,
   type Baseline,
   type PatientEvent,
@@ -10,7 +12,7 @@ import {
   type UpdatePatientDetails,
 } from '@tandem/contracts';
 import { compact } from './compact';
-import { DomainRuleBroken } from './errors';
+import { DomainRuleBroken, StaleEntryVersion } from './errors';
 import { assertNotInFuture, dateInEngland } from './time';
 
 /**
@@ -31,6 +33,11 @@ export type PatientState =
       readonly careTeam: readonly CareTeamMember[];
       /** Who registered the person (the registration's actor): they set up a new person's team. */
       readonly registeredBy?: string;
+      /**
+       * The person's details' version: FIRST_ENTRY_VERSION at registration, nextEntryVersion at each
+       * change of details or baseline (the events that make a new version of the FHIR Patient).
+       */
+      readonly version: number;
     });
 
 export type RegisteredPatient = Extract<PatientState, { registered: true }>;
@@ -45,16 +52,16 @@ export const evolvePatient = (state: PatientState, event: PatientEventAsStored):
   if (event.type === 'PatientRegistered') {
     if (state.registered) return state;
     const registeredBy = event.metadata?.actor?.id;
-    return { ...event.data, registered: true, careTeam: [], ...(registeredBy !== undefined ? { registeredBy } : {}) };
+    return { ...event.data, registered: true, careTeam: [], version: FIRST_ENTRY_VERSION, ...(registeredBy !== undefined ? { registeredBy } : {}) };
   }
   if (!state.registered) return state;
   switch (event.type) {
     case 'PatientDetailsUpdated': {
       const { patientId: _patientId, ...changes } = event.data;
-      return { ...state, ...compact(changes) };
+      return { ...state, ...compact(changes), version: nextEntryVersion(state.version) };
     }
     case 'PatientBaselineSet':
-      return { ...state, baseline: event.data.baseline };
+      return { ...state, baseline: event.data.baseline, version: nextEntryVersion(state.version) };
     case 'CareTeamMemberAdded':
       return { ...state, careTeam: [...state.careTeam, { practitionerId: event.data.practitionerId, teamRole: event.data.teamRole }] };
     case 'CareTeamMemberRemoved':
@@ -121,10 +128,12 @@ export const registerPatient = (cmd: RegisterPatient, state: PatientState, conte
 
 /** Changes demographic details; what is left out stays as it was. */
 export const updatePatientDetails = (cmd: UpdatePatientDetails, state: PatientState, context: PatientContext): PatientEvent[] => {
-  registered(state, cmd.patientId);
+  const patient = registered(state, cmd.patientId);
+  // A change made on a stale copy (If-Match) is refused on the stream, never by a read model's version.
+  if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== patient.version) throw new StaleEntryVersion(`Patient ${cmd.patientId}`, cmd.expectedVersion, patient.version);
   assertNotInFuture(cmd.occurredAt, context.now);
   assertBornInThePast(cmd.birthDate, context.now);
-  const { idempotencyKey: _key, occurredAt: _at, ...changes } = cmd;
+  const { idempotencyKey: _key, occurredAt: _at, expectedVersion: _version, ...changes } = cmd;
   return [{ type: 'PatientDetailsUpdated', data: compact(changes) }];
 };
 

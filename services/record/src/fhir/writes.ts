@@ -1,6 +1,15 @@
 import {
   AmendEntrySchema,
+  CONFIRMED_NOT_DUPLICATE_NOTE,
+  correctionNote,
+  doseFlagNote,
   MarkEntryEnteredInErrorSchema,
+  parseEntryResourceId,
+  removedMemberNote,
+  VITAL_SIGN_MEMBER_FIELDS,
+  VITAL_SIGN_MEMBERS,
+  type EntryMemberSuffix,
+  type VitalSignMember,
   NHS_NUMBER_SYSTEM,
   parseCommand,
   RecordBloodGlucoseSchema,
@@ -15,16 +24,14 @@ import {
 } from '@tandem/contracts';
 import { FHIR_ACCESS, type EndpointAccess } from '@tandem/auth';
 import { InvalidAppend, WrongExpectedRevision } from '@tandem/event-store';
-import type { FhirReader, StoredResource } from '@tandem/projections';
 import type { Request } from 'express';
-import type { FhirResource } from 'fhir/r4';
 import { createHash } from 'node:crypto';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
 import { IdempotencyKeyReused, type CommandResult } from '../application/stream-command';
-import { DomainRuleBroken, NeedsConfirmation } from '../domain';
+import { DomainRuleBroken, NeedsConfirmation, StaleEntryVersion, type CareEntry } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
-import { aboutResource, NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
+import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
 
 /**
  * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
@@ -53,8 +60,6 @@ const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 /** A Tandem extension: the person giving a dose confirms it is not one already recorded. */
 export const CONFIRMED_NOT_DUPLICATE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/confirmed-not-duplicate';
-
-const ENTRY_RESOURCE_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-([a-z0-9]+))?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Reading an untrusted JSON body, element by element, with its FHIRPath
@@ -203,9 +208,8 @@ const statusOf = (resource: El): string => {
   return status.string()!;
 };
 
-/** The note an update adds (one not already on the current version): the reason for the correction. */
-const newNoteOf = (resource: El, current: FhirResource): string | undefined => {
-  const known = new Set(((current as { note?: { text?: string }[] }).note ?? []).map((n) => n.text));
+/** The note an update adds (not one the server wrote on the entry): the reason for the correction. */
+const newNoteOf = (resource: El, known: ReadonlySet<string>): string | undefined => {
   for (const note of resource.get('note').list()) {
     const text = note.get('text').string();
     if (text !== undefined && text.trim() && !known.has(text)) return text;
@@ -557,6 +561,8 @@ const translated = async <T>(fields: FieldMap, run: () => Promise<T>): Promise<T
         },
       ]);
     }
+    // Checked by the decider on the stream: the client's If-Match is not the entry's version now.
+    if (error instanceof StaleEntryVersion) throw new FhirError(412, [{ code: 'conflict', diagnostics: error.message, expression: 'If-Match' }]);
     if (error instanceof DomainRuleBroken) throw new FhirError(422, [{ code: 'business-rule', diagnostics: error.message, expression: fields.resolve(error.field) }]);
     if (error instanceof WrongExpectedRevision) throw new FhirError(409, [{ code: 'conflict', diagnostics: 'The record changed while this was being recorded; try again' }]);
     if (error instanceof InvalidAppend) throw new FhirError(422, [{ code: 'value', diagnostics: error.message, expression: fields.resolve('') }]);
@@ -582,7 +588,7 @@ export interface FhirWritesOptions {
 export type WriteAuthoriser = (req: Request, endpoint: EndpointAccess, about: About) => Promise<Actor>;
 
 /** FHIR create and update for the record service, through the care record's commands. */
-export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: WriteAuthoriser, options: FhirWritesOptions = {}): FhirWrites => {
+export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options: FhirWritesOptions = {}): FhirWrites => {
   const now = options.now ?? (() => new Date());
 
   /** The client's Idempotency-Key, or one derived from the request: the exact same request is recorded once. */
@@ -661,77 +667,40 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
   };
 
   // --- update ---------------------------------------------------------------------------------
+  //
+  // Every update is decided on the write model, never on a read model: the entry (or the person)
+  // comes from their stream as the decider folds it, the If-Match version is part of the command,
+  // and the decider refuses it when the stream holds another version (H49: a correction made on
+  // a stale copy is never applied, however far the projection lags).
 
-  /**
-   * The current version (404 when unknown), the policy's permission for the person it is about
-   * (403), then If-Match (412 on a stale one): the actor comes back with it.
-   */
-  const currentVersion = async (type: string, id: string, ifMatch: number | undefined, req: Request): Promise<StoredResource & { actor: Actor }> => {
-    // A Patient's id comes from the NHS number: decided before the read, so a 404 tells a stranger nothing.
-    const early = type === 'Patient' ? await authorise(req, FHIR_ACCESS.update(type), { patientId: id }) : undefined;
-    const current = await reader.read(type, id);
-    // Outside a relationship, an entry not recorded is refused like someone else's (routes.ts allowedRead).
-    const actor =
-      early ??
-      (await authorise(req, FHIR_ACCESS.update(type), current ? aboutResource(type, current.resource) : NOBODY_KNOWN).catch((error: unknown) => {
-        throw error instanceof FhirError && error.reason === 'relationship'
-          ? new FhirError(403, [{ code: 'forbidden', diagnostics: `${type}/${id} is not about anyone in your care, or is not recorded` }], error.reason)
-          : error;
-      }));
-    if (!current) throw FhirError.notFound(type, id);
-    if (ifMatch !== undefined && ifMatch !== current.versionId) {
-      throw new FhirError(412, [{ code: 'conflict', diagnostics: `${type}/${id} is at version ${current.versionId}, not ${ifMatch}: read it again and reapply the change`, expression: 'If-Match' }]);
-    }
-    return { ...current, actor };
+  /** The policy's permission to change a resource about this person (403 otherwise, naming no one). */
+  const authoriseUpdate = (type: string, id: string, patientId: string, req: Request): Promise<Actor> =>
+    authorise(req, FHIR_ACCESS.update(type), { patientId }).catch((error: unknown) => {
+      // Outside a relationship, an entry not recorded is refused like someone else's (routes.ts allowedRead).
+      throw error instanceof FhirError && error.reason === 'relationship'
+        ? new FhirError(403, [{ code: 'forbidden', diagnostics: `${type}/${id} is not about anyone in your care, or is not recorded` }], error.reason)
+        : error;
+    });
+
+  /** The entry as the person's stream holds it: 404 when their record has no such entry (it may be someone else's). */
+  const entryFor = async (type: string, id: string, patientId: string, entryId: string): Promise<CareEntry> => {
+    const entry = await care.careEntry(patientId, entryId).catch((error: unknown) => {
+      if (error instanceof PatientNotFound) return undefined;
+      throw error;
+    });
+    if (!entry) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} is not an entry in the record of Patient/${patientId}`, expression: `${type}.subject` }]);
+    return entry;
   };
 
-  const samePerson = (resource: El, current: FhirResource, patientId: string) => {
-    const currentSubject = (current as { subject?: { reference?: string } }).subject?.reference;
-    if (currentSubject !== `Patient/${patientId}`) {
-      throw new FhirError(422, [
-        {
-          code: 'business-rule',
-          diagnostics: 'An entry cannot be moved to another person: mark it entered in error and record it for the right person',
-          expression: `${resource.path}.subject`,
-        },
-      ]);
-    }
-  };
+  const staleVersion = (type: string, id: string, current: number, ifMatch: number) =>
+    new FhirError(412, [{ code: 'conflict', diagnostics: `${type}/${id} is at version ${current}, not ${ifMatch}: read it again and reapply the change`, expression: 'If-Match' }]);
 
-  const correctionReason = (resource: El, current: FhirResource): string => {
-    const reason = newNoteOf(resource, current);
+  const correctionReason = (resource: El, entry: CareEntry): string => {
+    const reason = newNoteOf(resource, serverNotesOf(entry));
     if (reason === undefined) {
       throw new FhirError(422, [{ code: 'required', diagnostics: `A correction must say why it is made: add a note (${resource.path}.note) with the reason`, expression: `${resource.path}.note` }]);
     }
     return reason;
-  };
-
-  /** A changed bedside time, for the replacement; left out when it is the same instant. */
-  const correctedTime = (occurredAt: string, current: FhirResource): { occurredAt?: string } => {
-    const was = (current as { effectiveDateTime?: string }).effectiveDateTime;
-    return was !== undefined && Date.parse(was) === Date.parse(occurredAt) ? {} : { occurredAt };
-  };
-
-  /** The measurements of a vital signs entry as the read model holds them, except one member. */
-  const storedVitals = async (entryId: string, except: string | undefined): Promise<Json> => {
-    const panel = await reader.read('Observation', entryId);
-    const members = ((panel?.resource as { hasMember?: { reference?: string }[] } | undefined)?.hasMember ?? []).map((m) => m.reference?.replace(/^Observation\//, '') ?? '');
-    let data: Json = {};
-    for (const memberId of members) {
-      const suffix = ENTRY_RESOURCE_ID.exec(memberId)?.[2];
-      if (!isVitalKind(suffix) || suffix === except) continue;
-      const member = await reader.read('Observation', memberId);
-      if (!member || (member.resource as { status?: string }).status === 'entered-in-error') continue;
-      data = { ...data, ...readBack(() => vitalFields(new El(member.resource, 'Observation'), suffix, new FieldMap('Observation')), memberId) };
-    }
-    return data;
-  };
-
-  const storedGlucose = async (entryId: string, part: 'glucose' | 'ketones'): Promise<Json> => {
-    const stored = await reader.read('Observation', part === 'glucose' ? entryId : `${entryId}-ketones`);
-    if (!stored || (stored.resource as { status?: string }).status === 'entered-in-error') return {};
-    const el = new El(stored.resource, 'Observation');
-    return readBack(() => (part === 'glucose' ? glucoseFields(el, new FieldMap('Observation')) : ketonesFields(el, new FieldMap('Observation'))), stored.resource.id ?? entryId);
   };
 
   const updateObservation = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
@@ -740,21 +709,23 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     if (ifMatch === undefined) throw preconditionRequired('Observation', id);
     const status = statusOf(obs);
     const patientId = subjectOf(obs);
-    const { resource: current, actor } = await currentVersion('Observation', id, ifMatch, req);
-    const [, entryId, member] = ENTRY_RESOURCE_ID.exec(id) ?? [];
-    if (!entryId) throw notSupported('Observation.id', `Observation/${id} is not an entry of the care record`);
-    samePerson(obs, current, patientId);
-    const reason = correctionReason(obs, current);
+    const actor = await authoriseUpdate('Observation', id, patientId, req);
+    const parsed = parseEntryResourceId(id);
+    if (!parsed) throw FhirError.notFound('Observation', id);
+    const { entryId, suffix: member } = parsed;
+    const entry = await entryFor('Observation', id, patientId, entryId);
+    const currentKind = observationKindOf(entry, member);
+    if (currentKind === undefined) throw FhirError.notFound('Observation', id);
+    if (entry.version !== ifMatch) throw staleVersion('Observation', id, entry.version, ifMatch);
+    const reason = correctionReason(obs, entry);
     const fields = new FieldMap('Observation')
       .set('patientId', 'Observation.subject')
       .set('entryId', 'Observation.id')
+      .set('expectedVersion', 'If-Match')
       .set('reason', 'Observation.note')
       .set('replacement.type', 'Observation.code')
       .set('replacement.occurredAt', 'Observation.effectiveDateTime');
-    const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), entryId, reason };
-    const currentEl = new El(current, 'Observation');
-    const currentKind: ObservationKind | 'ketones' | undefined =
-      member === 'ketones' ? 'ketones' : member === undefined || isVitalKind(member) || member === 'news2' ? kindOfStored(currentEl) : undefined;
+    const base = { idempotencyKey: keyOf(req, `PUT:Observation/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), entryId, reason, expectedVersion: ifMatch };
 
     const markInError = async () => {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
@@ -769,12 +740,12 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     if (status === 'entered-in-error') {
       // A member taken out of its entry: the entry is amended without it (the whole entry when it was the only one).
       if (isVitalKind(member)) {
-        const rest = await storedVitals(entryId, member);
+        const rest = vitalsOf(entry, member);
         const result = Object.keys(rest).length > 0 ? await amend('VitalSignsRecorded', rest, new FieldMap('Observation'), {}) : await markInError();
         return { position: result.position };
       }
       if (member === 'ketones') {
-        const result = await amend('BloodGlucoseRecorded', await storedGlucose(entryId, 'glucose'), new FieldMap('Observation'), {});
+        const result = await amend('BloodGlucoseRecorded', glucoseOf(entry, 'glucose'), new FieldMap('Observation'), {});
         return { position: result.position };
       }
       if (member !== undefined) throw notSupported('Observation.status', `Observation/${id} is derived from its entry: mark Observation/${entryId} entered in error`);
@@ -782,20 +753,20 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     }
 
     if (!['final', 'amended', 'corrected'].includes(status)) throw badValue('Observation.status', 'An updated Observation is final, amended or corrected (or entered-in-error)');
-    const time = correctedTime(effectiveOf(obs), current);
+    const time = correctedTime(effectiveOf(obs), entry.occurredAt);
     const memberFields = new FieldMap('Observation');
     if (isVitalKind(currentKind)) {
       if (kindOf(obs) !== currentKind) throw badValue('Observation.code', `Observation/${id} records ${currentKind}: its code cannot change`);
-      const data = { ...(await storedVitals(entryId, member)), ...vitalFields(obs, currentKind, memberFields) };
+      const data = { ...vitalsOf(entry, currentKind), ...vitalFields(obs, currentKind, memberFields) };
       return { position: (await amend('VitalSignsRecorded', data, memberFields, time)).position };
     }
-    if (currentKind === 'glucose' && member === undefined) {
+    if (currentKind === 'glucose') {
       if (kindOf(obs) !== 'glucose') throw badValue('Observation.code', `Observation/${id} records capillary blood glucose: its code cannot change`);
-      const data = { ...glucoseFields(obs, memberFields), ...(await storedGlucose(entryId, 'ketones')) };
+      const data = { ...glucoseFields(obs, memberFields), ...glucoseOf(entry, 'ketones') };
       return { position: (await amend('BloodGlucoseRecorded', data, memberFields, time)).position };
     }
     if (currentKind === 'ketones') {
-      const data = { ...(await storedGlucose(entryId, 'glucose')), ...ketonesFields(obs, memberFields) };
+      const data = { ...glucoseOf(entry, 'glucose'), ...ketonesFields(obs, memberFields) };
       return { position: (await amend('BloodGlucoseRecorded', data, memberFields, time)).position };
     }
     if (currentKind === 'news2') throw notSupported('Observation', 'NEWS2 is computed from the vital signs: amend the measurements');
@@ -811,36 +782,50 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
     if (ifMatch === undefined) throw preconditionRequired('MedicationAdministration', id);
     const status = statusOf(ma);
     const patientId = subjectOf(ma);
-    const { resource: current, actor } = await currentVersion('MedicationAdministration', id, ifMatch, req);
-    samePerson(ma, current, patientId);
-    const reason = correctionReason(ma, current);
+    const actor = await authoriseUpdate('MedicationAdministration', id, patientId, req);
+    const entry = await entryFor('MedicationAdministration', id, patientId, id);
+    if (entry.type !== 'InsulinAdministered' && entry.type !== 'InsulinWithheld') throw FhirError.notFound('MedicationAdministration', id);
+    if (entry.version !== ifMatch) throw staleVersion('MedicationAdministration', id, entry.version, ifMatch);
+    const reason = correctionReason(ma, entry);
     const fields = new FieldMap('MedicationAdministration')
       .set('patientId', 'MedicationAdministration.subject')
       .set('entryId', 'MedicationAdministration.id')
+      .set('expectedVersion', 'If-Match')
       .set('reason', 'MedicationAdministration.note')
       .set('replacement.type', 'MedicationAdministration.status')
       .set('replacement.occurredAt', 'MedicationAdministration.effectiveDateTime');
-    const base = { idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), entryId: id, reason };
+    const base = {
+      idempotencyKey: keyOf(req, `PUT:MedicationAdministration/${id}@${ifMatch}`, body, entryKey),
+      patientId,
+      occurredAt: now().toISOString(),
+      entryId: id,
+      reason,
+      expectedVersion: ifMatch,
+    };
     if (status === 'entered-in-error') {
       const cmd = accepted(parseCommand(MarkEntryEnteredInErrorSchema, base), fields);
       return { position: (await translated(fields, () => care.recordCare('MarkEntryEnteredInError', cmd, actor, SERVER_TIME))).position };
     }
     const entryFields = new FieldMap('MedicationAdministration');
-    const entry = medicationEntryOf(ma, status, entryFields);
+    const replacement = medicationEntryOf(ma, status, entryFields);
     fields.nest('replacement.data', entryFields);
-    const time = correctedTime(effectiveOf(ma), current);
-    const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type: entry.type, data: entry.data, ...time } }), fields);
+    const time = correctedTime(effectiveOf(ma), entry.occurredAt);
+    const cmd = accepted(parseCommand(AmendEntrySchema, { ...base, replacement: { type: replacement.type, data: replacement.data, ...time } }), fields);
     return { position: (await translated(fields, () => care.recordCare('AmendEntry', cmd, actor, SERVER_TIME))).position };
   };
 
   const updatePatient = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     const patient = resourceOf('Patient', body, PATIENT_ELEMENTS);
     if (patient.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `Patient.id must be ${id}, as in the URL`, expression: 'Patient.id' }]);
-    const { resource: current, actor } = await currentVersion('Patient', id, ifMatch, req);
-    const fields = new FieldMap('Patient').set('patientId', 'Patient.id');
+    // A Patient's id comes from the NHS number: decided before the read, so a 404 tells a stranger nothing.
+    const actor = await authorise(req, FHIR_ACCESS.update('Patient'), { patientId: id });
+    const current = await care.patient(id).catch((error: unknown) => {
+      throw error instanceof PatientNotFound ? FhirError.notFound('Patient', id) : error;
+    });
+    if (ifMatch !== undefined && ifMatch !== current.version) throw staleVersion('Patient', id, current.version, ifMatch);
+    const fields = new FieldMap('Patient').set('patientId', 'Patient.id').set('expectedVersion', 'If-Match');
     const nhsNumber = nhsNumberOf(patient, fields)?.raw();
-    const currentNhsNumber = ((current as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
-    if (nhsNumber !== undefined && nhsNumber !== currentNhsNumber) {
+    if (nhsNumber !== undefined && nhsNumber !== current.nhsNumber) {
       throw new FhirError(422, [{ code: 'business-rule', diagnostics: "A person's NHS number never changes", expression: fields.resolve('nhsNumber') }]);
     }
     const cmd = accepted(
@@ -848,6 +833,7 @@ export const fhirWrites = (care: CareRecord, reader: FhirReader, authorise: Writ
         idempotencyKey: keyOf(req, `PUT:Patient/${id}@${ifMatch ?? '*'}`, body, entryKey),
         patientId: id,
         occurredAt: now().toISOString(),
+        ...(ifMatch === undefined ? {} : { expectedVersion: ifMatch }),
         ...patientDetailsOf(patient, fields),
       }),
       fields,
@@ -1139,20 +1125,54 @@ const unitsOf = (body: unknown): { type: 'transaction' | 'batch'; items: BundleI
 const preconditionRequired = (type: string, id: string) =>
   new FhirError(428, [{ code: 'required', diagnostics: `Send If-Match with the version you read (the ETag of ${type}/${id}, e.g. W/"1"): a clinical entry is only changed knowingly`, expression: 'If-Match' }]);
 
-/** The kind of a stored Observation (by its code); undefined for kinds not written through FHIR. */
-const kindOfStored = (obs: El): ObservationKind | undefined => {
-  try {
-    return kindOf(obs);
-  } catch {
-    return undefined;
+/** A changed bedside time, for the replacement; left out when it is the same instant as the entry's. */
+const correctedTime = (occurredAt: string, entryOccurredAt: string): { occurredAt?: string } =>
+  Date.parse(entryOccurredAt) === Date.parse(occurredAt) ? {} : { occurredAt };
+
+/** The notes the projection writes on an entry's resources (the vocabulary's texts, from the entry's own history). */
+const serverNotesOf = (entry: CareEntry): Set<string> =>
+  new Set([
+    CONFIRMED_NOT_DUPLICATE_NOTE,
+    ...entry.corrections.flatMap((c) => (c.kind === 'amended' ? [correctionNote(c), removedMemberNote(c.reason)] : [correctionNote(c)])),
+    ...entry.flags.map(doseFlagNote),
+  ]);
+
+/** What the Observation `<entryId>[-<member>]` of this entry records now; undefined when the entry has no such Observation. */
+const observationKindOf = (entry: CareEntry, member: EntryMemberSuffix | undefined): ObservationKind | 'ketones' | 'other' | undefined => {
+  switch (entry.type) {
+    case 'VitalSignsRecorded': {
+      if (member === undefined) return 'panel';
+      if (member === 'news2') return 'news2';
+      if (member === 'ketones') return undefined;
+      const data = entry.data as Json;
+      return VITAL_SIGN_MEMBER_FIELDS[member].some((field) => data[field] !== undefined) ? member : undefined;
+    }
+    case 'BloodGlucoseRecorded':
+      if (member === undefined) return 'glucose';
+      return member === 'ketones' && entry.data.ketonesMmolL !== undefined ? 'ketones' : undefined;
+    case 'InsulinAdministered':
+    case 'InsulinWithheld':
+      return undefined;
+    default:
+      return member === undefined ? 'other' : undefined;
   }
 };
 
-/** Reads back what the projection wrote; failing here is the server's fault, never the client's. */
-const readBack = <T>(read: () => T, id: string): T => {
-  try {
-    return read();
-  } catch (error) {
-    throw new Error(`Observation/${id} in the read model could not be read back: ${error instanceof Error ? error.message : String(error)}`);
+/** The measurements of a vital signs entry as its stream holds them, except one member's. */
+const vitalsOf = (entry: CareEntry, except: VitalSignMember | undefined): Json => {
+  const data = entry.data as Json;
+  const result: Json = {};
+  for (const member of VITAL_SIGN_MEMBERS) {
+    if (member === except) continue;
+    for (const field of VITAL_SIGN_MEMBER_FIELDS[member]) if (data[field] !== undefined) result[field] = data[field];
   }
+  return result;
+};
+
+/** A glucose entry's reading or its ketones, as its stream holds them. */
+const glucoseOf = (entry: CareEntry, part: 'glucose' | 'ketones'): Json => {
+  if (entry.type !== 'BloodGlucoseRecorded') return {};
+  const { glucoseMmolL, relationToMeal, ketonesMmolL } = entry.data;
+  if (part === 'ketones') return ketonesMmolL === undefined ? {} : { ketonesMmolL };
+  return relationToMeal === undefined ? { glucoseMmolL } : { glucoseMmolL, relationToMeal };
 };

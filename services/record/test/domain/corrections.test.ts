@@ -173,3 +173,33 @@ describe('the correction contracts', () => {
     refusedNaming(MarkEntryEnteredInErrorSchema, { ...base(at('10:00')), entryId: 'glucose-1', reason: 'typo' }, 'entryId');
   });
 });
+
+describe('a correction names the version it was made on (FHIR If-Match), decided on the stream (H49)', () => {
+  const amendedOnce = (reading: ReturnType<typeof glucoseRecorded>) =>
+    stored('EntryAmended', { patientId: PATIENT_ID, entryId: reading.id, reason: 'typo', replacement: { type: 'BloodGlucoseRecorded', data: { glucoseMmolL: 6.2 } } }, at('08:00'));
+  const amendAt = (entryId: string, expectedVersion: number) => (state: CareState) =>
+    amendEntry({ ...base(at('10:00')), entryId, reason: 'recounted', expectedVersion, replacement: { type: 'BloodGlucoseRecorded', data: { glucoseMmolL: 5.9 } } }, state, context());
+  const markAt = (entryId: string, expectedVersion: number) => (state: CareState) =>
+    markEntryEnteredInError({ ...base(at('10:00')), entryId, reason: 'wrong person', expectedVersion }, state, context());
+
+  it('given an entry amended once (version 2), when it is amended on version 2, then the amendment is recorded', () => {
+    const reading = glucoseRecorded(62);
+    given(reading, amendedOnce(reading)).when(amendAt(reading.id, 2)).then(['EntryAmended']);
+  });
+
+  it('given an entry amended once, when it is amended again on version 1 (a stale copy), then it is refused naming expectedVersion', () => {
+    const reading = glucoseRecorded(62);
+    given(reading, amendedOnce(reading)).when(amendAt(reading.id, 1)).thenThrows('correction.stale-version', 'expectedVersion');
+  });
+
+  it('given an entry amended once, when it is marked entered in error on version 1, then it is refused naming expectedVersion', () => {
+    const reading = glucoseRecorded(62);
+    given(reading, amendedOnce(reading)).when(markAt(reading.id, 1)).thenThrows('correction.stale-version', 'expectedVersion');
+  });
+
+  it('given an entry never corrected, when it is marked entered in error on version 1, then the mark is recorded (and the command schema takes expectedVersion)', () => {
+    const reading = glucoseRecorded(62);
+    given(reading).when(markAt(reading.id, 1)).then(['EntryMarkedEnteredInError']);
+    expect(MarkEntryEnteredInErrorSchema.safeParse({ ...base(at('10:00')), entryId: reading.id, reason: 'x', expectedVersion: 0 }).success).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
+import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
@@ -95,7 +95,7 @@ const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: strin
     effective: fhirDateTime(event.metadata.occurredAt),
     performer: actorRef(event),
     extension: lateEntryExtensions(event),
-    ...(confirmedNotDuplicate ? { note: [noteFrom(event, 'The person giving it confirmed this is not a dose already recorded.')] } : {}),
+    ...(confirmedNotDuplicate ? { note: [noteFrom(event, CONFIRMED_NOT_DUPLICATE_NOTE)] } : {}),
   };
   return [indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, [sourceKey(event.stream, event.revision)])];
 };
@@ -121,7 +121,7 @@ export const amendMedicationEntry = async (
     effective: replacement.occurredAt ? fhirDateTime(replacement.occurredAt) : (resource.effectiveDateTime ?? fhirDateTime(event.metadata.occurredAt)),
     performer: resource.performer?.[0]?.actor ?? actorRef(event),
     ...(resource.extension ? { extension: resource.extension } : {}),
-    note: [...(resource.note ?? []), noteFrom(event, `Amended: ${reason}`)],
+    note: [...(resource.note ?? []), noteFrom(event, correctionNote({ kind: 'amended', reason }))],
     ...(resource.supportingInformation ? { supportingInformation: resource.supportingInformation } : {}),
   };
   const entry = { type: replacement.type, data: replacement.data } as MedicationEntry;
@@ -135,7 +135,7 @@ export const markMedicationEntryInError = async (reads: FhirReads, event: Record
   const marked: MedicationAdministrationWithId = {
     ...resource,
     status: 'entered-in-error',
-    note: [...(resource.note ?? []), noteFrom(event, `Entered in error: ${reason}`)],
+    note: [...(resource.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))],
   };
   return [indexMedicationAdministration(marked, patientId, current.hidden)];
 };
@@ -160,9 +160,7 @@ export const medicationHandlers: FhirHandlers = {
     if (!current) return [];
     const { resource } = current;
     const previous = `MedicationAdministration/${d.previousDoseEntryId}`;
-    const text =
-      `Confirmed as a separate dose, given inside the minimum interval: ${Math.round(d.minutesApart)} minutes from the dose of ${d.product} ` +
-      `recorded at ${d.previousDoseOccurredAt} (minimum interval ${d.minimumIntervalMinutes} minutes). Flagged for the delegating nurse.`;
+    const text = doseFlagNote({ type: 'DoseInsideMinimumIntervalFlagged', data: d });
     const flagged: MedicationAdministrationWithId = {
       ...resource,
       note: [...(resource.note ?? []), noteFrom(event, text)],
@@ -180,7 +178,7 @@ export const medicationHandlers: FhirHandlers = {
     if (!id) return [];
     const current = await readDose(reads, id);
     if (!current) return [];
-    const text = `Given differently from the instruction of delegation ${d.delegationId}, confirmed by the person giving it: ${d.differences.map((x) => `${x.field} ${x.given} where the instruction says ${x.instructed}`).join('; ')}. Flagged for the delegating nurse.`;
+    const text = doseFlagNote({ type: 'DoseOutsideInstructionFlagged', data: d });
     return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
   },
 
@@ -194,7 +192,7 @@ export const medicationHandlers: FhirHandlers = {
     if (!id) return [];
     const current = await readDose(reads, id);
     if (!current) return [];
-    const text = `Recorded as "${d.product}", an insulin this record does not know, after the person confirmed it: not checked for a duplicate, the minimum interval or the instruction. Flagged as an incident for the delegating nurse.`;
+    const text = doseFlagNote({ type: 'UnknownInsulinProductFlagged', data: d });
     return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
   },
 };

@@ -1,11 +1,15 @@
-import type {
-  BloodGlucoseRecordedData,
-  CorrectableEntryType,
-  News2Parameter,
-  News2Result,
-  Replacement,
-  SoftSignsRecordedData,
-  UrinarySymptomsScreenedData,
+import {
+  correctionNote,
+  FIRST_ENTRY_VERSION,
+  nextEntryVersion,
+  removedMemberNote,
+  type BloodGlucoseRecordedData,
+  type CorrectableEntryType,
+  type News2Parameter,
+  type News2Result,
+  type Replacement,
+  type SoftSignsRecordedData,
+  type UrinarySymptomsScreenedData,
 } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CodeableConcept, Extension, Observation, ObservationComponent, Reference } from 'fhir/r4';
@@ -330,7 +334,7 @@ const recorded = (event: RecordedEvent, entry: EntryDetails, patientId: string):
     performer: [actorRef(event)],
     extension: lateEntryExtensions(event),
   };
-  return entryObservations(ctx, entry).map((o) => indexObservation(o, patientId));
+  return entryObservations(ctx, entry).map((o) => ({ ...indexObservation(o, patientId), versionId: FIRST_ENTRY_VERSION }));
 };
 
 /** An original entry: its data as the event holds it, less the patient id (the shape a replacement has). */
@@ -354,6 +358,16 @@ export const currentEntryObservations = async (reads: FhirReads, entryId: string
 };
 
 /**
+ * The version a correction makes of an entry, for every one of its Observations (a member added or
+ * taken out by an amendment too): the contracts' nextEntryVersion of the entry's own Observation,
+ * so each versionId is the entry's version in the write model, and an If-Match means the same to both.
+ */
+const nextVersionOf = async (reads: FhirReads, entryId: string): Promise<number> => {
+  const [root] = await reads.current<Observation>('Observation', [entryId]);
+  return nextEntryVersion(Number(root?.resource.meta?.versionId ?? FIRST_ENTRY_VERSION));
+};
+
+/**
  * An amendment: every Observation of the entry is rebuilt from the replacement with status
  * `amended` and a note giving the reason, keeping who recorded it, its lateness and earlier notes.
  * A member the replacement no longer holds (a measurement taken out) is marked entered in error.
@@ -370,7 +384,7 @@ export const amendObservationEntry = async (
   const root = previous.find((o) => o.id === entryId);
   if (!root) return [];
   if (root.status === 'entered-in-error') return [];
-  const note = noteFrom(event, `Amended: ${reason}`);
+  const note = noteFrom(event, correctionNote({ kind: 'amended', reason }));
   const ctx: EntryContext = {
     entryId,
     patientId,
@@ -385,16 +399,18 @@ export const amendObservationEntry = async (
   const nextIds = new Set(next.map((o) => o.id));
   const removed = previous
     .filter((o) => !nextIds.has(o.id) && o.status !== 'entered-in-error')
-    .map((o) => ({ ...o, status: 'entered-in-error' as const, note: [...(o.note ?? []), noteFrom(event, `Removed by an amendment of the entry: ${reason}`)] }));
-  return [...next, ...removed].map((o) => indexObservation(o, patientId));
+    .map((o) => ({ ...o, status: 'entered-in-error' as const, note: [...(o.note ?? []), noteFrom(event, removedMemberNote(reason))] }));
+  const versionId = await nextVersionOf(reads, entryId);
+  return [...next, ...removed].map((o) => ({ ...indexObservation(o, patientId), versionId }));
 };
 
 /** Entered in error: every Observation of the entry keeps its values, marked, with the reason. */
 export const markObservationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
   const current = await currentEntryObservations(reads, entryId);
   if (!current.some((o) => o.id === entryId)) return [];
-  const note = noteFrom(event, `Entered in error: ${reason}`);
+  const note = noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }));
+  const versionId = await nextVersionOf(reads, entryId);
   return current
     .filter((o) => o.status !== 'entered-in-error')
-    .map((o) => indexObservation({ ...o, status: 'entered-in-error', note: [...(o.note ?? []), note] }, patientId));
+    .map((o) => ({ ...indexObservation({ ...o, status: 'entered-in-error', note: [...(o.note ?? []), note] }, patientId), versionId }));
 };
