@@ -1,5 +1,5 @@
 import type { EventStore } from '@tandem/event-store';
-import { streamKind } from './streams';
+import { parseStreamName } from './streams';
 
 /**
  * The prompts and escalations a care entry started, for the answer to the request that recorded
@@ -55,10 +55,9 @@ export const followUpsOf =
       for (const event of page) {
         if (event.position > head) break;
         if (!STARTS.has(event.type) || !event.metadata.causationId || !causes.has(event.metadata.causationId)) continue;
-        const kind = streamKind(event.stream);
-        const id = event.stream.slice(event.stream.indexOf('-') + 1);
-        if (kind === 'escalation' && !found.escalationIds.includes(id)) found.escalationIds.push(id);
-        if (kind === 'prompt' && !found.promptIds.includes(id)) found.promptIds.push(id);
+        const name = parseStreamName(event.stream);
+        if (name?.kind === 'escalation' && !found.escalationIds.includes(name.escalationId)) found.escalationIds.push(name.escalationId);
+        if (name?.kind === 'prompt' && !found.promptIds.includes(name.promptId)) found.promptIds.push(name.promptId);
       }
       read += page.length;
       from = page[page.length - 1]!.position + 1;

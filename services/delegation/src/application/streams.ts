@@ -1,38 +1,43 @@
-import { createHash } from 'node:crypto';
+import { parseStreamName, streamName, uuidV5 as uuidV5In } from '@tandem/contracts';
 
-/** The delegation service's streams (DESIGN.md: Streams). */
-export const competencyStreamId = (careWorkerId: string, frameworkId: string): string => `competency-${careWorkerId}-${frameworkId}`;
-export const delegationStreamId = (delegationId: string): string => `delegation-${delegationId}`;
-export const escalationStreamId = (escalationId: string): string => `escalation-${escalationId}`;
-export const promptStreamId = (promptId: string): string => `prompt-${promptId}`;
+/**
+ * The delegation service's streams (DESIGN.md: Streams). Every name is built and parsed by
+ * `streamName` / `parseStreamName` in @tandem/contracts; these are its names under the words this
+ * service's code already uses.
+ */
+export const competencyStreamId = streamName.competency;
+export const delegationStreamId = streamName.delegation;
+export const escalationStreamId = streamName.escalation;
+export const promptStreamId = streamName.prompt;
 /** An organisation's on-call rota (who the on-call tier of an escalation reaches). */
-export const onCallRotaStreamId = (organisationId: string): string => `oncall-${organisationId}`;
+export const onCallRotaStreamId = streamName.onCallRota;
 
 /** The care record's streams this service reads. */
-export const careStreamOf = (patientId: string): string => `care-${patientId}`;
-export const patientStreamOf = (patientId: string): string => `patient-${patientId}`;
-export const practitionerStreamOf = (practitionerId: string): string => `practitioner-${practitionerId}`;
+export const careStreamOf = streamName.care;
+export const patientStreamOf = streamName.patient;
+export const practitionerStreamOf = streamName.practitioner;
 
+/** The streams this service reacts to by kind; every other stream is 'other'. */
 export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'other';
 export const streamKind = (stream: string): StreamKind => {
-  const prefix = stream.slice(0, stream.indexOf('-'));
-  return prefix === 'competency' || prefix === 'delegation' || prefix === 'escalation' || prefix === 'prompt' || prefix === 'care' ? prefix : 'other';
+  const kind = parseStreamName(stream)?.kind;
+  return kind === 'competency' || kind === 'delegation' || kind === 'escalation' || kind === 'prompt' || kind === 'care' ? kind : 'other';
 };
 
-const NAMESPACE = Buffer.from('3f0e6a1c2b5d4e8f9a7b6c5d4e3f2a1b', 'hex');
+/** The namespace of every name-based id this service makes (ids already stored depend on it). */
+const DELEGATION_ID_NAMESPACE = '3f0e6a1c-2b5d-4e8f-9a7b-6c5d4e3f2a1b';
 
-/** A name-based UUID (RFC 9562 version 5): the same name always gives the same id. */
-export const uuidV5 = (name: string): string => {
-  const hash = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-};
+/** A name-based id (UUID v5 in this service's namespace): the same name always gives the same id. */
+export const nameBasedId = (name: string): string => uuidV5In(DELEGATION_ID_NAMESPACE, name);
 
 /**
  * What a rule raises for a care entry is named from the entry's event id and the rule: replaying
  * the log (or a reaction retried after a crash) raises nothing twice.
  */
-export const reactionEscalationId = (triggeringEventId: string, ruleId: string): string => uuidV5(`escalation|${triggeringEventId}|${ruleId}`);
-export const reactionPromptId = (triggeringEventId: string, ruleId: string): string => uuidV5(`prompt|${triggeringEventId}|${ruleId}`);
+export const reactionEscalationId = (triggeringEventId: string, ruleId: string): string => nameBasedId(`escalation|${triggeringEventId}|${ruleId}`);
+export const reactionPromptId = (triggeringEventId: string, ruleId: string): string => nameBasedId(`prompt|${triggeringEventId}|${ruleId}`);
+
+/** @deprecated The name `nameBasedId` says what it is (contracts' `uuidV5` takes the namespace); kept while callers move. */
+export const uuidV5 = nameBasedId;
+
+export { parseStreamName, streamOfKind } from '@tandem/contracts';

@@ -30,7 +30,7 @@ import {
 import type { z } from 'zod';
 import type { CommandResult, CommandTrace, DelegationCommands } from '../application/commands';
 import { DelegationNotFound } from '../application/errors';
-import { competencyStreamId, uuidV5 } from '../application/streams';
+import { competencyStreamId, nameBasedId } from '../application/streams';
 import { restorationsFor } from '../reactions/competence';
 import type { DelegationViews } from '../reactions/read-model';
 import type { About } from './access';
@@ -128,7 +128,7 @@ const escalationRoute = (operationId: EscalationCommand['type'] & DelegationOper
 };
 
 /** A delegation's id is the client's or, when left out, named from the proposer and the idempotency key (a retry proposes nothing twice). */
-const proposedDelegationId = (actor: Actor, idempotencyKey: string): string => uuidV5(`delegation|${actor.id}|${idempotencyKey}`);
+const proposedDelegationId = (actor: Actor, idempotencyKey: string): string => nameBasedId(`delegation|${actor.id}|${idempotencyKey}`);
 
 export const DELEGATION_ROUTES: readonly DelegationCommandRoute[] = [
   // Competence: the care worker's skills passport, kept by the nurse who trains and assesses them.
