@@ -1,4 +1,4 @@
-import { CORRECTABLE_ENTRY_TYPES, type Actor, type CareRecordEvent, type CorrectableEntryType } from '@tandem/contracts';
+import { currentEntriesOf, evolveEntry, isEntryEvent, type Actor, type CareRecordEvent, type CorrectableEntryType, type CurrentEntry } from '@tandem/contracts';
 import { instantOf } from '../machines/decider';
 
 /**
@@ -27,42 +27,34 @@ export type CareEntry = {
   };
 }[CorrectableEntryType];
 
-const ENTRY_TYPES: ReadonlySet<string> = new Set<string>(CORRECTABLE_ENTRY_TYPES);
-
 export const byBedsideTime = (a: { occurredAt: string }, b: { occurredAt: string }): number => instantOf(a.occurredAt) - instantOf(b.occurredAt);
 
+/** The rules' view of an entry: who recorded it, when at the bedside, and what it says now. */
+const ruleEntry = (entry: CurrentEntry, recordedBy: Actor | undefined = entry.recordedBy): CareEntry =>
+  ({ id: entry.id, type: entry.type, data: entry.data, occurredAt: entry.occurredAt, ...(recordedBy ? { recordedBy } : {}) }) as CareEntry;
+
 /**
- * The entries as they stand: amendments applied, entries entered in error removed, oldest first.
- * Events may come in any order; corrections are applied in the order given.
+ * The entries as they stand: amendments applied, entries entered in error left out, oldest first.
+ * Corrections are applied by the contracts' currentEntriesOf (the record's decider and the FHIR
+ * projection apply them with the same function), in the order the events are given.
  */
-export const currentEntries = (events: readonly CareStreamEvent[]): CareEntry[] => {
-  const entries = new Map<string, CareEntry>();
-  for (const event of events) {
-    if (ENTRY_TYPES.has(event.type)) {
-      entries.set(event.id, event as unknown as CareEntry);
-    } else if (event.type === 'EntryAmended') {
-      const original = entries.get(event.data.entryId);
-      if (!original) continue;
-      const { type, data, occurredAt } = event.data.replacement;
-      entries.set(original.id, { ...original, type, data, occurredAt: occurredAt ?? original.occurredAt } as CareEntry);
-    } else if (event.type === 'EntryMarkedEnteredInError') {
-      entries.delete(event.data.entryId);
-    }
-  }
-  return [...entries.values()].sort(byBedsideTime);
-};
+export const currentEntries = (events: readonly CareStreamEvent[]): CareEntry[] =>
+  Object.values(currentEntriesOf(events))
+    .filter((entry) => !entry.enteredInError)
+    .map((entry) => ruleEntry(entry))
+    .sort(byBedsideTime);
 
 /**
  * The entry a new care-stream event means for the rules: itself, an amendment's new version (an
  * amended glucose of 3.4 is as low as a recorded one), or nothing (entered in error, a flag).
  */
 export const entryOf = (event: CareStreamEvent, entries: readonly CareEntry[]): CareEntry | undefined => {
-  if (ENTRY_TYPES.has(event.type)) return event as unknown as CareEntry;
-  if (event.type === 'EntryAmended') {
-    const original = entries.find((e) => e.id === event.data.entryId);
-    const { type, data, occurredAt } = event.data.replacement;
-    const at = occurredAt ?? original?.occurredAt ?? event.occurredAt;
-    return { id: event.data.entryId, type, data, occurredAt: at, ...(event.recordedBy ? { recordedBy: event.recordedBy } : {}) } as CareEntry;
-  }
-  return undefined;
+  if (isEntryEvent(event)) return ruleEntry(evolveEntry(undefined, event)!);
+  if (event.type !== 'EntryAmended') return undefined;
+  // The original as the history holds it; an amendment of one older than the history stands on its own.
+  const original = entries.find((e) => e.id === event.data.entryId);
+  const { type, data, occurredAt } = event.data.replacement;
+  const before = evolveEntry(undefined, (original ?? { id: event.data.entryId, type, data, occurredAt: occurredAt ?? event.occurredAt }) as CareStreamEvent);
+  const after = evolveEntry(before, event);
+  return after ? ruleEntry(after, event.recordedBy) : undefined;
 };
