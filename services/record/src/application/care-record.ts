@@ -1,6 +1,7 @@
 import {
   careRecordCommandSchemas,
   isLateEntry,
+  streamName,
   type DelegationProposedData,
   type Actor,
   type AddCareTeamMember,
@@ -250,7 +251,7 @@ export class CareRecord {
    */
   private async instructionOf(cmd: CareCommand<'RecordInsulinAdministered'>): Promise<Pick<CareContext, 'insulinInstruction' | 'insulinMinimumIntervalMinutes'> | undefined> {
     if (cmd.delegationId === undefined) return undefined;
-    const [proposed] = await this.store.readStream(`delegation-${cmd.delegationId}`, { maxCount: 1 });
+    const [proposed] = await this.store.readStream(streamName.delegation(cmd.delegationId), { maxCount: 1 });
     if (proposed?.type !== 'DelegationProposed') {
       throw new DomainRuleBroken('insulin.unknown-delegation', 'delegationId', `There is no delegation ${cmd.delegationId}`);
     }

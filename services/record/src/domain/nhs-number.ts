@@ -1,19 +1,11 @@
 /**
  * NHS number rules (docs/clinical/reference.md section 7). The check itself lives in the contracts, so the
- * schema and the domain cannot disagree; the stream names are the record's own.
+ * schema and the domain cannot disagree; so do the stream names (`streamName`) and `uuidV5`.
  */
-export { isValidNhsNumber, nhsNumberProblem, NHS_NUMBER_SYSTEM } from '@tandem/contracts';
+export { isValidNhsNumber, nhsNumberProblem, NHS_NUMBER_SYSTEM, uuidV5 } from '@tandem/contracts';
 
-import { createHash, createHmac } from 'node:crypto';
-
-/** A UUID v5 (RFC 9562) of a name in a namespace: the same name always gives the same id. */
-export const uuidV5 = (namespace: string, name: string): string => {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
+import { streamName } from '@tandem/contracts';
+import { createHmac } from 'node:crypto';
 
 /** The shortest deployment id secret accepted: 32 bytes (256 bits), as HMAC-SHA256 wants. */
 export const MIN_ID_SECRET_BYTES = 32;
@@ -42,11 +34,11 @@ export const patientIdFor = (nhsNumber: string, idSecret: string | Uint8Array): 
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 
-export const patientStreamId = (patientId: string): string => `patient-${patientId}`;
+export const patientStreamId = streamName.patient;
 
 /** Everything observed and done for one person: one consistency boundary. */
-export const careStreamId = (patientId: string): string => `care-${patientId}`;
+export const careStreamId = streamName.care;
 
-export const practitionerStreamId = (practitionerId: string): string => `practitioner-${practitionerId}`;
+export const practitionerStreamId = streamName.practitioner;
 
-export const organisationStreamId = (organisationId: string): string => `organisation-${organisationId}`;
+export const organisationStreamId = streamName.organisation;

@@ -1,8 +1,7 @@
-import { lateEntryQuestion, occurredAtProblem } from '@tandem/contracts';
+import { instantOf, lateEntryQuestion, occurredAtProblem } from '@tandem/contracts';
 import { DomainRuleBroken, NeedsConfirmation } from './errors';
 
-/** Milliseconds since the epoch of an ISO date-time with an offset (never compared as strings). */
-export const instantOf = (isoDateTime: string): number => Date.parse(isoDateTime);
+export { instantOf };
 
 /** Whole and fractional minutes from a to b, whichever comes first. */
 export const minutesBetween = (a: string, b: string): number => Math.abs(instantOf(b) - instantOf(a)) / 60_000;
