@@ -98,8 +98,10 @@ export interface VocabularyUnit {
   readonly unit: string;
   readonly accepted: readonly string[];
 }
+const PER_MINUTE = ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'];
 export const UNIT_VOCABULARY = {
-  perMinute: { ucum: '/min', unit: '/minute', accepted: ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'] },
+  beatsPerMinute: { ucum: '/min', unit: 'beats/minute', accepted: PER_MINUTE },
+  breathsPerMinute: { ucum: '/min', unit: 'breaths/minute', accepted: PER_MINUTE },
   percent: { ucum: '%', unit: '%', accepted: ['%'] },
   celsius: { ucum: 'Cel', unit: '°C', accepted: ['Cel', '°C'] },
   mmHg: { ucum: 'mm[Hg]', unit: 'mmHg', accepted: ['mm[Hg]', 'mmHg'] },

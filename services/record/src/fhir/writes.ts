@@ -1,5 +1,16 @@
 import {
+  ACVPU_VOCABULARY,
   AmendEntrySchema,
+  COMPONENT_VOCABULARY,
+  entryResourceId,
+  MEAL_RELATION_COMPONENT_TEXT,
+  MEAL_RELATION_VOCABULARY,
+  observationKindsOf,
+  SNOMED,
+  UCUM,
+  UNIT_VOCABULARY,
+  type VocabularyConcept,
+  type VocabularyUnit,
   CONFIRMED_NOT_DUPLICATE_NOTE,
   correctionNote,
   doseFlagNote,
@@ -42,7 +53,7 @@ import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from '
  * - A POSTed Observation records one entry. A single vital sign (pulse, respiration rate, SpO2,
  *   temperature, blood pressure, ACVPU, air or oxygen) becomes a RecordVitalSigns with just that
  *   measurement; the projection shows it as a panel `<entryId>` with the member `<entryId>-<suffix>`
- *   (suffixes as in the projection's VITAL_SIGN_MEMBERS), and the member's id is returned.
+ *   (suffixes and codes from the contracts' two-way FHIR vocabulary, fhir-vocabulary.ts, which the projection writes with), and the member's id is returned.
  * - MedicationAdministration.device is a list of Device references in R4: `device[0].display`
  *   "pen" (or "insulin pen"), or no device at all, means an insulin pen; anything else is refused.
  * - An update amends the entry (AmendEntry) with the resource's new values; the reason is the note
@@ -53,9 +64,6 @@ import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from '
 
 export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration'] as const;
 
-const LOINC = 'http://loinc.org';
-const SNOMED = 'http://snomed.info/sct';
-const UCUM = 'http://unitsofmeasure.org';
 const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 /** A Tandem extension: the person giving a dose confirms it is not one already recorded. */
@@ -224,30 +232,13 @@ const newNoteOf = (resource: El, known: ReadonlySet<string>): string | undefined
 type VitalKind = 'pulse' | 'resp' | 'spo2' | 'temp' | 'bp' | 'acvpu' | 'air';
 type ObservationKind = VitalKind | 'glucose' | 'panel' | 'news2';
 
-/** What a code means here (docs/clinical/reference.md section 7): LOINC, with the UK Core SNOMED CT codes too. */
-const OBSERVATION_CODES: readonly { system: string; code: string; kind: ObservationKind }[] = [
-  { system: LOINC, code: '8867-4', kind: 'pulse' },
-  { system: SNOMED, code: '364075005', kind: 'pulse' },
-  { system: LOINC, code: '9279-1', kind: 'resp' },
-  { system: SNOMED, code: '86290005', kind: 'resp' },
-  { system: LOINC, code: '2708-6', kind: 'spo2' },
-  // Pulse oximetry (peripheral SpO2): what most bedside devices and GP systems send for the same measurement.
-  { system: LOINC, code: '59408-5', kind: 'spo2' },
-  { system: SNOMED, code: '431314004', kind: 'spo2' },
-  { system: LOINC, code: '8310-5', kind: 'temp' },
-  { system: SNOMED, code: '276885007', kind: 'temp' },
-  { system: LOINC, code: '85354-9', kind: 'bp' },
-  // "Blood pressure systolic and diastolic": the older panel code some systems still send.
-  { system: LOINC, code: '55284-4', kind: 'bp' },
-  { system: SNOMED, code: '75367002', kind: 'bp' },
-  { system: SNOMED, code: '1104441000000107', kind: 'acvpu' },
-  { system: SNOMED, code: '722742002', kind: 'air' },
-  { system: SNOMED, code: '371825009', kind: 'air' },
-  { system: LOINC, code: '14743-9', kind: 'glucose' },
-  { system: SNOMED, code: '997671000000106', kind: 'glucose' },
-  { system: LOINC, code: '85353-1', kind: 'panel' },
-  { system: SNOMED, code: '1104051000000101', kind: 'news2' },
-];
+/**
+ * What a code means here: the contracts' two-way vocabulary (the codes the projection writes, and
+ * the aliases other systems send, e.g. SpO2 59408-5), read inbound. "Patient on oxygen" is an
+ * air-or-oxygen Observation like "breathing room air"; ketones have no code to send.
+ */
+const kindsOfCodings = (codings: readonly { system: string | undefined; code: string | undefined }[]): Set<ObservationKind> =>
+  new Set([...observationKindsOf(codings)].flatMap((kind): ObservationKind[] => (kind === 'oxygen' ? ['air'] : kind === 'ketones' ? [] : [kind])));
 
 const VITAL_KINDS: readonly VitalKind[] = ['pulse', 'resp', 'spo2', 'temp', 'bp', 'acvpu', 'air'];
 const isVitalKind = (kind: string | undefined): kind is VitalKind => (VITAL_KINDS as readonly string[]).includes(kind ?? '');
@@ -263,7 +254,7 @@ const hasCode = (concept: El, system: string, code: string): boolean => codingsO
 const kindOf = (resource: El): ObservationKind => {
   const code = resource.get('code');
   if (!code.present) throw required(code.path, `${code.path} is required`);
-  const kinds = new Set(codingsOf(code).flatMap((c) => OBSERVATION_CODES.filter((k) => k.system === c.system && k.code === c.code).map((k) => k.kind)));
+  const kinds = kindsOfCodings(codingsOf(code));
   if (kinds.size === 0) throw badValue(code.path, `This server records Observations coded ${SUPPORTED_CODES_TEXT}`);
   if (kinds.size > 1) throw badValue(code.path, `${code.path} holds codes for different measurements (${[...kinds].join(', ')})`);
   return [...kinds][0]!;
@@ -273,12 +264,14 @@ interface UnitRule {
   readonly ucum: string;
   readonly units: readonly string[];
 }
-const PER_MINUTE: UnitRule = { ucum: '/min', units: ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'] };
-const PERCENT: UnitRule = { ucum: '%', units: ['%'] };
-const CELSIUS: UnitRule = { ucum: 'Cel', units: ['Cel', '°C'] };
-const MM_HG: UnitRule = { ucum: 'mm[Hg]', units: ['mm[Hg]', 'mmHg'] };
-const MMOL_PER_L: UnitRule = { ucum: 'mmol/L', units: ['mmol/L', 'mmol/l'] };
-const LITRES_PER_MINUTE: UnitRule = { ucum: 'L/min', units: ['L/min', 'l/min'] };
+/** The units accepted inbound: the vocabulary's, so what the projection writes is always accepted back. */
+const unitRule = (u: VocabularyUnit): UnitRule => ({ ucum: u.ucum, units: u.accepted });
+const PER_MINUTE = unitRule(UNIT_VOCABULARY.beatsPerMinute);
+const PERCENT = unitRule(UNIT_VOCABULARY.percent);
+const CELSIUS = unitRule(UNIT_VOCABULARY.celsius);
+const MM_HG = unitRule(UNIT_VOCABULARY.mmHg);
+const MMOL_PER_L = unitRule(UNIT_VOCABULARY.mmolPerL);
+const LITRES_PER_MINUTE = unitRule(UNIT_VOCABULARY.litresPerMinute);
 
 /**
  * A Quantity's value, once its unit is known to be the one the command means: a temperature in
@@ -299,23 +292,14 @@ const quantity = (el: El, rule: UnitRule, field: string, fields: FieldMap): unkn
   return el.get('value').raw();
 };
 
-const ACVPU_ANSWERS: Readonly<Record<string, 'A' | 'C' | 'V' | 'P' | 'U'>> = {
-  '248234008': 'A',
-  '130987000': 'C',
-  '300202002': 'V',
-  '450847001': 'P',
-  '422768004': 'U',
-};
+/** SNOMED CT answer code -> ACVPU letter, from the vocabulary. */
+const ACVPU_ANSWERS: Readonly<Record<string, 'A' | 'C' | 'V' | 'P' | 'U'>> = Object.fromEntries(
+  (Object.entries(ACVPU_VOCABULARY) as ['A' | 'C' | 'V' | 'P' | 'U', VocabularyConcept][]).flatMap(([letter, v]) => v.codings.map((c) => [c.code, letter])),
+);
 
-const SYSTOLIC = [
-  { system: LOINC, code: '8480-6' },
-  { system: SNOMED, code: '72313002' },
-];
-const DIASTOLIC = [
-  { system: LOINC, code: '8462-4' },
-  { system: SNOMED, code: '1091811000000102' },
-];
-const OXYGEN_FLOW = [{ system: LOINC, code: '3151-8' }];
+const SYSTOLIC = COMPONENT_VOCABULARY.systolic.codings;
+const DIASTOLIC = COMPONENT_VOCABULARY.diastolic.codings;
+const OXYGEN_FLOW = COMPONENT_VOCABULARY.oxygenFlow.codings;
 const isOneOf = (concept: El, codes: readonly { system: string; code: string }[]) => codes.some((c) => hasCode(concept, c.system, c.code));
 
 /** The RecordVitalSigns fields one vital signs Observation holds. */
@@ -354,7 +338,7 @@ const vitalFields = (obs: El, kind: VitalKind, fields: FieldMap): Json => {
       return { consciousness: letters[0] };
     }
     case 'air': {
-      const onOxygen = hasCode(obs.get('code'), SNOMED, '371825009');
+      const onOxygen = observationKindsOf(codingsOf(obs.get('code'))).has('oxygen');
       fields.set('airOrOxygen', `${obs.path}.code`);
       const result: Json = { airOrOxygen: onOxygen ? 'oxygen' : 'air' };
       for (const component of obs.get('component').list()) {
@@ -366,21 +350,15 @@ const vitalFields = (obs: El, kind: VitalKind, fields: FieldMap): Json => {
   }
 };
 
-const MEAL_RELATIONS: Readonly<Record<string, string>> = {
-  fasting: 'fasting',
-  'before a meal': 'before-meal',
-  'before-meal': 'before-meal',
-  'after a meal': 'after-meal',
-  'after-meal': 'after-meal',
-  'at bedtime': 'bedtime',
-  bedtime: 'bedtime',
-  other: 'other',
-};
+/** "Relation to meal" text -> the command's value: the texts the projection writes, and the values themselves. */
+const MEAL_RELATIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(MEAL_RELATION_VOCABULARY).flatMap(([value, v]) => v.accepted.map((text) => [text, value])),
+);
 
 const glucoseFields = (obs: El, fields: FieldMap): Json => {
   const result: Json = { glucoseMmolL: quantity(obs.get('valueQuantity'), MMOL_PER_L, 'glucoseMmolL', fields) };
   for (const component of obs.get('component').list()) {
-    if (component.get('code').get('text').string()?.trim().toLowerCase() !== 'relation to meal') {
+    if (component.get('code').get('text').string()?.trim().toLowerCase() !== MEAL_RELATION_COMPONENT_TEXT.toLowerCase()) {
       throw badValue(`${component.path}.code`, 'A capillary blood glucose holds only the "Relation to meal" component');
     }
     const text = component.get('valueCodeableConcept').get('text').string()?.trim().toLowerCase() ?? '';
@@ -631,7 +609,7 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     if (isVitalKind(kind)) {
       const cmd = accepted(parseCommand(RecordVitalSignsSchema, { ...base, ...vitalFields(obs, kind, fields) }), fields);
       const result = await translated(fields, () => care.recordCare('RecordVitalSigns', cmd, actor));
-      return { id: `${firstEventId(result)}-${kind}`, position: result.position, created: !result.replayed };
+      return { id: entryResourceId(firstEventId(result), kind), position: result.position, created: !result.replayed };
     }
     if (kind === 'glucose') {
       const cmd = accepted(parseCommand(RecordBloodGlucoseSchema, { ...base, ...glucoseFields(obs, fields) }), fields);
@@ -915,7 +893,7 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     const created = !result.replayed;
     return [
       { index: panel.index, status: created ? 201 : 200, type: 'Observation', id: entryId, position: result.position, created },
-      ...members.map((m, i) => ({ index: m.index, status: created ? 201 : 200, type: 'Observation', id: `${entryId}-${memberKinds[i]!}`, position: result.position, created })),
+      ...members.map((m, i) => ({ index: m.index, status: created ? 201 : 200, type: 'Observation', id: entryResourceId(entryId, memberKinds[i]!), position: result.position, created })),
     ];
   };
 
@@ -1000,7 +978,6 @@ interface BundleItem {
 type Unit = { kind: 'single'; item: BundleItem } | { kind: 'panel'; panel: BundleItem; members: BundleItem[] };
 type UnitResult = BundleEntryWrite[];
 
-const VITAL_SIGNS_PANEL = '85353-1';
 
 /** Issues about `Observation.x` become issues about `Bundle.entry[i].resource.x`. */
 const rerooted = (error: FhirError, type: string, path: string): FhirError =>
@@ -1022,7 +999,7 @@ const isPanel = (item: BundleItem): boolean =>
     .get('code')
     .get('coding')
     .list()
-    .some((c) => isObject(c.value) && c.value.system === LOINC && c.value.code === VITAL_SIGNS_PANEL);
+    .some((c) => isObject(c.value) && kindsOfCodings([{ system: c.get('system').string(), code: c.get('code').string() }]).has('panel'));
 
 /** One entry's request, read as strictly as a single request is: what this server cannot do is refused, naming the element. */
 const itemOf = (entry: El, index: number): BundleItem => {

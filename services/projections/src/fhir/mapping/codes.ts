@@ -1,15 +1,26 @@
 import type { CodeableConcept, Coding, Quantity } from 'fhir/r4';
-import { NHS_NUMBER_SYSTEM } from '@tandem/contracts';
+import {
+  ACVPU_VOCABULARY,
+  COMPONENT_VOCABULARY,
+  LOINC,
+  NHS_NUMBER_SYSTEM,
+  OBSERVATION_VOCABULARY,
+  SNOMED,
+  UCUM,
+  UNIT_VOCABULARY,
+  type VocabularyConcept,
+  type VocabularyUnit,
+} from '@tandem/contracts';
 
 /**
- * Code systems and codes the FHIR projection writes. Every code here is either in
+ * Code systems and codes the FHIR projection writes. The care record's codes and units come from
+ * the contracts' two-way table (fhir-vocabulary.ts), which the FHIR write path reads too, so what
+ * is written and what is accepted back cannot drift apart. Every other code here is either in
  * docs/clinical/reference.md section 7 or justified where it is defined; where no code is
  * certain, a resource carries `code.text` only (an honest text beats a wrong code).
  */
 
-export const LOINC = 'http://loinc.org';
-export const SNOMED = 'http://snomed.info/sct';
-export const UCUM = 'http://unitsofmeasure.org';
+export { LOINC, SNOMED, UCUM };
 export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 export const DATA_ABSENT_REASON = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
 export { NHS_NUMBER_SYSTEM };
@@ -29,6 +40,9 @@ export const LATE_ENTRY_MINUTES = 60;
 export const coding = (system: string, code: string, display?: string): Coding => (display ? { system, code, display } : { system, code });
 
 export const concept = (text: string, ...codings: Coding[]): CodeableConcept => (codings.length ? { coding: codings, text } : { text });
+
+/** A concept of the vocabulary as written: its codings (not those only accepted inbound) and its text. */
+const written = (v: VocabularyConcept): CodeableConcept => concept(v.text, ...v.codings.filter((c) => !c.inboundOnly).map((c) => coding(c.system, c.code, c.display)));
 
 // ---------------------------------------------------------------------------------------------
 // Observation categories
@@ -51,39 +65,31 @@ export const category = (code: ObservationCategoryCode): CodeableConcept => ({
 // Vital signs (docs/clinical/reference.md section 7: LOINC + SNOMED CT + UCUM)
 // ---------------------------------------------------------------------------------------------
 
-export const VITAL_SIGNS_PANEL = concept('Vital signs', coding(LOINC, '85353-1', 'Vital signs, weight, height, head circumference, oxygen saturation and BMI panel'));
-export const BLOOD_PRESSURE_PANEL = concept(
-  'Blood pressure',
-  coding(LOINC, '85354-9', 'Blood pressure panel with all children optional'),
-  coding(SNOMED, '75367002', 'Blood pressure'),
-);
-export const SYSTOLIC = concept('Systolic blood pressure', coding(LOINC, '8480-6', 'Systolic blood pressure'), coding(SNOMED, '72313002', 'Systolic arterial pressure'));
-export const DIASTOLIC = concept('Diastolic blood pressure', coding(LOINC, '8462-4', 'Diastolic blood pressure'), coding(SNOMED, '1091811000000102', 'Diastolic arterial pressure'));
-export const HEART_RATE = concept('Pulse rate', coding(LOINC, '8867-4', 'Heart rate'), coding(SNOMED, '364075005', 'Heart rate'));
-export const RESPIRATORY_RATE = concept('Respiration rate', coding(LOINC, '9279-1', 'Respiratory rate'), coding(SNOMED, '86290005', 'Respiratory rate'));
-export const OXYGEN_SATURATION = concept('SpO2', coding(LOINC, '2708-6', 'Oxygen saturation in Arterial blood'), coding(SNOMED, '431314004', 'Peripheral oxygen saturation'));
-export const BODY_TEMPERATURE = concept('Body temperature', coding(LOINC, '8310-5', 'Body temperature'), coding(SNOMED, '276885007', 'Core body temperature'));
+export const VITAL_SIGNS_PANEL = written(OBSERVATION_VOCABULARY.panel);
+export const BLOOD_PRESSURE_PANEL = written(OBSERVATION_VOCABULARY.bp);
+export const SYSTOLIC = written(COMPONENT_VOCABULARY.systolic);
+export const DIASTOLIC = written(COMPONENT_VOCABULARY.diastolic);
+export const HEART_RATE = written(OBSERVATION_VOCABULARY.pulse);
+export const RESPIRATORY_RATE = written(OBSERVATION_VOCABULARY.resp);
+export const OXYGEN_SATURATION = written(OBSERVATION_VOCABULARY.spo2);
+export const BODY_TEMPERATURE = written(OBSERVATION_VOCABULARY.temp);
 
 /** ACVPU (docs/clinical/reference.md): the question and its five answers. */
-export const ACVPU = concept('ACVPU (level of consciousness)', coding(SNOMED, '1104441000000107', 'ACVPU (Alert New-confusion Voice Pain Unresponsive) scale score'));
+export const ACVPU = written(OBSERVATION_VOCABULARY.acvpu);
 export const ACVPU_ANSWERS: Record<'A' | 'C' | 'V' | 'P' | 'U', CodeableConcept> = {
-  A: concept('Alert', coding(SNOMED, '248234008', 'Mentally alert')),
-  C: concept('New confusion', coding(SNOMED, '130987000', 'Acute confusion')),
-  V: concept('Responds to voice', coding(SNOMED, '300202002', 'Responds to voice')),
-  P: concept('Responds to pain', coding(SNOMED, '450847001', 'Responds to pain')),
-  U: concept('Unresponsive', coding(SNOMED, '422768004', 'Unresponsive')),
+  A: written(ACVPU_VOCABULARY.A),
+  C: written(ACVPU_VOCABULARY.C),
+  V: written(ACVPU_VOCABULARY.V),
+  P: written(ACVPU_VOCABULARY.P),
+  U: written(ACVPU_VOCABULARY.U),
 };
 
-/**
- * Air or oxygen: a code-only observation, as the NHS NEWS2 inspired-oxygen guidance and the
- * CareConnect-InspiredOxygen-1 value set do it. 722742002 is in docs/clinical/reference.md; 371825009 "Patient on
- * oxygen" is the other member of that value set (docs/clinical/reference.md is silent on it).
- */
-export const BREATHING_ROOM_AIR = concept('Breathing room air', coding(SNOMED, '722742002', 'Breathing room air'));
-export const PATIENT_ON_OXYGEN = concept('Supplemental oxygen', coding(SNOMED, '371825009', 'Patient on oxygen'));
+/** Air or oxygen: a code-only observation (the vocabulary says why these codes). */
+export const BREATHING_ROOM_AIR = written(OBSERVATION_VOCABULARY.air);
+export const PATIENT_ON_OXYGEN = written(OBSERVATION_VOCABULARY.oxygen);
 
 /** NEWS2 total (docs/clinical/reference.md) and the UK Core sub-score codes. */
-export const NEWS2_TOTAL = concept('NEWS2 total score', coding(SNOMED, '1104051000000101', 'Royal College of Physicians NEWS2 (National Early Warning Score 2) total score'));
+export const NEWS2_TOTAL = written(OBSERVATION_VOCABULARY.news2);
 export const NEWS2_SUBSCORES = {
   respirationRate: concept('NEWS2 respiration rate score', coding(SNOMED, '1104301000000104')),
   spo2Scale1: concept('NEWS2 SpO2 scale 1 score', coding(SNOMED, '1104311000000102')),
@@ -99,37 +105,32 @@ export const NEWS2_SUBSCORES = {
 // Other observations
 // ---------------------------------------------------------------------------------------------
 
-export const CAPILLARY_BLOOD_GLUCOSE = concept(
-  'Capillary blood glucose',
-  coding(LOINC, '14743-9', 'Glucose [Moles/volume] in Capillary blood by Glucometer'),
-  coding(SNOMED, '997671000000106', 'Blood glucose level'),
-);
-/** No code in docs/clinical/reference.md and none we can vouch for (a urine ketone code would be wrong): text only. */
-export const BLOOD_KETONES = concept('Blood ketones (capillary)');
+export const CAPILLARY_BLOOD_GLUCOSE = written(OBSERVATION_VOCABULARY.glucose);
+export const BLOOD_KETONES = written(OBSERVATION_VOCABULARY.ketones);
 export const RESTORE2_SOFT_SIGNS = concept('RESTORE2 soft signs');
 export const URINARY_SYMPTOMS_SCREEN = concept('Urinary symptoms screen (suspected UTI, 65 and over)');
 export const FLUID_INTAKE = concept('Oral fluid intake');
 export const CELLULITIS_CHECK = concept('Cellulitis check (marked area)');
 export const CARE_NOTE = concept('Care note');
 
-/** Inhaled oxygen flow rate (LOINC 3151-8, as in the NEWS2 guidance and US Core pulse oximetry). */
-export const OXYGEN_FLOW_RATE = concept('Oxygen flow rate', coding(LOINC, '3151-8', 'Inhaled oxygen flow rate'));
+export const OXYGEN_FLOW_RATE = written(COMPONENT_VOCABULARY.oxygenFlow);
 
 // ---------------------------------------------------------------------------------------------
 // Quantities (UCUM)
 // ---------------------------------------------------------------------------------------------
 
 export const ucum = (value: number, unit: string, code: string): Quantity => ({ value, unit, system: UCUM, code });
+const quantityIn = (u: VocabularyUnit) => (value: number) => ucum(value, u.unit, u.ucum);
 
 export const Units = {
-  perMinute: (value: number, what: 'beats' | 'breaths') => ucum(value, `${what}/minute`, '/min'),
-  percent: (value: number) => ucum(value, '%', '%'),
-  mmHg: (value: number) => ucum(value, 'mmHg', 'mm[Hg]'),
-  celsius: (value: number) => ucum(value, '°C', 'Cel'),
-  mmolPerL: (value: number) => ucum(value, 'mmol/L', 'mmol/L'),
-  millilitres: (value: number) => ucum(value, 'mL', 'mL'),
-  litresPerMinute: (value: number) => ucum(value, 'L/min', 'L/min'),
-  score: (value: number) => ucum(value, 'score', '{score}'),
+  perMinute: (value: number, what: 'beats' | 'breaths') => quantityIn(what === 'beats' ? UNIT_VOCABULARY.beatsPerMinute : UNIT_VOCABULARY.breathsPerMinute)(value),
+  percent: quantityIn(UNIT_VOCABULARY.percent),
+  mmHg: quantityIn(UNIT_VOCABULARY.mmHg),
+  celsius: quantityIn(UNIT_VOCABULARY.celsius),
+  mmolPerL: quantityIn(UNIT_VOCABULARY.mmolPerL),
+  millilitres: quantityIn(UNIT_VOCABULARY.millilitres),
+  litresPerMinute: quantityIn(UNIT_VOCABULARY.litresPerMinute),
+  score: quantityIn(UNIT_VOCABULARY.score),
 };
 
 /**

@@ -1,9 +1,14 @@
 import {
   correctionNote,
+  ENTRY_MEMBER_SUFFIXES,
+  entryResourceId,
+  MEAL_RELATION_COMPONENT_TEXT,
+  MEAL_RELATION_VOCABULARY,
+  VITAL_SIGN_MEMBERS,
+  type EntryMemberSuffix,
   FIRST_ENTRY_VERSION,
   nextEntryVersion,
   removedMemberNote,
-  type BloodGlucoseRecordedData,
   type CorrectableEntryType,
   type News2Parameter,
   type News2Result,
@@ -76,15 +81,12 @@ interface EntryContext {
   readonly note?: Annotation[];
 }
 
-/** Member ids of a vital signs entry: `<entryId>-<suffix>`. */
-export const VITAL_SIGN_MEMBERS = ['resp', 'spo2', 'air', 'bp', 'pulse', 'acvpu', 'temp', 'news2'] as const;
-
-/** Every suffix an entry's other Observations may have (`<entryId>-<suffix>`), so corrections know where to look. */
-const MEMBER_SUFFIXES = [...VITAL_SIGN_MEMBERS, 'ketones'] as const;
-type MemberSuffix = (typeof MEMBER_SUFFIXES)[number];
+/** Member ids of a vital signs entry (`<entryId>-<suffix>`): the contracts' vocabulary, which the FHIR write path reads back. */
+export { VITAL_SIGN_MEMBERS };
+type MemberSuffix = EntryMemberSuffix;
 
 /** The ids an entry's Observations may have: the entry's own first, then its members'. */
-export const entryObservationIds = (entryId: string): string[] => [entryId, ...MEMBER_SUFFIXES.map((suffix) => `${entryId}-${suffix}`)];
+export const entryObservationIds = (entryId: string): string[] => [entryResourceId(entryId), ...ENTRY_MEMBER_SUFFIXES.map((suffix) => entryResourceId(entryId, suffix))];
 
 const observation = (
   ctx: EntryContext,
@@ -95,7 +97,7 @@ const observation = (
 ): ObservationWithId =>
   compact({
     resourceType: 'Observation' as const,
-    id: suffix ? `${ctx.entryId}-${suffix}` : ctx.entryId,
+    id: entryResourceId(ctx.entryId, suffix),
     extension: ctx.extension?.length ? ctx.extension : undefined,
     status: ctx.status,
     category: categories.map(category),
@@ -194,16 +196,9 @@ const vitalSigns = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSi
 // Glucose, RESTORE2 soft signs, urinary screen, fluids, cellulitis, notes
 // ---------------------------------------------------------------------------------------------
 
-const MEAL_TEXT: Record<NonNullable<BloodGlucoseRecordedData['relationToMeal']>, string> = {
-  fasting: 'Fasting',
-  'before-meal': 'Before a meal',
-  'after-meal': 'After a meal',
-  bedtime: 'At bedtime',
-  other: 'Other',
-};
 
 const bloodGlucose = (ctx: EntryContext, g: Extract<EntryDetails, { type: 'BloodGlucoseRecorded' }>['data']): ObservationWithId[] => {
-  const meal = g.relationToMeal ? [component({ text: 'Relation to meal' }, { valueCodeableConcept: { text: MEAL_TEXT[g.relationToMeal] } })] : undefined;
+  const meal = g.relationToMeal ? [component({ text: MEAL_RELATION_COMPONENT_TEXT }, { valueCodeableConcept: { text: MEAL_RELATION_VOCABULARY[g.relationToMeal].text } })] : undefined;
   const glucose = observation(ctx, undefined, ['laboratory'], CAPILLARY_BLOOD_GLUCOSE, {
     valueQuantity: Units.mmolPerL(g.glucoseMmolL),
     ...(meal ? { component: meal } : {}),
