@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
+import { careEventDefinitions, delegationEventDefinitions, EventRegistry, streamName, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
 import type { CarePlan, Communication, FhirResource, Flag, Practitioner, Task } from 'fhir/r4';
 import { FhirReader, fhirProjection, ProjectionRunner, SEARCH_PARAMS } from '../src';
@@ -83,6 +83,22 @@ describe('FHIR views of delegation', () => {
     expect(lapsed.code.text).toMatch(/Insulin administration \(lapsed: not reassessed in time\)$/);
     expect(lapsed.period).toEqual({ start: '2025-03-03T17:45:00Z', end: '2026-03-03T09:00:00.000Z' });
     expect(lapsed.extension).toEqual([{ url: 'https://tandem.nhs.example/fhir/StructureDefinition/competence-status', valueCode: 'lapsed' }]);
+  });
+
+  it('a competence in a framework added later is named with the separator: a care worker whose id ends like a framework gets it, and its suspension, nobody else', async () => {
+    // Two care workers whose ids only a wrong split of the name would confuse.
+    const short: Actor = { id: 'cw-li', role: 'care-worker' };
+    const long: Actor = { id: 'cw-li-pressure', role: 'care-worker' };
+    for (const who of [short, long]) await append(streamName.practitioner(who.id), 'PractitionerRegistered', { practitionerId: who.id, name: { given: ['Li'], family: who.id }, role: 'care-worker', organisationId: 'org-kindly-care' });
+    const stream = streamName.competency(long.id, 'area-care');
+    expect(stream).toBe('competency-cw-li-pressure_area-care');
+    await append(stream, 'CompetenceSignedOff', { assessor: professional, validUntil: '2026-03-03T09:00:00.000Z', careWorkerConsent: true, frameworkId: 'area-care', frameworkVersion: 1 });
+    await append(stream, 'CompetenceSuspended', { by: professional, reason: 'A dose given without checking the plan' });
+
+    const [qualification] = (await read<Practitioner>('Practitioner', long.id)).qualification!;
+    expect(qualification!.identifier).toEqual([{ system: COMPETENCE_SYSTEM, value: stream }]);
+    expect(qualification!.code.text).toMatch(/^Competent to perform a delegated healthcare activity: Area care \(suspended: A dose given without checking the plan\)$/);
+    expect((await read<Practitioner>('Practitioner', short.id)).qualification).toBeUndefined();
   });
 
   it('a delegation is a Task, based on the person’s CarePlan for the framework, its status following the delegation', async () => {

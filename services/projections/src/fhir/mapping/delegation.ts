@@ -16,7 +16,9 @@ import type {
   Instruction,
   PersonAgreementRecordedData,
   ReviewDueData,
+  StreamName,
 } from '@tandem/contracts';
+import { streamOfKind } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CarePlan, Communication, Flag, Practitioner, PractitionerQualification, Reference, Task } from 'fhir/r4';
 import { createHash } from 'node:crypto';
@@ -70,9 +72,14 @@ const instructionText = (instruction: Instruction): string => {
   );
 };
 
-const idAfter = (stream: string, prefix: string): string => stream.slice(prefix.length);
-const delegationIdOf = (event: RecordedEvent): string => idAfter(event.stream, 'delegation-');
-const escalationIdOf = (event: RecordedEvent): string => idAfter(event.stream, 'escalation-');
+/** The stream's name taken apart; a delegation event on another kind of stream is a corrupt log, not something to map. */
+const streamOf = <K extends StreamName['kind']>(event: RecordedEvent, kind: K): Extract<StreamName, { kind: K }> => {
+  const name = streamOfKind(event.stream, kind);
+  if (!name) throw new Error(`${event.type} at position ${event.position} is on ${event.stream}, not a ${kind} stream`);
+  return name;
+};
+const delegationIdOf = (event: RecordedEvent): string => streamOf(event, 'delegation').delegationId;
+const escalationIdOf = (event: RecordedEvent): string => streamOf(event, 'escalation').escalationId;
 const at = (event: RecordedEvent): string => fhirDateTime(event.metadata.occurredAt);
 const note = (event: RecordedEvent, text: string, author?: Reference): Annotation => ({ ...(author ? { authorReference: author } : {}), time: at(event), text });
 
@@ -353,18 +360,8 @@ export const escalationReads: FhirReadKeys = Object.fromEntries(Object.keys(esca
 // Practitioner.qualification
 // ---------------------------------------------------------------------------------------------
 
-const FRAMEWORK_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-
-/** Every way `competency-<careWorkerId>-<frameworkId>` can be split (both ids may hold hyphens). */
-const candidatesOf = (stream: string): { careWorkerId: string; frameworkId: string }[] => {
-  const rest = idAfter(stream, 'competency-');
-  const out: { careWorkerId: string; frameworkId: string }[] = [];
-  for (let i = rest.indexOf('-'); i > 0; i = rest.indexOf('-', i + 1)) {
-    const frameworkId = rest.slice(i + 1);
-    if (FRAMEWORK_ID.test(frameworkId)) out.push({ careWorkerId: rest.slice(0, i), frameworkId });
-  }
-  return out;
-};
+/** The care worker a competency stream is for: its name says (contracts' `parseStreamName`, unambiguous). */
+const careWorkerOf = (stream: string): string | undefined => streamOfKind(stream, 'competency')?.careWorkerId;
 
 const withQualification = (practitioner: WithId<Practitioner>, qualification: PractitionerQualification, stream: string): WithId<Practitioner> => ({
   ...practitioner,
@@ -373,8 +370,8 @@ const withQualification = (practitioner: WithId<Practitioner>, qualification: Pr
 
 /** The practitioner whose qualification this competency stream is, and the qualification. */
 const findQualification = async (reads: FhirReads, stream: string) => {
-  const candidates = candidatesOf(stream);
-  const found = await reads.current<Practitioner>('Practitioner', candidates.map((c) => c.careWorkerId));
+  const careWorkerId = careWorkerOf(stream);
+  const found = careWorkerId === undefined ? [] : await reads.current<Practitioner>('Practitioner', [careWorkerId]);
   for (const p of found) {
     const q = p.resource.qualification?.find((x) => x.identifier?.some((i) => i.system === COMPETENCE_SYSTEM && i.value === stream));
     if (q) return { practitioner: { ...withoutMeta(p.resource), id: p.resource.id }, qualification: q };
@@ -399,7 +396,7 @@ const withStatus = (q: PractitionerQualification, status: string, words: string)
 export const competenceHandlers: FhirHandlers = {
   CompetenceSignedOff: async (event, reads) => {
     const d = dataOf<CompetenceSignedOffData>(event);
-    const careWorkerId = idAfter(event.stream, 'competency-').slice(0, -(d.frameworkId.length + 1));
+    const careWorkerId = streamOf(event, 'competency').careWorkerId;
     const [found] = await reads.current<Practitioner>('Practitioner', [careWorkerId]);
     const practitioner: WithId<Practitioner> = found ? { ...withoutMeta(found.resource), id: careWorkerId } : { resourceType: 'Practitioner', id: careWorkerId, active: true };
     const qualification: PractitionerQualification = withStatus(
@@ -423,8 +420,11 @@ export const competenceHandlers: FhirHandlers = {
   }),
 };
 
-const practitionerCandidates = (event: RecordedEvent): ResourceKey[] => candidatesOf(event.stream).map((c) => ({ type: 'Practitioner', id: c.careWorkerId }));
-export const competenceReads: FhirReadKeys = Object.fromEntries(Object.keys(competenceHandlers).map((t) => [t, practitionerCandidates]));
+const practitionerOf = (event: RecordedEvent): ResourceKey[] => {
+  const careWorkerId = careWorkerOf(event.stream);
+  return careWorkerId === undefined ? [] : [{ type: 'Practitioner', id: careWorkerId }];
+};
+export const competenceReads: FhirReadKeys = Object.fromEntries(Object.keys(competenceHandlers).map((t) => [t, practitionerOf]));
 
 /** Every delegation-service event the FHIR read model maps. */
 export const delegationServiceHandlers: FhirHandlers = { ...delegationHandlers, ...escalationHandlers, ...competenceHandlers };
