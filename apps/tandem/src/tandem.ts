@@ -10,7 +10,8 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
-import { seedDemoData, seedDemoRotas } from './demo/demo-data';
+import { seedDemoData } from './demo/demo-data';
+import { seedDemoDelegationSide } from './demo/first-start';
 import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
@@ -167,7 +168,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     const { patientIds } = await seedDemoData(record.care, { patients: 12, days: 21, now: new Date() });
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
     const delegation = services.find((s): s is ReturnType<typeof createDelegationService> => s.name === 'delegation');
-    if (delegation) await seedDemoRotas(delegation.commands);
+    if (delegation) await seedDemoDelegationSide(delegation.commands, { patientIds, now: clock.now() });
   }
 
   // The care worker's app and its sign-in (made before the sealer starts, so start-up keeps its order).

@@ -1,4 +1,5 @@
 import type { Actor } from '@tandem/contracts';
+import { englandDate, englandInstant } from '@tandem/delegation';
 import type { CareRecord } from '@tandem/record';
 import { seededRandom, testNhsNumbers, type Random } from './random';
 
@@ -121,8 +122,11 @@ export const seedDemoData = async (care: CareRecord, options: DemoOptions): Prom
       // The demo's weeks of history are typed in at once: entries over 7 days old are confirmed late entries.
       await care.recordCare('RecordVitalSigns', { idempotencyKey: key('vitals', p, day), occurredAt: iso(morning), patientId, confirmedLate: true, ...vitals(random, unwell) }, worker);
       if (onInsulin) {
-        for (const [slot, hour] of [['am', 8], ['pm', 17]] as const) {
-          const time = new Date(start.getTime() + day * 86_400_000 + hour * 3_600_000);
+        // Before breakfast and before the evening meal on England's clock (07:55 and 17:55, the dose 5
+        // minutes on), so no dose of the history falls inside the window of today's 18:00 dose.
+        const date = englandDate(new Date(start.getTime() + day * 86_400_000));
+        for (const [slot, clock] of [['am', '07:55'], ['pm', '17:55']] as const) {
+          const time = new Date(englandInstant(date, clock));
           if (time > options.now) break;
           const glucose = random.near(8.5, 3.5, 1);
           await care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg', p, day, slot), occurredAt: iso(time), patientId, confirmedLate: true, glucoseMmolL: glucose, relationToMeal: 'before-meal' }, worker);

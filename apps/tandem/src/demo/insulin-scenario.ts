@@ -1,7 +1,7 @@
 import type { MintClaims } from '@tandem/auth';
-import type { Instruction } from '@tandem/contracts';
 import type { Bundle, Communication, Flag, Patient, Task } from 'fhir/r4';
 import { DEMO } from './demo-data';
+import { httpDesk, setUpInsulinDelegation } from './insulin-delegation';
 
 /**
  * The insulin story, end to end through the HTTP API, as a nurse and a care worker would live it:
@@ -45,7 +45,6 @@ export interface ScenarioResult {
 
 export class ScenarioError extends Error {}
 
-const FRAMEWORK = 'insulin-administration';
 const AMIRA = DEMO.careWorkers[0]!;
 
 interface Reply<T> {
@@ -78,7 +77,6 @@ export const runInsulinScenario = async (io: ScenarioIo): Promise<ScenarioResult
     }
     return reply.body;
   };
-  const stable = (step: string) => `scenario-insulin:${step}`;
   const once = (step: string) => `scenario-insulin:${io.runId}:${step}`;
 
   // The test clock: the server's time, moved on by the script.
@@ -110,68 +108,12 @@ export const runInsulinScenario = async (io: ScenarioIo): Promise<ScenarioResult
     io.say(`  (closed escalation ${old.escalationId} left open by an earlier run)`);
   }
 
-  // 1. Training, supervised practice, sign-off -------------------------------------------------
-  const framework = await ok<{ title: string; competence: { trainingModules: { id: string; title: string }[]; supervisedPractices: number } }>(nurse, 'GET', `/api/frameworks/${FRAMEWORK}`);
-  const competences = await ok<{ competences: { frameworkId: string; status: string; validUntil?: string }[] }>(nurse, 'GET', `/api/competences/${AMIRA.practitionerId}`);
-  const current = competences.competences.find((c) => c.frameworkId === FRAMEWORK);
-  const competencePath = `/api/competences/${AMIRA.practitionerId}/${FRAMEWORK}`;
-  if (current?.status === 'signedOff' && current.validUntil && Date.parse(current.validUntil) > now.getTime()) {
-    io.say(`1. Amira is already signed off for ${framework.title} until ${current.validUntil} (an earlier run)`);
-  } else {
-    io.say(`1. Sarah starts Amira's training for "${framework.title}"`);
-    await ok(nurse, 'POST', '/api/competences', { idempotencyKey: stable('start-training'), careWorker: { practitionerId: AMIRA.practitionerId, role: 'care-worker' }, frameworkId: FRAMEWORK });
-    for (const module of framework.competence.trainingModules) {
-      await ok(nurse, 'POST', `${competencePath}/modules`, { idempotencyKey: stable(`module-${module.id}`), moduleId: module.id });
-      io.say(`   module completed: ${module.title}`);
-    }
-    for (let n = 1; n <= framework.competence.supervisedPractices; n++) {
-      const practice = await ok<{ eventTypes: string[] }>(nurse, 'POST', `${competencePath}/supervised-practice`, {
-        idempotencyKey: stable(`practice-${n}`),
-        outcome: 'satisfactory',
-        patientId,
-        notes: `Observed dose ${n}: pen primed, site rotated, 10 units given subcutaneously`,
-      });
-      io.say(`   supervised dose ${n} of ${framework.competence.supervisedPractices} observed by Sarah (NMC ${DEMO.nurse.registration.value}): satisfactory${practice.eventTypes.includes('ReadyForAssessment') ? ' -> ready for assessment' : ''}`);
-    }
-    await ok(nurse, 'POST', `${competencePath}/sign-off`, { idempotencyKey: stable('sign-off'), careWorkerConsent: true });
-    const signed = await ok<{ competences: { frameworkId: string; status: string; validUntil?: string }[] }>(nurse, 'GET', `/api/competences/${AMIRA.practitionerId}`);
-    io.say(`   Sarah signs Amira off, with Amira's consent: ${signed.competences.find((c) => c.frameworkId === FRAMEWORK)?.status}, valid until ${signed.competences.find((c) => c.frameworkId === FRAMEWORK)?.validUntil}`);
-  }
-
-  // 2. The delegation ---------------------------------------------------------------------------
-  const instruction: Instruction = {
-    kind: 'insulin',
-    product: 'Humulin I KwikPen',
-    device: 'pen',
-    dose: { value: 10, unit: 'units' },
-    times: ['18:00'],
-    sites: ['abdomen', 'thigh'],
-    glucoseTargets: { lowMmolL: 6, highMmolL: 10 },
-    minimumIntervalMinutes: 240,
-    whenOutOfRange: 'Below 4.0 mmol/L: follow the hypo protocol, do not give insulin, tell the nurse. 15 mmol/L or more twice running: call the nurse.',
-  };
-  const proposed = await ok<{ delegationId: string }>(nurse, 'POST', '/api/delegations', {
-    idempotencyKey: stable(`propose-${patientId}`),
-    patientId,
-    frameworkId: FRAMEWORK,
-    activityId: 'insulin-administration',
-    careWorker: { practitionerId: AMIRA.practitionerId, role: 'care-worker' },
-    instruction,
-    // The age is Tandem's to work out, from Mr Jones's birth date in his record: it is never typed.
-    eligibility: { diabetesStable: true, insulinDevice: 'pen' },
-  });
-  const { delegationId } = proposed;
-  const delegationPath = `/api/delegations/${delegationId}`;
-  io.say(`2. Sarah delegates Mr Jones's evening insulin to Amira (delegation ${delegationId}): 10 units of Humulin I KwikPen by pen at 18:00, abdomen or thigh, target 6-10 mmol/L`);
-  await ok(nurse, 'POST', `${delegationPath}/person-agreement`, { idempotencyKey: stable(`agree-${delegationId}`), agreement: { agreedBy: 'person' } });
-  io.say('   Mr Jones agrees to Amira giving his insulin');
-  await ok(amira, 'POST', `${delegationPath}/acceptance`, { idempotencyKey: stable(`accept-${delegationId}`) });
-  io.say('   Amira accepts the delegation');
-  const activated = await call(nurse, 'POST', `${delegationPath}/activation`, { idempotencyKey: stable(`activate-${delegationId}`) });
-  if (activated.status >= 300) throw new ScenarioError(`activation answered ${activated.status}: ${(activated.body as { detail?: string }).detail}`);
-  const delegation = await ok<{ status: string; context: { reviewDueAt?: string } }>(nurse, 'GET', delegationPath);
-  io.say(`   Sarah activates it with Amira's current competence: ${delegation.status}, review due ${delegation.context.reviewDueAt}`);
-  const worklist = await ok<ScenarioResult['worklist']>(amira, 'GET', '/api/worklist', undefined, { 'x-tandem-min-position': String(activated.headers.get('x-tandem-position') ?? 0) });
+  // 1-2. Training, sign-off and the delegation: the nurse's side, as the demo loads it at first start
+  // (src/demo/insulin-delegation.ts); kept from an earlier run or the first start when already there.
+  const setUp = await setUpInsulinDelegation(httpDesk({ url: io.url, nurse, careWorker: amira }), { patientId, now, say: io.say });
+  const { delegationId } = setUp;
+  if (setUp.status !== 'active') throw new ScenarioError(`The delegation ${delegationId} is ${setUp.status}, not active`);
+  const worklist = await ok<ScenarioResult['worklist']>(amira, 'GET', '/api/worklist', undefined, { 'x-tandem-min-position': String(setUp.position) });
   for (const item of worklist.items) io.say(`   Amira's worklist: ${item.activity} at ${hhmm(new Date(item.dueAt))}: ${item.instructionText}; record ${item.record.map((r) => r.title).join(', then ')}`);
 
   // 3. The low glucose ---------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+import { mintToken, type MintClaims } from '@tandem/auth';
+import { englandDate, englandInstant } from '@tandem/delegation';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig, startTandem, type RunningTandem } from '../src';
+import { DEMO } from '../src/demo/demo-data';
+import { demoInsulinDelegationId, httpDesk, setUpInsulinDelegation } from '../src/demo/insulin-delegation';
+import { runInsulinScenario } from '../src/demo/insulin-scenario';
+
+/**
+ * The demo loaded at first start (a new data directory, `npm start`'s defaults, the real clock):
+ * besides the record, the nurse's side of Mr Jones's insulin is there, done through the delegation
+ * service's commands, so Amira has his evening insulin to give (issue 10's "Done when").
+ */
+describe('the demo loaded at first start', () => {
+  let dataDir: string;
+  let tandem: RunningTandem;
+  const token = (claims: MintClaims) => mintToken(claims, { dataDir });
+  const nurse = () => token({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration });
+  const amira = () => token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
+  const get = async <T>(path: string, bearer: string): Promise<T> => {
+    const response = await fetch(`${tandem.url}${path}`, { headers: { authorization: `Bearer ${bearer}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
+    expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    return (await response.json()) as T;
+  };
+  const jonesId = async () => {
+    const found = await get<{ entry?: { resource: { id: string; name: { family: string; given: string[] }[] } }[] }>('/fhir/Patient?name=jones', await nurse());
+    return found.entry!.map((e) => e.resource).find((p) => p.name.some((n) => n.family === 'Jones' && n.given.includes('Arthur')))!.id;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'tandem-first-start-'));
+    // As `npm start`: the embedded default, demo data on (the default), no test clock.
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir }), pino({ level: 'silent' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await tandem?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('has Amira trained, supervised and signed off for insulin by Sarah (NMC 12A3456E), with her consent, within the last week', async () => {
+    const { competences } = await get<{ competences: { frameworkId: string; status: string; validUntil?: string }[] }>(`/api/competences/${DEMO.careWorkers[0]!.practitionerId}`, await nurse());
+    const insulin = competences.find((c) => c.frameworkId === 'insulin-administration');
+    expect(insulin?.status).toBe('signedOff');
+    expect(Date.parse(insulin!.validUntil!)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
+    const stream = await tandem.storage.store.readStream(`competency-${DEMO.careWorkers[0]!.practitionerId}-insulin-administration`);
+    const types = stream.map((e) => e.type);
+    expect(types.filter((t) => t === 'SupervisedPracticeRecorded')).toHaveLength(3);
+    expect(types).toEqual(expect.arrayContaining(['TrainingStarted', 'TrainingCompleted', 'ReadyForAssessment', 'CompetenceSignedOff']));
+    // Every step is Sarah's, dated as it happened over the last days (never a late entry), in order.
+    expect(new Set(stream.map((e) => e.metadata.actor.id))).toEqual(new Set([DEMO.nurse.practitionerId]));
+    const times = stream.map((e) => Date.parse(e.metadata.occurredAt));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(Math.min(...times)).toBeGreaterThan(Date.now() - 7 * 86_400_000);
+    const signOff = stream.find((e) => e.type === 'CompetenceSignedOff')!.data as { careWorkerConsent?: boolean; signedOffBy?: { registration?: { value: string } } };
+    expect(JSON.stringify(signOff)).toContain('12A3456E');
+  });
+
+  it('has Mr Jones’s evening insulin delegated to Amira and active, with his agreement: a coded product, 10 units, at 18:00', async () => {
+    const patientId = await jonesId();
+    const delegationId = demoInsulinDelegationId(patientId);
+    const delegation = await get<{ status: string; events: { type: string; data: Record<string, unknown> }[] }>(`/api/delegations/${delegationId}`, await nurse());
+    expect(delegation.status).toBe('active');
+    expect(delegation.events.map((e) => e.type)).toEqual(['DelegationProposed', 'PersonAgreementRecorded', 'DelegationAccepted', 'DelegationActivated']);
+    expect(delegation.events[0]!.data).toMatchObject({
+      patientId,
+      careWorker: { practitionerId: DEMO.careWorkers[0]!.practitionerId },
+      instruction: { kind: 'insulin', product: 'Humulin I KwikPen', dose: { value: 10, unit: 'units' }, times: ['18:00'] },
+    });
+    expect(delegation.events[1]!.data).toMatchObject({ agreedBy: 'person' });
+  });
+
+  it('puts it on Amira’s worklist today, due at 18:00 England time: due until an hour after, then overdue', async () => {
+    const patientId = await jonesId();
+    const worklist = await get<{ items: { patientId: string; dueAt: string; status: string; instructionText: string }[] }>('/api/worklist', await amira());
+    const dueAt = englandInstant(englandDate(new Date()), '18:00');
+    expect(worklist.items).toEqual([expect.objectContaining({ patientId, dueAt, instructionText: expect.stringContaining('10 units of Humulin I KwikPen by pen at 18:00') })]);
+    // The demo's history has no dose near today's 18:00, so nothing is "done" before Amira gives it.
+    expect(worklist.items[0]!.status).toBe(Date.now() > Date.parse(dueAt) + 60 * 60_000 ? 'overdue' : 'due');
+  });
+
+  it('finds what first start did when the set-up is sent again over HTTP (as `npm run scenario` does): nothing is made twice', async () => {
+    const lines: string[] = [];
+    const patientId = await jonesId();
+    const head = await tandem.storage.store.headPosition();
+    const again = await setUpInsulinDelegation(httpDesk({ url: tandem.url, nurse: await nurse(), careWorker: await amira() }), { patientId, now: new Date(), say: (l) => lines.push(l) });
+    expect(again).toMatchObject({ delegationId: demoInsulinDelegationId(patientId), status: 'active' });
+    expect(lines.join('\n')).toMatch(/Amira is already signed off[\s\S]*already delegated to Amira/);
+    // Nothing but the access trail's records of those requests.
+    const appended = await tandem.storage.store.readAll({ fromPosition: head + 1 });
+    expect(appended.filter((e) => e.type !== 'AccessRecorded')).toEqual([]);
+  });
+
+  it('loads nothing again on a second start of the same data directory', async () => {
+    const head = await tandem.storage.store.headPosition();
+    await tandem.stop();
+    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir }), pino({ level: 'silent' }));
+    const appended = await tandem.storage.store.readAll({ fromPosition: head + 1 });
+    expect(appended.filter((e) => !['AccessRecorded', 'GlobalDigestSealed'].includes(e.type)).map((e) => e.type)).toEqual([]);
+  }, 60_000);
+});
+
+describe('`TANDEM_TEST_CLOCK=true npm start` then `npm run scenario`, on a new data directory', () => {
+  it('runs the whole insulin story on the delegation loaded at first start (the hypo, the re-escalation, the FHIR)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-first-start-clock-'));
+    const tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_TEST_CLOCK: 'true' }), pino({ level: 'silent' }));
+    try {
+      const lines: string[] = [];
+      const result = await runInsulinScenario({ url: tandem.url, token: (claims) => mintToken(claims, { dataDir }), say: (l) => lines.push(l), runId: 'first-start' });
+      expect(result.delegationId).toBe(demoInsulinDelegationId(result.patientId));
+      expect(lines.join('\n')).toContain('already delegated to Amira');
+      expect(result.escalation.events.map((e) => e.type)).toEqual(['EscalationRaised', 'EscalationSentToTier', 'EscalationReEscalated', 'EscalationSentToTier']);
+      expect(result.task).toMatchObject({ status: 'in-progress', owner: { reference: `Practitioner/${DEMO.careWorkers[0]!.practitionerId}` } });
+    } finally {
+      await tandem.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
