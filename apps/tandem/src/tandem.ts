@@ -3,7 +3,7 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
-import { createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
+import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
@@ -128,7 +128,9 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
       }),
     delegation: () => {
-      const delegation = createDelegationService({ store, readModels, logger, access, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
+      // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.
+      const relationships = new RecordAccess(new CareRecord(store, now), new FhirReader(readModels), access);
+      const delegation = createDelegationService({ store, readModels, logger, access, relationships, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
       late.delegation = followUpsOf({ store: delegation.core.store, reactions: delegation.processor });
       return delegation;
     },

@@ -1,13 +1,11 @@
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
-import { FhirReader } from '@tandem/projections';
-import { CareRecord, RecordAccess } from '@tandem/record';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './application/clock';
 import { DelegationCommands } from './application/commands';
 import { FrameworkCatalogue } from './application/frameworks';
-import { DelegationAccess } from './http/access';
+import { DelegationAccess, type CareRelationships } from './http/access';
 import { delegationOpenApiPaths } from './http/openapi';
 import { delegationRouter } from './http/router';
 import { DelegationProcessor } from './reactions/processor';
@@ -18,6 +16,8 @@ export interface DelegationServiceDeps extends DelegationCoreDeps {
   readonly access: AccessControl;
   /** Mount the test clock (/admin/clock): embedded mode with an adjustable clock only. */
   readonly testClock?: boolean;
+  /** Who cares for a person, from the care record (the composition root passes the record's RecordAccess). */
+  readonly relationships: CareRelationships;
 }
 
 /** What runs without HTTP: the command edge, the subscription (reactions, read model, timers) and the scheduler. */
@@ -82,8 +82,7 @@ export type DelegationCore = ReturnType<typeof createDelegationCore>;
 export const createDelegationService = (deps: DelegationServiceDeps) => {
   const core = createDelegationCore(deps);
   const { store, clock, commands, processor, scheduler } = core;
-  const care = new CareRecord(store, () => clock.now());
-  const access = new DelegationAccess(deps.access, new RecordAccess(care, new FhirReader(deps.readModels), deps.access));
+  const access = new DelegationAccess(deps.access, deps.relationships);
   const router = delegationRouter({ api: { commands, views: processor.views }, access, processor, scheduler, store, clock, testClock: deps.testClock ?? false });
   return {
     name: 'delegation',

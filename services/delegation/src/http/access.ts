@@ -1,20 +1,34 @@
-import { POLICY, type AccessControl, type Decision, type EndpointAccess, type Principal, type Target } from '@tandem/auth';
-import type { RecordAccess } from '@tandem/record';
+import { POLICY, type AccessControl, type Decision, type EndpointAccess, type PatientFacts, type Principal, type Target } from '@tandem/auth';
+import type { Role } from '@tandem/contracts';
 
 /** What a request is about: one person (the policy checks the care relationship), an organisation, or no one. */
 export type About = { readonly patientId: string } | { readonly organisationId: string } | 'nobody';
 
-/** One authentication middleware and one principal per request, shared with the care record's routes. */
-export { authenticate, principalOf } from '@tandem/record';
+/** One authentication middleware and one principal per request, shared with the care record's routes (@tandem/http-auth). */
+export { authenticate, principalOf } from '@tandem/http-auth';
+
+/**
+ * What the delegation service asks of the care record to decide access (a port it defines; the
+ * composition root passes the record service's RecordAccess): who cares for a person, read from
+ * the person's own stream, never from a body or a read model.
+ */
+export interface CareRelationships {
+  /** Who cares for the person (team, registered GP, registrar); undefined when no such person is recorded. */
+  factsFor(patientId: string, role: Role): Promise<PatientFacts | undefined>;
+  /** Of these people, those the principal may reach with this endpoint (decided, not reported). */
+  confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<string[]>;
+  /** The people in the principal's care, each confirmed on their own record. */
+  caseload(principal: Principal, endpoint: EndpointAccess): Promise<string[]>;
+}
 
 /**
  * The delegation service's side of the policy: the same decision as the care record's, with the
- * person's care relationship read from their own stream (RecordAccess.factsFor), never from a body.
+ * person's care relationship read from their own stream (CareRelationships.factsFor), never from a body.
  */
 export class DelegationAccess {
   constructor(
     readonly control: AccessControl,
-    private readonly record: Pick<RecordAccess, 'factsFor' | 'confirm' | 'caseload'>,
+    private readonly record: CareRelationships,
   ) {}
 
   /** The people in the principal's care (care teams, a GP's registered patients), each confirmed on their own record. */
@@ -24,7 +38,7 @@ export class DelegationAccess {
 
   /**
    * Of these people, those the principal may reach with this endpoint: the same per-person rule
-   * as a direct read of the person's record (RecordAccess.confirm, decided on their own stream).
+   * as a direct read of the person's record (CareRelationships.confirm, decided on their own stream).
    * A list answer keeps only these, and names them in the access trail (disclose).
    */
   async reachable(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<Set<string>> {

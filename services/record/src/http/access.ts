@@ -1,5 +1,5 @@
+import { principalOf } from '@tandem/http-auth';
 import {
-  AuthenticationError,
   BREAK_GLASS_HEADER,
   breakGlassReasonOf,
   FHIR_ACCESS,
@@ -7,9 +7,7 @@ import {
   needsMemberDetails,
   POLICY,
   RELATIONSHIPS,
-  TooManyRequestsError,
   type AccessControl,
-  type AuthenticationRefusal,
   type Decision,
   type EndpointAccess,
   type PatientFacts,
@@ -19,7 +17,7 @@ import {
 import type { Role } from '@tandem/contracts';
 import type { FhirReader, SearchQuery } from '@tandem/projections';
 import type { FhirResource } from 'fhir/r4';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
 
 /** The response header that flags a break-glass read. */
@@ -31,42 +29,11 @@ export type About = { readonly patientId: string } | { readonly organisationId: 
 const PATIENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PAGE = 1000;
 
-const principals = new WeakMap<Request, Principal>();
-
-/** Who is asking: set by `authenticate`, which every route but /health, /openapi.json and /fhir/metadata sits behind. */
-export const principalOf = (req: Request): Principal => {
-  const principal = principals.get(req);
-  if (!principal) throw new Error('This route is not behind authentication');
-  return principal;
-};
-
 /**
- * Express middleware: verifies the bearer token and remembers the principal for the request;
- * otherwise answers 401 (or 503 when the identity provider's keys cannot be fetched), or 429 with
- * Retry-After over a rate limit, with `refuse`.
+ * @deprecated The HTTP side of authentication moved to @tandem/http-auth (ADR 0018), the principal
+ * carried on the request; import it from there. Re-exported here for one session.
  */
-export const authenticate =
-  (control: AccessControl, refuse: (res: Response, error: AuthenticationRefusal) => void): RequestHandler =>
-  (req: Request, res: Response, next: NextFunction) => {
-    // Once per request: in one process the care record's /api guard runs before the delegation
-    // service's, and a second check would count the request twice against the user's rate limit.
-    if (principals.has(req)) return next();
-    control.authenticate(req.get('authorization'), { address: req.ip }).then(
-      (principal) => {
-        principals.set(req, principal);
-        next();
-      },
-      (error: unknown) => {
-        if (error instanceof TooManyRequestsError) {
-          res.set('Retry-After', String(error.retryAfterSeconds));
-          return refuse(res, error);
-        }
-        if (!(error instanceof AuthenticationError)) return next(error);
-        res.set('WWW-Authenticate', error.challenge);
-        refuse(res, error);
-      },
-    );
-  };
+export { authenticate, principalOf } from '@tandem/http-auth';
 
 /**
  * The record service's side of the policy: it knows who cares for a person (from the person's

@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { CareRecord, PatientNotFound } from '../application/care-record';
 import { IdempotencyKeyReused, storableJson, type CommandResult } from '@tandem/commands';
 import { DomainRuleBroken, NeedsConfirmation } from '../domain';
-import { authenticate, principalOf, type About, type RecordAccess } from './access';
+import { authenticate, principalOf } from '@tandem/http-auth';
+import type { About, RecordAccess } from './access';
 import { sendProblem } from './problem';
 
 /** One JSON command route: the table drives the router and the OpenAPI document alike. */
