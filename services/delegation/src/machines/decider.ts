@@ -1,4 +1,4 @@
-import { delegationEventDefinitions, EventRegistry } from '@tandem/contracts';
+import { delegationEventDefinitions, EventRegistry, instantOf } from '@tandem/contracts';
 import {
   getNextTransitions,
   initialTransition,
@@ -157,7 +157,7 @@ export const decider = <Machine extends AnyStateMachine>(options: DeciderOptions
 // Time: ISO instants, never compared as strings
 // ---------------------------------------------------------------------------------------------
 
-export const instantOf = (iso: string): number => Date.parse(iso);
+export { instantOf };
 export const isAtOrAfter = (a: string, b: string): boolean => instantOf(a) >= instantOf(b);
 export const isBefore = (a: string, b: string): boolean => instantOf(a) < instantOf(b);
 export const addMinutes = (iso: string, minutes: number): string => new Date(instantOf(iso) + minutes * 60_000).toISOString();
