@@ -1,4 +1,5 @@
 import { mintToken, type MintClaims } from '@tandem/auth';
+import { uuidV5 } from '@tandem/contracts';
 import type { createRecordService } from '@tandem/record';
 import Client from 'fhir-kit-client';
 import type { AuditEvent, Bundle, OperationOutcome, Patient } from 'fhir/r4';
@@ -205,13 +206,6 @@ describe('nobody where they do not belong', () => {
     });
 
     it('keys patient ids with a secret kept in the data directory (owner only): the NHS number and the old public namespace do not give the id', () => {
-      const uuidV5 = (namespace: string, name: string) => {
-        const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
-        hash[6] = (hash[6]! & 0x0f) | 0x50;
-        hash[8] = (hash[8]! & 0x3f) | 0x80;
-        const hex = hash.subarray(0, 16).toString('hex');
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-      };
       expect(jones).not.toBe(uuidV5('4b7f0c3e-2a9d-4c55-9b61-7d2f3e8a1c90', jonesNhsNumber));
       expect(statSync(join(dataDir, 'id-secret')).mode & 0o777).toBe(0o600);
     });
