@@ -17,6 +17,7 @@ import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
+import { createLiveService } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
 import { subscriptionCapability } from './subscriptions/topics';
@@ -159,6 +160,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     const reader = new FhirReader(readModels);
     services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, logger: logger.child({ component: 'bulk-export' }) }));
   }
+  // The live stream (apps/tandem/src/live): escalations and prompts pushed to open apps, each decided by the record's policy and in the access trail.
+  if (recordForExport) services.unshift(createLiveService({ store, access, factsFor: (id, role) => new RecordAccess(recordForExport.care, new FhirReader(readModels), access).factsFor(id, role), onDelivered: (d) => accessTrail.recordOutside({ ...d, userAgent: 'Tandem live stream' }), logger: logger.child({ component: 'live' }) }));
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   // Every request needs the identity provider's keys: /health says when they cannot be fetched.
   if (config.TANDEM_AUTH_JWKS_URL) services.push(identityProviderHealth(config.TANDEM_AUTH_JWKS_URL));
@@ -211,6 +214,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     storage,
     services,
     stop: async () => {
+      // Open live streams end first: the server's close waits for every connection to end.
+      await services.find((s) => s.name === 'live')?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Deliveries stop before the access trail does, so every notification sent is in it.
       await services.find((s) => s.name === 'subscriptions')?.stop();

@@ -62,7 +62,7 @@ const nameOf = (names: FhirName[] | undefined, fallback: string) => {
   return text || fallback;
 };
 
-const personOf = (resource: Record<string, unknown>): Person => {
+export const personOf = (resource: Record<string, unknown>): Person => {
   const baseline = (resource.extension as { url: string; extension?: { url: string; valueInteger?: number }[] }[] | undefined)?.find((e) => e.url.endsWith('/patient-baseline'));
   const scale = baseline?.extension?.find((e) => e.url === 'spo2Scale')?.valueInteger === 2 ? 2 : 1;
   const address = (resource.address as { line?: string[]; postalCode?: string }[] | undefined)?.[0];

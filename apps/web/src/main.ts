@@ -9,6 +9,8 @@ import { flushQueue, sendEntry } from './sender';
 import { drafts, queue, type Draft, type Problem, type QueuedEntry } from './store';
 import { dayOf, lateness, timeOf, uuid } from './time';
 import { fetchRecord, keepRecords, recordChanged } from './record';
+import { CLINICIAN_ROLES, clinicianRoute, onLiveMessage, onLiveReady, type ClinicianContext } from './clinician';
+import { openLiveStream } from './live';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
 import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
@@ -23,6 +25,8 @@ import { errorMessage, errorSummary, liveNews2, measurementsOf, news2Panel, vita
 interface Session {
   readonly token: string;
   readonly userId: string;
+  /** The token's role: a clinician (nurse, GP, manager) sees her caseload, a care worker her day. */
+  readonly role: string;
   readonly expired: boolean;
 }
 
@@ -98,7 +102,33 @@ document.addEventListener('click', (event) => {
 
 const refreshSession = async () => {
   const user = auth ? await auth.user() : null;
-  session = user ? { token: user.access_token, userId: String(user.profile.sub), expired: user.expired === true } : undefined;
+  session = user ? { token: user.access_token, userId: String(user.profile.sub), role: String((user.profile as { role?: unknown }).role ?? 'care-worker'), expired: user.expired === true } : undefined;
+};
+
+const clinician = (): ClinicianContext | undefined =>
+  session && !session.expired && CLINICIAN_ROLES.has(session.role)
+    ? { token: session.token, userId: session.userId, role: session.role, show, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } }
+    : undefined;
+
+/** The live stream: what is addressed to her redraws her screen in place (docs/decisions/0020). */
+let stopLive: (() => void) | undefined;
+const startLive = () => {
+  stopLive?.();
+  stopLive = undefined;
+  if (!session || session.expired) return;
+  stopLive = openLiveStream(() => (session && !session.expired ? session.token : undefined), {
+    onReady: (position) => {
+      const ctx = clinician();
+      if (ctx) void onLiveReady(ctx, position);
+    },
+    onMessage: (message) => {
+      const ctx = clinician();
+      if (ctx) return void onLiveMessage(ctx, message);
+      // The care worker's day: a prompt or escalation for one of her people; her day is read again.
+      if (location.pathname === '/' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
+    },
+    onSignedOut: () => void refreshSession().then(renderStatus),
+  });
 };
 
 /** The banners over every page: no signal, sign-in ended, entries waiting to send. */
@@ -697,6 +727,11 @@ const route = async () => {
   const nextAmending = candidate && candidate.owner === session?.userId && AMENDABLE.has(candidate.kind) && entryIdOf(candidate) ? candidate : undefined;
   if (nextAmending?.idempotencyKey !== amending?.idempotencyKey) amendReason = '';
   amending = nextAmending;
+  const ctx = clinician();
+  if (ctx && (await clinicianRoute(ctx, path))) {
+    document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => { stopLive?.(); navigate('/'); }));
+    return;
+  }
   const recordPage = /^\/people\/([^/]+)\/record$/.exec(path);
   const correctionPage = /^\/entries\/([^/]+)\/entered-in-error$/.exec(path);
   const entryPage = /^\/people\/([^/]+)\/(vital-signs|blood-glucose|insulin-administrations|insulin-withheld|notes|soft-signs|urinary-symptoms|fluid-intake|cellulitis-checks)(\/saved)?$/.exec(path);
@@ -728,6 +763,7 @@ const start = async () => {
     }
   }
   await route();
+  startLive();
   void sync();
   window.addEventListener('online', () => void sync().then(renderStatus));
   window.addEventListener('offline', () => void renderStatus());

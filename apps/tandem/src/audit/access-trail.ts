@@ -157,9 +157,9 @@ export class AccessTrail {
    * A read outside any request: a Subscription's notification sent to its endpoint (apps/tandem/src/subscriptions),
    * recorded like a read by its owner of what it told of, the person named, the endpoint's host as where it went.
    */
-  recordOutside(seen: { at: Date; path: string; principal: Principal; decision: Decision; status: number; to: string }): void {
+  recordOutside(seen: { at: Date; path: string; principal: Principal; decision: Decision; status: number; to: string; userAgent?: string }): void {
     this.push({
-      ...accessRecord({ accessId: randomUUID(), at: seen.at, method: 'NOTIFY', url: seen.path, address: seen.to, userAgent: 'Tandem rest-hook delivery', principal: seen.principal, decisions: [seen.decision], disclosed: [], status: seen.status }),
+      ...accessRecord({ accessId: randomUUID(), at: seen.at, method: 'NOTIFY', url: seen.path, address: seen.to, userAgent: seen.userAgent ?? 'Tandem rest-hook delivery', principal: seen.principal, decisions: [seen.decision], disclosed: [], status: seen.status }),
       interaction: 'operation',
     });
   }
