@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createAccessControl, DevIssuer } from '@tandem/auth';
 import { careEventDefinitions, EventRegistry, type Actor, type EntryAmendedData } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
-import { createProjectionsService, fhirProjection } from '@tandem/projections';
+import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
 import express from 'express';
 import type { Observation, OperationOutcome } from 'fhir/r4';
 import type { Server } from 'node:http';
@@ -68,7 +68,7 @@ describe('FHIR corrections decided on the stream (H49)', () => {
     authorization = `Bearer ${await issuer.mint({ role: 'district-nurse', user: 'nurse-1' })}`;
     const access = createAccessControl({ verifier: issuer.verifier() });
     projections = createProjectionsService({ store, readModels, projections: [fhirProjection], access });
-    record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner, access, idSecret: 'if-match-on-stream-test-id-secret-0123456789' });
+    record = createRecordService({ store, reader: new FhirReader(readModels), version: 'test', readModelPosition: projections.runner, access, idSecret: 'if-match-on-stream-test-id-secret-0123456789' });
     await projections.start();
     projectionsRunning = true;
     await record.start();

@@ -42,7 +42,7 @@ import { IdempotencyKeyReused, type CommandResult } from '../application/stream-
 import { DomainRuleBroken, NeedsConfirmation, StaleEntryVersion, type CareEntry } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
-import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
+import { NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
 
 /**
  * FHIR create and update, translated into the same commands the JSON API sends: the FHIR edge
@@ -652,22 +652,31 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
   // a stale copy is never applied, however far the projection lags).
 
   /** The policy's permission to change a resource about this person (403 otherwise, naming no one). */
-  const authoriseUpdate = (type: string, id: string, patientId: string, req: Request): Promise<Actor> =>
-    authorise(req, FHIR_ACCESS.update(type), { patientId }).catch((error: unknown) => {
+  const authoriseUpdate = (type: string, id: string, about: About, req: Request): Promise<Actor> =>
+    authorise(req, FHIR_ACCESS.update(type), about).catch((error: unknown) => {
       // Outside a relationship, an entry not recorded is refused like someone else's (routes.ts allowedRead).
       throw error instanceof FhirError && error.reason === 'relationship'
         ? new FhirError(403, [{ code: 'forbidden', diagnostics: `${type}/${id} is not about anyone in your care, or is not recorded` }], error.reason)
         : error;
     });
 
-  /** The entry as the person's stream holds it: 404 when their record has no such entry (it may be someone else's). */
-  const entryFor = async (type: string, id: string, patientId: string, entryId: string): Promise<CareEntry> => {
+  /**
+   * The entry as the person's stream holds it. One their record does not hold (not recorded, or
+   * someone else's) is decided as about no one known, as a read of it is (routes.ts allowedRead):
+   * 403 to anyone bound by a relationship, so an id tells a stranger nothing; 404 to the others.
+   */
+  const entryFor = async (type: string, id: string, patientId: string, entryId: string, req: Request): Promise<CareEntry> => {
     const entry = await care.careEntry(patientId, entryId).catch((error: unknown) => {
       if (error instanceof PatientNotFound) return undefined;
       throw error;
     });
-    if (!entry) throw new FhirError(404, [{ code: 'not-found', diagnostics: `${type}/${id} is not an entry in the record of Patient/${patientId}`, expression: `${type}.subject` }]);
-    return entry;
+    return entry ?? unknownEntry(type, id, req);
+  };
+
+  /** A resource that is no entry this server holds: refused as about no one known (403 to the relationship-bound), else 404. */
+  const unknownEntry = async (type: string, id: string, req: Request): Promise<never> => {
+    await authoriseUpdate(type, id, NOBODY_KNOWN, req);
+    throw FhirError.notFound(type, id);
   };
 
   const staleVersion = (type: string, id: string, current: number, ifMatch: number) =>
@@ -687,13 +696,13 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     if (ifMatch === undefined) throw preconditionRequired('Observation', id);
     const status = statusOf(obs);
     const patientId = subjectOf(obs);
-    const actor = await authoriseUpdate('Observation', id, patientId, req);
+    const actor = await authoriseUpdate('Observation', id, { patientId }, req);
     const parsed = parseEntryResourceId(id);
-    if (!parsed) throw FhirError.notFound('Observation', id);
+    if (!parsed) return unknownEntry('Observation', id, req);
     const { entryId, suffix: member } = parsed;
-    const entry = await entryFor('Observation', id, patientId, entryId);
+    const entry = await entryFor('Observation', id, patientId, entryId, req);
     const currentKind = observationKindOf(entry, member);
-    if (currentKind === undefined) throw FhirError.notFound('Observation', id);
+    if (currentKind === undefined) return unknownEntry('Observation', id, req);
     if (entry.version !== ifMatch) throw staleVersion('Observation', id, entry.version, ifMatch);
     const reason = correctionReason(obs, entry);
     const fields = new FieldMap('Observation')
@@ -760,9 +769,9 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     if (ifMatch === undefined) throw preconditionRequired('MedicationAdministration', id);
     const status = statusOf(ma);
     const patientId = subjectOf(ma);
-    const actor = await authoriseUpdate('MedicationAdministration', id, patientId, req);
-    const entry = await entryFor('MedicationAdministration', id, patientId, id);
-    if (entry.type !== 'InsulinAdministered' && entry.type !== 'InsulinWithheld') throw FhirError.notFound('MedicationAdministration', id);
+    const actor = await authoriseUpdate('MedicationAdministration', id, { patientId }, req);
+    const entry = await entryFor('MedicationAdministration', id, patientId, id, req);
+    if (entry.type !== 'InsulinAdministered' && entry.type !== 'InsulinWithheld') return unknownEntry('MedicationAdministration', id, req);
     if (entry.version !== ifMatch) throw staleVersion('MedicationAdministration', id, entry.version, ifMatch);
     const reason = correctionReason(ma, entry);
     const fields = new FieldMap('MedicationAdministration')
