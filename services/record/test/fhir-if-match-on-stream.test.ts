@@ -4,7 +4,7 @@ import { careEventDefinitions, EventRegistry, type Actor, type EntryAmendedData 
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
 import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
 import express from 'express';
-import type { Observation, OperationOutcome } from 'fhir/r4';
+import type { MedicationAdministration, Observation, OperationOutcome } from 'fhir/r4';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRecordService } from '../src';
@@ -120,6 +120,28 @@ describe('FHIR corrections decided on the stream (H49)', () => {
     expect(corrected.status).toBe(200);
     expect(corrected.headers.get('etag')).toBe('W/"3"');
     expect((await record.care.careEntry(patientId, entryId))?.version).toBe(3);
+  });
+
+  it("counts a flag appended with a dose as a version of it in both: the MedicationAdministration's versionId is the dose's version, and an If-Match on it is accepted", async () => {
+    const dose = await record.care.recordCare(
+      'RecordInsulinAdministered',
+      { idempotencyKey: 'unknown-insulin', patientId, occurredAt: minutesAgo(15), product: 'Glargine Pen 3000', device: 'pen', dose: { value: 6, unit: 'units' }, site: 'thigh', confirmedUnknownProduct: true },
+      nurseActor,
+    );
+    const entryId = dose.eventIds[0]!;
+    expect(dose.eventTypes).toEqual(['InsulinAdministered', 'UnknownInsulinProductFlagged']);
+    expect((await record.care.careEntry(patientId, entryId))?.version).toBe(2);
+    await projections.runner.waitFor(dose.position, 5_000);
+    const ma = await request<MedicationAdministration>('GET', `/fhir/MedicationAdministration/${entryId}`);
+    expect(ma.headers.get('etag')).toBe('W/"2"');
+    const amended = await request<MedicationAdministration>(
+      'PUT',
+      `/fhir/MedicationAdministration/${entryId}`,
+      { ...ma.body, dosage: { ...ma.body.dosage, dose: { value: 4, unit: 'units' } }, note: [...(ma.body.note ?? []), { text: 'It was 4 units; 6 was typed' }] },
+      { 'if-match': 'W/"2"' },
+    );
+    expect(amended.status).toBe(200);
+    expect(amended.headers.get('etag')).toBe('W/"3"');
   });
 
   it('given a pulse read at version 1 and the projection stopped, when two corrections are sent with If-Match 1, then the second is 412 naming If-Match and nothing is overwritten', async () => {

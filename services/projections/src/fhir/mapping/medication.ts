@@ -1,4 +1,4 @@
-import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
+import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, FIRST_ENTRY_VERSION, nextEntryVersion, INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '../search-params';
@@ -83,9 +83,20 @@ export const indexMedicationAdministration = (ma: MedicationAdministrationWithId
 
 const hiddenKeys = (tokens: readonly string[]): string[] => tokens.filter((t) => t.startsWith(`${SOURCE_KEY}|`));
 
+/**
+ * A dose as the read model holds it, and the version the next change of it makes: the contracts'
+ * nextEntryVersion (a correction or a flag is a version of the entry in the write model too), so
+ * the versionId an If-Match names is the entry's version.
+ */
 const readDose = async (reads: FhirReads, id: string) => {
   const [current] = await reads.current<MedicationAdministration>('MedicationAdministration', [id]);
-  return current && { resource: withoutMeta(current.resource) as MedicationAdministrationWithId, hidden: hiddenKeys(current.tokens) };
+  return (
+    current && {
+      resource: withoutMeta(current.resource) as MedicationAdministrationWithId,
+      hidden: hiddenKeys(current.tokens),
+      versionId: nextEntryVersion(Number(current.resource.meta?.versionId ?? FIRST_ENTRY_VERSION)),
+    }
+  );
 };
 
 const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: string, confirmedNotDuplicate = false): IndexedResource[] => {
@@ -97,7 +108,7 @@ const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: strin
     extension: lateEntryExtensions(event),
     ...(confirmedNotDuplicate ? { note: [noteFrom(event, CONFIRMED_NOT_DUPLICATE_NOTE)] } : {}),
   };
-  return [indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, [sourceKey(event.stream, event.revision)])];
+  return [{ ...indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, [sourceKey(event.stream, event.revision)]), versionId: FIRST_ENTRY_VERSION }];
 };
 
 /**
@@ -125,7 +136,7 @@ export const amendMedicationEntry = async (
     ...(resource.supportingInformation ? { supportingInformation: resource.supportingInformation } : {}),
   };
   const entry = { type: replacement.type, data: replacement.data } as MedicationEntry;
-  return [indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, current.hidden)];
+  return [{ ...indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, current.hidden), versionId: current.versionId }];
 };
 
 export const markMedicationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
@@ -137,7 +148,7 @@ export const markMedicationEntryInError = async (reads: FhirReads, event: Record
     status: 'entered-in-error',
     note: [...(resource.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))],
   };
-  return [indexMedicationAdministration(marked, patientId, current.hidden)];
+  return [{ ...indexMedicationAdministration(marked, patientId, current.hidden), versionId: current.versionId }];
 };
 
 export const medicationHandlers: FhirHandlers = {
@@ -166,7 +177,7 @@ export const medicationHandlers: FhirHandlers = {
       note: [...(resource.note ?? []), noteFrom(event, text)],
       supportingInformation: [...(resource.supportingInformation ?? []).filter((r) => r.reference !== previous), { reference: previous, display: 'The other dose, inside the minimum interval' }],
     };
-    return [indexMedicationAdministration(flagged, d.patientId, current.hidden)];
+    return [{ ...indexMedicationAdministration(flagged, d.patientId, current.hidden), versionId: current.versionId }];
   },
 
   /** A confirmed dose that differs from its delegation's instruction: a note on that dose (a new version), for the nurse. */
@@ -179,7 +190,7 @@ export const medicationHandlers: FhirHandlers = {
     const current = await readDose(reads, id);
     if (!current) return [];
     const text = doseFlagNote({ type: 'DoseOutsideInstructionFlagged', data: d });
-    return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
+    return [{ ...indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden), versionId: current.versionId }];
   },
 
   /** A confirmed dose of a product the record does not know: a note on that dose (a new version), an incident for the nurse. */
@@ -193,6 +204,6 @@ export const medicationHandlers: FhirHandlers = {
     const current = await readDose(reads, id);
     if (!current) return [];
     const text = doseFlagNote({ type: 'UnknownInsulinProductFlagged', data: d });
-    return [indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden)];
+    return [{ ...indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden), versionId: current.versionId }];
   },
 };
