@@ -57,7 +57,9 @@ import { NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirW
  * - MedicationAdministration.device is a list of Device references in R4: `device[0].display`
  *   "pen" (or "insulin pen"), or no device at all, means an insulin pen; anything else is refused.
  * - An update amends the entry (AmendEntry) with the resource's new values; the reason is the note
- *   the update adds. Updating one member of a vital signs panel keeps the entry's other members.
+ *   the update adds (one the server did not write: the vocabulary's note texts, from the entry's
+ *   own corrections and flags). It is built from the entry as its stream holds it, never from the
+ *   read model, and If-Match (required) is the command's expectedVersion, decided on the stream. Updating one member of a vital signs panel keeps the entry's other members.
  *   `status: entered-in-error` on an entry marks the entry; on a member it takes that measurement
  *   out of the entry (the whole entry when it was the only one).
  */
