@@ -55,6 +55,12 @@ export const ConfigSchema = z
       .default('1200')
       .transform(Number),
     /**
+     * Redis for the rate limits' counters (redis://host:6379), shared by every process pointed at
+     * it: two or more record processes behind a proxy then count each user once (hazard O4, ADR
+     * 0017). Server mode only; off by default, when each process counts alone.
+     */
+    TANDEM_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    /**
      * Behind a reverse proxy or load balancer: how many hops (a number) or which addresses
      * ("loopback, 10.0.0.0/8") to trust for X-Forwarded-For, so rate limits and the audit trail see
      * the client's address rather than the proxy's. Off by default.
@@ -83,6 +89,9 @@ export const ConfigSchema = z
     }
     if (c.TANDEM_EVENT_STORE !== 'pglite' && c.TANDEM_SERVICES.includes('record') && c.TANDEM_ID_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TANDEM_ID_SECRET'], message: `is required when TANDEM_EVENT_STORE=${c.TANDEM_EVENT_STORE} and the record service runs (every record process keys patient ids with the same secret)` });
+    }
+    if (c.TANDEM_REDIS_URL && c.TANDEM_EVENT_STORE === 'pglite') {
+      ctx.addIssue({ code: 'custom', path: ['TANDEM_REDIS_URL'], message: 'is only used in the server mode: the embedded mode is one process, counting in its memory' });
     }
     if (c.TANDEM_EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
       ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_CONNECTION_STRING'], message: 'is required when TANDEM_EVENT_STORE=eventstoredb' });

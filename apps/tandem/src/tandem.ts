@@ -1,4 +1,4 @@
-import { createAccessControl, DevIssuer, remoteTokenVerifier, type OnAccess, type TokenVerifier } from '@tandem/auth';
+import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitStore, type OnAccess, type TokenVerifier } from '@tandem/auth';
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
@@ -93,6 +93,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const { store, readModels } = storage;
   const log = logAccess(logger);
   const accessTrail = new AccessTrail({ store, logger });
+  // Rate-limit counters in Redis when configured (server mode: every record process counts each user once; ADR 0017).
+  const rateStore = config.TANDEM_REDIS_URL ? sharedRateLimitStore(config.TANDEM_REDIS_URL, (error) => logger.warn({ err: error }, 'Redis for the rate limits cannot be reached: counting in this process meanwhile')) : undefined;
   const access = createAccessControl({
     verifier: await tokenVerifier(config, logger),
     onAccess: (decision) => {
@@ -103,7 +105,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     onAuthenticated: accessTrail.onAuthenticated,
     onDisclosed: accessTrail.onDisclosed,
     // Per verified user (0: off); guessed tokens per client address keep their default (60 a minute).
-    rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE },
+    rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE, ...(rateStore ? { store: rateStore } : {}) },
   });
   const now = () => clock.now();
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
@@ -200,6 +202,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     await accessTrail.stop().catch(() => undefined);
     for (const service of [...services].reverse()) await service.stop().catch(() => undefined);
     await sealer?.stop();
+    await rateStore?.close();
     await storage.close();
     throw error;
   });
@@ -222,6 +225,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
       await accessTrail.stop();
       for (const service of [...services].reverse()) await service.stop();
       await sealer?.stop();
+      await rateStore?.close();
       await storage.close();
     },
   };

@@ -1,10 +1,12 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AuthenticationError, TooManyRequestsError, type AuthenticationFailure } from './errors';
 import type { Principal } from './principal';
 
 /**
  * Rate limits on authentication (see docs/decisions/0009-hardening.md). Counters live in this
- * process's memory: each process counts alone (a shared store is the scale mode's follow-up).
+ * process's memory, or, given a shared store (Redis: TANDEM_REDIS_URL in the server mode, ADR
+ * 0017), in Redis, so two or more record processes behind a proxy count each user once (hazard O4).
  */
 export interface RateLimitOptions {
   /** Requests per verified user (the token's `sub`, `principal.actor.id`) per minute; 0 turns this limit off. */
@@ -17,7 +19,45 @@ export interface RateLimitOptions {
    * DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE when omitted.
    */
   readonly guessesPerAddressPerMinute?: number;
+  /**
+   * Counters shared by every process pointed at it (sharedRateLimitStore). While it cannot be
+   * reached each process counts in its own memory instead (the limit per process, as without it),
+   * so an outage of Redis never refuses care nor lifts the limit altogether.
+   */
+  readonly store?: SharedRateLimitStore;
 }
+
+/** A Redis connection for the rate limits' counters; close() at shutdown. */
+export interface SharedRateLimitStore {
+  readonly client: Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis for the counters (ioredis). No offline queue: a count while the connection is
+ * down fails at once and the process's own memory counts it (rate-limiter-flexible's insurance
+ * limiter), instead of the request waiting on a reconnect. `onError` hears each connection error.
+ */
+export const sharedRateLimitStore = (url: string, onError: (error: Error) => void = () => undefined): SharedRateLimitStore => {
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  // Told once per outage (ioredis retries, with an error each time, until it is back).
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) onError(error);
+    down = true;
+  });
+  client.on('ready', () => {
+    down = false;
+  });
+  return {
+    client,
+    close: async () => {
+      // A connection that is not up is dropped (quit would wait on its reconnecting).
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
+};
 
 export const DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE = 60;
 const WINDOW_SECONDS = 60;
@@ -46,7 +86,7 @@ export interface AuthenticationLimiter {
 }
 
 const rejected = (error: unknown): RateLimiterRes => {
-  // The memory store rejects with the counter's state; any other rejection is a fault, not a limit.
+  // Both stores reject with the counter's state; any other rejection is a fault, not a limit.
   if (error instanceof RateLimiterRes) return error;
   throw error;
 };
@@ -54,8 +94,14 @@ const rejected = (error: unknown): RateLimiterRes => {
 export const createAuthenticationLimiter = (options: RateLimitOptions): AuthenticationLimiter => {
   const perUser = Math.max(0, Math.floor(options.perUserPerMinute));
   const perAddress = Math.max(0, Math.floor(options.guessesPerAddressPerMinute ?? DEFAULT_GUESSES_PER_ADDRESS_PER_MINUTE));
-  const users = perUser > 0 ? new RateLimiterMemory({ keyPrefix: 'tandem-user', points: perUser, duration: WINDOW_SECONDS }) : undefined;
-  const guesses = perAddress > 0 ? new RateLimiterMemory({ keyPrefix: 'tandem-guess', points: perAddress, duration: WINDOW_SECONDS }) : undefined;
+  const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS });
+    if (!options.store) return memory;
+    // Redis first; the memory limiter only while Redis does not answer (rejectIfRedisNotReady: at once).
+    return new RateLimiterRedis({ storeClient: options.store.client, keyPrefix: `tandem:rate:${keyPrefix}`, points, duration: WINDOW_SECONDS, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+  };
+  const users = perUser > 0 ? limiter('user', perUser) : undefined;
+  const guesses = perAddress > 0 ? limiter('guess', perAddress) : undefined;
 
   const addressRefused = (res: RateLimiterRes) => {
     const seconds = secondsUntil(res.msBeforeNext);
