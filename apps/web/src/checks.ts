@@ -22,6 +22,12 @@ export interface CheckForm {
   readonly link: string;
   readonly submit: string;
   readonly questions: readonly Question[];
+  /**
+   * Offered only to people this old or older, from the birth date in their record: the urinary
+   * screen is the UKHSA tool for people aged 65 and over (the suspected-UTI framework's
+   * eligibility, docs/clinical/reference.md section 3); below 65 the dipstick rules differ.
+   */
+  readonly fromAgeYears?: number;
 }
 
 export const CHECK_FORMS: readonly CheckForm[] = [
@@ -68,6 +74,7 @@ export const CHECK_FORMS: readonly CheckForm[] = [
     title: 'Urinary symptoms',
     intro: 'For people aged 65 and over (UKHSA). Do not use a urine dipstick: at this age it is not evidence of an infection. Record the signs instead.',
     link: 'Screen for urinary symptoms',
+    fromAgeYears: 65,
     submit: 'Save urinary screen',
     questions: [
       {
@@ -130,6 +137,24 @@ export const CHECK_FORMS: readonly CheckForm[] = [
 ];
 
 export const checkFormOf = (kind: string): CheckForm | undefined => CHECK_FORMS.find((f) => f.kind === kind);
+
+/** Whole years from a birth date (YYYY-MM-DD) to a day in England. */
+const yearsOn = (birthDate: string, day: string): number => {
+  const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+};
+
+/**
+ * Whether the form is offered for this person today: a form with an age from which it applies is
+ * offered from that birthday on (England's date); when the record holds no birth date it is
+ * offered, since a screen withheld for want of a date could hide an infection.
+ */
+export const checkOffered = (form: CheckForm, person: { readonly birthDate?: string }, now: Date): boolean => {
+  if (form.fromAgeYears === undefined || !person.birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(person.birthDate)) return true;
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return yearsOn(person.birthDate, today) >= form.fromAgeYears;
+};
 
 /** Every field of the form, in order: what a draft keeps and what the error summary links to. */
 export const checkFieldNames = (form: CheckForm): string[] =>

@@ -12,7 +12,7 @@ import { fetchRecord, keepRecords, recordChanged } from './record';
 import { CLINICIAN_ROLES, clinicianRoute, onLiveMessage, onLiveReady, type ClinicianContext } from './clinician';
 import { openLiveStream } from './live';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
-import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkValuesOf } from './checks';
+import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkOffered, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
 import { errorMessage, errorSummary, liveNews2, measurementsOf, news2Panel, vitalsForm, VITALS_FIELDS, type FieldErrors } from './vitals';
 
@@ -227,7 +227,7 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
       <ul class="nhsuk-list nhsuk-u-margin-bottom-0">
-        ${CHECK_FORMS.map((f) => html`<li><a href="/people/${person.id}/${f.kind}" data-link>${f.link}<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>`)}
+        ${CHECK_FORMS.filter((f) => checkOffered(f, person, new Date())).map((f) => html`<li><a href="/people/${person.id}/${f.kind}" data-link>${f.link}<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>`)}
         <li><a href="/people/${person.id}/notes" data-link>Write a note<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
         <li><a href="/people/${person.id}/record" data-link>Latest observations and doses<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
       </ul>
