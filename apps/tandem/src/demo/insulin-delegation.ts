@@ -1,5 +1,5 @@
 import type { Actor, CompetenceCommand, DelegationCommand, Instruction } from '@tandem/contracts';
-import { uuidV5, type DelegationCommands } from '@tandem/delegation';
+import { nameBasedId, type DelegationCommands } from '@tandem/delegation';
 import { DEMO } from './demo-data';
 
 /**
@@ -35,7 +35,7 @@ export const DEMO_INSULIN_INSTRUCTION: Instruction = {
 };
 
 /** One delegation per person and care worker for the demo: named from both, so a second run finds the first. */
-export const demoInsulinDelegationId = (patientId: string): string => uuidV5(`demo|insulin-delegation|${patientId}|${AMIRA.practitionerId}`);
+export const demoInsulinDelegationId = (patientId: string): string => nameBasedId(`demo|insulin-delegation|${patientId}|${AMIRA.practitionerId}`);
 
 type WithoutTime<C> = C extends unknown ? Omit<C, 'occurredAt'> & { occurredAt?: string } : never;
 type Picked<C extends { type: string }, T extends C['type']> = Extract<C, { type: T }>;
