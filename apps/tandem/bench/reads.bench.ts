@@ -13,7 +13,7 @@
  * (`_count=50`; Medplum's router has no $everything, so its row is an Observation search by
  * subject with `_count=50`). Prints req/s, p50 and p99 and each case's ratio to bare express.
  *
- * Environment: BENCH_DURATION (s per case, 5), BENCH_PATIENTS (50), BENCH_DAYS (30),
+ * Environment: BENCH_DURATION (s per case, 5), BENCH_PATIENTS (30), BENCH_DAYS (14),
  * BENCH_TARGETS (express,medplum,pglite,postgres), BENCH_REUSE=true (keep the seeded data of an
  * earlier run: the PostgreSQL database and the PGlite directory), BENCH_CPU_PROF=<dir> (the Tandem
  * servers write a CPU profile there when stopped), TANDEM_BENCH_POSTGRES_URL.
@@ -34,8 +34,8 @@ import { loadConfig, startTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 
 const ADMIN_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 50);
-const DAYS = Number(process.env.BENCH_DAYS ?? 30);
+const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 30);
+const DAYS = Number(process.env.BENCH_DAYS ?? 14);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'express,medplum,pglite,postgres').split(',').map((t) => t.trim());
 const REUSE = process.env.BENCH_REUSE === 'true';
@@ -93,6 +93,8 @@ const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
   try {
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     const started = Date.now();
+    // One instant for every seeder: the shared organisations' commands must be the same command.
+    const now = new Date();
     const workers = 4;
     const per = Math.ceil(PATIENTS / workers);
     let done = 0;
@@ -101,7 +103,7 @@ const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
         seedDemoData(record.care, {
           patients: Math.max(0, Math.min(per, PATIENTS - w * per)),
           days: DAYS,
-          now: new Date(),
+          now,
           seed: 1000 + w,
           onPatient: () => process.stdout.write(`\r  ${target}: seeding ${++done}/${PATIENTS} people`),
         }),
@@ -114,7 +116,7 @@ const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
 };
 
 const spawnTandem = (target: TandemTarget, authEnv: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=tandem-${target}-${Date.now()}.cpuprofile`] : []), '--import', 'tsx', join(__dirname, '../src/main.ts')], {
+  spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), '--import', 'tsx', join(__dirname, '../src/main.ts')], {
     env: {
       ...process.env,
       PORT: String(PORTS[target]),

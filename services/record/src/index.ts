@@ -1,11 +1,12 @@
 import type { CapabilityStatementRestResource } from 'fhir/r4';
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
-import { withStreamCache, type EventStore, type SqlDriver } from '@tandem/event-store';
-import { checkpointWatcher, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
+import { withStreamCache, type EventStore } from '@tandem/event-store';
+import type { FhirReader } from '@tandem/projections';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord, type FollowUpsLookup } from './application/care-record';
+import { currentStreams } from './application/current-streams';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
 import { fhirWrites } from './fhir/writes';
 import { commandRoutes } from './http/commands';
@@ -15,11 +16,16 @@ import { openApiDocument } from './http/openapi';
 
 export interface RecordServiceDeps {
   readonly store: EventStore;
-  readonly readModels: SqlDriver;
+  /**
+   * The FHIR read model the reads are answered from, given by the composition root: the tables are
+   * the projections service's, created and kept by it (the record service neither creates nor
+   * writes them).
+   */
+  readonly reader: FhirReader;
   readonly logger?: Logger;
   readonly version: string;
-  /** The in-process projection runner in embedded mode; otherwise the stored checkpoint is polled. */
-  readonly readModelPosition?: ReadModelPosition;
+  /** How far the read model has got: the in-process projection runner in embedded mode, otherwise its stored checkpoint (checkpointWatcher). */
+  readonly readModelPosition: ReadModelPosition;
   /** Bearer-token authentication and the access policy (@tandem/auth): who may see and do what. */
   readonly access: AccessControl;
   readonly now?: () => Date;
@@ -39,11 +45,12 @@ export interface RecordServiceDeps {
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, readModels, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities }: RecordServiceDeps) => {
+export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
-  const care = new CareRecord(withStreamCache(store), now, { idSecret, ...(followUps ? { followUps } : {}) });
-  const reader = new FhirReader(readModels);
+  // ... and streams known current (currentStreams: followed on the log) are not read at all: the policy's facts for every read.
+  const streams = currentStreams(withStreamCache(store), { onError: (error) => logger?.error({ err: error }, 'following the log for current streams failed: reading them from the store') });
+  const care = new CareRecord(streams.store, now, { idSecret, ...(followUps ? { followUps } : {}) });
   const recordAccess = new RecordAccess(care, reader, access);
   const openApi = openApiDocument(version, openApiPaths?.());
   router.get('/openapi.json', (_req, res) => {
@@ -54,7 +61,7 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
     fhirRoutes({
       reader,
       access: recordAccess,
-      readModel: readModelPosition ?? checkpointWatcher(readModels),
+      readModel: readModelPosition,
       writes: fhirWrites(
         care,
         async (req, endpoint, about) => {
@@ -74,12 +81,14 @@ export const createRecordService = ({ store, readModels, logger, version, readMo
     name: 'record',
     router,
     care,
+    /** The record's side of the policy (who cares for whom, from the patient streams), for other services of this process. */
+    access: recordAccess,
     health: async (): Promise<ServiceHealth> => ({ service: 'record', status: 'ok', details: { eventStore: store.mode } }),
-    // The FHIR tables belong to the projections service; the record service only needs them to exist.
+    // The FHIR tables belong to the projections service: the composition root makes sure they exist.
     start: async () => {
-      await ensureReadModels(readModels, [fhirProjection]);
+      await streams.start();
     },
-    stop: async (): Promise<void> => undefined,
+    stop: () => streams.stop(),
   };
 };
 
