@@ -143,8 +143,8 @@ describeInBrowser("the district nurse's app", () => {
     const escalation = jones.locator(`[data-escalation="${hypoEscalationId}"]`);
     expect(await escalation.textContent()).toMatch(/Escalation, tier \d/);
     expect(await escalation.textContent()).toMatch(/Urgent|Emergency/);
-    // Blood glucose 3.4 is his latest, flagged below 4 in words as well as colour.
-    expect(await jones.getByText(/Blood glucose: 3.4 mmol\/L/).textContent()).toContain('Below 4');
+    // His latest blood glucose, with its time.
+    expect(await jones.getByText(/^Blood glucose: \d+(\.\d)? mmol\/L, /).isVisible()).toBe(true);
     // Every NEWS2 shown says its band in words (never colour alone).
     const bands = page.locator('[data-news2]');
     expect(await bands.count()).toBeGreaterThan(0);
@@ -198,19 +198,24 @@ describeInBrowser("the district nurse's app", () => {
     await amira.page.getByRole('button', { name: 'Save blood glucose' }).click();
     await amira.page.getByRole('heading', { name: 'Blood glucose saved' }).waitFor();
 
-    // Sarah's screen: the new escalation appears in Mr Jones's card, and the page says so.
-    const jones = page.locator(`[data-person="${jonesId}"]`);
-    await jones.locator('[data-escalation]').first().waitFor();
-    const shownId = await jones.locator('[data-escalation]').first().getAttribute('data-escalation');
+    // Sarah's stream tells of the new escalation, sent to her by name.
+    await sarah.until((f) => f.some((x) => x.includes(jonesId) && x.includes('EscalationSentToTier')));
+    const sent = JSON.parse(sarah.frames.find((x) => x.includes(jonesId) && x.includes('EscalationSentToTier'))!.split('data: ')[1]!) as { id: string; addressedTo: string[] };
+    expect(sent.addressedTo).toContain(DEMO.nurse.practitionerId);
+    const shownId = sent.id;
     expect(shownId).not.toBe(hypoEscalationId);
+    // Sarah's screen: the new escalation appears in Mr Jones's card, with his glucose below 4 in words, and the page says so.
+    const jones = page.locator(`[data-person="${jonesId}"]`);
+    await jones.locator(`[data-escalation="${shownId}"]`).waitFor();
+    await jones.getByText(/Blood glucose: 3.2 mmol\/L/).waitFor();
+    expect(await jones.getByText(/Blood glucose: 3.2 mmol\/L/).textContent()).toContain('Below 4');
     expect(await page.locator('#live-news').textContent()).toContain('An escalation for Mr Arthur Jones');
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await expectAccessible(page, 'caseload with a live escalation');
     await screenshot(page, '12-nurse-live-escalation.png');
     await amira.context.close();
 
-    // Sarah's stream told of it; Zoe's (connected first, so decided first) told nothing about Mr Jones.
-    await sarah.until((f) => f.some((x) => x.includes(String(shownId)) && x.includes('EscalationSentToTier')));
+    // Zoe's stream (connected first, so decided first) told nothing about Mr Jones.
     expect(zoe.frames.filter((f) => f.includes(jonesId) || f.includes(String(shownId)))).toEqual([]);
     expect(zoe.frames.every((f) => f.startsWith('retry:') || f.startsWith(': keep-alive'))).toBe(true);
     await Promise.all([zoe.close(), sarah.close()]);
