@@ -2,7 +2,7 @@ import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitSto
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
-import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
+import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -116,10 +116,12 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     record: () =>
       createRecordService({
         store,
-        readModels,
+        // The FHIR read model is the projections service's: the record service reads it, as the
+        // runner in this process has it, or by its stored checkpoint where the projections run elsewhere.
+        reader: new FhirReader(readModels),
         logger,
         version,
-        readModelPosition: projections?.runner,
+        readModelPosition: projections?.runner ?? checkpointWatcher(readModels),
         access,
         now,
         idSecret: idSecretFor(config),
@@ -167,6 +169,9 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   if (config.TANDEM_SERVICES.includes('record')) services.push(createAuditService({ store, access, ...(store.mode !== 'eventstoredb' ? { sqlLog: readModels } : {}) }));
   // Every request needs the identity provider's keys: /health says when they cannot be fetched.
   if (config.TANDEM_AUTH_JWKS_URL) services.push(identityProviderHealth(config.TANDEM_AUTH_JWKS_URL));
+  // The FHIR tables exist before anything reads them, whichever services this process runs (the
+  // projections service's own start makes them too; the record service does not).
+  if (config.TANDEM_SERVICES.includes('record')) await ensureReadModels(readModels, [fhirProjection]);
   for (const service of services) await service.start();
 
   const record = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');

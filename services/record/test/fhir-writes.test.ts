@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createAccessControl, DevIssuer } from '@tandem/auth';
 import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
-import { createProjectionsService, fhirProjection } from '@tandem/projections';
+import { createProjectionsService, fhirProjection, FhirReader } from '@tandem/projections';
 import express from 'express';
 import type { Bundle, MedicationAdministration, Observation, OperationOutcome, Patient } from 'fhir/r4';
 import type { Server } from 'node:http';
@@ -87,7 +87,7 @@ describe('FHIR create and update through the care record commands', () => {
     nurse.authorization = `Bearer ${await issuer.mint({ role: 'district-nurse', user: 'nurse-1' })}`;
     const access = createAccessControl({ verifier: issuer.verifier() });
     const projections = createProjectionsService({ store, readModels, projections: [fhirProjection], access });
-    const record = createRecordService({ store, readModels, version: 'test', readModelPosition: projections.runner, access, idSecret: 'fhir-writes-test-id-secret-0123456789' });
+    const record = createRecordService({ store, reader: new FhirReader(readModels), version: 'test', readModelPosition: projections.runner, access, idSecret: 'fhir-writes-test-id-secret-0123456789' });
     await projections.start();
     await record.start();
     const app = express();
