@@ -68,6 +68,11 @@ export const EscalationSentToTier = defineEvent(
     informed: z.array(IdSchema),
     /** What the recipient is asked to do (e.g. call 999 now). */
     advice: textSchema(2000).optional(),
+    /**
+     * A reminder: nobody at the last tier has acknowledged, so it is sent to them again (and the
+     * first tier's people told again) at the tier's interval, until someone acknowledges.
+     */
+    reminder: z.number().int().min(1).optional(),
   }),
 );
 export type EscalationSentToTierData = z.infer<typeof EscalationSentToTier.schema>;

@@ -25,6 +25,10 @@ export interface EscalationContext {
   readonly tier: number;
   /** When it goes to the next tier; null at the last tier. */
   readonly dueAt?: string | null;
+  /** When it was last sent (the last tier is reminded from here). */
+  readonly sentAt?: string;
+  /** Reminders sent at the last tier so far. */
+  readonly reminders?: number;
   /** The tier it is being re-escalated to. */
   readonly nextTier?: number;
   readonly acknowledgedBy?: StaffMember;
@@ -114,6 +118,21 @@ const isStartTier = forEvent<C, E, 'EscalationSentToTier'>('EscalationSentToTier
   tierProblem(context, data, startTierOf(context.framework, context.urgency ?? 'urgent', context.recordedAwayFromBedside)),
 );
 
+/** When the last tier is reminded: its own interval for the urgency after it was last sent. */
+export const reminderDueAt = (context: C): string | undefined => {
+  const { framework, tier, sentAt, urgency } = context;
+  if (sentAt === undefined || tier !== framework.escalation.tiers.length - 1) return undefined;
+  return addMinutes(sentAt, tierDeadlineMinutes(framework, tier, urgency ?? 'urgent'));
+};
+
+const isReminder = forEvent<C, E, 'EscalationSentToTier'>('EscalationSentToTier', (context, { data, occurredAt }) => {
+  const due = reminderDueAt(context);
+  if (due === undefined || data.reminder === undefined) return refuse('escalation.not-last-tier', 'tier', 'only the last tier is reminded; the others are re-escalated');
+  if (isBefore(occurredAt, due)) return refuse('escalation.not-yet-due', 'occurredAt', `the last tier is reminded at ${due}`);
+  if (data.reminder !== (context.reminders ?? 0) + 1) return refuse('escalation.reminder', 'reminder', `this is reminder ${(context.reminders ?? 0) + 1}`);
+  return tierProblem(context, data, context.tier);
+});
+
 const isNextTier = forEvent<C, E, 'EscalationSentToTier'>('EscalationSentToTier', (context, { data }) => tierProblem(context, data, context.nextTier ?? -1));
 
 const deadlinePassed = forEvent<C, E, 'EscalationReEscalated'>('EscalationReEscalated', (context, { data, occurredAt }) => {
@@ -146,7 +165,7 @@ const mayResolve = forEvent<C, E, 'EscalationResolved'>('EscalationResolved', (c
   registeredProfessionalProblem(data.by, clinicianRoles(context.framework), { code: 'escalation.resolver', action: 'Resolving an escalation' }),
 );
 
-export const escalationChecks = { mayRaise, isStartTier, isNextTier, deadlinePassed, mayAcknowledge, mayResolve };
+export const escalationChecks = { mayRaise, isStartTier, isNextTier, isReminder, deadlinePassed, mayAcknowledge, mayResolve };
 
 export const escalationMachine = setup({
   types: {} as { context: EscalationContext; events: EscalationMachineEvent; input: EscalationInput },
@@ -164,7 +183,7 @@ export const escalationMachine = setup({
     }),
     send: assign(({ event }) => {
       assertEvent(event, 'EscalationSentToTier');
-      return { tier: event.data.tier, dueAt: event.data.dueAt, nextTier: undefined };
+      return { tier: event.data.tier, dueAt: event.data.dueAt, nextTier: undefined, sentAt: event.occurredAt, reminders: event.data.reminder ?? 0 };
     }),
     reEscalate: assign(({ event }) => {
       assertEvent(event, 'EscalationReEscalated');
@@ -190,6 +209,8 @@ export const escalationMachine = setup({
       on: {
         EscalationAcknowledged: { guard: 'mayAcknowledge', target: 'acknowledged', actions: 'acknowledge' },
         EscalationReEscalated: { guard: 'deadlinePassed', target: 'reEscalated', actions: 'reEscalate' },
+        // the last tier has nobody further: it is told again until someone acknowledges
+        EscalationSentToTier: { guard: 'isReminder', target: 'sentToTier', actions: 'send' },
       },
     },
     reEscalated: { on: { EscalationSentToTier: { guard: 'isNextTier', target: 'sentToTier', actions: 'send' } } },
@@ -231,6 +252,21 @@ export interface EscalationDecisionContext {
   readonly recipients?: ResolveRecipients;
 }
 
+/** The last tier told again, and the first tier's people with it: nobody has acknowledged yet. */
+const remind = (context: C, occurredAt: string, recipients?: ResolveRecipients): EscalationEvent => {
+  const { framework, tier } = context;
+  const message = tierMessage(framework, tier, context.urgency!, occurredAt, recipients);
+  const firstTier = framework.escalation.tiers[0]!.recipient;
+  const informed = [...new Set([...message.informed, firstTier])];
+  const informedRecipients = recipients
+    ? [...(message.informedRecipients ?? []), ...recipients(firstTier, occurredAt)].filter((r, i, all) => all.findIndex((o) => o.practitionerId === r.practitionerId) === i)
+    : undefined;
+  return {
+    type: 'EscalationSentToTier',
+    data: { ...message, informed, ...(informedRecipients ? { informedRecipients } : {}), reminder: (context.reminders ?? 0) + 1 },
+  };
+};
+
 const intend = (state: EscalationState, command: EscalationCommand, actor: Actor, recipients?: ResolveRecipients): EscalationEvent[] => {
   const { context } = state;
   const { framework } = context;
@@ -260,6 +296,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
     case 'AcknowledgeEscalation':
       return [{ type: 'EscalationAcknowledged', data: { by: asStaff(actor), tier: context.tier, ...(command.note ? { note: command.note } : {}) } }];
     case 'EscalationDeadlinePassed': {
+      if (context.dueAt === null && context.urgency !== undefined) return [remind(context, command.occurredAt, recipients)];
       const next = context.tier + 1;
       const tier = framework.escalation.tiers[context.tier];
       const reEscalated: EscalationEvent = {
@@ -295,8 +332,14 @@ export const isEscalationOpen = (state: EscalationState): boolean => state.value
 
 /** The timer the scheduler must hold for this stream: DEADLINE_PASSED at the tier's dueAt while unacknowledged. */
 export const escalationTimer = (state: EscalationState): { dueAt: string; command: EscalationCommand } | undefined => {
-  const { dueAt, escalationId, tier } = state.context;
+  const { escalationId, tier } = state.context;
+  const reminderAt = state.context.dueAt === null ? reminderDueAt(state.context) : undefined;
+  const dueAt = state.context.dueAt ?? reminderAt;
   if (state.value !== 'sentToTier' || !dueAt || !escalationId) return undefined;
+  if (reminderAt) {
+    const n = (state.context.reminders ?? 0) + 1;
+    return { dueAt, command: { type: 'EscalationDeadlinePassed', idempotencyKey: `escalation-${escalationId}:reminder:${tier}:${n}`, occurredAt: dueAt, escalationId } };
+  }
   return {
     dueAt,
     command: { type: 'EscalationDeadlinePassed', idempotencyKey: `escalation-${escalationId}:deadline:${tier}:${dueAt}`, occurredAt: dueAt, escalationId },

@@ -63,6 +63,39 @@ describe('deadlines by urgency are framework settings', () => {
   });
 });
 
+describe('the last tier is chased until someone acknowledges', () => {
+  it('an emergency (straight to the last tier) with nobody acknowledging: told again every 30 minutes, the nurse told again with it, until the care worker acknowledges', () => {
+    const { stream, clock, say } = raised('emergency');
+    const timer = escalationTimer(stream.state)!;
+    expect(timer.dueAt).toBe('2025-03-06T18:15:00.000Z');
+    // not before it is due
+    expect(stream.run(scheduler, { ...timer.command, occurredAt: '2025-03-06T18:00:00.000Z' })).toMatchObject({ ok: false, refusal: { code: 'escalation.not-yet-due' } });
+    clock.set(timer.dueAt);
+    stream.ok(scheduler, timer.command);
+    expect(stream.last('EscalationSentToTier')).toMatchObject({ tier: 2, recipient: 'care-worker', dueAt: null, reminder: 1, informed: ['accountable-district-nurse'] });
+    const second = escalationTimer(stream.state)!;
+    expect(second.dueAt).toBe('2025-03-06T18:45:00.000Z');
+    clock.set(second.dueAt);
+    stream.ok(scheduler, second.command);
+    expect(stream.last('EscalationSentToTier')).toMatchObject({ tier: 2, reminder: 2 });
+    expect(say(amira, { type: 'AcknowledgeEscalation', note: '999 called' }).ok).toBe(true);
+    expect(escalationTimer(stream.state)).toBeUndefined();
+  });
+
+  it('an urgent escalation reaching the last tier is chased there too', () => {
+    const { stream, clock } = raised('urgent');
+    for (const dueAt of ['2025-03-06T18:15:00.000Z', '2025-03-06T18:45:00.000Z']) {
+      const timer = escalationTimer(stream.state)!;
+      expect(timer.dueAt).toBe(dueAt);
+      clock.set(timer.dueAt);
+      stream.ok(scheduler, timer.command);
+    }
+    expect(stream.last('EscalationSentToTier')).toMatchObject({ tier: 2, dueAt: null });
+    expect(stream.last('EscalationSentToTier').reminder).toBeUndefined();
+    expect(escalationTimer(stream.state)!.dueAt).toBe('2025-03-06T19:15:00.000Z');
+  });
+});
+
 describe('acknowledging and resolving', () => {
   it('at the nurse\'s tier, a care worker cannot acknowledge', () => {
     const { say } = raised('urgent');

@@ -86,7 +86,8 @@ describe('a spreading cellulitis in Mr Okafor', () => {
       'EscalationReEscalated',
       'EscalationSentToTier',
     ]);
-    expect(escalationTimer(stream.state)).toBeUndefined();
+    // at the last tier it is chased: told again in 30 minutes unless Amira acknowledges
+    expect(escalationTimer(stream.state)!.command.idempotencyKey).toBe('escalation-esc-okafor:reminder:2:1');
   });
 
   it('a NEWS2 rising from 1 to 3 is urgent; sepsis red flags are an emergency', () => {

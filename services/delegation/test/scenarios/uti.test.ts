@@ -75,10 +75,10 @@ describe('a suspected UTI in Mrs Patel, 84, watched by Ben', () => {
       informed: ['accountable-district-nurse'],
       advice: 'Call 999 now. Stay with the person. The accountable nurse has been informed.',
     });
-    // no deadline at the last tier: nothing further to escalate to
-    expect(escalationTimer(stream.state)).toBeUndefined();
+    // no tier beyond the last: it is told again in 30 minutes unless someone acknowledges, never before
+    expect(escalationTimer(stream.state)).toMatchObject({ dueAt: '2025-05-15T15:42:00.000Z' });
     expect(stream.refused(scheduler, escalationCommand(clock, 'esc-patel-2', { type: 'EscalationDeadlinePassed' }))).toMatchObject({
-      code: 'escalation.last-tier',
+      code: 'escalation.not-yet-due',
     });
     stream.ok(ben, escalationCommand(clock, 'esc-patel-2', { type: 'AcknowledgeEscalation', note: '999 called at 15:07' }));
     expect(stream.refused(ben, escalationCommand(clock, 'esc-patel-2', { type: 'ResolveEscalation', outcome: 'Ambulance came' }))).toMatchObject({
