@@ -133,13 +133,15 @@ export const createLiveService = (deps: LiveServiceDeps) => {
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 25_000);
     const expiry = expiryOf(req.get('authorization'));
     const ends = expiry === undefined ? undefined : setTimeout(() => res.end(), Math.max(0, Math.min(expiry - Date.now(), 2 ** 31 - 1)));
+    const endOnStop = () => res.end();
+    abort.signal.addEventListener('abort', endOnStop, { once: true });
     const close = () => {
       listeners.delete(listener);
       clearInterval(keepAlive);
       if (ends) clearTimeout(ends);
+      abort.signal.removeEventListener('abort', endOnStop);
     };
     res.on('close', close);
-    abort.signal.addEventListener('abort', () => res.end(), { once: true });
   });
 
   return {
