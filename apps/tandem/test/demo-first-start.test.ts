@@ -78,7 +78,7 @@ describe('the demo loaded at first start', () => {
     const worklist = await get<{ items: { patientId: string; dueAt: string; status: string; instructionText: string }[] }>('/api/worklist', await amira());
     const dueAt = englandInstant(englandDate(new Date()), '18:00');
     expect(worklist.items).toEqual([expect.objectContaining({ patientId, dueAt, instructionText: expect.stringContaining('10 units of Humulin I KwikPen by pen at 18:00') })]);
-    // The demo's history has no dose near today's 18:00, so nothing is "done" before Amira gives it.
+    // The demo's history leaves out any dose near today's 18:00, so nothing is "done" before Amira gives it.
     expect(worklist.items[0]!.status).toBe(Date.now() > Date.parse(dueAt) + 60 * 60_000 ? 'overdue' : 'due');
   });
 

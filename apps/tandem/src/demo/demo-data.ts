@@ -44,6 +44,10 @@ const STREETS = ['Elm Grove', 'Chapel Lane', 'Kirkstall Road', 'Otley Road', 'Ha
 
 const iso = (date: Date) => date.toISOString();
 
+/** Within the worklist's two hours of today's 18:00 (England), the time of the demo's delegated evening dose. */
+const nearTodaysEveningDose = (at: string, now: Date): boolean =>
+  englandDate(new Date(at)) === englandDate(now) && Math.abs(Date.parse(at) - Date.parse(englandInstant(englandDate(now), '18:00'))) <= 2 * 3_600_000;
+
 export interface DemoOptions {
   readonly patients: number;
   readonly days: number;
@@ -122,16 +126,23 @@ export const seedDemoData = async (care: CareRecord, options: DemoOptions): Prom
       // The demo's weeks of history are typed in at once: entries over 7 days old are confirmed late entries.
       await care.recordCare('RecordVitalSigns', { idempotencyKey: key('vitals', p, day), occurredAt: iso(morning), patientId, confirmedLate: true, ...vitals(random, unwell) }, worker);
       if (onInsulin) {
-        // Before breakfast and before the evening meal on England's clock (07:55 and 17:55, the dose 5
-        // minutes on), so no dose of the history falls inside the window of today's 18:00 dose.
-        const date = englandDate(new Date(start.getTime() + day * 86_400_000));
-        for (const [slot, clock] of [['am', '07:55'], ['pm', '17:55']] as const) {
-          const time = new Date(englandInstant(date, clock));
+        for (const [slot, hour] of [['am', 8], ['pm', 17]] as const) {
+          const time = new Date(start.getTime() + day * 86_400_000 + hour * 3_600_000);
           if (time > options.now) break;
           const glucose = random.near(8.5, 3.5, 1);
           await care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg', p, day, slot), occurredAt: iso(time), patientId, confirmedLate: true, glucoseMmolL: glucose, relationToMeal: 'before-meal' }, worker);
           const dose = { value: slot === 'am' ? 14 : 10, unit: 'units' as const };
           const doseTime = iso(new Date(time.getTime() + 5 * 60_000));
+          // The history's times follow the start's time of day: a dose falling near today's 18:00 in
+          // England would show the demo's delegated evening dose as done before anyone gave it, so it
+          // is left out (the same draws made, so the rest of the history is unchanged).
+          if (nearTodaysEveningDose(doseTime, options.now)) {
+            if (glucose >= 4) {
+              random.pick(['abdomen', 'thigh'] as const);
+              random.pick(['left', 'right'] as const);
+            }
+            continue;
+          }
           if (glucose < 4) {
             await care.recordCare('RecordInsulinWithheld', { idempotencyKey: key('ins', p, day, slot), occurredAt: doseTime, patientId, confirmedLate: true, product: 'Humulin I KwikPen', plannedDose: dose, reason: 'Blood glucose below 4 mmol/L: hypo protocol followed, nurse informed' }, worker);
           } else {
