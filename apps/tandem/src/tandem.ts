@@ -1,6 +1,6 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitStore, type OnAccess, type TokenVerifier } from '@tandem/auth';
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
-import { createDelegationService, delegationOpenApiPaths, followUpsOf, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
+import { createDelegationService, delegationOpenApiPaths, delegationProjection, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
@@ -108,7 +108,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE, ...(rateStore ? { store: rateStore } : {}) },
   });
   const now = () => clock.now();
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection], access }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(new FrameworkCatalogue())], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -135,7 +135,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     delegation: () => {
       // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.
       const relationships = new RecordAccess(new CareRecord(store, now), new FhirReader(readModels), access);
-      const delegation = createDelegationService({ store, readModels, logger, access, relationships, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
+      const delegation = createDelegationService({ store, readModels, readModel: projections?.runner ?? checkpointWatcher(readModels), logger, access, relationships, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
       late.delegation = followUpsOf({ store: delegation.core.store, reactions: delegation.processor });
       return delegation;
     },

@@ -1,4 +1,4 @@
-import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
+import type { RecordedEvent, SqlDriver, SqlQueryable } from '@tandem/event-store';
 
 /**
  * A read model fed by the global log. `apply` receives events in global order, in batches,
@@ -11,4 +11,6 @@ export interface Projection {
   /** Creates the read model's tables if missing. */
   readonly schemaSql: string;
   apply(events: readonly RecordedEvent[], tx: SqlQueryable): Promise<void>;
+  /** Run once before the runner starts (a release moving its tables from an older layout). */
+  prepare?(db: SqlDriver): Promise<void>;
 }

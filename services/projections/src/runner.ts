@@ -1,7 +1,7 @@
 import { Checkpoint, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
 import type { Projection } from './projection';
-import { checkpointName, createGeneration, ensureReadModels, generationSchema, inGeneration, switchViews } from './read-model-schema';
+import { activeGeneration, baseSchema, checkpointName, controlSql, createGeneration, ensureReadModels, generationSchema, inGeneration, switchViews, tablesOf } from './read-model-schema';
 
 const IDLE = Symbol('idle');
 const MAX_BATCH = 1000;
@@ -43,6 +43,7 @@ export class ProjectionRunner {
   private controller = new AbortController();
   private loop: Promise<void> | undefined;
   private rebuilds = 0;
+  private readonly listeners: ((position: number) => void)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -52,9 +53,33 @@ export class ProjectionRunner {
   ) {}
 
   async start(): Promise<void> {
+    for (const projection of this.projections) await projection.prepare?.(this.db);
+    const added = await this.projectionsNotInGeneration();
     ({ base: this.base, generation: this.generation } = await ensureReadModels(this.db, this.projections));
     this.checkpoint.advance(await this.storedCheckpoint(this.generation));
     this.startLoop();
+    // A projection this release adds to a generation already filled would start empty at the stored
+    // checkpoint: every read model is rebuilt from the log instead (the current ones serve meanwhile).
+    if (added.length > 0 && this.checkpoint.position >= 0) {
+      this.logger?.info({ projections: added }, 'new read models: rebuilding every read model from the log');
+      void this.rebuild().catch((error: unknown) => this.logger?.error({ err: error }, 'rebuilding for the new read models failed'));
+    }
+  }
+
+  /** Calls `listener` with the position each time the read models move on (a scheduler looking for new timers). */
+  onAdvance(listener: (position: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The projections none of whose tables the active generation has yet. */
+  private async projectionsNotInGeneration(): Promise<string[]> {
+    await this.db.migrate(controlSql);
+    const generation = await activeGeneration(this.db);
+    if (generation === undefined) return [];
+    const schema = generationSchema(await baseSchema(this.db), generation);
+    const rows = await this.db.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1', [schema]);
+    const present = new Set(rows.map((r) => r.table_name));
+    return this.projections.filter((p) => !tablesOf([p]).some((t) => present.has(t))).map((p) => p.name);
   }
 
   async stop(): Promise<void> {
@@ -152,8 +177,10 @@ export class ProjectionRunner {
     const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
     const flush = async () => {
       await this.applyBatch(batch, generation);
-      this.checkpoint.advance(batch[batch.length - 1]!.position);
+      const position = batch[batch.length - 1]!.position;
+      this.checkpoint.advance(position);
       batch = [];
+      for (const listener of this.listeners) listener(position);
     };
     let next = events.next();
     while (!signal.aborted) {

@@ -8,7 +8,7 @@ import { DelegationCommandRefused, DelegationNotFound } from '../application/err
 import { englandDate } from '../application/london';
 import { onCallRotaStreamId } from '../application/streams';
 import { worklistFor } from '../application/worklist';
-import type { DelegationProcessor } from '../reactions/processor';
+import type { DelegationReactor } from '../reactions/reactor';
 import type { Scheduler } from '../scheduler/scheduler';
 import { authenticate, principalOf, type About, type DelegationAccess } from './access';
 import { sendProblem } from './problem';
@@ -21,7 +21,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export interface DelegationRouterDeps {
   readonly api: DelegationApi;
   readonly access: DelegationAccess;
-  readonly processor: DelegationProcessor;
+  readonly processor: DelegationReactor;
   readonly scheduler: Scheduler;
   readonly store: EventStore;
   readonly clock: Clock;

@@ -4,9 +4,9 @@ import { patientFactsFrom as patientStateFrom } from '@tandem/contracts';
 import { DELEGATION_SYSTEM_ACTOR, type CommandTrace } from '../application/commands';
 import { DelegationCommandRefused } from '../application/errors';
 import { instructionText } from '../application/instruction';
-import { careStreamOf, competencyStreamId, escalationStreamId, patientStreamOf, promptStreamId, reactionEscalationId, reactionPromptId } from '../application/streams';
+import { careStreamOf, competencyStreamId, delegationStreamId, patientStreamOf, reactionEscalationId, reactionPromptId, streamOfKind } from '../application/streams';
 import type { Framework, RuleSource } from '../frameworks';
-import { isCompetenceCurrent, replayCompetence, timedFromStored, type CompetenceMachineEvent } from '../machines';
+import { isCompetenceCurrent, replayCompetence, replayDelegation, timedFromStored, type CompetenceMachineEvent, type DelegationMachineEvent } from '../machines';
 import { evaluateEntry, moreUrgent, raiseEscalationCommand } from '../rules';
 import { ACTIVE_STATUSES, careStreamEvent, type ReactionContext } from './context';
 import type { DelegationRow } from './read-model';
@@ -15,7 +15,7 @@ import type { DelegationRow } from './read-model';
 const HISTORY = 500;
 const ENTRY_TYPES: ReadonlySet<string> = new Set<string>([...CORRECTABLE_ENTRY_TYPES, 'EntryAmended']);
 
-export const isCareEntryEvent = (event: RecordedEvent): boolean => event.stream.startsWith('care-') && ENTRY_TYPES.has(event.type);
+export const isCareEntryEvent = (event: RecordedEvent): boolean => ENTRY_TYPES.has(event.type) && streamOfKind(event.stream, 'care') !== undefined;
 
 /** Streams as they stood before the entry: a replay of the log decides exactly as the first run did. */
 const before = async (ctx: ReactionContext, stream: string, position: number) => (await ctx.store.readStream(stream)).filter((e) => e.position < position);
@@ -46,6 +46,22 @@ const wholeRecordBackground = (delegations: readonly DelegationRow[]): string =>
     ? 'No activity is delegated for this person: the whole-record rules (NEWS2, RESTORE2, sepsis red flags, hypoglycaemia) apply to everyone.'
     : `Delegated for this person: ${delegations.map((d) => `${d.activityId} to ${d.careWorkerId} by ${d.delegatedBy} (${d.status})`).join('; ')}.`;
 
+/**
+ * The person's delegations as they stood before the entry: the read model names them (and may
+ * already be further on: a replay), each one's stream says what it was then.
+ */
+const delegationsAsTheyStood = async (ctx: ReactionContext, patientId: string, position: number): Promise<DelegationRow[]> => {
+  const rows: DelegationRow[] = [];
+  for (const row of await ctx.views.delegationsForPatient(patientId)) {
+    const framework = ctx.commands.frameworks.get(row.frameworkId);
+    const events = await before(ctx, delegationStreamId(row.delegationId), position);
+    if (!framework || events.length === 0) continue;
+    const { value, context } = replayDelegation(framework, events.map((e) => timedFromStored<DelegationMachineEvent>(e)));
+    rows.push({ ...row, status: String(value), ...(context.instruction ? { instruction: context.instruction } : {}) });
+  }
+  return rows;
+};
+
 interface Evaluated {
   readonly ruleset: RuleSource;
   readonly relevant: DelegationRow | undefined;
@@ -74,28 +90,33 @@ interface Evaluated {
  *   incident escalation (the rules' withoutDelegation condition), never a refusal.
  */
 export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEvent): Promise<void> => {
-  const patientId = event.stream.slice('care-'.length);
-  // Which delegations the person has comes from the read model (no stream lists them by person);
-  // a delegation proposed in the same instant as the entry may be missed, the whole-record rules never are.
-  const delegations = await ctx.views.delegationsForPatient(patientId);
+  const patientId = streamOfKind(event.stream, 'care')?.patientId;
+  if (patientId === undefined) return;
+  // Which delegations the person has comes from the read model (no stream lists them by person),
+  // what each was at the entry from its stream; a delegation proposed in the same instant as the
+  // entry may be missed, the whole-record rules never are.
+  const delegations = await delegationsAsTheyStood(ctx, patientId, event.position);
   const trace: CommandTrace = { causationId: event.id, correlationId: event.metadata.correlationId };
   const now = () => ctx.clock.now().toISOString();
   const entry = careStreamEvent(event);
   const recorder = event.metadata.actor;
 
-  // A recheck the person was waiting for: any later entry of the kind the prompt asked for.
+  const earlier = (await ctx.store.readStream(careStreamOf(patientId))).filter((e) => e.revision < event.revision);
+  const earlierIds = new Set(earlier.map((e) => e.id));
+
+  // A recheck the person was waiting for: any later entry of the kind the prompt asked for. Only a
+  // prompt about an earlier entry: the read model may already hold prompts a replay has not reached.
   const recordedType = event.type === 'EntryAmended' ? (event.data as { replacement: { type: string } }).replacement.type : event.type;
   for (const prompt of await ctx.views.pendingRechecks(patientId)) {
-    if (prompt.recheck?.entry !== recordedType || prompt.recheck.afterEntryId === event.id) continue;
+    if (prompt.recheck?.entry !== recordedType || prompt.recheck.afterEntryId === event.id || !earlierIds.has(prompt.recheck.afterEntryId)) continue;
     await unlessAlreadyDone(
       ctx.commands.prompt({ type: 'RecordRecheck', promptId: prompt.promptId, entryId: event.id, idempotencyKey: `reaction:${event.id}:recheck:${prompt.promptId}`, occurredAt: now() }, DELEGATION_SYSTEM_ACTOR, trace),
     );
-    await ctx.indexNow(promptStreamId(prompt.promptId));
   }
 
-  const history = (await ctx.store.readStream(careStreamOf(patientId))).filter((e) => e.revision < event.revision).slice(-HISTORY).map(careStreamEvent);
+  const history = earlier.slice(-HISTORY).map(careStreamEvent);
   const baseline = await baselineOf(ctx, patientId, event.position);
-  const open = new Set(await ctx.views.openEscalationRuleIds(patientId));
+  const open = new Set(await ctx.views.openEscalationRuleIds(patientId, event.position));
   const prompted = new Set<string>();
   /** Rules already found for this entry by an earlier ruleset, and the whole-record rules they stand for. */
   const covered = new Set<string>();
@@ -156,7 +177,6 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
         ...(relevant ? { delegationId: relevant.delegationId } : {}),
       });
       await unlessAlreadyDone(ctx.commands.escalation(command, DELEGATION_SYSTEM_ACTOR, trace, { before: event.position }));
-      await ctx.indexNow(escalationStreamId(escalationId));
       open.add(escalation.ruleId);
       raised.set(escalation.ruleId, escalationId);
     }
@@ -194,7 +214,6 @@ export const reactToCareEntry = async (ctx: ReactionContext, event: RecordedEven
           trace,
         ),
       );
-      await ctx.indexNow(promptStreamId(promptId));
     }
   }
 };

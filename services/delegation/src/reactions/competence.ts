@@ -2,7 +2,7 @@ import type { CompetenceReinstatedData, CompetenceStatus, DelegationCommand, Rec
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
 import { DELEGATION_SYSTEM_ACTOR, type DelegationCommands } from '../application/commands';
 import { DelegationCommandRefused } from '../application/errors';
-import { competencyStreamId, delegationStreamId } from '../application/streams';
+import { competencyStreamId, delegationStreamId, streamOfKind } from '../application/streams';
 import {
   competenceSnapshotOf,
   decideDelegation,
@@ -44,7 +44,6 @@ const suspend = async (ctx: ReactionContext, delegationId: string, change: 'laps
     // Already suspended, withdrawn or ended in the meantime: nothing left to do.
     if (!(error instanceof DelegationCommandRefused && error.status === 409)) throw error;
   }
-  await ctx.indexNow(delegationStreamId(delegationId));
 };
 
 /**
@@ -66,9 +65,10 @@ export const reactToCompetenceChange = async (ctx: ReactionContext, event: Recor
   }
 };
 
-/** The framework a competency stream is for: its name ends with the framework's id. */
+/** The framework a competency stream is for (its name says). */
 const frameworkOfStream = (ctx: Pick<ReactionContext, 'commands'>, stream: string): string => {
-  const framework = ctx.commands.frameworks.all().find((f) => stream.endsWith(`-${f.id}`));
+  const frameworkId = streamOfKind(stream, 'competency')?.frameworkId;
+  const framework = frameworkId === undefined ? undefined : ctx.commands.frameworks.get(frameworkId);
   if (!framework) throw new Error(`${stream} is not the competence of a known framework`);
   return framework.id;
 };
@@ -80,7 +80,8 @@ const frameworkOfStream = (ctx: Pick<ReactionContext, 'commands'>, stream: strin
  */
 export const reactToActivation = async (ctx: ReactionContext, event: RecordedEvent): Promise<void> => {
   if (event.type !== 'DelegationActivated') return;
-  const loaded = await ctx.commands.loadDelegation(event.stream.slice('delegation-'.length), event.revision);
+  const delegationId = streamOfKind(event.stream, 'delegation')?.delegationId;
+  const loaded = delegationId === undefined ? undefined : await ctx.commands.loadDelegation(delegationId, event.revision);
   const careWorkerId = loaded?.state.context.careWorker?.practitionerId;
   if (!loaded || !careWorkerId) return;
   const framework = loaded.framework;
@@ -183,13 +184,12 @@ export const reactToReinstatement = async (ctx: ReactionContext, event: Recorded
   if (event.type !== 'CompetenceReinstated') return;
   const plan = await restorationsFor(ctx, event);
   const metadata: RecordedMetadata = event.metadata;
-  for (const { delegationId, command } of plan.restore) {
+  for (const { command } of plan.restore) {
     try {
       await ctx.commands.delegation(command, DELEGATION_SYSTEM_ACTOR, { causationId: event.id, correlationId: metadata.correlationId });
     } catch (error) {
       // Withdrawn or ended in the meantime: nothing left to restore.
       if (!(error instanceof DelegationCommandRefused)) throw error;
     }
-    await ctx.indexNow(delegationStreamId(delegationId));
   }
 };

@@ -5,14 +5,15 @@ import type { Clock } from '../application/clock';
 import type { CareStreamEvent } from '../rules';
 import type { DelegationViews } from './read-model';
 
-/** What a reaction needs: the command edge, the read model as of the event, the clock, and a way to index its own appends at once. */
+/**
+ * What a reaction needs: the command edge (deciding on the streams), the read model as of the
+ * event (to look candidates up: no stream lists a person's delegations), and the clock.
+ */
 export interface ReactionContext {
   readonly store: EventStore;
   readonly commands: DelegationCommands;
   readonly views: DelegationViews;
   readonly clock: Clock;
-  /** Indexes a stream the reaction just appended to, so the next event already sees it (an escalation open, a delegation suspended). */
-  readonly indexNow: (stream: string) => Promise<void>;
 }
 
 /** A stored care-stream event as the rules read it. */

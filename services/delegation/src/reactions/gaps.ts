@@ -2,14 +2,14 @@ import type { EscalationRaisedData, EscalationSentToTierData } from '@tandem/con
 import type { RecordedEvent } from '@tandem/event-store';
 import { DELEGATION_SYSTEM_ACTOR } from '../application/commands';
 import { DelegationCommandRefused } from '../application/errors';
-import { escalationStreamId, uuidV5 } from '../application/streams';
+import { nameBasedId, streamOfKind } from '../application/streams';
 import type { ReactionContext } from './context';
 
 /** The rule id of the incident a tier that reached nobody becomes. */
 export const NOBODY_ON_CALL_RULE_ID = 'escalation.nobody-available';
 
 /** The incident raised for a tier of an escalation that reached nobody: named from the escalation and the tier. */
-export const gapIncidentId = (escalationId: string, tier: number): string => uuidV5(`escalation-gap|${escalationId}|${tier}`);
+export const gapIncidentId = (escalationId: string, tier: number): string => nameBasedId(`escalation-gap|${escalationId}|${tier}`);
 
 /**
  * A tier of an escalation reached nobody (nobody on call): the escalation has already gone on to
@@ -19,7 +19,8 @@ export const gapIncidentId = (escalationId: string, tier: number): string => uui
 export const reactToUnreachedTier = async (ctx: ReactionContext, event: RecordedEvent): Promise<void> => {
   const sent = event.data as EscalationSentToTierData;
   if (!sent.nobodyAvailable) return;
-  const escalationId = event.stream.slice('escalation-'.length);
+  const escalationId = streamOfKind(event.stream, 'escalation')?.escalationId;
+  if (escalationId === undefined) return;
   const raised = (await ctx.store.readStream(event.stream)).find((e) => e.type === 'EscalationRaised')?.data as EscalationRaisedData | undefined;
   if (!raised || raised.ruleId === NOBODY_ON_CALL_RULE_ID) return;
   const ruleset = ctx.commands.frameworks.ruleset(raised.frameworkId);
@@ -56,5 +57,4 @@ export const reactToUnreachedTier = async (ctx: ReactionContext, event: Recorded
     if (error instanceof DelegationCommandRefused && error.status === 409) return;
     throw error;
   }
-  await ctx.indexNow(escalationStreamId(incidentId));
 };

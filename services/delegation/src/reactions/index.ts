@@ -2,4 +2,5 @@ export * from './context';
 export * from './read-model';
 export * from './care';
 export * from './competence';
-export * from './processor';
+export * from './projection';
+export * from './reactor';

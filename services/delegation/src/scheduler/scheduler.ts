@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DELEGATION_SYSTEM_ACTOR, type CommandResult, type DelegationCommands } from '../application/commands';
 import type { Clock } from '../application/clock';
 import { DelegationCommandRefused } from '../application/errors';
-import { careStreamOf, escalationStreamId, promptStreamId, uuidV5 } from '../application/streams';
+import { careStreamOf, escalationStreamId, nameBasedId, promptStreamId } from '../application/streams';
 import { carePromptOf } from '../prompts';
 import { careStreamEvent } from '../reactions/context';
 import { activeSince } from '../reactions/monitoring';
@@ -33,11 +33,26 @@ const BATCH = 50;
 const MAX_ROUNDS = 100;
 
 /**
+ * What the scheduler has fired, and what firing did: the memory that makes a timer fire once.
+ * Not a view: the timers themselves are (delegation_timers, kept by the projection from the
+ * deadlines in the events), and a rebuild makes them again, while this table keeps them fired.
+ */
+export const schedulerSchemaSql = `
+create table if not exists delegation_timer_firings (
+  timer_id text primary key,
+  stream text not null,
+  kind text not null,
+  due_at timestamptz not null,
+  fired_at timestamptz not null,
+  outcome text not null
+);`;
+
+/**
  * One loop fires every due timer as a command, exactly once. A timer is a row of the read model
- * (kept from the log by the delegation processor: every deadline is a `dueAt` in an event), so a
+ * (kept from the log by the delegation projection: every deadline is a `dueAt` in an event), so a
  * restart between scheduling and firing loses nothing: the row is still there, unfired, and fires
  * when the loop next runs. Each command carries the timer's deterministic idempotency key, so a
- * restart between firing and marking the row fired appends nothing twice. Time is the injected clock.
+ * restart between firing and recording it fired appends nothing twice. Time is the injected clock.
  */
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +85,7 @@ export class Scheduler {
     await this.running.catch(() => undefined);
   }
 
-  /** Looks for due timers now (and again soon): called when the read model schedules one. */
+  /** Looks for due timers now (and again soon): called when the read model has moved on (a timer may have been scheduled). */
   poke(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
@@ -107,7 +122,9 @@ export class Scheduler {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = this.deps.clock.now();
       const due = await this.deps.db.query<TimerRow>(
-        'select timer_id, stream, kind, due_at, command from delegation_timers where fired_at is null and due_at <= $1 order by due_at, timer_id limit $2',
+        `select t.timer_id, t.stream, t.kind, t.due_at, t.command from delegation_timers t
+          where t.due_at <= $1 and not exists (select 1 from delegation_timer_firings f where f.timer_id = t.timer_id)
+          order by t.due_at, t.timer_id limit $2`,
         [now.toISOString(), BATCH],
       );
       if (due.length === 0) break;
@@ -119,11 +136,11 @@ export class Scheduler {
         progressed = true;
         // A replay stored nothing new: there is nothing for the read model to catch up on.
         if (!result.outcome.startsWith('replayed')) last = Math.max(last, result.position);
-        await this.deps.db.query('update delegation_timers set fired_at = $2, outcome = $3 where timer_id = $1 and fired_at is null', [
-          row.timer_id,
-          this.deps.clock.now().toISOString(),
-          result.outcome,
-        ]);
+        await this.deps.db.query(
+          `insert into delegation_timer_firings (timer_id, stream, kind, due_at, fired_at, outcome) values ($1, $2, $3, $4, $5, $6)
+           on conflict (timer_id) do nothing`,
+          [row.timer_id, row.stream, row.kind, new Date(row.due_at).toISOString(), this.deps.clock.now().toISOString(), result.outcome],
+        );
         fired.push({ timerId: row.timer_id, stream: row.stream, kind: row.kind, dueAt: new Date(row.due_at).toISOString(), outcome: result.outcome });
       }
       if (!progressed) break;
@@ -171,7 +188,7 @@ export class Scheduler {
     const ruleId = `monitoring.${command.monitoringId}.missed`;
     const missed = missedMonitoring(active.framework, { events, since: active.since, now: clock.now().toISOString(), openEscalationRuleIds: open }).find((m) => m.ruleId === ruleId);
     if (!missed) return { outcome: open.includes(ruleId) ? 'not needed: already escalated' : 'not needed: recorded in time', position: -1 };
-    const escalationId = uuidV5(`monitoring|${command.delegationId}|${command.monitoringId}|${command.occurredAt}`);
+    const escalationId = nameBasedId(`monitoring|${command.delegationId}|${command.monitoringId}|${command.occurredAt}`);
     const raised = await commands.escalation(
       raiseEscalationCommand(missed, {
         escalationId,

@@ -111,6 +111,19 @@ export class Harness {
     await this.startCore();
   }
 
+  /**
+   * Stops the core, forgets everything but the log (the reactions' checkpoint and every view; what
+   * the scheduler fired stays, as it would) and starts again: the log replayed from the start.
+   */
+  async replayFromScratch(): Promise<void> {
+    await this.core.stop();
+    await this.readModels.query('delete from delegation_checkpoints');
+    const schemas = await this.readModels.query<{ name: string }>("select nspname as name from pg_namespace where nspname like 'public_rm%'");
+    for (const { name } of schemas) await this.readModels.query(`drop schema ${name} cascade`);
+    await this.readModels.query('drop table tandem_projection_checkpoints, tandem_read_model_generation');
+    await this.startCore();
+  }
+
   async close(): Promise<void> {
     await this.core.stop();
     await this.db.close();
