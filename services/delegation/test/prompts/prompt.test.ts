@@ -1,4 +1,5 @@
 import type { CarePromptIssuedData, PromptCommand, PromptEvent } from '@tandem/contracts';
+import { specification } from '@tandem/commands';
 import type { Timed } from '../../src/machines/decider';
 import { decidePrompt, evolvePrompt, initialPromptState, isPromptOpen, promptTimer, recheckEscalationIdOf, type PromptState } from '../../src/prompts';
 import { amira, ben, eventId, MR_JONES, nadia } from '../fixtures';
@@ -55,4 +56,20 @@ describe('a prompt to the care worker', () => {
     expect(missed.state.recheck).toBe('missed');
     expect(run(missed.state, { ...base, type: 'RecheckDue', escalationId: 'recheck-prompt-1', occurredAt: '2025-03-03T18:01:00Z' }).decision.ok).toBe(false);
   });
+});
+
+/** The same decider specified with the given / when / then every service's tests share (@tandem/commands). */
+describe('a prompt, given its events', () => {
+  const { given } = specification<PromptState, Timed<PromptEvent>>(evolvePrompt, initialPromptState);
+  const wasIssued = { type: 'CarePromptIssued', data: issued, occurredAt: '2025-03-03T17:45:00Z' } as Timed<PromptEvent>;
+  const decide = (command: PromptCommand, actor = amira) => (state: PromptState) => decidePrompt(state, command, { actor });
+
+  it('given it was issued, when the care worker acknowledges it, then CarePromptAcknowledged', () =>
+    given(wasIssued).when(decide({ ...base, type: 'AcknowledgeCarePrompt' })).then(['CarePromptAcknowledged']));
+
+  it('given it was issued, when another care worker acknowledges it, then refused naming the actor', () =>
+    given(wasIssued).when(decide({ ...base, type: 'AcknowledgeCarePrompt' }, ben)).thenRefused('prompt.not-the-care-worker', 'actor'));
+
+  it('given nothing, when acknowledged, then refused: there is no prompt to acknowledge', () =>
+    given().when(decide({ ...base, type: 'AcknowledgeCarePrompt' })).thenRefused('prompt.not-allowed-in-state'));
 });
