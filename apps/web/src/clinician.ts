@@ -27,6 +27,8 @@ export const CLINICIAN_ROLES: ReadonlySet<string> = new Set(['district-nurse', '
 /** The position of the last message the live stream told of: each read after it waits for the read model to hold it. */
 let minPosition = 0;
 let lastRows: readonly CaseloadRow[] = [];
+/** Her name as the record has it (read once per user; another person signing in on the same page reads theirs). */
+let myName: { readonly userId: string; readonly name: string } | undefined;
 
 const URGENCY_TAG: Readonly<Record<string, { tag: string; words: string }>> = {
   emergency: { tag: 'nhsuk-tag--red', words: 'Emergency' },
@@ -95,12 +97,17 @@ export const renderCaseload = async (ctx: ClinicianContext, options: { quiet?: b
     return ctx.show('My caseload', html`<h1>My caseload</h1><p>Your caseload could not be loaded${error instanceof Unreachable ? ': there is no signal' : ''}. Try again shortly.</p>`);
   }
   lastRows = rows;
+  if (myName?.userId !== ctx.userId) {
+    const me = await request(`/fhir/Practitioner/${encodeURIComponent(ctx.userId)}`, ctx.token).catch(() => undefined);
+    const name = me?.ok ? ((await me.json()) as { name?: { prefix?: string[]; given?: string[]; family?: string }[] }).name?.[0] : undefined;
+    myName = { userId: ctx.userId, name: (name ? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ') : '') || ctx.userId };
+  }
   const now = new Date();
   const news = document.getElementById('live-news')?.innerHTML ?? '';
   ctx.show(
     'My caseload',
     html`<h1 class="nhsuk-u-margin-bottom-2">My caseload</h1>
-      <p class="nhsuk-body-s">${dayOf(now.toISOString())}. Signed in as ${ctx.userId}. <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" id="sign-out">Sign out</button></p>
+      <p class="nhsuk-body-s">${dayOf(now.toISOString())}. Signed in as ${myName.name}. <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" id="sign-out">Sign out</button></p>
       ${notificationsControl()}
       <div id="live-news" role="status" aria-live="polite"></div>
       <p class="nhsuk-body-s">The most urgent first: open escalations, then the NEWS2 band, then monitoring overdue, reviews and competences about to lapse.</p>

@@ -262,4 +262,15 @@ describeInBrowser("the district nurse's app", () => {
     await expectAccessible(page, 'chart');
     await screenshot(page, '13-nurse-chart.png');
   });
+
+  it('gives Dr Shah the same caseload view of his registered patients', async () => {
+    const serverNow = ((await api<{ now: string }>({ role: 'system', user: 'web-test-clock' }, 'POST', '/admin/clock/advance', { minutes: 0 })).body.now);
+    const gp = await phoneSignedInAs('Dr David Shah', new Date(serverNow));
+    await gp.page.getByRole('heading', { name: 'My caseload' }).waitFor();
+    await gp.page.locator(`#caseload [data-person="${jonesId}"]`).waitFor();
+    expect(await gp.page.getByText('Signed in as Dr David Shah').isVisible()).toBe(true);
+    expect(await gp.page.locator(`[data-person="${jonesId}"]`).getByRole('link', { name: 'Chart and record for Mr Arthur Jones' }).isVisible()).toBe(true);
+    await expectAccessible(gp.page, 'GP caseload');
+    await gp.context.close();
+  });
 });
