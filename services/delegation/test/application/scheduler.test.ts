@@ -51,17 +51,20 @@ describe('the scheduler', () => {
   });
 
   it('a timer fired but not marked (a crash in between) fires again as a replay: nothing is stored twice', async () => {
+    // Only this test fires timers (not the scheduler's own look when the read model moves on).
+    await h.core.scheduler.stop();
     h.clock.set('2025-03-03T18:45:00Z');
     const [timer] = await h.readModels.query<{ timer_id: string; command: { type: 'EscalationDeadlinePassed'; escalationId: string; idempotencyKey: string; occurredAt: string } }>(
-      "select timer_id, command from delegation_timers where fired_at is null and kind = 'escalation' and stream = $1",
+      "select t.timer_id, t.command from delegation_timers t where kind = 'escalation' and stream = $1 and not exists (select 1 from delegation_timer_firings f where f.timer_id = t.timer_id)",
       [escalationStreamId(escalationId)],
     );
-    // the command was appended, then the process died before the row was marked fired (and before
-    // the subscription saw the new events)
+    // the command was appended, then the process died before the firing was recorded (and before
+    // the projection saw the new events)
     // (the missed recheck's own escalation is acknowledged first, so this timer is the only one due)
     await h.core.commands.escalation({ type: 'AcknowledgeEscalation', escalationId: recheckEscalationIdOf(promptId), idempotencyKey: key(), occurredAt: h.now() }, sarah);
     await h.settle();
     await h.core.processor.stop();
+    await h.core.runner!.stop();
     await h.core.commands.escalation(timer!.command, { id: 'tandem-delegation', role: 'system' });
     const before = (await h.eventsOf(escalationStreamId(escalationId))).length;
     const fired = await h.core.scheduler.runDue();
