@@ -330,6 +330,16 @@ export const decideEscalation = (state: EscalationState, command: EscalationComm
 /** Open: raised and not yet resolved (shown as an active Flag). */
 export const isEscalationOpen = (state: EscalationState): boolean => state.value !== 'notRaised' && state.value !== 'resolved';
 
+const REMINDER_KEY = ':reminder:';
+
+/**
+ * A reminder is about now: fired late (the service was down, or the entry came from the past), it
+ * is sent at the time it fires, once, and the next is due an interval after that. Replaying every
+ * missed reminder at its due time would send a burst of them and none would chase anyone.
+ */
+export const isEscalationReminder = (command: EscalationCommand): boolean =>
+  command.type === 'EscalationDeadlinePassed' && command.idempotencyKey.includes(REMINDER_KEY);
+
 /** The timer the scheduler must hold for this stream: DEADLINE_PASSED at the tier's dueAt while unacknowledged. */
 export const escalationTimer = (state: EscalationState): { dueAt: string; command: EscalationCommand } | undefined => {
   const { escalationId, tier } = state.context;
@@ -338,7 +348,7 @@ export const escalationTimer = (state: EscalationState): { dueAt: string; comman
   if (state.value !== 'sentToTier' || !dueAt || !escalationId) return undefined;
   if (reminderAt) {
     const n = (state.context.reminders ?? 0) + 1;
-    return { dueAt, command: { type: 'EscalationDeadlinePassed', idempotencyKey: `escalation-${escalationId}:reminder:${tier}:${n}`, occurredAt: dueAt, escalationId } };
+    return { dueAt, command: { type: 'EscalationDeadlinePassed', idempotencyKey: `escalation-${escalationId}${REMINDER_KEY}${tier}:${n}`, occurredAt: dueAt, escalationId } };
   }
   return {
     dueAt,

@@ -1,3 +1,4 @@
+import { IdempotencyKeyReused } from '@tandem/commands';
 import type { CompetenceCommand, DelegationCommand, EscalationCommand, RecheckDue } from '@tandem/contracts';
 import type { EventStore, SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
@@ -5,6 +6,7 @@ import { DELEGATION_SYSTEM_ACTOR, type CommandResult, type DelegationCommands } 
 import type { Clock } from '../application/clock';
 import { DelegationCommandRefused } from '../application/errors';
 import { careStreamOf, escalationStreamId, nameBasedId, promptStreamId } from '../application/streams';
+import { isEscalationReminder } from '../machines';
 import { carePromptOf } from '../prompts';
 import { careStreamEvent } from '../reactions/context';
 import { activeSince } from '../reactions/monitoring';
@@ -160,8 +162,11 @@ export class Scheduler {
           return describe(await commands.competence(row.command as CompetenceCommand, DELEGATION_SYSTEM_ACTOR, trace));
         case 'delegation':
           return describe(await commands.delegation(row.command as DelegationCommand, DELEGATION_SYSTEM_ACTOR, trace));
-        case 'escalation':
-          return describe(await commands.escalation(row.command as EscalationCommand, DELEGATION_SYSTEM_ACTOR, trace));
+        case 'escalation': {
+          const command = row.command as EscalationCommand;
+          const timed = isEscalationReminder(command) ? { ...command, occurredAt: this.deps.clock.now().toISOString() } : command;
+          return describe(await commands.escalation(timed, DELEGATION_SYSTEM_ACTOR, trace));
+        }
         case 'prompt':
           return await this.fireRecheck(row.command as RecheckDue & { type: 'RecheckDue' });
         case 'monitoring':
@@ -169,6 +174,8 @@ export class Scheduler {
       }
     } catch (error) {
       if (error instanceof DelegationCommandRefused) return { outcome: `refused: ${error.refusal.code}: ${error.refusal.reason}`, position: -1 };
+      // a reminder fired before a crash and fired again at another time: it was sent once already
+      if (error instanceof IdempotencyKeyReused) return { outcome: 'replayed', position: -1 };
       this.deps.logger?.error({ err: error, timer: row.timer_id }, 'timer failed; it will be tried again');
       return undefined;
     }

@@ -64,6 +64,27 @@ describe('whole-record escalation: for everyone, to named people', () => {
     for (const who of [amira, sarah]) expect((await h.core.views.escalations({ open: true, recipientId: who.id })).map((e) => e.escalationId)).toEqual([escalationId]);
   });
 
+  it('nobody acknowledges the 999 advice for three hours (the service was down): Amira is reminded once, now, not six times, and again 30 minutes later', async () => {
+    const vitals = await septicVitals();
+    await h.settle();
+    const escalationId = reactionEscalationId(vitals.eventIds[0]!, 'news2.high');
+    const firedAt = h.advance(180);
+    await h.core.scheduler.runDue();
+    await h.settle();
+    const tiers = await sentTiers(escalationId);
+    expect(tiers.map((t) => [t.tier, t.reminder, t.recipients])).toEqual([
+      [2, undefined, [{ practitionerId: amira.id, reason: 'recorded the entry' }]],
+      [2, 1, [{ practitionerId: amira.id, reason: 'recorded the entry' }]],
+    ]);
+    // the nursing team is told again with it
+    expect(tiers[1]!.informedRecipients).toEqual([{ practitionerId: sarah.id, reason: 'nursing team' }]);
+    expect((await h.eventsOf(escalationStreamId(escalationId))).at(-1)!.metadata.occurredAt).toBe(firedAt);
+    h.advance(30);
+    await h.core.scheduler.runDue();
+    await h.settle();
+    expect((await sentTiers(escalationId)).map((t) => t.reminder)).toEqual([undefined, 1, 2]);
+  });
+
   it('the same emergency sent by a virtual ward’s system: nobody may be at the bedside, so it starts with the nursing team, who must acknowledge by a deadline, and goes on to on call', async () => {
     const virtualWard: Actor = { id: 'system-virtual-ward', role: 'system' };
     const vitals = await septicVitals(virtualWard);
