@@ -1,4 +1,5 @@
 import { DevIssuer, mintToken, type Decision, type MintClaims } from '@tandem/auth';
+import type { DelegationService } from '@tandem/delegation';
 import type { createRecordService } from '@tandem/record';
 import Client from 'fhir-kit-client';
 import type { AuditEvent, Bundle, Observation, OperationOutcome, Patient, Provenance } from 'fhir/r4';
@@ -88,6 +89,8 @@ describe('access to the record', () => {
     });
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     ({ patientIds } = await seedDemoData(record.care, { patients: 4, days: 2, now: new Date() }));
+    // The rules' reactions to the demo (escalations) are appended before any refusal is checked to store nothing.
+    await (tandem.services.find((s) => s.name === 'delegation') as DelegationService).processor.settle(60_000);
     // Wait for the projection to hold the demo.
     await call('GET', `/fhir/Patient/${patientIds[0]}`, { token: await auditor(), headers: { 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
   }, 60_000);
