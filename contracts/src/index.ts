@@ -5,6 +5,7 @@ export * from './care';
 export * from './delegation';
 export * from './audit/access';
 export * from './subscriptions/subscription';
+export * from './live/live-message';
 export * from './storable-text';
 export * from './streams';
 export * from './instant';

@@ -1,3 +1,4 @@
+import type { LiveMessage } from '@tandem/contracts';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /**
@@ -8,14 +9,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
  * lists again with X-Tandem-Min-Position at that position. On `ready` (every connection, the first
  * and each reconnection) it reads them too, so nothing that happened while disconnected is missed.
  */
-export interface LiveMessage {
-  readonly kind: 'escalation' | 'prompt';
-  readonly type: string;
-  readonly id: string;
-  readonly patientId: string;
-  readonly position: number;
-  readonly addressedTo?: readonly string[];
-}
+export type { LiveMessage };
 
 export interface LiveHandlers {
   readonly onReady: (position: number) => void;

@@ -100,6 +100,8 @@ export const escalationEventDefinitions = [
   EscalationResolved,
 ] as const;
 export type EscalationEvent = EventOf<(typeof escalationEventDefinitions)[number]>;
+/** The type of every event of an escalation stream, for readers that tell of escalations (the live stream, subscription topics). */
+export const ESCALATION_EVENT_TYPES: ReadonlySet<string> = new Set(escalationEventDefinitions.map((d) => d.type));
 export type EscalationEventType = EscalationEvent['type'];
 
 // ---------------------------------------------------------------------------------------------

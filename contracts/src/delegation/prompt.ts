@@ -60,6 +60,8 @@ export const RecheckMissed = defineEvent('RecheckMissed', z.object({ dueAt: Date
 export type RecheckMissedData = z.infer<typeof RecheckMissed.schema>;
 
 export const promptEventDefinitions = [CarePromptIssued, CarePromptAcknowledged, RecheckRecorded, RecheckMissed] as const;
+/** The type of every event of a prompt stream. */
+export const PROMPT_EVENT_TYPES: ReadonlySet<string> = new Set(promptEventDefinitions.map((d) => d.type));
 export type PromptEvent = EventOf<(typeof promptEventDefinitions)[number]>;
 export type PromptEventType = PromptEvent['type'];
 

@@ -1,33 +1,18 @@
-import { parseStreamName } from '@tandem/contracts';
+import { ESCALATION_EVENT_TYPES, parseStreamName, PROMPT_EVENT_TYPES, type LiveMessage } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 
 /**
- * What the live stream (GET /api/events/stream) tells an open app, derived from one event in the
- * log, pure. A message says only that something about a person changed and where in the log: the
- * app then reads the item through the ordinary API (which decides and records that read as well),
- * with X-Tandem-Min-Position so the read includes what the message told of. Escalations and care
- * prompts are the only kinds: what is addressed to a clinician or a care worker.
+ * What the live stream tells an open app (`LiveMessage`, contracts), derived from one event in the
+ * log, pure.
  */
-export interface LiveMessage {
-  readonly kind: 'escalation' | 'prompt';
-  /** The event type (EscalationRaised, EscalationSentToTier, ..., CarePromptIssued, ...). */
-  readonly type: string;
-  readonly id: string;
-  readonly patientId: string;
-  /** The log position of the event: the app's min-position for the read that follows. */
-  readonly position: number;
-  /** Who it was sent to at this tier, or who is prompted: lets the app say "for you" at once. */
-  readonly addressedTo?: readonly string[];
-}
+export type { LiveMessage };
 
-export const ESCALATION_EVENTS: ReadonlySet<string> = new Set(['EscalationRaised', 'EscalationSentToTier', 'EscalationAcknowledged', 'EscalationReEscalated', 'EscalationResolved']);
-export const PROMPT_EVENTS: ReadonlySet<string> = new Set(['CarePromptIssued', 'CarePromptAcknowledged', 'RecheckRecorded', 'RecheckMissed']);
 
 /** The item an event belongs to, when it is one the stream tells of (its later events name no person: the first does). */
 export const itemOf = (event: Pick<RecordedEvent, 'stream' | 'type'>): { kind: LiveMessage['kind']; id: string } | undefined => {
   const name = parseStreamName(event.stream);
-  if (name?.kind === 'escalation' && ESCALATION_EVENTS.has(event.type)) return { kind: 'escalation', id: name.escalationId };
-  if (name?.kind === 'prompt' && PROMPT_EVENTS.has(event.type)) return { kind: 'prompt', id: name.promptId };
+  if (name?.kind === 'escalation' && ESCALATION_EVENT_TYPES.has(event.type)) return { kind: 'escalation', id: name.escalationId };
+  if (name?.kind === 'prompt' && PROMPT_EVENT_TYPES.has(event.type)) return { kind: 'prompt', id: name.promptId };
   return undefined;
 };
 

@@ -1,4 +1,4 @@
-import { streamOfKind } from '@tandem/contracts';
+import { ESCALATION_EVENT_TYPES, streamOfKind } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { CapabilityStatementRestResource } from 'fhir/r4';
 
@@ -51,7 +51,6 @@ export const topicFor = (url: string): Topic | undefined => TOPICS.find((t) => t
 /** The NEWS2 threshold when a subscription names none: 5, a key threshold (urgent response) on the RCP chart. */
 export const DEFAULT_NEWS2_THRESHOLD = 5;
 
-const ESCALATION_EVENTS = new Set(['EscalationRaised', 'EscalationSentToTier', 'EscalationAcknowledged', 'EscalationReEscalated', 'EscalationResolved']);
 
 /**
  * Follows the log for the facts a topic needs and another event does not carry (an escalation's
@@ -69,7 +68,7 @@ export class TopicIndex {
   }
 
   triggered(topic: string, event: RecordedEvent, minimumScore = DEFAULT_NEWS2_THRESHOLD): Triggered | undefined {
-    const escalationId = topic === ESCALATION_TOPIC && ESCALATION_EVENTS.has(event.type) ? streamOfKind(event.stream, 'escalation')?.escalationId : undefined;
+    const escalationId = topic === ESCALATION_TOPIC && ESCALATION_EVENT_TYPES.has(event.type) ? streamOfKind(event.stream, 'escalation')?.escalationId : undefined;
     if (escalationId !== undefined) {
       const patientId = this.escalationPatients.get(escalationId);
       return patientId ? { patientId, focus: { type: 'Communication', id: escalationId }, created: event.type === 'EscalationRaised' } : undefined;
