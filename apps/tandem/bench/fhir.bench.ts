@@ -3,11 +3,8 @@
  * PATIENTS x DAYS of synthetic care, measured with autocannon against a separate server process.
  * Prints requests per second and p50/p99 latency, and the projection rebuild rate.
  */
-import { DevIssuer } from '@tandem/auth';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +12,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { databaseUrl, identityProvider, waitCaughtUp } from './bench-support';
 
 const ADMIN_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 200);
@@ -23,12 +21,6 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONCURRENCY = 16;
 const PORT = 18_990;
 const DB = 'tandem_bench';
-
-const databaseUrl = () => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${DB}`;
-  return url.toString();
-};
 
 const resetDatabase = async () => {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -40,26 +32,8 @@ const resetDatabase = async () => {
   return version;
 };
 
-/**
- * The server mode takes tokens from an identity provider's JWKS URL: the benchmark plays the
- * provider with an in-memory key pair, serving its key set and minting the tokens it sends.
- */
-const identityProvider = async () => {
-  const issuer = await DevIssuer.create({ issuer: 'urn:tandem:bench-issuer', audience: 'tandem' });
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks())));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const env = {
-    TANDEM_AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
-    TANDEM_AUTH_ISSUER: issuer.issuer,
-    TANDEM_AUTH_AUDIENCE: issuer.audience,
-    // The seeding process and the server key patient ids alike (docs/decisions/0005).
-    TANDEM_ID_SECRET: 'fhir-benchmark-id-secret-0123456789abcdef',
-  };
-  return { issuer, env, close: () => server.close() };
-};
-
 const seed = async (authEnv: Record<string, string>) => {
-  const config = loadConfig({ PORT: '0', TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false', ...authEnv });
+  const config = loadConfig({ PORT: '0', TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(ADMIN_URL, DB), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false', ...authEnv });
   const tandem = await startTandem(config, pino({ level: 'warn' }));
   const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
   const started = Date.now();
@@ -89,7 +63,7 @@ const startServer = (authEnv: Record<string, string>): ChildProcess =>
       ...process.env,
       PORT: String(PORT),
       TANDEM_EVENT_STORE: 'postgres',
-      DATABASE_URL: databaseUrl(),
+      DATABASE_URL: databaseUrl(ADMIN_URL, DB),
       LOG_LEVEL: 'warn',
       TANDEM_DEMO_DATA: 'false',
       // One GP and one device send thousands of requests a second here: the per-user rate limit
@@ -101,20 +75,6 @@ const startServer = (authEnv: Record<string, string>): ChildProcess =>
   });
 
 const base = `http://127.0.0.1:${PORT}`;
-
-/** The projection's lag is in /health's details, which need an operator's token (system). */
-const waitCaughtUp = async (operator: Record<string, string>) => {
-  for (;;) {
-    try {
-      const health = (await (await fetch(`${base}/health`, { headers: operator })).json()) as { services: { service: string; details?: { projection?: { lagEvents: number } } }[] };
-      const lag = health.services.find((s) => s.service === 'projections')?.details?.projection?.lagEvents;
-      if (lag === 0) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 interface Row {
   case: string;
@@ -135,7 +95,7 @@ const main = async () => {
   process.stdout.write(`Tandem FHIR benchmark, ${new Date().toISOString()}\n`);
   process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, PostgreSQL ${pgVersion}\n`);
   process.stdout.write(`server and load generator share the machine; concurrency ${CONCURRENCY}, ${DURATION_S} s per case\n`);
-  const idp = await identityProvider();
+  const idp = await identityProvider('fhir-benchmark-id-secret-0123456789abcdef');
   const { patientIds, events } = await seed(idp.env);
   // Reads as the demo's GP (every seeded person's registered GP); ingestion as a device integration.
   const gp = { authorization: `Bearer ${await idp.issuer.mint({ role: 'gp', user: DEMO.gp.practitionerId, registration: DEMO.gp.registration, minutes: 120 })}` };
@@ -144,7 +104,7 @@ const main = async () => {
   const server = startServer(idp.env);
   try {
     const started = Date.now();
-    await waitCaughtUp(device);
+    await waitCaughtUp(base, device);
     const catchUp = { seconds: (Date.now() - started) / 1000 };
     process.stdout.write(`  server caught up with ${events} events in ${catchUp.seconds.toFixed(1)} s (including start-up)\n`);
 

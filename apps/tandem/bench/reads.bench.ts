@@ -18,12 +18,9 @@
  * earlier run: the PostgreSQL database and the PGlite directory), BENCH_CPU_PROF=<dir> (the Tandem
  * servers write a CPU profile there when stopped), TANDEM_BENCH_POSTGRES_URL.
  */
-import { DevIssuer } from '@tandem/auth';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +29,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import { databaseUrl, identityProvider, waitCaughtUp } from './bench-support';
 
 const ADMIN_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 30);
@@ -45,12 +43,6 @@ const DB = 'tandem_bench_reads';
 const PGLITE_DIR = join(tmpdir(), 'tandem-bench-reads-pglite');
 const PORTS = { express: 18_981, medplum: 18_982, pglite: 18_983, postgres: 18_984 } as const;
 const ID_SECRET = 'reads-benchmark-id-secret-0123456789abcdef';
-
-const databaseUrl = () => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${DB}`;
-  return url.toString();
-};
 
 const postgresDatabase = async (): Promise<{ version: string; fresh: boolean }> => {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -67,24 +59,10 @@ const postgresDatabase = async (): Promise<{ version: string; fresh: boolean }> 
   }
 };
 
-/** The identity provider both Tandem modes take tokens from: an in-memory key pair serving its JWKS. */
-const identityProvider = async () => {
-  const issuer = await DevIssuer.create({ issuer: 'urn:tandem:bench-issuer', audience: 'tandem' });
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issuer.jwks())));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const env = {
-    TANDEM_AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
-    TANDEM_AUTH_ISSUER: issuer.issuer,
-    TANDEM_AUTH_AUDIENCE: issuer.audience,
-    TANDEM_ID_SECRET: ID_SECRET,
-  };
-  return { issuer, env, close: () => server.close() };
-};
-
 type TandemTarget = 'pglite' | 'postgres';
 
 const storeEnv = (target: TandemTarget): Record<string, string> =>
-  target === 'pglite' ? { TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: PGLITE_DIR } : { TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl() };
+  target === 'pglite' ? { TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: PGLITE_DIR } : { TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(ADMIN_URL, DB) };
 
 /** The same synthetic care as `npm run bench:fhir`, through the same commands the API uses. */
 const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
@@ -149,20 +127,6 @@ const stopChild = (child: ChildProcess) =>
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-
-/** The projection's lag is in /health's details, which need an operator's token (system). */
-const waitCaughtUp = async (base: string, operator: Record<string, string>) => {
-  for (;;) {
-    try {
-      const health = (await (await fetch(`${base}/health`, { headers: operator })).json()) as { services: { service: string; details?: { projection?: { lagEvents: number } } }[] };
-      const lag = health.services.find((s) => s.service === 'projections')?.details?.projection?.lagEvents;
-      if (lag === 0) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 interface Row {
   target: string;
@@ -246,7 +210,7 @@ const main = async () => {
   }
   const wantsTandem = TARGETS.some((t) => t === 'pglite' || t === 'postgres');
   if (wantsTandem) {
-    const idp = await identityProvider();
+    const idp = await identityProvider(ID_SECRET);
     try {
       // Reads as the demo's GP (every seeded person's registered GP); /health's details as a device integration.
       const gp = { authorization: `Bearer ${await idp.issuer.mint({ role: 'gp', user: DEMO.gp.practitionerId, registration: DEMO.gp.registration, minutes: 120 })}` };
