@@ -1,7 +1,7 @@
 import type { Actor, EscalationCommand, EscalationEvent, EscalationSentToTierData, Role, StaffMember, Urgency } from '@tandem/contracts';
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
 import type { Ruleset } from '../frameworks/schema';
-import type { ResolveRecipients } from '../rules/recipients';
+import { distinctRecipients, type ResolveRecipients } from '../rules/recipients';
 import { addMinutes, decider, forEvent, guardsFrom, isBefore, refuse, type Check, type Decision, type Timed } from './decider';
 import { asStaff, registeredProfessionalProblem } from './people';
 
@@ -62,14 +62,22 @@ export const tierDeadlineMinutes = (framework: Ruleset, tier: number, urgency: U
  * tier's recipients are now (`recipients`), the people it reaches by name. A tier that reaches
  * nobody (nobody on call) is due at once: the next tier is told in the same decision.
  */
-export const tierMessage = (framework: Ruleset, tier: number, urgency: Urgency, occurredAt: string, recipients?: ResolveRecipients): EscalationSentToTierData => {
+export const tierMessage = (
+  framework: Ruleset,
+  tier: number,
+  urgency: Urgency,
+  occurredAt: string,
+  recipients?: ResolveRecipients,
+  /** Recipients told as well, beyond the emergency's (a reminder tells the first tier again). */
+  alsoInform: readonly string[] = [],
+): EscalationSentToTierData => {
   const { tiers, emergency } = framework.escalation;
   const definition = tiers[tier]!;
   const isLast = tier === tiers.length - 1;
   const emergencyStart = urgency === 'emergency' && definition.id === emergency.tier;
   const awayFromBedsideStart = urgency === 'emergency' && tier === 0 && !emergencyStart;
   const advice = emergencyStart ? emergency.advice : awayFromBedsideStart ? (emergency.awayFromBedsideAdvice ?? definition.advice) : definition.advice;
-  const informed = emergencyStart ? emergency.inform : [];
+  const informed = [...new Set([...(emergencyStart ? emergency.inform : []), ...alsoInform])];
   const named = recipients?.(definition.recipient, occurredAt);
   const nobody = named !== undefined && named.length === 0;
   const informedRecipients = recipients ? informed.flatMap((who) => recipients(who, occurredAt)) : undefined;
@@ -78,7 +86,7 @@ export const tierMessage = (framework: Ruleset, tier: number, urgency: Urgency, 
     tierId: definition.id,
     recipient: definition.recipient,
     ...(named ? { recipients: named } : {}),
-    ...(informedRecipients ? { informedRecipients: informedRecipients.filter((r, i) => informedRecipients.findIndex((o) => o.practitionerId === r.practitionerId) === i) } : {}),
+    ...(informedRecipients ? { informedRecipients: distinctRecipients(informedRecipients) } : {}),
     ...(nobody ? { nobodyAvailable: true } : {}),
     dueAt: isLast ? null : nobody ? occurredAt : addMinutes(occurredAt, tierDeadlineMinutes(framework, tier, urgency)),
     informed,
@@ -255,16 +263,8 @@ export interface EscalationDecisionContext {
 /** The last tier told again, and the first tier's people with it: nobody has acknowledged yet. */
 const remind = (context: C, occurredAt: string, recipients?: ResolveRecipients): EscalationEvent => {
   const { framework, tier } = context;
-  const message = tierMessage(framework, tier, context.urgency!, occurredAt, recipients);
   const firstTier = framework.escalation.tiers[0]!.recipient;
-  const informed = [...new Set([...message.informed, firstTier])];
-  const informedRecipients = recipients
-    ? [...(message.informedRecipients ?? []), ...recipients(firstTier, occurredAt)].filter((r, i, all) => all.findIndex((o) => o.practitionerId === r.practitionerId) === i)
-    : undefined;
-  return {
-    type: 'EscalationSentToTier',
-    data: { ...message, informed, ...(informedRecipients ? { informedRecipients } : {}), reminder: (context.reminders ?? 0) + 1 },
-  };
+  return { type: 'EscalationSentToTier', data: { ...tierMessage(framework, tier, context.urgency!, occurredAt, recipients, [firstTier]), reminder: (context.reminders ?? 0) + 1 } };
 };
 
 const intend = (state: EscalationState, command: EscalationCommand, actor: Actor, recipients?: ResolveRecipients): EscalationEvent[] => {

@@ -44,19 +44,20 @@ const NURSING_TEAM_ROLES = ['district-nurse', 'accountable-clinician'];
 
 const isNurse = (m: TeamMember): boolean => m.role === 'district-nurse' || (m.role === undefined && NURSING_TEAM_ROLES.includes(m.teamRole));
 
-const unique = (recipients: EscalationRecipient[]): EscalationRecipient[] => {
+/** Each person once, at their first mention. */
+export const distinctRecipients = (recipients: readonly EscalationRecipient[]): EscalationRecipient[] => {
   const seen = new Set<string>();
   return recipients.filter((r) => !seen.has(r.practitionerId) && seen.add(r.practitionerId));
 };
 
 export const nursingTeamOf = (d: RecipientDirectory): EscalationRecipient[] =>
-  unique(d.careTeam.filter(isNurse).map((m) => ({ practitionerId: m.practitionerId, reason: 'nursing team' })));
+  distinctRecipients(d.careTeam.filter(isNurse).map((m) => ({ practitionerId: m.practitionerId, reason: 'nursing team' })));
 
 export const registeredManagersOf = (d: RecipientDirectory): EscalationRecipient[] => {
   const onTeam = d.careTeam.filter((m) => m.teamRole === 'registered-manager' || m.role === 'registered-manager');
-  if (onTeam.length) return unique(onTeam.map((m) => ({ practitionerId: m.practitionerId, reason: 'registered manager of the care service' })));
+  if (onTeam.length) return distinctRecipients(onTeam.map((m) => ({ practitionerId: m.practitionerId, reason: 'registered manager of the care service' })));
   const services = new Set(d.careTeam.filter((m) => m.teamRole === 'care-worker' && m.organisationId).map((m) => m.organisationId!));
-  return unique(
+  return distinctRecipients(
     [...services].flatMap((org) => {
       const manager = d.rotas[org]?.registeredManager;
       return manager ? [{ practitionerId: manager, reason: `registered manager of the care service (${org})` }] : [];
@@ -95,7 +96,7 @@ const onCallOf = (d: RecipientDirectory, at: string): EscalationRecipient[] => {
   const organisations = [
     ...new Set([...d.careTeam.filter(isNurse).flatMap((m) => (m.organisationId ? [m.organisationId] : [])), ...(d.registeredGpOrganisationId ? [d.registeredGpOrganisationId] : [])]),
   ];
-  return unique(organisations.flatMap((org) => (d.rotas[org] ? onCallAt(d.rotas[org], at).map((practitionerId) => ({ practitionerId, reason: `on call (${org} rota)` })) : [])));
+  return distinctRecipients(organisations.flatMap((org) => (d.rotas[org] ? onCallAt(d.rotas[org], at).map((practitionerId) => ({ practitionerId, reason: `on call (${org} rota)` })) : [])));
 };
 
 /** The named people one tier's recipient (a tier's `recipient` or an emergency's `inform`) stands for, at an instant. */
@@ -115,7 +116,7 @@ export const resolveRecipients =
       case 'care-worker': {
         if (d.recordedBy?.role === 'care-worker') return [{ practitionerId: d.recordedBy.id, reason: 'recorded the entry' }];
         if (d.delegation) return [{ practitionerId: d.delegation.careWorkerId, reason: 'delegated care worker' }];
-        const workers = unique(d.careTeam.filter((m) => m.teamRole === 'care-worker').map((m) => ({ practitionerId: m.practitionerId, reason: 'care worker on the care team' })));
+        const workers = distinctRecipients(d.careTeam.filter((m) => m.teamRole === 'care-worker').map((m) => ({ practitionerId: m.practitionerId, reason: 'care worker on the care team' })));
         return workers.length ? workers : registeredManagersOf(d);
       }
       default:
