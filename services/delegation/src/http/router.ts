@@ -18,6 +18,14 @@ const MIN_POSITION_HEADER = 'x-tandem-min-position';
 const READ_YOUR_WRITES_WAIT_MS = 5000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A true/false query parameter, or left out; anything else is refused naming it (never read as "all" or as false). */
+const booleanParam = (req: Request, name: string): boolean | undefined => {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new BadRequest(name, `${name} must be true or false`);
+};
+
 export interface DelegationRouterDeps {
   readonly api: DelegationApi;
   readonly access: DelegationAccess;
@@ -223,13 +231,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
   );
 
   const patientParam = (req: Request): string | undefined => (typeof req.query.patientId === 'string' ? req.query.patientId : undefined);
-  /** `open` is true or false, or left out; anything else is refused naming it (never read as "all"). */
-  const openParam = (req: Request): boolean | undefined => {
-    const open = req.query.open;
-    if (open === undefined) return undefined;
-    if (open === 'true' || open === 'false') return open === 'true';
-    throw new BadRequest('open', 'open must be true or false');
-  };
+  const openParam = (req: Request): boolean | undefined => booleanParam(req, 'open');
 
   router.get(
     '/api/delegations',
@@ -418,7 +420,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       '/admin/timers',
       handle(async (req, res) => {
         systemOnly(req);
-        res.json({ now: clock.now().toISOString(), timers: await api.views.timers({ pending: req.query.pending === 'true' }) });
+        res.json({ now: clock.now().toISOString(), timers: await api.views.timers({ pending: booleanParam(req, 'pending') ?? false }) });
       }),
     );
   }
