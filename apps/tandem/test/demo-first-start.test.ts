@@ -101,6 +101,32 @@ describe('the demo loaded at first start', () => {
     const appended = await tandem.storage.store.readAll({ fromPosition: head + 1 });
     expect(appended.filter((e) => !['AccessRecorded', 'GlobalDigestSealed'].includes(e.type)).map((e) => e.type)).toEqual([]);
   }, 60_000);
+
+  it("lists Amira's hypo prompt as open until she has acknowledged it and the recheck is recorded, then as closed (open=true, open=false); a day that does not exist is refused naming date", async () => {
+    const patientId = await jonesId();
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${tandem.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${await amira()}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { followUps?: { promptIds: string[] }; position?: number } };
+    };
+    const low = await post(`/api/patients/${patientId}/blood-glucose`, { idempotencyKey: 'first-start-hypo', occurredAt: new Date().toISOString(), glucoseMmolL: 3.1 });
+    expect(low.status).toBe(201);
+    const [promptId] = low.body.followUps!.promptIds;
+    expect(promptId).toBeDefined();
+    const listed = async (open: boolean) => (await get<{ prompts: { promptId: string }[] }>(`/api/prompts?open=${open}`, await amira())).prompts.map((p) => p.promptId);
+    expect({ open: await listed(true), closed: await listed(false) }).toEqual({ open: expect.arrayContaining([promptId]), closed: expect.not.arrayContaining([promptId]) });
+    const ack = await post(`/api/prompts/${promptId}/acknowledgement`, { idempotencyKey: 'first-start-hypo-ack', occurredAt: new Date().toISOString() });
+    expect(ack.status).toBe(201);
+    // Acknowledged, but the hypo protocol's recheck is still due: still open.
+    expect({ open: await listed(true), closed: await listed(false) }).toEqual({ open: expect.arrayContaining([promptId]), closed: expect.not.arrayContaining([promptId]) });
+    const recheck = await post(`/api/patients/${patientId}/blood-glucose`, { idempotencyKey: 'first-start-hypo-recheck', occurredAt: new Date().toISOString(), glucoseMmolL: 5.6 });
+    expect(recheck.status).toBe(201);
+    expect({ open: await listed(true), closed: await listed(false) }).toEqual({ open: expect.not.arrayContaining([promptId]), closed: expect.arrayContaining([promptId]) });
+
+    for (const date of ['2026-13-45', '2026-02-30']) {
+      const response = await fetch(`${tandem.url}/api/worklist?date=${date}`, { headers: { authorization: `Bearer ${await amira()}` } });
+      expect({ date, status: response.status, body: await response.json() }).toMatchObject({ date, status: 400, body: { errors: [expect.objectContaining({ field: 'date' })] } });
+    }
+  });
 });
 
 describe('`TANDEM_TEST_CLOCK=true npm start` then `npm run scenario`, on a new data directory', () => {

@@ -17,6 +17,11 @@ import { DELEGATION_ROUTES, type DelegationApi } from './routes';
 const MIN_POSITION_HEADER = 'x-tandem-min-position';
 const READ_YOUR_WRITES_WAIT_MS = 5000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A calendar day written YYYY-MM-DD that exists (2026-13-45 and 2026-02-30 do not). */
+const isCalendarDate = (value: string): boolean => {
+  const day = new Date(`${value}T00:00:00Z`);
+  return DATE.test(value) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value);
+};
 
 /** A true/false query parameter, or left out; anything else is refused naming it (never read as "all" or as false). */
 const booleanParam = (req: Request, name: string): boolean | undefined => {
@@ -210,7 +215,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const careWorkerId = typeof req.query.careWorkerId === 'string' ? practitionerIdParam('careWorkerId', req.query.careWorkerId) : actor.id;
       if (careWorkerId !== actor.id && actor.role === 'care-worker') throw new Forbidden('A care worker reads their own worklist');
       const date = typeof req.query.date === 'string' ? req.query.date : englandDate(clock.now());
-      if (!DATE.test(date)) throw new BadRequest('date', 'date must be written YYYY-MM-DD');
+      if (!isCalendarDate(date)) throw new BadRequest('date', 'date must be a day of the calendar written YYYY-MM-DD');
       await allow(req, DELEGATION_ACCESS.ReadWorklist, 'nobody');
       await caughtUp(req);
       const worklist = await worklistFor({ careWorkerId, date, now: clock.now(), views: api.views, store, frameworks: api.commands.frameworks });
@@ -232,6 +237,11 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
 
   const patientParam = (req: Request): string | undefined => (typeof req.query.patientId === 'string' ? req.query.patientId : undefined);
   const openParam = (req: Request): boolean | undefined => booleanParam(req, 'open');
+  /** `open=true` the open ones, `open=false` the closed ones, left out: all. */
+  const openFilter = (req: Request): { open?: boolean } => {
+    const open = openParam(req);
+    return open === undefined ? {} : { open };
+  };
 
   router.get(
     '/api/delegations',
@@ -271,18 +281,17 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
     handle(async (req, res) => {
       const { actor } = principalOf(req);
       const patientId = patientParam(req);
-      const open = openParam(req);
+      const filter = openFilter(req);
       await allow(req, DELEGATION_ACCESS.ReadEscalations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
       let escalations;
-      if (patientId) escalations = await api.views.escalations({ patientId, ...(open !== undefined ? { open } : {}) });
+      if (patientId) escalations = await api.views.escalations({ patientId, ...filter });
       else {
         // Without a person: the escalations that reached you (any tier, or informed), and those of
         // the people you care for (your caseload, the people you delegated for or whose delegations
         // you hold); only people you may reach.
         const mine = [...(await api.views.delegationsBy(actor.id)), ...(await api.views.delegationsForCareWorker(actor.id))];
         const people = new Set([...mine.map((d) => d.patientId), ...(await access.caseload(principalOf(req), DELEGATION_ACCESS.ReadEscalations))]);
-        const filter = open !== undefined ? { open } : {};
         const reached = await api.views.escalations({ ...filter, recipientId: actor.id });
         const reachedIds = new Set(reached.map((e) => e.escalationId));
         const theirs = (await api.views.escalations(filter)).filter((e) => people.has(e.patientId) && !reachedIds.has(e.escalationId));
@@ -322,7 +331,7 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const patientId = patientParam(req);
       await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
-      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...(openParam(req) ? { open: true } : {}) });
+      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...openFilter(req) });
       const prompts = patientId ? found : await narrowed(req, DELEGATION_ACCESS.ReadDelegations, found);
       res.json({ prompts });
     }),

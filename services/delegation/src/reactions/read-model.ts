@@ -228,7 +228,8 @@ export class DelegationViews {
     const params: unknown[] = [];
     if (filter.careWorkerId) where.push(`care_worker_id = $${params.push(filter.careWorkerId)}`);
     if (filter.patientId) where.push(`patient_id = $${params.push(filter.patientId)}`);
-    if (filter.open) where.push(`(acknowledged_by is null or recheck_status = 'pending')`);
+    // Open: not yet acknowledged, or its re-check still due; closed is the rest (never "all" for false).
+    if (filter.open !== undefined) where.push(`${filter.open ? '' : 'not '}(acknowledged_by is null or recheck_status is not distinct from 'pending')`);
     return prompts.select(this.db, where.join(' and '), params, 'issued_at, prompt_id');
   }
 
