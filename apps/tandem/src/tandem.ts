@@ -17,7 +17,7 @@ import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
-import { createLiveService } from './live/live-service';
+import { createLiveService, liveOpenApiPaths } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
 import { subscriptionCapability } from './subscriptions/topics';
@@ -130,7 +130,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         accessTrail,
         // Subscriptions are served where the projections run (below).
         ...(config.TANDEM_SERVICES.includes('projections') ? { moreCapabilities: () => [subscriptionCapability()] } : {}),
-        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths() }),
+        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
       }),
     delegation: () => {
       // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.

@@ -100,7 +100,8 @@ describe('delegating Mr Jones’s evening insulin, end to end over HTTP', () => 
   it('the OpenAPI document describes the delegation commands with the care record’s', async () => {
     const doc = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
-    expect(operations).toEqual(expect.arrayContaining(['RecordBloodGlucose', 'ProposeDelegation', 'AcceptDelegation', 'SignOffCompetence', 'AcknowledgeEscalation', 'AcknowledgeCarePrompt', 'ReadWorklist']));
+    expect(operations).toEqual(expect.arrayContaining(['RecordBloodGlucose', 'ProposeDelegation', 'AcceptDelegation', 'SignOffCompetence', 'AcknowledgeEscalation', 'AcknowledgeCarePrompt', 'ReadWorklist', 'FollowLiveEvents']));
+    expect(Object.keys(doc.paths['/api/events/stream']?.get ?? {})).toEqual(expect.arrayContaining(['summary', 'responses']));
   });
 
   it('a refusal is problem+json naming the field and the reason, and stores nothing', async () => {

@@ -33,6 +33,23 @@ export interface LiveServiceDeps {
 
 export const LIVE_STREAM_PATH = '/api/events/stream';
 
+/** The live stream in /openapi.json: an integrator finds it where every other endpoint is described. */
+export const liveOpenApiPaths = (): Record<string, unknown> => ({
+  [LIVE_STREAM_PATH]: {
+    get: {
+      operationId: 'FollowLiveEvents',
+      summary:
+        'Server-sent events: each escalation and care prompt you may see, as it enters the log (an `escalation` or `prompt` event whose data names the kind, event type, id, person, log position and who it is addressed to); first a `ready` event with the log position, then keep-alive comments; the stream ends when the token expires',
+      tags: ['live'],
+      responses: {
+        '200': { description: 'The stream (text/event-stream); read each item through its API with X-Tandem-Min-Position set to its position', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '401': { description: 'Caller not identified', content: { 'application/problem+json': { schema: { type: 'object' } } } },
+        '403': { description: 'Not a role that may list escalations', content: { 'application/problem+json': { schema: { type: 'object' } } } },
+      },
+    },
+  },
+});
+
 /** What each kind of message is decided as: the read the app makes next. */
 const ENDPOINT: Readonly<Record<LiveMessage['kind'], EndpointAccess>> = { escalation: DELEGATION_ACCESS.ReadEscalations, prompt: DELEGATION_ACCESS.ReadDelegations };
 
