@@ -2,7 +2,8 @@ import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitSto
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
-import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection, FhirReader } from '@tandem/projections';
+import { FhirReader } from '@tandem/fhir-read-model';
+import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';

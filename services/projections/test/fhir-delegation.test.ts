@@ -3,7 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { careEventDefinitions, delegationEventDefinitions, EventRegistry, streamName, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore } from '@tandem/event-store';
 import type { CarePlan, Communication, FhirResource, Flag, Practitioner, Task } from 'fhir/r4';
-import { FhirReader, fhirProjection, ProjectionRunner, SEARCH_PARAMS } from '../src';
+import { FhirReader, SEARCH_PARAMS } from '@tandem/fhir-read-model';
+import { fhirProjection, ProjectionRunner } from '../src';
 import { carePlanId, COMPETENCE_SYSTEM, ESCALATION_TIER_EXTENSION, flagId } from '../src/fhir/mapping/delegation';
 import { expectValidFhir } from './fhir-validation';
 

@@ -3,7 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { auditEventDefinitions, careEventDefinitions, EventRegistry, type AccessRecordedData, type Actor, type News2Result, type VitalSignsRecordedData } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { AuditEvent, CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole, Provenance } from 'fhir/r4';
-import { FhirReader, fhirProjection, fhirSchemaSql, ProjectionRunner } from '../src';
+import { FhirReader, fhirSchemaSql } from '@tandem/fhir-read-model';
+import { fhirProjection, ProjectionRunner } from '../src';
 import { expectValidFhir, fhirProblems } from './fhir-validation';
 
 const LOINC = 'http://loinc.org';

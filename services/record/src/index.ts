@@ -2,7 +2,7 @@ import type { CapabilityStatementRestResource } from 'fhir/r4';
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore } from '@tandem/event-store';
-import type { FhirReader } from '@tandem/projections';
+import type { FhirReader } from '@tandem/fhir-read-model';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord, type FollowUpsLookup } from './application/care-record';

@@ -1,6 +1,6 @@
 import { FHIR_ACCESS, type EndpointAccess } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
-import type { FhirReader } from '@tandem/projections';
+import type { FhirReader } from '@tandem/fhir-read-model';
 import { authenticate, principalOf, type RecordAccess } from '@tandem/record';
 import { Router, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';

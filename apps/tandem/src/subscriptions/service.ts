@@ -1,7 +1,8 @@
 import { AuthenticationError, needsMemberDetails, NOTIFICATION_ACCESS, refusalTitle, SUBSCRIPTION_ACCESS, TooManyRequestsError, type AccessControl, type EndpointAccess, type PatientFacts, type Principal } from '@tandem/auth';
 import { streamName, SubscriptionDeleted, SubscriptionRequested, subscriptionStreamFor, type PractitionerRegisteredData, type Role, type ServiceHealth, type SubscriptionRequestedData } from '@tandem/contracts';
 import type { EventStore, NewEvent } from '@tandem/event-store';
-import type { FhirReader, ProjectionRunner } from '@tandem/projections';
+import type { FhirReader } from '@tandem/fhir-read-model';
+import type { ProjectionRunner } from '@tandem/projections';
 import { patientStateFrom } from '@tandem/record';
 import express, { Router, type Request, type Response } from 'express';
 import type { FhirResource } from 'fhir/r4';

@@ -10,7 +10,7 @@ import { observationHandlers } from './mapping/observations';
 import { patientHandlers, patientReads } from './mapping/patient';
 import { practitionerHandlers } from './mapping/practitioner';
 import { provenanceFor } from './mapping/provenance';
-import { fhirSchemaSql } from './schema';
+import { fhirSchemaSql } from '@tandem/fhir-read-model';
 import { FhirBatch } from './writer';
 
 /** Every event type the FHIR read model maps; other types (other services' events) are ignored. */

@@ -18,14 +18,6 @@ export interface IndexedResource {
   readonly versionId?: number;
 }
 
-export interface StoredResource<R extends Resource = Resource> {
-  readonly resource: R;
-  readonly versionId: number;
-  readonly lastUpdated: string;
-  /** The person the resource is about, as the projection indexed it. */
-  readonly patientId?: string;
-}
-
 export interface ResourceKey {
   readonly type: Resource['resourceType'];
   readonly id: string;

@@ -1,4 +1,4 @@
-import { SEARCH_PARAMS } from '@tandem/projections';
+import { SEARCH_PARAMS } from '@tandem/fhir-read-model';
 import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
 
 const TYPES_WITH_EVERYTHING = ['Patient'];

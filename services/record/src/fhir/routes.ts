@@ -1,5 +1,5 @@
 import { FHIR_ACCESS, isDirectoryType, mayBreakGlass, type Decision, type EndpointAccess } from '@tandem/auth';
-import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/projections';
+import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
 import type { Bundle, CapabilityStatementRestResource, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';

@@ -15,7 +15,7 @@ import {
   type Target,
 } from '@tandem/auth';
 import type { Role } from '@tandem/contracts';
-import type { FhirReader, SearchQuery } from '@tandem/projections';
+import type { FhirReader, SearchQuery } from '@tandem/fhir-read-model';
 import type { FhirResource } from 'fhir/r4';
 import type { Request, Response } from 'express';
 import { PatientNotFound, type CareRecord } from '../application/care-record';

@@ -1,6 +1,6 @@
 import type { AccessInteraction, AccessOutcome, AccessRecordedData } from '@tandem/contracts';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4';
-import { refKey, tokenKeys } from '../search-params';
+import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import type { IndexedResource } from '../writer';
 import { coding, concept, USER_ID, USER_ROLE } from './codes';
 import { compact, dataOf, fhirDateTime, patientRef, type FhirHandlers } from './common';

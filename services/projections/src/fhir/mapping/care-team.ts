@@ -1,7 +1,7 @@
 import type { CareTeamMemberAddedData, CareTeamMemberRemovedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { CareTeam, CareTeamParticipant } from 'fhir/r4';
-import { refKey } from '../search-params';
+import { refKey } from '@tandem/fhir-read-model';
 import type { FhirReads, IndexedResource } from '../writer';
 import { dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 

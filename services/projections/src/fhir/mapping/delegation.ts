@@ -22,7 +22,7 @@ import { streamOfKind } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CarePlan, Communication, Flag, Practitioner, PractitionerQualification, Reference, Task } from 'fhir/r4';
 import { createHash } from 'node:crypto';
-import { refKey, tokenKeys } from '../search-params';
+import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import type { FhirReads, IndexedResource, ResourceKey } from '../writer';
 import { compact, dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 import { indexPractitioner } from './practitioner';

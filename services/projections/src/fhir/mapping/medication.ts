@@ -1,7 +1,7 @@
 import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, FIRST_ENTRY_VERSION, nextEntryVersion, INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
-import { tokenKeys } from '../search-params';
+import { tokenKeys } from '@tandem/fhir-read-model';
 import type { FhirReads, IndexedResource } from '../writer';
 import { insulinDose, SUBCUTANEOUS_ROUTE } from './codes';
 import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, withoutMeta, type FhirHandlers } from './common';

@@ -18,7 +18,7 @@ import {
 } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CodeableConcept, Extension, Observation, ObservationComponent, Reference } from 'fhir/r4';
-import { tokenKeys } from '../search-params';
+import { tokenKeys } from '@tandem/fhir-read-model';
 import type { FhirReads, IndexedResource } from '../writer';
 import {
   ACVPU,

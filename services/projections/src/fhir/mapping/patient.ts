@@ -2,7 +2,7 @@ import type { Baseline, PatientBaselineSetData, PatientDetailsUpdatedData, Patie
 import type { Address, Extension, Patient, Reference } from 'fhir/r4';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { IndexedResource } from '../writer';
-import { refKey, tokenKeys } from '../search-params';
+import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import { BASELINE_EXTENSION, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, Units } from './codes';
 import { dataOf, humanName, humanNameText, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 

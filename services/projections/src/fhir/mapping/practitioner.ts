@@ -1,6 +1,6 @@
 import type { OrganisationRegisteredData, PractitionerRegisteredData } from '@tandem/contracts';
 import type { Organization, Practitioner, PractitionerRole } from 'fhir/r4';
-import { refKey, tokenKeys } from '../search-params';
+import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import type { IndexedResource } from '../writer';
 import { ODS_ORGANISATION_SYSTEM } from './codes';
 import { dataOf, humanName, humanNameText, nameText, organizationRef, practitionerRef, type FhirHandlers } from './common';

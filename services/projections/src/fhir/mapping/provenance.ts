@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Provenance, ProvenanceAgent } from 'fhir/r4';
-import { refKey, tokenKeys } from '../search-params';
+import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import type { IndexedResource, WrittenVersion } from '../writer';
 import { coding, concept, USER_ID, USER_ROLE } from './codes';
 import { fhirDateTime, organizationRef, practitionerRef } from './common';

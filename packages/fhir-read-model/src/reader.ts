@@ -1,7 +1,7 @@
 import type { SqlQueryable } from '@tandem/event-store';
 import type { FhirResource as Resource } from 'fhir/r4';
 import { refKey, RESULT_PARAMS, searchParamOf, searchParamsOf, SORTS, type SearchParamDefinition } from './search-params';
-import type { StoredResource } from './writer';
+import type { StoredResource } from './stored-resource';
 
 /** A search the client got wrong: the HTTP layer turns it into a 400 OperationOutcome naming `param`. */
 export class SearchError extends Error {
