@@ -1,6 +1,6 @@
 import { request } from './api';
 import { personOf, SignedOut, type Person } from './day';
-import { news2Risk } from '../../../services/record/src/domain/news2';
+import { news2Risk } from '@tandem/contracts';
 import type { Band } from './news2';
 
 /**

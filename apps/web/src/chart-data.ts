@@ -1,10 +1,10 @@
-import { pulseScore, respirationRateScore, spo2Scale1Score, spo2Scale2Score, systolicScore, temperatureScore } from '../../../services/record/src/domain/news2';
+import { pulseScore, respirationRateScore, spo2Scale1Score, spo2Scale2Score, systolicScore, temperatureScore } from '@tandem/contracts';
 
 /**
  * A person's record as the RCP NEWS2 observation chart lays it out: each parameter over time with
  * its scoring bands, from FHIR Observations and MedicationAdministrations. Pure (no DOM), so the
  * bands and the table are tested without a browser. The bands are not a copy of the chart: they
- * are found by asking the record's own scoring functions (services/record/src/domain/news2.ts)
+ * are found by asking the record's own scoring functions (contracts/src/care/news2.ts)
  * the score of every value in the parameter's range, so the shading is the score Tandem gives.
  */
 

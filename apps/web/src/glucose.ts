@@ -1,10 +1,10 @@
-import { bedsideAnswer } from '../../../services/record/src/domain/advice';
+import { bedsideAnswer } from '@tandem/contracts';
 import { html, type Html } from './html';
 import { errorMessage, type FieldErrors } from './vitals';
 
 /**
  * Blood glucose, with the hypoglycaemia protocol shown as soon as the value is below 4.0 mmol/L:
- * the record's own bedside advice (services/record/src/domain/advice.ts), so it is there offline.
+ * the record's own bedside advice (contracts/src/care/bedside-advice.ts), so it is there offline.
  */
 export const GLUCOSE_FIELDS = [
   { name: 'glucoseMmolL', label: 'Blood glucose', hint: 'From the meter, for example 6.4', suffix: 'mmol/L' },

@@ -1,8 +1,8 @@
 /**
- * NEWS2 on the phone is the record's own scoring (services/record/src/domain/news2.ts), imported,
+ * NEWS2 on the phone is the record's own scoring (contracts/src/care/news2.ts), imported,
  * not copied: the score she sees as she types is the one the server stores (hazard H40).
  */
-import { scoreNews2 } from '../../../services/record/src/domain/news2';
+import { scoreNews2 } from '@tandem/contracts';
 import type { News2Result, VitalSignsMeasurements } from '@tandem/contracts';
 
 export { scoreNews2 };
@@ -30,4 +30,4 @@ export const PARAMETER_WORDS: Readonly<Record<News2Result['missing'][number], st
 };
 
 /** The bedside advice for a NEWS2, from the record's own pure rules (what the server answers with). */
-export { news2Advice } from '../../../services/record/src/domain/advice';
+export { news2Advice } from '@tandem/contracts';

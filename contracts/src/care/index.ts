@@ -19,6 +19,8 @@ export * from './observations';
 export * from './medicines';
 export * from './insulin-products';
 export * from './hypoglycaemia';
+export * from './news2';
+export * from './bedside-advice';
 export * from './replies';
 export * from './corrections';
 export * from './patient-facts';

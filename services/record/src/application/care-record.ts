@@ -49,7 +49,7 @@ import {
   type StoredCareEvent,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
-import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '../domain/advice';
+import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
 import { incrementalFold } from './incremental-fold';
 
 export class PatientNotFound extends Error {

@@ -16,8 +16,6 @@ export * from './errors';
 export * from './context';
 export * from './time';
 export * from './nhs-number';
-export * from './news2';
-export * from './advice';
 export * from './care-state';
 export * from './vital-signs';
 export * from './glucose';

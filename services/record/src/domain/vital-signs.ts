@@ -11,7 +11,7 @@ import type { CareState } from './care-state';
 import { compact } from './compact';
 import type { CareContext } from './context';
 import { DomainRuleBroken } from './errors';
-import { scoreNews2 } from './news2';
+import { scoreNews2 } from '@tandem/contracts';
 import { assertBedsideTime } from './time';
 
 const MEASUREMENT_FIELDS = Object.keys(VitalSignsMeasurementsSchema.shape) as (keyof VitalSignsMeasurements)[];

@@ -1,5 +1,5 @@
 import { hypoProtocolSteps } from '@tandem/contracts';
-import { bedsideAnswer } from '../../src/domain/advice';
+import { bedsideAnswer } from '@tandem/contracts';
 import { recordBloodGlucose } from '../../src/domain/glucose';
 import { recordSoftSigns } from '../../src/domain/soft-signs';
 import { recordVitalSigns } from '../../src/domain/vital-signs';

@@ -2,7 +2,7 @@ import { AmendEntrySchema, MarkEntryEnteredInErrorSchema, type AmendEntry, type 
 import type { CareState } from '../../src/domain/care-state';
 import type { CareContext } from '../../src/domain/context';
 import { amendEntry, markEntryEnteredInError } from '../../src/domain/corrections';
-import { scoreNews2 } from '../../src/domain/news2';
+import { scoreNews2 } from '@tandem/contracts';
 import { at, base, context, eventId, given, INSULIN, insulinGiven, PATIENT_ID, refusedNaming, stored } from './fixtures';
 
 const glucoseRecorded = (value: number, time = '07:30') => stored('BloodGlucoseRecorded', { patientId: PATIENT_ID, glucoseMmolL: value }, at(time));

@@ -1,5 +1,5 @@
 import type { VitalSignsMeasurements } from '@tandem/contracts';
-import { scoreNews2 } from '../../src/domain/news2';
+import { scoreNews2 } from '../src/care/news2';
 
 /** A full set where every parameter scores 0, to change one parameter at a time. */
 const normal: VitalSignsMeasurements = {

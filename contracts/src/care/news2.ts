@@ -1,4 +1,4 @@
-import { NEWS2_PARAMETERS, type News2Parameter, type News2Result, type News2Risk, type Spo2Scale, type VitalSignsMeasurements } from '@tandem/contracts';
+import { NEWS2_PARAMETERS, type News2Parameter, type News2Result, type News2Risk, type Spo2Scale, type VitalSignsMeasurements } from './observations';
 
 /**
  * National Early Warning Score 2 (Royal College of Physicians, 2017), exactly as the chart in

@@ -1,4 +1,7 @@
-import { CORRECTABLE_ENTRY_TYPES, HYPOGLYCAEMIA_BELOW_MMOL_L, hypoProtocolSteps, NEWS2_PARAMETER_WORDS, type BedsideAdvice, type News2Parameter, type News2Reply, type News2Result } from '@tandem/contracts';
+import { CORRECTABLE_ENTRY_TYPES } from './corrections';
+import { HYPOGLYCAEMIA_BELOW_MMOL_L, hypoProtocolSteps } from './hypoglycaemia';
+import { NEWS2_PARAMETER_WORDS, type News2Parameter, type News2Result } from './observations';
+import type { BedsideAdvice, News2Reply } from './replies';
 
 /**
  * What to do at the bedside after an entry, in plain words (docs/clinical/reference.md sections 2,
