@@ -133,6 +133,7 @@ describe('hostile input to every route', () => {
   let auditor: string;
   /** A second auditor for the calendar and inherited-name cases: each user stays under the default per-user limit. */
   let edgeAuditor: string;
+  let operationsAuditor: string;
   let careWorker: string;
   let openApi: OpenApi;
   let capability: Capability;
@@ -232,6 +233,8 @@ describe('hostile input to every route', () => {
     system = await token({ role: 'system', user: 'hostile-test-integration' });
     auditor = await token({ role: 'auditor', user: 'auditor-hostile-test' });
     edgeAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-edges' });
+    // The FHIR operations' cases, under a user of their own (each user stays under the rate limit).
+    operationsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-operations' });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
     // The read models hold the demo before anything is sent.
     const caughtUp = await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { authorization: `Bearer ${gp}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
@@ -316,6 +319,7 @@ describe('hostile input to every route', () => {
         if (interactions.has('vread')) cases.push(at('fhir-read', `vread id ${id}`, 'GET', `/fhir/${type}/${id}/_history/1`));
         if (interactions.has('history-instance')) cases.push(at('fhir-history', `history id ${id}`, 'GET', `/fhir/${type}/${id}/_history`));
         if (resource.operation?.some((o) => o.name === 'everything')) cases.push(at('fhir-everything', `$everything id ${id}`, 'GET', `/fhir/${type}/${id}/$everything`));
+        if (resource.operation?.some((o) => o.name === 'meta')) cases.push(at('fhir-read', `$meta id ${id}`, 'GET', `/fhir/${type}/${id}/$meta`, { token: operationsAuditor }));
         if (interactions.has('update')) cases.push(at('fhir-write', `update id ${id}`, 'PUT', `/fhir/${type}/${id}`, { body: JSON.stringify({ resourceType: type, id }) }));
       }
       if (interactions.has('vread')) {
@@ -358,6 +362,15 @@ describe('hostile input to every route', () => {
           for (const value of NO_SUCH_DATES) cases.push(at('fhir-everything', `$everything ${control} ${value}`, 'GET', `/fhir/${type}/${patientId}/$everything?${control}=${encodeURIComponent(value)}`));
         }
         for (const name of INHERITED_NAMES) cases.push(at('fhir-everything', `$everything _type ${name}`, 'GET', `/fhir/${type}/${patientId}/$everything?_type=${name}`));
+      }
+      if (resource.operation?.some((o) => o.name === 'lastn')) {
+        for (const control of ['patient', 'max', 'code', 'category']) {
+          for (const value of HOSTILE_VALUES) cases.push(at('fhir-search', `$lastn ${control}`, 'GET', `/fhir/${type}/$lastn?patient=${patientId}&${control}=${encodeURIComponent(value)}`, { token: operationsAuditor, mayMatchNothing: true }));
+        }
+      }
+      if (resource.operation?.some((o) => o.name === 'validate')) {
+        for (const malformed of MALFORMED_JSON) cases.push(at('fhir-write', '$validate: malformed JSON', 'POST', `/fhir/${type}/$validate`, { body: malformed, token: operationsAuditor }));
+        for (const value of HOSTILE_VALUES) cases.push(at('fhir-write', '$validate: hostile resource', 'POST', `/fhir/${type}/$validate`, { body: JSON.stringify({ resourceType: type, id: value, text: { status: value, div: value } }), token: operationsAuditor, tolerated: true }));
       }
       // Writes: every body a create or update could be sent.
       for (const [interaction, method, path] of [

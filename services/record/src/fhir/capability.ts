@@ -1,7 +1,13 @@
 import { SEARCH_PARAMS } from '@tandem/fhir-read-model';
 import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
 
-const TYPES_WITH_EVERYTHING = ['Patient'];
+/** The operations each type answers (services/record/src/fhir/operations.ts and $everything), with their definitions in the base specification. */
+const operationsOf = (type: string): { name: string; definition: string }[] => [
+  ...(type === 'Patient' ? [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] : []),
+  ...(type === 'Observation' ? [{ name: 'lastn', definition: 'http://hl7.org/fhir/OperationDefinition/Observation-lastn' }] : []),
+  { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+  { name: 'meta', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta' },
+];
 
 const TYPE_DOCUMENTATION: Readonly<Record<string, string>> = {
   AuditEvent:
@@ -87,9 +93,7 @@ export const capabilityStatement = ({
           ],
           searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
           ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),
-          ...(TYPES_WITH_EVERYTHING.includes(type)
-            ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
-            : {}),
+          operation: operationsOf(type),
         };
       }).concat(moreResources),
     },

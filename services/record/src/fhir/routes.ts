@@ -6,6 +6,7 @@ import { authenticate, principalOf, type About, type RecordAccess } from '../htt
 import { storableJson } from '../http/storable-json';
 import { entryFor, outcomeEntry, pageLinks, searchLinks, sentQuery } from './bundle';
 import { capabilityStatement } from './capability';
+import { lastnOperation, metaOperation, validateOperation, type OperationDeps } from './operations';
 import { FhirError, operationOutcome, type OutcomeIssue } from './operation-outcome';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -256,6 +257,28 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }),
   );
 
+  const operations: OperationDeps = { reader, allow, allowedRead, send };
+  // Before /fhir/:type/:id, which would read `$lastn` as an id.
+  router.get('/fhir/Observation/\\$lastn', handle(lastnOperation(operations)));
+  router.get(
+    '/fhir/:type/:id/\\$meta',
+    handle(async (req, res) => {
+      checkType(req.params.type as string);
+      checkId(req.params.id as string);
+      await metaOperation(operations)(req, res);
+    }),
+  );
+  for (const path of ['/fhir/:type/\\$validate', '/fhir/:type/:id/\\$validate']) {
+    router.post(
+      path,
+      handle(async (req, res) => {
+        checkType(req.params.type as string);
+        requireFhirJson(req);
+        await validateOperation(operations)(req, res);
+      }),
+    );
+  }
+
   router.get(
     '/fhir/:type/_history',
     handle(async (req, res) => {
@@ -470,6 +493,17 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       send(res, 200, { resourceType: 'Bundle', type: result.type === 'transaction' ? 'transaction-response' : 'batch-response', entry: entries });
     }),
   );
+
+  // Interactions this server does not support on a type it serves: 405 naming what it does instead (not 404: the resource may well exist).
+  const notSupported = (what: string, instead: string) =>
+    handle(async (req) => {
+      checkType(req.params.type as string);
+      throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${what} is not supported: ${instead}; see /fhir/metadata` }]);
+    });
+  router.delete('/fhir/:type/:id', notSupported('DELETE', 'a care record keeps every entry; mark an entry entered in error (PUT with status entered-in-error) instead'));
+  router.delete('/fhir/:type', notSupported('Conditional delete', 'a care record keeps every entry'));
+  router.patch('/fhir/:type/:id', notSupported('PATCH', 'send the whole resource with PUT and If-Match'));
+  router.put('/fhir/:type', notSupported('Conditional update', 'PUT /fhir/<type>/<id> with If-Match'));
 
   // `/fhir` itself is not matched by `/fhir/{*rest}`: its other methods are refused as FHIR too.
   router.all('/fhir', (req, _res, next) => next(new FhirError(405, [{ code: 'not-supported', diagnostics: `${req.method} /fhir: POST a transaction or batch Bundle, or use /fhir/<type>` }])));
