@@ -58,8 +58,9 @@ export class ProjectionRunner {
     ({ base: this.base, generation: this.generation } = await ensureReadModels(this.db, this.projections));
     this.checkpoint.advance(await this.storedCheckpoint(this.generation));
     this.startLoop();
-    // A projection this release adds to a generation already filled would start empty at the stored
-    // checkpoint: every read model is rebuilt from the log instead (the current ones serve meanwhile).
+    // A projection this release adds to a generation already filled, or a table it adds to one (the
+    // FHIR projection's entry state), would start empty at the stored checkpoint: every read model
+    // is rebuilt from the log instead (the current ones serve meanwhile).
     if (added.length > 0 && this.checkpoint.position >= 0) {
       this.logger?.info({ projections: added }, 'new read models: rebuilding every read model from the log');
       void this.rebuild().catch((error: unknown) => this.logger?.error({ err: error }, 'rebuilding for the new read models failed'));
@@ -71,7 +72,7 @@ export class ProjectionRunner {
     this.listeners.push(listener);
   }
 
-  /** The projections none of whose tables the active generation has yet. */
+  /** The projections some of whose tables the active generation does not have yet. */
   private async projectionsNotInGeneration(): Promise<string[]> {
     await this.db.migrate(controlSql);
     const generation = await activeGeneration(this.db);
@@ -79,7 +80,7 @@ export class ProjectionRunner {
     const schema = generationSchema(await baseSchema(this.db), generation);
     const rows = await this.db.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1', [schema]);
     const present = new Set(rows.map((r) => r.table_name));
-    return this.projections.filter((p) => !tablesOf([p]).some((t) => present.has(t))).map((p) => p.name);
+    return this.projections.filter((p) => !tablesOf([p]).every((t) => present.has(t))).map((p) => p.name);
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { auditEventDefinitions, careEventDefinitions, EventRegistry, type AccessRecordedData, type Actor, type News2Result, type VitalSignsRecordedData } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { AuditEvent, CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole, Provenance } from 'fhir/r4';
-import { FhirReader, fhirSchemaSql } from '@tandem/fhir-read-model';
+import { FhirReader } from '@tandem/fhir-read-model';
 import { fhirProjection, ProjectionRunner } from '../src';
 import { expectValidFhir, fhirProblems } from './fhir-validation';
 
@@ -686,7 +686,7 @@ describe('the projection as a whole', () => {
     const live = await contents('public');
     expect(live.versions.length).toBeGreaterThan(40);
     for (const [name, batches] of Object.entries(schedules)) {
-      await db.exec(`create schema rebuild_${name}; set search_path to rebuild_${name}; ${fhirSchemaSql}`);
+      await db.exec(`create schema rebuild_${name}; set search_path to rebuild_${name}; ${fhirProjection.schemaSql}`);
       try {
         for (const [from, to] of batches) await driver.transaction((tx) => fhirProjection.apply(events.slice(from, to), tx));
       } finally {

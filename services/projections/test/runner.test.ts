@@ -87,4 +87,33 @@ describe('projection runner', () => {
     expect((await runner.status()).generation).toBe(2);
     await runner.stop();
   });
+
+  it('a release that adds a table to a projection rebuilds every read model, so the new table holds every event, not only the ones after it', async () => {
+    const runner = new ProjectionRunner(store, readModels, [notes]);
+    await runner.start();
+    await runner.waitFor(await store.headPosition(), 5000);
+    await runner.stop();
+    const noted = await countNotes();
+    expect(noted).toBeGreaterThan(0);
+
+    // The same projection, a release later: it also keeps the length of each note in a table of its own.
+    const withLengths: Projection = {
+      ...notes,
+      schemaSql: `${notes.schemaSql}\ncreate table if not exists note_lengths (event_id uuid primary key, length int not null);`,
+      apply: async (events, tx) => {
+        await notes.apply(events, tx);
+        for (const e of events) await tx.query('insert into note_lengths (event_id, length) values ($1, $2) on conflict do nothing', [e.id, (e.data as { text: string }).text.length]);
+      },
+    };
+    const active = async () => Number((await readModels.query<{ generation: number }>('select generation from tandem_read_model_generation'))[0]!.generation);
+    const generation = await active();
+    const upgraded = new ProjectionRunner(store, readModels, [withLengths]);
+    await upgraded.start();
+    // The rebuild runs beside the live loop; wait (bounded) for it to switch the views.
+    for (let i = 0; i < 200 && (await active()) === generation; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await active()).toBe(generation + 1);
+    const [lengths] = await readModels.query<{ n: string }>('select count(*) as n from note_lengths');
+    expect(Number(lengths!.n)).toBe(noted);
+    await upgraded.stop();
+  });
 });

@@ -282,8 +282,8 @@ describe('eligibility: the age from the birth date in the record, and every fail
     );
   const register = async (nine: string, birthDate: string) =>
     (
-      await h.care.registerPatient(
-        { idempotencyKey: key('p'), occurredAt: h.now(), nhsNumber: nhsNumber(nine), name: { given: ['Test'], family: `Person ${nine}` }, birthDate, gpPractice: { odsCode: 'Y12345', name: 'Riverside Surgery' } },
+      await h.given.patientRegistered(
+        { nhsNumber: nhsNumber(nine), name: { given: ['Test'], family: `Person ${nine}` }, birthDate, gpPractice: { odsCode: 'Y12345', name: 'Riverside Surgery' } },
         sarah,
       )
     ).patientId;

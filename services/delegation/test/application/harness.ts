@@ -1,9 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor, type Instruction, type SetOnCallRota } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver } from '@tandem/event-store';
-import { CareRecord } from '@tandem/record';
 import { ManualClock } from '../../src/application/clock';
 import { createDelegationCore, type DelegationCore } from '../../src/service';
+import { GivenCareRecord, type Given } from './given-care-record';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 
@@ -34,11 +34,12 @@ export const key = (what = 'k'): string => `${what}-${++keys}`;
 
 /**
  * A store, a read-model database and the delegation core on one in-memory PGlite, with a manual
- * clock; `restart` builds a new core over the same database (a process restart).
+ * clock; `restart` builds a new core over the same database (a process restart). The care record's
+ * part (people, teams, bedside entries) is given as the events it would have appended (`given`).
  */
 export class Harness {
   core!: DelegationCore;
-  care!: CareRecord;
+  given!: GivenCareRecord;
   patientId = '';
 
   private constructor(
@@ -52,12 +53,10 @@ export class Harness {
     const db = new PGlite();
     const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]));
     const h = new Harness(db, store, pgliteDriver(db, false), new ManualClock(start));
-    h.care = new CareRecord(store, () => h.clock.now(), { idSecret: 'delegation-harness-id-secret-0123456789' });
+    h.given = new GivenCareRecord(store, () => h.now());
     await h.startCore();
-    const { patientId } = await h.care.registerPatient(
+    const { patientId } = await h.given.patientRegistered(
       {
-        idempotencyKey: key('patient'),
-        occurredAt: h.now(),
         nhsNumber: '9912003888',
         name: { given: ['Arthur'], family: 'Jones', prefix: 'Mr' },
         birthDate: '1947-03-02',
@@ -71,7 +70,7 @@ export class Harness {
     await h.registerPractitioner(ola, NORTH_TEAM);
     for (const worker of [amira, tom]) await h.registerPractitioner(worker, CARE_AGENCY);
     // Sarah's team cares for Mr Jones; Ola is on call round the clock (who an escalation reaches).
-    await h.care.addCareTeamMember({ idempotencyKey: key('team'), occurredAt: h.now(), patientId, practitionerId: sarah.id, teamRole: 'accountable-clinician' }, sarah);
+    await h.given.careTeamMemberAdded({ patientId, practitionerId: sarah.id, teamRole: 'accountable-clinician' }, sarah);
     await h.setRota(NORTH_TEAM, [{ practitionerId: ola.id, from: '00:00', until: '00:00' }]);
     return h;
   }
@@ -86,10 +85,8 @@ export class Harness {
 
   /** Registers a practitioner (their practitioner-<id> stream) in an organisation, as the record's API would. */
   async registerPractitioner(actor: Actor, organisationId: string): Promise<void> {
-    await this.care.registerPractitioner(
+    await this.given.practitionerRegistered(
       {
-        idempotencyKey: key('practitioner'),
-        occurredAt: this.now(),
         practitionerId: actor.id,
         name: { given: [actor.id], family: 'Harness' },
         role: actor.role as 'care-worker' | 'district-nurse' | 'gp' | 'registered-manager',
@@ -183,15 +180,11 @@ export class Harness {
     await commands.activate({ ...at() }, sarah);
   }
 
-  glucose(value: number, by: Actor = amira) {
-    return this.care.recordCare('RecordBloodGlucose', { idempotencyKey: key('bg'), occurredAt: this.now(), patientId: this.patientId, glucoseMmolL: value }, by);
+  glucose(value: number, by: Actor = amira): Promise<Given> {
+    return this.given.entry('BloodGlucoseRecorded', { patientId: this.patientId, glucoseMmolL: value }, by, 'RecordBloodGlucose');
   }
 
-  insulin(by: Actor = amira) {
-    return this.care.recordCare(
-      'RecordInsulinAdministered',
-      { idempotencyKey: key('insulin'), occurredAt: this.now(), patientId: this.patientId, product: 'Humulin I KwikPen', device: 'pen', dose: { value: 8, unit: 'units' }, site: 'abdomen' },
-      by,
-    );
+  insulin(by: Actor = amira): Promise<Given> {
+    return this.given.insulinAdministered({ patientId: this.patientId, product: 'Humulin I KwikPen', device: 'pen', dose: { value: 8, unit: 'units' }, site: 'abdomen' }, by);
   }
 }

@@ -44,10 +44,11 @@ describe('missed monitoring', () => {
   it('a check recorded in time moves its deadline on a day', async () => {
     const [before] = (await checkTimers()).filter((t) => t.stream.endsWith('daily-check'));
     h.clock.set('2025-03-04T08:30:00Z');
-    await h.care.recordCare(
-      'CheckCellulitis',
-      { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, markedLineDrawn: true, rednessBeyondMarkedLine: false, pain: 3, temperatureC: 37.1, limbElevated: true, skinToneLimitsAssessment: false },
+    await h.given.entry(
+      'CellulitisChecked',
+      { patientId: h.patientId, markedLineDrawn: true, rednessBeyondMarkedLine: false, pain: 3, temperatureC: 37.1, limbElevated: true, skinToneLimitsAssessment: false },
       amira,
+      'CheckCellulitis',
     );
     await h.settle();
     const [after] = (await checkTimers()).filter((t) => t.stream.endsWith('daily-check'));

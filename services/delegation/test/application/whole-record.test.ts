@@ -1,7 +1,8 @@
 import { hypoProtocolSteps, type Actor, type EscalationRaisedData, type EscalationSentToTierData } from '@tandem/contracts';
 import { escalationStreamId, reactionEscalationId } from '../../src/application/streams';
 import { gapIncidentId, NOBODY_ON_CALL_RULE_ID } from '../../src/reactions/gaps';
-import { amira, Harness, key, NORTH_TEAM, ola, sarah } from './harness';
+import { news2 } from '../fixtures';
+import { amira, Harness, NORTH_TEAM, ola, sarah } from './harness';
 
 /**
  * Deterioration is escalated for every person whose record Tandem holds, with or without a
@@ -21,12 +22,13 @@ describe('whole-record escalation: for everyone, to named people', () => {
   const sentTiers = async (escalationId: string) =>
     (await h.eventsOf(escalationStreamId(escalationId))).filter((e) => e.type === 'EscalationSentToTier').map((e) => e.data as EscalationSentToTierData);
 
+  // NEWS2 as the record scores it (RCP 2017): resp 28 is 3, SpO2 88 on scale 1 is 3, air 0, BP 88 is 3,
+  // pulse 135 is 3, V is 3, 39.5 C is 2: 17, high.
+  const SEPTIC_NEWS2 = news2(17, { subScores: { respirationRate: 3, spo2: 3, airOrOxygen: 0, systolic: 3, pulse: 3, consciousness: 3, temperatureC: 2 } });
   const septicVitals = (by: Actor = amira) =>
-    h.care.recordCare(
-      'RecordVitalSigns',
+    h.given.entry(
+      'VitalSignsRecorded',
       {
-        idempotencyKey: key('vitals'),
-        occurredAt: h.now(),
         patientId: h.patientId,
         respirationRate: 28,
         spo2: 88,
@@ -36,8 +38,11 @@ describe('whole-record escalation: for everyone, to named people', () => {
         pulse: 135,
         consciousness: 'V',
         temperatureC: 39.5,
+        spo2Scale: 1,
+        news2: SEPTIC_NEWS2,
       },
       by,
+      'RecordVitalSigns',
     );
 
   it('with no delegation, resp 28, SpO2 88 on air, BP 88/50, pulse 135, V, 39.5 C: one emergency escalation, 999 advice to Amira, the nursing team informed by name', async () => {

@@ -3,7 +3,7 @@ import type { Projection } from '../projection';
 import { auditHandlers } from './mapping/audit';
 import { careTeamHandlers, careTeamReads } from './mapping/care-team';
 import type { FhirHandlers, FhirReadKeys } from './mapping/common';
-import { correctionHandlers, correctionReads } from './mapping/corrections';
+import { correctionHandlers } from './mapping/corrections';
 import { delegationServiceHandlers, delegationServiceReads } from './mapping/delegation';
 import { medicationHandlers } from './mapping/medication';
 import { observationHandlers } from './mapping/observations';
@@ -11,6 +11,7 @@ import { patientHandlers, patientReads } from './mapping/patient';
 import { practitionerHandlers } from './mapping/practitioner';
 import { provenanceFor } from './mapping/provenance';
 import { fhirSchemaSql } from '@tandem/fhir-read-model';
+import { EntryStates, fhirEntryStateSql } from './entries';
 import { FhirBatch } from './writer';
 
 /** Every event type the FHIR read model maps; other types (other services' events) are ignored. */
@@ -29,7 +30,7 @@ export const FHIR_HANDLERS: FhirHandlers = {
 const NOT_WRITES = new Set(['AccessRecorded']);
 
 /** What the handlers will read, by event type: loaded for a whole batch in one query. */
-export const FHIR_READS: FhirReadKeys = { ...patientReads, ...careTeamReads, ...correctionReads, ...delegationServiceReads };
+export const FHIR_READS: FhirReadKeys = { ...patientReads, ...careTeamReads, ...delegationServiceReads };
 
 const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefined => (Object.hasOwn(table, type) ? table[type] : undefined);
 
@@ -42,15 +43,19 @@ const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefin
  */
 export const fhirProjection: Projection = {
   name: 'fhir',
-  schemaSql: fhirSchemaSql,
+  schemaSql: `${fhirSchemaSql}\n${fhirEntryStateSql}`,
   async apply(events, tx) {
     const batch = new FhirBatch(tx);
+    const entries = new EntryStates(tx);
     await batch.prefetch(events.flatMap((event) => entry(FHIR_READS, event.type)?.(event) ?? []));
+    await entries.prefetch(events);
     const writes: RecordedEvent[] = [];
     for (const event of events) {
+      // Every care event is folded into the entry state, mapped or not, so the state is the events'.
+      const change = await entries.evolve(event);
       const handler = entry(FHIR_HANDLERS, event.type);
       if (!handler) continue;
-      for (const indexed of await handler(event, batch)) batch.write(indexed, event.position, event.metadata.recordedAt);
+      for (const indexed of await handler(event, batch, change)) batch.write(indexed, event.position, event.metadata.recordedAt);
       if (!NOT_WRITES.has(event.type)) writes.push(event);
     }
     // Provenance names versions, which are numbered once the resources written are loaded.
@@ -60,5 +65,6 @@ export const fhirProjection: Projection = {
       if (provenance) batch.write(provenance, event.position, event.metadata.recordedAt);
     }
     await batch.flush();
+    await entries.flush();
   },
 };

@@ -54,12 +54,15 @@ interface Head {
 
 interface Version extends Head {
   readonly recordedAt: string;
+  /** The order it was written in the batch (numbering may happen later, in another order). */
+  readonly sequence: number;
 }
 
 interface Write {
   readonly indexed: IndexedResource;
   readonly position: number;
   readonly recordedAt: string;
+  readonly sequence: number;
 }
 
 const keyOf = (type: string, id: string): string => `${type}/${id}`;
@@ -112,6 +115,7 @@ export class FhirBatch implements FhirReads {
   /** Writes to resources whose stored version is not loaded yet, in order. */
   private readonly unresolved = new Map<string, Write[]>();
   private readonly versions: Version[] = [];
+  private writes = 0;
 
   constructor(private readonly tx: SqlQueryable) {}
 
@@ -143,7 +147,7 @@ export class FhirBatch implements FhirReads {
   /** A new version of a resource caused by the event at `position`, recorded at `recordedAt`. */
   write(indexed: IndexedResource, position: number, recordedAt: string): void {
     const key = keyOf(indexed.resource.resourceType, indexed.resource.id);
-    const write = { indexed, position, recordedAt };
+    const write = { indexed, position, recordedAt, sequence: this.writes++ };
     if (this.heads.has(key)) this.apply(key, write);
     else if (this.unresolved.has(key)) this.unresolved.get(key)!.push(write);
     else this.unresolved.set(key, [write]);
@@ -156,8 +160,10 @@ export class FhirBatch implements FhirReads {
 
   /** The versions the event at `position` created, once resolved: what its Provenance is about. */
   versionsAt(position: number): WrittenVersion[] {
+    // In the order the handler wrote them, whether or not their resources were loaded first.
     return this.versions
       .filter((v) => v.position === position)
+      .sort((a, b) => a.sequence - b.sequence)
       .map((v) => ({ type: v.indexed.resource.resourceType, id: v.indexed.resource.id, versionId: v.versionId, ...(v.indexed.patientId ? { patientId: v.indexed.patientId } : {}) }));
   }
 
@@ -187,7 +193,7 @@ export class FhirBatch implements FhirReads {
     await this.tx.query(FLUSH_SQL, [JSON.stringify(rows)]);
   }
 
-  private apply(key: string, { indexed, position, recordedAt }: Write): void {
+  private apply(key: string, { indexed, position, recordedAt, sequence }: Write): void {
     const head = this.heads.get(key);
     if (head && head.position >= position) return;
     const versionId = indexed.versionId ?? (head?.versionId ?? 0) + 1;
@@ -195,7 +201,7 @@ export class FhirBatch implements FhirReads {
     const { versionId: _given, ...rest } = indexed;
     const { resource } = rest;
     const body = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: recordedAt } };
-    const version: Version = { indexed: { ...rest, resource: body }, versionId, position, recordedAt };
+    const version: Version = { indexed: { ...rest, resource: body }, versionId, position, recordedAt, sequence };
     this.heads.set(key, version);
     this.versions.push(version);
   }

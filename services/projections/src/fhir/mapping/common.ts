@@ -1,15 +1,17 @@
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, FhirResource, HumanName, Reference } from 'fhir/r4';
 import type { HumanName as ContractHumanName } from '@tandem/contracts';
+import type { EntryChange } from '../entries';
 import type { FhirReads, IndexedResource, ResourceKey } from '../writer';
 import { LATE_ENTRY_EXTENSION, LATE_ENTRY_MINUTES } from './codes';
 
 /**
  * Maps one event to the resources it changes (each written as a new version at the event's
- * position). Handlers may read the current read model through `reads` (corrections need the
- * previous body) but never write: the projection writes what they return.
+ * position). Handlers may read the current read model through `reads` but never write: the
+ * projection writes what they return. A care entry's handlers are given what the event made of the
+ * entry (`entry`, folded by the contracts' one function), and render its resources from that alone.
  */
-export type FhirHandler = (event: RecordedEvent, reads: FhirReads) => Promise<readonly IndexedResource[]>;
+export type FhirHandler = (event: RecordedEvent, reads: FhirReads, entry?: EntryChange) => Promise<readonly IndexedResource[]>;
 export type FhirHandlers = Readonly<Record<string, FhirHandler>>;
 
 /** The resources a handler will read for an event, loaded for the whole batch in one query beforehand. */
@@ -38,6 +40,10 @@ export const lateEntryExtension = (): Extension => ({ url: LATE_ENTRY_EXTENSION,
 
 export const lateEntryExtensions = (event: RecordedEvent): Extension[] | undefined =>
   isLateEntry(event.metadata.occurredAt, event.metadata.recordedAt) ? [lateEntryExtension()] : undefined;
+
+/** A note written by `by` at `at` (a correction or flag as the current entry holds it). */
+export const noteBy = (by: { id: string } | undefined, at: string | undefined, text: string): Annotation =>
+  compact({ authorReference: by ? practitionerRef(by.id) : undefined, time: at ? fhirDateTime(at) : undefined, text });
 
 /** A note written by the event's actor when the event was recorded. */
 export const noteFrom = (event: RecordedEvent, text: string): Annotation => ({

@@ -1,10 +1,11 @@
-import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, FIRST_ENTRY_VERSION, nextEntryVersion, INSULIN_PRODUCT_SYSTEM, type DoseInsideMinimumIntervalFlaggedData, type InsulinAdministeredData, type InsulinWithheldData, type DoseOutsideInstructionFlaggedData, type Replacement, type UnknownInsulinProductFlaggedData } from '@tandem/contracts';
+import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, INSULIN_PRODUCT_SYSTEM, type CurrentEntry, type DoseInsideMinimumIntervalFlaggedData, type Replacement } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '@tandem/fhir-read-model';
-import type { FhirReads, IndexedResource } from '../writer';
+import type { EntryChange, ProjectedEntry } from '../entries';
+import type { IndexedResource } from '../writer';
 import { insulinDose, SUBCUTANEOUS_ROUTE } from './codes';
-import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, withoutMeta, type FhirHandlers } from './common';
+import { compact, fhirDateTime, lateEntryExtension, noteBy, patientRef, practitionerRef, type FhirHandlers } from './common';
 
 export const MEDICATION_ENTRY_TYPES = ['InsulinAdministered', 'InsulinWithheld'] as const;
 export type MedicationEntryType = (typeof MEDICATION_ENTRY_TYPES)[number];
@@ -14,14 +15,6 @@ type MedicationAdministrationWithId = MedicationAdministration & { id: string };
 type Administered = Extract<Replacement, { type: 'InsulinAdministered' }>['data'];
 type Withheld = Extract<Replacement, { type: 'InsulinWithheld' }>['data'];
 type MedicationEntry = { type: 'InsulinAdministered'; data: Administered } | { type: 'InsulinWithheld'; data: Withheld };
-
-/**
- * A hidden index key (never a search parameter) naming the event that first recorded a dose by its
- * stream and revision. DoseInsideMinimumIntervalFlagged is appended right after its dose, in the
- * same append, and names it only by that position: `revision - 1` in the same stream.
- */
-const SOURCE_KEY = 'source-event';
-const sourceKey = (stream: string, revision: number): string => `${SOURCE_KEY}|${stream}|${revision}`;
 
 interface DoseContext {
   readonly id: string;
@@ -73,137 +66,68 @@ const medicationAdministration = (ctx: DoseContext, entry: MedicationEntry): Med
   });
 };
 
-/** The search columns of a MedicationAdministration; `hidden` carries the source-event key forward. */
-export const indexMedicationAdministration = (ma: MedicationAdministrationWithId, patientId: string, hidden: readonly string[]): IndexedResource => ({
+/** The search columns of a MedicationAdministration. */
+export const indexMedicationAdministration = (ma: MedicationAdministrationWithId, patientId: string): IndexedResource => ({
   resource: ma,
   patientId,
-  tokens: [...tokenKeys('status', undefined, ma.status), ...hidden],
+  tokens: tokenKeys('status', undefined, ma.status),
   ...(ma.effectiveDateTime ? { effective: ma.effectiveDateTime } : {}),
 });
 
-const hiddenKeys = (tokens: readonly string[]): string[] => tokens.filter((t) => t.startsWith(`${SOURCE_KEY}|`));
+type MedicationCurrentEntry = Extract<CurrentEntry, { type: MedicationEntryType }>;
 
-/**
- * A dose as the read model holds it, and the version the next change of it makes: the contracts'
- * nextEntryVersion (a correction or a flag is a version of the entry in the write model too), so
- * the versionId an If-Match names is the entry's version.
- */
-const readDose = async (reads: FhirReads, id: string) => {
-  const [current] = await reads.current<MedicationAdministration>('MedicationAdministration', [id]);
-  return (
-    current && {
-      resource: withoutMeta(current.resource) as MedicationAdministrationWithId,
-      hidden: hiddenKeys(current.tokens),
-      versionId: nextEntryVersion(Number(current.resource.meta?.versionId ?? FIRST_ENTRY_VERSION)),
-    }
-  );
-};
+/** A flag's note and a correction's, in the order they made the entry's versions. */
+const doseNotes = (entry: MedicationCurrentEntry): Annotation[] =>
+  [
+    ...entry.flags.map((f) => ({ version: f.version, note: noteBy(f.recordedBy, f.recordedAt, doseFlagNote({ type: f.type, data: f.data } as Parameters<typeof doseFlagNote>[0])) })),
+    ...entry.corrections.map((c) => ({ version: c.version, note: noteBy(c.recordedBy, c.recordedAt, correctionNote({ kind: c.kind, reason: c.reason })) })),
+  ]
+    .sort((a, b) => a.version - b.version)
+    .map((n) => n.note);
 
-const recorded = (event: RecordedEvent, entry: MedicationEntry, patientId: string, confirmedNotDuplicate = false): IndexedResource[] => {
-  const ctx: DoseContext = {
-    id: event.id,
-    patientId,
-    effective: fhirDateTime(event.metadata.occurredAt),
-    performer: actorRef(event),
-    extension: lateEntryExtensions(event),
-    ...(confirmedNotDuplicate ? { note: [noteFrom(event, CONFIRMED_NOT_DUPLICATE_NOTE)] } : {}),
-  };
-  return [{ ...indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, [sourceKey(event.stream, event.revision)]), versionId: FIRST_ENTRY_VERSION }];
+/** The other dose a minimum-interval flag names, once each. */
+const otherDoses = (entry: MedicationCurrentEntry): Reference[] => {
+  const ids = entry.flags.flatMap((f) => (f.type === 'DoseInsideMinimumIntervalFlagged' ? [(f.data as DoseInsideMinimumIntervalFlaggedData).previousDoseEntryId] : []));
+  return [...new Set(ids)].map((id) => ({ reference: `MedicationAdministration/${id}`, display: 'The other dose, inside the minimum interval' }));
 };
 
 /**
- * MedicationAdministration has no "amended" status: the replacement's values with the same status
- * kind, and a note giving the reason. Earlier notes (a minimum-interval flag) are kept.
+ * A dose (or a dose withheld) as it stands, from the current entry alone (the contracts' one
+ * function made it from the events): who first recorded it, its current values and time, and its
+ * notes (confirmed not a duplicate, as first recorded; then each flag and correction in order).
+ * MedicationAdministration has no "amended" status: an amended dose keeps its status kind.
  */
-export const amendMedicationEntry = async (
-  reads: FhirReads,
-  event: RecordedEvent,
-  patientId: string,
-  entryId: string,
-  reason: string,
-  replacement: Extract<Replacement, { type: MedicationEntryType }>,
-): Promise<IndexedResource[]> => {
-  const current = await readDose(reads, entryId);
-  if (!current || current.resource.status === 'entered-in-error') return [];
-  const { resource } = current;
+export const medicationAdministrationOf = ({ entry, original }: ProjectedEntry): MedicationAdministrationWithId => {
+  const dose = entry as MedicationCurrentEntry;
+  const { patientId, confirmedNotDuplicate: _confirmed, ...data } = dose.data as { patientId: string; confirmedNotDuplicate?: boolean } & Record<string, unknown>;
   const ctx: DoseContext = {
-    id: entryId,
+    id: dose.id,
     patientId,
-    effective: replacement.occurredAt ? fhirDateTime(replacement.occurredAt) : (resource.effectiveDateTime ?? fhirDateTime(event.metadata.occurredAt)),
-    performer: resource.performer?.[0]?.actor ?? actorRef(event),
-    ...(resource.extension ? { extension: resource.extension } : {}),
-    note: [...(resource.note ?? []), noteFrom(event, correctionNote({ kind: 'amended', reason }))],
-    ...(resource.supportingInformation ? { supportingInformation: resource.supportingInformation } : {}),
+    effective: fhirDateTime(dose.occurredAt),
+    performer: practitionerRef(dose.recordedBy?.id ?? 'unknown'),
+    ...(original.late ? { extension: [lateEntryExtension()] } : {}),
+    note: [...(original.confirmedNotDuplicate ? [noteBy(dose.recordedBy, dose.recordedAt, CONFIRMED_NOT_DUPLICATE_NOTE)] : []), ...doseNotes(dose)],
+    supportingInformation: otherDoses(dose),
   };
-  const entry = { type: replacement.type, data: replacement.data } as MedicationEntry;
-  return [{ ...indexMedicationAdministration(medicationAdministration(ctx, entry), patientId, current.hidden), versionId: current.versionId }];
+  const ma = medicationAdministration(ctx, { type: dose.type, data } as MedicationEntry);
+  return dose.status === 'entered-in-error' ? { ...ma, status: 'entered-in-error' } : ma;
 };
 
-export const markMedicationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
-  const current = await readDose(reads, entryId);
-  if (!current || current.resource.status === 'entered-in-error') return [];
-  const { resource } = current;
-  const marked: MedicationAdministrationWithId = {
-    ...resource,
-    status: 'entered-in-error',
-    note: [...(resource.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))],
-  };
-  return [{ ...indexMedicationAdministration(marked, patientId, current.hidden), versionId: current.versionId }];
-};
+/** What an event made of a dose, at the entry's version. */
+export const medicationChange = ({ after }: EntryChange): IndexedResource[] => [
+  { ...indexMedicationAdministration(medicationAdministrationOf(after), after.entry.data.patientId), versionId: after.entry.version },
+];
+
+/** A dose recorded, withheld, flagged or corrected: rendered from what the event made of it. */
+const doseHandler = async (_event: RecordedEvent, _reads: unknown, change?: EntryChange): Promise<IndexedResource[]> => (change ? medicationChange(change) : []);
 
 export const medicationHandlers: FhirHandlers = {
-  InsulinAdministered: async (event) => {
-    const { patientId, confirmedNotDuplicate, ...data } = dataOf<InsulinAdministeredData>(event);
-    return recorded(event, { type: 'InsulinAdministered', data }, patientId, confirmedNotDuplicate === true);
-  },
-
-  InsulinWithheld: async (event) => {
-    const { patientId, ...data } = dataOf<InsulinWithheldData>(event);
-    return recorded(event, { type: 'InsulinWithheld', data }, patientId);
-  },
-
+  InsulinAdministered: doseHandler,
+  InsulinWithheld: doseHandler,
   /** A confirmed dose inside the minimum interval: a note on that dose (a new version), for the delegating nurse. */
-  DoseInsideMinimumIntervalFlagged: async (event, reads) => {
-    const d = dataOf<DoseInsideMinimumIntervalFlaggedData>(event);
-    const id = await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 1));
-    if (!id) return [];
-    const current = await readDose(reads, id);
-    if (!current) return [];
-    const { resource } = current;
-    const previous = `MedicationAdministration/${d.previousDoseEntryId}`;
-    const text = doseFlagNote({ type: 'DoseInsideMinimumIntervalFlagged', data: d });
-    const flagged: MedicationAdministrationWithId = {
-      ...resource,
-      note: [...(resource.note ?? []), noteFrom(event, text)],
-      supportingInformation: [...(resource.supportingInformation ?? []).filter((r) => r.reference !== previous), { reference: previous, display: 'The other dose, inside the minimum interval' }],
-    };
-    return [{ ...indexMedicationAdministration(flagged, d.patientId, current.hidden), versionId: current.versionId }];
-  },
-
+  DoseInsideMinimumIntervalFlagged: doseHandler,
   /** A confirmed dose that differs from its delegation's instruction: a note on that dose (a new version), for the nurse. */
-  DoseOutsideInstructionFlagged: async (event, reads) => {
-    const d = dataOf<DoseOutsideInstructionFlaggedData>(event);
-    let id: string | undefined;
-    // Right after its dose, or after the other flags appended with it.
-    for (let back = 1; back <= 3 && !id; back++) id = await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - back));
-    if (!id) return [];
-    const current = await readDose(reads, id);
-    if (!current) return [];
-    const text = doseFlagNote({ type: 'DoseOutsideInstructionFlagged', data: d });
-    return [{ ...indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden), versionId: current.versionId }];
-  },
-
+  DoseOutsideInstructionFlagged: doseHandler,
   /** A confirmed dose of a product the record does not know: a note on that dose (a new version), an incident for the nurse. */
-  UnknownInsulinProductFlagged: async (event, reads) => {
-    const d = dataOf<UnknownInsulinProductFlaggedData>(event);
-    // Right after its dose, or after the dose's minimum-interval flag when there is one too.
-    const id =
-      (await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 1))) ??
-      (await reads.findByToken('MedicationAdministration', d.patientId, sourceKey(event.stream, event.revision - 2)));
-    if (!id) return [];
-    const current = await readDose(reads, id);
-    if (!current) return [];
-    const text = doseFlagNote({ type: 'UnknownInsulinProductFlagged', data: d });
-    return [{ ...indexMedicationAdministration({ ...current.resource, note: [...(current.resource.note ?? []), noteFrom(event, text)] }, d.patientId, current.hidden), versionId: current.versionId }];
-  },
+  UnknownInsulinProductFlagged: doseHandler,
 };

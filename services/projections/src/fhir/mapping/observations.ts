@@ -6,8 +6,6 @@ import {
   MEAL_RELATION_VOCABULARY,
   VITAL_SIGN_MEMBERS,
   type EntryMemberSuffix,
-  FIRST_ENTRY_VERSION,
-  nextEntryVersion,
   removedMemberNote,
   type CorrectableEntryType,
   type News2Parameter,
@@ -19,7 +17,8 @@ import {
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Annotation, CodeableConcept, Extension, Observation, ObservationComponent, Reference } from 'fhir/r4';
 import { tokenKeys } from '@tandem/fhir-read-model';
-import type { FhirReads, IndexedResource } from '../writer';
+import type { EntryChange, ProjectedEntry } from '../entries';
+import type { IndexedResource } from '../writer';
 import {
   ACVPU,
   ACVPU_ANSWERS,
@@ -48,7 +47,7 @@ import {
   VITAL_SIGNS_PANEL,
   type ObservationCategoryCode,
 } from './codes';
-import { actorRef, compact, dataOf, fhirDateTime, lateEntryExtensions, noteFrom, patientRef, withoutMeta, type FhirHandlers } from './common';
+import { compact, fhirDateTime, lateEntryExtension, noteBy, patientRef, practitionerRef, type FhirHandlers } from './common';
 
 /** The correctable entries recorded as Observations (the rest are MedicationAdministrations). */
 export const OBSERVATION_ENTRY_TYPES = [
@@ -75,7 +74,7 @@ interface EntryContext {
   readonly patientId: string;
   readonly effective: string;
   readonly issued: string;
-  readonly status: 'final' | 'amended';
+  readonly status: 'final' | 'amended' | 'entered-in-error';
   readonly performer: Reference[];
   readonly extension?: Extension[];
   readonly note?: Annotation[];
@@ -318,94 +317,49 @@ export const indexObservation = (obs: ObservationWithId, patientId: string): Ind
   ...(obs.effectiveDateTime ? { effective: obs.effectiveDateTime } : {}),
 });
 
-/** The Observations of an entry recorded now (an original event). */
-const recorded = (event: RecordedEvent, entry: EntryDetails, patientId: string): IndexedResource[] => {
+/**
+ * Every Observation of an entry as it stands, from the current entry alone (the contracts' one
+ * function made it from the events): who first recorded it and when, its current values and
+ * bedside time, its status, and one note per correction, oldest first. Issued is when its current
+ * values were written: the last amendment's time, or the first recording's.
+ */
+export const observationsOf = ({ entry, original }: ProjectedEntry): ObservationWithId[] => {
+  const { patientId, ...data } = entry.data as { patientId: string } & Record<string, unknown>;
+  const lastAmended = [...entry.corrections].reverse().find((c) => c.kind === 'amended');
+  const issuedAt = lastAmended?.recordedAt ?? entry.recordedAt;
   const ctx: EntryContext = {
-    entryId: event.id,
+    entryId: entry.id,
     patientId,
-    effective: fhirDateTime(event.metadata.occurredAt),
-    issued: fhirDateTime(event.metadata.recordedAt),
-    status: 'final',
-    performer: [actorRef(event)],
-    extension: lateEntryExtensions(event),
+    effective: fhirDateTime(entry.occurredAt),
+    issued: fhirDateTime(issuedAt ?? entry.occurredAt),
+    status: entry.status,
+    performer: entry.recordedBy ? [practitionerRef(entry.recordedBy.id)] : [],
+    ...(original.late ? { extension: [lateEntryExtension()] } : {}),
+    note: entry.corrections.map((c) => noteBy(c.recordedBy, c.recordedAt, correctionNote({ kind: c.kind, reason: c.reason }))),
   };
-  return entryObservations(ctx, entry).map((o) => ({ ...indexObservation(o, patientId), versionId: FIRST_ENTRY_VERSION }));
-};
-
-/** An original entry: its data as the event holds it, less the patient id (the shape a replacement has). */
-const originalHandler =
-  (type: ObservationEntryType) =>
-  async (event: RecordedEvent): Promise<IndexedResource[]> => {
-    const { patientId, ...data } = dataOf<{ patientId: string } & Record<string, unknown>>(event);
-    return recorded(event, { type, data } as EntryDetails, patientId);
-  };
-
-export const observationHandlers: FhirHandlers = Object.fromEntries(OBSERVATION_ENTRY_TYPES.map((type) => [type, originalHandler(type)]));
-
-// ---------------------------------------------------------------------------------------------
-// Corrections (called from corrections.ts)
-// ---------------------------------------------------------------------------------------------
-
-/** The current Observations of an entry, by id: the entry's own and its members (`<entryId>-<suffix>`). */
-export const currentEntryObservations = async (reads: FhirReads, entryId: string): Promise<ObservationWithId[]> => {
-  const found = await reads.current<Observation>('Observation', entryObservationIds(entryId));
-  return found.map((c) => withoutMeta(c.resource) as ObservationWithId).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return entryObservations(ctx, { type: entry.type, data } as EntryDetails);
 };
 
 /**
- * The version a correction makes of an entry, for every one of its Observations (a member added or
- * taken out by an amendment too): the contracts' nextEntryVersion of the entry's own Observation,
- * so each versionId is the entry's version in the write model, and an If-Match means the same to both.
+ * The Observations an event wrote of an entry, all at the entry's version: the entry as it now
+ * stands; and, after an amendment, each member the entry held before and holds no longer (a
+ * measurement taken out) marked entered in error with the reason, its values kept.
  */
-const nextVersionOf = async (reads: FhirReads, entryId: string): Promise<number> => {
-  const [root] = await reads.current<Observation>('Observation', [entryId]);
-  return nextEntryVersion(Number(root?.resource.meta?.versionId ?? FIRST_ENTRY_VERSION));
+export const observationChange = ({ event, before, after }: EntryChange): IndexedResource[] => {
+  const { patientId } = after.entry.data;
+  const now = observationsOf(after);
+  const kept = new Set(now.map((o) => o.id));
+  const correction = after.entry.corrections[after.entry.corrections.length - 1];
+  const removed =
+    before && after.entry.status === 'amended' && correction?.eventId === event.id
+      ? observationsOf(before)
+          .filter((o) => !kept.has(o.id))
+          .map((o) => ({ ...o, status: 'entered-in-error' as const, note: [...(o.note ?? []), noteBy(correction.recordedBy, correction.recordedAt, removedMemberNote(correction.reason))] }))
+      : [];
+  return [...now, ...removed].map((o) => ({ ...indexObservation(o, patientId), versionId: after.entry.version }));
 };
 
-/**
- * An amendment: every Observation of the entry is rebuilt from the replacement with status
- * `amended` and a note giving the reason, keeping who recorded it, its lateness and earlier notes.
- * A member the replacement no longer holds (a measurement taken out) is marked entered in error.
- */
-export const amendObservationEntry = async (
-  reads: FhirReads,
-  event: RecordedEvent,
-  patientId: string,
-  entryId: string,
-  reason: string,
-  replacement: Extract<Replacement, { type: ObservationEntryType }>,
-): Promise<IndexedResource[]> => {
-  const previous = await currentEntryObservations(reads, entryId);
-  const root = previous.find((o) => o.id === entryId);
-  if (!root) return [];
-  if (root.status === 'entered-in-error') return [];
-  const note = noteFrom(event, correctionNote({ kind: 'amended', reason }));
-  const ctx: EntryContext = {
-    entryId,
-    patientId,
-    effective: replacement.occurredAt ? fhirDateTime(replacement.occurredAt) : (root.effectiveDateTime ?? fhirDateTime(event.metadata.occurredAt)),
-    issued: fhirDateTime(event.metadata.recordedAt),
-    status: 'amended',
-    performer: root.performer ?? [actorRef(event)],
-    ...(root.extension ? { extension: root.extension } : {}),
-    note: [...(root.note ?? []), note],
-  };
-  const next = entryObservations(ctx, { type: replacement.type, data: replacement.data } as EntryDetails);
-  const nextIds = new Set(next.map((o) => o.id));
-  const removed = previous
-    .filter((o) => !nextIds.has(o.id) && o.status !== 'entered-in-error')
-    .map((o) => ({ ...o, status: 'entered-in-error' as const, note: [...(o.note ?? []), noteFrom(event, removedMemberNote(reason))] }));
-  const versionId = await nextVersionOf(reads, entryId);
-  return [...next, ...removed].map((o) => ({ ...indexObservation(o, patientId), versionId }));
-};
+/** An original entry, a correction of one, or a flag on one: rendered from what the event made of it. */
+const entryHandler = async (_event: RecordedEvent, _reads: unknown, change?: EntryChange): Promise<IndexedResource[]> => (change ? observationChange(change) : []);
 
-/** Entered in error: every Observation of the entry keeps its values, marked, with the reason. */
-export const markObservationEntryInError = async (reads: FhirReads, event: RecordedEvent, patientId: string, entryId: string, reason: string): Promise<IndexedResource[]> => {
-  const current = await currentEntryObservations(reads, entryId);
-  if (!current.some((o) => o.id === entryId)) return [];
-  const note = noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }));
-  const versionId = await nextVersionOf(reads, entryId);
-  return current
-    .filter((o) => o.status !== 'entered-in-error')
-    .map((o) => ({ ...indexObservation({ ...o, status: 'entered-in-error', note: [...(o.note ?? []), note] }, patientId), versionId }));
-};
+export const observationHandlers: FhirHandlers = Object.fromEntries(OBSERVATION_ENTRY_TYPES.map((type) => [type, entryHandler]));
