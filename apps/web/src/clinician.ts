@@ -4,6 +4,7 @@ import { SignedOut } from './day';
 import { html, type Html } from './html';
 import type { LiveMessage } from './live';
 import { BAND } from './news2';
+
 import { dayOf, timeOf, uuid } from './time';
 import { errorMessage, errorSummary, type FieldErrors } from './vitals';
 
@@ -20,6 +21,9 @@ export interface ClinicianContext {
   readonly role: string;
   readonly show: (title: string, content: Html) => void;
   readonly signedOut: () => Promise<void>;
+  readonly navigate: (path: string) => void;
+  /** The token's organisation (a manager's care workers are her organisation's). */
+  readonly organisationId?: string;
 }
 
 export const CLINICIAN_ROLES: ReadonlySet<string> = new Set(['district-nurse', 'gp', 'registered-manager']);
@@ -76,7 +80,8 @@ const caseloadCard = (row: CaseloadRow, now: Date) => {
     ${row.monitoringOverdue.map((m) => html`<p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--red">Monitoring overdue</strong> ${m}</p>`)}
     ${row.reviewsDue.map((r) => html`<p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--yellow">Review due</strong> Delegation of ${r.activityId} by ${dayOf(r.reviewDueAt)}</p>`)}
     ${row.competencesLapsing.map((c) => html`<p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--yellow">Competence lapsing</strong> ${c.careWorkerId}'s ${c.frameworkId} competence, valid until ${dayOf(c.validUntil)}</p>`)}
-    <p class="nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-0"><a href="/people/${person.id}/chart" data-link>Chart and record<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>
+    <ul class="nhsuk-list nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-0"><li><a href="/people/${person.id}/chart" data-link>Chart and record<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>
+      <li><a href="/people/${person.id}/delegations" data-link>Delegations<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li></ul>
   </div></li>`;
 };
 
@@ -230,7 +235,10 @@ export const onLiveMessage = async (ctx: ClinicianContext, message: LiveMessage)
   const path = location.pathname;
   // A form she is typing in is not redrawn under her (her words would go).
   const busy = Boolean(document.activeElement?.closest('form'));
-  if (path === '/' && !busy) {
+  if (path === '/' && !busy && ctx.role === 'registered-manager') {
+    const { renderService } = await import('./manager');
+    await renderService(ctx);
+  } else if (path === '/' && !busy) {
     await renderCaseload(ctx, { quiet: true });
     const name = lastRows.find((r) => r.person.id === message.patientId)?.person.name;
     const region = document.getElementById('live-news');
@@ -244,7 +252,35 @@ export const onLiveReady = async (ctx: ClinicianContext, position: number) => {
   if (location.pathname === '/' && lastRows.length > 0) await renderCaseload(ctx, { quiet: true });
 };
 
+/** The delegation, training, passport and manager's screens (docs/decisions/0026). */
+const workRoute = async (ctx: ClinicianContext, path: string): Promise<boolean> => {
+  const m = (re: RegExp) => re.exec(path)?.slice(1).map((x) => (x === undefined ? '' : decodeURIComponent(x)));
+  const manager = ctx.role === 'registered-manager';
+  // Loaded when first opened, like the chart: the care worker's first screen stays small.
+  const [{ renderDelegation, renderDelegationStep, renderPersonDelegations, renderProposeStep }, { renderAssign, renderMatrix, renderService }, { renderPassport }, { renderTraining, renderTrainingStep }] = await Promise.all([
+    import('./delegation'),
+    import('./manager'),
+    import('./passport'),
+    import('./training'),
+  ]);
+  let p: string[] | undefined;
+  if (manager && path === '/') await renderService(ctx);
+  else if (manager && path === '/team/competences') await renderMatrix(ctx);
+  else if (manager && (p = m(/^\/people\/([^/]+)\/care-team\/new$/))) await renderAssign(ctx, p[0]!);
+  else if ((p = m(/^\/care-workers\/([^/]+)\/passport$/))) await renderPassport({ ...ctx, home: { href: '/', words: manager ? 'Back to my service' : 'Back to my caseload' } }, p[0]!);
+  else if (manager) return false;
+  else if ((p = m(/^\/people\/([^/]+)\/delegations$/))) await renderPersonDelegations(ctx, p[0]!);
+  else if ((p = m(/^\/people\/([^/]+)\/delegations\/new(?:\/([a-z-]+))?$/))) await renderProposeStep(ctx, p[0]!, p[1] ?? '');
+  else if ((p = m(/^\/delegations\/([^/]+)$/))) await renderDelegation(ctx, p[0]!);
+  else if ((p = m(/^\/delegations\/([^/]+)\/([a-z-]+)$/))) await renderDelegationStep(ctx, p[0]!, p[1]!);
+  else if ((p = m(/^\/care-workers\/([^/]+)\/competences\/([^/]+)$/))) await renderTraining(ctx, p[0]!, p[1]!);
+  else if ((p = m(/^\/care-workers\/([^/]+)\/competences\/([^/]+)\/([a-z-]+)$/))) await renderTrainingStep(ctx, p[0]!, p[1]!, p[2]!);
+  else return false;
+  return true;
+};
+
 export const clinicianRoute = async (ctx: ClinicianContext, path: string): Promise<boolean> => {
+  if (await workRoute(ctx, path)) return true;
   const escalation = /^\/escalations\/([^/]+)$/.exec(path);
   const chart = /^\/people\/([^/]+)\/chart$/.exec(path);
   if (escalation) await renderEscalation(ctx, decodeURIComponent(escalation[1]!));

@@ -53,6 +53,8 @@ export interface Day {
   readonly monitoring: readonly Monitoring[];
   readonly prompts: readonly Prompt[];
   readonly escalations: readonly Escalation[];
+  /** Delegations proposed to her, waiting for her to accept or decline (left out of a day kept before it was read). */
+  readonly awaitingAnswer?: readonly { readonly delegationId: string; readonly patientId: string; readonly activityId?: string; readonly instructionText?: string }[];
 }
 
 type FhirName = { given?: string[]; family?: string; prefix?: string[] };
@@ -112,6 +114,7 @@ export const fetchDay = async (token: string, me: string): Promise<{ day: Day; f
       monitoring: list<Monitoring>(worklist.monitoring),
       prompts: list<Prompt>(worklist.prompts),
       escalations: list<Escalation>(worklist.escalations),
+      awaitingAnswer: list<NonNullable<Day['awaitingAnswer']>[number]>(worklist.awaitingAnswer),
     };
     const fetchedAt = new Date().toISOString();
     await cache.put({ id: cacheId, fetchedAt, data: day });

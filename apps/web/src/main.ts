@@ -27,6 +27,8 @@ interface Session {
   readonly userId: string;
   /** The token's role: a clinician (nurse, GP, manager) sees her caseload, a care worker her day. */
   readonly role: string;
+  /** The token's organisation (`org` claim), when it names one. */
+  readonly organisationId?: string;
   readonly expired: boolean;
 }
 
@@ -102,12 +104,15 @@ document.addEventListener('click', (event) => {
 
 const refreshSession = async () => {
   const user = auth ? await auth.user() : null;
-  session = user ? { token: user.access_token, userId: String(user.profile.sub), role: String((user.profile as { role?: unknown }).role ?? 'care-worker'), expired: user.expired === true } : undefined;
+  const org = (user?.profile as { org?: unknown } | undefined)?.org;
+  session = user
+    ? { token: user.access_token, userId: String(user.profile.sub), role: String((user.profile as { role?: unknown }).role ?? 'care-worker'), ...(typeof org === 'string' ? { organisationId: org } : {}), expired: user.expired === true }
+    : undefined;
 };
 
 const clinician = (): ClinicianContext | undefined =>
   session && !session.expired && CLINICIAN_ROLES.has(session.role)
-    ? { token: session.token, userId: session.userId, role: session.role, show, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } }
+    ? { token: session.token, userId: session.userId, role: session.role, ...(session.organisationId ? { organisationId: session.organisationId } : {}), show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } }
     : undefined;
 
 /** The live stream: what is addressed to her redraws her screen in place (docs/decisions/0020). */
@@ -238,6 +243,14 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
     html`<h1 class="nhsuk-u-margin-bottom-2">My day</h1>
       <p class="nhsuk-body-s">${dayOf(now.toISOString())}. Signed in as ${day.me.name}. <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0" type="button" id="sign-out">Sign out</button></p>
       ${fromPhone ? html`<p class="nhsuk-body-s"><strong class="nhsuk-tag nhsuk-tag--grey">Kept on this phone</strong> As it was at ${timeOf(fetchedAt)}.</p>` : ''}
+      <p class="nhsuk-body-s"><a href="/passport" data-link>My skills passport</a></p>
+      ${(day.awaitingAnswer ?? []).map(
+        (a) => html`<div class="nhsuk-card nhsuk-card--feature nhsuk-u-margin-bottom-4" data-awaiting="${a.delegationId}"><div class="nhsuk-card__content nhsuk-card__content--feature">
+          <h2 class="nhsuk-card__heading nhsuk-card__heading--feature nhsuk-heading-m">A delegation for you to answer</h2>
+          <p class="nhsuk-u-margin-bottom-1"><strong>${day.people.find((p) => p.id === a.patientId)?.name ?? 'A person you care for'}</strong>: ${a.instructionText ?? a.activityId ?? ''}</p>
+          <a href="/delegations/${a.delegationId}/answer" data-link>Read it and answer<span class="nhsuk-u-visually-hidden"> (${day.people.find((p) => p.id === a.patientId)?.name ?? ''})</span></a>
+        </div></div>`,
+      )}
       ${day.people.length ? html`<ul class="nhsuk-list app-people">${cards}</ul>` : html`<p>Nobody is on your list today.</p>`}`,
   );
 };
@@ -730,6 +743,14 @@ const route = async () => {
   const ctx = clinician();
   if (ctx && (await clinicianRoute(ctx, path))) {
     document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => { stopLive?.(); navigate('/'); }));
+    return;
+  }
+  // Her answer to a delegation proposed to her, and her own skills passport (docs/decisions/0026).
+  const answerPage = /^\/delegations\/([^/]+)\/answer$/.exec(path);
+  if (session && !session.expired && (answerPage || path === '/passport')) {
+    const own = { token: session.token, userId: session.userId, show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
+    if (answerPage) await (await import('./delegation')).renderAnswer(own, decodeURIComponent(answerPage[1]!));
+    else await (await import('./passport')).renderPassport({ ...own, home: { href: '/', words: 'Back to my day' } }, session.userId);
     return;
   }
   const recordPage = /^\/people\/([^/]+)\/record$/.exec(path);

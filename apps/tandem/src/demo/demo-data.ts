@@ -12,6 +12,8 @@ export const DEMO = {
   careAgency: { organisationId: 'org-kindly-care', name: 'Kindly Care at Home', type: 'care-agency' as const },
   nurse: { practitionerId: 'nurse-sarah-okafor', name: { given: ['Sarah'], family: 'Okafor' }, role: 'district-nurse' as const, registration: { system: NMC, value: '12A3456E' } },
   gp: { practitionerId: 'gp-david-shah', name: { given: ['David'], family: 'Shah', prefix: 'Dr' }, role: 'gp' as const, registration: { system: GMC, value: '7012345' } },
+  /** The care agency's registered manager: assigns its care workers to the people it takes on, reads its team's competences. */
+  manager: { practitionerId: 'rm-helen-clarke', name: { given: ['Helen'], family: 'Clarke' }, role: 'registered-manager' as const },
   careWorkers: [
     { practitionerId: 'cw-amira-hassan', name: { given: ['Amira'], family: 'Hassan' } },
     { practitionerId: 'cw-tom-baker', name: { given: ['Tom'], family: 'Baker' } },
@@ -86,6 +88,7 @@ export const seedDemoData = async (care: CareRecord, options: DemoOptions): Prom
   }
   await care.registerPractitioner({ idempotencyKey: key('pr', DEMO.nurse.practitionerId), occurredAt: at, ...DEMO.nurse, organisationId: DEMO.nursingTeam.organisationId }, admin);
   await care.registerPractitioner({ idempotencyKey: key('pr', DEMO.gp.practitionerId), occurredAt: at, ...DEMO.gp, organisationId: DEMO.gpPractice.organisationId }, admin);
+  await care.registerPractitioner({ idempotencyKey: key('pr', DEMO.manager.practitionerId), occurredAt: at, ...DEMO.manager, organisationId: DEMO.careAgency.organisationId }, admin);
   for (const cw of DEMO.careWorkers) {
     await care.registerPractitioner({ idempotencyKey: key('pr', cw.practitionerId), occurredAt: at, ...cw, role: 'care-worker', organisationId: DEMO.careAgency.organisationId }, admin);
   }

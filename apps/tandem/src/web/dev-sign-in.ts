@@ -25,7 +25,7 @@ export interface DemoPerson {
 
 const nameOf = (n: { given: readonly string[]; family: string; prefix?: string }) => [n.prefix, ...n.given, n.family].filter(Boolean).join(' ');
 
-/** Who can sign in on the demo: the care workers first (the app is theirs), then the nurse and the GP. */
+/** Who can sign in on the demo: the care workers first (the app is theirs), then the nurse, the GP and the care agency's registered manager. */
 export const DEMO_PEOPLE: readonly DemoPerson[] = [
   ...DEMO.careWorkers.map((cw) => ({
     id: cw.practitionerId,
@@ -44,6 +44,12 @@ export const DEMO_PEOPLE: readonly DemoPerson[] = [
     name: nameOf(DEMO.gp.name),
     role: `GP, ${DEMO.gpPractice.name}`,
     claims: { role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration },
+  },
+  {
+    id: DEMO.manager.practitionerId,
+    name: nameOf(DEMO.manager.name),
+    role: `Registered manager, ${DEMO.careAgency.name}`,
+    claims: { role: 'registered-manager', user: DEMO.manager.practitionerId, org: DEMO.careAgency.organisationId },
   },
 ];
 

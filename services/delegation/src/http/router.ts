@@ -1,12 +1,12 @@
 import { BREAK_GLASS_HEADER, breakGlassReasonOf, DELEGATION_ACCESS, refusalTitle, type EndpointAccess } from '@tandem/auth';
-import { IdSchema, lateEntryQuestion, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
+import { FrameworkIdSchema, IdSchema, lateEntryQuestion, occurredAtProblem, parseCommand, SetOnCallRotaSchema } from '@tandem/contracts';
 import { InvalidAppend, WrongExpectedRevision, type EventStore } from '@tandem/event-store';
 import { IdempotencyKeyReused, storableJson } from '@tandem/commands';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
 import { englandDate } from '../application/london';
-import { onCallRotaStreamId } from '../application/streams';
+import { competencyStreamId, onCallRotaStreamId } from '../application/streams';
 import { worklistFor } from '../application/worklist';
 import type { DelegationReactor } from '../reactions/reactor';
 import type { Scheduler } from '../scheduler/scheduler';
@@ -346,6 +346,33 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       await allow(req, DELEGATION_ACCESS.ReadDelegations, 'nobody');
       await caughtUp(req);
       res.json({ careWorkerId, competences: await api.views.competences(careWorkerId) });
+    }),
+  );
+
+  router.get(
+    '/api/competences/:careWorkerId/:frameworkId',
+    handle(async (req, res) => {
+      const { actor } = principalOf(req);
+      const careWorkerId = practitionerIdParam('careWorkerId', req.params.careWorkerId as string);
+      const frameworkId = req.params.frameworkId as string;
+      if (actor.role === 'care-worker' && careWorkerId !== actor.id) throw new Forbidden('A care worker reads their own competences');
+      await allow(req, DELEGATION_ACCESS.ReadDelegations, 'nobody');
+      const notFound = () => new DelegationNotFound('frameworkId', `${careWorkerId} has no competence record for ${frameworkId}`);
+      if (!FrameworkIdSchema.safeParse(frameworkId).success) throw notFound();
+      const state = await api.commands.loadCompetence(careWorkerId, frameworkId);
+      if (!state) throw notFound();
+      // The history, as the passport shows it: every step with who took it and when (the stream is the truth, not the row).
+      const events = await store.readStream(competencyStreamId(careWorkerId, frameworkId));
+      res.json({
+        careWorkerId,
+        frameworkId,
+        status: state.value,
+        validUntil: state.context.validUntil ?? null,
+        modulesCompleted: state.context.modulesCompleted,
+        satisfactoryPractices: state.context.satisfactoryPractices,
+        events: events.map((e) => ({ type: e.type, data: e.data, occurredAt: e.metadata.occurredAt, recordedAt: e.metadata.recordedAt, actor: e.metadata.actor, position: e.position })),
+        position: events[events.length - 1]!.position,
+      });
     }),
   );
 

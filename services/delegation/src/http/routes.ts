@@ -237,4 +237,9 @@ export const DELEGATION_READS: readonly { path: string; operationId: string; sum
     summary: "An organisation's on-call rota: who the on-call tier of an escalation reaches, when (England's local time); docs/clinical/escalation-recipients.md",
   },
   { path: '/api/competences/{careWorkerId}', operationId: 'ReadCompetences', summary: "A care worker's competences (the skills passport)" },
+  {
+    path: '/api/competences/{careWorkerId}/{frameworkId}',
+    operationId: 'ReadCompetence',
+    summary: "One competence of a care worker: its state, modules completed, supervised practices, and every step with who took it (the skills passport's history)",
+  },
 ];
