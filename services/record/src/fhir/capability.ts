@@ -1,5 +1,5 @@
 import { SEARCH_PARAMS } from '@tandem/projections';
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation } from 'fhir/r4';
 
 const TYPES_WITH_EVERYTHING = ['Patient'];
 
@@ -21,13 +21,20 @@ export const capabilityStatement = ({
   writableTypes,
   bundles = false,
   moreResources = [],
+  moreOperations = [],
 }: {
   baseUrl: string;
   version: string;
   writableTypes: readonly string[];
   bundles?: boolean;
   /** Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted. */
+  /**
+   * Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted.
+   * One of a type already declared adds its operations to it (Patient/$export beside Patient/$everything).
+   */
   moreResources?: readonly CapabilityStatementRestResource[];
+  /** System-level operations other services of this process serve (Bulk Data `$export`). */
+  moreOperations?: readonly CapabilityStatementRestResourceOperation[];
 }): CapabilityStatement => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
@@ -65,8 +72,11 @@ export const capabilityStatement = ({
             ],
           }
         : {}),
+      ...(moreOperations.length > 0 ? { operation: [...moreOperations] } : {}),
       resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
         const writable = writableTypes.includes(type);
+        const moreOfType = moreResources.filter((r) => r.type === type).flatMap((r) => r.operation ?? []);
+        const operations = [...(TYPES_WITH_EVERYTHING.includes(type) ? [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] : []), ...moreOfType];
         return {
           type,
           ...(TYPE_DOCUMENTATION[type] ? { documentation: TYPE_DOCUMENTATION[type] } : {}),
@@ -87,11 +97,9 @@ export const capabilityStatement = ({
           ],
           searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
           ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),
-          ...(TYPES_WITH_EVERYTHING.includes(type)
-            ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
-            : {}),
+          ...(operations.length > 0 ? { operation: operations } : {}),
         };
-      }).concat(moreResources),
+      }).concat(moreResources.filter((r) => !(r.type in SEARCH_PARAMS))),
     },
   ],
 });
