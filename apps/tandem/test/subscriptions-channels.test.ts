@@ -259,6 +259,21 @@ describe('FHIR Subscriptions: the websocket channel and the new-entry and delega
     await first.close();
   }, 120_000);
 
+  it('a websocket subscription with a heartbeat period is sent heartbeats on its socket, with its count', async () => {
+    const withHeartbeat = subscription(ESCALATION_TOPIC, { type: 'websocket' }, { patientId: patientIds[1]! });
+    withHeartbeat.channel = { ...withHeartbeat.channel, extension: [{ url: `${BACKPORT}/backport-heartbeat-period`, valueUnsignedInt: 1 }] };
+    const created = await call('POST', '/fhir/Subscription', await sarah(), withHeartbeat);
+    expect(created.status).toBe(201);
+    const socket = await bind(await sarah(), `/fhir/Subscription/${String(created.body.id)}/$get-ws-binding-token`);
+    await until(() => socket.bundles.some((b) => typeOf(b) === 'heartbeat'), 'a heartbeat on the socket');
+    const heartbeat = socket.bundles.find((b) => typeOf(b) === 'heartbeat')!;
+    expectValidFhir(heartbeat);
+    expect(typeOf(socket.bundles[0]!)).toBe('handshake');
+    expect(numberOf(heartbeat)).toBe(0);
+    expect((await call('DELETE', `/fhir/Subscription/${String(created.body.id)}`, await sarah())).status).toBe(204);
+    await socket.close();
+  }, 120_000);
+
   it('"any new entry in a person\'s record": her nurse\'s system is told of each entry recorded for her, with its Observation, and nothing about anyone else', async () => {
     const receiver = await new Receiver().start();
     try {
