@@ -113,11 +113,16 @@ class SubscriptionWorker {
 
   private sleep(ms: number) {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
+      // The listener goes with the sleep: a worker that retries for hours must not pile them on its signal.
+      const stop = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.abort.signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      this.abort.signal.addEventListener('abort', stop, { once: true });
     });
   }
 

@@ -169,6 +169,7 @@ export class WebSocketChannel implements SocketChannel {
       const set = this.waiting.get(subscriptionId) ?? new Set<() => void>();
       const wake = () => {
         set.delete(wake);
+        signal.removeEventListener('abort', wake);
         resolve();
       };
       set.add(wake);
