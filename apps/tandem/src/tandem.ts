@@ -21,6 +21,7 @@ import { webAppFor } from './web/web-app';
 import { createLiveService, liveOpenApiPaths } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
+import { BULK_DATA_OPERATIONS } from './bulk-export/export-request';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
@@ -129,8 +130,9 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         // The answer to an entry names the prompts and escalations it started, where the rules run in this process.
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
-        // Subscriptions are served where the projections run (below).
-        ...(config.TANDEM_SERVICES.includes('projections') ? { moreCapabilities: () => [subscriptionCapability()] } : {}),
+        // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
+        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability()] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
+        moreOperations: () => [BULK_DATA_OPERATIONS.system],
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
       }),
     delegation: () => {
@@ -153,7 +155,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         reader: new FhirReader(readModels),
         runner: projections.runner,
         logger,
-        onDelivered: (d) => accessTrail.recordOutside({ at: d.at, path: `/fhir/Subscription/${d.subscriptionId}/$notification`, principal: d.principal, decision: d.decision, status: d.status, to: new URL(d.endpoint).host }),
+        onDelivered: (d) =>
+          accessTrail.recordOutside({ at: d.at, path: `/fhir/Subscription/${d.subscriptionId}/$notification`, principal: d.principal, decision: d.decision, status: d.status, to: d.to, ...(d.channel === 'websocket' ? { userAgent: 'Tandem websocket delivery' } : {}) }),
         ...(options.subscriptionRetry ? { retry: options.subscriptionRetry } : {}),
       }),
     );
@@ -212,6 +215,11 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     await storage.close();
     throw error;
   });
+  // The websocket channel of FHIR Subscriptions takes its upgrades; any other upgrade is refused.
+  const subscriptionsService = services.find((s): s is ReturnType<typeof createSubscriptionService> => s.name === 'subscriptions');
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    if (!subscriptionsService?.upgrade(req, socket, head)) socket.destroy();
+  });
   const { port } = server.address() as AddressInfo;
   // Tools (npm run audit, seed, projections:rebuild) find the server from the data directory's lock.
   storage.lock?.announce(`http://127.0.0.1:${port}`);
@@ -225,6 +233,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     stop: async () => {
       // Open live streams end first: the server's close waits for every connection to end.
       await services.find((s) => s.name === 'live')?.stop();
+      await subscriptionsService?.closeSockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Deliveries stop before the access trail does, so every notification sent is in it.
       await services.find((s) => s.name === 'subscriptions')?.stop();

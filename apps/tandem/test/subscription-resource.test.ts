@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@tandem/event-store';
 import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 import { notificationBundle } from '../src/subscriptions/notification';
 import { evolveSubscription, FILTER_CRITERIA_EXTENSION, initialSubscriptionState, parseSubscription, PAYLOAD_CONTENT_EXTENSION, subscriptionResource, type Fault } from '../src/subscriptions/subscription';
-import { ESCALATION_TOPIC, NEWS2_TOPIC, TopicIndex } from '../src/subscriptions/topics';
+import { DELEGATION_TOPIC, ESCALATION_TOPIC, NEW_ENTRY_TOPIC, NEWS2_TOPIC, TopicIndex } from '../src/subscriptions/topics';
 
 /** The Subscription resource, its stream and its notification, as pure functions (the HTTP test is subscriptions.test.ts). */
 const PATIENT = '3f2a6c1e-8b4d-4e7a-9c1f-2d5b8e0a7c64';
@@ -25,10 +25,33 @@ describe('a topic-based R4 Subscription, as a client sends it', () => {
     expect(faultsOf({ ...valid, criteria: 'https://example.org/topic' }).map((f) => f.expression)).toEqual(['Subscription.criteria']);
     expect(faultsOf({ ...valid, channel: { ...valid.channel, endpoint: 'http://gp.example.nhs.uk/notify' } }).map((f) => f.expression)).toEqual(['Subscription.channel.endpoint']);
     expect(faultsOf({ ...valid, channel: { ...valid.channel, endpoint: 'https://user:secret@gp.example.nhs.uk/' } }).map((f) => f.expression)).toEqual(['Subscription.channel.endpoint']);
-    expect(faultsOf({ ...valid, channel: { ...valid.channel, type: 'websocket' } }).map((f) => f.expression)).toEqual(['Subscription.channel.type']);
+    expect(faultsOf({ ...valid, channel: { ...valid.channel, type: 'email' } }).map((f) => f.expression)).toEqual(['Subscription.channel.type']);
+    // a websocket subscription has no endpoint: the client opens the socket
+    expect(faultsOf({ ...valid, channel: { ...valid.channel, type: 'websocket' } }).map((f) => f.expression)).toEqual(['Subscription.channel.endpoint']);
     expect(faultsOf({ ...valid, _criteria: { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: 'Communication?status=active' }] } })[0]!.expression).toBe('Subscription.criteria.extension(backport-filter-criteria)');
     expect(faultsOf({ ...valid, _criteria: { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: 'Communication?patient=Patient/not-a-person' }] } })[0]!.message).toContain('Patient/<id>');
     expect(faultsOf('not a resource').map((f) => f.expression)).toEqual(expect.arrayContaining(['Subscription.resourceType', 'Subscription.criteria', 'Subscription.channel.type', 'Subscription.channel.endpoint']));
+  });
+
+  it('a websocket subscription is taken without an endpoint, and read back as websocket', () => {
+    const { endpoint: _endpoint, ...channel } = valid.channel;
+    const parsed = parseSubscription({ ...valid, channel: { ...channel, type: 'websocket' } });
+    expect(parsed).toEqual({ topic: ESCALATION_TOPIC, patientId: PATIENT, channel: 'websocket', payload: 'full-resource', reason: 'Escalations for my patients' });
+    const state = evolveSubscription(initialSubscriptionState, { type: 'SubscriptionRequested', data: { subscriptionId: 'sub-ws', owner: { actor: { id: 'gp-1', role: 'gp' }, scope: 'user/*.rs' }, ...(parsed as Exclude<typeof parsed, Fault[]>) }, position: 1, revision: 0 });
+    const resource = subscriptionResource(state as Extract<typeof state, { exists: true }>);
+    expect(resource.channel).toMatchObject({ type: 'websocket' });
+    expect(resource.channel.endpoint).toBeUndefined();
+    expectValidFhir(resource);
+  });
+
+  it('the new-entry topic is about Observations and MedicationAdministrations: a filter naming one narrows it to that type; another type is refused', () => {
+    const entries = (criteria: string) => ({ ...valid, criteria: NEW_ENTRY_TOPIC, _criteria: { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: criteria }] } });
+    expect(parseSubscription(entries(`patient=Patient/${PATIENT}`))).toMatchObject({ topic: NEW_ENTRY_TOPIC, patientId: PATIENT });
+    expect(parseSubscription(entries(`patient=Patient/${PATIENT}`))).not.toHaveProperty('focusType');
+    expect(parseSubscription(entries(`MedicationAdministration?patient=Patient/${PATIENT}`))).toMatchObject({ focusType: 'MedicationAdministration', patientId: PATIENT });
+    expect(faultsOf(entries(`Communication?patient=Patient/${PATIENT}`))[0]!.message).toContain('Observation or MedicationAdministration');
+    expect(faultsOf(entries(`Observation?news2=ge5`))[0]!.message).toContain('news2 is not a filter of this topic');
+    expect(faultsOf({ ...valid, criteria: DELEGATION_TOPIC })[0]!.message).toContain('on Task');
   });
 
   it('takes a heartbeat period in seconds (backport-heartbeat-period), 1 to 86400', () => {
@@ -99,5 +122,28 @@ describe('the topics, from the log', () => {
     expect(index.triggered(NEWS2_TOPIC, vitals(null, 4), 5)).toBeUndefined();
     expect(index.triggered(NEWS2_TOPIC, vitals(null, 5), 5)).toMatchObject({ news2: 5, focus: { type: 'Observation', id: 'e3-news2' } });
     expect(index.triggered(ESCALATION_TOPIC, vitals(9, 9))).toBeUndefined();
+  });
+
+  it('every new entry triggers the new-entry topic with its own resource (an insulin dose its MedicationAdministration); a correction does not', () => {
+    const index = new TopicIndex();
+    const glucose = event('BloodGlucoseRecorded', `care-${PATIENT}`, { patientId: PATIENT, glucoseMmolL: 3.2 }, 4);
+    const dose = event('InsulinAdministered', `care-${PATIENT}`, { patientId: PATIENT }, 5);
+    const amended = event('EntryAmended', `care-${PATIENT}`, { patientId: PATIENT, entryId: 'e4' }, 6);
+    expect(index.triggered(NEW_ENTRY_TOPIC, glucose)).toEqual({ patientId: PATIENT, focus: { type: 'Observation', id: 'e4' }, created: true });
+    expect(index.triggered(NEW_ENTRY_TOPIC, dose)).toEqual({ patientId: PATIENT, focus: { type: 'MedicationAdministration', id: 'e5' }, created: true });
+    expect(index.triggered(NEW_ENTRY_TOPIC, amended)).toBeUndefined();
+    expect(index.triggered(DELEGATION_TOPIC, glucose)).toBeUndefined();
+  });
+
+  it("a delegation's later events are its person's too (learnt from its proposal), each about its Task", () => {
+    const index = new TopicIndex();
+    const proposed = event('DelegationProposed', 'delegation-del-1', { patientId: PATIENT }, 7);
+    const suspended = event('DelegationSuspended', 'delegation-del-1', {}, 8);
+    const unknown = event('DelegationSuspended', 'delegation-del-2', {}, 9);
+    for (const e of [proposed, suspended, unknown]) index.observe(e);
+    expect(index.triggered(DELEGATION_TOPIC, proposed)).toEqual({ patientId: PATIENT, focus: { type: 'Task', id: 'del-1' }, created: true });
+    expect(index.triggered(DELEGATION_TOPIC, suspended)).toEqual({ patientId: PATIENT, focus: { type: 'Task', id: 'del-1' }, created: false });
+    // a delegation whose proposal was never seen names no person: nothing is sent about it
+    expect(index.triggered(DELEGATION_TOPIC, unknown)).toBeUndefined();
   });
 });

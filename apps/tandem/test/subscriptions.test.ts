@@ -179,7 +179,7 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     const metadata = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as { rest: { resource: { type: string; interaction: { code: string }[]; operation?: { name: string }[]; documentation?: string }[] }[] };
     const declared = metadata.rest[0]!.resource.find((r) => r.type === 'Subscription');
     expect(declared?.interaction.map((i) => i.code).sort()).toEqual(['create', 'delete', 'read', 'search-type']);
-    expect(declared?.operation?.map((o) => o.name).sort()).toEqual(['events', 'status']);
+    expect(declared?.operation?.map((o) => o.name).sort()).toEqual(['events', 'get-ws-binding-token', 'status']);
     expect(declared?.documentation).toContain(ESCALATION_TOPIC);
     // each declared interaction answers (create, read and search are exercised above; delete here on a fresh one)
     const made = await call('POST', '/fhir/Subscription', await gp(), subscription(gpSystem.url, patientIds[0]));

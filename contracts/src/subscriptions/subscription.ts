@@ -16,6 +16,9 @@ export const subscriptionStreamFor = (subscriptionId: string): string => streamN
 
 export const SubscriptionPayloadSchema = z.enum(['id-only', 'full-resource']);
 export type SubscriptionPayload = z.infer<typeof SubscriptionPayloadSchema>;
+/** How notifications leave: POSTed to the endpoint (rest-hook), or sent on the sockets bound to it (websocket, Backport IG 1.1.0). */
+export const SubscriptionChannelSchema = z.enum(['rest-hook', 'websocket']);
+export type SubscriptionChannel = z.infer<typeof SubscriptionChannelSchema>;
 
 export const SubscriptionRequested = defineEvent(
   'SubscriptionRequested',
@@ -29,8 +32,12 @@ export const SubscriptionRequested = defineEvent(
     patientId: PatientIdSchema.optional(),
     /** A NEWS2 topic's threshold (its `score` filter, `ge`). */
     minimumScore: z.number().int().min(0).max(20).optional(),
-    /** The rest-hook endpoint (https, or http to a loopback address in development). */
-    endpoint: z.url().max(2000),
+    /** The channel: rest-hook when left out (every subscription recorded before the websocket channel). */
+    channel: SubscriptionChannelSchema.optional(),
+    /** The rest-hook endpoint (https, or http to a loopback address in development); a websocket subscription has none. */
+    endpoint: z.url().max(2000).optional(),
+    /** Only notifications about this FHIR type, where the topic has several (its filter named the type, e.g. MedicationAdministration?patient=...). */
+    focusType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/).optional(),
     payload: SubscriptionPayloadSchema,
     /** Subscription.reason, as the owner wrote it. */
     reason: z.string().max(500).optional(),
@@ -38,7 +45,7 @@ export const SubscriptionRequested = defineEvent(
     heartbeatSeconds: z.number().int().min(1).max(86_400).optional(),
     /** Subscription.end: no notifications after it. */
     end: DateTimeSchema.optional(),
-  }),
+  }).refine((s) => (s.channel ?? 'rest-hook') !== 'rest-hook' || s.endpoint !== undefined, { message: 'a rest-hook subscription needs an endpoint', path: ['endpoint'] }),
 );
 export type SubscriptionRequestedData = z.infer<typeof SubscriptionRequested.schema>;
 

@@ -1,4 +1,4 @@
-import type { CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatementRestResource, CapabilityStatementRestResourceOperation } from 'fhir/r4';
 import type { AccessControl } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import { withStreamCache, type EventStore } from '@tandem/event-store';
@@ -40,12 +40,14 @@ export interface RecordServiceDeps {
   readonly openApiPaths?: () => Record<string, unknown>;
   /** What other services of this process serve under /fhir (Subscription), for /fhir/metadata. */
   readonly moreCapabilities?: () => readonly CapabilityStatementRestResource[];
+  /** System-level operations other services of this process serve (Bulk Data `$export`), for /fhir/metadata. */
+  readonly moreOperations?: () => readonly CapabilityStatementRestResourceOperation[];
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
   readonly accessTrail?: { flush(): Promise<number> };
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities }: RecordServiceDeps) => {
+export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities, moreOperations }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   // ... and streams known current (currentStreams: followed on the log) are not read at all: the policy's facts for every read.
@@ -75,6 +77,7 @@ export const createRecordService = ({ store, reader, logger, version, readModelP
       logError: (error) => logger?.error({ err: error }, 'FHIR request failed'),
       ...(accessTrail ? { accessTrail } : {}),
       ...(moreCapabilities ? { moreCapabilities } : {}),
+      ...(moreOperations ? { moreOperations } : {}),
     }),
   );
   return {

@@ -99,3 +99,13 @@ export const manifest = (job: { readonly transactionTime: string; readonly reque
 
 /** `X-Progress` while running (the IG asks for a short text): how many of the people are done. */
 export const progressText = (done: number, of: number): string => `${of === 0 ? 100 : Math.floor((done / of) * 100)}% (${done} of ${of} people)`;
+
+/**
+ * What /fhir/metadata declares for Bulk Data where this service is mounted (with the record
+ * service): `$export` at system level and at Patient level (type and instance), as served. Group
+ * level is not declared: the model keeps no Group resources (Group/<id>/$export answers 404).
+ */
+export const BULK_DATA_OPERATIONS = {
+  system: { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+  patient: { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+} as const;

@@ -9,7 +9,7 @@ import { foldSubscriptionStream, type SubscriptionState } from './subscription';
 import { TopicIndex, type Triggered } from './topics';
 
 /**
- * Rest-hook delivery, driven from the event log. One reader follows the whole log in order (from
+ * Delivery (rest-hook, or the websocket channel's bound sockets: ./websocket.ts), driven from the event log. One reader follows the whole log in order (from
  * the start: the topics need each escalation's first event, and each subscription's stream says
  * where it stands); each subscription has its own queue and sends one notification at a time, so
  * they arrive in order. A notification counts once the endpoint accepts it (2xx): then a
@@ -17,12 +17,16 @@ import { TopicIndex, type Triggered } from './topics';
  * subscription's checkpoint. A crash between the two sends it again with the same number (at
  * least once; the receiver sees the repeat by its number). Each notification is decided as a
  * read by the owner of the person at the event's position, and recorded in the access trail.
+ * A websocket notification counts once it is written to a bound socket; with none bound it waits
+ * (the socket that binds next gets the backlog after its handshake, in order).
  */
 
 export interface DeliveryRecord {
   readonly subscriptionId: string;
   readonly at: Date;
-  readonly endpoint: string;
+  readonly channel: 'rest-hook' | 'websocket';
+  /** Where it went: the endpoint's host, or the addresses of the sockets it was sent on. */
+  readonly to: string;
   readonly principal: Principal;
   readonly decision: Decision;
   readonly status: number;
@@ -39,9 +43,22 @@ export interface DeliveryOptions {
   /** Every notification sent, for the access trail. */
   readonly onDelivered: (record: DeliveryRecord) => void;
   readonly logger: Logger;
+  /** The websocket channel's bound sockets; without it a websocket subscription waits for none. */
+  readonly sockets?: SocketChannel;
   readonly now?: () => Date;
   /** First wait after a failed attempt (doubling), the longest wait, and the failures in a row that mark it `error`. */
   readonly retry?: { readonly firstMs?: number; readonly maxMs?: number; readonly errorAfter?: number; readonly timeoutMs?: number };
+}
+
+/** What a send answers: accepted (an HTTP status, or 200 for a socket written to) and where it went, or the problem. */
+export type Sent = { readonly ok: true; readonly status: number; readonly to: string } | { readonly ok: false; readonly problem: string };
+
+/** The websocket channel as delivery sees it (./websocket.ts): sockets bound to a subscription. */
+export interface SocketChannel {
+  /** Sends on every socket bound to the subscription: accepted if at least one took it. */
+  send(subscriptionId: string, bundle: unknown): Promise<Sent>;
+  /** Resolves once a socket is bound to it (at once when one is), or when `signal` aborts. */
+  bound(subscriptionId: string, signal: AbortSignal): Promise<void>;
 }
 
 interface Item {
@@ -96,11 +113,16 @@ class SubscriptionWorker {
 
   private sleep(ms: number) {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
+      // The listener goes with the sleep: a worker that retries for hours must not pile them on its signal.
+      const stop = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.abort.signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      this.abort.signal.addEventListener('abort', stop, { once: true });
     });
   }
 
@@ -118,7 +140,7 @@ class SubscriptionWorker {
         this.wake = undefined;
         // Nothing sent for the period: a heartbeat, so the receiver knows the subscription is alive
         // (one attempt; an endpoint in error is not sent heartbeats, its next notification tells it).
-        if (beat && !this.stopped && this.state.status === 'active') await this.post(this.state.requested.endpoint, this.heartbeat(), this.deps.retry?.timeoutMs ?? 10_000);
+        if (beat && !this.stopped && this.state.status === 'active') await this.send(this.heartbeat(), this.deps.retry?.timeoutMs ?? 10_000);
         continue;
       }
       try {
@@ -173,10 +195,13 @@ class SubscriptionWorker {
     });
     const { firstMs = 500, maxMs = 60_000, errorAfter = 5, timeoutMs = 10_000 } = this.deps.retry ?? {};
     for (let attempt = 1; !this.stopped; attempt++) {
-      const answer = await this.post(r.endpoint, bundle, timeoutMs);
+      // A websocket subscription with no socket bound waits for one: nobody listening is not a failed attempt.
+      if (this.channel === 'websocket') await this.deps.sockets?.bound(r.subscriptionId, this.abort.signal);
+      if (this.stopped) return;
+      const answer = await this.send(bundle, timeoutMs);
       if (answer.ok) {
         await this.recordDelivered(eventNumber, event.position, triggered);
-        this.deps.onDelivered({ subscriptionId: r.subscriptionId, at: now, endpoint: r.endpoint, principal, decision, status: answer.status, focus: `${triggered.focus.type}/${triggered.focus.id}` });
+        this.deps.onDelivered({ subscriptionId: r.subscriptionId, at: now, channel: this.channel, to: answer.to, principal, decision, status: answer.status, focus: `${triggered.focus.type}/${triggered.focus.id}` });
         return;
       }
       if (this.stopped) return;
@@ -188,7 +213,17 @@ class SubscriptionWorker {
     }
   }
 
-  private async post(endpoint: string, bundle: unknown, timeoutMs: number): Promise<{ ok: true; status: number } | { ok: false; problem: string }> {
+  private get channel(): 'rest-hook' | 'websocket' {
+    return this.state.requested.channel ?? 'rest-hook';
+  }
+
+  private send(bundle: unknown, timeoutMs: number): Promise<Sent> {
+    const { endpoint, subscriptionId } = this.state.requested;
+    if (this.channel === 'websocket') return this.deps.sockets ? this.deps.sockets.send(subscriptionId, bundle) : Promise.resolve({ ok: false, problem: 'the websocket channel is not served here' });
+    return endpoint ? this.post(endpoint, bundle, timeoutMs) : Promise.resolve({ ok: false, problem: 'a rest-hook subscription without an endpoint' });
+  }
+
+  private async post(endpoint: string, bundle: unknown, timeoutMs: number): Promise<Sent> {
     try {
       const response = await fetch(endpoint, {
         method: 'POST',
@@ -198,7 +233,7 @@ class SubscriptionWorker {
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
       });
       await response.body?.cancel().catch(() => undefined);
-      return response.ok ? { ok: true, status: response.status } : { ok: false, problem: `the endpoint answered ${response.status}` };
+      return response.ok ? { ok: true, status: response.status, to: new URL(endpoint).host } : { ok: false, problem: `the endpoint answered ${response.status}` };
     } catch (error) {
       return { ok: false, problem: `the endpoint could not be reached (${(error as Error).name})` };
     }
@@ -280,7 +315,7 @@ export class SubscriptionDelivery {
       for (const worker of this.workers.values()) {
         const r = worker.requested;
         const triggered = this.index.triggered(r.topic, event, r.minimumScore);
-        if (triggered && (r.patientId === undefined || triggered.patientId === r.patientId)) worker.push({ event, triggered });
+        if (triggered && (r.patientId === undefined || triggered.patientId === r.patientId) && (r.focusType === undefined || triggered.focus.type === r.focusType)) worker.push({ event, triggered });
       }
     }
   }

@@ -111,6 +111,10 @@ export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topi
   ]);
 };
 
+type StatusOnly = { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string };
+
 /** A heartbeat (backport): the status alone, of type heartbeat, when nothing was sent for the period. */
-export const heartbeatBundle = (s: { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string }): Bundle =>
-  notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'heartbeat'), '$status')]);
+export const heartbeatBundle = (s: StatusOnly): Bundle => notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'heartbeat'), '$status')]);
+
+/** A handshake (backport): the status alone, of type handshake, when a socket binds to the subscription (its count tells the client what it may have missed). */
+export const handshakeBundle = (s: StatusOnly): Bundle => notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'handshake'), '$status')]);

@@ -5,16 +5,20 @@ import type { FhirReader } from '@tandem/fhir-read-model';
 import type { ProjectionRunner } from '@tandem/projections';
 import { patientStateFrom } from '@tandem/record';
 import express, { Router, type Request, type Response } from 'express';
-import type { FhirResource } from 'fhir/r4';
+import type { FhirResource, Parameters as FhirParameters } from 'fhir/r4';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SubscriptionDelivery, type DeliveryOptions, type DeliveryRecord } from './delivery';
-import { eventsBundle, statusParameters, type PastEvent } from './notification';
+import { eventsBundle, handshakeBundle, statusParameters, type PastEvent } from './notification';
+import { BindingTokens, WEBSOCKET_PATH, WebSocketChannel } from './websocket';
 import { foldSubscriptionStream as fold, parseSubscription, subscriptionResource, type SubscriptionState } from './subscription';
 
 /**
- * FHIR Subscriptions (R5 Backport IG 1.1.0, topic-based, rest-hook): create, read, search and
- * delete at /fhir/Subscription, `$status`, and delivery from the event log. Every subscription is
+ * FHIR Subscriptions (R5 Backport IG 1.1.0, topic-based, rest-hook and websocket): create, read,
+ * search and delete at /fhir/Subscription, `$status`, `$events`, `$get-ws-binding-token` and the
+ * socket it binds (./websocket.ts), and delivery from the event log. Every subscription is
  * its own stream (subscription-<id>); nothing here is a table of truth.
  */
 export interface SubscriptionServiceDeps {
@@ -61,7 +65,21 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
     return stored ? ({ ...stored.resource, meta: { ...(stored.resource.meta ?? {}), versionId: String(stored.versionId), lastUpdated: stored.lastUpdated } } as FhirResource) : undefined;
   };
 
-  const delivery = new SubscriptionDelivery({ store, access, factsAt, resourceAt, onDelivered: deps.onDelivered, logger: logger.child({ component: 'subscriptions' }), ...(deps.retry ? { retry: deps.retry } : {}) });
+  /** Who owns a subscription, as one key (the same actor id and role): a binding token is the owner's. */
+  const ownerKeyOf = (actor: { id: string; role: string }) => `${actor.role}:${actor.id}`;
+  const tokens = new BindingTokens();
+  const sockets = new WebSocketChannel({
+    tokens,
+    logger: logger.child({ component: 'subscriptions-websocket' }),
+    // Bound only if it is still the owner's, a websocket subscription, and not deleted since the token was given.
+    handshake: async (id, owner) => {
+      const state = fold(await store.readStream(subscriptionStreamFor(id)));
+      if (!state.exists || state.status === 'off' || state.requested.channel !== 'websocket' || ownerKeyOf(state.requested.owner.actor) !== owner) return undefined;
+      return handshakeBundle({ bundleId: randomUUID(), subscriptionId: id, topic: state.requested.topic, status: state.status, eventsSinceStart: state.eventsSinceStart, timestamp: new Date().toISOString() });
+    },
+  });
+
+  const delivery = new SubscriptionDelivery({ store, access, factsAt, resourceAt, sockets, onDelivered: deps.onDelivered, logger: logger.child({ component: 'subscriptions' }), ...(deps.retry ? { retry: deps.retry } : {}) });
 
   /** Verifies the token; answers the refusal itself and resolves undefined. */
   const authenticated = async (req: Request, res: Response): Promise<Principal | undefined> => {
@@ -98,7 +116,7 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
 
   /** Which subscriptions each owner has (for search): learnt from the log as the streams are written; the streams stay the truth. */
   const byOwner = new Map<string, Set<string>>();
-  const ownerKey = (p: Principal) => `${p.actor.role}:${p.actor.id}`;
+  const ownerKey = (p: Principal) => ownerKeyOf(p.actor);
   const remember = (owner: Principal, id: string) => {
     const set = byOwner.get(ownerKey(owner)) ?? new Set<string>();
     set.add(id);
@@ -145,6 +163,58 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
       send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: found.length, entry: found.map((resource) => ({ fullUrl: `Subscription/${resource.id}`, resource, search: { mode: 'match' } })) });
     }),
   );
+
+  /**
+   * `$get-ws-binding-token` (Backport IG 1.1.0): a single-use token, valid for a minute, that binds
+   * a socket at `websocket-url` to the asker's own websocket subscriptions: the one named (instance
+   * level), the `id`s given (type level), or all of them. Someone else's subscription is not found.
+   */
+  const bindingToken = wrap(async (req, res) => {
+    const principal = await authorised(req, res, SUBSCRIPTION_ACCESS.read);
+    if (!principal) return;
+    if (req.method === 'POST') {
+      const read = await new Promise<boolean>((resolve) => body(req, res, (error?: unknown) => resolve(!error)));
+      if (!read) return outcome(res, 400, 'invalid', [{ diagnostics: 'The body is not JSON (a FHIR Parameters)', expression: 'Parameters' }]);
+    }
+    const instance = typeof req.params.id === 'string' ? [req.params.id] : undefined;
+    const fromQuery = ([] as unknown[]).concat(req.query.id ?? []);
+    const fromBody = ((req.body as Partial<FhirParameters> | undefined)?.parameter ?? []).filter((p) => p?.name === 'id').map((p) => p.valueId ?? p.valueString);
+    const asked = instance ?? [...fromQuery, ...fromBody];
+    if (asked.some((id) => typeof id !== 'string' || !ID.test(id))) return outcome(res, 400, 'invalid', [{ diagnostics: 'id must be the id of a Subscription', expression: 'id' }]);
+    const ids = asked as string[];
+    const candidates = ids.length > 0 ? ids : [...(byOwner.get(ownerKey(principal)) ?? [])];
+    const bindable: string[] = [];
+    for (const id of candidates) {
+      const state = await owned(principal, id);
+      if (!state || state.status === 'off') {
+        if (ids.length > 0) return outcome(res, 404, 'not-found', [{ diagnostics: `Subscription/${id} is not known` }]);
+        continue;
+      }
+      if (state.requested.channel !== 'websocket') {
+        if (ids.length > 0) return outcome(res, 400, 'invalid', [{ diagnostics: `Subscription/${id} is a rest-hook subscription: only a websocket subscription is bound to a socket`, expression: 'id' }]);
+        continue;
+      }
+      bindable.push(id);
+    }
+    if (bindable.length === 0) return outcome(res, 404, 'not-found', [{ diagnostics: 'There is no active websocket Subscription of yours to bind' }]);
+    const { token, expiresAt } = tokens.issue(ownerKey(principal), bindable);
+    const scheme = req.protocol === 'https' ? 'wss' : 'ws';
+    const parameters: FhirParameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'token', valueString: token },
+        { name: 'expiration', valueDateTime: expiresAt.toISOString() },
+        ...bindable.map((id) => ({ name: 'subscription', valueString: `Subscription/${id}` })),
+        { name: 'websocket-url', valueUrl: `${scheme}://${req.get('host') ?? 'localhost'}${WEBSOCKET_PATH}` },
+      ],
+    };
+    res.set('Cache-Control', 'no-store');
+    send(res, 200, parameters);
+  });
+  router.get('/fhir/Subscription/\\$get-ws-binding-token', bindingToken);
+  router.post('/fhir/Subscription/\\$get-ws-binding-token', bindingToken);
+  router.get('/fhir/Subscription/:id/\\$get-ws-binding-token', bindingToken);
+  router.post('/fhir/Subscription/:id/\\$get-ws-binding-token', bindingToken);
 
   router.get(
     '/fhir/Subscription/:id/\\$status',
@@ -230,16 +300,23 @@ export const createSubscriptionService = (deps: SubscriptionServiceDeps) => {
     name: 'subscriptions',
     router,
     delivery,
+    /** The HTTP server's `upgrade` event: the websocket channel's socket (true when it took the request). */
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => sockets.handleUpgrade(req, socket, head),
+    /** Closes the websocket channel's sockets (before the HTTP server closes: an open socket would hold it). */
+    closeSockets: () => sockets.close(),
     health: async (): Promise<ServiceHealth> => {
       const status = delivery.status();
-      return { service: 'subscriptions', status: status.following ? 'ok' : 'degraded', details: status };
+      return { service: 'subscriptions', status: status.following ? 'ok' : 'degraded', details: { ...status, boundSockets: sockets.boundSockets } };
     },
     start: async () => {
       // The owners' index for search, from the subscription streams in the log (the streams are the truth).
       delivery.onRequested = (data) => remember({ actor: data.owner.actor, scope: '', scopes: [] }, data.subscriptionId);
       delivery.start();
     },
-    stop: () => delivery.stop(),
+    stop: async () => {
+      await delivery.stop();
+      await sockets.close();
+    },
   };
 };
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;

@@ -1,7 +1,7 @@
 import { SubscriptionPayloadSchema, type SubscriptionEvent, type SubscriptionRequestedData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { Subscription } from 'fhir/r4';
-import { DEFAULT_NEWS2_THRESHOLD, NEWS2_TOPIC, TANDEM_FHIR_BASE, topicFor, TOPICS } from './topics';
+import { DEFAULT_NEWS2_THRESHOLD, NEWS2_TOPIC, TANDEM_FHIR_BASE, topicFor, TOPICS, type Topic } from './topics';
 
 /**
  * A topic-based R4 Subscription (R5 Backport IG 1.1.0, profile backport-subscription): the FHIR
@@ -30,24 +30,36 @@ const extensionValue = (element: unknown, url: string): string | undefined => {
   return found?.valueString ?? found?.valueCode;
 };
 
-/** The filter criteria of one topic: `<Type>?patient=Patient/<id>[&news2=ge<n>]` (a bare `patient=<id>` is read the same). */
-const parseFilters = (criteria: string, resourceType: string, topicUrl: string): { patientId?: string; minimumScore?: number } | Fault => {
+interface Filters {
+  patientId?: string;
+  minimumScore?: number;
+  focusType?: string;
+}
+
+/**
+ * The filter criteria of one topic: `<Type>?patient=Patient/<id>[&news2=ge<n>]` (a bare
+ * `patient=<id>` is read the same). On a topic about several types, naming one narrows it to that type.
+ */
+const parseFilters = (criteria: string, topic: Topic): Filters | Fault => {
   const expression = 'Subscription.criteria.extension(backport-filter-criteria)';
-  const [type, query] = criteria.includes('?') ? criteria.split('?', 2) : [resourceType, criteria];
-  if (type !== resourceType) return { expression, message: `filters of this topic are on ${resourceType} (e.g. ${resourceType}?patient=Patient/<id>), not ${type}` };
+  const [first] = topic.resourceTypes;
+  const [type, query] = criteria.includes('?') ? criteria.split('?', 2) : [undefined, criteria];
+  if (type !== undefined && !(topic.resourceTypes as readonly string[]).includes(type)) {
+    return { expression, message: `filters of this topic are on ${topic.resourceTypes.join(' or ')} (e.g. ${first}?patient=Patient/<id>), not ${type}` };
+  }
   const params = new URLSearchParams(query);
-  const result: { patientId?: string; minimumScore?: number } = {};
+  const result: Filters = type !== undefined && topic.resourceTypes.length > 1 ? { focusType: type } : {};
   for (const [name, value] of params) {
     if (name === 'patient') {
       const id = value.startsWith('Patient/') ? value.slice('Patient/'.length) : value;
       if (!PATIENT_ID.test(id)) return { expression, message: 'patient must be Patient/<id>, the id of a person Tandem records' };
       result.patientId = id;
-    } else if (name === 'news2' && topicUrl === NEWS2_TOPIC) {
+    } else if (name === 'news2' && topic.filters.includes('news2')) {
       const match = /^ge(\d{1,2})$/.exec(value);
       if (!match || Number(match[1]) > 20) return { expression, message: 'news2 must be ge<score>, a NEWS2 from 0 to 20 (e.g. news2=ge5)' };
       result.minimumScore = Number(match[1]);
     } else {
-      return { expression, message: `${name} is not a filter of this topic (it takes patient${topicUrl === NEWS2_TOPIC ? ' and news2' : ''})` };
+      return { expression, message: `${name} is not a filter of this topic (it takes ${['patient', ...topic.filters].join(' and ')})` };
     }
   }
   return result;
@@ -61,15 +73,21 @@ export const parseSubscription = (body: unknown): Requested | Fault[] => {
   const topic = typeof s.criteria === 'string' ? topicFor(s.criteria) : undefined;
   if (!topic) faults.push({ expression: 'Subscription.criteria', message: `must be the canonical URL of a topic Tandem publishes: ${TOPICS.map((t) => t.url).join(', ')}` });
   const channel = (typeof s.channel === 'object' && s.channel !== null ? s.channel : {}) as Partial<Subscription['channel']> & Record<string, unknown>;
-  if (channel.type !== 'rest-hook') faults.push({ expression: 'Subscription.channel.type', message: 'must be rest-hook (the only channel Tandem delivers to)' });
+  const channelType = channel.type === 'rest-hook' || channel.type === 'websocket' ? channel.type : undefined;
+  if (!channelType) faults.push({ expression: 'Subscription.channel.type', message: 'must be rest-hook or websocket (the channels Tandem delivers to)' });
   let endpoint: URL | undefined;
-  try {
-    endpoint = new URL(String(channel.endpoint));
-  } catch {
-    endpoint = undefined;
-  }
-  if (!endpoint || !(endpoint.protocol === 'https:' || (endpoint.protocol === 'http:' && LOOPBACK.has(endpoint.hostname))) || endpoint.username || endpoint.password || String(channel.endpoint).length > 2000) {
-    faults.push({ expression: 'Subscription.channel.endpoint', message: 'must be an https URL (http only to this machine, for development), without credentials in it' });
+  if (channelType === 'websocket') {
+    // The socket is the client's to open: it asks $get-ws-binding-token for where and with what.
+    if (channel.endpoint !== undefined) faults.push({ expression: 'Subscription.channel.endpoint', message: 'a websocket subscription has no endpoint: the client connects to the websocket-url that $get-ws-binding-token gives it' });
+  } else {
+    try {
+      endpoint = new URL(String(channel.endpoint));
+    } catch {
+      endpoint = undefined;
+    }
+    if (!endpoint || !(endpoint.protocol === 'https:' || (endpoint.protocol === 'http:' && LOOPBACK.has(endpoint.hostname))) || endpoint.username || endpoint.password || String(channel.endpoint).length > 2000) {
+      faults.push({ expression: 'Subscription.channel.endpoint', message: 'must be an https URL (http only to this machine, for development), without credentials in it' });
+    }
   }
   if (channel.payload !== undefined && channel.payload !== 'application/fhir+json') faults.push({ expression: 'Subscription.channel.payload', message: 'must be application/fhir+json' });
   const content = extensionValue(channel._payload, PAYLOAD_CONTENT_EXTENSION) ?? 'id-only';
@@ -83,19 +101,21 @@ export const parseSubscription = (body: unknown): Requested | Fault[] => {
     faults.push({ expression: 'Subscription.end', message: 'must be an instant with a time zone' });
   }
   if (s.reason !== undefined && (typeof s.reason !== 'string' || s.reason.length > 500)) faults.push({ expression: 'Subscription.reason', message: 'must be text of at most 500 characters' });
-  let filters: { patientId?: string; minimumScore?: number } = {};
+  let filters: Filters = {};
   const criteria = extensionValue(s._criteria, FILTER_CRITERIA_EXTENSION);
   if (topic && criteria !== undefined) {
-    const parsed = parseFilters(criteria, topic.resourceType, topic.url);
+    const parsed = parseFilters(criteria, topic);
     if ('expression' in parsed) faults.push(parsed);
     else filters = parsed;
   }
-  if (faults.length > 0 || !topic || !endpoint || !payload.success) return faults;
+  if (faults.length > 0 || !topic || !channelType || (channelType === 'rest-hook' && !endpoint) || !payload.success) return faults;
   return {
     topic: topic.url,
     ...filters,
     ...(topic.url === NEWS2_TOPIC && filters.minimumScore === undefined ? { minimumScore: DEFAULT_NEWS2_THRESHOLD } : {}),
-    endpoint: endpoint.toString(),
+    // Left out for rest-hook, as every subscription recorded before the websocket channel was.
+    ...(channelType === 'websocket' ? { channel: channelType } : {}),
+    ...(endpoint ? { endpoint: endpoint.toString() } : {}),
     payload: payload.data,
     ...(heartbeat !== undefined ? { heartbeatSeconds: heartbeat as number } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
@@ -150,6 +170,9 @@ export const subscriptionResource = (state: Extract<SubscriptionState, { exists:
   const r = state.requested;
   const topic = topicFor(r.topic);
   const filters = [r.patientId ? `patient=Patient/${r.patientId}` : '', r.topic === NEWS2_TOPIC && r.minimumScore !== undefined ? `news2=ge${r.minimumScore}` : ''].filter(Boolean).join('&');
+  // A type prefix narrows a topic about several types: written only when it does (or the topic has one type).
+  const prefix = r.focusType ?? (topic && topic.resourceTypes.length === 1 ? topic.resourceTypes[0] : undefined);
+  const criteria = filters || r.focusType ? `${prefix ? `${prefix}?` : ''}${filters}` : '';
   return {
     resourceType: 'Subscription',
     id: r.subscriptionId,
@@ -157,13 +180,13 @@ export const subscriptionResource = (state: Extract<SubscriptionState, { exists:
     status: state.status,
     reason: r.reason ?? topic?.title ?? 'Notifications from Tandem',
     criteria: r.topic,
-    ...(filters ? { _criteria: { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: `${topic?.resourceType ?? 'Communication'}?${filters}` }] } } : {}),
+    ...(criteria ? { _criteria: { extension: [{ url: FILTER_CRITERIA_EXTENSION, valueString: criteria }] } } : {}),
     ...(r.end ? { end: r.end } : {}),
     ...(state.error ? { error: state.error } : {}),
     channel: {
       ...(r.heartbeatSeconds !== undefined ? { extension: [{ url: HEARTBEAT_PERIOD_EXTENSION, valueUnsignedInt: r.heartbeatSeconds }] } : {}),
-      type: 'rest-hook',
-      endpoint: r.endpoint,
+      type: r.channel ?? 'rest-hook',
+      ...(r.endpoint ? { endpoint: r.endpoint } : {}),
       payload: 'application/fhir+json',
       _payload: { extension: [{ url: PAYLOAD_CONTENT_EXTENSION, valueCode: r.payload }] },
     },

@@ -1,4 +1,4 @@
-import { ESCALATION_EVENT_TYPES, streamOfKind } from '@tandem/contracts';
+import { CORRECTABLE_ENTRY_TYPES, delegationLifecycleEventDefinitions, ESCALATION_EVENT_TYPES, streamOfKind, type CorrectableEntryType } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { CapabilityStatementRestResource } from 'fhir/r4';
 
@@ -10,11 +10,35 @@ import type { CapabilityStatementRestResource } from 'fhir/r4';
 export const TANDEM_FHIR_BASE = 'https://tandem.nhs.example/fhir';
 export const ESCALATION_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/escalation`;
 export const NEWS2_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/news2-at-or-above`;
+export const NEW_ENTRY_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/new-entry`;
+export const DELEGATION_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/delegation`;
+
+/** The FHIR types a notification can be about. */
+export type FocusType = 'Communication' | 'Observation' | 'MedicationAdministration' | 'Task';
+
+/**
+ * The resource an entry is published as (its own resource, id = the entry's id), per entry type.
+ * A Record over every correctable entry type, so a new kind of entry does not type-check until it
+ * is given one here: the "any new entry" topic can never silently leave a kind out.
+ */
+export const ENTRY_FOCUS_TYPE = {
+  VitalSignsRecorded: 'Observation',
+  BloodGlucoseRecorded: 'Observation',
+  SoftSignsRecorded: 'Observation',
+  UrinarySymptomsScreened: 'Observation',
+  FluidIntakeRecorded: 'Observation',
+  CellulitisChecked: 'Observation',
+  NoteWritten: 'Observation',
+  InsulinAdministered: 'MedicationAdministration',
+  InsulinWithheld: 'MedicationAdministration',
+} as const satisfies Record<CorrectableEntryType, FocusType>;
+const ENTRY_TYPES: ReadonlySet<string> = new Set(CORRECTABLE_ENTRY_TYPES);
+const DELEGATION_EVENT_TYPES: ReadonlySet<string> = new Set(delegationLifecycleEventDefinitions.map((d) => d.type));
 
 /** What one event means to a topic: whose it is, the resource it is about, and whether that resource is new. */
 export interface Triggered {
   readonly patientId: string;
-  readonly focus: { readonly type: 'Communication' | 'Observation'; readonly id: string };
+  readonly focus: { readonly type: FocusType; readonly id: string };
   readonly created: boolean;
   readonly news2?: number;
 }
@@ -22,8 +46,12 @@ export interface Triggered {
 export interface Topic {
   readonly url: string;
   readonly title: string;
-  /** The FHIR type its notifications are about (its filters are that type's search parameters). */
-  readonly resourceType: 'Communication' | 'Observation';
+  /**
+   * The FHIR types its notifications are about (its filters are their search parameters); the
+   * first is the one a filter without a type prefix is read as. A filter naming another of them
+   * (e.g. `MedicationAdministration?patient=...` on the new-entry topic) narrows it to that type.
+   */
+  readonly resourceTypes: readonly [FocusType, ...FocusType[]];
   /** The filters it accepts beyond `patient`. */
   readonly filters: readonly string[];
   readonly description: string;
@@ -33,16 +61,32 @@ export const TOPICS: readonly Topic[] = [
   {
     url: ESCALATION_TOPIC,
     title: 'An escalation raised or changed',
-    resourceType: 'Communication',
+    resourceTypes: ['Communication'],
     filters: [],
     description: 'An escalation is raised, sent to a tier, re-escalated, acknowledged or resolved: its Communication. Filter: patient.',
   },
   {
     url: NEWS2_TOPIC,
     title: 'A NEWS2 at or above a threshold',
-    resourceType: 'Observation',
+    resourceTypes: ['Observation'],
     filters: ['news2'],
     description: 'A complete NEWS2 at or above the threshold (news2=ge<score>, 5 by default) is recorded: its NEWS2 Observation. Filters: patient, news2.',
+  },
+  {
+    url: NEW_ENTRY_TOPIC,
+    title: "Any new entry in a person's record",
+    resourceTypes: ['Observation', 'MedicationAdministration'],
+    filters: [],
+    description:
+      "Any new entry is recorded in a person's record (vital signs, blood glucose, soft signs, urinary screen, fluid intake, cellulitis check, care note: its Observation; an insulin dose given or withheld: its MedicationAdministration). Corrections of an entry are not new entries. Filter: patient; Observation?... or MedicationAdministration?... narrows to that kind.",
+  },
+  {
+    url: DELEGATION_TOPIC,
+    title: 'A delegation changed',
+    resourceTypes: ['Task'],
+    filters: [],
+    description:
+      'A delegation of a healthcare task is proposed, accepted, declined, agreed by the person, activated, due for review, reviewed, suspended, withdrawn or ended: its Task. Filter: patient.',
   },
 ];
 
@@ -58,12 +102,17 @@ export const DEFAULT_NEWS2_THRESHOLD = 5;
  */
 export class TopicIndex {
   private readonly escalationPatients = new Map<string, string>();
+  private readonly delegationPatients = new Map<string, string>();
 
-  /** What the event triggers for this topic, if anything; call `observe` for every event first. */
+  /** Learns what later events will need; call it for every event, before `triggered`. */
   observe(event: RecordedEvent): void {
     if (event.type === 'EscalationRaised') {
       const data = event.data as { escalationId: string; patientId: string };
       this.escalationPatients.set(data.escalationId, data.patientId);
+    }
+    if (event.type === 'DelegationProposed') {
+      const delegationId = streamOfKind(event.stream, 'delegation')?.delegationId;
+      if (delegationId) this.delegationPatients.set(delegationId, (event.data as { patientId: string }).patientId);
     }
   }
 
@@ -82,18 +131,33 @@ export class TopicIndex {
       if (atLeast < minimumScore) return undefined;
       return { patientId: data.patientId, focus: { type: 'Observation', id: `${event.id}-news2` }, created: true, news2: atLeast };
     }
+    if (topic === NEW_ENTRY_TOPIC && ENTRY_TYPES.has(event.type)) {
+      // An entry is named by the event that first recorded it, and published under that id.
+      const type = ENTRY_FOCUS_TYPE[event.type as CorrectableEntryType];
+      return { patientId: (event.data as { patientId: string }).patientId, focus: { type, id: event.id }, created: true };
+    }
+    if (topic === DELEGATION_TOPIC && DELEGATION_EVENT_TYPES.has(event.type)) {
+      const delegationId = streamOfKind(event.stream, 'delegation')?.delegationId;
+      const patientId = delegationId ? this.delegationPatients.get(delegationId) : undefined;
+      return delegationId && patientId ? { patientId, focus: { type: 'Task', id: delegationId }, created: event.type === 'DelegationProposed' } : undefined;
+    }
     return undefined;
   }
 }
 
-/** What /fhir/metadata declares for Subscription where this service is mounted: the interactions it serves and its topics. */
+/** The backport's extension naming, on CapabilityStatement.rest.resource (Subscription), each topic served. */
+export const TOPIC_CANONICAL_EXTENSION = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical';
+
+/** What /fhir/metadata declares for Subscription where this service is mounted: the interactions and operations it serves, and its topics. */
 export const subscriptionCapability = (): CapabilityStatementRestResource => ({
+  extension: TOPICS.map((t) => ({ url: TOPIC_CANONICAL_EXTENSION, valueCanonical: t.url })),
   type: 'Subscription',
   supportedProfile: ['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription'],
-  documentation: `Topic-based subscriptions (R5 Backport IG 1.1.0), rest-hook channel, id-only or full-resource payloads, numbered by eventsSinceSubscriptionStart. Only the owner reads, lists or deletes a subscription; each notification is decided as the owner's read at the event's position and is in the access trail. Topics: ${TOPICS.map((t) => `${t.url} (${t.title.toLowerCase()})`).join('; ')}.`,
+  documentation: `Topic-based subscriptions (R5 Backport IG 1.1.0): the rest-hook channel, and the websocket channel (a token from $get-ws-binding-token, then "bind-with-token <token>" on the socket at its websocket-url: a handshake, then each notification and heartbeat as a JSON text message); id-only or full-resource payloads, numbered by eventsSinceSubscriptionStart. Only the owner reads, lists, binds or deletes a subscription; each notification is decided as the owner's read at the event's position and is in the access trail. Topics: ${TOPICS.map((t) => `${t.url} (${t.title.toLowerCase()})`).join('; ')}.`,
   interaction: [{ code: 'create' }, { code: 'read' }, { code: 'search-type' }, { code: 'delete' }],
   operation: [
     { name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' },
     { name: 'events', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events' },
+    { name: 'get-ws-binding-token', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-get-ws-binding-token' },
   ],
 });

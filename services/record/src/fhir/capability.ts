@@ -1,5 +1,5 @@
 import { SEARCH_PARAMS } from '@tandem/fhir-read-model';
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation } from 'fhir/r4';
 
 /** The operations each type answers (services/record/src/fhir/operations.ts and $everything), with their definitions in the base specification. */
 const operationsOf = (type: string): { name: string; definition: string }[] => [
@@ -27,13 +27,20 @@ export const capabilityStatement = ({
   writableTypes,
   bundles = false,
   moreResources = [],
+  moreOperations = [],
 }: {
   baseUrl: string;
   version: string;
   writableTypes: readonly string[];
   bundles?: boolean;
   /** Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted. */
+  /**
+   * Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted.
+   * One of a type already declared adds its operations to it (Patient/$export beside Patient/$everything).
+   */
   moreResources?: readonly CapabilityStatementRestResource[];
+  /** System-level operations other services of this process serve (Bulk Data `$export`). */
+  moreOperations?: readonly CapabilityStatementRestResourceOperation[];
 }): CapabilityStatement => ({
   resourceType: 'CapabilityStatement',
   status: 'active',
@@ -71,8 +78,11 @@ export const capabilityStatement = ({
             ],
           }
         : {}),
+      ...(moreOperations.length > 0 ? { operation: [...moreOperations] } : {}),
       resource: Object.entries(SEARCH_PARAMS).map(([type, params]): CapabilityStatementRestResource => {
         const writable = writableTypes.includes(type);
+        const moreOfType = moreResources.filter((r) => r.type === type).flatMap((r) => r.operation ?? []);
+        const operations = [...operationsOf(type), ...moreOfType];
         return {
           type,
           ...(TYPE_DOCUMENTATION[type] ? { documentation: TYPE_DOCUMENTATION[type] } : {}),
@@ -93,9 +103,9 @@ export const capabilityStatement = ({
           ],
           searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
           ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),
-          operation: operationsOf(type),
+          operation: operations,
         };
-      }).concat(moreResources),
+      }).concat(moreResources.filter((r) => !(r.type in SEARCH_PARAMS))),
     },
   ],
 });

@@ -1,6 +1,6 @@
 import { FHIR_ACCESS, isDirectoryType, mayBreakGlass, type Decision, type EndpointAccess } from '@tandem/auth';
 import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
-import type { Bundle, CapabilityStatementRestResource, FhirResource as Resource } from 'fhir/r4';
+import type { Bundle, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { storableJson } from '../http/storable-json';
@@ -60,6 +60,8 @@ export interface FhirRouteDeps {
   readonly version: string;
   /** What other services of this process serve under /fhir, for the CapabilityStatement. */
   readonly moreCapabilities?: () => readonly CapabilityStatementRestResource[];
+  /** System-level operations other services of this process serve (Bulk Data `$export`), for the CapabilityStatement. */
+  readonly moreOperations?: () => readonly CapabilityStatementRestResourceOperation[];
   readonly logError?: (error: unknown) => void;
   /** The access trail: flushed before an AuditEvent search, so an auditor sees every access up to their request. */
   readonly accessTrail?: { flush(): Promise<number> };
@@ -168,7 +170,7 @@ const handle =
   };
 
 /** The FHIR R4 REST API, read from the projections. */
-export const fhirRoutes = ({ reader, access, readModel, writes, version, logError, accessTrail, moreCapabilities }: FhirRouteDeps): Router => {
+export const fhirRoutes = ({ reader, access, readModel, writes, version, logError, accessTrail, moreCapabilities, moreOperations }: FhirRouteDeps): Router => {
   const router = Router();
   // Everything but the CapabilityStatement needs a bearer token: 401 (OperationOutcome) before anything else.
   const authenticated = authenticate(access.control, (res, error) =>
@@ -235,7 +237,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS).then(() => next(), next);
   });
 
-  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], bundles: writes?.bundle !== undefined, moreResources: moreCapabilities?.() ?? [] })));
+  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], bundles: writes?.bundle !== undefined, moreResources: moreCapabilities?.() ?? [], moreOperations: moreOperations?.() ?? [] })));
 
   router.get(
     '/fhir/Patient/:id/\\$everything',
