@@ -50,7 +50,7 @@ describe('a nurse prescribes, the care worker records the MAR, the GP reads it a
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-medicines-'));
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
-    ({ patientIds: [patientId] = [] } = await seedDemoData(record.care, { patients: 1, days: 1, now: new Date() }));
+    patientId = (await seedDemoData(record.care, { patients: 1, days: 1, now: new Date() })).patientIds[0]!;
     tokens.nurse = await mintToken({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration }, { dataDir });
     tokens.gp = await mintToken({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration }, { dataDir });
     tokens.careWorker = await mintToken({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId }, { dataDir });
