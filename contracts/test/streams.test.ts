@@ -41,6 +41,7 @@ describe('stream names (one home for every name Tandem builds)', () => {
   it('given the ids, names each stream as existing data directories hold it', () => {
     expect(streamName.patient('p1')).toBe('patient-p1');
     expect(streamName.care('3f0e6a1c-2b5d-4e8f-9a7b-6c5d4e3f2a1b')).toBe('care-3f0e6a1c-2b5d-4e8f-9a7b-6c5d4e3f2a1b');
+    expect(streamName.medicines('3f0e6a1c-2b5d-4e8f-9a7b-6c5d4e3f2a1b')).toBe('medicines-3f0e6a1c-2b5d-4e8f-9a7b-6c5d4e3f2a1b');
     expect(streamName.practitioner('cw-amira-hassan')).toBe('practitioner-cw-amira-hassan');
     expect(streamName.organisation('org-kindly-care')).toBe('organisation-org-kindly-care');
     expect(streamName.competency('cw-amira-hassan', 'insulin-administration')).toBe('competency-cw-amira-hassan-insulin-administration');
@@ -64,6 +65,7 @@ describe('stream names (one home for every name Tandem builds)', () => {
       const names: StreamName[] = [
         { kind: 'patient', patientId: id },
         { kind: 'care', patientId: id },
+        { kind: 'medicines', patientId: id },
         { kind: 'practitioner', practitionerId: id },
         { kind: 'organisation', organisationId: id },
         { kind: 'delegation', delegationId: id },

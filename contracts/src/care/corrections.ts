@@ -7,6 +7,7 @@ import {
   InsulinWithheldDetailsSchema,
   InsulinWithheldInputSchema,
 } from './medicines';
+import { MedicineDoseDetailsSchema, MedicineDoseInputSchema } from './mar';
 import {
   BloodGlucoseDetailsSchema,
   BloodGlucoseInputSchema,
@@ -41,6 +42,7 @@ export const CORRECTABLE_ENTRY_TYPES = [
   'NoteWritten',
   'InsulinAdministered',
   'InsulinWithheld',
+  'MedicineDoseRecorded',
 ] as const;
 export const CorrectableEntryTypeSchema = z.enum(CORRECTABLE_ENTRY_TYPES);
 export type CorrectableEntryType = z.infer<typeof CorrectableEntryTypeSchema>;
@@ -62,6 +64,7 @@ export const ReplacementInputSchema = z.discriminatedUnion('type', [
   replacement('NoteWritten', NoteInputSchema),
   replacement('InsulinAdministered', InsulinAdministeredInputSchema),
   replacement('InsulinWithheld', InsulinWithheldInputSchema),
+  replacement('MedicineDoseRecorded', MedicineDoseInputSchema),
 ]);
 export type ReplacementInput = z.infer<typeof ReplacementInputSchema>;
 
@@ -76,6 +79,7 @@ export const ReplacementSchema = z.discriminatedUnion('type', [
   replacement('NoteWritten', NoteDetailsSchema),
   replacement('InsulinAdministered', InsulinAdministeredDetailsSchema),
   replacement('InsulinWithheld', InsulinWithheldDetailsSchema),
+  replacement('MedicineDoseRecorded', MedicineDoseDetailsSchema),
 ]);
 export type Replacement = z.infer<typeof ReplacementSchema>;
 

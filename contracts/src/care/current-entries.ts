@@ -56,6 +56,16 @@ export const isDoseFlag = <E extends { type: string }>(event: E): event is E & D
 /** A flag on an entry, and the version it made. */
 export type EntryFlag = DoseFlag & { readonly eventId: string; readonly recordedAt?: string; readonly recordedBy?: Actor; readonly version: number };
 
+/** The effect of a PRN dose, recorded later, and the version it made. */
+export interface EntryEffect {
+  readonly effect: string;
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly recordedAt?: string;
+  readonly recordedBy?: Actor;
+  readonly version: number;
+}
+
 type EntryDataOf<Type> = Extract<CareRecordEvent, { type: Type }>['data'];
 
 /** One entry at its current version. Earlier versions stay in the stream. */
@@ -79,6 +89,8 @@ export type CurrentEntry = {
     readonly corrections: readonly EntryCorrection[];
     /** Flags appended with the entry (a dose inside its minimum interval, ...), in order. */
     readonly flags: readonly EntryFlag[];
+    /** What a PRN dose did, recorded later (PrnEffectRecorded), in order. */
+    readonly effects?: readonly EntryEffect[];
     /** The mark, once entered in error (the last correction an entry can have). */
     readonly enteredInError?: EntryCorrection;
   };
@@ -140,6 +152,19 @@ export const evolveEntry = (before: CurrentEntry | undefined, event: EntryStream
     return { ...before, version, eventIds: [...before.eventIds, event.id], flags: [...before.flags, flag] };
   }
   if (before.enteredInError) return before;
+  // A PRN dose's effect, recorded later: a note on that dose, so a version of its entry too.
+  if (event.type === 'PrnEffectRecorded') {
+    const version = nextEntryVersion(before.version);
+    const effect: EntryEffect = {
+      effect: event.data.effect,
+      eventId: event.id,
+      occurredAt: event.occurredAt,
+      ...(event.recordedAt === undefined ? {} : { recordedAt: event.recordedAt }),
+      ...(event.recordedBy === undefined ? {} : { recordedBy: event.recordedBy }),
+      version,
+    };
+    return { ...before, version, eventIds: [...before.eventIds, event.id], effects: [...(before.effects ?? []), effect] };
+  }
   if (event.type === 'EntryAmended') {
     const { replacement, reason } = event.data;
     if (replacement.type !== before.type) return before;
@@ -173,6 +198,7 @@ export const initialEntriesState: EntriesState = { entries: {} };
 export const entryIdOf = (event: EntryStreamEvent, lastRecorded: string | undefined): string | undefined => {
   if (isEntryEvent(event)) return event.id;
   if (event.type === 'EntryAmended' || event.type === 'EntryMarkedEnteredInError') return event.data.entryId;
+  if (event.type === 'PrnEffectRecorded') return event.data.doseEntryId;
   return isDoseFlag(event) ? lastRecorded : undefined;
 };
 

@@ -1,6 +1,8 @@
 import type { EventOf } from './common';
 import { AmendEntrySchema, correctionEventDefinitions, MarkEntryEnteredInErrorSchema } from './corrections';
 import { medicineEventDefinitions, RecordInsulinAdministeredSchema, RecordInsulinWithheldSchema } from './medicines';
+import { marEventDefinitions, RecordMedicineDoseSchema, RecordPrnEffectSchema } from './mar';
+import { medicinesStreamEventDefinitions } from './medication-orders';
 import {
   CheckCellulitisSchema,
   observationEventDefinitions,
@@ -18,6 +20,8 @@ export * from './people';
 export * from './observations';
 export * from './medicines';
 export * from './insulin-products';
+export * from './medication-orders';
+export * from './mar';
 export * from './hypoglycaemia';
 export * from './news2';
 export * from './bedside-advice';
@@ -28,7 +32,7 @@ export * from './current-entries';
 export * from './fhir-vocabulary';
 
 /** Events of a `care-<patientId>` stream: everything observed and done for one person. */
-export const careRecordEventDefinitions = [...observationEventDefinitions, ...medicineEventDefinitions, ...correctionEventDefinitions] as const;
+export const careRecordEventDefinitions = [...observationEventDefinitions, ...medicineEventDefinitions, ...marEventDefinitions, ...correctionEventDefinitions] as const;
 export type CareRecordEvent = EventOf<(typeof careRecordEventDefinitions)[number]>;
 export type CareRecordEventType = CareRecordEvent['type'];
 
@@ -38,6 +42,7 @@ export const careEventDefinitions = [
   ...practitionerEventDefinitions,
   ...organisationEventDefinitions,
   ...careRecordEventDefinitions,
+  ...medicinesStreamEventDefinitions,
 ] as const;
 export type CareEvent = EventOf<(typeof careEventDefinitions)[number]>;
 
@@ -52,6 +57,8 @@ export const careRecordCommandSchemas = {
   WriteNote: WriteNoteSchema,
   RecordInsulinAdministered: RecordInsulinAdministeredSchema,
   RecordInsulinWithheld: RecordInsulinWithheldSchema,
+  RecordMedicineDose: RecordMedicineDoseSchema,
+  RecordPrnEffect: RecordPrnEffectSchema,
   AmendEntry: AmendEntrySchema,
   MarkEntryEnteredInError: MarkEntryEnteredInErrorSchema,
 } as const;

@@ -68,6 +68,8 @@ export const RecordInsulinAdministeredSchema = z.strictObject({
   delegationId: IdSchema.optional(),
   /** The person giving it confirmed a dose that differs from the instruction: recorded and flagged for the nurse. */
   confirmedAgainstInstruction: z.boolean().optional(),
+  /** The medication order (MedicationRequest) this dose is given for: checked to be an active insulin order of the same product. */
+  orderId: IdSchema.optional(),
 });
 export type RecordInsulinAdministered = z.infer<typeof RecordInsulinAdministeredSchema>;
 export const InsulinAdministeredDetailsSchema = z.object({ ...administeredShape, ...storedProductCode });
@@ -83,6 +85,8 @@ export const InsulinAdministered = defineEvent(
     confirmedUnknownProduct: z.boolean().optional(),
     /** Confirmed although it differs from its delegation's instruction (flagged; an incident too). */
     confirmedAgainstInstruction: z.boolean().optional(),
+    /** The medication order it was given for (MedicationRequest/<orderId>). */
+    orderId: IdSchema.optional(),
   }),
 );
 export type InsulinAdministeredData = z.infer<typeof InsulinAdministered.schema>;
@@ -93,11 +97,11 @@ const withheldShape = {
   reason: ReasonSchema,
 };
 export const InsulinWithheldInputSchema = z.strictObject(withheldShape);
-export const RecordInsulinWithheldSchema = z.strictObject({ ...careCommandShape, ...withheldShape, confirmedUnknownProduct: z.boolean().optional() });
+export const RecordInsulinWithheldSchema = z.strictObject({ ...careCommandShape, ...withheldShape, confirmedUnknownProduct: z.boolean().optional(), orderId: IdSchema.optional() });
 export type RecordInsulinWithheld = z.infer<typeof RecordInsulinWithheldSchema>;
 export const InsulinWithheldDetailsSchema = z.object({ ...withheldShape, ...storedProductCode });
 
-export const InsulinWithheld = defineEvent('InsulinWithheld', z.object({ patientId: PatientIdSchema, ...withheldShape, ...storedProductCode }));
+export const InsulinWithheld = defineEvent('InsulinWithheld', z.object({ patientId: PatientIdSchema, ...withheldShape, ...storedProductCode, orderId: IdSchema.optional() }));
 export type InsulinWithheldData = z.infer<typeof InsulinWithheld.schema>;
 
 /**

@@ -24,6 +24,8 @@ export type StreamName =
   | { readonly kind: 'patient'; readonly patientId: string }
   /** Everything observed and done for one person: one consistency boundary. */
   | { readonly kind: 'care'; readonly patientId: string }
+  /** What is prescribed for one person, and what they must not be given: medication orders, allergies, conditions. */
+  | { readonly kind: 'medicines'; readonly patientId: string }
   | { readonly kind: 'practitioner'; readonly practitionerId: string }
   | { readonly kind: 'organisation'; readonly organisationId: string }
   /** One care worker's competence in one framework (training to sign-off, lapse, suspension). */
@@ -65,6 +67,7 @@ const competency = (careWorkerId: string, frameworkId: string): string => {
 
 const patient = (patientId: string): string => `patient-${patientId}`;
 const care = (patientId: string): string => `care-${patientId}`;
+const medicines = (patientId: string): string => `medicines-${patientId}`;
 const practitioner = (practitionerId: string): string => `practitioner-${practitionerId}`;
 const organisation = (organisationId: string): string => `organisation-${organisationId}`;
 const delegation = (delegationId: string): string => `delegation-${delegationId}`;
@@ -82,6 +85,8 @@ const of = (name: StreamName): string => {
       return patient(name.patientId);
     case 'care':
       return care(name.patientId);
+    case 'medicines':
+      return medicines(name.patientId);
     case 'practitioner':
       return practitioner(name.practitionerId);
     case 'organisation':
@@ -104,7 +109,7 @@ const of = (name: StreamName): string => {
 };
 
 /** The name of each stream, from the ids that name it. */
-export const streamName = { patient, care, practitioner, organisation, competency, delegation, escalation, prompt, onCallRota, subscription, auditDay, of } as const;
+export const streamName = { patient, care, medicines, practitioner, organisation, competency, delegation, escalation, prompt, onCallRota, subscription, auditDay, of } as const;
 
 const parseCompetency = (rest: string): StreamName | undefined => {
   const at = rest.indexOf(COMPETENCY_SEPARATOR);
@@ -130,6 +135,8 @@ export const parseStreamName = (name: string): StreamName | undefined => {
       return { kind: 'patient', patientId: rest };
     case 'care':
       return { kind: 'care', patientId: rest };
+    case 'medicines':
+      return { kind: 'medicines', patientId: rest };
     case 'practitioner':
       return { kind: 'practitioner', practitionerId: rest };
     case 'organisation':

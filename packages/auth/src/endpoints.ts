@@ -16,7 +16,7 @@ export interface EndpointAccess {
 const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
 
 /** FHIR resource types about one person (their compartment) and directory types about no one. */
-export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag'] as const;
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag'] as const;
 export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
 
 /** Types not listed are treated as about a person: the safe default for a type added later. */
@@ -24,6 +24,7 @@ export const isDirectoryType = (type: string): boolean => (DIRECTORY_TYPES as re
 
 const observation = { action: 'care.record', needs: [need('Observation', 'c')] } as const;
 const medicine = { action: 'care.record', needs: [need('MedicationAdministration', 'c')] } as const;
+const prescribing = (interaction: Interaction) => ({ action: 'medicine.prescribe', needs: [need('MedicationRequest', interaction)] }) as const;
 const correction = { action: 'care.record', needs: [need(['Observation', 'MedicationAdministration'], 'u')] } as const;
 
 /** The JSON command API, by operation id (services/record COMMAND_ROUTES). */
@@ -44,6 +45,13 @@ export const COMMAND_ACCESS = {
   WriteNote: observation,
   RecordInsulinAdministered: medicine,
   RecordInsulinWithheld: medicine,
+  RecordMedicineDose: medicine,
+  RecordPrnEffect: medicine,
+  PrescribeMedication: prescribing('c'),
+  ChangeMedicationOrder: prescribing('u'),
+  StopMedicationOrder: prescribing('u'),
+  RecordAllergy: { action: 'medicine.prescribe', needs: [need('AllergyIntolerance', 'c')] },
+  RecordCondition: { action: 'medicine.prescribe', needs: [need('Condition', 'c')] },
   AmendEntry: correction,
   MarkEntryEnteredInError: correction,
 } as const satisfies Record<string, EndpointAccess>;
@@ -54,6 +62,9 @@ const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Acti
   Patient: { create: 'patient.register', update: 'patient.details' },
   Observation: { create: 'care.record', update: 'care.record' },
   MedicationAdministration: { create: 'care.record', update: 'care.record' },
+  MedicationRequest: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
+  AllergyIntolerance: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
+  Condition: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
 };
 
 /** Own keys only: a path's `constructor` names no resource type. */

@@ -17,6 +17,7 @@ import { INTERACTION_TEXT, scopeCovers, type Interaction, type ScopeContext } fr
 export const ACTIONS = [
   'fhir.read',
   'care.record',
+  'medicine.prescribe',
   'patient.register',
   'patient.details',
   'patient.baseline',
@@ -36,6 +37,7 @@ export type Action = (typeof ACTIONS)[number];
 export const ACTION_TEXT: Readonly<Record<Action, string>> = {
   'fhir.read': 'read the record',
   'care.record': 'record care (observations, medicines, notes, corrections)',
+  'medicine.prescribe': 'prescribe or change medicines, and record allergies and conditions',
   'patient.register': 'register a person',
   'patient.details': "change a person's details",
   'patient.baseline': "agree a person's baseline",
@@ -66,6 +68,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   'care-worker': {
     'fhir.read': r,
     'care.record': r,
+    'medicine.prescribe': 'none',
     'patient.register': 'none',
     'patient.details': 'none',
     'patient.baseline': 'none',
@@ -83,6 +86,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   'district-nurse': {
     'fhir.read': r,
     'care.record': r,
+    'medicine.prescribe': r,
     'patient.register': 'any',
     'patient.details': r,
     'patient.baseline': r,
@@ -103,6 +107,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   gp: {
     'fhir.read': r,
     'care.record': r,
+    'medicine.prescribe': r,
     'patient.register': 'any',
     'patient.details': r,
     'patient.baseline': r,
@@ -120,6 +125,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   'registered-manager': {
     'fhir.read': r,
     'care.record': 'none',
+    'medicine.prescribe': 'none',
     'patient.register': 'any',
     'patient.details': r,
     'patient.baseline': 'none',
@@ -139,6 +145,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   auditor: {
     'fhir.read': 'any',
     'care.record': 'none',
+    'medicine.prescribe': 'none',
     'patient.register': 'none',
     'patient.details': 'none',
     'patient.baseline': 'none',
@@ -156,6 +163,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
   system: {
     'fhir.read': r,
     'care.record': r,
+    'medicine.prescribe': r,
     'patient.register': 'none',
     'patient.details': 'none',
     'patient.baseline': 'none',

@@ -84,6 +84,8 @@ const CARE_RECORDING = row('YN', 'YN', 'YN', 'NN', 'NN', 'YN');
 const READING = row('YN', 'YN', 'YN', 'YN', 'YY', 'YN');
 const DETAILS = row('NN', 'YN', 'YN', 'YN', 'NN', 'NN');
 const REGISTERING_PEOPLE = row('NN', 'YY', 'YY', 'YY', 'NN', 'NN');
+/** Only a nurse or a GP prescribes (or a GP's system sends a prescription); never a care worker or a manager. */
+const PRESCRIBING = row('NN', 'YN', 'YN', 'NN', 'NN', 'YN');
 const AUDITING = row('NN', 'NN', 'NN', 'NN', 'YY', 'NN');
 
 const TABLE: readonly Row[] = [
@@ -100,6 +102,13 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients/:id/blood-glucose', COMMAND_ACCESS.RecordBloodGlucose, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/insulin-administrations', COMMAND_ACCESS.RecordInsulinAdministered, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/insulin-withheld', COMMAND_ACCESS.RecordInsulinWithheld, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/medicine-doses', COMMAND_ACCESS.RecordMedicineDose, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/medicine-doses/:dose/effects', COMMAND_ACCESS.RecordPrnEffect, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/medication-orders', COMMAND_ACCESS.PrescribeMedication, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/medication-orders/:order/changes', COMMAND_ACCESS.ChangeMedicationOrder, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/medication-orders/:order/stop', COMMAND_ACCESS.StopMedicationOrder, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/allergies', COMMAND_ACCESS.RecordAllergy, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/conditions', COMMAND_ACCESS.RecordCondition, 'person', PRESCRIBING],
   ['POST /api/patients/:id/soft-signs', COMMAND_ACCESS.RecordSoftSigns, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/urinary-symptoms', COMMAND_ACCESS.ScreenUrinarySymptoms, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/fluid-intake', COMMAND_ACCESS.RecordFluidIntake, 'person', CARE_RECORDING],
@@ -125,6 +134,9 @@ const TABLE: readonly Row[] = [
   ['PUT /fhir/Observation/:id', FHIR_ACCESS.update('Observation'), 'person', CARE_RECORDING],
   ['POST /fhir/MedicationAdministration', FHIR_ACCESS.create('MedicationAdministration'), 'person', CARE_RECORDING],
   ['PUT /fhir/MedicationAdministration/:id', FHIR_ACCESS.update('MedicationAdministration'), 'person', CARE_RECORDING],
+  ['POST /fhir/MedicationRequest', FHIR_ACCESS.create('MedicationRequest'), 'person', PRESCRIBING],
+  ['POST /fhir/AllergyIntolerance', FHIR_ACCESS.create('AllergyIntolerance'), 'person', PRESCRIBING],
+  ['POST /fhir/Condition', FHIR_ACCESS.create('Condition'), 'person', PRESCRIBING],
   // What a search adds with _include is each decided as a direct read of it (issue 16.6)
   ['GET /fhir/Observation?patient=:id&_include=Observation:patient (each included Patient)', FHIR_ACCESS.read('Patient'), 'person', READING],
   // Ids derived from the person: decided on the person the stored resource is about; not recorded is decided on no one (below) (issue 16.7)

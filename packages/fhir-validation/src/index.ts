@@ -86,7 +86,10 @@ export const validationIssues = (resource: FhirResource): ValidationIssue[] => {
   if (resource.resourceType === 'MedicationAdministration') {
     check('MedicationAdministration.status', resource.status);
     const unit = resource.dosage?.dose?.unit;
-    if (resource.dosage?.dose && unit !== 'units') problems.push({ expression: 'MedicationAdministration.dosage.dose.unit', text: `must be the word "units" (got "${String(unit)}")` });
+    // An insulin (international units, UCUM [iU], or a Tandem insulin code) is dosed in "units"; any medicine's dose names its unit.
+    const insulin = resource.dosage?.dose?.code === '[iU]' || resource.medicationCodeableConcept?.coding?.some((c) => c.system === 'https://tandem.example.org/CodeSystem/insulin-product');
+    if (resource.dosage?.dose && insulin && unit !== 'units') problems.push({ expression: 'MedicationAdministration.dosage.dose.unit', text: `must be the word "units" (got "${String(unit)}")` });
+    if (resource.dosage?.dose && !unit) problems.push({ expression: 'MedicationAdministration.dosage.dose.unit', text: 'is required (a dose without its unit is a dose misread)' });
   }
   if (resource.resourceType === 'CareTeam') check('CareTeam.status', resource.status);
   if (resource.resourceType === 'Patient') check('Patient.gender', resource.gender);

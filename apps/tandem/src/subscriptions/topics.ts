@@ -31,6 +31,7 @@ export const ENTRY_FOCUS_TYPE = {
   NoteWritten: 'Observation',
   InsulinAdministered: 'MedicationAdministration',
   InsulinWithheld: 'MedicationAdministration',
+  MedicineDoseRecorded: 'MedicationAdministration',
 } as const satisfies Record<CorrectableEntryType, FocusType>;
 const ENTRY_TYPES: ReadonlySet<string> = new Set(CORRECTABLE_ENTRY_TYPES);
 const DELEGATION_EVENT_TYPES: ReadonlySet<string> = new Set(delegationLifecycleEventDefinitions.map((d) => d.type));

@@ -19,6 +19,7 @@ export const ENTRY_PATHS: Readonly<Record<CorrectableEntryType, string>> = {
   NoteWritten: 'notes',
   InsulinAdministered: 'insulin-administrations',
   InsulinWithheld: 'insulin-withheld',
+  MedicineDoseRecorded: 'medicine-doses',
 };
 
 export interface ToRecord {

@@ -56,6 +56,8 @@ export const SIGN_PATHS: Partial<Record<CareEntryType, readonly string[]>> = {
   CellulitisChecked: ['markedLineDrawn', 'rednessBeyondMarkedLine', 'limbElevated', 'skinToneLimitsAssessment'],
   // Set only when the person had to confirm a dose the record could not check (docs/decisions/0013-coded-insulin.md).
   InsulinAdministered: ['confirmedUnknownProduct', 'confirmedAgainstInstruction'],
+  // Set only when the person giving a dose had to confirm it (services/record/src/domain/mar.ts).
+  MedicineDoseRecorded: ['confirmedDespiteAllergy', 'confirmedOverDailyMaximum', 'confirmedInsideMinimumInterval', 'confirmedOutsideSchedule'],
 };
 
 /** Reads a dotted path from an entry's data. */

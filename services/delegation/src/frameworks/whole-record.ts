@@ -56,6 +56,26 @@ export const wholeRecordRules = {
       source: JBDS,
     },
     {
+      id: 'medicines.given-despite-allergy',
+      title: 'A medicine given despite an allergy recorded to it',
+      // Set on the dose only when the person giving it confirmed it past the allergy stop (docs/decisions/0023).
+      when: { entry: 'MedicineDoseRecorded', signs: ['confirmedDespiteAllergy'], atLeast: 1 },
+      urgency: 'urgent',
+      incident: true,
+      recommendation:
+        'Recorded as given (the record never refuses a fact). Nurse or GP to assess the person now for a reaction (breathing, swelling, rash: anaphylaxis is a 999 call) and review how it came to be given.',
+      source: { reference: 'NICE CG183 drug allergy; docs/decisions/0023-medication-orders-and-mar.md', status: 'LOCAL' },
+    },
+    {
+      id: 'medicines.over-daily-maximum',
+      title: 'A PRN medicine given above its maximum in 24 hours',
+      when: { entry: 'MedicineDoseRecorded', signs: ['confirmedOverDailyMaximum'], atLeast: 1 },
+      urgency: 'urgent',
+      incident: true,
+      recommendation: 'Recorded as given. Nurse or GP to check the person for overdose (paracetamol above its maximum needs advice now: NHS 111) and review the PRN plan.',
+      source: { reference: 'docs/decisions/0023-medication-orders-and-mar.md', status: 'LOCAL' },
+    },
+    {
       id: 'restore2.soft-signs',
       title: 'Soft signs: not their usual self (RESTORE2)',
       when: {

@@ -6,6 +6,7 @@ import type { FhirHandlers, FhirReadKeys } from './mapping/common';
 import { correctionHandlers } from './mapping/corrections';
 import { delegationServiceHandlers, delegationServiceReads } from './mapping/delegation';
 import { medicationHandlers } from './mapping/medication';
+import { medicationOrderHandlers, medicationOrderReads } from './mapping/medication-orders';
 import { observationHandlers } from './mapping/observations';
 import { patientHandlers, patientReads } from './mapping/patient';
 import { practitionerHandlers } from './mapping/practitioner';
@@ -21,6 +22,7 @@ export const FHIR_HANDLERS: FhirHandlers = {
   ...careTeamHandlers,
   ...observationHandlers,
   ...medicationHandlers,
+  ...medicationOrderHandlers,
   ...correctionHandlers,
   ...delegationServiceHandlers,
   ...auditHandlers,
@@ -30,7 +32,7 @@ export const FHIR_HANDLERS: FhirHandlers = {
 const NOT_WRITES = new Set(['AccessRecorded']);
 
 /** What the handlers will read, by event type: loaded for a whole batch in one query. */
-export const FHIR_READS: FhirReadKeys = { ...patientReads, ...careTeamReads, ...delegationServiceReads };
+export const FHIR_READS: FhirReadKeys = { ...patientReads, ...medicationOrderReads, ...careTeamReads, ...delegationServiceReads };
 
 const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefined => (Object.hasOwn(table, type) ? table[type] : undefined);
 

@@ -6,6 +6,8 @@ import {
   type Actor,
   type AddCareTeamMember,
   type CareRecordCommandName,
+  medicinesCommandSchemas,
+  type MedicinesCommandName,
   type PractitionerRegisteredData,
   type RegisterOrganisation,
   type RegisterPatient,
@@ -47,6 +49,14 @@ import {
   entryOf,
   type RegisteredPatient,
   type StoredCareEvent,
+  evolveMedicines,
+  initialMedicinesState,
+  medicinesDecisions,
+  orderOf,
+  type MedicinesContext,
+  type MedicinesState,
+  type MedicinesFacts,
+  type StoredMedicinesEvent,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
 import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
@@ -60,6 +70,7 @@ export class PatientNotFound extends Error {
 }
 
 type CareCommand<Name extends CareRecordCommandName> = z.output<(typeof careRecordCommandSchemas)[Name]>;
+type MedicinesCommand<Name extends MedicinesCommandName> = z.output<(typeof medicinesCommandSchemas)[Name]>;
 
 /**
  * The care record's application service: loads streams, asks the pure domain, appends. Every
@@ -113,6 +124,7 @@ export class CareRecord {
   private readonly careFold = incrementalFold<CareState>(initialCareState, (state, event) =>
     isCareRecordEvent(event) ? evolve(state, event as unknown as StoredCareEvent) : state,
   );
+  private readonly medicinesFold = incrementalFold<MedicinesState>(initialMedicinesState, (state, event) => evolveMedicines(state, event as unknown as StoredMedicinesEvent));
   private readonly patientFold = incrementalFold<PatientState>(initialPatientState, (state, event) => evolvePatient(state, event as unknown as PatientEventAsStored));
 
   /**
@@ -229,10 +241,12 @@ export class CareRecord {
     const cmd = (sent.occurredAt === undefined ? { ...sent, occurredAt: now.toISOString() } : sent) as CareCommand<Name> & { occurredAt: string };
     const stamped = sent.occurredAt === undefined ? [...(options.stamped ?? []), 'occurredAt'] : options.stamped;
     const instruction = name === 'RecordInsulinAdministered' ? await this.instructionOf(cmd as CareCommand<'RecordInsulinAdministered'>) : undefined;
+    const orderId = (cmd as { orderId?: unknown }).orderId;
+    const medicines = name !== 'AmendEntry' && typeof orderId === 'string' ? { medicines: await this.medicinesFacts(cmd.patientId, orderId) } : {};
     const result = await executeStreamCommand(this.store, {
       stream: careStreamId(cmd.patientId),
       fold: (events) => this.careFold(careStreamId(cmd.patientId), events),
-      decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale, ...(instruction ?? {}) }),
+      decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale, ...(instruction ?? {}), ...medicines }),
       meta: this.meta(actor, name, cmd, stamped ? { stamped } : {}),
     });
     const entryEvents = await this.eventsOf(cmd.patientId, result);
@@ -267,6 +281,43 @@ export class CareRecord {
       insulinInstruction: { delegationId: cmd.delegationId, product, doseUnits: dose.value, times },
       insulinMinimumIntervalMinutes: minimumIntervalMinutes,
     };
+  }
+
+  /** A person's medication orders, allergies and conditions as their medicines stream holds them (undefined for someone not registered). */
+  async medicines(patientId: string): Promise<MedicinesState> {
+    await this.patient(patientId);
+    const stream = streamName.medicines(patientId);
+    return this.medicinesFold(stream, await this.store.readStream(stream));
+  }
+
+  /**
+   * The order a dose names and the person's allergies, from their medicines stream (never a read
+   * model). A dose decided on a stream another process has just moved on is still checked against
+   * what was prescribed when it was read; a stop a moment later is the stop's time, not the dose's.
+   */
+  private async medicinesFacts(patientId: string, orderId: string): Promise<MedicinesFacts> {
+    const stream = streamName.medicines(patientId);
+    const state = this.medicinesFold(stream, await this.store.readStream(stream));
+    const order = orderOf(state, orderId);
+    return { ...(order ? { order } : {}), allergies: state.allergies };
+  }
+
+  /**
+   * A command on a person's medicines stream (prescribe, change, stop; allergies; conditions), decided
+   * against everything prescribed before. `prescriberId` left out is whoever records it.
+   */
+  async recordMedicines<Name extends MedicinesCommandName>(name: Name, cmd: MedicinesCommand<Name>, actor: Actor, options: CommandOptions = {}): Promise<CommandResult & { id?: string }> {
+    await this.patient(cmd.patientId);
+    const stream = streamName.medicines(cmd.patientId);
+    const decide = medicinesDecisions[name] as (cmd: MedicinesCommand<Name>, state: MedicinesState, context: MedicinesContext) => { type: string; data: unknown }[];
+    const result = await executeStreamCommand(this.store, {
+      stream,
+      fold: (events) => this.medicinesFold(stream, events),
+      decide: (state) => decide(cmd, state, { now: this.now(), actorId: actor.id }),
+      meta: this.meta(actor, name, cmd, options),
+    });
+    const id = name === 'ChangeMedicationOrder' || name === 'StopMedicationOrder' ? (cmd as { orderId: string }).orderId : result.eventIds[0];
+    return { ...result, ...(id ? { id } : {}) };
   }
 
   /** The events a command recorded (or, replayed, recorded the first time), for the answer. */

@@ -1,4 +1,5 @@
 import type { Spo2Scale } from '@tandem/contracts';
+import type { AllergyState, MedicationOrderState } from './medicines';
 
 /** Until the person's instruction says otherwise, two doses of one insulin less than an hour apart are questioned. */
 export const DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES = 60;
@@ -19,6 +20,17 @@ export interface CareContext {
    * that delegation's own stream (never a read model): the dose is checked against it.
    */
   readonly insulinInstruction?: InsulinInstructionToCheck;
+  /**
+   * For a dose of a medication order (RecordMedicineDose, or insulin naming orderId): the order and
+   * the person's allergies, read by the edge from the person's medicines stream (never a read model).
+   */
+  readonly medicines?: MedicinesFacts;
+}
+
+export interface MedicinesFacts {
+  /** The order the command names; undefined when the person has no such order. */
+  readonly order?: MedicationOrderState;
+  readonly allergies: readonly AllergyState[];
 }
 
 export interface InsulinInstructionToCheck {

@@ -35,7 +35,7 @@ export class StaleEntryVersion extends DomainRuleBroken {
  * Sent again with the confirmation, it is recorded (and flagged when the rule says so).
  */
 export class NeedsConfirmation extends Error {
-  override readonly name = 'NeedsConfirmation';
+  override readonly name: string = 'NeedsConfirmation';
   constructor(
     readonly code: string,
     readonly field: string,
@@ -43,6 +43,15 @@ export class NeedsConfirmation extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A confirmation that first stops the person: what they are about to do may harm (a dose the
+ * record holds an allergy to). The edge answers 422, not 409: it is not a likely slip to confirm
+ * in passing but a rule to stop at; confirmed (it has been given), it is recorded, flagged and escalated.
+ */
+export class StopAndConfirm extends NeedsConfirmation {
+  override readonly name = 'StopAndConfirm';
 }
 
 export type DecisionError = DomainRuleBroken | NeedsConfirmation;

@@ -7,6 +7,7 @@ import { amendEntry, markEntryEnteredInError } from './corrections';
 import { recordFluidIntake } from './fluid-intake';
 import { recordBloodGlucose } from './glucose';
 import { recordInsulinAdministered, recordInsulinWithheld } from './insulin';
+import { recordMedicineDose, recordPrnEffect } from './mar';
 import { writeNote } from './notes';
 import { recordSoftSigns } from './soft-signs';
 import { screenUrinarySymptoms } from './urinary-symptoms';
@@ -20,6 +21,8 @@ export * from './care-state';
 export * from './vital-signs';
 export * from './glucose';
 export * from './insulin';
+export * from './medicines';
+export * from './mar';
 export * from './soft-signs';
 export * from './urinary-symptoms';
 export * from './fluid-intake';
@@ -44,6 +47,8 @@ export const careRecordDecisions: {
   WriteNote: writeNote,
   RecordInsulinAdministered: recordInsulinAdministered,
   RecordInsulinWithheld: recordInsulinWithheld,
+  RecordMedicineDose: recordMedicineDose,
+  RecordPrnEffect: recordPrnEffect,
   AmendEntry: amendEntry,
   MarkEntryEnteredInError: markEntryEnteredInError,
 };

@@ -1,4 +1,5 @@
 import {
+  INSULIN_PRODUCT_SYSTEM,
   INSULIN_PRODUCTS,
   INSULIN_UNIT,
   insulinProductOf,
@@ -10,8 +11,24 @@ import {
 import { insulinDosesOf, type CareState, type InsulinDoseRef } from './care-state';
 import { compact } from './compact';
 import { DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES, INSULIN_TIME_WINDOW_MINUTES, type CareContext, type InsulinInstructionToCheck } from './context';
-import { NeedsConfirmation } from './errors';
+import { DomainRuleBroken, NeedsConfirmation } from './errors';
+import { orderFor } from './mar';
 import { assertBedsideTime, minutesBetween } from './time';
+
+/**
+ * The medication order a dose of insulin names (orderId): an active order for this same insulin
+ * (by code). Insulin keeps its own commands (pen, units, site, duplicates, the instruction); the
+ * order links the dose to the MAR and the MedicationRequest (docs/decisions/0023).
+ */
+const assertInsulinOrder = (orderId: string | undefined, known: InsulinProduct | undefined, occurredAt: string, context: CareContext): void => {
+  if (orderId === undefined) return;
+  const order = orderFor(orderId, occurredAt, context);
+  const ordered = order.details.product.system === INSULIN_PRODUCT_SYSTEM ? insulinProductOf(order.details.product.code) : insulinProductOf(order.details.product.display);
+  if (!ordered) throw new DomainRuleBroken('insulin.order-not-insulin', 'orderId', `medication order ${orderId} is for ${order.details.product.display}, not an insulin`);
+  if (ordered.code !== known?.code) {
+    throw new DomainRuleBroken('insulin.order-product', 'product', `medication order ${orderId} is for ${ordered.name}, not ${known?.name ?? 'this product'}: check the pen and the chart`);
+  }
+};
 
 /**
  * The product as the record knows it. One it does not know ("Humalog?? maybe") is never taken
@@ -89,6 +106,7 @@ const nearestDose = (state: CareState, product: string, occurredAt: string): Ins
 export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state: CareState, context: CareContext): CareRecordEvent[] => {
   assertBedsideTime(cmd, context.now);
   const known = productOf(cmd.product, cmd.confirmedUnknownProduct);
+  assertInsulinOrder(cmd.orderId, known, cmd.occurredAt, context);
   const product = known?.name ?? cmd.product;
   const minimumIntervalMinutes = context.insulinMinimumIntervalMinutes ?? DEFAULT_INSULIN_MINIMUM_INTERVAL_MINUTES;
   const instruction = context.insulinInstruction;
@@ -130,6 +148,7 @@ export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state:
         // Only a confirmation that was needed is kept: the rules read these as the dose's signs.
         confirmedUnknownProduct: known ? undefined : true,
         confirmedAgainstInstruction: differences.length > 0 ? true : undefined,
+        orderId: cmd.orderId,
       }),
     },
     ...(tooSoon
@@ -158,6 +177,7 @@ export const recordInsulinAdministered = (cmd: RecordInsulinAdministered, state:
 export const recordInsulinWithheld = (cmd: RecordInsulinWithheld, _state: CareState, context: CareContext): CareRecordEvent[] => {
   assertBedsideTime(cmd, context.now);
   const known = productOf(cmd.product, cmd.confirmedUnknownProduct);
+  assertInsulinOrder(cmd.orderId, known, cmd.occurredAt, context);
   return [
     {
       type: 'InsulinWithheld',
@@ -167,6 +187,7 @@ export const recordInsulinWithheld = (cmd: RecordInsulinWithheld, _state: CareSt
         productCode: known?.code,
         plannedDose: { value: cmd.plannedDose.value, unit: INSULIN_UNIT },
         reason: cmd.reason,
+        orderId: cmd.orderId,
       }),
     },
     ...(known ? [] : [unknownProductFlag(cmd.patientId, cmd.product)]),

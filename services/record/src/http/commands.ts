@@ -1,6 +1,8 @@
 import {
   AddCareTeamMemberSchema,
   careRecordCommandSchemas,
+  medicinesCommandSchemas,
+  type MedicinesCommandName,
   parseCommand,
   RegisterOrganisationSchema,
   RegisterPatientSchema,
@@ -17,7 +19,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { CareRecord, PatientNotFound } from '../application/care-record';
 import { IdempotencyKeyReused, storableJson, type CommandResult } from '@tandem/commands';
-import { DomainRuleBroken, NeedsConfirmation } from '../domain';
+import { DomainRuleBroken, NeedsConfirmation, StopAndConfirm } from '../domain';
 import { authenticate, principalOf } from '@tandem/http-auth';
 import type { About, RecordAccess } from './access';
 import { sendProblem } from './problem';
@@ -46,6 +48,15 @@ const careRoute = (name: CareRecordCommandName & CommandOperationId, path: strin
   run: (care, command, actor) => care.recordCare(name, command, actor, { followUps: true }),
 });
 
+const medicinesRoute = (name: MedicinesCommandName & CommandOperationId, path: string, summary: string): CommandRoute => ({
+  operationId: name,
+  path: `/api/patients/:patientId/${path}`,
+  summary,
+  schema: medicinesCommandSchemas[name],
+  pathParams: paramsOf(`/api/patients/:patientId/${path}`),
+  run: (care, command, actor) => care.recordMedicines(name, command, actor),
+});
+
 export const COMMAND_ROUTES: readonly CommandRoute[] = [
   {
     operationId: 'RegisterPatient',
@@ -65,6 +76,13 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured; the answer says what to do now (a hypo below 4.0 mmol/L: treat and recheck)'),
   careRoute('RecordInsulinAdministered', 'insulin-administrations', 'Record insulin given by pen (dose in units); the product is one the record knows (by name or code), or is confirmed with confirmedUnknownProduct and flagged'),
   careRoute('RecordInsulinWithheld', 'insulin-withheld', 'Record insulin withheld, with the reason'),
+  medicinesRoute('PrescribeMedication', 'medication-orders', 'Prescribe a medicine (nurse or GP): dm+d product, dose and unit, route, scheduled times or PRN limits, start and stop; the answer holds its id (MedicationRequest/<id>)'),
+  medicinesRoute('ChangeMedicationOrder', 'medication-orders/:orderId/changes', 'Change a medication order (the whole order again, with the reason): a new version, the earlier one kept'),
+  medicinesRoute('StopMedicationOrder', 'medication-orders/:orderId/stop', 'Stop a medication order, with the reason'),
+  medicinesRoute('RecordAllergy', 'allergies', 'Record an allergy or intolerance (nurse or GP): a dose of a product it matches then stops the care worker'),
+  medicinesRoute('RecordCondition', 'conditions', 'Record a condition (nurse or GP), SNOMED CT coded'),
+  careRoute('RecordMedicineDose', 'medicine-doses', "Record a dose's outcome (given, self-administered, already-taken, refused, not-given, missed); outside the schedule, inside a PRN's minimum interval, over its 24-hour maximum or despite an allergy asks for confirmation first"),
+  careRoute('RecordPrnEffect', 'medicine-doses/:doseEntryId/effects', 'Record the effect of a PRN dose, later'),
   careRoute('RecordSoftSigns', 'soft-signs', 'Record RESTORE2 soft signs against the person’s usual self'),
   careRoute('ScreenUrinarySymptoms', 'urinary-symptoms', 'Record the UKHSA over-65 urinary symptom screen'),
   careRoute('RecordFluidIntake', 'fluid-intake', 'Record a drink'),
@@ -145,6 +163,9 @@ export const commandRoutes = (care: CareRecord, access: RecordAccess): Router =>
     if (error instanceof PatientNotFound) return sendProblem(res, 404, 'Not Found', error.message, { errors: [{ field: 'patientId', message: 'no such patient' }] });
     if (error instanceof IdempotencyKeyReused) {
       return sendProblem(res, 422, 'Idempotency key reused', error.message, { code: 'idempotency-key.reused', errors: [{ field: error.field, message: error.message }] });
+    }
+    if (error instanceof StopAndConfirm) {
+      return sendProblem(res, 422, 'Stop: confirmation needed', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });
     }
     if (error instanceof NeedsConfirmation) {
       return sendProblem(res, 409, 'Confirmation needed', error.message, { code: error.code, errors: [{ field: error.field, message: error.message }] });

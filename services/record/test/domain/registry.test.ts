@@ -1,4 +1,4 @@
-import { careEventDefinitions, careRecordCommandSchemas, careRecordEventDefinitions, EventRegistry, patientEventDefinitions } from '@tandem/contracts';
+import { careEventDefinitions, careRecordCommandSchemas, careRecordEventDefinitions, medicinesStreamEventDefinitions, EventRegistry, patientEventDefinitions } from '@tandem/contracts';
 import { careRecordDecisions } from '../../src/domain';
 
 describe('the care contracts', () => {
@@ -9,7 +9,7 @@ describe('the care contracts', () => {
   });
 
   it('split into stream families that add up to the whole', () => {
-    expect(careRecordEventDefinitions.length + patientEventDefinitions.length + 2).toBe(careEventDefinitions.length);
+    expect(careRecordEventDefinitions.length + patientEventDefinitions.length + 2 + medicinesStreamEventDefinitions.length).toBe(careEventDefinitions.length);
   });
 
   it('have a decision for every care-stream command', () => {

@@ -1,5 +1,7 @@
 import { CONFIRMED_NOT_DUPLICATE_NOTE, correctionNote, doseFlagNote, INSULIN_PRODUCT_SYSTEM, type CurrentEntry, type DoseInsideMinimumIntervalFlaggedData, type Replacement } from '@tandem/contracts';
+import type { DoseOutcome } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
+import { doseQuantity } from './medication-orders';
 import type { Annotation, Extension, MedicationAdministration, MedicationAdministrationDosage, Reference } from 'fhir/r4';
 import { tokenKeys } from '@tandem/fhir-read-model';
 import type { EntryChange, ProjectedEntry } from '../entries';
@@ -7,14 +9,53 @@ import type { IndexedResource } from '../writer';
 import { insulinDose, SUBCUTANEOUS_ROUTE } from './codes';
 import { compact, fhirDateTime, lateEntryExtension, noteBy, patientRef, practitionerRef, type FhirHandlers } from './common';
 
-export const MEDICATION_ENTRY_TYPES = ['InsulinAdministered', 'InsulinWithheld'] as const;
+export const MEDICATION_ENTRY_TYPES = ['InsulinAdministered', 'InsulinWithheld', 'MedicineDoseRecorded'] as const;
 export type MedicationEntryType = (typeof MEDICATION_ENTRY_TYPES)[number];
 export const isMedicationEntryType = (type: string): type is MedicationEntryType => (MEDICATION_ENTRY_TYPES as readonly string[]).includes(type);
 
 type MedicationAdministrationWithId = MedicationAdministration & { id: string };
 type Administered = Extract<Replacement, { type: 'InsulinAdministered' }>['data'];
 type Withheld = Extract<Replacement, { type: 'InsulinWithheld' }>['data'];
-type MedicationEntry = { type: 'InsulinAdministered'; data: Administered } | { type: 'InsulinWithheld'; data: Withheld };
+type DoseOutcomeData = Extract<Replacement, { type: 'MedicineDoseRecorded' }>['data'];
+type MedicationEntry = { type: 'InsulinAdministered'; data: Administered } | { type: 'InsulinWithheld'; data: Withheld } | { type: 'MedicineDoseRecorded'; data: DoseOutcomeData };
+
+/** Tandem's dose outcomes (the MAR), as MedicationAdministration.statusReason for every outcome. */
+export const DOSE_OUTCOME_SYSTEM = 'https://tandem.nhs.example/fhir/CodeSystem/dose-outcome';
+const OUTCOME: Record<DoseOutcome, { status: 'completed' | 'not-done'; display: string }> = {
+  given: { status: 'completed', display: 'Given' },
+  'self-administered': { status: 'completed', display: 'Self-administered' },
+  'already-taken': { status: 'completed', display: 'Already taken before the visit' },
+  refused: { status: 'not-done', display: 'Refused' },
+  'not-given': { status: 'not-done', display: 'Not given' },
+  missed: { status: 'not-done', display: 'Missed' },
+};
+
+/** The notes a dose's confirmations leave, for the nurse reading the MAR. */
+const doseOutcomeNotes = (d: DoseOutcomeData): string[] => [
+  ...(d.confirmedDespiteAllergy ? ['Given despite a recorded allergy (confirmed by the person giving it): escalated to the nurse'] : []),
+  ...(d.confirmedOverDailyMaximum ? ['Above the prescribed maximum in 24 hours (confirmed by the person giving it)'] : []),
+  ...(d.confirmedInsideMinimumInterval ? ['Inside the prescribed minimum interval (confirmed by the person giving it)'] : []),
+  ...(d.confirmedOutsideSchedule ? [`Outside the prescribed times (${d.scheduledTime ?? 'no time'}; confirmed by the person giving it)`] : []),
+  ...(d.outcome === 'already-taken' ? ['Taken before the visit: the time is when it was recorded'] : []),
+];
+
+const doseOutcomeAdministration = (base: Omit<MedicationAdministrationWithId, 'status'>, ctx: DoseContext, d: DoseOutcomeData): MedicationAdministrationWithId => {
+  const outcome = OUTCOME[d.outcome];
+  const flagged = doseOutcomeNotes(d).map((text) => ({ authorReference: ctx.performer, time: ctx.effective, text }));
+  const note = [...flagged, ...(ctx.note ?? [])];
+  const allergies = (d.allergyIds ?? []).map((id) => ({ reference: `AllergyIntolerance/${id}`, display: 'The allergy it was given despite' }));
+  const supporting = [...(base.supportingInformation ?? []), ...allergies];
+  return compact({
+    ...base,
+    medicationCodeableConcept: { coding: [{ system: d.product.system, code: d.product.code, display: d.product.display }], text: d.product.display },
+    status: outcome.status,
+    statusReason: [{ coding: [{ system: DOSE_OUTCOME_SYSTEM, code: d.outcome, display: outcome.display }], text: d.reason ? `${outcome.display}: ${d.reason}` : outcome.display }],
+    reasonCode: d.prnReason ? [{ text: d.prnReason }] : undefined,
+    supportingInformation: supporting.length ? supporting : undefined,
+    dosage: d.dose ? { text: `${d.dose.value} ${d.dose.unit}${d.scheduledTime ? ` (the ${d.scheduledTime} dose)` : d.prn ? ' (PRN)' : ''}`, dose: doseQuantity(d.dose) } : undefined,
+    note: note.length ? note : undefined,
+  });
+};
 
 interface DoseContext {
   readonly id: string;
@@ -41,19 +82,26 @@ const administeredDosage = (d: Administered): MedicationAdministrationDosage => 
 };
 
 const medicationAdministration = (ctx: DoseContext, entry: MedicationEntry): MedicationAdministrationWithId => {
+  const orderId = 'orderId' in entry.data ? entry.data.orderId : undefined;
   const base = {
     resourceType: 'MedicationAdministration' as const,
     id: ctx.id,
     extension: ctx.extension?.length ? ctx.extension : undefined,
     // Coded when the record knows the product (docs/decisions/0013-coded-insulin.md); the words as recorded otherwise.
-    medicationCodeableConcept: entry.data.productCode
-      ? { coding: [{ system: INSULIN_PRODUCT_SYSTEM, code: entry.data.productCode, display: entry.data.product }], text: entry.data.product }
-      : { text: entry.data.product },
+    medicationCodeableConcept:
+      entry.type === 'MedicineDoseRecorded'
+        ? { text: entry.data.product.display }
+        : entry.data.productCode
+          ? { coding: [{ system: INSULIN_PRODUCT_SYSTEM, code: entry.data.productCode, display: entry.data.product }], text: entry.data.product }
+          : { text: entry.data.product },
     subject: patientRef(ctx.patientId),
     effectiveDateTime: ctx.effective,
     performer: [{ actor: ctx.performer }],
     supportingInformation: ctx.supportingInformation?.length ? ctx.supportingInformation : undefined,
+    // The order the dose was given for (insulin linked by orderId; every MAR outcome has one).
+    request: orderId ? { reference: `MedicationRequest/${orderId}` } : undefined,
   };
+  if (entry.type === 'MedicineDoseRecorded') return doseOutcomeAdministration(base, ctx, entry.data);
   if (entry.type === 'InsulinAdministered') {
     return compact({ ...base, status: 'completed' as const, dosage: administeredDosage(entry.data), note: ctx.note?.length ? ctx.note : undefined });
   }
@@ -81,6 +129,7 @@ const doseNotes = (entry: MedicationCurrentEntry): Annotation[] =>
   [
     ...entry.flags.map((f) => ({ version: f.version, note: noteBy(f.recordedBy, f.recordedAt, doseFlagNote({ type: f.type, data: f.data } as Parameters<typeof doseFlagNote>[0])) })),
     ...entry.corrections.map((c) => ({ version: c.version, note: noteBy(c.recordedBy, c.recordedAt, correctionNote({ kind: c.kind, reason: c.reason })) })),
+    ...(entry.effects ?? []).map((e) => ({ version: e.version, note: noteBy(e.recordedBy, e.recordedAt, `Effect: ${e.effect}`) })),
   ]
     .sort((a, b) => a.version - b.version)
     .map((n) => n.note);
@@ -130,4 +179,8 @@ export const medicationHandlers: FhirHandlers = {
   DoseOutsideInstructionFlagged: doseHandler,
   /** A confirmed dose of a product the record does not know: a note on that dose (a new version), an incident for the nurse. */
   UnknownInsulinProductFlagged: doseHandler,
+  /** One MAR outcome: completed or not-done, with the outcome as statusReason, its order as request. */
+  MedicineDoseRecorded: doseHandler,
+  /** What a PRN dose did, later: a note on that dose (a new version). */
+  PrnEffectRecorded: doseHandler,
 };
