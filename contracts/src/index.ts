@@ -9,3 +9,5 @@ export * from './live/live-message';
 export * from './storable-text';
 export * from './streams';
 export * from './instant';
+export * from './visits/visits';
+export * from './visits/visit-facts';

@@ -50,6 +50,7 @@ describe('stream names (one home for every name Tandem builds)', () => {
     expect(streamName.prompt('p-1')).toBe('prompt-p-1');
     expect(streamName.onCallRota('org-north-district-nursing')).toBe('oncall-org-north-district-nursing');
     expect(streamName.subscription('s-1')).toBe('subscription-s-1');
+    expect(streamName.visit('roster.2026-12-03.0800-jones')).toBe('visit-roster.2026-12-03.0800-jones');
     expect(streamName.auditDay(new Date('2026-12-02T23:59:59+00:00'))).toBe('audit-2026-12-02');
     expect(streamName.auditDay(new Date('2026-12-02T00:30:00+01:00'))).toBe('audit-2026-12-01');
   });
@@ -73,6 +74,7 @@ describe('stream names (one home for every name Tandem builds)', () => {
         { kind: 'prompt', promptId: id },
         { kind: 'oncall', organisationId: id },
         { kind: 'subscription', subscriptionId: id },
+        { kind: 'visit', visitId: id },
       ];
       for (const name of names) expect(parseStreamName(streamName.of(name))).toEqual(name);
     }

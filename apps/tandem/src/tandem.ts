@@ -1,5 +1,5 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitStore, type OnAccess, type TokenVerifier } from '@tandem/auth';
-import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions } from '@tandem/contracts';
+import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions, visitEventDefinitions } from '@tandem/contracts';
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
@@ -25,7 +25,7 @@ import { BULK_DATA_OPERATIONS } from './bulk-export/export-request';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
-export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions, ...subscriptionEventDefinitions]);
+export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions, ...subscriptionEventDefinitions, ...visitEventDefinitions]);
 
 export interface RunningTandem {
   readonly url: string;

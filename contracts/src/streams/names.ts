@@ -38,7 +38,9 @@ export type StreamName =
   /** One FHIR Subscription, its notifications numbered. */
   | { readonly kind: 'subscription'; readonly subscriptionId: string }
   /** The access trail of one UTC day (`yyyy-mm-dd`). */
-  | { readonly kind: 'audit'; readonly day: string };
+  | { readonly kind: 'audit'; readonly day: string }
+  /** One planned visit to a person, from planning to check-out (issue 13). */
+  | { readonly kind: 'visit'; readonly visitId: string };
 
 export type StreamKind = StreamName['kind'];
 
@@ -75,6 +77,7 @@ const escalation = (escalationId: string): string => `escalation-${escalationId}
 const prompt = (promptId: string): string => `prompt-${promptId}`;
 const onCallRota = (organisationId: string): string => `oncall-${organisationId}`;
 const subscription = (subscriptionId: string): string => `subscription-${subscriptionId}`;
+const visit = (visitId: string): string => `visit-${visitId}`;
 /** The access trail's stream for the UTC day of `at`. */
 const auditDay = (at: Date): string => `audit-${at.toISOString().slice(0, 10)}`;
 
@@ -105,11 +108,13 @@ const of = (name: StreamName): string => {
       return subscription(name.subscriptionId);
     case 'audit':
       return `audit-${name.day}`;
+    case 'visit':
+      return visit(name.visitId);
   }
 };
 
 /** The name of each stream, from the ids that name it. */
-export const streamName = { patient, care, medicines, practitioner, organisation, competency, delegation, escalation, prompt, onCallRota, subscription, auditDay, of } as const;
+export const streamName = { patient, care, medicines, practitioner, organisation, competency, delegation, escalation, prompt, onCallRota, subscription, auditDay, visit, of } as const;
 
 const parseCompetency = (rest: string): StreamName | undefined => {
   const at = rest.indexOf(COMPETENCY_SEPARATOR);
@@ -155,6 +160,8 @@ export const parseStreamName = (name: string): StreamName | undefined => {
       return { kind: 'subscription', subscriptionId: rest };
     case 'audit':
       return DAY.test(rest) ? { kind: 'audit', day: rest } : undefined;
+    case 'visit':
+      return { kind: 'visit', visitId: rest };
     default:
       return undefined;
   }

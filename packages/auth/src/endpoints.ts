@@ -16,7 +16,7 @@ export interface EndpointAccess {
 const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
 
 /** FHIR resource types about one person (their compartment) and directory types about no one. */
-export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag'] as const;
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag', 'Appointment', 'Encounter'] as const;
 export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
 
 /** Types not listed are treated as about a person: the safe default for a type added later. */
@@ -26,6 +26,9 @@ const observation = { action: 'care.record', needs: [need('Observation', 'c')] }
 const medicine = { action: 'care.record', needs: [need('MedicationAdministration', 'c')] } as const;
 const prescribing = (interaction: Interaction) => ({ action: 'medicine.prescribe', needs: [need('MedicationRequest', interaction)] }) as const;
 const correction = { action: 'care.record', needs: [need(['Observation', 'MedicationAdministration'], 'u')] } as const;
+/** A visit is planned by the provider (Appointment) and attended by the care worker (Encounter). */
+const planning = { action: 'visit.plan', needs: [need('Appointment', 'u')] } as const;
+const attending = { action: 'care.record', needs: [need('Encounter', 'u')] } as const;
 
 /** The JSON command API, by operation id (services/record COMMAND_ROUTES). */
 export const COMMAND_ACCESS = {
@@ -54,6 +57,12 @@ export const COMMAND_ACCESS = {
   RecordCondition: { action: 'medicine.prescribe', needs: [need('Condition', 'c')] },
   AmendEntry: correction,
   MarkEntryEnteredInError: correction,
+  PlanVisit: { action: 'visit.plan', needs: [need('Appointment', 'c')] },
+  RescheduleVisit: planning,
+  CancelVisit: planning,
+  ImportVisits: { action: 'visit.plan', needs: [need('Appointment', 'c')] },
+  CheckInVisit: { action: 'care.record', needs: [need('Encounter', 'c')] },
+  CheckOutVisit: attending,
 } as const satisfies Record<string, EndpointAccess>;
 export type CommandOperationId = keyof typeof COMMAND_ACCESS;
 
@@ -65,6 +74,7 @@ const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Acti
   MedicationRequest: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
   AllergyIntolerance: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
   Condition: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
+  Appointment: { create: 'visit.plan', update: 'visit.plan' },
 };
 
 /** Own keys only: a path's `constructor` names no resource type. */

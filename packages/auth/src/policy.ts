@@ -31,6 +31,7 @@ export const ACTIONS = [
   'delegation.respond',
   'escalation.respond',
   'subscription.manage',
+  'visit.plan',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -51,6 +52,7 @@ export const ACTION_TEXT: Readonly<Record<Action, string>> = {
   'delegation.respond': 'answer a delegation (accept, decline, hand back) or a prompt',
   'escalation.respond': 'acknowledge or resolve an escalation',
   'subscription.manage': 'subscribe to notifications (FHIR Subscription)',
+  'visit.plan': "plan, reschedule or cancel a person's visits (the care provider's registered manager or rostering system)",
 };
 
 /**
@@ -82,6 +84,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': r,
     'escalation.respond': r,
     'subscription.manage': 'none',
+    'visit.plan': 'none',
   },
   'district-nurse': {
     'fhir.read': r,
@@ -103,6 +106,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': r,
     'escalation.respond': r,
     'subscription.manage': r,
+    'visit.plan': 'none',
   },
   gp: {
     'fhir.read': r,
@@ -121,6 +125,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': 'none',
     'escalation.respond': r,
     'subscription.manage': r,
+    'visit.plan': 'none',
   },
   'registered-manager': {
     'fhir.read': r,
@@ -141,6 +146,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': 'none',
     'escalation.respond': 'none',
     'subscription.manage': 'none',
+    'visit.plan': r,
   },
   auditor: {
     'fhir.read': 'any',
@@ -159,6 +165,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': 'none',
     'escalation.respond': 'none',
     'subscription.manage': 'none',
+    'visit.plan': 'none',
   },
   system: {
     'fhir.read': r,
@@ -177,6 +184,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'delegation.respond': 'none',
     'escalation.respond': 'none',
     'subscription.manage': r,
+    'visit.plan': r,
   },
 };
 

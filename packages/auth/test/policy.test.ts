@@ -87,6 +87,7 @@ const REGISTERING_PEOPLE = row('NN', 'YY', 'YY', 'YY', 'NN', 'NN');
 /** Only a nurse or a GP prescribes (or a GP's system sends a prescription); never a care worker or a manager. */
 const PRESCRIBING = row('NN', 'YN', 'YN', 'NN', 'NN', 'YN');
 const AUDITING = row('NN', 'NN', 'NN', 'NN', 'YY', 'NN');
+const VISIT_PLANNING = row('NN', 'NN', 'NN', 'YN', 'NN', 'YN');
 
 const TABLE: readonly Row[] = [
   // The JSON command API
@@ -116,6 +117,13 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients/:id/notes', COMMAND_ACCESS.WriteNote, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/entries/:entry/amendments', COMMAND_ACCESS.AmendEntry, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/entries/:entry/entered-in-error', COMMAND_ACCESS.MarkEntryEnteredInError, 'person', CARE_RECORDING],
+  // Visits: planned by the provider's manager (or its rostering system), attended by the care worker (the visit decides which one)
+  ['POST /api/patients/:id/visits', COMMAND_ACCESS.PlanVisit, 'person', VISIT_PLANNING],
+  ['POST /api/patients/:id/visits/:visit/reschedule', COMMAND_ACCESS.RescheduleVisit, 'person', VISIT_PLANNING],
+  ['POST /api/patients/:id/visits/:visit/cancellation', COMMAND_ACCESS.CancelVisit, 'person', VISIT_PLANNING],
+  ['POST /api/visits/imports (each visit decided for its person)', COMMAND_ACCESS.ImportVisits, 'person', VISIT_PLANNING],
+  ['POST /api/patients/:id/visits/:visit/check-in', COMMAND_ACCESS.CheckInVisit, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/visits/:visit/check-out', COMMAND_ACCESS.CheckOutVisit, 'person', CARE_RECORDING],
   // FHIR reads of a person's resources (read, vread, _history of one resource) and searches naming the person
   ...PATIENT_COMPARTMENT_TYPES.flatMap((type): Row[] => [
     [`GET /fhir/${type}/:id (read, vread, _history)`, FHIR_ACCESS.read(type), 'person', READING],

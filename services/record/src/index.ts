@@ -6,6 +6,7 @@ import type { FhirReader } from '@tandem/fhir-read-model';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { CareRecord, type FollowUpsLookup } from './application/care-record';
+import type { VisitOptions } from './application/visits';
 import { currentStreams } from './application/current-streams';
 import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
 import { fhirWrites } from './fhir/writes';
@@ -44,15 +45,17 @@ export interface RecordServiceDeps {
   readonly moreOperations?: () => readonly CapabilityStatementRestResourceOperation[];
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
   readonly accessTrail?: { flush(): Promise<number> };
+  /** A person's visits: the LOCAL late tolerance, and the MAR's scheduled doses due in a visit (insulin's without it). */
+  readonly visits?: VisitOptions;
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities, moreOperations }: RecordServiceDeps) => {
+export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities, moreOperations, visits }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   // ... and streams known current (currentStreams: followed on the log) are not read at all: the policy's facts for every read.
   const streams = currentStreams(withStreamCache(store), { onError: (error) => logger?.error({ err: error }, 'following the log for current streams failed: reading them from the store') });
-  const care = new CareRecord(streams.store, now, { idSecret, ...(followUps ? { followUps } : {}) });
+  const care = new CareRecord(streams.store, now, { idSecret, ...(followUps ? { followUps } : {}), ...(visits ? { visits } : {}) });
   const recordAccess = new RecordAccess(care, reader, access);
   const openApi = openApiDocument(version, openApiPaths?.());
   router.get('/openapi.json', (_req, res) => {
@@ -98,6 +101,7 @@ export const createRecordService = ({ store, reader, logger, version, readModelP
 export * from './fhir/routes';
 export * from './application/care-record';
 export * from './application/stream-command';
+export * from './application/visits';
 export { COMMAND_ROUTES } from './http/commands';
 export { RecordAccess, authenticate, principalOf, BREAK_GLASS_USED_HEADER } from './http/access';
 export { storableJson } from './http/storable-json';

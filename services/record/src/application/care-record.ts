@@ -61,6 +61,7 @@ import {
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
 import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
 import { incrementalFold } from './incremental-fold';
+import { VisitBook, type VisitOptions } from './visits';
 
 export class PatientNotFound extends Error {
   constructor(readonly patientId: string) {
@@ -90,6 +91,8 @@ export interface CareRecordOptions {
    * finished in time. Left out, the answer has no follow-ups (never "none").
    */
   readonly followUps?: FollowUpsLookup;
+  /** A person's visits: the LOCAL late tolerance, and the MAR's scheduled doses (the insulin ones without it). */
+  readonly visits?: VisitOptions;
 }
 
 export type FollowUpsLookup = (entry: { eventIds: readonly string[]; position: number }) => Promise<{ promptIds: string[]; escalationIds: string[]; pending: boolean }>;
@@ -109,11 +112,16 @@ export interface CommandOptions {
 export type CareEntryResult = CommandResult & BedsideAnswer & { entryId?: string; late?: boolean; followUps?: { promptIds: string[]; escalationIds: string[] }; followUpsPending?: boolean };
 
 export class CareRecord {
+  /** A person's visits (issue 13): their own streams, their own decider. */
+  readonly visits: VisitBook;
+
   constructor(
     private readonly store: EventStore,
     private readonly now: () => Date = () => new Date(),
     private readonly options: CareRecordOptions = {},
-  ) {}
+  ) {
+    this.visits = new VisitBook(store, now, options.visits);
+  }
 
   /** The person's id for an NHS number: the same in every process that holds the same secret. */
   patientIdFor(nhsNumber: string): string {

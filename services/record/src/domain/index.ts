@@ -31,6 +31,8 @@ export * from './notes';
 export * from './corrections';
 export * from './patient';
 export * from './practitioners';
+export * from './visits';
+export * from './visit-doses';
 
 export type CareDecision<Command> = (command: Command, state: CareState, context: CareContext) => CareRecordEvent[];
 

@@ -1,5 +1,11 @@
 import {
   AddCareTeamMemberSchema,
+  CancelVisitSchema,
+  CheckInVisitSchema,
+  CheckOutVisitSchema,
+  ImportVisitsSchema,
+  PlanVisitSchema,
+  RescheduleVisitSchema,
   careRecordCommandSchemas,
   medicinesCommandSchemas,
   type MedicinesCommandName,
@@ -33,7 +39,12 @@ export interface CommandRoute {
   readonly schema: z.ZodType;
   /** Path parameters copied into the command (so the body need not repeat them). */
   readonly pathParams: readonly string[];
-  readonly run: (care: CareRecord, command: never, actor: Actor) => Promise<CommandResult & { created?: boolean }>;
+  readonly run: (care: CareRecord, command: never, actor: Actor, refused: ReadonlySet<string>) => Promise<(CommandResult & { created?: boolean }) | { position: number; visits: readonly unknown[] }>;
+  /**
+   * A command about several people (a rostering import): each is decided on its own, reported like
+   * any decision, and those refused are passed to `run` (their part is refused, the rest recorded).
+   */
+  readonly people?: (command: never) => readonly string[];
 }
 
 const paramsOf = (path: string): string[] => [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
@@ -90,18 +101,51 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   careRoute('WriteNote', 'notes', 'Write a free-text note'),
   careRoute('AmendEntry', 'entries/:entryId/amendments', 'Amend an entry (reason required); the earlier version stays readable'),
   careRoute('MarkEntryEnteredInError', 'entries/:entryId/entered-in-error', 'Mark an entry entered in error (reason required)'),
+  // A person's visits (issue 13): planned by the registered manager or the provider's rostering system; checked in and out by the care worker assigned.
+  { operationId: 'PlanVisit', path: '/api/patients/:patientId/visits', summary: 'Plan a visit (times, care workers, tasks, provider), or bring a planned one up to date: only what changed is recorded', schema: PlanVisitSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.visits.plan(cmd, a) },
+  { operationId: 'RescheduleVisit', path: '/api/patients/:patientId/visits/:visitId/reschedule', summary: 'Move a planned visit to new times', schema: RescheduleVisitSchema, pathParams: ['patientId', 'visitId'], run: (c, cmd, a) => c.visits.reschedule(cmd, a) },
+  { operationId: 'CancelVisit', path: '/api/patients/:patientId/visits/:visitId/cancellation', summary: 'Cancel a planned visit (reason required)', schema: CancelVisitSchema, pathParams: ['patientId', 'visitId'], run: (c, cmd, a) => c.visits.cancel(cmd, a) },
+  { operationId: 'CheckInVisit', path: '/api/patients/:patientId/visits/:visitId/check-in', summary: 'The assigned care worker arrives (location only when the phone gives it); a late arrival records how late', schema: CheckInVisitSchema, pathParams: ['patientId', 'visitId'], run: (c, cmd, a) => c.visits.checkIn(cmd, a) },
+  {
+    operationId: 'CheckOutVisit',
+    path: '/api/patients/:patientId/visits/:visitId/check-out',
+    summary: 'The care worker leaves: every planned task done or not done (with the reason); not closed while a scheduled medicine due in the visit has no outcome, unless unrecordedDosesReason says why',
+    schema: CheckOutVisitSchema,
+    pathParams: ['patientId', 'visitId'],
+    run: (c, cmd, a) => c.visits.checkOut(cmd, a),
+  },
+  {
+    operationId: 'ImportVisits',
+    path: '/api/visits/imports',
+    summary: "A rostering system's day of visits for one provider: each planned or brought up to date on its own (a visit refused is reported, the rest recorded); sending the same day again records only what changed",
+    schema: ImportVisitsSchema,
+    pathParams: [],
+    people: (cmd: z.output<typeof ImportVisitsSchema>) => [...new Set(cmd.visits.map((v) => v.patientId))],
+    run: (c, cmd: z.output<typeof ImportVisitsSchema>, a, refused) => c.visits.importVisits(cmd, a, refused),
+  },
 ];
 
 const IMPOSSIBLE_TIME: ReadonlySet<string> = new Set(['time.in-future', 'time.impossible']);
 
-const statusOf = (route: CommandRoute, result: CommandResult & { created?: boolean }) =>
-  result.replayed ? 200 : route.operationId === 'RegisterPatient' ? (result.created ? 201 : 200) : result.eventIds.length > 0 ? 201 : 200;
+const statusOf = (route: CommandRoute, result: Awaited<ReturnType<CommandRoute['run']>>) =>
+  !('eventIds' in result) || result.replayed ? 200 : route.operationId === 'RegisterPatient' ? (result.created ? 201 : 200) : result.eventIds.length > 0 ? 201 : 200;
 
 /** What a command is about, for the policy: the person in its path, the organisation a practitioner joins, or no one. */
 const aboutOf = (route: CommandRoute, command: Record<string, unknown>): About => {
   if (route.pathParams.includes('patientId')) return { patientId: String(command.patientId) };
+  if (route.people) return 'people';
   if (route.operationId === 'RegisterPractitioner') return { organisationId: String(command.organisationId) };
   return 'nobody';
+};
+
+/** Of the people a command is about (route.people), those the policy refuses: each decided and reported. */
+const refusedPeople = async (req: Request, res: Response, route: CommandRoute, command: unknown, access?: RecordAccess): Promise<ReadonlySet<string>> => {
+  if (!route.people || !access) return new Set();
+  const refused = new Set<string>();
+  for (const patientId of route.people(command as never)) {
+    if (!(await access.decide(req, res, COMMAND_ACCESS[route.operationId], { patientId })).allowed) refused.add(patientId);
+  }
+  return refused;
 };
 
 /**
@@ -144,11 +188,11 @@ export const commandRoutes = (care: CareRecord, access: RecordAccess): Router =>
             sendProblem(res, 403, 'Forbidden', decision.detail, { reason: decision.reason });
             return;
           }
-          return route
-            .run(care, parsed.value as never, actor)
+          return refusedPeople(req, res, route, parsed.value, access)
+            .then((refused) => route.run(care, parsed.value as never, actor, refused))
             .then(async (result) => {
               // Someone else's person: the answer says nothing of them unless a read would (RecordAccess.existingPerson).
-              if (route.operationId === 'RegisterPatient' && result.created === false && 'patientId' in result) {
+              if (route.operationId === 'RegisterPatient' && 'created' in result && result.created === false && 'patientId' in result) {
                 const disclosure = await access.existingPerson(req, res, String(result.patientId));
                 if (!disclosure.allowed) return sendProblem(res, 403, 'Forbidden', disclosure.detail, { reason: disclosure.reason });
               }
