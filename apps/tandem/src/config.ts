@@ -78,6 +78,8 @@ export const ConfigSchema = z
     TANDEM_ID_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
     /** How often the global digest of the event log is sealed (SQL stores; 0 turns it off). docs/decisions/0010 */
     TANDEM_DIGEST_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(300),
+    /** LOCAL: minutes after a visit's planned start before, not checked in, it is late and its provider's registered manager is told (issue 13). */
+    TANDEM_VISIT_LATE_TOLERANCE_MINUTES: z.coerce.number().int().min(0).max(240).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

@@ -127,6 +127,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         access,
         now,
         idSecret: idSecretFor(config),
+        visits: { lateToleranceMinutes: config.TANDEM_VISIT_LATE_TOLERANCE_MINUTES },
         // The answer to an entry names the prompts and escalations it started, where the rules run in this process.
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
@@ -137,8 +138,10 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
       }),
     delegation: () => {
       // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.
-      const relationships = new RecordAccess(new CareRecord(store, now), new FhirReader(readModels), access);
-      const delegation = createDelegationService({ store, readModels, readModel: projections?.runner ?? checkpointWatcher(readModels), logger, access, relationships, clock, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
+      const record = new CareRecord(store, now);
+      const relationships = new RecordAccess(record, new FhirReader(readModels), access);
+      // Late and missed visits are noticed on the visit's own stream by the record's decider (VisitBook), then escalated by the scheduler.
+      const delegation = createDelegationService({ store, readModels, readModel: projections?.runner ?? checkpointWatcher(readModels), logger, access, relationships, clock, visits: record.visits, testClock: config.TANDEM_EVENT_STORE === 'pglite' && (config.TANDEM_TEST_CLOCK || options.clock !== undefined) });
       late.delegation = followUpsOf({ store: delegation.core.store, reactions: delegation.processor });
       return delegation;
     },

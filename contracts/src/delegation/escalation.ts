@@ -32,6 +32,8 @@ export const EscalationRaised = defineEvent(
      * acknowledge it by a deadline, instead of the 999 advice to a care worker who may not be there.
      */
     recordedAwayFromBedside: z.boolean().optional(),
+    /** The visit a late or missed visit escalation is about (its provider's registered manager is told first). */
+    visitId: IdSchema.optional(),
   }),
 );
 export type EscalationRaisedData = z.infer<typeof EscalationRaised.schema>;
@@ -121,6 +123,7 @@ export const RaiseEscalationSchema = z.strictObject({
   triggeringEntryIds: z.array(EntryIdSchema).max(50),
   incident: z.boolean().optional(),
   recordedAwayFromBedside: z.boolean().optional(),
+  visitId: IdSchema.optional(),
 });
 export type RaiseEscalation = z.infer<typeof RaiseEscalationSchema>;
 

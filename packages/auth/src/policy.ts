@@ -144,7 +144,8 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     // Who exactly may is decided on the competency stream: the assessing team, or the employer's manager (safeguarding).
     'competence.suspend': r,
     'delegation.respond': 'none',
-    'escalation.respond': 'none',
+    // Late and missed visits reach her first (docs/decisions/0025); the escalation's tier decides what she may acknowledge.
+    'escalation.respond': r,
     'subscription.manage': 'none',
     'visit.plan': r,
   },

@@ -13,6 +13,7 @@ import { delegationProjection } from './reactions/projection';
 import { DelegationViews } from './reactions/read-model';
 import { DelegationReactor, type ReadModelPosition } from './reactions/reactor';
 import { Scheduler, schedulerSchemaSql } from './scheduler/scheduler';
+import type { VisitDeadlines } from './scheduler/visits';
 
 export interface DelegationServiceDeps extends DelegationCoreDeps {
   /** Bearer-token authentication and the access policy (@tandem/auth). */
@@ -38,6 +39,8 @@ export interface DelegationCoreDeps {
    * Without one the core runs a runner of its own with the delegation projection alone.
    */
   readonly readModel?: ReadModelPosition & { onAdvance?(listener: (position: number) => void): void };
+  /** The care record's visits (the composition root passes the record's VisitBook): late and missed visits are noticed there, then escalated. */
+  readonly visits?: VisitDeadlines;
 }
 
 export const createDelegationCore = (deps: DelegationCoreDeps) => {
@@ -57,6 +60,7 @@ export const createDelegationCore = (deps: DelegationCoreDeps) => {
     settle: (position) => processor.waitFor(position, 10_000),
     ...(deps.logger ? { logger: deps.logger } : {}),
     intervalMs: deps.schedulerIntervalMs ?? 1000,
+    ...(deps.visits ? { visits: deps.visits } : {}),
   });
   // A batch the projection applied may have scheduled a timer that is due already.
   readModel.onAdvance?.(() => scheduler.poke());

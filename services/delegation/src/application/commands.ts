@@ -302,6 +302,7 @@ export class DelegationCommands {
           patientId: raised.patientId,
           ...(raised.delegationId ? { delegationId: raised.delegationId } : {}),
           triggeringEntryIds: raised.triggeringEntryIds,
+          ...(raised.visitId ? { visitId: raised.visitId } : {}),
           ...(options.before !== undefined ? { before: options.before } : {}),
         });
         recipients = resolveRecipients(directory);

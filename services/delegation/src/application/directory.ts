@@ -1,4 +1,4 @@
-import { patientFactsFrom, type OnCallRotaSetData, type PatientEvent, type PractitionerRegisteredData } from '@tandem/contracts';
+import { patientFactsFrom, streamName, type OnCallRotaSetData, type PatientEvent, type PractitionerRegisteredData, type VisitPlannedData } from '@tandem/contracts';
 import type { EventStore, RecordedEvent } from '@tandem/event-store';
 import type { RecipientDirectory, TeamMember } from '../rules/recipients';
 import { careStreamOf, delegationStreamId, onCallRotaStreamId, patientStreamOf, practitionerStreamOf } from './streams';
@@ -12,7 +12,7 @@ import { careStreamOf, delegationStreamId, onCallRotaStreamId, patientStreamOf, 
  */
 export const loadRecipientDirectory = async (
   store: EventStore,
-  about: { readonly patientId: string; readonly delegationId?: string; readonly triggeringEntryIds?: readonly string[]; readonly before?: number },
+  about: { readonly patientId: string; readonly delegationId?: string; readonly triggeringEntryIds?: readonly string[]; readonly before?: number; readonly visitId?: string },
 ): Promise<RecipientDirectory> => {
   const read = async (stream: string): Promise<RecordedEvent[]> => {
     const events = await store.readStream(stream);
@@ -49,7 +49,11 @@ export const loadRecipientDirectory = async (
     if (actor) recordedBy = { id: actor.id, role: actor.role };
   }
 
-  const organisations = new Set([...careTeam.flatMap((m) => (m.organisationId ? [m.organisationId] : [])), ...(gpOrganisation ? [gpOrganisation] : [])]);
+  // A visit's provider: its registered manager is told first of a late or missed visit.
+  const planned = about.visitId ? (await read(streamName.visit(about.visitId))).find((e) => e.type === 'VisitPlanned') : undefined;
+  const visitProvider = planned ? (planned.data as VisitPlannedData).providerOrganisationId : undefined;
+
+  const organisations = new Set([...careTeam.flatMap((m) => (m.organisationId ? [m.organisationId] : [])), ...(gpOrganisation ? [gpOrganisation] : []), ...(visitProvider ? [visitProvider] : [])]);
   const rotas: Record<string, OnCallRotaSetData> = {};
   for (const organisationId of organisations) {
     const events = await read(onCallRotaStreamId(organisationId));
@@ -63,6 +67,7 @@ export const loadRecipientDirectory = async (
     ...(gpOrganisation ? { registeredGpOrganisationId: gpOrganisation } : {}),
     ...(delegation ? { delegation } : {}),
     ...(recordedBy ? { recordedBy } : {}),
+    ...(visitProvider ? { visitProvider } : {}),
     rotas,
   };
 };

@@ -1,4 +1,4 @@
-import { resolveFramework, resolveRuleset, shippedFrameworks, wholeRecordRules, type Framework, type FrameworkDefinition, type FrameworkOverrides, type Ruleset, type RulesetDefinition } from '../frameworks';
+import { careVisitsRules, resolveFramework, resolveRuleset, shippedFrameworks, wholeRecordRules, type Framework, type FrameworkDefinition, type FrameworkOverrides, type Ruleset, type RulesetDefinition } from '../frameworks';
 
 /**
  * The frameworks in force for this deployment, resolved with the organisation's local settings.
@@ -9,6 +9,8 @@ export class FrameworkCatalogue {
   private readonly byId: ReadonlyMap<string, Framework>;
   /** The whole-record rules, evaluated for everyone whose record Tandem holds (no delegation needed). */
   readonly wholeRecord: Ruleset;
+  /** Late and missed visits (raised by the scheduler from a visit's deadlines, never by a care entry). */
+  readonly careVisits: Ruleset;
 
   constructor(
     definitions: Readonly<Record<string, FrameworkDefinition>> = shippedFrameworks,
@@ -16,6 +18,7 @@ export class FrameworkCatalogue {
     wholeRecordDefinition: RulesetDefinition = wholeRecordRules,
   ) {
     this.wholeRecord = resolveRuleset(wholeRecordDefinition, overrides.find((o) => o.frameworkId === wholeRecordDefinition.id));
+    this.careVisits = resolveRuleset(careVisitsRules, overrides.find((o) => o.frameworkId === careVisitsRules.id));
     this.byId = new Map(
       Object.values(definitions).map((definition) => {
         const local = overrides.find((o) => o.frameworkId === definition.id);
@@ -30,7 +33,7 @@ export class FrameworkCatalogue {
 
   /** A framework, or the whole-record ruleset, by id: what an escalation or a prompt was raised under. */
   ruleset(id: string): Ruleset | undefined {
-    return this.byId.get(id) ?? (id === this.wholeRecord.id ? this.wholeRecord : undefined);
+    return this.byId.get(id) ?? (id === this.wholeRecord.id ? this.wholeRecord : id === this.careVisits.id ? this.careVisits : undefined);
   }
 
   all(): Framework[] {

@@ -16,12 +16,14 @@ export const onCallRotaStreamId = streamName.onCallRota;
 export const careStreamOf = streamName.care;
 export const patientStreamOf = streamName.patient;
 export const practitionerStreamOf = streamName.practitioner;
+/** A visit (the record's): its deadlines are this service's timers. */
+export const visitStreamOf = streamName.visit;
 
 /** The streams this service reacts to by kind; every other stream is 'other'. */
-export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'other';
+export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'visit' | 'other';
 export const streamKind = (stream: string): StreamKind => {
   const kind = parseStreamName(stream)?.kind;
-  return kind === 'competency' || kind === 'delegation' || kind === 'escalation' || kind === 'prompt' || kind === 'care' ? kind : 'other';
+  return kind === 'competency' || kind === 'delegation' || kind === 'escalation' || kind === 'prompt' || kind === 'care' || kind === 'visit' ? kind : 'other';
 };
 
 /** The namespace of every name-based id this service makes (ids already stored depend on it). */

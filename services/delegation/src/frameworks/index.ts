@@ -8,6 +8,7 @@ export * from './schema';
 export * from './resolve';
 export * from './vocabulary';
 export * from './shared';
+export * from './care-visits';
 export { insulinAdministration, suspectedUti65Plus, cellulitisEronClassI, wholeRecordRules, WHOLE_RECORD_RULESET_ID };
 
 /** The frameworks Tandem ships, by id. Another framework is one more entry here (data and tests). */

@@ -288,6 +288,7 @@ const intend = (state: EscalationState, command: EscalationCommand, actor: Actor
             triggeringEntryIds: command.triggeringEntryIds,
             incident: command.incident ?? false,
             ...(command.recordedAwayFromBedside ? { recordedAwayFromBedside: true } : {}),
+            ...(command.visitId ? { visitId: command.visitId } : {}),
           },
         },
         ...(start >= 0 ? sendFrom(framework, start, command.urgency, command.occurredAt, recipients) : []),

@@ -1,5 +1,11 @@
 import {
   CORRECTABLE_ENTRY_TYPES,
+  evolveVisit,
+  NO_VISIT,
+  VISIT_EVENT_TYPES,
+  visitDeadlines,
+  type StoredVisitEvent,
+  type VisitFacts,
   type CarePromptIssuedData,
   type EscalationRaisedData,
   type EscalationSentToTierData,
@@ -29,7 +35,7 @@ import {
 import { evolvePrompt, initialPromptState, type PromptState } from '../prompts';
 import { monitoringDue, type CareStreamEvent } from '../rules';
 import { schedulerSchemaSql } from '../scheduler/scheduler';
-import { competenceTimerOf, delegationTimerOf, escalationTimerOf, monitoringTimer, promptTimerOf, type Timer } from '../scheduler/timers';
+import { competenceTimerOf, delegationTimerOf, escalationTimerOf, monitoringTimer, promptTimerOf, visitTimer, type Timer } from '../scheduler/timers';
 import { delegationTables, delegationViewsSql, type Recipient } from './read-model';
 
 const { careEntries, competences, delegations, escalations, prompts, streamStates, timers } = delegationTables;
@@ -65,7 +71,9 @@ export type StreamState =
       readonly recipients: readonly Recipient[];
       readonly resolvedPosition?: number;
     }
-  | { readonly kind: 'prompt'; readonly prompt: PromptState };
+  | { readonly kind: 'prompt'; readonly prompt: PromptState }
+  /** A visit (the record's stream): only its deadlines are shown, as the scheduler's timers. */
+  | { readonly kind: 'visit'; readonly visit: VisitFacts };
 
 const store = (snapshot: { value: unknown; context: object }): StoredMachine => {
   const { framework: _framework, ...context } = snapshot.context as Record<string, unknown>;
@@ -132,6 +140,9 @@ export const evolveStreamState = (frameworks: FrameworkCatalogue, state: StreamS
     }
     case 'prompt':
       return { kind: 'prompt', prompt: evolvePrompt(state?.kind === 'prompt' ? state.prompt : initialPromptState, timedFromStored<PromptEvent>(event) as never) };
+    case 'visit':
+      if (!VISIT_EVENT_TYPES.has(event.type)) return state;
+      return { kind: 'visit', visit: evolveVisit(state?.kind === 'visit' ? state.visit : NO_VISIT, event as unknown as StoredVisitEvent) };
     default:
       return state;
   }
@@ -235,6 +246,11 @@ export const viewOf = (frameworks: FrameworkCatalogue, stream: string, state: St
       const timer = promptTimerOf(promptStreamId(prompt.promptId), promptState);
       return { view: { table: prompts, row }, ...(timer ? { timer } : {}) };
     }
+    case 'visit': {
+      // The earliest deadline not yet noticed: once the record notices it, the visit's next event brings the next.
+      const timer = state.visit.planned ? visitTimer(stream, state.visit.visitId, visitDeadlines(state.visit)[0]) : undefined;
+      return timer ? { timer } : {};
+    }
   }
 };
 
@@ -302,7 +318,7 @@ const upsertTimer = (tx: SqlQueryable, timer: Timer, position: number) =>
 // The projection the runner runs
 // ---------------------------------------------------------------------------------------------
 
-const SHOWN: ReadonlySet<string> = new Set(['competency', 'delegation', 'escalation', 'prompt']);
+const SHOWN: ReadonlySet<string> = new Set(['competency', 'delegation', 'escalation', 'prompt', 'visit']);
 
 /**
  * Applies a batch: each stream's state is read once, folded through the batch's events, and

@@ -7,6 +7,7 @@ import { reactToCareEntry, isCareEntryEvent } from './care';
 import { reactToActivation, reactToCompetenceChange, reactToReinstatement } from './competence';
 import type { ReactionContext } from './context';
 import { reactToUnreachedTier } from './gaps';
+import { reactToVisitDeadline } from './visits';
 import type { DelegationViews } from './read-model';
 
 const CHECKPOINT = 'delegation-reactions';
@@ -173,6 +174,7 @@ export class DelegationReactor {
     if (streamOfKind(event.stream, 'competency') && ['CompetenceLapsed', 'CompetenceSuspended', 'CompetenceRevoked'].includes(event.type)) return () => reactToCompetenceChange(ctx, event);
     if (event.type === 'DelegationActivated') return () => reactToActivation(ctx, event);
     if (event.type === 'EscalationSentToTier' && (event.data as { nobodyAvailable?: boolean }).nobodyAvailable) return () => reactToUnreachedTier(ctx, event);
+    if (event.type === 'VisitLateNoticed' || event.type === 'VisitMissed') return () => reactToVisitDeadline(ctx, event);
     return undefined;
   }
 

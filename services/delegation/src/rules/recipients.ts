@@ -36,6 +36,8 @@ export interface RecipientDirectory {
   readonly recordedBy?: { readonly id: string; readonly role: string };
   /** The on-call rota of each organisation concerned, by organisation id. */
   readonly rotas: Readonly<Record<string, OnCallRotaSetData>>;
+  /** The care provider whose visit a late or missed visit escalation is about (its rota is among `rotas`). */
+  readonly visitProvider?: string;
 }
 
 export type ResolveRecipients = (recipient: string, at: string) => EscalationRecipient[];
@@ -99,6 +101,22 @@ const onCallOf = (d: RecipientDirectory, at: string): EscalationRecipient[] => {
   return distinctRecipients(organisations.flatMap((org) => (d.rotas[org] ? onCallAt(d.rotas[org], at).map((practitionerId) => ({ practitionerId, reason: `on call (${org} rota)` })) : [])));
 };
 
+/**
+ * The registered manager of the provider whose visit it is: the person's team members who manage
+ * that provider (a registered manager of it on the care team), else the manager its rota names;
+ * without a provider, or nobody found for it, the registered managers of the person's care services.
+ */
+export const providerManagersOf = (d: RecipientDirectory): EscalationRecipient[] => {
+  const provider = d.visitProvider;
+  if (provider) {
+    const onTeam = d.careTeam.filter((m) => (m.teamRole === 'registered-manager' || m.role === 'registered-manager') && m.organisationId === provider);
+    if (onTeam.length) return distinctRecipients(onTeam.map((m) => ({ practitionerId: m.practitionerId, reason: `registered manager of the provider (${provider})` })));
+    const manager = d.rotas[provider]?.registeredManager;
+    if (manager) return [{ practitionerId: manager, reason: `registered manager of the provider (${provider} rota)` }];
+  }
+  return registeredManagersOf(d);
+};
+
 /** The named people one tier's recipient (a tier's `recipient` or an emergency's `inform`) stands for, at an instant. */
 export const resolveRecipients =
   (d: RecipientDirectory): ResolveRecipients =>
@@ -113,6 +131,8 @@ export const resolveRecipients =
       }
       case 'on-call-nurse-or-gp':
         return onCallOf(d, at);
+      case 'registered-manager-of-provider':
+        return providerManagersOf(d);
       case 'care-worker': {
         if (d.recordedBy?.role === 'care-worker') return [{ practitionerId: d.recordedBy.id, reason: 'recorded the entry' }];
         if (d.delegation) return [{ practitionerId: d.delegation.careWorkerId, reason: 'delegated care worker' }];

@@ -1,2 +1,3 @@
 export * from './timers';
 export * from './scheduler';
+export * from './visits';

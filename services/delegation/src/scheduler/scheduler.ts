@@ -12,7 +12,8 @@ import { careStreamEvent } from '../reactions/context';
 import { activeSince } from '../reactions/monitoring';
 import { DelegationViews } from '../reactions/read-model';
 import { missedMonitoring, missedRecheck, raiseEscalationCommand } from '../rules';
-import type { CheckMonitoring, TimerCommand } from './timers';
+import type { CheckMonitoring, CheckVisit, TimerCommand } from './timers';
+import type { VisitDeadlines } from './visits';
 
 export interface FiredTimer {
   readonly timerId: string;
@@ -72,6 +73,8 @@ export class Scheduler {
       logger?: Logger;
       /** How often the loop looks for due timers (ms); 0: only when runDue is called. */
       intervalMs?: number;
+      /** The record's visits, where this process has them: a visit's deadline is noticed there before it is escalated. */
+      visits?: VisitDeadlines;
     },
   ) {}
 
@@ -171,6 +174,8 @@ export class Scheduler {
           return await this.fireRecheck(row.command as RecheckDue & { type: 'RecheckDue' });
         case 'monitoring':
           return await this.fireMonitoring(row.command as CheckMonitoring);
+        case 'visit':
+          return await this.fireVisit(row.command as CheckVisit);
       }
     } catch (error) {
       if (error instanceof DelegationCommandRefused) return { outcome: `refused: ${error.refusal.code}: ${error.refusal.reason}`, position: -1 };
@@ -207,6 +212,24 @@ export class Scheduler {
       DELEGATION_SYSTEM_ACTOR,
     );
     return { outcome: raised.replayed ? 'replayed' : `${raised.eventTypes.join(', ')} on ${escalationStreamId(escalationId)}`, position: raised.position };
+  }
+
+  /**
+   * A visit's deadline came (late: its planned start plus tolerance; missed: its planned end), with
+   * no check-in: the record notices it on the visit, once (keyed by the deadline; nothing when the
+   * visit was checked in, cancelled or moved). The escalation to the provider's registered manager
+   * is the reaction to that notice (reactions/visits.ts): a crash after the notice still escalates
+   * it, from the reactions' checkpoint.
+   */
+  private async fireVisit(command: CheckVisit): Promise<{ outcome: string; position: number } | undefined> {
+    const { visits } = this.deps;
+    if (!visits) {
+      this.deps.logger?.warn({ visitId: command.visitId }, 'a visit deadline is due but this scheduler has no record of visits: left for one that has');
+      return undefined;
+    }
+    const noticed = await visits.noticeDeadline({ visitId: command.visitId, kind: command.deadline, dueAt: command.dueAt }, DELEGATION_SYSTEM_ACTOR);
+    if (noticed.eventTypes.length === 0) return { outcome: `not needed: ${noticed.why ?? 'nothing to notice'}`, position: -1 };
+    return { outcome: noticed.replayed ? 'replayed' : `${noticed.eventTypes.join(', ')} on visit-${command.visitId}`, position: noticed.position };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { CompetenceCommand, DelegationCommand, EscalationCommand, PromptCommand } from '@tandem/contracts';
+import type { CompetenceCommand, DelegationCommand, EscalationCommand, PromptCommand, VisitDeadline } from '@tandem/contracts';
 import { competenceTimer, delegationTimer, escalationTimer, type CompetenceState, type DelegationState, type EscalationState } from '../machines';
 import { promptTimer, type PromptState } from '../prompts';
 
@@ -13,7 +13,22 @@ export type TimerCommand =
   | { readonly kind: 'delegation'; readonly command: DelegationCommand }
   | { readonly kind: 'escalation'; readonly command: EscalationCommand }
   | { readonly kind: 'prompt'; readonly command: PromptCommand }
-  | { readonly kind: 'monitoring'; readonly command: CheckMonitoring };
+  | { readonly kind: 'monitoring'; readonly command: CheckMonitoring }
+  | { readonly kind: 'visit'; readonly command: CheckVisit };
+
+/**
+ * A visit's deadline (the record's visit stream gives it: planned start plus tolerance, then the
+ * planned end): the scheduler asks the record to notice it, which records it once unless the visit
+ * was checked in, cancelled or moved, and then escalates it to the provider's registered manager.
+ */
+export interface CheckVisit {
+  readonly type: 'CheckVisit';
+  readonly idempotencyKey: string;
+  readonly occurredAt: string;
+  readonly visitId: string;
+  readonly deadline: 'late' | 'missed';
+  readonly dueAt: string;
+}
 
 /**
  * A repeating check a framework asks for (the daily cellulitis check, the fluid chart) falls due at
@@ -42,6 +57,13 @@ export const competenceTimerOf = (stream: string, state: CompetenceState) => tim
 export const delegationTimerOf = (stream: string, state: DelegationState) => timer(stream, delegationTimer(state), 'delegation');
 export const escalationTimerOf = (stream: string, state: EscalationState) => timer(stream, escalationTimer(state), 'escalation');
 export const promptTimerOf = (stream: string, state: PromptState) => timer(stream, promptTimer(state), 'prompt');
+
+/** A visit's next deadline as a timer (one per visit stream at a time: the late one, then the missed one). */
+export const visitTimer = (stream: string, visitId: string, deadline: VisitDeadline | undefined): Timer | undefined => {
+  if (!deadline) return undefined;
+  const command: CheckVisit = { type: 'CheckVisit', idempotencyKey: `visit-${deadline.kind}:${visitId}:${deadline.dueAt}`, occurredAt: deadline.dueAt, visitId, deadline: deadline.kind, dueAt: deadline.dueAt };
+  return { timerId: command.idempotencyKey, stream, dueAt: deadline.dueAt, fire: { kind: 'visit', command } };
+};
 
 /** The timer key of a delegation's repeating check: one unfired timer per delegation and check. */
 export const monitoringTimerStream = (delegationId: string, monitoringId: string): string => `monitoring-${delegationId}-${monitoringId}`;

@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { careEventDefinitions, delegationEventDefinitions, EventRegistry, type Actor, type Instruction, type SetOnCallRota } from '@tandem/contracts';
+import { careEventDefinitions, delegationEventDefinitions, EventRegistry, visitEventDefinitions, type Actor, type Instruction, type SetOnCallRota } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { ManualClock } from '../../src/application/clock';
 import { createDelegationCore, type DelegationCore } from '../../src/service';
@@ -51,7 +51,7 @@ export class Harness {
 
   static async create(start = '2025-03-03T09:00:00Z'): Promise<Harness> {
     const db = new PGlite();
-    const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions]));
+    const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...visitEventDefinitions]));
     const h = new Harness(db, store, pgliteDriver(db, false), new ManualClock(start));
     h.given = new GivenCareRecord(store, () => h.now());
     await h.startCore();
@@ -98,7 +98,8 @@ export class Harness {
   }
 
   private async startCore(): Promise<void> {
-    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0 });
+    // The record's visits, as the composition root passes them: late and missed visits are noticed there.
+    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0, visits: this.care.visits });
     await this.core.start();
   }
 

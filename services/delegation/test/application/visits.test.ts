@@ -1,0 +1,126 @@
+import { streamName, type Actor, type EscalationSentToTierData } from '@tandem/contracts';
+import { nameBasedId } from '../../src/application/streams';
+import { amira, CARE_AGENCY, Harness, key, tom } from './harness';
+
+/**
+ * Late and missed visits (issue 13): the scheduler notices a visit not checked in beyond its
+ * tolerance, and one whose planned end passed with no check-in, once each, across restarts, and
+ * escalates each to the registered manager of the provider (docs/decisions/0025-visits.md).
+ */
+const maya: Actor = { id: 'manager-maya', role: 'registered-manager', organisation: CARE_AGENCY };
+const DAY = '2025-03-03';
+const at = (hhmm: string) => `${DAY}T${hhmm}:00.000Z`;
+
+describe('late and missed visits reach the provider’s registered manager, once each, across restarts', () => {
+  let h: Harness;
+
+  const plan = (visitId: string, start: string, end: string, careWorkerIds = [amira.id]) =>
+    h.care.visits.plan(
+      {
+        idempotencyKey: key('visit'),
+        occurredAt: h.now(),
+        patientId: h.patientId,
+        visitId,
+        providerOrganisationId: CARE_AGENCY,
+        plannedStart: at(start),
+        plannedEnd: at(end),
+        careWorkerIds,
+        tasks: [{ taskId: 'breakfast', description: 'Breakfast and a drink' }],
+      },
+      maya,
+    );
+  const escalationOf = (visitId: string, kind: 'late' | 'missed', dueAt: string) => streamName.escalation(nameBasedId(`visit|${kind}|${visitId}|${dueAt}`));
+  const types = async (stream: string) => (await h.eventsOf(stream)).map((e) => e.type);
+
+  beforeAll(async () => {
+    h = await Harness.create(`${DAY}T07:00:00Z`);
+    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    await h.registerPractitioner(maya, CARE_AGENCY);
+    // The agency's rota names its registered manager (how the recipients find her: docs/clinical/escalation-recipients.md).
+    await h.setRota(CARE_AGENCY, [], maya.id);
+    await plan('v-morning', '08:00', '08:45');
+    await h.settle();
+  });
+  afterAll(() => h.close());
+
+  it('fires nothing before the planned start plus the tolerance (30 minutes)', async () => {
+    h.clock.set(at('08:29'));
+    expect(await h.core.scheduler.runDue()).toEqual([]);
+  });
+
+  it('after a restart, at 08:30 the visit not checked in is late: noticed on the visit and escalated to Maya, once', async () => {
+    await h.restart();
+    h.clock.set(at('08:30'));
+    const fired = await h.core.scheduler.runDue();
+    expect(fired.map((f) => [f.kind, f.dueAt])).toEqual([['visit', at('08:30')]]);
+    expect(await types(streamName.visit('v-morning'))).toEqual(['VisitPlanned', 'VisitLateNoticed']);
+    const escalation = await h.eventsOf(escalationOf('v-morning', 'late', at('08:30')));
+    expect(escalation.map((e) => e.type)).toEqual(['EscalationRaised', 'EscalationSentToTier']);
+    expect(escalation[0]!.data).toMatchObject({ frameworkId: 'care-visits', ruleId: 'visit.late', urgency: 'urgent', visitId: 'v-morning', patientId: h.patientId });
+    expect((escalation[0]!.data as { sbard: { situation: string } }).sbard.situation).toContain('Visit late');
+    expect(escalation[1]!.data as EscalationSentToTierData).toMatchObject({ tier: 0, recipient: 'registered-manager-of-provider', recipients: [{ practitionerId: maya.id }] });
+    await h.settle();
+    expect(await h.core.scheduler.runDue()).toEqual([]);
+  });
+
+  it('after another restart, at 08:45 with still no check-in the visit is missed: noticed and escalated once, an incident', async () => {
+    await h.restart();
+    h.clock.set(at('08:45'));
+    const fired = await h.core.scheduler.runDue();
+    expect(fired.map((f) => [f.kind, f.dueAt])).toEqual([['visit', at('08:45')]]);
+    expect(await types(streamName.visit('v-morning'))).toEqual(['VisitPlanned', 'VisitLateNoticed', 'VisitMissed']);
+    const escalation = await h.eventsOf(escalationOf('v-morning', 'missed', at('08:45')));
+    expect(escalation[0]!.data).toMatchObject({ ruleId: 'visit.missed', incident: true });
+    expect(escalation[1]!.data).toMatchObject({ recipients: [{ practitionerId: maya.id }] });
+    await h.settle();
+    h.clock.set(at('08:50'));
+    expect((await h.core.scheduler.runDue()).filter((f) => f.kind === 'visit')).toEqual([]);
+  });
+
+  it('Maya acknowledges the missed visit at the first tier', async () => {
+    const escalationId = nameBasedId(`visit|missed|v-morning|${at('08:45')}`);
+    const acknowledged = await h.core.commands.escalation({ type: 'AcknowledgeEscalation', escalationId, idempotencyKey: key(), occurredAt: h.now(), note: 'Tom is on his way' }, maya);
+    expect(acknowledged.eventTypes).toEqual(['EscalationAcknowledged']);
+  });
+
+  it('a care worker who checks in late has the lateness recorded, and nothing is escalated', async () => {
+    await plan('v-lunch', '12:00', '13:00', [tom.id]);
+    await h.settle();
+    h.clock.set(at('12:40'));
+    const checkIn = await h.care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-lunch' }, tom);
+    expect(checkIn.eventTypes).toEqual(['VisitCheckedIn']);
+    expect((await h.eventsOf(streamName.visit('v-lunch'))).at(-1)!.data).toMatchObject({ careWorkerId: tom.id, lateByMinutes: 40 });
+    await h.settle();
+    h.clock.set(at('13:30'));
+    expect((await h.core.scheduler.runDue()).filter((f) => f.stream === streamName.visit('v-lunch'))).toEqual([]);
+    expect(await h.readModels.query('select * from delegation_timers where stream = $1', [streamName.visit('v-lunch')])).toEqual([]);
+  });
+
+  it('a crash right after the visit was noticed missed: the reactions, restarted from their checkpoint, still escalate it, once', async () => {
+    await plan('v-tea', '16:00', '16:30');
+    await h.settle();
+    // The scheduler noticed the miss on the visit, then the process died before anything reacted to it.
+    await h.core.scheduler.stop();
+    await h.core.processor.stop();
+    h.clock.set(at('16:30'));
+    const noticed = await h.care.visits.noticeDeadline({ visitId: 'v-tea', kind: 'missed', dueAt: at('16:30') }, { id: 'tandem-delegation', role: 'system' });
+    expect(noticed.eventTypes).toEqual(['VisitMissed']);
+    expect(await h.eventsOf(escalationOf('v-tea', 'missed', at('16:30')))).toEqual([]);
+    await h.restart();
+    await h.settle();
+    expect(await types(escalationOf('v-tea', 'missed', at('16:30')))).toEqual(['EscalationRaised', 'EscalationSentToTier']);
+    // The notice took the visit's deadline away: nothing is left to fire, and nothing is noticed twice.
+    expect((await h.core.scheduler.runDue()).filter((f) => f.stream === streamName.visit('v-tea'))).toEqual([]);
+    expect(await types(streamName.visit('v-tea'))).toEqual(['VisitPlanned', 'VisitMissed']);
+    expect(await types(escalationOf('v-tea', 'missed', at('16:30')))).toEqual(['EscalationRaised', 'EscalationSentToTier']);
+  });
+
+  it('a cancelled visit is never late or missed', async () => {
+    await plan('v-supper', '19:00', '19:30');
+    await h.care.visits.cancel({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-supper', reason: 'Family visiting and giving supper' }, maya);
+    await h.settle();
+    h.clock.set(at('20:00'));
+    expect((await h.core.scheduler.runDue()).filter((f) => f.stream === streamName.visit('v-supper'))).toEqual([]);
+    expect(await types(streamName.visit('v-supper'))).toEqual(['VisitPlanned', 'VisitCancelled']);
+  });
+});
