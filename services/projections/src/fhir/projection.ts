@@ -13,6 +13,7 @@ import { practitionerHandlers } from './mapping/practitioner';
 import { provenanceFor } from './mapping/provenance';
 import { fhirSchemaSql } from '@tandem/fhir-read-model';
 import { EntryStates, fhirEntryStateSql } from './entries';
+import { visitHandlers, visitReads } from './mapping/visits';
 import { FhirBatch } from './writer';
 
 /** Every event type the FHIR read model maps; other types (other services' events) are ignored. */
@@ -26,13 +27,14 @@ export const FHIR_HANDLERS: FhirHandlers = {
   ...correctionHandlers,
   ...delegationServiceHandlers,
   ...auditHandlers,
+  ...visitHandlers,
 };
 
 /** Events that record access to the record rather than change it: they get no Provenance. */
 const NOT_WRITES = new Set(['AccessRecorded']);
 
 /** What the handlers will read, by event type: loaded for a whole batch in one query. */
-export const FHIR_READS: FhirReadKeys = { ...patientReads, ...medicationOrderReads, ...careTeamReads, ...delegationServiceReads };
+export const FHIR_READS: FhirReadKeys = { ...patientReads, ...medicationOrderReads, ...careTeamReads, ...delegationServiceReads, ...visitReads };
 
 const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefined => (Object.hasOwn(table, type) ? table[type] : undefined);
 
