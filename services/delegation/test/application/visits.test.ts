@@ -124,3 +124,83 @@ describe('late and missed visits reach the provider’s registered manager, once
     expect(await types(streamName.visit('v-supper'))).toEqual(['VisitPlanned', 'VisitCancelled']);
   });
 });
+
+/**
+ * "A visit cannot be closed while a scheduled medicine has no outcome, unless she says why": the
+ * check-out asks the record's scheduled doses due in the visit (here the insulin case, the only
+ * scheduled medicine before the MAR: the delegation's instruction, 8 units at 18:00).
+ */
+describe('the evening visit cannot close while the 18:00 insulin has no outcome, unless she says why', () => {
+  let h: Harness;
+  const DELEGATION = 'jones-evening-insulin';
+  const out = (extra: Record<string, unknown> = {}) =>
+    h.care.visits.checkOut({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening', tasks: [{ taskId: 'insulin', outcome: 'done' }], ...extra }, amira);
+
+  beforeAll(async () => {
+    h = await Harness.create('2025-03-03T09:00:00Z');
+    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    await h.trainAndSignOff(amira);
+    await h.delegateInsulin(DELEGATION);
+    h.clock.set(at('17:00'));
+    await h.care.visits.plan(
+      {
+        idempotencyKey: key('visit'),
+        occurredAt: h.now(),
+        patientId: h.patientId,
+        visitId: 'v-evening',
+        providerOrganisationId: CARE_AGENCY,
+        plannedStart: at('17:45'),
+        plannedEnd: at('18:30'),
+        careWorkerIds: [amira.id],
+        tasks: [{ taskId: 'insulin', description: 'Evening insulin', delegationId: DELEGATION }],
+      },
+      maya,
+    );
+    h.clock.set(at('17:50'));
+    await h.care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening' }, amira);
+  });
+  afterAll(() => h.close());
+
+  it('with no dose recorded, the check-out is refused naming unrecordedDosesReason and the dose', async () => {
+    h.clock.set(at('18:10'));
+    await expect(out()).rejects.toMatchObject({ code: 'visit.dose-without-outcome', field: 'unrecordedDosesReason', message: expect.stringContaining('8 units of Humulin I KwikPen at 18:00') });
+    expect((await h.eventsOf(streamName.visit('v-evening'))).map((e) => e.type)).toEqual(['VisitPlanned', 'VisitCheckedIn']);
+  });
+
+  it('once the dose is given, the visit closes with nothing left unrecorded', async () => {
+    await h.insulin();
+    h.clock.set(at('18:15'));
+    const closed = await out();
+    expect(closed.eventTypes).toEqual(['VisitCheckedOut']);
+    expect((await h.eventsOf(streamName.visit('v-evening'))).at(-1)!.data).not.toHaveProperty('unrecordedDoses');
+  });
+});
+
+describe('a visit closed with the dose left unrecorded names it, with her reason', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.create('2025-03-03T09:00:00Z');
+    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    await h.trainAndSignOff(amira);
+    await h.delegateInsulin('jones-insulin-2');
+    h.clock.set(at('17:40'));
+    const v = { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-2' };
+    await h.care.visits.plan({ ...v, providerOrganisationId: CARE_AGENCY, plannedStart: at('17:45'), plannedEnd: at('18:30'), careWorkerIds: [amira.id], tasks: [{ taskId: 'insulin', description: 'Evening insulin', delegationId: 'jones-insulin-2' }] }, maya);
+    await h.care.visits.checkIn({ ...v, idempotencyKey: key() }, amira);
+  });
+  afterAll(() => h.close());
+
+  it('closes with the dose named and the reason kept', async () => {
+    h.clock.set(at('18:20'));
+    const reason = 'Pen not in the house; the nurse was told by phone';
+    const closed = await h.care.visits.checkOut(
+      { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-2', tasks: [{ taskId: 'insulin', outcome: 'not-done', reason: 'No pen' }], unrecordedDosesReason: reason },
+      amira,
+    );
+    expect(closed.eventTypes).toEqual(['VisitCheckedOut']);
+    expect((await h.eventsOf(streamName.visit('v-2'))).at(-1)!.data).toMatchObject({
+      unrecordedDoses: [{ doseId: 'jones-insulin-2@2025-03-03T18:00:00.000Z', description: '8 units of Humulin I KwikPen at 18:00', dueAt: '2025-03-03T18:00:00.000Z' }],
+      unrecordedDosesReason: reason,
+    });
+  });
+});
