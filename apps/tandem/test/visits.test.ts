@@ -174,4 +174,35 @@ describe('visits: planned by the manager, attended by the care worker, read by t
       expect(resource.searchParam?.map((p) => p.name)).toEqual(expect.arrayContaining(['patient', 'date', 'status']));
     }
   });
+
+  it('a rostering system sends an Appointment (create), moves it (update, version 2) and cancels it, through the same commands; a bad one names the element', async () => {
+    const manager = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: tokens.manager });
+    const patientId = patientIds[1]!;
+    const appointment: Appointment = {
+      resourceType: 'Appointment',
+      status: 'booked',
+      start: hoursFromNow(3),
+      end: hoursFromNow(4),
+      participant: [
+        { actor: { reference: `Patient/${patientId}` }, status: 'accepted' },
+        { actor: { reference: `Practitioner/${DEMO.careWorkers[1]!.practitionerId}` }, status: 'accepted' },
+      ],
+      supportingInformation: [{ reference: `Organization/${DEMO.careAgency.organisationId}` }],
+      extension: [{ url: 'https://tandem.nhs.example/fhir/StructureDefinition/visit-tasks', extension: [{ url: 'task', valueString: 'Tea and a sandwich' }] }],
+    };
+    const created = (await manager.create({ resourceType: 'Appointment', body: appointment as never })) as Appointment;
+    expect(created).toMatchObject({ resourceType: 'Appointment', status: 'booked', description: 'Home care visit: Tea and a sandwich' });
+    expectValidFhir(created as never);
+    const moved = (await manager.update({ resourceType: 'Appointment', id: created.id!, body: { ...appointment, id: created.id, start: hoursFromNow(5), end: hoursFromNow(6) } as never })) as Appointment;
+    expect(moved).toMatchObject({ start: hoursFromNow(5), meta: { versionId: '2' } });
+    const cancelled = (await manager.update({ resourceType: 'Appointment', id: created.id!, body: { ...appointment, id: created.id, start: hoursFromNow(5), end: hoursFromNow(6), status: 'cancelled', cancelationReason: { text: 'In hospital' } } as never })) as Appointment;
+    expect(cancelled).toMatchObject({ status: 'cancelled', cancelationReason: { text: 'In hospital' }, meta: { versionId: '3' } });
+
+    const noStart = await fetch(`${tandem.url}/fhir/Appointment`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${tokens.manager}` }, body: JSON.stringify({ ...appointment, start: undefined }) });
+    expect(noStart.status).toBe(422);
+    expect(((await noStart.json()) as { issue: { expression: string[] }[] }).issue[0]!.expression).toEqual(['Appointment.start']);
+    const noPerson = await fetch(`${tandem.url}/fhir/Appointment`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${tokens.manager}` }, body: JSON.stringify({ ...appointment, participant: appointment.participant.slice(1) }) });
+    expect(noPerson.status).toBe(400);
+    expect(((await noPerson.json()) as { issue: { expression: string[] }[] }).issue[0]!.expression).toEqual(['Appointment.participant']);
+  });
 });

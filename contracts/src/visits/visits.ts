@@ -18,6 +18,10 @@ import { commandBaseShape, DateTimeSchema, IdSchema, PatientIdSchema, ReasonSche
 export const DEFAULT_VISIT_LATE_TOLERANCE_MINUTES = 30;
 export const MAX_VISIT_HOURS = 12;
 
+/** The FHIR extensions of a visit (both mappers read these): its planned tasks on the Appointment, how late she arrived on the Encounter. */
+export const VISIT_TASKS_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-tasks';
+export const VISIT_LATE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-arrived-late';
+
 /** A task planned for the visit (a wash, a meal, a delegated activity such as insulin). */
 export const PlannedTaskSchema = z.strictObject({
   taskId: IdSchema,

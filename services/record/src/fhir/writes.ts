@@ -42,6 +42,7 @@ import { IdempotencyKeyReused, type CommandResult } from '../application/stream-
 import { DomainRuleBroken, NeedsConfirmation, StaleEntryVersion, type CareEntry } from '../domain';
 import type { About } from '../http/access';
 import { FhirError, type OutcomeIssue } from './operation-outcome';
+import { appointmentWrites } from './appointment-writes';
 import { NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from './routes';
 
 /**
@@ -64,7 +65,7 @@ import { NOBODY_KNOWN, type BundleEntryWrite, type BundleWriteResult, type FhirW
  *   out of the entry (the whole entry when it was the only one).
  */
 
-export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration'] as const;
+export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'Appointment'] as const;
 
 const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
@@ -570,6 +571,8 @@ export type WriteAuthoriser = (req: Request, endpoint: EndpointAccess, about: Ab
 /** FHIR create and update for the record service, through the care record's commands. */
 export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options: FhirWritesOptions = {}): FhirWrites => {
   const now = options.now ?? (() => new Date());
+  // A planned visit (issue 13): its own reading of the resource, through the visits' commands.
+  const appointments = appointmentWrites(care.visits, authorise, now);
 
   /** The client's Idempotency-Key, or one derived from the request: the exact same request is recorded once. */
   const keyOf = (req: Request, request: string, body: unknown, entryKey?: string): string =>
@@ -838,6 +841,8 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
         return createObservation(body, req, entryKey);
       case 'MedicationAdministration':
         return createMedicationAdministration(body, req, entryKey);
+      case 'Appointment':
+        return appointments.create(body, req, entryKey);
       default:
         throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be created through FHIR here` }]);
     }
@@ -851,6 +856,8 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
         return updateObservation(id, body, ifMatch, req, entryKey);
       case 'MedicationAdministration':
         return updateMedicationAdministration(id, body, ifMatch, req, entryKey);
+      case 'Appointment':
+        return appointments.update(id, body, ifMatch, req, entryKey);
       default:
         throw new FhirError(405, [{ code: 'not-supported', diagnostics: `${type} cannot be updated through FHIR here` }]);
     }

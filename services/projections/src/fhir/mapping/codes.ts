@@ -30,8 +30,7 @@ export const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-
 export const LATE_ENTRY_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/late-entry';
 export const BASELINE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/patient-baseline';
 /** A visit's planned tasks (Appointment) and how late the care worker arrived (Encounter): issue 13. */
-export const VISIT_TASKS_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-tasks';
-export const VISIT_LATE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-arrived-late';
+export { VISIT_LATE_EXTENSION, VISIT_TASKS_EXTENSION } from '@tandem/contracts';
 
 /** Who a Tandem user is (the token's `sub`) and their role, as AuditEvent and Provenance name them. */
 export const USER_ID = 'https://tandem.nhs.example/Id/user';
