@@ -113,7 +113,7 @@ describe('stream names (one home for every name Tandem builds)', () => {
   it.each([
     ['no kind', 'care'],
     ['an empty id', 'care-'],
-    ['a kind Tandem does not have', 'visit-123'],
+    ['a kind Tandem does not have', 'rota-123'],
     ['a character no stream name holds', 'care-a b'],
     ['an audit stream that is not a day', 'audit-2026-12'],
     ['a legacy competency of a framework outside the legacy list', 'competency-cw-amira-hassan-pressure-area-care'],
