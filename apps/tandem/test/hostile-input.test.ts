@@ -135,6 +135,8 @@ describe('hostile input to every route', () => {
   let edgeAuditor: string;
   let operationsAuditor: string;
   let careWorker: string;
+  /** The care agency's registered manager: the visits' routes (issue 13), so each user stays under the per-user limit. */
+  let manager: string;
   let openApi: OpenApi;
   let capability: Capability;
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -236,6 +238,7 @@ describe('hostile input to every route', () => {
     // The FHIR operations' cases, under a user of their own (each user stays under the rate limit).
     operationsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-operations' });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
+    manager = await token({ role: 'registered-manager', user: 'manager-hostile-test', org: DEMO.careAgency.organisationId });
     // The read models hold the demo before anything is sent.
     const caughtUp = await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { authorization: `Bearer ${gp}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
     expect(caughtUp.status).toBe(200);
@@ -266,7 +269,8 @@ describe('hostile input to every route', () => {
       for (const [method, operation] of Object.entries(operations)) {
         const family: Family = method === 'get' ? 'delegation-read' : delegation ? 'delegation-command' : 'record-command';
         // The auditors' API refuses everyone else before reading anything: hostile input must reach it as an auditor's.
-        const token = template.startsWith('/api/audit/') ? auditor : family === 'delegation-command' ? careWorker : nurse;
+        const visits = /^\/api\/(patients\/\{patientId\}\/)?visits/.test(template);
+        const token = template.startsWith('/api/audit/') ? auditor : family === 'delegation-command' ? careWorker : visits ? manager : nurse;
         const path = fill(template, realParam);
         const pathParams = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
         const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
@@ -619,4 +623,4 @@ describe('hostile input to every route', () => {
 });
 
 /** The care record's own command paths (the rest of /openapi.json is the delegation service's). */
-const COMMAND_PATH = /^\/api\/(patients|practitioners|organisations)(\/|$)/;
+const COMMAND_PATH = /^\/api\/(patients|practitioners|organisations|visits)(\/|$)/;
