@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import type { DelegationService } from '@tandem/delegation';
 import { recordChangesSince } from './record-changes';
 import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
 
@@ -74,6 +75,8 @@ describe('nobody where they do not belong', () => {
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     ({ patientIds } = await seedDemoData(record.care, { patients: 4, days: 1, now: new Date() }));
     jones = patientIds[0]!;
+    // The demo's escalations are appended (the reactions settled) before any refusal is checked to store nothing.
+    await (tandem.services.find((s) => s.name === 'delegation') as DelegationService).processor.settle(60_000);
     const read = await call('GET', `/fhir/Patient/${jones}`, { token: await auditor(), headers: { 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
     const patient = read.body as unknown as Patient;
     expect(patient.name?.[0]?.family).toBe('Jones');

@@ -137,6 +137,7 @@ describe('hostile input to every route', () => {
   let careWorker: string;
   /** The care agency's registered manager: the visits' routes (issue 13), so each user stays under the per-user limit. */
   let manager: string;
+  let visitsAuditor: string;
   let openApi: OpenApi;
   let capability: Capability;
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -239,6 +240,7 @@ describe('hostile input to every route', () => {
     operationsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-operations' });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
     manager = await token({ role: 'registered-manager', user: 'manager-hostile-test', org: DEMO.careAgency.organisationId });
+    visitsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-visits' });
     // The read models hold the demo before anything is sent.
     const caughtUp = await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { authorization: `Bearer ${gp}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
     expect(caughtUp.status).toBe(200);
@@ -314,7 +316,11 @@ describe('hostile input to every route', () => {
   const fhirCases = (): Case[] => {
     const cases: Case[] = [];
     // An auditor searches (and sees everyone, so an injection that matched would show); the GP reads and writes.
-    const at = (family: Family, name: string, method: string, path: string, extra: Partial<Case> = {}): Case => ({ name, family, method, path, token: family === 'fhir-search' ? auditor : gp, ...extra });
+    // The visits' types (issue 13) by a second auditor and the agency's manager (who plans visits), so each user stays under the per-user limit.
+    const at = (family: Family, name: string, method: string, path: string, extra: Partial<Case> = {}): Case => {
+      const visits = /^\/fhir\/(Appointment|Encounter)\b/.test(path);
+      return { name, family, method, path, token: family === 'fhir-search' ? (visits ? visitsAuditor : auditor) : visits ? manager : gp, ...extra };
+    };
     for (const resource of capability.rest[0]!.resource) {
       const { type } = resource;
       const interactions = new Set(resource.interaction.map((i) => i.code));
