@@ -3,13 +3,15 @@ import { PGlite } from '@electric-sql/pglite';
 import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver, type SqlQueryable } from '@tandem/event-store';
 import type { Patient } from 'fhir/r4';
-import { FhirReader, fhirProjection, LatestVersionsReader, ProjectionRunner } from '../src';
+import { FhirReader } from '@tandem/fhir-read-model';
+import { fhirProjection, LatestVersionsReader, ProjectionRunner } from '../src';
 
 /**
  * H64: the record service holds the latest version of each resource it has read, as JSON ready to
- * send, kept current by the projection itself (no time to live). A version is never served once
- * the read model holds a newer one: not after the write's position was waited for, not when the
- * write landed while the held copy was being read, not after a rebuild.
+ * send, and the answers to searches and $everything, kept current by the projection itself (no
+ * time to live). Neither a version nor an answer is served once the read model holds something
+ * newer: not after the write's position was waited for, not when the write landed while the held
+ * copy was being read, not after a rebuild.
  */
 const nurse: Actor = { id: 'dn-1', role: 'district-nurse', registration: { system: 'https://fhir.hl7.org.uk/Id/nmc-number', value: '12A3456B' } };
 
@@ -128,5 +130,46 @@ describe('the latest versions held in memory (H64)', () => {
     );
     expect(await runner.waitFor(position, 5000)).toBe(true);
     expect(linesOf((await latest.read('Patient', id))?.resource)).toEqual(['5 Mill Lane']);
+  });
+
+  it('answers a search again from memory until a resource of its type is written, then has the new one', async () => {
+    const search = { 'general-practitioner': 'Organization/A81001', _count: '10' };
+    const first = await latest.search('Patient', search);
+    const queries = readModelQueries;
+    expect(await latest.search('Patient', { _count: '10', 'general-practitioner': 'Organization/A81001' })).toBe(first);
+    expect(readModelQueries).toBe(queries);
+    const id = randomUUID();
+    const metadata = { actor: nurse, correlationId: randomUUID(), occurredAt: new Date().toISOString() };
+    const { position } = await store.append(
+      'patient-9912003926',
+      [{ id: randomUUID(), type: 'PatientRegistered', data: { patientId: id, nhsNumber: '9912003926', name: { given: ['Edith'], family: 'Cavell' }, birthDate: '1941-01-01', gender: 'female', address: address('6 Mill Lane'), gpPractice: { odsCode: 'A81001', name: 'Riverside Surgery' }, baseline: { spo2Scale: 1 } }, metadata }],
+      { expectedRevision: 'no_stream' },
+    );
+    expect(await runner.waitFor(position, 5000)).toBe(true);
+    const after = await latest.search('Patient', search);
+    expect(after.total).toBe(first.total + 1);
+    expect(after).toEqual(await plain.search('Patient', search));
+  });
+
+  it("answers $everything from memory until the person's record changes, then has the new version", async () => {
+    const first = await latest.everything(patientId, { _count: '10' });
+    expect(await latest.everything(patientId, { _count: '10' })).toBe(first);
+    await record('PatientDetailsUpdated', { patientId, address: address('7 Mill Lane') });
+    const after = await latest.everything(patientId, { _count: '10' });
+    expect(linesOf(after?.matches[0])).toEqual(['7 Mill Lane']);
+    expect(after).toEqual(await plain.everything(patientId, { _count: '10' }));
+  });
+
+  it('does not keep a search answered while a resource of its type was being written', async () => {
+    await record('PatientDetailsUpdated', { patientId, address: address('8 Mill Lane') });
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    const underWay = latest.search('Patient', { _id: patientId });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await record('PatientDetailsUpdated', { patientId, address: address('9 Mill Lane') });
+    release();
+    gate = undefined;
+    expect(linesOf((await underWay).matches[0])).toEqual(['8 Mill Lane']);
+    expect(linesOf((await latest.search('Patient', { _id: patientId })).matches[0])).toEqual(['9 Mill Lane']);
   });
 });
