@@ -19,15 +19,14 @@ describe('subscriptions sharing reads of the log', () => {
     const inner = pgliteDriver(db, false);
     const counting: SqlDriver = {
       ...inner,
-      query: (text, params, options) => {
-        if (!text.includes('from tandem_events where position >=')) return inner.query(text, params, options);
+      query: async <Row>(text: string, params?: readonly unknown[], options?: Parameters<SqlDriver['query']>[2]): Promise<Row[]> => {
+        if (!text.includes('from tandem_events where position >=')) return inner.query<Row>(text, params, options);
         logReads++;
         const hold = holdNextRead;
         holdNextRead = undefined;
-        return inner.query(text, params, options).then(async (rows) => {
-          await hold;
-          return rows;
-        });
+        const rows = await inner.query<Row>(text, params, options);
+        await hold;
+        return rows;
       },
     };
     store = validatedStore(await sqlBackend(counting, { mode: 'pglite', pollIntervalMs: 60_000 }), testRegistry);
