@@ -3,7 +3,7 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
-import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection } from '@tandem/projections';
+import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -120,7 +120,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         store,
         // The FHIR read model is the projections service's: the record service reads it, as the
         // runner in this process has it, or by its stored checkpoint where the projections run elsewhere.
-        reader: new FhirReader(readModels),
+        // Where this process's runner writes the read model, the latest versions are held in memory, kept current by it.
+        reader: projections ? new LatestVersionsReader(readModels, projections.runner) : new FhirReader(readModels),
         logger,
         version,
         readModelPosition: projections?.runner ?? checkpointWatcher(readModels),

@@ -57,21 +57,34 @@ const decode = (registry: EventRegistry, event: RecordedEvent): RecordedEvent =>
 };
 
 /** The store every service uses: a back end behind one set of rules, applied both ways. */
-export const validatedStore = (backend: EventStoreBackend, registry: EventRegistry): EventStore => ({
-  mode: backend.mode,
-  append: (stream, events, { expectedRevision }) =>
-    Promise.resolve().then(() => backend.append(stream, checkAppend(registry, stream, events, expectedRevision), { expectedRevision })),
-  readStream: async (stream: string, options?: ReadStreamOptions) => {
-    const problem = streamNameProblem(stream);
-    if (problem) throw new InvalidAppend([{ field: 'stream', message: problem }]);
-    return (await backend.readStream(stream, options)).map((e) => decode(registry, e));
-  },
-  readAll: async (options?: ReadAllOptions) => (await backend.readAll(options)).map((e) => decode(registry, e)),
-  subscribeToAll: (options?: SubscribeOptions) => ({
-    async *[Symbol.asyncIterator]() {
-      for await (const event of backend.subscribeToAll(options)) yield decode(registry, event);
+export const validatedStore = (backend: EventStoreBackend, registry: EventRegistry): EventStore => {
+  // The live subscriptions of a process are answered with the same stored events (sqlBackend's
+  // shared page): each is decoded once for all of them, not once per subscriber. Events are
+  // values: no subscriber changes what it is given.
+  const decodedOnce = new WeakMap<RecordedEvent, RecordedEvent>();
+  const decodeShared = (event: RecordedEvent): RecordedEvent => {
+    const known = decodedOnce.get(event);
+    if (known) return known;
+    const decoded = decode(registry, event);
+    decodedOnce.set(event, decoded);
+    return decoded;
+  };
+  return {
+    mode: backend.mode,
+    append: (stream, events, { expectedRevision }) =>
+      Promise.resolve().then(() => backend.append(stream, checkAppend(registry, stream, events, expectedRevision), { expectedRevision })),
+    readStream: async (stream: string, options?: ReadStreamOptions) => {
+      const problem = streamNameProblem(stream);
+      if (problem) throw new InvalidAppend([{ field: 'stream', message: problem }]);
+      return (await backend.readStream(stream, options)).map((e) => decode(registry, e));
     },
-  }),
-  headPosition: () => backend.headPosition(),
-  close: () => backend.close(),
-});
+    readAll: async (options?: ReadAllOptions) => (await backend.readAll(options)).map((e) => decode(registry, e)),
+    subscribeToAll: (options?: SubscribeOptions) => ({
+      async *[Symbol.asyncIterator]() {
+        for await (const event of backend.subscribeToAll(options)) yield decodeShared(event);
+      },
+    }),
+    headPosition: () => backend.headPosition(),
+    close: () => backend.close(),
+  };
+};

@@ -7,4 +7,6 @@ export interface StoredResource<R extends Resource = Resource> {
   readonly lastUpdated: string;
   /** The person the resource is about, as the projection indexed it. */
   readonly patientId?: string;
+  /** The resource as its JSON text, when a reader holds it ready to send (LatestVersionsReader). */
+  readonly json?: string;
 }

@@ -5,3 +5,4 @@ export * from './checkpoint-watcher';
 export * from './service';
 export * from './read-model-schema';
 export * from './fhir/projection';
+export * from './latest-versions';

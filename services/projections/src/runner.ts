@@ -1,6 +1,6 @@
 import { Checkpoint, type EventStore, type RecordedEvent, type SqlDriver } from '@tandem/event-store';
 import type { Logger } from 'pino';
-import type { Projection } from './projection';
+import type { CommittedChange, Projection } from './projection';
 import { activeGeneration, baseSchema, checkpointName, controlSql, createGeneration, ensureReadModels, generationSchema, inGeneration, switchViews, tablesOf } from './read-model-schema';
 
 const IDLE = Symbol('idle');
@@ -44,6 +44,7 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private rebuilds = 0;
   private readonly listeners: ((position: number) => void)[] = [];
+  private readonly committedListeners: ((change: CommittedChange) => void)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -70,6 +71,19 @@ export class ProjectionRunner {
   /** Calls `listener` with the position each time the read models move on (a scheduler looking for new timers). */
   onAdvance(listener: (position: number) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Calls `listener`, synchronously, with what each committed batch changed, before the position
+   * moves on (`waitFor` resolves after it): an in-memory copy of a read model dropped here is never
+   * read stale by a client waiting for its own write. After a rebuild's switch, `everything`.
+   */
+  onCommitted(listener: (change: CommittedChange) => void): void {
+    this.committedListeners.push(listener);
+  }
+
+  private committed(change: CommittedChange): void {
+    for (const listener of this.committedListeners) listener(change);
   }
 
   /** The projections some of whose tables the active generation does not have yet. */
@@ -148,6 +162,7 @@ export class ProjectionRunner {
       const previous = this.generation;
       await this.db.transaction((tx) => switchViews(tx, this.base, next, this.projections));
       this.generation = next;
+      this.committed('everything');
       this.checkpoint.advance(checkpoint);
       await this.db.query(`drop schema if exists ${generationSchema(this.base, previous)} cascade`);
       await this.db.query('delete from tandem_projection_checkpoints where name = $1', [checkpointName(previous)]);
@@ -177,8 +192,9 @@ export class ProjectionRunner {
     let batch: RecordedEvent[] = [];
     const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
     const flush = async () => {
-      await this.applyBatch(batch, generation);
+      const changes = await this.applyBatch(batch, generation);
       const position = batch[batch.length - 1]!.position;
+      for (const change of changes) this.committed(change);
       this.checkpoint.advance(position);
       batch = [];
       for (const listener of this.listeners) listener(position);
@@ -199,11 +215,17 @@ export class ProjectionRunner {
     await events.return?.();
   }
 
-  private async applyBatch(batch: readonly RecordedEvent[], generation: number): Promise<void> {
+  /** Applies a batch and moves the checkpoint in one transaction; resolves, once committed, with what each projection said it changed. */
+  private async applyBatch(batch: readonly RecordedEvent[], generation: number): Promise<CommittedChange[]> {
     const last = batch[batch.length - 1]!.position;
+    const changes: CommittedChange[] = [];
     await this.db.transaction((tx) =>
       inGeneration(tx, this.base, generation, async () => {
-        for (const projection of this.projections) await projection.apply(batch, tx);
+        changes.length = 0;
+        for (const projection of this.projections) {
+          const applied = await projection.apply(batch, tx);
+          if (applied && applied.changed.length > 0) changes.push({ projection: projection.name, changed: applied.changed });
+        }
         await tx.query(
           `insert into tandem_projection_checkpoints (name, position) values ($1, $2)
            on conflict (name) do update set position = excluded.position, updated_at = now()`,
@@ -211,6 +233,7 @@ export class ProjectionRunner {
         );
       }),
     );
+    return changes;
   }
 
 }

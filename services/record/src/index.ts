@@ -66,7 +66,8 @@ export const createRecordService = ({ store, reader, logger, version, readModelP
     fhirRoutes({
       reader,
       access: recordAccess,
-      readModel: readModelPosition,
+      // Read-your-writes waits for the read models and for the policy's facts alike (H65).
+      readModel: { waitFor: async (position, timeoutMs) => (await Promise.all([readModelPosition.waitFor(position, timeoutMs), streams.waitFor(position, timeoutMs)])).every(Boolean) },
       writes: fhirWrites(
         care,
         async (req, endpoint, about) => {

@@ -60,6 +60,29 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
       )
     ).map(toEvent);
 
+  /**
+   * The live subscriptions of a process (projections, reactions, the policy's facts, the live
+   * stream, FHIR Subscriptions) are woken by the same append and ask for the same page: one query
+   * answers all of them, not one each, on the one thread PGlite shares with the requests. A
+   * subscriber joins a read only if this process has appended nothing since it began, so no one is
+   * answered with a page older than an append it was woken for.
+   */
+  const pagesUnderWay = new Map<string, { readonly appends: number; readonly page: Promise<RecordedEvent[]> }>();
+  let appends = 0;
+  const sharedPage = (fromPosition: number, maxCount: number): Promise<RecordedEvent[]> => {
+    const key = `${fromPosition}:${maxCount}`;
+    const under = pagesUnderWay.get(key);
+    if (under && under.appends === appends) return under.page;
+    const page = readAll({ fromPosition, maxCount });
+    const entry = { appends, page };
+    pagesUnderWay.set(key, entry);
+    const done = () => {
+      if (pagesUnderWay.get(key) === entry) pagesUnderWay.delete(key);
+    };
+    page.then(done, done);
+    return page;
+  };
+
   return {
     mode: options.mode,
 
@@ -70,6 +93,7 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
           [stream, String(expectedRevision), JSON.stringify(events), options.clock ? options.clock().toISOString() : null],
         );
         if (!row) throw new Error('tandem_append returned no row');
+        appends += 1;
         appended.notify();
         return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
       } catch (error) {
@@ -102,7 +126,7 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
 
     subscribeToAll: (subscribeOptions: SubscribeOptions = {}) =>
       pollingSubscription(
-        (fromPosition, maxCount) => readAll({ fromPosition, maxCount }),
+        (fromPosition, maxCount) => sharedPage(fromPosition, maxCount),
         (ms, signal) => appended.wait(ms, signal),
         { ...subscribeOptions, pageSize: DEFAULT_PAGE_SIZE, pollIntervalMs },
       ),

@@ -68,7 +68,8 @@ export const fhirProjection: Projection = {
       const provenance = provenanceFor(event, batch.versionsAt(event.position));
       if (provenance) batch.write(provenance, event.position, event.metadata.recordedAt);
     }
-    await batch.flush();
+    const changed = await batch.flush();
     await entries.flush();
+    return { changed };
   },
 };

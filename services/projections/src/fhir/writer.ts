@@ -65,7 +65,9 @@ interface Write {
   readonly sequence: number;
 }
 
-const keyOf = (type: string, id: string): string => `${type}/${id}`;
+/** A resource's key in the batch, and in what a batch says it changed (`AppliedBatch`). */
+export const fhirResourceKey = (type: string, id: string): string => `${type}/${id}`;
+const keyOf = fhirResourceKey;
 const keyOfResource = (resource: Resource & { id: string }): ResourceKey => ({ type: resource.resourceType, id: resource.id });
 
 interface StoredRow {
@@ -167,10 +169,10 @@ export class FhirBatch implements FhirReads {
       .map((v) => ({ type: v.indexed.resource.resourceType, id: v.indexed.resource.id, versionId: v.versionId, ...(v.indexed.patientId ? { patientId: v.indexed.patientId } : {}) }));
   }
 
-  /** Stores every version written in the batch: each resource's last as its current row. */
-  async flush(): Promise<void> {
+  /** Stores every version written in the batch: each resource's last as its current row. Resolves with their keys (`Type/id`). */
+  async flush(): Promise<string[]> {
     await this.resolve();
-    if (this.versions.length === 0) return;
+    if (this.versions.length === 0) return [];
     const rows = this.versions.map((version) => {
       const { indexed, versionId, position, recordedAt } = version;
       const { resource } = indexed;
@@ -191,6 +193,7 @@ export class FhirBatch implements FhirReads {
       };
     });
     await this.tx.query(FLUSH_SQL, [JSON.stringify(rows)]);
+    return [...new Set(rows.filter((row) => row.latest).map((row) => keyOf(row.resource_type, row.id)))];
   }
 
   private apply(key: string, { indexed, position, recordedAt, sequence }: Write): void {

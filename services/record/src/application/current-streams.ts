@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '@tandem/event-store';
+import { Checkpoint, type EventStore, type RecordedEvent } from '@tandem/event-store';
 
 export interface CurrentStreamsOptions {
   /** How many streams' events are kept (least recently used are dropped). */
@@ -13,6 +13,13 @@ export interface CurrentStreams {
   /** Starts following the log (from its head now). Until it runs, every read goes to the store. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Resolves true once every event up to `position` has been taken into account (the subscription
+   * has delivered it), false after the timeout; at once when not following the log (every read then
+   * goes to the store). Read-your-writes for the policy's facts: a change made through another
+   * process decides this one's reads from the position the command returned (H65).
+   */
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
 }
 
 /**
@@ -43,6 +50,8 @@ export const currentStreams = (inner: EventStore, { maxStreams = 10_000, onError
   /** Reads under way, by stream: each is spoiled by an event or append on its stream while it runs. */
   const reading = new Map<string, Set<{ spoiled: boolean }>>();
   let following = false;
+  /** How far the subscription has delivered the log. */
+  const delivered = new Checkpoint();
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
 
@@ -106,10 +115,14 @@ export const currentStreams = (inner: EventStore, { maxStreams = 10_000, onError
       const signal = controller.signal;
       // From the head as it is now: what was appended before is read from the store on first use.
       const head = await inner.headPosition();
+      delivered.advance(head);
       following = true;
       loop = (async () => {
         try {
-          for await (const event of inner.subscribeToAll({ after: head, signal })) moved(event.stream, event.revision);
+          for await (const event of inner.subscribeToAll({ after: head, signal })) {
+            moved(event.stream, event.revision);
+            delivered.advance(event.position);
+          }
         } catch (error) {
           if (!signal.aborted) onError?.(error);
         } finally {
@@ -118,6 +131,7 @@ export const currentStreams = (inner: EventStore, { maxStreams = 10_000, onError
         }
       })();
     },
+    waitFor: (position, timeoutMs) => (following ? delivered.waitFor(position, timeoutMs) : Promise.resolve(true)),
     async stop() {
       controller?.abort();
       await loop;

@@ -103,7 +103,9 @@ const sendStored = (req: Request, res: Response, stored: StoredResource) => {
     res.status(304).end();
     return;
   }
-  send(res, 200, stored.resource);
+  // Held ready as JSON text where the reader keeps the latest versions (a version never changes).
+  if (stored.json !== undefined) res.status(200).type(FHIR_JSON).send(stored.json);
+  else send(res, 200, stored.resource);
 };
 
 const parseIfMatch = (header: string | undefined): number | undefined => {

@@ -93,6 +93,20 @@ describe('current streams', () => {
     expect(storeReads).toBe(before);
   });
 
+  it("waits for another writer's position (H65): once reached, the very next read has its event", async () => {
+    await streams.start();
+    expect(texts(await streams.store.readStream(stream))).toEqual(['first']);
+    const { position } = await store.append(stream, [note('removed elsewhere')], { expectedRevision: 0 });
+    expect(await streams.waitFor(position, 2000)).toBe(true);
+    expect(texts(await streams.store.readStream(stream))).toEqual(['first', 'removed elsewhere']);
+  });
+
+  it('says so when the position is not reached in time, and does not wait at all before it follows the log', async () => {
+    expect(await streams.waitFor(Number.MAX_SAFE_INTEGER, 10)).toBe(true);
+    await streams.start();
+    expect(await streams.waitFor(Number.MAX_SAFE_INTEGER, 10)).toBe(false);
+  });
+
   it('does not keep a read that was under way while the stream was appended to', async () => {
     await streams.start();
     const reading = streams.store.readStream(stream);
