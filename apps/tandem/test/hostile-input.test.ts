@@ -137,7 +137,7 @@ describe('hostile input to every route', () => {
   let careWorker: string;
   /** The care agency's registered manager: the visits' routes (issue 13), so each user stays under the per-user limit. */
   let manager: string;
-  let visitsAuditor: string;
+  const searchAuditors = new Map<string, string>();
   let openApi: OpenApi;
   let capability: Capability;
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -240,12 +240,13 @@ describe('hostile input to every route', () => {
     operationsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-operations' });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
     manager = await token({ role: 'registered-manager', user: 'manager-hostile-test', org: DEMO.careAgency.organisationId });
-    visitsAuditor = await token({ role: 'auditor', user: 'auditor-hostile-test-visits' });
     // The read models hold the demo before anything is sent.
     const caughtUp = await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { authorization: `Bearer ${gp}`, 'x-tandem-min-position': String(await tandem.storage.store.headPosition()) } });
     expect(caughtUp.status).toBe(200);
     openApi = (await (await fetch(`${tandem.url}/openapi.json`)).json()) as OpenApi;
     capability = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as Capability;
+    // Each type's searches by an auditor of its own: every user stays under the per-user limit however many types and parameters there are.
+    for (const { type } of capability.rest[0]!.resource) searchAuditors.set(type, await token({ role: 'auditor', user: `auditor-hostile-test-search-${type.toLowerCase()}` }));
     const frameworks = (await (await fetch(`${tandem.url}/api/frameworks`, { headers: { authorization: `Bearer ${nurse}` } })).json()) as { frameworks: { id: string }[] };
     frameworkId = frameworks.frameworks[0]!.id;
     head = await tandem.storage.store.headPosition();
@@ -319,7 +320,8 @@ describe('hostile input to every route', () => {
     // The visits' types (issue 13) by a second auditor and the agency's manager (who plans visits), so each user stays under the per-user limit.
     const at = (family: Family, name: string, method: string, path: string, extra: Partial<Case> = {}): Case => {
       const visits = /^\/fhir\/(Appointment|Encounter)\b/.test(path);
-      return { name, family, method, path, token: family === 'fhir-search' ? (visits ? visitsAuditor : auditor) : visits ? manager : gp, ...extra };
+      const type = /^\/fhir\/([A-Za-z]+)/.exec(path)?.[1] ?? '';
+      return { name, family, method, path, token: family === 'fhir-search' ? (searchAuditors.get(type) ?? auditor) : visits ? manager : gp, ...extra };
     };
     for (const resource of capability.rest[0]!.resource) {
       const { type } = resource;
