@@ -4,6 +4,7 @@ import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlD
 import { ManualClock } from '../../src/application/clock';
 import { createDelegationCore, type DelegationCore } from '../../src/service';
 import { GivenCareRecord, type Given } from './given-care-record';
+import type { VisitDeadlines } from '../../src/scheduler/visits';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 
@@ -37,10 +38,19 @@ export const key = (what = 'k'): string => `${what}-${++keys}`;
  * clock; `restart` builds a new core over the same database (a process restart). The care record's
  * part (people, teams, bedside entries) is given as the events it would have appended (`given`).
  */
+/**
+ * What the composition root would pass the core from the care record: the record's visits (a
+ * test composed with the record, in apps/tandem, gives its VisitBook; delegation's own tests none).
+ */
+export interface HarnessPorts {
+  readonly visits?: (store: EventStore, clock: ManualClock) => VisitDeadlines;
+}
+
 export class Harness {
   core!: DelegationCore;
   given!: GivenCareRecord;
   patientId = '';
+  private visits?: VisitDeadlines;
 
   private constructor(
     readonly db: PGlite,
@@ -49,11 +59,12 @@ export class Harness {
     readonly clock: ManualClock,
   ) {}
 
-  static async create(start = '2025-03-03T09:00:00Z'): Promise<Harness> {
+  static async create(start = '2025-03-03T09:00:00Z', ports: HarnessPorts = {}): Promise<Harness> {
     const db = new PGlite();
     const store = validatedStore(await pgliteBackend({ db }), new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...visitEventDefinitions]));
     const h = new Harness(db, store, pgliteDriver(db, false), new ManualClock(start));
     h.given = new GivenCareRecord(store, () => h.now());
+    if (ports.visits) h.visits = ports.visits(store, h.clock);
     await h.startCore();
     const { patientId } = await h.given.patientRegistered(
       {
@@ -98,8 +109,8 @@ export class Harness {
   }
 
   private async startCore(): Promise<void> {
-    // The record's visits, as the composition root passes them: late and missed visits are noticed there.
-    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0, visits: this.care.visits });
+    // The record's visits, where the test gives them (as the composition root passes them): late and missed visits are noticed there.
+    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0, ...(this.visits ? { visits: this.visits } : {}) });
     await this.core.start();
   }
 

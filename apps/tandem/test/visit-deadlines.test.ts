@@ -1,9 +1,12 @@
 import { streamName, type Actor, type EscalationSentToTierData } from '@tandem/contracts';
-import { nameBasedId } from '../../src/application/streams';
-import { amira, CARE_AGENCY, Harness, key, tom } from './harness';
+import { nameBasedId } from '@tandem/delegation';
+import { CareRecord } from '@tandem/record';
+import { amira, CARE_AGENCY, Harness, key, tom } from '../../../services/delegation/test/application/harness';
 
 /**
- * Late and missed visits (issue 13): the scheduler notices a visit not checked in beyond its
+ * The record's visits and the delegation service's scheduler composed, as apps/tandem composes them
+ * (delegation's own tests run without the record: it imports nothing from it), on the delegation
+ * test harness with the record's VisitBook as its port. Late and missed visits (issue 13): the scheduler notices a visit not checked in beyond its
  * tolerance, and one whose planned end passed with no check-in, once each, across restarts, and
  * escalates each to the registered manager of the provider (docs/decisions/0025-visits.md).
  */
@@ -11,11 +14,16 @@ const maya: Actor = { id: 'manager-maya', role: 'registered-manager', organisati
 const DAY = '2025-03-03';
 const at = (hhmm: string) => `${DAY}T${hhmm}:00.000Z`;
 
+let care: CareRecord;
+/** The harness with the record's visits as the scheduler's port (the last one made is `care`). */
+const harness = (start: string) =>
+  Harness.create(start, { visits: (store, clock) => (care = new CareRecord(store, () => clock.now(), { idSecret: 'visit-deadlines-test-id-secret-0123456789' })).visits });
+
 describe('late and missed visits reach the provider’s registered manager, once each, across restarts', () => {
   let h: Harness;
 
   const plan = (visitId: string, start: string, end: string, careWorkerIds = [amira.id]) =>
-    h.care.visits.plan(
+    care.visits.plan(
       {
         idempotencyKey: key('visit'),
         occurredAt: h.now(),
@@ -33,8 +41,8 @@ describe('late and missed visits reach the provider’s registered manager, once
   const types = async (stream: string) => (await h.eventsOf(stream)).map((e) => e.type);
 
   beforeAll(async () => {
-    h = await Harness.create(`${DAY}T07:00:00Z`);
-    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    h = await harness(`${DAY}T07:00:00Z`);
+    await care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
     await h.registerPractitioner(maya, CARE_AGENCY);
     // The agency's rota names its registered manager (how the recipients find her: docs/clinical/escalation-recipients.md).
     await h.setRota(CARE_AGENCY, [], maya.id);
@@ -87,7 +95,7 @@ describe('late and missed visits reach the provider’s registered manager, once
     await plan('v-lunch', '12:00', '13:00', [tom.id]);
     await h.settle();
     h.clock.set(at('12:40'));
-    const checkIn = await h.care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-lunch' }, tom);
+    const checkIn = await care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-lunch' }, tom);
     expect(checkIn.eventTypes).toEqual(['VisitCheckedIn']);
     expect((await h.eventsOf(streamName.visit('v-lunch'))).at(-1)!.data).toMatchObject({ careWorkerId: tom.id, lateByMinutes: 40 });
     await h.settle();
@@ -103,7 +111,7 @@ describe('late and missed visits reach the provider’s registered manager, once
     await h.core.scheduler.stop();
     await h.core.processor.stop();
     h.clock.set(at('16:30'));
-    const noticed = await h.care.visits.noticeDeadline({ visitId: 'v-tea', kind: 'missed', dueAt: at('16:30') }, { id: 'tandem-delegation', role: 'system' });
+    const noticed = await care.visits.noticeDeadline({ visitId: 'v-tea', kind: 'missed', dueAt: at('16:30') }, { id: 'tandem-delegation', role: 'system' });
     expect(noticed.eventTypes).toEqual(['VisitMissed']);
     expect(await h.eventsOf(escalationOf('v-tea', 'missed', at('16:30')))).toEqual([]);
     await h.restart();
@@ -117,7 +125,7 @@ describe('late and missed visits reach the provider’s registered manager, once
 
   it('a cancelled visit is never late or missed', async () => {
     await plan('v-supper', '19:00', '19:30');
-    await h.care.visits.cancel({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-supper', reason: 'Family visiting and giving supper' }, maya);
+    await care.visits.cancel({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-supper', reason: 'Family visiting and giving supper' }, maya);
     await h.settle();
     h.clock.set(at('20:00'));
     expect((await h.core.scheduler.runDue()).filter((f) => f.stream === streamName.visit('v-supper'))).toEqual([]);
@@ -134,15 +142,15 @@ describe('the evening visit cannot close while the 18:00 insulin has no outcome,
   let h: Harness;
   const DELEGATION = 'jones-evening-insulin';
   const out = (extra: Record<string, unknown> = {}) =>
-    h.care.visits.checkOut({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening', tasks: [{ taskId: 'insulin', outcome: 'done' }], ...extra }, amira);
+    care.visits.checkOut({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening', tasks: [{ taskId: 'insulin', outcome: 'done' }], ...extra }, amira);
 
   beforeAll(async () => {
-    h = await Harness.create('2025-03-03T09:00:00Z');
-    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    h = await harness('2025-03-03T09:00:00Z');
+    await care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
     await h.trainAndSignOff(amira);
     await h.delegateInsulin(DELEGATION);
     h.clock.set(at('17:00'));
-    await h.care.visits.plan(
+    await care.visits.plan(
       {
         idempotencyKey: key('visit'),
         occurredAt: h.now(),
@@ -157,7 +165,7 @@ describe('the evening visit cannot close while the 18:00 insulin has no outcome,
       maya,
     );
     h.clock.set(at('17:50'));
-    await h.care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening' }, amira);
+    await care.visits.checkIn({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-evening' }, amira);
   });
   afterAll(() => h.close());
 
@@ -179,21 +187,21 @@ describe('the evening visit cannot close while the 18:00 insulin has no outcome,
 describe('a visit closed with the dose left unrecorded names it, with her reason', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await Harness.create('2025-03-03T09:00:00Z');
-    await h.care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    h = await harness('2025-03-03T09:00:00Z');
+    await care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
     await h.trainAndSignOff(amira);
     await h.delegateInsulin('jones-insulin-2');
     h.clock.set(at('17:40'));
     const v = { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-2' };
-    await h.care.visits.plan({ ...v, providerOrganisationId: CARE_AGENCY, plannedStart: at('17:45'), plannedEnd: at('18:30'), careWorkerIds: [amira.id], tasks: [{ taskId: 'insulin', description: 'Evening insulin', delegationId: 'jones-insulin-2' }] }, maya);
-    await h.care.visits.checkIn({ ...v, idempotencyKey: key() }, amira);
+    await care.visits.plan({ ...v, providerOrganisationId: CARE_AGENCY, plannedStart: at('17:45'), plannedEnd: at('18:30'), careWorkerIds: [amira.id], tasks: [{ taskId: 'insulin', description: 'Evening insulin', delegationId: 'jones-insulin-2' }] }, maya);
+    await care.visits.checkIn({ ...v, idempotencyKey: key() }, amira);
   });
   afterAll(() => h.close());
 
   it('closes with the dose named and the reason kept', async () => {
     h.clock.set(at('18:20'));
     const reason = 'Pen not in the house; the nurse was told by phone';
-    const closed = await h.care.visits.checkOut(
+    const closed = await care.visits.checkOut(
       { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-2', tasks: [{ taskId: 'insulin', outcome: 'not-done', reason: 'No pen' }], unrecordedDosesReason: reason },
       amira,
     );

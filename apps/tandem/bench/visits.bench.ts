@@ -14,8 +14,7 @@ import { careEventDefinitions, delegationEventDefinitions, EventRegistry, stream
 import { pgliteBackend, pgliteDriver, validatedStore, type NewEvent } from '@tandem/event-store';
 import { CareRecord } from '@tandem/record';
 import { randomUUID } from 'node:crypto';
-import { ManualClock } from '../src/application/clock';
-import { createDelegationCore } from '../src/service';
+import { createDelegationCore, ManualClock } from '@tandem/delegation';
 
 const PEOPLE = Number(process.env.PEOPLE ?? 10_000);
 const DAY = '2026-12-03';
