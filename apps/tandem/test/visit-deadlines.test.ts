@@ -1,7 +1,7 @@
-import { streamName, type Actor, type EscalationSentToTierData } from '@tandem/contracts';
+import { DMD_SYSTEM, streamName, type Actor, type EscalationSentToTierData } from '@tandem/contracts';
 import { nameBasedId } from '@tandem/delegation';
 import { CareRecord } from '@tandem/record';
-import { amira, CARE_AGENCY, Harness, key, tom } from '../../../services/delegation/test/application/harness';
+import { amira, CARE_AGENCY, Harness, key, sarah, tom } from '../../../services/delegation/test/application/harness';
 
 /**
  * The record's visits and the delegation service's scheduler composed, as apps/tandem composes them
@@ -210,5 +210,48 @@ describe('a visit closed with the dose left unrecorded names it, with her reason
       unrecordedDoses: [{ doseId: 'jones-insulin-2@2025-03-03T18:00:00.000Z', description: '8 units of Humulin I KwikPen at 18:00', dueAt: '2025-03-03T18:00:00.000Z' }],
       unrecordedDosesReason: reason,
     });
+  });
+});
+
+describe('the evening visit cannot close while a prescribed tablet due at 18:00 has no outcome (the MAR), unless she says why', () => {
+  let h: Harness;
+  let orderId: string;
+  const out = (extra: Record<string, unknown> = {}) =>
+    care.visits.checkOut({ idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-tablet', tasks: [{ taskId: 'tea', outcome: 'done' }], ...extra }, amira);
+
+  beforeAll(async () => {
+    h = await harness('2025-03-03T09:00:00Z');
+    await care.registerOrganisation({ idempotencyKey: key('org'), occurredAt: h.now(), organisationId: CARE_AGENCY, name: 'Kindly Care', type: 'care-agency' }, maya);
+    const prescribed = await care.recordMedicines(
+      'PrescribeMedication',
+      {
+        idempotencyKey: key('order'),
+        occurredAt: h.now(),
+        patientId: h.patientId,
+        product: { system: DMD_SYSTEM, code: '42206511000001102', display: 'Amlodipine 5mg tablets' },
+        dose: { value: 1, unit: 'tablet' },
+        route: 'oral',
+        timing: { kind: 'scheduled', times: ['18:00'] },
+        start: h.now(),
+      },
+      sarah,
+    );
+    orderId = prescribed.id!;
+    h.clock.set(at('17:40'));
+    const v = { idempotencyKey: key(), occurredAt: h.now(), patientId: h.patientId, visitId: 'v-tablet' };
+    await care.visits.plan({ ...v, providerOrganisationId: CARE_AGENCY, plannedStart: at('17:45'), plannedEnd: at('18:30'), careWorkerIds: [amira.id], tasks: [{ taskId: 'tea', description: 'Tea and his tablets' }] }, maya);
+    await care.visits.checkIn({ ...v, idempotencyKey: key() }, amira);
+  });
+  afterAll(() => h.close());
+
+  it('refuses the check-out naming unrecordedDosesReason and the tablet, in its own unit', async () => {
+    h.clock.set(at('18:10'));
+    await expect(out()).rejects.toMatchObject({ field: 'unrecordedDosesReason', message: expect.stringContaining('1 tablet of Amlodipine 5mg tablets at 18:00') });
+  });
+
+  it('closes once the dose has an outcome (he refused it)', async () => {
+    await care.recordCare('RecordMedicineDose', { idempotencyKey: key('dose'), occurredAt: h.now(), patientId: h.patientId, orderId, outcome: 'refused', scheduledTime: '18:00', reason: 'He said he had taken it with his daughter' }, amira);
+    h.clock.set(at('18:15'));
+    expect((await out()).eventTypes).toEqual(['VisitCheckedOut']);
   });
 });

@@ -22,7 +22,10 @@ import {
   checkOutVisit,
   DomainRuleBroken,
   insulinDosesDueInVisit,
+  insulinProductKey,
   isCareRecordEvent,
+  medicinesStateFrom,
+  orderedDosesDueInVisit,
   isDecisionError,
   noticeVisitDeadline,
   planVisit,
@@ -31,13 +34,13 @@ import {
   type NoticeVisitDeadline,
   type ScheduledDoseInVisit,
   type StoredCareEvent,
+  type StoredMedicinesEvent,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from '@tandem/commands';
 
 /**
  * The scheduled doses due in a visit and their outcomes, read from the write model (streams, never
- * a read model). The medicines administration record supplies its own (every prescribed medicine);
- * without one, `insulinDosesOfVisit` (the only scheduled medicine before the MAR).
+ * a read model): by default `scheduledDosesOfVisit` (delegated insulin and every prescribed medicine).
  */
 export type ScheduledDosesOfVisit = (visit: PlannedVisit) => Promise<readonly ScheduledDoseInVisit[]>;
 
@@ -54,20 +57,45 @@ export class PatientOfVisitNotFound extends DomainRuleBroken {
 }
 
 /** The insulin instructions of the delegations a visit's tasks carry out, from each delegation's own stream. */
+const insulinSchedulesOfVisit = async (store: EventStore, visit: PlannedVisit): Promise<InsulinSchedule[]> => {
+  const delegationIds = [...new Set(visit.tasks.flatMap((t) => (t.delegationId ? [t.delegationId] : [])))];
+  const schedules: InsulinSchedule[] = [];
+  for (const delegationId of delegationIds) {
+    const [proposed] = await store.readStream(streamName.delegation(delegationId), { maxCount: 1 });
+    const data = proposed?.type === 'DelegationProposed' ? (proposed.data as DelegationProposedData) : undefined;
+    if (data?.patientId !== visit.patientId || data.instruction.kind !== 'insulin') continue;
+    schedules.push({ delegationId, product: data.instruction.product, doseUnits: data.instruction.dose.value, times: data.instruction.times });
+  }
+  return schedules;
+};
+
+const careOf = async (store: EventStore, patientId: string) =>
+  careStateFrom((await store.readStream(streamName.care(patientId))).filter(isCareRecordEvent) as unknown as StoredCareEvent[]);
+
+/** The insulin doses of the delegations a visit's tasks carry out (insulin's case alone). */
 export const insulinDosesOfVisit =
   (store: EventStore): ScheduledDosesOfVisit =>
   async (visit) => {
-    const delegationIds = [...new Set(visit.tasks.flatMap((t) => (t.delegationId ? [t.delegationId] : [])))];
-    const schedules: InsulinSchedule[] = [];
-    for (const delegationId of delegationIds) {
-      const [proposed] = await store.readStream(streamName.delegation(delegationId), { maxCount: 1 });
-      const data = proposed?.type === 'DelegationProposed' ? (proposed.data as DelegationProposedData) : undefined;
-      if (data?.patientId !== visit.patientId || data.instruction.kind !== 'insulin') continue;
-      schedules.push({ delegationId, product: data.instruction.product, doseUnits: data.instruction.dose.value, times: data.instruction.times });
-    }
-    if (schedules.length === 0) return [];
-    const care = careStateFrom((await store.readStream(streamName.care(visit.patientId))).filter(isCareRecordEvent) as unknown as StoredCareEvent[]);
-    return insulinDosesDueInVisit(visit, schedules, care);
+    const schedules = await insulinSchedulesOfVisit(store, visit);
+    return schedules.length === 0 ? [] : insulinDosesDueInVisit(visit, schedules, await careOf(store, visit.patientId));
+  };
+
+/**
+ * Every scheduled dose due in a visit, from the streams alone: the insulin its delegations instruct,
+ * and each scheduled time of the person's active medication orders (the MAR), an insulin order the
+ * delegation already schedules counted once.
+ */
+export const scheduledDosesOfVisit =
+  (store: EventStore): ScheduledDosesOfVisit =>
+  async (visit) => {
+    const [schedules, care, medicines] = await Promise.all([
+      insulinSchedulesOfVisit(store, visit),
+      careOf(store, visit.patientId),
+      store.readStream(streamName.medicines(visit.patientId)),
+    ]);
+    const orders = Object.values(medicinesStateFrom(medicines as unknown as StoredMedicinesEvent[]).orders);
+    const delegated = new Set(schedules.map((s) => insulinProductKey(s.product)));
+    return [...insulinDosesDueInVisit(visit, schedules, care), ...orderedDosesDueInVisit(visit, orders, care, delegated)];
   };
 
 /** One visit of an import, as it went. */
@@ -96,7 +124,7 @@ export class VisitBook {
     private readonly now: () => Date,
     options: VisitOptions = {},
   ) {
-    this.scheduledDoses = options.scheduledDoses ?? insulinDosesOfVisit(store);
+    this.scheduledDoses = options.scheduledDoses ?? scheduledDosesOfVisit(store);
     this.lateToleranceMinutes = options.lateToleranceMinutes ?? DEFAULT_VISIT_LATE_TOLERANCE_MINUTES;
   }
 

@@ -1,5 +1,7 @@
-import type { PlannedVisit } from '@tandem/contracts';
+import { INSULIN_PRODUCT_SYSTEM, isInsulinProduct, type PlannedVisit } from '@tandem/contracts';
 import { insulinProductKey, type CareState } from './care-state';
+import { dosesOfOrder } from './mar';
+import type { MedicationOrderState } from './medicines';
 import { INSULIN_TIME_WINDOW_MINUTES } from './context';
 import { instantOf } from './time';
 import type { ScheduledDoseInVisit } from './visits';
@@ -64,5 +66,42 @@ export const insulinDosesDueInVisit = (
         dueAt,
         ...(outcome ? { outcome: outcome.type === 'InsulinAdministered' ? 'given' : 'withheld' } : {}),
       };
+    });
+  });
+
+/** How far from a scheduled time an outcome recorded for that time still answers it (the same time a day on is another dose). */
+const ORDER_DOSE_WINDOW_MS = 12 * 60 * 60_000;
+
+/**
+ * Each scheduled time of the person's active orders in the visit, with its outcome: the MAR entry
+ * for that order and that scheduled time (not entered in error) within twelve hours of it, else
+ * none. An insulin order whose product a delegation's instruction already schedules is left to
+ * `insulinDosesDueInVisit` (`delegatedInsulin`), so no dose is counted twice. Pure.
+ */
+export const orderedDosesDueInVisit = (
+  visit: Pick<PlannedVisit, 'plannedStart' | 'plannedEnd'>,
+  orders: readonly MedicationOrderState[],
+  care: CareState,
+  delegatedInsulin: ReadonlySet<string> = new Set(),
+): ScheduledDoseInVisit[] =>
+  orders.flatMap((order) => {
+    const { details } = order;
+    if (order.status !== 'active' || details.timing.kind !== 'scheduled') return [];
+    const insulinKey = isInsulinProduct(details.product) ? insulinProductKey(details.product.display, details.product.system === INSULIN_PRODUCT_SYSTEM ? details.product.code : undefined) : undefined;
+    if (insulinKey !== undefined && delegatedInsulin.has(insulinKey)) return [];
+    const start = instantOf(details.start);
+    const stop = details.stop === undefined ? Infinity : instantOf(details.stop);
+    return instructedTimesInVisit(visit, details.timing.times).flatMap(({ time, dueAt }) => {
+      const due = instantOf(dueAt);
+      if (due < start || due >= stop) return [];
+      const outcome = dosesOfOrder(care, order.id).find((d) => d.data.scheduledTime === time && Math.abs(instantOf(d.occurredAt) - due) <= ORDER_DOSE_WINDOW_MS);
+      return [
+        {
+          doseId: `${order.id}@${dueAt}`,
+          description: `${details.dose.value} ${details.dose.unit} of ${details.product.display} at ${time}`,
+          dueAt,
+          ...(outcome ? { outcome: outcome.data.outcome } : {}),
+        },
+      ];
     });
   });

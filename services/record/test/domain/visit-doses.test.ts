@@ -1,6 +1,8 @@
+import { DMD_SYSTEM, INSULIN_PRODUCT_SYSTEM, type DoseOutcome, type PrescribeMedication } from '@tandem/contracts';
 import { careStateFrom } from '../../src/domain/care-state';
-import { insulinDosesDueInVisit, instructedTimesInVisit } from '../../src/domain/visit-doses';
-import { at, INSULIN, insulinGiven, PATIENT_ID, stored } from './fixtures';
+import { initialMedicinesState, medicinesStateFrom, prescribeMedication, type MedicationOrderState, type StoredMedicinesEvent } from '../../src/domain/medicines';
+import { insulinDosesDueInVisit, instructedTimesInVisit, orderedDosesDueInVisit } from '../../src/domain/visit-doses';
+import { at, base, INSULIN, insulinGiven, PATIENT_ID, stored } from './fixtures';
 
 /**
  * The scheduled doses due in a visit, insulin's case (the only scheduled medicine before the MAR):
@@ -36,5 +38,45 @@ describe('insulin doses due in a visit', () => {
 
   it('reads the times in England: 18:00 in summer (BST) is 17:00Z', () => {
     expect(instructedTimesInVisit({ plannedStart: '2025-07-01T16:45:00Z', plannedEnd: '2025-07-01T17:30:00Z' }, ['18:00'])).toEqual([{ time: '18:00', dueAt: '2025-07-01T17:00:00.000Z' }]);
+  });
+});
+
+describe('prescribed doses due in a visit (the MAR)', () => {
+  const AMLODIPINE = { system: DMD_SYSTEM, code: '42206511000001102', display: 'Amlodipine 5mg tablets' } as const;
+  const order = (over: Partial<PrescribeMedication> = {}): MedicationOrderState => {
+    const [event] = prescribeMedication(
+      { ...base(at('09:00')), product: AMLODIPINE, dose: { value: 1, unit: 'tablet' }, route: 'oral', timing: { kind: 'scheduled', times: ['18:00'] }, start: at('09:00'), ...over },
+      initialMedicinesState,
+      { now: new Date(at('09:00')), actorId: 'dn-sarah' },
+    );
+    return medicinesStateFrom([{ ...event!, id: 'order-amlodipine', metadata: { occurredAt: at('09:00') } } as StoredMedicinesEvent]).orders['order-amlodipine']!;
+  };
+  const dose = (outcome: DoseOutcome, when: string, scheduledTime = '18:00') =>
+    // Only what the outcome-matching reads: the order, the outcome, the scheduled time.
+   
+    stored('MedicineDoseRecorded', { patientId: PATIENT_ID, orderId: 'order-amlodipine', outcome, scheduledTime, ...(outcome === 'given' ? { dose: { value: 1, unit: 'tablet' } } : { reason: 'said no' }) } as never, at(when));
+
+  it('given amlodipine prescribed at 18:00 and the visit 17:45 to 18:30, then its dose is due with no outcome, in the order’s own unit', () => {
+    expect(orderedDosesDueInVisit(visit, [order()], careStateFrom([]))).toEqual([
+      { doseId: `order-amlodipine@${new Date(at('18:00')).toISOString()}`, description: '1 tablet of Amlodipine 5mg tablets at 18:00', dueAt: new Date(at('18:00')).toISOString() },
+    ]);
+  });
+
+  it('given it was refused at 18:10, then the dose has the outcome refused; an outcome for another scheduled time answers nothing', () => {
+    expect(orderedDosesDueInVisit(visit, [order()], careStateFrom([dose('refused', '18:10')]))[0]!.outcome).toBe('refused');
+    expect(orderedDosesDueInVisit(visit, [order({ timing: { kind: 'scheduled', times: ['08:00', '18:00'] } })], careStateFrom([dose('given', '08:05', '08:00')]))[0]!.outcome).toBeUndefined();
+  });
+
+  it('given a PRN order, a stopped one, or one starting after the visit, then nothing is due', () => {
+    const prn = order({ timing: { kind: 'prn', indication: 'pain', minimumIntervalMinutes: 240, maxDosesIn24Hours: 4 } });
+    const stopped: MedicationOrderState = { ...order(), status: 'stopped', stopped: { at: at('12:00'), reason: 'stopped by GP' } };
+    const later = order({ start: at('19:00') });
+    expect(orderedDosesDueInVisit(visit, [prn, stopped, later], careStateFrom([]))).toEqual([]);
+  });
+
+  it('given an insulin order whose product a delegation already schedules, then it is left to the delegation (never counted twice)', () => {
+    const insulin = order({ product: { system: INSULIN_PRODUCT_SYSTEM, code: 'humulin-i-kwikpen', display: INSULIN }, dose: { value: 8, unit: 'units' }, route: 'subcutaneous' });
+    expect(orderedDosesDueInVisit(visit, [insulin], careStateFrom([]), new Set(['humulin-i-kwikpen']))).toEqual([]);
+    expect(orderedDosesDueInVisit(visit, [insulin], careStateFrom([]))).toHaveLength(1);
   });
 });
