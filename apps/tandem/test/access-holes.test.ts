@@ -11,7 +11,7 @@ import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 import type { DelegationService } from '@tandem/delegation';
 import { recordChangesSince } from './record-changes';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 /**
  * The access holes a black-box test found (issue 16, items 1, 6, 7 and 8), each reproduced over

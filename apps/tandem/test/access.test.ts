@@ -11,7 +11,7 @@ import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
 import { recordChangesSince } from './record-changes';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 /**
  * Who may see and do what, over HTTP on the embedded default: bearer tokens from the development

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { ExportJobs, type HeldExport } from '../src/bulk-export/jobs';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 /** An NHS number that passes the modulus 11 check, from nine digits. */
 const nhsNumber = (nine: string): string => {

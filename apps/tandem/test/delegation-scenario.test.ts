@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
 import { runInsulinScenario, type ScenarioResult } from '../src/demo/insulin-scenario';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 import { recordChangesSince } from './record-changes';
 
 /**

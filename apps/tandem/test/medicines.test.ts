@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 /**
  * Issue 13, against the running server: a nurse prescribes, the care worker records the MAR (a PRN

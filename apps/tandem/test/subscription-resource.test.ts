@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@tandem/event-store';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 import { notificationBundle } from '../src/subscriptions/notification';
 import { evolveSubscription, FILTER_CRITERIA_EXTENSION, initialSubscriptionState, parseSubscription, PAYLOAD_CONTENT_EXTENSION, subscriptionResource, type Fault } from '../src/subscriptions/subscription';
 import { DELEGATION_TOPIC, ESCALATION_TOPIC, NEW_ENTRY_TOPIC, NEWS2_TOPIC, TopicIndex } from '../src/subscriptions/topics';

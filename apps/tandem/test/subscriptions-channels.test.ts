@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { WebSocket } from 'ws';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
 import { seedDemoInsulinDelegation } from '../src/demo/insulin-delegation';

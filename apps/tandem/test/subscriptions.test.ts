@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
 import type { SubscriptionService } from '../src/subscriptions/service';

@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem, type RunningTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
-import { expectValidFhir } from '../../../services/projections/test/fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 /**
  * A person's visits over HTTP (issue 13): the registered manager plans a visit and a rostering
