@@ -3,6 +3,7 @@ import { careEventDefinitions, delegationEventDefinitions, EventRegistry, visitE
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver } from '@tandem/event-store';
 import { ManualClock } from '../../src/application/clock';
 import { createDelegationCore, type DelegationCore } from '../../src/service';
+import type { VisitDeadlines } from '../../src/scheduler';
 import { GivenCareRecord, type Given } from './given-care-record';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
@@ -41,6 +42,8 @@ export class Harness {
   core!: DelegationCore;
   given!: GivenCareRecord;
   patientId = '';
+  /** The record's visits port, where a test gives one (the lead's fix of visits.test.ts may replace this). */
+  visits?: VisitDeadlines;
 
   private constructor(
     readonly db: PGlite,
@@ -99,7 +102,7 @@ export class Harness {
 
   private async startCore(): Promise<void> {
     // The record's visits, as the composition root passes them: late and missed visits are noticed there.
-    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0, visits: this.care.visits });
+    this.core = createDelegationCore({ store: this.store, readModels: this.readModels, clock: this.clock, schedulerIntervalMs: 0, ...(this.visits ? { visits: this.visits } : {}) });
     await this.core.start();
   }
 
