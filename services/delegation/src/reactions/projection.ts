@@ -381,10 +381,11 @@ const dosesSettledBy = (event: RecordedEvent): { patientId: string; settled: (st
   const kind = streamKind(event.stream);
   if (kind === 'care') {
     const patientId = streamOfKind(event.stream, 'care')!.patientId;
-    const entry =
-      event.type === 'EntryAmended'
-        ? { ...(event.data as { replacement: { type: string; data: unknown; occurredAt?: string } }).replacement, occurredAt: (event.data as { replacement: { occurredAt?: string } }).replacement.occurredAt ?? event.metadata.occurredAt }
-        : { type: event.type, data: event.data, occurredAt: event.metadata.occurredAt };
+    // An amendment settles a dose only when it moves the entry's time (its original settled the one it was for): read at the
+    // amendment's own time, it could settle today's dose for yesterday's.
+    const replacement = event.type === 'EntryAmended' ? (event.data as { replacement: { type: string; data: unknown; occurredAt?: string } }).replacement : undefined;
+    if (replacement && replacement.occurredAt === undefined) return undefined;
+    const entry = replacement ? { type: replacement.type, data: replacement.data, occurredAt: replacement.occurredAt! } : { type: event.type, data: event.data, occurredAt: event.metadata.occurredAt };
     const orderId = (entry.data as { orderId?: unknown } | undefined)?.orderId;
     if (typeof orderId !== 'string') return undefined;
     return {
