@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@tandem/event-store';
 import { expectValidFhir } from '@tandem/fhir-validation';
 import { notificationBundle } from '../src/subscriptions/notification';
 import { evolveSubscription, FILTER_CRITERIA_EXTENSION, initialSubscriptionState, parseSubscription, PAYLOAD_CONTENT_EXTENSION, subscriptionResource, type Fault } from '../src/subscriptions/subscription';
-import { DELEGATION_TOPIC, ESCALATION_TOPIC, NEW_ENTRY_TOPIC, NEWS2_TOPIC, TopicIndex } from '../src/subscriptions/topics';
+import { DELEGATION_TOPIC, DOSE_MISSED_TOPIC, ESCALATION_TOPIC, NEW_ENTRY_TOPIC, NEWS2_TOPIC, TopicIndex } from '../src/subscriptions/topics';
 
 /** The Subscription resource, its stream and its notification, as pure functions (the HTTP test is subscriptions.test.ts). */
 const PATIENT = '3f2a6c1e-8b4d-4e7a-9c1f-2d5b8e0a7c64';
@@ -145,5 +145,19 @@ describe('the topics, from the log', () => {
     expect(index.triggered(DELEGATION_TOPIC, suspended)).toEqual({ patientId: PATIENT, focus: { type: 'Task', id: 'del-1' }, created: false });
     // a delegation whose proposal was never seen names no person: nothing is sent about it
     expect(index.triggered(DELEGATION_TOPIC, unknown)).toBeUndefined();
+  });
+
+  it('a dose recorded missed, refused or not given, or a scheduled dose escalated as overdue, triggers the dose-missed topic; a dose given does not', () => {
+    const index = new TopicIndex();
+    const dose = (outcome: string, position: number) => event('MedicineDoseRecorded', `care-${PATIENT}`, { patientId: PATIENT, orderId: 'o1', outcome, scheduledTime: '08:00' }, position);
+    expect(index.triggered(DOSE_MISSED_TOPIC, dose('missed', 10))).toEqual({ patientId: PATIENT, focus: { type: 'MedicationAdministration', id: 'e10' }, created: true });
+    expect(index.triggered(DOSE_MISSED_TOPIC, dose('refused', 11))).toMatchObject({ focus: { type: 'MedicationAdministration', id: 'e11' } });
+    expect(index.triggered(DOSE_MISSED_TOPIC, dose('not-given', 12))).toMatchObject({ focus: { type: 'MedicationAdministration', id: 'e12' } });
+    expect(index.triggered(DOSE_MISSED_TOPIC, dose('given', 13))).toBeUndefined();
+    expect(index.triggered(DOSE_MISSED_TOPIC, dose('already-taken', 14))).toBeUndefined();
+    const overdue = event('EscalationRaised', 'escalation-esc-9', { escalationId: 'esc-9', patientId: PATIENT, ruleId: 'medicine.dose-overdue' }, 15);
+    const other = event('EscalationRaised', 'escalation-esc-8', { escalationId: 'esc-8', patientId: PATIENT, ruleId: 'insulin.hypo' }, 16);
+    expect(index.triggered(DOSE_MISSED_TOPIC, overdue)).toEqual({ patientId: PATIENT, focus: { type: 'Communication', id: 'esc-9' }, created: true });
+    expect(index.triggered(DOSE_MISSED_TOPIC, other)).toBeUndefined();
   });
 });

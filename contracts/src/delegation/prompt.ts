@@ -44,6 +44,14 @@ export const CarePromptIssued = defineEvent(
     recheck: RecheckSchema.optional(),
     /** The escalation raised by the same entry, if any. */
     escalationId: IdSchema.optional(),
+    /**
+     * A scheduled dose left with no outcome past its tolerance (docs/decisions/0023): the order,
+     * the dose's time, and when it is escalated to the nursing team if still nothing is recorded.
+     * `triggeringEntryId` is then the order (its MedicationOrdered event id).
+     */
+    dose: z
+      .object({ orderId: IdSchema, scheduledTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/), scheduledAt: DateTimeSchema, escalateAt: DateTimeSchema, timeCritical: z.boolean() })
+      .optional(),
   }),
 );
 export type CarePromptIssuedData = z.infer<typeof CarePromptIssued.schema>;

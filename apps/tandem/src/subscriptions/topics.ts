@@ -12,6 +12,12 @@ export const ESCALATION_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/escalatio
 export const NEWS2_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/news2-at-or-above`;
 export const NEW_ENTRY_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/new-entry`;
 export const DELEGATION_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/delegation`;
+export const DOSE_MISSED_TOPIC = `${TANDEM_FHIR_BASE}/SubscriptionTopic/medicine-dose-missed`;
+
+/** The dose outcomes in which the person did not have the medicine (MedicationAdministration.status not-done). */
+const NOT_TAKEN_OUTCOMES: ReadonlySet<string> = new Set(['missed', 'refused', 'not-given']);
+/** The rule under which the delegation service escalates a scheduled dose left with no outcome. */
+const DOSE_OVERDUE_RULE_ID = 'medicine.dose-overdue';
 
 /** The FHIR types a notification can be about. */
 export type FocusType = 'Communication' | 'Observation' | 'MedicationAdministration' | 'Task';
@@ -89,6 +95,14 @@ export const TOPICS: readonly Topic[] = [
     description:
       'A delegation of a healthcare task is proposed, accepted, declined, agreed by the person, activated, due for review, reviewed, suspended, withdrawn or ended: its Task. Filter: patient.',
   },
+  {
+    url: DOSE_MISSED_TOPIC,
+    title: 'A medicine dose missed',
+    resourceTypes: ['MedicationAdministration', 'Communication'],
+    filters: [],
+    description:
+      'A scheduled or PRN dose is recorded missed, refused or not given (its MedicationAdministration, status not-done), or a scheduled dose left with no outcome past its tolerance is escalated to the nursing team (the escalation\'s Communication). Filter: patient; MedicationAdministration?... or Communication?... narrows to that kind.',
+  },
 ];
 
 export const topicFor = (url: string): Topic | undefined => TOPICS.find((t) => t.url === url);
@@ -136,6 +150,13 @@ export class TopicIndex {
       // An entry is named by the event that first recorded it, and published under that id.
       const type = ENTRY_FOCUS_TYPE[event.type as CorrectableEntryType];
       return { patientId: (event.data as { patientId: string }).patientId, focus: { type, id: event.id }, created: true };
+    }
+    if (topic === DOSE_MISSED_TOPIC && event.type === 'MedicineDoseRecorded' && NOT_TAKEN_OUTCOMES.has((event.data as { outcome: string }).outcome)) {
+      return { patientId: (event.data as { patientId: string }).patientId, focus: { type: 'MedicationAdministration', id: event.id }, created: true };
+    }
+    if (topic === DOSE_MISSED_TOPIC && event.type === 'EscalationRaised' && (event.data as { ruleId: string }).ruleId === DOSE_OVERDUE_RULE_ID) {
+      const data = event.data as { escalationId: string; patientId: string };
+      return { patientId: data.patientId, focus: { type: 'Communication', id: data.escalationId }, created: true };
     }
     if (topic === DELEGATION_TOPIC && DELEGATION_EVENT_TYPES.has(event.type)) {
       const delegationId = streamOfKind(event.stream, 'delegation')?.delegationId;

@@ -18,12 +18,14 @@ export const patientStreamOf = streamName.patient;
 export const practitionerStreamOf = streamName.practitioner;
 /** A visit (the record's): its deadlines are this service's timers. */
 export const visitStreamOf = streamName.visit;
+/** A person's medication orders (the record's): each scheduled dose's deadline is this service's timer. */
+export const medicinesStreamOf = streamName.medicines;
 
 /** The streams this service reacts to by kind; every other stream is 'other'. */
-export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'visit' | 'other';
+export type StreamKind = 'competency' | 'delegation' | 'escalation' | 'prompt' | 'care' | 'visit' | 'medicines' | 'other';
 export const streamKind = (stream: string): StreamKind => {
   const kind = parseStreamName(stream)?.kind;
-  return kind === 'competency' || kind === 'delegation' || kind === 'escalation' || kind === 'prompt' || kind === 'care' || kind === 'visit' ? kind : 'other';
+  return kind === 'competency' || kind === 'delegation' || kind === 'escalation' || kind === 'prompt' || kind === 'care' || kind === 'visit' || kind === 'medicines' ? kind : 'other';
 };
 
 /** The namespace of every name-based id this service makes (ids already stored depend on it). */
@@ -37,6 +39,9 @@ export const nameBasedId = (name: string): string => uuidV5In(DELEGATION_ID_NAME
  * the log (or a reaction retried after a crash) raises nothing twice.
  */
 export const reactionEscalationId = (triggeringEventId: string, ruleId: string): string => nameBasedId(`escalation|${triggeringEventId}|${ruleId}`);
+/** The prompt to one care worker about one scheduled dose, and the dose's one escalation: named from the order and the dose's time. */
+export const dosePromptId = (orderId: string, scheduledAt: string, careWorkerId: string): string => nameBasedId(`dose-prompt|${orderId}|${scheduledAt}|${careWorkerId}`);
+export const doseEscalationId = (orderId: string, scheduledAt: string): string => nameBasedId(`dose-escalation|${orderId}|${scheduledAt}`);
 export const reactionPromptId = (triggeringEventId: string, ruleId: string): string => nameBasedId(`prompt|${triggeringEventId}|${ruleId}`);
 
 /** @deprecated The name `nameBasedId` says what it is (contracts' `uuidV5` takes the namespace); kept while callers move. */

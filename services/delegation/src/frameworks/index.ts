@@ -9,6 +9,7 @@ export * from './resolve';
 export * from './vocabulary';
 export * from './shared';
 export * from './care-visits';
+export * from './medicines';
 export { insulinAdministration, suspectedUti65Plus, cellulitisEronClassI, wholeRecordRules, WHOLE_RECORD_RULESET_ID };
 
 /** The frameworks Tandem ships, by id. Another framework is one more entry here (data and tests). */

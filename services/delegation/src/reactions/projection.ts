@@ -14,7 +14,7 @@ import {
 import type { RecordedEvent, SqlDriver, SqlQueryable } from '@tandem/event-store';
 import type { Projection } from '@tandem/projections';
 import type { FrameworkCatalogue } from '../application/frameworks';
-import { competencyStreamId, delegationStreamId, escalationStreamId, promptStreamId, streamKind, streamOfKind } from '../application/streams';
+import { competencyStreamId, delegationStreamId, doseEscalationId, escalationStreamId, medicinesStreamOf, promptStreamId, streamKind, streamOfKind } from '../application/streams';
 import type { Framework, Ruleset } from '../frameworks';
 import {
   evolveCompetence,
@@ -33,9 +33,10 @@ import {
   type EscalationState,
 } from '../machines';
 import { evolvePrompt, initialPromptState, type PromptState } from '../prompts';
-import { monitoringDue, type CareStreamEvent } from '../rules';
+import { DOSE_RULE_IDS } from '../frameworks/medicines';
+import { doseDeadlines, doseOfOutcome, evolveOrders, nextScheduledDose, monitoringDue, type CareStreamEvent, type OrdersState } from '../rules';
 import { schedulerSchemaSql } from '../scheduler/scheduler';
-import { competenceTimerOf, delegationTimerOf, escalationTimerOf, monitoringTimer, promptTimerOf, visitTimer, type Timer } from '../scheduler/timers';
+import { competenceTimerOf, delegationTimerOf, doseTimer, doseTimerStream, escalationTimerOf, monitoringTimer, promptTimerOf, visitTimer, type Timer } from '../scheduler/timers';
 import { delegationTables, delegationViewsSql, type Recipient } from './read-model';
 
 const { careEntries, competences, delegations, escalations, prompts, streamStates, timers } = delegationTables;
@@ -73,7 +74,36 @@ export type StreamState =
     }
   | { readonly kind: 'prompt'; readonly prompt: PromptState }
   /** A visit (the record's stream): only its deadlines are shown, as the scheduler's timers. */
-  | { readonly kind: 'visit'; readonly visit: VisitFacts };
+  | { readonly kind: 'visit'; readonly visit: VisitFacts }
+  /**
+   * A person's medication orders (the record's stream), and for each order how far its scheduled
+   * doses are settled: `cursor` is the last dose with an outcome recorded or a prompt (or an
+   * escalation) about it, from the order's recording; `ahead`, doses after it already settled (an
+   * outcome recorded early). The order's timer is the next dose after the cursor.
+   */
+  | { readonly kind: 'medicines'; readonly patientId: string; readonly orders: OrdersState; readonly cursors: Readonly<Record<string, string>>; readonly ahead: Readonly<Record<string, readonly string[]>> };
+
+type MedicinesState = Extract<StreamState, { kind: 'medicines' }>;
+
+/** A dose of an order settled (an outcome, a prompt, an escalation): the cursor moves over it and every settled dose after it. */
+export const settleDose = (state: MedicinesState, orderId: string, scheduledAt: string): MedicinesState => {
+  const order = state.orders[orderId];
+  const cursor = state.cursors[orderId];
+  if (!order || cursor === undefined || Date.parse(scheduledAt) <= Date.parse(cursor)) return state;
+  let ahead = [...(state.ahead[orderId] ?? []), scheduledAt];
+  let moved = cursor;
+  for (let next = nextScheduledDose(order, moved); next && ahead.includes(next.scheduledAt); next = nextScheduledDose(order, moved)) moved = next.scheduledAt;
+  ahead = ahead.filter((at) => Date.parse(at) > Date.parse(moved));
+  return { ...state, cursors: { ...state.cursors, [orderId]: moved }, ahead: { ...state.ahead, [orderId]: ahead } };
+};
+
+const evolveMedicines = (state: MedicinesState | undefined, event: RecordedEvent, patientId: string): MedicinesState => {
+  const before: MedicinesState = state ?? { kind: 'medicines', patientId, orders: {}, cursors: {}, ahead: {} };
+  const orders = evolveOrders(before.orders, event);
+  // Doses are checked from when the order reached the record: one due before it was known is nobody's to have given.
+  const cursors = event.type === 'MedicationOrdered' ? { ...before.cursors, [event.id]: event.metadata.occurredAt } : before.cursors;
+  return { ...before, orders, cursors };
+};
 
 const store = (snapshot: { value: unknown; context: object }): StoredMachine => {
   const { framework: _framework, ...context } = snapshot.context as Record<string, unknown>;
@@ -140,6 +170,11 @@ export const evolveStreamState = (frameworks: FrameworkCatalogue, state: StreamS
     }
     case 'prompt':
       return { kind: 'prompt', prompt: evolvePrompt(state?.kind === 'prompt' ? state.prompt : initialPromptState, timedFromStored<PromptEvent>(event) as never) };
+    case 'medicines': {
+      const patientId = streamOfKind(event.stream, 'medicines')?.patientId;
+      if (patientId === undefined) return state;
+      return evolveMedicines(state?.kind === 'medicines' ? state : undefined, event, patientId);
+    }
     case 'visit':
       if (!VISIT_EVENT_TYPES.has(event.type)) return state;
       return { kind: 'visit', visit: evolveVisit(state?.kind === 'visit' ? state.visit : NO_VISIT, event as unknown as StoredVisitEvent) };
@@ -155,7 +190,7 @@ export type StreamView =
   | { readonly table: typeof escalations; readonly row: Parameters<typeof escalations.upsert>[1] }
   | { readonly table: typeof prompts; readonly row: Parameters<typeof prompts.upsert>[1] };
 
-export const viewOf = (frameworks: FrameworkCatalogue, stream: string, state: StreamState, position: number): { view?: StreamView; timer?: Timer } => {
+export const viewOf = (frameworks: FrameworkCatalogue, stream: string, state: StreamState, position: number): { view?: StreamView; timer?: Timer; doseTimers?: Map<string, Timer | undefined> } => {
   switch (state.kind) {
     case 'competency': {
       const framework = frameworks.get(state.frameworkId)!;
@@ -243,7 +278,7 @@ export const viewOf = (frameworks: FrameworkCatalogue, stream: string, state: St
         issuedAt: promptState.issuedAt,
         position,
       };
-      const timer = promptTimerOf(promptStreamId(prompt.promptId), promptState);
+      const timer = promptTimerOf(promptStreamId(prompt.promptId), promptState) ?? doseEscalationTimer(promptStreamId(prompt.promptId), prompt);
       return { view: { table: prompts, row }, ...(timer ? { timer } : {}) };
     }
     case 'visit': {
@@ -251,8 +286,25 @@ export const viewOf = (frameworks: FrameworkCatalogue, stream: string, state: St
       const timer = state.visit.planned ? visitTimer(stream, state.visit.visitId, visitDeadlines(state.visit)[0]) : undefined;
       return timer ? { timer } : {};
     }
+    case 'medicines': {
+      // Each order's next unsettled dose, at its time plus its tolerance; none for a stopped or PRN order.
+      const doseTimers = new Map<string, Timer | undefined>();
+      for (const order of Object.values(state.orders)) {
+        const cursor = state.cursors[order.orderId];
+        const next = cursor === undefined ? undefined : nextScheduledDose(order, cursor);
+        const timerStream = doseTimerStream(order.orderId);
+        const dueAt = next && doseDeadlines(frameworks.medicines, order.details.timeCritical, next.scheduledAt).overdueAt;
+        doseTimers.set(timerStream, next && dueAt ? doseTimer(timerStream, { stage: 'overdue', patientId: state.patientId, orderId: order.orderId, ...next, dueAt }) : undefined);
+      }
+      return { doseTimers };
+    }
   }
 };
+
+/** A dose-overdue prompt's deadline: at its escalateAt the nursing team is told, unless an outcome is recorded by then. */
+const doseEscalationTimer = (stream: string, prompt: CarePromptIssuedData): Timer | undefined =>
+  prompt.dose &&
+  doseTimer(stream, { stage: 'escalate', patientId: prompt.patientId, orderId: prompt.dose.orderId, scheduledTime: prompt.dose.scheduledTime, scheduledAt: prompt.dose.scheduledAt, dueAt: prompt.dose.escalateAt });
 
 // ---------------------------------------------------------------------------------------------
 // Care entries: what a person's repeating checks are counted from
@@ -318,7 +370,52 @@ const upsertTimer = (tx: SqlQueryable, timer: Timer, position: number) =>
 // The projection the runner runs
 // ---------------------------------------------------------------------------------------------
 
-const SHOWN: ReadonlySet<string> = new Set(['competency', 'delegation', 'escalation', 'prompt', 'visit']);
+const SHOWN: ReadonlySet<string> = new Set(['competency', 'delegation', 'escalation', 'prompt', 'visit', 'medicines']);
+
+/**
+ * What settles a person's scheduled dose, from another stream: an outcome recorded on the care
+ * stream (or an amendment's), a dose-overdue prompt issued about it, or its escalation raised when
+ * nobody could be prompted. The patient and a function of the orders giving the doses settled.
+ */
+const dosesSettledBy = (event: RecordedEvent): { patientId: string; settled: (state: MedicinesState) => { orderId: string; scheduledAt: string }[] } | undefined => {
+  const kind = streamKind(event.stream);
+  if (kind === 'care') {
+    const patientId = streamOfKind(event.stream, 'care')!.patientId;
+    // An amendment settles a dose only when it moves the entry's time (its original settled the one it was for): read at the
+    // amendment's own time, it could settle today's dose for yesterday's.
+    const replacement = event.type === 'EntryAmended' ? (event.data as { replacement: { type: string; data: unknown; occurredAt?: string } }).replacement : undefined;
+    if (replacement && replacement.occurredAt === undefined) return undefined;
+    const entry = replacement ? { type: replacement.type, data: replacement.data, occurredAt: replacement.occurredAt! } : { type: event.type, data: event.data, occurredAt: event.metadata.occurredAt };
+    const orderId = (entry.data as { orderId?: unknown } | undefined)?.orderId;
+    if (typeof orderId !== 'string') return undefined;
+    return {
+      patientId,
+      settled: (state) => {
+        const order = state.orders[orderId];
+        const dose = order && doseOfOutcome(order, entry);
+        return dose ? [{ orderId, scheduledAt: dose.scheduledAt }] : [];
+      },
+    };
+  }
+  if (kind === 'prompt' && event.type === 'CarePromptIssued') {
+    const prompt = dataOf<CarePromptIssuedData>(event);
+    const { dose } = prompt;
+    return dose ? { patientId: prompt.patientId, settled: () => [{ orderId: dose.orderId, scheduledAt: dose.scheduledAt }] } : undefined;
+  }
+  if (kind === 'escalation' && event.type === 'EscalationRaised' && dataOf<EscalationRaisedData>(event).ruleId === DOSE_RULE_IDS.overdue) {
+    const escalationId = streamOfKind(event.stream, 'escalation')?.escalationId;
+    return {
+      patientId: dataOf<EscalationRaisedData>(event).patientId,
+      settled: (state) =>
+        Object.values(state.orders).flatMap((order) => {
+          const cursor = state.cursors[order.orderId];
+          const next = cursor === undefined ? undefined : nextScheduledDose(order, cursor);
+          return next && doseEscalationId(order.orderId, next.scheduledAt) === escalationId ? [{ orderId: order.orderId, scheduledAt: next.scheduledAt }] : [];
+        }),
+    };
+  }
+  return undefined;
+};
 
 /**
  * Applies a batch: each stream's state is read once, folded through the batch's events, and
@@ -341,6 +438,14 @@ export const applyDelegationEvents = async (frameworks: FrameworkCatalogue, even
 
   for (const event of events) {
     const kind = streamKind(event.stream);
+    const doses = dosesSettledBy(event);
+    if (doses) {
+      const held = await load(medicinesStreamOf(doses.patientId));
+      if (held.state?.kind === 'medicines' && event.position > held.position) {
+        const settled = doses.settled(held.state).reduce((state, dose) => settleDose(state, dose.orderId, dose.scheduledAt), held.state);
+        if (settled !== held.state) states.set(medicinesStreamOf(doses.patientId), { state: settled, position: event.position, dirty: true });
+      }
+    }
     const care = kind === 'care' ? streamOfKind(event.stream, 'care') : undefined;
     if (care) {
       if (await applyEntry(tx, care.patientId, event)) patientsWithEntries.add(care.patientId);
@@ -358,8 +463,13 @@ export const applyDelegationEvents = async (frameworks: FrameworkCatalogue, even
   for (const [stream, held] of states) {
     if (!held.dirty || !held.state) continue;
     await streamStates.upsert(tx, { stream, kind: held.state.kind, state: held.state, position: held.position });
-    const { view, timer } = viewOf(frameworks, stream, held.state, held.position);
+    const { view, timer, doseTimers } = viewOf(frameworks, stream, held.state, held.position);
     if (view) await (view.table.upsert as (tx: SqlQueryable, row: unknown) => Promise<void>)(tx, view.row);
+    for (const [timerStream, doseTimer] of doseTimers ?? []) {
+      await tx.query(`delete from ${timers.name} where stream = $1 and timer_id <> $2`, [timerStream, doseTimer?.timerId ?? '']);
+      if (doseTimer) await upsertTimer(tx, doseTimer, held.position);
+    }
+    if (doseTimers) continue;
     // The stream's one deadline is the one its state holds now (what was fired is the scheduler's to remember).
     await tx.query(`delete from ${timers.name} where stream = $1 and timer_id <> $2`, [stream, timer?.timerId ?? '']);
     if (timer) await upsertTimer(tx, timer, held.position);

@@ -5,3 +5,4 @@ export * from './evaluate';
 export * from './monitoring';
 export * from './recipients';
 export * from './rota';
+export * from './doses';

@@ -5,14 +5,17 @@ import type { Logger } from 'pino';
 import { DELEGATION_SYSTEM_ACTOR, type CommandResult, type DelegationCommands } from '../application/commands';
 import type { Clock } from '../application/clock';
 import { DelegationCommandRefused } from '../application/errors';
-import { careStreamOf, escalationStreamId, nameBasedId, promptStreamId } from '../application/streams';
+import { careStreamOf, doseEscalationId, dosePromptId, escalationStreamId, medicinesStreamOf, nameBasedId, promptStreamId } from '../application/streams';
+import { MEDICINES_RULESET_ID } from '../frameworks/medicines';
+import { careWorkersForDose } from './dose-recipients';
 import { isEscalationReminder } from '../machines';
 import { carePromptOf } from '../prompts';
-import { careStreamEvent } from '../reactions/context';
+import { ACTIVE_STATUSES, careStreamEvent } from '../reactions/context';
 import { activeSince } from '../reactions/monitoring';
 import { DelegationViews } from '../reactions/read-model';
-import { missedMonitoring, missedRecheck, raiseEscalationCommand } from '../rules';
-import type { CheckMonitoring, CheckVisit, TimerCommand } from './timers';
+import { doseDeadlines, doseOverdueEscalation, doseOverduePrompt, isDoseScheduled, missedMonitoring, missedRecheck, ordersFrom, outcomeOfDose, raiseEscalationCommand } from '../rules';
+import type { EntryStreamEvent } from '@tandem/contracts';
+import type { CheckDose, CheckMonitoring, CheckVisit, TimerCommand } from './timers';
 import type { VisitDeadlines } from './visits';
 
 export interface FiredTimer {
@@ -176,6 +179,8 @@ export class Scheduler {
           return await this.fireMonitoring(row.command as CheckMonitoring);
         case 'visit':
           return await this.fireVisit(row.command as CheckVisit);
+        case 'dose':
+          return await this.fireDose(row.command as CheckDose);
       }
     } catch (error) {
       if (error instanceof DelegationCommandRefused) return { outcome: `refused: ${error.refusal.code}: ${error.refusal.reason}`, position: -1 };
@@ -230,6 +235,69 @@ export class Scheduler {
     const noticed = await visits.noticeDeadline({ visitId: command.visitId, kind: command.deadline, dueAt: command.dueAt }, DELEGATION_SYSTEM_ACTOR);
     if (noticed.eventTypes.length === 0) return { outcome: `not needed: ${noticed.why ?? 'nothing to notice'}`, position: -1 };
     return { outcome: noticed.replayed ? 'replayed' : `${noticed.eventTypes.join(', ')} on visit-${command.visitId}`, position: noticed.position };
+  }
+
+  /**
+   * A scheduled dose's deadline came. Decided from the write model: the order from the person's
+   * medicines stream (stopped, or changed so that the dose is no longer on the chart: nothing), the
+   * outcome from the care stream (recorded, even late: nothing). Overdue: each care worker of the
+   * person (on a visit around the dose, or with an active delegation) is prompted, each prompt
+   * carrying when the nursing team is told; with nobody to prompt, the nursing team is told at
+   * once. Escalate: still no outcome, one escalation, named from the order and the dose.
+   */
+  private async fireDose(command: CheckDose): Promise<{ outcome: string; position: number }> {
+    const { commands, store, clock, db } = this.deps;
+    const order = ordersFrom(await store.readStream(medicinesStreamOf(command.patientId)))[command.orderId];
+    const dose = { scheduledTime: command.scheduledTime, scheduledAt: command.scheduledAt };
+    if (!order || !isDoseScheduled(order, dose)) return { outcome: 'not needed: the order is stopped or no longer asks for this dose', position: -1 };
+    const care = (await store.readStream(careStreamOf(command.patientId))).map((e) => careStreamEvent(e) as unknown as EntryStreamEvent);
+    const outcome = outcomeOfDose(order, dose, care);
+    if (outcome) return { outcome: `not needed: an outcome was recorded (entry ${outcome.id})`, position: -1 };
+    const now = clock.now().toISOString();
+    const ruleset = commands.ruleset(MEDICINES_RULESET_ID)!;
+    const careWorkers = await careWorkersForDose(db, command.patientId, command.scheduledAt, ACTIVE_STATUSES);
+    if (command.stage === 'overdue' && careWorkers.length > 0) {
+      const { escalateAt } = doseDeadlines(ruleset, order.details.timeCritical, command.scheduledAt);
+      const prompt = doseOverduePrompt(order, dose);
+      let position = -1;
+      const issued: string[] = [];
+      for (const careWorkerId of careWorkers) {
+        const promptId = dosePromptId(command.orderId, command.scheduledAt, careWorkerId);
+        const result = await commands.prompt(
+          {
+            type: 'IssueCarePrompt',
+            promptId,
+            idempotencyKey: `${command.idempotencyKey}:prompt:${careWorkerId}`,
+            occurredAt: now,
+            prompt: {
+              promptId,
+              patientId: command.patientId,
+              frameworkId: ruleset.id,
+              frameworkVersion: ruleset.version,
+              ...prompt,
+              careWorkerId,
+              triggeringEntryId: command.orderId,
+              dose: { orderId: command.orderId, scheduledTime: command.scheduledTime, scheduledAt: command.scheduledAt, escalateAt, timeCritical: order.details.timeCritical },
+            },
+          },
+          DELEGATION_SYSTEM_ACTOR,
+        );
+        position = Math.max(position, result.position);
+        issued.push(result.replayed ? `replayed for ${careWorkerId}` : `${result.eventTypes.join(', ')} to ${careWorkerId}`);
+      }
+      return { outcome: issued.join('; '), position };
+    }
+    const escalationId = doseEscalationId(command.orderId, command.scheduledAt);
+    const raised = await commands.escalation(
+      raiseEscalationCommand(doseOverdueEscalation(ruleset, order, dose, command.stage === 'escalate' ? careWorkers : []), {
+        escalationId,
+        patientId: command.patientId,
+        occurredAt: now,
+        idempotencyKey: `dose-escalation:${command.orderId}:${command.scheduledAt}`,
+      }),
+      DELEGATION_SYSTEM_ACTOR,
+    );
+    return { outcome: raised.replayed ? 'replayed' : `${raised.eventTypes.join(', ')} on ${escalationStreamId(escalationId)}`, position: raised.position };
   }
 
   /**

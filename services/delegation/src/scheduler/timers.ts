@@ -14,7 +14,25 @@ export type TimerCommand =
   | { readonly kind: 'escalation'; readonly command: EscalationCommand }
   | { readonly kind: 'prompt'; readonly command: PromptCommand }
   | { readonly kind: 'monitoring'; readonly command: CheckMonitoring }
-  | { readonly kind: 'visit'; readonly command: CheckVisit };
+  | { readonly kind: 'visit'; readonly command: CheckVisit }
+  | { readonly kind: 'dose'; readonly command: CheckDose };
+
+/**
+ * A scheduled dose's deadline (the person's medicines stream gives the order and its times): at
+ * the dose's time plus its tolerance (`overdue`) the care worker(s) are prompted unless an
+ * outcome is recorded; at the prompt's `escalateAt` (`escalate`) the nursing team is told unless
+ * one is recorded by then. Both are decided from the care stream when they fire.
+ */
+export interface CheckDose {
+  readonly type: 'CheckDose';
+  readonly idempotencyKey: string;
+  readonly occurredAt: string;
+  readonly stage: 'overdue' | 'escalate';
+  readonly patientId: string;
+  readonly orderId: string;
+  readonly scheduledTime: string;
+  readonly scheduledAt: string;
+}
 
 /**
  * A visit's deadline (the record's visit stream gives it: planned start plus tolerance, then the
@@ -72,4 +90,24 @@ export const monitoringTimer = (delegationId: string, monitoringId: string, miss
   const stream = monitoringTimerStream(delegationId, monitoringId);
   const command: CheckMonitoring = { type: 'CheckMonitoring', idempotencyKey: `${stream}:missed:${missedAt}`, occurredAt: missedAt, delegationId, monitoringId };
   return { timerId: command.idempotencyKey, stream, dueAt: missedAt, fire: { kind: 'monitoring', command } };
+};
+
+/** The timer key of an order's next scheduled dose: one unfired timer per order. */
+export const doseTimerStream = (orderId: string): string => `dose-${orderId}`;
+
+export const doseTimer = (
+  stream: string,
+  dose: { stage: CheckDose['stage']; patientId: string; orderId: string; scheduledTime: string; scheduledAt: string; dueAt: string },
+): Timer => {
+  const command: CheckDose = {
+    type: 'CheckDose',
+    idempotencyKey: `dose-${dose.stage}:${dose.orderId}:${dose.scheduledAt}`,
+    occurredAt: dose.dueAt,
+    stage: dose.stage,
+    patientId: dose.patientId,
+    orderId: dose.orderId,
+    scheduledTime: dose.scheduledTime,
+    scheduledAt: dose.scheduledAt,
+  };
+  return { timerId: command.idempotencyKey, stream, dueAt: dose.dueAt, fire: { kind: 'dose', command } };
 };

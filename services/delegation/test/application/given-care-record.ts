@@ -6,6 +6,7 @@ import {
   uuidV5,
   type Actor,
   type CareRecordEvent,
+  type MedicinesStreamEvent,
   type PatientEvent,
   type PatientRegisteredData,
   type PractitionerRegisteredData,
@@ -82,5 +83,10 @@ export class GivenCareRecord {
     // The record flags an unknown product only once confirmed; these stories give known pens.
     if (!code) throw new Error(`${data.product} is not a product the record knows: give a known pen`);
     return this.entry('InsulinAdministered', { ...data, productCode: code }, by, 'RecordInsulinAdministered');
+  }
+
+  /** An event of the person's `medicines-<id>` stream (an order prescribed, changed or stopped), as the record's PrescribeMedication and its kin append it. */
+  medicines<Type extends MedicinesStreamEvent['type']>(type: Type, data: Extract<MedicinesStreamEvent, { type: Type }>['data'], by: Actor, command: string): Promise<Given> {
+    return this.append(streamName.medicines(data.patientId), command, by, [{ type, data }]);
   }
 }
