@@ -22,6 +22,9 @@ import {
   checkOutVisit,
   DomainRuleBroken,
   insulinDosesDueInVisit,
+  medicineDosesDueInVisit,
+  medicinesStateFrom,
+  type StoredMedicinesEvent,
   isCareRecordEvent,
   isDecisionError,
   noticeVisitDeadline,
@@ -70,6 +73,21 @@ export const insulinDosesOfVisit =
     return insulinDosesDueInVisit(visit, schedules, care);
   };
 
+/**
+ * Every scheduled medicine due in a visit: the insulin its tasks' delegations instruct, and the
+ * scheduled times of the person's other active orders (the MAR), each from its own stream.
+ */
+export const scheduledDosesOfVisit =
+  (store: EventStore): ScheduledDosesOfVisit => {
+    const insulin = insulinDosesOfVisit(store);
+    return async (visit) => {
+      const medicines = medicinesStateFrom((await store.readStream(streamName.medicines(visit.patientId))) as unknown as StoredMedicinesEvent[]);
+      const orders = Object.values(medicines.orders);
+      const others = orders.length === 0 ? [] : medicineDosesDueInVisit(visit, orders, careStateFrom((await store.readStream(streamName.care(visit.patientId))).filter(isCareRecordEvent) as unknown as StoredCareEvent[]));
+      return [...(await insulin(visit)), ...others];
+    };
+  };
+
 /** One visit of an import, as it went. */
 export interface ImportedVisit {
   readonly visitId: string;
@@ -96,7 +114,7 @@ export class VisitBook {
     private readonly now: () => Date,
     options: VisitOptions = {},
   ) {
-    this.scheduledDoses = options.scheduledDoses ?? insulinDosesOfVisit(store);
+    this.scheduledDoses = options.scheduledDoses ?? scheduledDosesOfVisit(store);
     this.lateToleranceMinutes = options.lateToleranceMinutes ?? DEFAULT_VISIT_LATE_TOLERANCE_MINUTES;
   }
 

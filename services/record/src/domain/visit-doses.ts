@@ -1,4 +1,5 @@
-import type { PlannedVisit } from '@tandem/contracts';
+import { isInsulinProduct, type PlannedVisit } from '@tandem/contracts';
+import type { MedicationOrderState } from './medicines';
 import { insulinProductKey, type CareState } from './care-state';
 import { INSULIN_TIME_WINDOW_MINUTES } from './context';
 import { instantOf } from './time';
@@ -64,5 +65,40 @@ export const insulinDosesDueInVisit = (
         dueAt,
         ...(outcome ? { outcome: outcome.type === 'InsulinAdministered' ? 'given' : 'withheld' } : {}),
       };
+    });
+  });
+
+const englandDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/**
+ * Each scheduled time of a person's active, non-insulin medication orders that falls in the visit,
+ * with the MAR outcome recorded for it (the dose of that order, that scheduled time, that day in
+ * England, not entered in error), else none. Insulin is left to `insulinDosesDueInVisit`: its doses
+ * are recorded against the delegation's instruction, and counting them twice would ask twice.
+ */
+export const medicineDosesDueInVisit = (
+  visit: Pick<PlannedVisit, 'plannedStart' | 'plannedEnd'>,
+  orders: readonly Pick<MedicationOrderState, 'id' | 'details' | 'status' | 'stopped'>[],
+  care: CareState,
+): ScheduledDoseInVisit[] =>
+  orders.flatMap((order) => {
+    const d = order.details;
+    if (d.timing.kind !== 'scheduled' || isInsulinProduct(d.product)) return [];
+    return instructedTimesInVisit(visit, d.timing.times).flatMap(({ time, dueAt }) => {
+      const at = instantOf(dueAt);
+      const stoppedAt = order.stopped ? instantOf(order.stopped.at) : d.stop ? instantOf(d.stop) : Infinity;
+      if (at < instantOf(d.start) || at >= stoppedAt) return [];
+      const day = englandDay.format(new Date(dueAt));
+      const outcome = Object.values(care.entries).find(
+        (e) => !e.enteredInError && e.type === 'MedicineDoseRecorded' && e.data.orderId === order.id && e.data.scheduledTime === time && englandDay.format(new Date(e.occurredAt)) === day,
+      );
+      return [
+        {
+          doseId: `${order.id}@${dueAt}`,
+          description: `${d.dose.value} ${d.dose.unit} of ${d.product.display} at ${time}`,
+          dueAt,
+          ...(outcome?.type === 'MedicineDoseRecorded' ? { outcome: outcome.data.outcome } : {}),
+        },
+      ];
     });
   });
