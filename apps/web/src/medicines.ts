@@ -109,7 +109,7 @@ const startOfTodayInEngland = (now: Date): string => {
 export const fetchMedicines = async (ctx: StepContext, patientId: string, now = new Date()): Promise<{ orders: Order[]; today: Administration[] } | undefined> => {
   const [requests, administrations] = await Promise.all([
     getJson<Bundle>(ctx, `/fhir/MedicationRequest?patient=${encodeURIComponent(patientId)}&status=active&_count=100`),
-    getJson<Bundle>(ctx, `/fhir/MedicationAdministration?patient=${encodeURIComponent(patientId)}&date=ge${encodeURIComponent(startOfTodayInEngland(now))}&_count=500`),
+    getJson<Bundle>(ctx, `/fhir/MedicationAdministration?patient=${encodeURIComponent(patientId)}&effective-time=ge${encodeURIComponent(startOfTodayInEngland(now))}&_count=500`),
   ]);
   if (!requests) return undefined;
   const resources = (b: Bundle | undefined) => (b?.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
@@ -141,7 +141,7 @@ export const renderMedicines = async (ctx: StepContext, person: { id: string; na
           return html`<li data-time="${time}">${time}: ${done ? html`${outcomeTag(done)}${done.reasonText && done.outcome !== 'given' ? html` <span class="nhsuk-body-s">${done.reasonText}</span>` : ''}` : html`<a href="${base}/medicines/${encodeURIComponent(order.id)}?time=${time}" data-link>Record the ${time} dose${hidden}</a>`}</li>`;
         })}</ul></div></li>`;
     }
-    const prn = chart.today.filter((a) => a.orderId === order.id);
+    const prn = chart.today.filter((a) => a.orderId === order.id).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     return html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-order="${order.id}"><div class="nhsuk-card__content">
       <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">${order.product} <strong class="nhsuk-tag nhsuk-tag--blue">When required</strong></h2>
       <p class="nhsuk-body-s nhsuk-u-margin-bottom-2">${order.text}</p>

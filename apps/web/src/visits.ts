@@ -147,7 +147,7 @@ export const checkOutStep = (person: { id: string; name: string }, visit: Visit)
     title: 'Check out',
     caption: `${person.name}: visit ${timeOf(visit.start)} to ${timeOf(visit.end)}`,
     back: { href: '/', words: 'Back to my day' },
-    intro: inset(html`<p>Before you leave, record each medicine due in this visit on <a href="${medicines}" data-link>${person.name}'s medicines</a>.</p>`),
+    intro: inset(html`<p>Before you leave, record each medicine due in this visit.</p><p><a href="${medicines}" data-link>${person.name}'s medicines</a></p>`),
     fields: [...visit.tasks.flatMap((t) => [taskField(t), reasonField(t)]), 'unrecordedDosesReason'],
     body: (values: Values, errors) =>
       html`${visit.tasks.map(
