@@ -245,8 +245,8 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
     return html`<li class="nhsuk-card nhsuk-u-margin-bottom-4" data-person="${person.id}"><div class="nhsuk-card__content">
       ${personHeading(person)}
       ${waiting}
-      ${visitsPanel(person, visitsOf.get(person.id) ?? [], now)}
       ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
+      ${visitsPanel(person, visitsOf.get(person.id) ?? [], now)}
       ${items
         .filter((i) => i.status !== 'done' && i.record?.some((r) => r.entry === 'InsulinAdministered') && instructionOf(i))
         .map(

@@ -41,7 +41,6 @@ describeInBrowser("the care worker's visits and her people's medicines", () => {
   const [GIVEN_TIME, REFUSED_TIME, LEFT_TIME] = [englandTime(at(0)), englandTime(at(20)), englandTime(at(40))];
   const VISIT_ID = 'visit-web-morning';
   const token = (claims: MintClaims) => mintToken(claims, { dataDir });
-  const amira: MintClaims = { role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId };
   const nurse: MintClaims = { role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration };
   const manager: MintClaims = { role: 'registered-manager', user: DEMO.manager.practitionerId, org: DEMO.careAgency.organisationId };
   let n = 0;
@@ -195,7 +194,7 @@ describeInBrowser("the care worker's visits and her people's medicines", () => {
     // The demo's own insulin doses are in his record too: the MAR of the two orders is what she recorded.
     const doses = (bundle.entry ?? [])
       .map((e) => e.resource as MedicationAdministration)
-      .filter((d) => [DEMO_AMLODIPINE.display, DEMO_PARACETAMOL.display].includes(d.medicationCodeableConcept?.text ?? ''))
+      .filter((d) => ([DEMO_AMLODIPINE.display, DEMO_PARACETAMOL.display] as string[]).includes(d.medicationCodeableConcept?.text ?? ''))
       .sort((a, b) => String(a.effectiveDateTime).localeCompare(String(b.effectiveDateTime)));
     expect(doses.map((d) => [d.medicationCodeableConcept?.text, d.status, d.statusReason?.[0]?.coding?.[0]?.code, d.dosage?.dose?.unit])).toEqual([
       ['Amlodipine 5mg tablets', 'completed', 'given', 'tablet'],
