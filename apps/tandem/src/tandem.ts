@@ -13,6 +13,7 @@ import { AccessTrail } from './audit/access-trail';
 import { auditOpenApiPaths, createAuditService } from './audit/audit-routes';
 import { seedDemoData } from './demo/demo-data';
 import { seedDemoDelegationSide } from './demo/first-start';
+import { seedDemoMedicinesAndVisits } from './demo/medicines-visits';
 import { withLoggableErrors } from './log';
 import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
@@ -189,6 +190,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     logger.info({ patients: patientIds.length }, 'Demo record loaded');
     const delegation = services.find((s): s is ReturnType<typeof createDelegationService> => s.name === 'delegation');
     if (delegation) await seedDemoDelegationSide(delegation.commands, { patientIds, now: clock.now() });
+    // Mr Jones's medicines chart and today's visits (issue 13), after his insulin delegation so the evening visit carries it.
+    if (patientIds[0]) await seedDemoMedicinesAndVisits(record.care, { patientId: patientIds[0], now: clock.now(), insulinDelegation: delegation !== undefined });
   }
 
   // The care worker's app and its sign-in (made before the sealer starts, so start-up keeps its order).

@@ -11,6 +11,7 @@ import { dayOf, lateness, timeOf, uuid } from './time';
 import { fetchRecord, keepRecords, recordChanged } from './record';
 import { CLINICIAN_ROLES, clinicianRoute, onLiveMessage, onLiveReady, type ClinicianContext } from './clinician';
 import { openLiveStream } from './live';
+import { checkIn, fetchVisits, renderCheckOut, visitsPanel, type Visit } from './visits';
 import { INSULIN_FIELD_NAMES, instructionOf, insulinForm, insulinOf, withheldForm, withheldOf } from './insulin';
 import { CHECK_FORMS, type CheckForm, checkErrorFields, checkFieldNames, checkFormHtml, checkFormOf, checkOf, checkOffered, checkValuesOf } from './checks';
 import { GLUCOSE_FIELD_NAMES, glucoseForm, glucoseOf, glucosePanel } from './glucose';
@@ -102,6 +103,22 @@ document.addEventListener('click', (event) => {
   });
 });
 
+/** Her own online screens (her answer, passport, medicines, check-out): sent straight to Tandem. */
+const ownContext = () =>
+  session && !session.expired ? { token: session.token, userId: session.userId, show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } } : undefined;
+
+/** Check in: the button on a visit in her day (the location only if the phone gives it). */
+document.addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement | null)?.closest('button[data-check-in]') as HTMLButtonElement | null;
+  const ctx = ownContext();
+  if (!button || !ctx) return;
+  button.disabled = true;
+  void checkIn(ctx, button.dataset.patient!, button.dataset.checkIn!).then((done) => {
+    if (done) return renderDay({ quiet: true });
+    button.disabled = false;
+  });
+});
+
 const refreshSession = async () => {
   const user = auth ? await auth.user() : null;
   const org = (user?.profile as { org?: unknown } | undefined)?.org;
@@ -188,6 +205,12 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
   // With signal, her people's latest records are kept on the phone for when there is none.
   if (!fromPhone) void keepRecords(session.token, session.userId, day.people.map((p) => p.id));
   const now = new Date();
+  // Her visits today, from each person's Appointments (with signal; none shown without).
+  const visitsOf = new Map<string, readonly Visit[]>();
+  if (!fromPhone) {
+    const ctx = ownContext();
+    await Promise.all(day.people.map(async (p) => visitsOf.set(p.id, ctx ? await fetchVisits(ctx, session!.userId, p.id, now).catch(() => []) : [])));
+  }
   // Prompts she has acknowledged on this phone (sent or waiting), until the server's list drops them.
   const acknowledged = new Set((await queue.all()).filter((e) => (e.kind === 'prompt-acknowledgement' || e.kind === 'escalation-acknowledgement') && e.state !== 'refused' && e.owner === session!.userId).map((e) => e.promptId));
   const cards = day.people.map((person) => {
@@ -223,6 +246,7 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       ${personHeading(person)}
       ${waiting}
       ${due.length ? html`<h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-2">Due today</h3><ul class="nhsuk-list">${due}</ul>` : html`<p class="nhsuk-body-s">Nothing delegated is due today.</p>`}
+      ${visitsPanel(person, visitsOf.get(person.id) ?? [], now)}
       ${items
         .filter((i) => i.status !== 'done' && i.record?.some((r) => r.entry === 'InsulinAdministered') && instructionOf(i))
         .map(
@@ -230,6 +254,7 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
             <p class="nhsuk-u-margin-bottom-3"><a href="/people/${person.id}/insulin-withheld?delegation=${i.delegationId ?? ''}" data-link>Insulin not given<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></p>`,
         )}
       ${items.some((i) => i.record?.some((r) => r.entry === 'BloodGlucoseRecorded')) ? html`<a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/blood-glucose" data-link>Record blood glucose<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>` : ''}
+      <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/medicines" data-link>Medicines<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
       <a class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-3" href="/people/${person.id}/vital-signs" data-link>Record vital signs<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a>
       <ul class="nhsuk-list nhsuk-u-margin-bottom-0">
         ${CHECK_FORMS.filter((f) => checkOffered(f, person, new Date())).map((f) => html`<li><a href="/people/${person.id}/${f.kind}" data-link>${f.link}<span class="nhsuk-u-visually-hidden"> for ${person.name}</span></a></li>`)}
@@ -751,6 +776,22 @@ const route = async () => {
     const own = { token: session.token, userId: session.userId, show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
     if (answerPage) await (await import('./delegation')).renderAnswer(own, decodeURIComponent(answerPage[1]!));
     else await (await import('./passport')).renderPassport({ ...own, home: { href: '/', words: 'Back to my day' } }, session.userId);
+    return;
+  }
+  // A person's medicines (the MAR) and a visit's check-out (issue 13, docs/decisions/0027).
+  const medicinesPage = /^\/people\/([^/]+)\/medicines(?:\/([^/]+))?$/.exec(path);
+  const effectPage = /^\/people\/([^/]+)\/medicine-doses\/([^/]+)\/effect$/.exec(path);
+  const checkOutPage = /^\/people\/([^/]+)\/visits\/([^/]+)\/check-out$/.exec(path);
+  const own = ownContext();
+  if (own && (medicinesPage || effectPage || checkOutPage)) {
+    const patientId = decodeURIComponent((medicinesPage ?? effectPage ?? checkOutPage)![1]!);
+    const person = await personFor(patientId);
+    if (!person) return show('Not found', html`<h1>Person not found</h1><p>This person is not on your list. <a href="/" data-link>Go back to my day</a></p>`);
+    const medicines = await import('./medicines');
+    if (checkOutPage) await renderCheckOut(own, own.userId, person, decodeURIComponent(checkOutPage[2]!));
+    else if (effectPage) await medicines.renderMedicineRoute(own, person, { doseId: decodeURIComponent(effectPage[2]!) });
+    else if (medicinesPage![2]) await medicines.renderMedicineRoute(own, person, { orderId: decodeURIComponent(medicinesPage![2]), time: new URLSearchParams(location.search).get('time') ?? undefined });
+    else await medicines.renderMedicines(own, person);
     return;
   }
   const recordPage = /^\/people\/([^/]+)\/record$/.exec(path);

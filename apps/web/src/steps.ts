@@ -36,6 +36,12 @@ export interface Step {
   readonly send?: (values: Values, idempotencyKey: string) => { readonly path: string; readonly body: Record<string, unknown> };
   /** A server's field name as this form's field (e.g. `agreement.representative.name`). */
   readonly fieldOf?: (serverField: string) => string | undefined;
+  /**
+   * What a refusal asks her to confirm (a 409, or a stop such as an allergy), by the problem's code:
+   * the command's flag and what she confirms. She then sees Tandem's own words at the `confirm`
+   * field (rendered by the body with `confirmationField`), and ticks it before it is sent again.
+   */
+  readonly confirmationOf?: (code: string | undefined) => { readonly flag: string; readonly words: string } | undefined;
   /** Where she goes next, with Tandem's answer (the position to read after). */
   readonly done: (values: Values, reply: Record<string, unknown>) => string | Promise<string>;
 }
@@ -112,6 +118,12 @@ export const renderStep = (ctx: StepContext, step: Step, values: Values = {}, er
         return ctx.navigate(await step.done(typed, reply));
       }
       const problem = await problemOf(answer);
+      const confirmation = step.confirmationOf?.(problem.code);
+      if (confirmation && !confirmedFlags(typed).includes(confirmation.flag)) {
+        // Flags she confirmed before this one stay confirmed (an interval first, then a 24-hour maximum).
+        const kept = confirmedFlags(typed).join('\n');
+        return renderStep(ctx, step, { ...typed, confirmed: kept, confirmFlag: confirmation.flag, confirmWords: confirmation.words, confirm: '' }, { confirm: problem.errors?.[0]?.message ?? problem.detail ?? problem.title });
+      }
       const fieldErrors: Record<string, string> = {};
       const rest: string[] = [];
       for (const e of problem.errors ?? []) {
@@ -126,6 +138,26 @@ export const renderStep = (ctx: StepContext, step: Step, values: Values = {}, er
   });
   if (hasErrors) document.getElementById('error-summary')?.focus();
 };
+
+/** The command's confirmation flags she has ticked (earlier ones kept, and the one asked now when ticked). */
+export const confirmedFlags = (values: Values): string[] => [
+  ...(values.confirmed ?? '').split('\n').filter(Boolean),
+  ...(values.confirmFlag && values.confirm === 'yes' ? [values.confirmFlag] : []),
+];
+
+/** Tandem's question, in its words (the error at `confirm`), and the box she ticks to confirm it. */
+export const confirmationField = (values: Values, errors: FieldErrors): Html =>
+  values.confirmFlag
+    ? html`<input type="hidden" name="confirmed" value="${values.confirmed ?? ''}"><input type="hidden" name="confirmFlag" value="${values.confirmFlag}"><input type="hidden" name="confirmWords" value="${values.confirmWords ?? ''}">
+      <div class="${groupClass('confirm', errors)}"><fieldset class="nhsuk-fieldset"${errors.confirm ? html` aria-describedby="confirm-error"` : ''}>
+        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Confirm before it is recorded</legend>
+        ${errorMessage('confirm', errors)}
+        <div class="nhsuk-checkboxes"><div class="nhsuk-checkboxes__item">
+          <input class="nhsuk-checkboxes__input" id="confirm" name="confirm" type="checkbox" value="yes"${values.confirm === 'yes' ? ' checked' : ''}>
+          <label class="nhsuk-label nhsuk-checkboxes__label" for="confirm">${values.confirmWords ?? 'Yes, record it'}</label>
+        </div></div>
+      </fieldset></div>`
+    : html``;
 
 // ---------------------------------------------------------------------------------------------
 // The NHS.UK form components, as markup (nhsuk-frontend's CSS styles them).

@@ -89,6 +89,12 @@ export const orderedDosesDueInVisit = (
     if (order.status !== 'active' || details.timing.kind !== 'scheduled') return [];
     const insulinKey = isInsulinProduct(details.product) ? insulinProductKey(details.product.display, details.product.system === INSULIN_PRODUCT_SYSTEM ? details.product.code : undefined) : undefined;
     if (insulinKey !== undefined && delegatedInsulin.has(insulinKey)) return [];
+    // Insulin is given through its own commands (pen, units, glucose): its outcome is an insulin entry, as for a delegation.
+    if (insulinKey !== undefined) {
+      return insulinDosesDueInVisit(visit, [{ delegationId: order.id, product: details.product.display, doseUnits: details.dose.value, times: details.timing.times }], care).filter(
+        (d) => instantOf(d.dueAt) >= instantOf(details.start) && (details.stop === undefined || instantOf(d.dueAt) < instantOf(details.stop)),
+      );
+    }
     const start = instantOf(details.start);
     const stop = details.stop === undefined ? Infinity : instantOf(details.stop);
     return instructedTimesInVisit(visit, details.timing.times).flatMap(({ time, dueAt }) => {

@@ -78,5 +78,7 @@ describe('prescribed doses due in a visit (the MAR)', () => {
     const insulin = order({ product: { system: INSULIN_PRODUCT_SYSTEM, code: 'humulin-i-kwikpen', display: INSULIN }, dose: { value: 8, unit: 'units' }, route: 'subcutaneous' });
     expect(orderedDosesDueInVisit(visit, [insulin], careStateFrom([]), new Set(['humulin-i-kwikpen']))).toEqual([]);
     expect(orderedDosesDueInVisit(visit, [insulin], careStateFrom([]))).toHaveLength(1);
+    // Without a delegation, the insulin given by pen (its own command) is the order's outcome.
+    expect(orderedDosesDueInVisit(visit, [insulin], careStateFrom([insulinGiven({ at: '18:05', dose: 8 })]))[0]!.outcome).toBe('given');
   });
 });

@@ -45,10 +45,13 @@ const minutesBetween = (start: string, end: string): number => Math.round((Date.
 const careWorkers = (careWorkerIds: readonly string[]): AppointmentParticipant[] =>
   careWorkerIds.map((id) => ({ actor: practitionerRef(id), required: 'required', status: 'accepted' }));
 
-/** The planned tasks, each as a part of one extension (the Appointment has no element for a visit's tasks). */
+/**
+ * The planned tasks, each as a part of one extension (the Appointment has no element for a visit's
+ * tasks); each part's element id is the task's id, so the care worker's app can send its outcome.
+ */
 const tasksExtension = (tasks: readonly PlannedTask[]): Extension[] =>
   tasks.length
-    ? [{ url: VISIT_TASKS_EXTENSION, extension: tasks.map((t) => ({ url: 'task', valueString: `${t.description}${t.delegationId ? ` (delegation ${t.delegationId})` : ''}` })) }]
+    ? [{ url: VISIT_TASKS_EXTENSION, extension: tasks.map((t) => ({ id: t.taskId, url: 'task', valueString: `${t.description}${t.delegationId ? ` (delegation ${t.delegationId})` : ''}` })) }]
     : [];
 
 const description = (tasks: readonly PlannedTask[]): string => (tasks.length ? `Home care visit: ${tasks.map((t) => t.description).join('; ')}` : 'Home care visit');
