@@ -5,4 +5,5 @@ module.exports = {
   ...preset,
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false, tsconfig: '<rootDir>/test/tsconfig.json' }] },
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/build-once.js',
 };

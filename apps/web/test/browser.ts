@@ -10,6 +10,8 @@ export const chromiumMissing = (): string | undefined => (existsSync(CHROMIUM) ?
 
 /** Builds the app as `npm start` does, so the test serves what a user gets (Jest's NODE_ENV=test would leave out the service worker). */
 export const buildApp = (): void => {
+  // Built once for the whole run by jest's globalSetup (test/build-once.js); a file run on its own outside jest builds here.
+  if (process.env.TANDEM_WEB_BUILT === '1') return;
   const vite = join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'error'], { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
