@@ -37,6 +37,13 @@ export const dosesOfOrder = (state: CareState, orderId: string): DoseRef[] =>
     entry.type === 'MedicineDoseRecorded' && !entry.enteredInError && entry.data.orderId === orderId ? [{ entryId: entry.id, occurredAt: entry.occurredAt, data: entry.data }] : [],
   );
 
+/**
+ * The outcome recorded for one scheduled dose: the order's entry for that time of day on that day in
+ * England (each dose has one outcome). The MAR refuses a second with it; a visit's check-out asks it.
+ */
+export const outcomeOfScheduledDose = (state: CareState, orderId: string, scheduledTime: string, day: string): DoseRef | undefined =>
+  dosesOfOrder(state, orderId).find((d) => d.data.scheduledTime === scheduledTime && dateInEngland(new Date(d.occurredAt)) === day);
+
 /** The order a dose is for, active at the dose's bedside time (a late entry of a dose given before a stop is fine). */
 export const orderFor = (orderId: string, occurredAt: string, context: CareContext): MedicationOrderState => {
   const order = context.medicines?.order;
@@ -101,7 +108,7 @@ const scheduledChecks = (cmd: RecordMedicineDose, order: MedicationOrderState, s
     );
   }
   const day = dateInEngland(new Date(cmd.occurredAt));
-  const already = dosesOfOrder(state, order.id).find((d) => d.data.scheduledTime === cmd.scheduledTime && dateInEngland(new Date(d.occurredAt)) === day);
+  const already = outcomeOfScheduledDose(state, order.id, cmd.scheduledTime, day);
   if (already) {
     throw new DomainRuleBroken(
       'mar.outcome-already-recorded',

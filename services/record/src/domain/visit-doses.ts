@@ -1,9 +1,9 @@
 import { INSULIN_PRODUCT_SYSTEM, isInsulinProduct, type PlannedVisit } from '@tandem/contracts';
 import { insulinProductKey, type CareState } from './care-state';
-import { dosesOfOrder } from './mar';
+import { outcomeOfScheduledDose } from './mar';
 import type { MedicationOrderState } from './medicines';
 import { INSULIN_TIME_WINDOW_MINUTES } from './context';
-import { instantOf } from './time';
+import { dateInEngland, instantOf } from './time';
 import type { ScheduledDoseInVisit } from './visits';
 
 /**
@@ -69,13 +69,10 @@ export const insulinDosesDueInVisit = (
     });
   });
 
-/** How far from a scheduled time an outcome recorded for that time still answers it (the same time a day on is another dose). */
-const ORDER_DOSE_WINDOW_MS = 12 * 60 * 60_000;
-
 /**
  * Each scheduled time of the person's active orders in the visit, with its outcome: the MAR entry
- * for that order and that scheduled time (not entered in error) within twelve hours of it, else
- * none. An insulin order whose product a delegation's instruction already schedules is left to
+ * for that order, that time and that day in England (`outcomeOfScheduledDose`, the MAR's own
+ * one-outcome-per-dose rule), else none. An insulin order whose product a delegation's instruction already schedules is left to
  * `insulinDosesDueInVisit` (`delegatedInsulin`), so no dose is counted twice. Pure.
  */
 export const orderedDosesDueInVisit = (
@@ -100,7 +97,7 @@ export const orderedDosesDueInVisit = (
     return instructedTimesInVisit(visit, details.timing.times).flatMap(({ time, dueAt }) => {
       const due = instantOf(dueAt);
       if (due < start || due >= stop) return [];
-      const outcome = dosesOfOrder(care, order.id).find((d) => d.data.scheduledTime === time && Math.abs(instantOf(d.occurredAt) - due) <= ORDER_DOSE_WINDOW_MS);
+      const outcome = outcomeOfScheduledDose(care, order.id, time, dateInEngland(new Date(dueAt)));
       return [
         {
           doseId: `${order.id}@${dueAt}`,
