@@ -1,4 +1,4 @@
-import { INSULIN_PRODUCTS } from '@tandem/contracts';
+import { INSULIN_PRODUCTS, type Instruction } from '@tandem/contracts';
 import { ageOf, careTeamOf, frameworkOf, allFrameworks, personFor, practitionerFor, type Framework } from './directory';
 import { html, type Html } from './html';
 import { competenceTag, type CompetenceRow } from './passport';
@@ -35,10 +35,6 @@ interface Delegation {
   };
   readonly events: readonly { type: string; data: Record<string, unknown>; occurredAt: string; actor?: { id?: string } }[];
 }
-
-type Instruction =
-  | { kind: 'insulin'; product: string; device: string; dose: { value: number; unit: string }; times: string[]; sites: string[]; glucoseTargets: { lowMmolL: number; highMmolL: number }; minimumIntervalMinutes: number; whenOutOfRange: string }
-  | { kind: 'general'; plan: string; times?: string[] };
 
 const STATUS: Readonly<Record<string, { words: string; tag: string }>> = {
   proposed: { words: 'Proposed', tag: 'nhsuk-tag--blue' },
