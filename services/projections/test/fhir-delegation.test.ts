@@ -6,7 +6,7 @@ import type { CarePlan, Communication, FhirResource, Flag, Practitioner, Task } 
 import { FhirReader, SEARCH_PARAMS } from '@tandem/fhir-read-model';
 import { fhirProjection, ProjectionRunner } from '../src';
 import { carePlanId, COMPETENCE_SYSTEM, ESCALATION_TIER_EXTENSION, flagId } from '../src/fhir/mapping/delegation';
-import { expectValidFhir } from './fhir-validation';
+import { expectValidFhir } from '@tandem/fhir-validation';
 
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 const nurse: Actor = { id: 'nurse-sarah-okafor', role: 'district-nurse', registration: { system: NMC, value: '12A3456E' } };

@@ -5,7 +5,7 @@ import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type Reco
 import type { AuditEvent, CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole, Provenance } from 'fhir/r4';
 import { FhirReader } from '@tandem/fhir-read-model';
 import { fhirProjection, ProjectionRunner } from '../src';
-import { expectValidFhir, fhirProblems } from './fhir-validation';
+import { expectValidFhir, fhirProblems } from '@tandem/fhir-validation';
 
 const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
