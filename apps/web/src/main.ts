@@ -48,6 +48,18 @@ const show = (title: string, content: Html) => {
 
 const focusMain = () => main().focus({ preventScroll: false });
 
+const address = () => location.pathname + location.search;
+/**
+ * `show` for a screen begun at this address: it draws only while the page is still there. A screen
+ * read slowly (a live redraw of the caseload) must not draw over the one she has opened since.
+ */
+const showHere = () => {
+  const begunAt = address();
+  return (title: string, content: Html) => {
+    if (address() === begunAt) show(title, content);
+  };
+};
+
 const navigate = (path: string) => {
   history.pushState({}, '', path);
   void route();
@@ -105,7 +117,7 @@ document.addEventListener('click', (event) => {
 
 /** Her own online screens (her answer, passport, medicines, check-out): sent straight to Tandem. */
 const ownContext = () =>
-  session && !session.expired ? { token: session.token, userId: session.userId, show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } } : undefined;
+  session && !session.expired ? { token: session.token, userId: session.userId, show: showHere(), navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } } : undefined;
 
 /** Check in: the button on a visit in her day (the location only if the phone gives it). */
 document.addEventListener('click', (event) => {
@@ -129,7 +141,7 @@ const refreshSession = async () => {
 
 const clinician = (): ClinicianContext | undefined =>
   session && !session.expired && CLINICIAN_ROLES.has(session.role)
-    ? { token: session.token, userId: session.userId, role: session.role, ...(session.organisationId ? { organisationId: session.organisationId } : {}), show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } }
+    ? { token: session.token, userId: session.userId, role: session.role, ...(session.organisationId ? { organisationId: session.organisationId } : {}), show: showHere(), navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } }
     : undefined;
 
 /** The live stream: what is addressed to her redraws her screen in place (docs/decisions/0020). */
@@ -773,7 +785,7 @@ const route = async () => {
   // Her answer to a delegation proposed to her, and her own skills passport (docs/decisions/0026).
   const answerPage = /^\/delegations\/([^/]+)\/answer$/.exec(path);
   if (session && !session.expired && (answerPage || path === '/passport')) {
-    const own = { token: session.token, userId: session.userId, show, navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
+    const own = { token: session.token, userId: session.userId, show: showHere(), navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
     if (answerPage) await (await import('./delegation')).renderAnswer(own, decodeURIComponent(answerPage[1]!));
     else await (await import('./passport')).renderPassport({ ...own, home: { href: '/', words: 'Back to my day' } }, session.userId);
     return;
