@@ -770,6 +770,7 @@ const renderWaiting = async () => {
 
 const route = async () => {
   const path = location.pathname;
+  const begunAt = address();
   await refreshSession();
   await renderStatus();
   const amendKey = new URLSearchParams(location.search).get('amend');
@@ -777,6 +778,8 @@ const route = async () => {
   const nextAmending = candidate && candidate.owner === session?.userId && AMENDABLE.has(candidate.kind) && entryIdOf(candidate) ? candidate : undefined;
   if (nextAmending?.idempotencyKey !== amending?.idempotencyKey) amendReason = '';
   amending = nextAmending;
+  // She moved on while the session was read: the newer route draws its own screen.
+  if (address() !== begunAt) return;
   const ctx = clinician();
   if (ctx && (await clinicianRoute(ctx, path))) {
     document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => { stopLive?.(); navigate('/'); }));

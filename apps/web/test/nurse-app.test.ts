@@ -155,7 +155,8 @@ describeInBrowser("the district nurse's app", () => {
 
   it('opens the escalation with its SBARD, tier and deadline; acknowledging and resolving are hers, and a resolution without an outcome is refused at its field', async () => {
     await page.locator(`[data-escalation="${hypoEscalationId}"]`).getByRole('link', { name: /Open the escalation/ }).click();
-    await page.getByRole('heading', { name: /Escalation, tier \d/ }).waitFor();
+    // The escalation's own page (its h1), not the caseload's call-outs still drawn while it opens.
+    await page.getByRole('heading', { level: 1, name: /Escalation, tier \d/ }).waitFor();
     const sbard = page.locator('#sbard');
     for (const part of ['Situation', 'Background', 'Assessment', 'Recommendation', 'Decision']) expect(await sbard.getByText(part, { exact: true }).isVisible()).toBe(true);
     expect(await sbard.textContent()).toMatch(/glucose/i);
