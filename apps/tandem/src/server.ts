@@ -54,6 +54,12 @@ export class PortInUse extends Error {
 export const listen = (app: express.Express, port: number): Promise<Server> =>
   new Promise((resolve, reject) => {
     const server = app.listen(port);
+    // Node closes an idle keep-alive connection after 5 s and says so; a client reusing it at that
+    // moment (a FHIR client paging, an integration polling) gets ECONNRESET for a request it sent
+    // rightly. Idle connections are kept longer than clients keep them (as behind a load balancer),
+    // and the headers' deadline is kept above it as Node requires.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       server.close();
