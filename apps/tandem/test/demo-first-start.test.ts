@@ -42,7 +42,10 @@ describe('the demo loaded at first start', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-first-start-'));
     // As `npm start`: the embedded default, demo data on (the default), no test clock.
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir }), pino({ level: 'silent' }));
-  }, 120_000);
+    // The read models catch up with the whole demo once, here: on a loaded machine that alone can
+    // take longer than one test's time, and every test below reads at the store's head anyway.
+    await get('/fhir/Patient?_count=1', await nurse());
+  }, 180_000);
 
   afterAll(async () => {
     await tandem?.stop();
