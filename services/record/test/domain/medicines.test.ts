@@ -116,7 +116,7 @@ describe('an order sent back by another system (FHIR update)', () => {
 
   it('an insulin sent back without its time-critical flag is still the same order (an insulin is always time-critical)', () => {
     const insulin = { system: 'https://tandem.example.org/CodeSystem/insulin-product', code: 'lantus-solostar', display: 'Lantus SoloStar' } as const;
-    const lantus = { product: insulin, dose: { value: 10, unit: 'units' }, route: 'subcutaneous', timing: { kind: 'scheduled', times: ['08:00'] } } as const;
+    const lantus: Partial<PrescribeMedication> = { product: insulin, dose: { value: 10, unit: 'units' }, route: 'subcutaneous', timing: { kind: 'scheduled', times: ['08:00'] } };
     const insulinOrder = ordered({ ...lantus, timeCritical: true });
     expect(isUnchangedOrder(prescription({ ...lantus, timeCritical: false }), medicinesStateFrom([insulinOrder]).orders[insulinOrder.id]!, NURSE)).toBe(true);
   });
