@@ -7,9 +7,8 @@ import {
   MEDICATION_ROUTE_VOCABULARY,
   orderChangeNote,
   parseCommand,
+  medicinesCommandSchemas,
   PrescribeMedicationSchema,
-  RecordAllergySchema,
-  RecordConditionSchema,
   StopMedicationOrderSchema,
   TIME_CRITICAL_EXTENSION,
   UCUM,
@@ -18,6 +17,7 @@ import {
   type MedicationRoute,
 } from '@tandem/contracts';
 import type { Request } from 'express';
+import type { z } from 'zod';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
 import { isUnchangedOrder, orderOf as orderIn, type MedicationOrderState } from '../domain/medicines';
 import { FhirError } from './operation-outcome';
@@ -382,6 +382,12 @@ const conditionFieldsOf = (condition: El, fields: FieldMap): Json => {
   };
 };
 
+/** How an allergy and a condition are read: their elements, the element naming the person, their fields. */
+const RECORDED = {
+  AllergyIntolerance: { elements: ALLERGY_ELEMENTS, person: 'patient', fieldsOf: allergyFieldsOf },
+  Condition: { elements: CONDITION_ELEMENTS, person: 'subject', fieldsOf: conditionFieldsOf },
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // Create and update
 // ---------------------------------------------------------------------------------------------
@@ -471,34 +477,23 @@ export const medicineWrites = (care: CareRecord, authorise: WriteAuthoriser, now
     return { position: (await translated(fields, () => care.recordMedicines('ChangeMedicationOrder', cmd, actor, SERVER_TIME))).position };
   };
 
-  const createAllergy = async (body: unknown, req: Request, entryKey?: string) => {
-    const allergy = resourceOf('AllergyIntolerance', body, ALLERGY_ELEMENTS);
-    const fields = new FieldMap('AllergyIntolerance').set('patientId', 'AllergyIntolerance.patient').set('occurredAt', 'AllergyIntolerance.recordedDate');
-    const patientId = subjectOf(allergy, 'patient');
-    const actor = await authorise(req, FHIR_ACCESS.create('AllergyIntolerance'), { patientId });
-    mustBeActor(allergy.get('recorder'), actor, 'recorder');
-    const data = allergyFieldsOf(allergy, fields);
-    const { occurredAt, options } = timeOf(allergy.get('recordedDate'));
-    const cmd = accepted(parseCommand(RecordAllergySchema, { idempotencyKey: keyOf(req, 'POST:AllergyIntolerance', body, entryKey), patientId, occurredAt, ...data }), fields);
-    const result = await translated(fields, () => care.recordMedicines('RecordAllergy', cmd, actor, options));
-    return { id: firstEventId(result), position: result.position, created: !result.replayed };
-  };
-
-  const createCondition = async (body: unknown, req: Request, entryKey?: string) => {
-    const condition = resourceOf('Condition', body, CONDITION_ELEMENTS);
-    const fields = new FieldMap('Condition').set('patientId', 'Condition.subject').set('occurredAt', 'Condition.recordedDate');
-    const patientId = subjectOf(condition);
-    const actor = await authorise(req, FHIR_ACCESS.create('Condition'), { patientId });
-    mustBeActor(condition.get('recorder'), actor, 'recorder');
-    const data = conditionFieldsOf(condition, fields);
-    const { occurredAt, options } = timeOf(condition.get('recordedDate'));
-    const cmd = accepted(parseCommand(RecordConditionSchema, { idempotencyKey: keyOf(req, 'POST:Condition', body, entryKey), patientId, occurredAt, ...data }), fields);
-    const result = await translated(fields, () => care.recordMedicines('RecordCondition', cmd, actor, options));
+  /** An allergy or a condition: recorded as it is sent, by whoever sends it. */
+  const createRecorded = async <Name extends 'RecordAllergy' | 'RecordCondition'>(name: Name, type: 'AllergyIntolerance' | 'Condition', body: unknown, req: Request, entryKey?: string) => {
+    const { elements, person, fieldsOf } = RECORDED[type];
+    const resource = resourceOf(type, body, elements);
+    const fields = new FieldMap(type).set('patientId', `${type}.${person}`).set('occurredAt', `${type}.recordedDate`);
+    const patientId = subjectOf(resource, person);
+    const actor = await authorise(req, FHIR_ACCESS.create(type), { patientId });
+    mustBeActor(resource.get('recorder'), actor, 'recorder');
+    const data = fieldsOf(resource, fields);
+    const { occurredAt, options } = timeOf(resource.get('recordedDate'));
+    const cmd = accepted(parseCommand(medicinesCommandSchemas[name], { idempotencyKey: keyOf(req, `POST:${type}`, body, entryKey), patientId, occurredAt, ...data }), fields);
+    const result = await translated(fields, () => care.recordMedicines(name, cmd as z.output<(typeof medicinesCommandSchemas)[Name]>, actor, options));
     return { id: firstEventId(result), position: result.position, created: !result.replayed };
   };
 
   const create = (type: (typeof MEDICINE_WRITABLE_TYPES)[number], body: unknown, req: Request, entryKey?: string) =>
-    type === 'MedicationRequest' ? createOrder(body, req, entryKey) : type === 'AllergyIntolerance' ? createAllergy(body, req, entryKey) : createCondition(body, req, entryKey);
+    type === 'MedicationRequest' ? createOrder(body, req, entryKey) : createRecorded(type === 'AllergyIntolerance' ? 'RecordAllergy' : 'RecordCondition', type, body, req, entryKey);
 
   const update = async (type: (typeof MEDICINE_WRITABLE_TYPES)[number], id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     if (type === 'MedicationRequest') return updateOrder(id, body, ifMatch, req, entryKey);
