@@ -280,6 +280,22 @@ describe('a GP system sends medicines, allergies and conditions as FHIR, through
     expect(expressions(reply.body)).toEqual(typeof expression === 'string' ? [expression] : expression);
   });
 
+  it('in a batch Bundle each entry is its own command: a good condition is recorded, a bad order refused naming its element in the Bundle', async () => {
+    const batch = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'POST', url: 'Condition' }, resource: condition({ code: { coding: [{ system: SNOMED, code: '44054006', display: 'Diabetes mellitus type 2' }] } }) },
+        { request: { method: 'POST', url: 'MedicationRequest' }, resource: order({ dosageInstruction: dosage({ doseAndRate: [{ doseRange: { low: { value: 1 }, high: { value: 2 } } }] }) as never }) },
+      ],
+    };
+    const answer = await fhir<Bundle>('POST', '', batch);
+    expect(answer.body.type).toBe('batch-response');
+    expect(answer.body.entry!.map((e) => e.response!.status)).toEqual(['201 Created', '422 Unprocessable Entity']);
+    expect(expressions(answer.body.entry![1]!.response!.outcome as Outcome)).toEqual(['Bundle.entry[1].resource.dosageInstruction[0].doseAndRate[0].doseRange']);
+    expect((await record.care.medicines(patientId)).conditions.map((c) => c.code.display)).toContain('Diabetes mellitus type 2');
+  });
+
   it('a care worker’s token may not prescribe, record an allergy or a condition through FHIR (403), and nothing is stored', async () => {
     for (const [type, body] of [['MedicationRequest', order()], ['AllergyIntolerance', allergy({})], ['Condition', condition({})]] as const) {
       const reply = await refusedWithNothingStored(() => fhir('POST', type, body, {}, tokens.careWorker));
