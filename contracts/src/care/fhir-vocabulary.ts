@@ -1,4 +1,5 @@
 import type { DoseFlag, EntryCorrection } from './current-entries';
+import type { DoseUnit, MedicationRoute } from './medication-orders';
 
 // ---------------------------------------------------------------------------------------------
 // The FHIR vocabulary of the care record, in one two-way table: the codes, units and ids the
@@ -120,6 +121,45 @@ export const MEAL_RELATION_VOCABULARY = {
   other: { text: 'Other', accepted: ['other'] },
 } as const;
 export const MEAL_RELATION_COMPONENT_TEXT = 'Relation to meal';
+
+// ---------------------------------------------------------------------------------------------
+// Medication orders (MedicationRequest): the route, the dose's unit and Tandem's time-critical flag.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The routes as written: only subcutaneous is coded (34206005, docs/clinical/reference.md); the
+ * others carry their text, since SNOMED CT route codes are UNVERIFIED here (an honest text beats a
+ * wrong code). Inbound, a route is read by that code or by this text (any case).
+ */
+export const MEDICATION_ROUTE_VOCABULARY: Readonly<Record<MedicationRoute, VocabularyConcept>> = {
+  oral: concept('Oral'),
+  subcutaneous: concept('Subcutaneous', { system: SNOMED, code: '34206005', display: 'Subcutaneous route' }),
+  intramuscular: concept('Intramuscular'),
+  topical: concept('Topical'),
+  transdermal: concept('Transdermal'),
+  inhaled: concept('Inhaled'),
+  sublingual: concept('Sublingual'),
+  buccal: concept('Buccal'),
+  rectal: concept('Rectal'),
+  eye: concept('Eye'),
+  ear: concept('Ear'),
+  nasal: concept('Nasal'),
+};
+
+/**
+ * The UCUM code of a dose unit that has one; a count (tablets, puffs, patches) is its word only.
+ * The `unit` shown is always the word in full ("units", never "U" or "IU"), whatever the code.
+ */
+export const DOSE_UNIT_UCUM: Readonly<Partial<Record<DoseUnit, string>>> = { units: '[iU]', mg: 'mg', microgram: 'ug', g: 'g', ml: 'mL' };
+
+/** Tandem's extension on a MedicationRequest: a time-critical medicine (insulin, Parkinson's): a late dose is noticed sooner. */
+export const TIME_CRITICAL_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/time-critical-medicine';
+
+/** A PRN order's most doses in 24 hours (MedicationRequest.dosageInstruction.maxDosePerPeriod): the numerator's unit. */
+export const MAX_DOSES_UNIT = 'doses';
+
+/** The note each change of an order writes on its MedicationRequest (so the write path knows it as the server's). */
+export const orderChangeNote = (reason: string): string => `Changed: ${reason}`;
 
 // ---------------------------------------------------------------------------------------------
 // Resource ids: an entry's own resource is `<entryId>`; its other Observations `<entryId>-<suffix>`.

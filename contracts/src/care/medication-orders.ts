@@ -129,7 +129,13 @@ export const ChangeMedicationOrderSchema = z.strictObject({
 });
 export type ChangeMedicationOrder = z.infer<typeof ChangeMedicationOrderSchema>;
 
-export const StopMedicationOrderSchema = z.strictObject({ ...commandBaseShape, orderId: IdSchema, reason: ReasonSchema });
+export const StopMedicationOrderSchema = z.strictObject({
+  ...commandBaseShape,
+  orderId: IdSchema,
+  reason: ReasonSchema,
+  /** The order's version the stop was made against (FHIR If-Match): a stop decided on a copy someone has since changed is refused. */
+  expectedVersion: z.number().int().positive().optional(),
+});
 export type StopMedicationOrder = z.infer<typeof StopMedicationOrderSchema>;
 
 /** An order is named by the event id of its MedicationOrdered (as an entry is), and is MedicationRequest/<orderId>. */

@@ -12,6 +12,7 @@ import {
   type RecordCondition,
   type StopMedicationOrder,
 } from '@tandem/contracts';
+import { commandDigest } from '@tandem/commands';
 import { compact } from './compact';
 import { DomainRuleBroken, StaleEntryVersion } from './errors';
 import { assertNotInFuture, instantOf } from './time';
@@ -30,6 +31,8 @@ export interface MedicationOrderState {
   readonly status: 'active' | 'stopped';
   /** When it was stopped (the stop's bedside time) and why. */
   readonly stopped?: { readonly at: string; readonly reason: string };
+  /** Why each change was made, oldest first (its MedicationRequest carries them as notes). */
+  readonly changeReasons: readonly string[];
 }
 
 export type AllergyState = AllergyRecordedData & { readonly id: string };
@@ -60,12 +63,12 @@ export const evolveMedicines = (state: MedicinesState, event: StoredMedicinesEve
     case 'MedicationOrdered': {
       if (own(state.orders, event.id)) return state;
       const { patientId: _patientId, ...details } = event.data;
-      return { ...state, orders: { ...state.orders, [event.id]: { id: event.id, version: FIRST_ENTRY_VERSION, details, status: 'active' } } };
+      return { ...state, orders: { ...state.orders, [event.id]: { id: event.id, version: FIRST_ENTRY_VERSION, details, status: 'active', changeReasons: [] } } };
     }
     case 'MedicationOrderChanged': {
       const order = own(state.orders, event.data.orderId);
       if (!order) return state;
-      return { ...state, orders: { ...state.orders, [order.id]: { ...order, version: nextEntryVersion(order.version), details: event.data.order } } };
+      return { ...state, orders: { ...state.orders, [order.id]: { ...order, version: nextEntryVersion(order.version), details: event.data.order, changeReasons: [...order.changeReasons, event.data.reason] } } };
     }
     case 'MedicationOrderStopped': {
       const order = own(state.orders, event.data.orderId);
@@ -147,9 +150,18 @@ export const changeMedicationOrder = (cmd: ChangeMedicationOrder, state: Medicin
   return [{ type: 'MedicationOrderChanged', data: { patientId: cmd.patientId, orderId: order.id, reason: cmd.reason, order: orderDetails(cmd, context) } }];
 };
 
+/**
+ * Whether a change would leave the order exactly as it is (the same details once the rules every
+ * order keeps are applied): another system sending back the order it read, unchanged, changes nothing.
+ */
+export const isUnchangedOrder = (input: OrderInput, order: MedicationOrderState, context: MedicinesContext): boolean =>
+  // The digest commands are compared by: keys in order, so equal orders compare equal however they were written.
+  commandDigest(orderDetails(input, context)) === commandDigest(order.details);
+
 export const stopMedicationOrder = (cmd: StopMedicationOrder, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
   assertNotInFuture(cmd.occurredAt, context.now);
   const order = activeOrder(state, cmd.orderId);
+  if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== order.version) throw new StaleEntryVersion(`MedicationRequest/${order.id}`, cmd.expectedVersion, order.version);
   return [{ type: 'MedicationOrderStopped', data: { patientId: cmd.patientId, orderId: order.id, reason: cmd.reason } }];
 };
 

@@ -13,6 +13,10 @@ const TYPE_DOCUMENTATION: Readonly<Record<string, string>> = {
   AuditEvent:
     'The access trail: every read, search, write and refused attempt (who, role, what, which person, when, from where, outcome, purpose of use). Readable by auditors only; not part of Patient/$everything.',
   Provenance: 'One per write: the versions it created, its author (and enterer), when it happened and when it was recorded, and the event in the log. Not part of Patient/$everything; search it by patient or target.',
+  MedicationRequest:
+    'Created and updated through the same commands as the JSON API (PrescribeMedication; an update is ChangeMedicationOrder, or StopMedicationOrder when its status is stopped, completed, cancelled or entered-in-error, with statusReason). The product is one dm+d coding; one dosageInstruction with one doseQuantity in a unit written in full ("units", never U or IU), scheduled times in timing.repeat.timeOfDay, or a PRN as asNeededCodeableConcept with timing.repeat frequency 1 per period (the minimum interval) and maxDosePerPeriod over 24 h; start and stop in timing.repeat.boundsPeriod. The requester is the prescriber: whoever sends it. An update needs If-Match; the reason for a change is the note it adds; the order sent back as read changes nothing.',
+  AllergyIntolerance: 'Created (RecordAllergy) as active and confirmed, one dm+d or SNOMED CT coding; it stops a dose of a product it matches exactly as one entered in the app. Never updated here: no command amends or ends an allergy yet.',
+  Condition: 'Created (RecordCondition) on the problem list, one SNOMED CT coding. Never updated here: no command amends or resolves a condition yet.',
   Patient: 'Patient/$everything returns the person’s record; with _at=<dateTime> the record as it was known then; _type=<types> narrows it to those resource types.',
 };
 
@@ -25,6 +29,7 @@ export const capabilityStatement = ({
   baseUrl,
   version,
   writableTypes,
+  createOnlyTypes = [],
   bundles = false,
   moreResources = [],
   moreOperations = [],
@@ -32,6 +37,8 @@ export const capabilityStatement = ({
   baseUrl: string;
   version: string;
   writableTypes: readonly string[];
+  /** Writable types created but never updated here. */
+  createOnlyTypes?: readonly string[];
   bundles?: boolean;
   /** Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted. */
   /**
@@ -99,7 +106,7 @@ export const capabilityStatement = ({
             { code: 'history-instance' },
             { code: 'history-type' },
             { code: 'search-type' },
-            ...(writable ? [{ code: 'create' as const }, { code: 'update' as const }] : []),
+            ...(writable ? [{ code: 'create' as const }, ...(createOnlyTypes.includes(type) ? [] : [{ code: 'update' as const }])] : []),
           ],
           searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
           ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),

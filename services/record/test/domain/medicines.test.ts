@@ -4,6 +4,7 @@ import {
   changeMedicationOrder,
   evolveMedicines,
   initialMedicinesState,
+  isUnchangedOrder,
   medicinesStateFrom,
   prescribeMedication,
   stopMedicationOrder,
@@ -98,6 +99,43 @@ describe('prescribing (the medicines stream)', () => {
     medicines.given(order, stop).when((s) => changeMedicationOrder(change, s, NURSE)).thenThrows('medication.order-stopped', 'orderId');
     medicines.given(order, stop).when((s) => stopMedicationOrder({ ...base(at('11:00')), orderId: order.id, reason: 'again' }, s, NURSE)).thenThrows('medication.order-stopped', 'orderId');
     medicines.given().when((s) => stopMedicationOrder({ ...base(at('11:00')), orderId: 'nope', reason: 'x' }, s, NURSE)).thenThrows('medication.unknown-order', 'orderId');
+  });
+});
+
+describe('an order sent back by another system (FHIR update)', () => {
+  const order = ordered({}, 'e0000000-0000-4000-8000-000000000002');
+  const state = medicinesStateFrom([order]);
+  const current = state.orders[order.id]!;
+
+  it('the order exactly as read changes nothing; another dose, or a stop later than the start, is a change', () => {
+    expect(isUnchangedOrder(prescription(), current, NURSE)).toBe(true);
+    expect(isUnchangedOrder({ ...prescription(), timing: { maxDosesIn24Hours: 4, minimumIntervalMinutes: 240, indication: 'pain', kind: 'prn' } }, current, NURSE)).toBe(true);
+    expect(isUnchangedOrder(prescription({ dose: { value: 1, unit: 'tablet' } }), current, NURSE)).toBe(false);
+    expect(isUnchangedOrder(prescription({ stop: at('18:00') }), current, NURSE)).toBe(false);
+  });
+
+  it('an insulin sent back without its time-critical flag is still the same order (an insulin is always time-critical)', () => {
+    const insulin = { system: 'https://tandem.example.org/CodeSystem/insulin-product', code: 'lantus-solostar', display: 'Lantus SoloStar' } as const;
+    const lantus: Partial<PrescribeMedication> = { product: insulin, dose: { value: 10, unit: 'units' }, route: 'subcutaneous', timing: { kind: 'scheduled', times: ['08:00'] } };
+    const insulinOrder = ordered({ ...lantus, timeCritical: true });
+    expect(isUnchangedOrder(prescription({ ...lantus, timeCritical: false }), medicinesStateFrom([insulinOrder]).orders[insulinOrder.id]!, NURSE)).toBe(true);
+  });
+
+  it('the order is the prescriber’s: the same order under another prescriber is a change', () =>
+    expect(isUnchangedOrder(prescription({ prescriberId: 'gp-jones' }), current, NURSE)).toBe(false));
+
+  it('given a change, then the order remembers why (its MedicationRequest carries the reasons as notes)', () => {
+    const changed = { type: 'MedicationOrderChanged', id: eventId(), metadata: { occurredAt: at('10:00') }, data: { patientId: PATIENT_ID, orderId: order.id, reason: 'low weight', order: { ...(order.data as object) } } } as unknown as StoredMedicinesEvent;
+    expect(medicinesStateFrom([order, changed]).orders[order.id]!.changeReasons).toEqual(['low weight']);
+  });
+
+  it('a stop made on a stale version is refused naming expectedVersion; on the current version it stops the order', () => {
+    const stop = { ...base(at('11:00')), orderId: order.id, reason: 'pain resolved' };
+    medicines.given(order).when((s) => stopMedicationOrder({ ...stop, expectedVersion: 2 }, s, NURSE)).thenThrows('correction.stale-version', 'expectedVersion');
+    medicines
+      .given(order)
+      .when((s) => stopMedicationOrder({ ...stop, expectedVersion: 1 }, s, NURSE))
+      .then((events) => expect(events).toEqual([{ type: 'MedicationOrderStopped', data: { patientId: PATIENT_ID, orderId: order.id, reason: 'pain resolved' } }]));
   });
 });
 

@@ -3,6 +3,7 @@ import {
   ACVPU_VOCABULARY,
   COMPONENT_VOCABULARY,
   LOINC,
+  MEDICATION_ROUTE_VOCABULARY,
   NHS_NUMBER_SYSTEM,
   OBSERVATION_VOCABULARY,
   SNOMED,
@@ -44,7 +45,7 @@ export const coding = (system: string, code: string, display?: string): Coding =
 export const concept = (text: string, ...codings: Coding[]): CodeableConcept => (codings.length ? { coding: codings, text } : { text });
 
 /** A concept of the vocabulary as written: its codings (not those only accepted inbound) and its text. */
-const written = (v: VocabularyConcept): CodeableConcept => concept(v.text, ...v.codings.filter((c) => !c.inboundOnly).map((c) => coding(c.system, c.code, c.display)));
+export const written = (v: VocabularyConcept): CodeableConcept => concept(v.text, ...v.codings.filter((c) => !c.inboundOnly).map((c) => coding(c.system, c.code, c.display)));
 
 // ---------------------------------------------------------------------------------------------
 // Observation categories
@@ -142,7 +143,7 @@ export const Units = {
  */
 export const insulinDose = (value: number): Quantity => ({ value, unit: 'units', system: UCUM, code: '[iU]' });
 
-export const SUBCUTANEOUS_ROUTE = concept('Subcutaneous', coding(SNOMED, '34206005', 'Subcutaneous route'));
+export const SUBCUTANEOUS_ROUTE = written(MEDICATION_ROUTE_VOCABULARY.subcutaneous);
 
 // ---------------------------------------------------------------------------------------------
 // Data absent

@@ -1,8 +1,12 @@
 import {
+  DOSE_UNIT_UCUM,
+  MAX_DOSES_UNIT,
+  MEDICATION_ROUTE_VOCABULARY,
+  orderChangeNote,
   SNOMED,
+  TIME_CRITICAL_EXTENSION,
   type AllergyRecordedData,
   type ConditionRecordedData,
-  type DoseUnit,
   type MedicationOrderChangedData,
   type MedicationOrderDetails,
   type MedicationOrderedData,
@@ -15,7 +19,7 @@ import { tokenKeys } from '@tandem/fhir-read-model';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { AllergyIntolerance, CodeableConcept, Condition, Dosage, MedicationRequest, Quantity } from 'fhir/r4';
 import type { IndexedResource } from '../writer';
-import { coding, concept, SUBCUTANEOUS_ROUTE, UCUM } from './codes';
+import { coding, concept, UCUM, written } from './codes';
 import { actorRef, compact, dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 
 /**
@@ -26,31 +30,13 @@ import { actorRef, compact, dataOf, fhirDateTime, patientRef, practitionerRef, w
  * wrong code).
  */
 
-/** Tandem's extension: a time-critical medicine (insulin, Parkinson's): a late dose is noticed sooner. */
-export const TIME_CRITICAL_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/time-critical-medicine';
+/** Tandem's extension: a time-critical medicine (insulin, Parkinson's), from the contracts' vocabulary. */
+export { TIME_CRITICAL_EXTENSION };
 
-const ROUTE_TEXT: Record<MedicationRoute, string> = {
-  oral: 'Oral',
-  subcutaneous: 'Subcutaneous',
-  intramuscular: 'Intramuscular',
-  topical: 'Topical',
-  transdermal: 'Transdermal',
-  inhaled: 'Inhaled',
-  sublingual: 'Sublingual',
-  buccal: 'Buccal',
-  rectal: 'Rectal',
-  eye: 'Eye',
-  ear: 'Ear',
-  nasal: 'Nasal',
-};
-
-export const routeConcept = (route: MedicationRoute): CodeableConcept => (route === 'subcutaneous' ? SUBCUTANEOUS_ROUTE : { text: ROUTE_TEXT[route] });
-
-/** UCUM where the unit has one; a count of tablets, puffs, patches is its word. */
-const UCUM_OF: Partial<Record<DoseUnit, string>> = { units: '[iU]', mg: 'mg', microgram: 'ug', g: 'g', ml: 'mL' };
+export const routeConcept = (route: MedicationRoute): CodeableConcept => written(MEDICATION_ROUTE_VOCABULARY[route]);
 
 export const doseQuantity = (dose: MedicineDose): Quantity => {
-  const code = UCUM_OF[dose.unit];
+  const code = DOSE_UNIT_UCUM[dose.unit];
   // "units" is always written in full (never U or IU), whatever the UCUM code underneath.
   return code ? { value: dose.value, unit: dose.unit, system: UCUM, code } : { value: dose.value, unit: dose.unit };
 };
@@ -59,7 +45,7 @@ export const productConcept = (product: MedicationProduct): CodeableConcept => c
 
 const doseText = (d: MedicationOrderDetails): string => {
   const amount = `${d.dose.value} ${d.dose.unit}`;
-  const route = ROUTE_TEXT[d.route].toLowerCase();
+  const route = MEDICATION_ROUTE_VOCABULARY[d.route].text.toLowerCase();
   const when =
     d.timing.kind === 'scheduled'
       ? `at ${d.timing.times.join(', ')}`
@@ -84,7 +70,7 @@ const dosage = (d: MedicationOrderDetails): Dosage =>
     ...(d.timing.kind === 'prn'
       ? {
           asNeededCodeableConcept: { text: d.timing.indication },
-          maxDosePerPeriod: { numerator: { value: d.timing.maxDosesIn24Hours, unit: 'doses' }, denominator: { value: 24, unit: 'hours', system: UCUM, code: 'h' } },
+          maxDosePerPeriod: { numerator: { value: d.timing.maxDosesIn24Hours, unit: MAX_DOSES_UNIT }, denominator: { value: 24, unit: 'hours', system: UCUM, code: 'h' } },
         }
       : {}),
   });
@@ -162,7 +148,7 @@ export const medicationOrderHandlers: FhirHandlers = {
     const current = await currentRequest(reads, d.orderId);
     if (!current) return [];
     const next = medicationRequest(d.orderId, d.patientId, d.order, current.authoredOn ?? fhirDateTime(event.metadata.occurredAt), actorRef(event));
-    return [indexRequest({ ...next, note: [...(current.note ?? []), { authorReference: actorRef(event), time: fhirDateTime(event.metadata.recordedAt), text: `Changed: ${d.reason}` }] }, d.patientId)];
+    return [indexRequest({ ...next, note: [...(current.note ?? []), { authorReference: actorRef(event), time: fhirDateTime(event.metadata.recordedAt), text: orderChangeNote(d.reason) }] }, d.patientId)];
   },
 
   MedicationOrderStopped: async (event, reads) => {
