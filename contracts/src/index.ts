@@ -9,5 +9,6 @@ export * from './live/live-message';
 export * from './storable-text';
 export * from './streams';
 export * from './instant';
+export * from './england-time';
 export * from './visits/visits';
 export * from './visits/visit-facts';

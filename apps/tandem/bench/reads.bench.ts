@@ -21,17 +21,14 @@
  * servers write a CPU profile there when stopped), TANDEM_BENCH_POSTGRES_URL.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import pg from 'pg';
 import pino from 'pino';
 import type { createRecordService } from '@tandem/record';
 import { loadConfig, startTandem } from '../src';
 import { DEMO, seedDemoData } from '../src/demo/demo-data';
-import { databaseUrl, identityProvider, waitCaughtUp } from './bench-support';
+import { cpuMicros, identityProvider, postgresDatabase, spawnReference, spawnTandem, stopChild, storeEnv, waitCaughtUp, type TandemTarget } from './bench-support';
 
 const ADMIN_URL = process.env.TANDEM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 30);
@@ -39,36 +36,17 @@ const DAYS = Number(process.env.BENCH_DAYS ?? 14);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'express,medplum,pglite,postgres').split(',').map((t) => t.trim());
 const REUSE = process.env.BENCH_REUSE === 'true';
-const CPU_PROF = process.env.BENCH_CPU_PROF;
 const CONCURRENCY = 16;
 const DB = 'tandem_bench_reads';
 const PGLITE_DIR = join(tmpdir(), 'tandem-bench-reads-pglite');
 const PORTS = { express: 18_981, medplum: 18_982, pglite: 18_983, postgres: 18_984 } as const;
 const ID_SECRET = 'reads-benchmark-id-secret-0123456789abcdef';
 
-const postgresDatabase = async (): Promise<{ version: string; fresh: boolean }> => {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    const version = ((await admin.query<{ server_version: string }>('show server_version')).rows[0] as { server_version: string }).server_version;
-    const exists = (await admin.query('select 1 from pg_database where datname = $1', [DB])).rowCount === 1;
-    if (REUSE && exists) return { version, fresh: false };
-    await admin.query(`drop database if exists ${DB} with (force)`);
-    await admin.query(`create database ${DB}`);
-    return { version, fresh: true };
-  } finally {
-    await admin.end();
-  }
-};
-
-type TandemTarget = 'pglite' | 'postgres';
-
-const storeEnv = (target: TandemTarget): Record<string, string> =>
-  target === 'pglite' ? { TANDEM_EVENT_STORE: 'pglite', TANDEM_DATA_DIR: PGLITE_DIR } : { TANDEM_EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(ADMIN_URL, DB) };
+const WHERE = { pgliteDir: PGLITE_DIR, adminUrl: ADMIN_URL, database: DB };
 
 /** The same synthetic care as `npm run bench:fhir`, through the same commands the API uses. */
 const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
-  const config = loadConfig({ PORT: '0', ...storeEnv(target), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false', TANDEM_DIGEST_INTERVAL_SECONDS: '0', ...authEnv });
+  const config = loadConfig({ PORT: '0', ...storeEnv(target, WHERE), TANDEM_SERVICES: 'record', TANDEM_DEMO_DATA: 'false', TANDEM_DIGEST_INTERVAL_SECONDS: '0', ...authEnv });
   const tandem = await startTandem(config, pino({ level: 'warn' }), { holder: 'npm run bench:reads' });
   try {
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
@@ -95,41 +73,6 @@ const seed = async (target: TandemTarget, authEnv: Record<string, string>) => {
   }
 };
 
-const spawnTandem = (target: TandemTarget, authEnv: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), '--import', 'tsx', join(__dirname, '../src/main.ts')], {
-    env: {
-      ...process.env,
-      PORT: String(PORTS[target]),
-      ...storeEnv(target),
-      LOG_LEVEL: 'warn',
-      TANDEM_DEMO_DATA: 'false',
-      // One GP sends thousands of requests a second here: the per-user limit would answer most of them 429.
-      TANDEM_RATE_LIMIT_PER_MINUTE: '0',
-      ...authEnv,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-
-/** A reference server; resolves with the ids it seeded once it listens. */
-const spawnReference = async (kind: 'express' | 'medplum'): Promise<{ child: ChildProcess; ids: { patientIds?: string[]; observationIds?: string[] } }> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'reference-servers.ts'), kind, String(PORTS[kind])], {
-    env: { ...process.env, BENCH_PATIENTS: String(PATIENTS) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} reference server exited (${code})`)));
-  });
-  return { child, ids: JSON.parse(line) as { patientIds?: string[]; observationIds?: string[] } };
-};
-
-const stopChild = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-
 interface Row {
   target: string;
   case: string;
@@ -142,18 +85,6 @@ interface Row {
   'x express': string;
   'CPU x express': string;
 }
-
-/** A process's CPU time so far (user and system), in µs, from /proc (Linux); undefined elsewhere. */
-const cpuMicros = (pid: number | undefined): number | undefined => {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return undefined;
-  }
-};
 
 const CASES = ['read by id', 'Observation search by patient, _count=20', '$everything, _count=50'] as const;
 
@@ -183,11 +114,11 @@ const tandemCases = async (target: TandemTarget, gp: Record<string, string>, dev
       mkdirSync(PGLITE_DIR, { recursive: true });
       await seed(target, authEnv);
     }
-  } else if ((await postgresDatabase()).fresh) {
+  } else if ((await postgresDatabase(ADMIN_URL, DB, REUSE)).fresh) {
     await seed(target, authEnv);
   }
   const base = `http://127.0.0.1:${PORTS[target]}`;
-  const server = spawnTandem(target, authEnv);
+  const server = spawnTandem(PORTS[target], { ...storeEnv(target, WHERE), ...authEnv });
   try {
     const started = Date.now();
     await waitCaughtUp(base, device);
@@ -220,7 +151,7 @@ const main = async () => {
   const rows: Row[] = [];
 
   if (TARGETS.includes('express')) {
-    const { child } = await spawnReference('express');
+    const { child } = await spawnReference('express', PORTS.express);
     try {
       rows.push(await measure('bare express', 'fixed body', `http://127.0.0.1:${PORTS.express}`, {}, ['/fhir/Observation/1'], child.pid));
     } finally {
@@ -228,7 +159,7 @@ const main = async () => {
     }
   }
   if (TARGETS.includes('medplum')) {
-    const { child, ids } = await spawnReference('medplum');
+    const { child, ids } = await spawnReference<{ patientIds?: string[]; observationIds?: string[] }>('medplum', PORTS.medplum, { BENCH_PATIENTS: String(PATIENTS) });
     const base = `http://127.0.0.1:${PORTS.medplum}`;
     try {
       const patients = ids.patientIds ?? [];

@@ -2,7 +2,7 @@
  * The read benchmark's reference points, each run as its own process (as Tandem's server is) so the
  * load generator's event loop is not theirs:
  *
- *   tsx bench/reference-servers.ts express <port>   bare express answering every GET with one fixed body
+ *   tsx bench/reference-servers.ts express <port>   bare express answering every GET with one fixed body, every POST (JSON parsed) with 201
  *   tsx bench/reference-servers.ts medplum <port>   @medplum/fhir-router over its MemoryRepository
  *
  * The medplum server is seeded with PATIENTS people and OBSERVATIONS observations each, and prints
@@ -37,6 +37,10 @@ const bareExpress = () => {
   const app = express();
   app.get('/{*any}', (_req, res) => {
     res.type('application/fhir+json').send(FIXED_BODY);
+  });
+  // A write's floor: the JSON body parsed and a small answer with 201, nothing checked or stored.
+  app.post('/{*any}', express.json(), (req, res) => {
+    res.status(201).json({ id: '00000000-0000-4000-8000-000000000002', position: 1, received: Object.keys(req.body as object).length });
   });
   app.listen(port, '127.0.0.1', () => process.stdout.write('{}\n'));
 };

@@ -1,20 +1,23 @@
 /**
- * `npm run bench:visits`: does the scheduler notice every late visit within one minute of its
- * deadline (issue 13)? PEOPLE people (10,000 by default) with four visits a day each, the starts
- * spread over 15-minute slots as a rota spreads them; the clock is set to one slot's late deadline,
- * and the run times from then until every visit of the slot is noticed late on its stream and
- * escalated to the provider's registered manager (the reaction settled). Reference point, measured
- * in the same run on the same database: appending one event to each of as many fresh streams
- * (the floor of any noticing) and folding the visits' events into the timers (the projection).
+ * `npm run bench:visits`: does the scheduler notice every late visit and every overdue dose within
+ * one minute of its deadline (issue 13)? PEOPLE people (10,000 by default) with four visits a day
+ * each, the starts spread over 15-minute slots as a rota spreads them, and a medicine prescribed at
+ * each visit's time (the MAR: four doses a day). The clock is set to one slot's late deadline, and
+ * the run times from then until every visit of the slot is noticed late on its stream and
+ * escalated to the provider's registered manager (the reaction settled); then to the same slot's
+ * overdue deadline, until every dose of the slot has prompted its care worker. Reference point,
+ * measured in the same run on the same database: appending one event to each of as many fresh
+ * streams (the floor of any noticing) and folding the visits' events into the timers (the projection).
  *
  * The embedded store (PGlite, one process): the server mode's PostgreSQL is faster per append.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { careEventDefinitions, delegationEventDefinitions, EventRegistry, streamName, visitEventDefinitions, type Actor } from '@tandem/contracts';
+import { careEventDefinitions, delegationEventDefinitions, englandTimeOfDay, EventRegistry, streamName, visitEventDefinitions, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type NewEvent } from '@tandem/event-store';
 import { CareRecord } from '@tandem/record';
 import { randomUUID } from 'node:crypto';
 import { createDelegationCore, ManualClock } from '@tandem/delegation';
+import { DEMO_AMLODIPINE } from '../src/demo/medicines-visits';
 
 const PEOPLE = Number(process.env.PEOPLE ?? 10_000);
 const DAY = '2026-12-03';
@@ -56,6 +59,23 @@ const main = async () => {
       await store.append(streamName.visit(visitId), [event], { expectedRevision: 'no_stream' });
       visits++;
     }
+    // The person's MAR: one medicine at each visit's time, known since the day before.
+    const order: NewEvent = {
+      id: randomUUID(),
+      type: 'MedicationOrdered',
+      data: {
+        patientId,
+        product: DEMO_AMLODIPINE,
+        dose: { value: 1, unit: 'tablet' },
+        route: 'oral',
+        timing: { kind: 'scheduled', times: TIMES.map((time) => englandTimeOfDay(Date.parse(at(time, slot)))) },
+        start: `${DAY}T00:00:00Z`,
+        timeCritical: false,
+        prescriberId: 'nurse-bench',
+      },
+      metadata: metadata(clock.now().toISOString()),
+    };
+    await store.append(streamName.medicines(patientId), [order], { expectedRevision: 'no_stream' });
   }
   const appendedMs = Date.now() - planned;
   const projecting = Date.now();
@@ -80,13 +100,24 @@ const main = async () => {
   }
   const floorMs = Date.now() - floor;
 
+  // The same slot's first doses (07:30) pass their overdue deadline at once: each prompts the care worker on the visit.
+  const [{ due }] = (await readModels.query<{ due: string }>("select min(due_at) as due from delegation_timers where kind = 'dose'")) as [{ due: string }];
+  const overdueAt = new Date(due);
+  clock.set(overdueAt);
+  const prompting = Date.now();
+  const firedDoses = await core.scheduler.runDue();
+  if (!(await core.processor.settle(3_600_000))) throw new Error('the reactions did not settle');
+  const promptedMs = Date.now() - prompting;
+  const prompted = firedDoses.filter((f) => f.kind === 'dose' && f.outcome.includes('CarePromptIssued')).length;
+
   const noticedLate = fired.filter((f) => f.kind === 'visit' && f.outcome.startsWith('VisitLateNoticed')).length;
   console.log(`visits: ${PEOPLE} people, ${visits} visits planned in ${seconds(appendedMs)}; projected into ${timers} timers in ${seconds(projectedMs)}`);
   console.log(`late at ${deadline.toISOString()}: ${noticedLate} of ${late} visits noticed late and escalated (${escalated[0]?.n ?? '?'} escalations) in ${seconds(noticedMs)}: the last ${seconds(noticedMs)} after its deadline (target: under 60 s)`);
+  console.log(`overdue at ${overdueAt.toISOString()}: ${prompted} of ${late} doses prompted their care worker in ${seconds(promptedMs)}: the last ${seconds(promptedMs)} after its deadline (target: under 60 s)`);
   console.log(`reference: ${late} bare appends to fresh streams in ${seconds(floorMs)} (noticing and escalating costs ${(noticedMs / Math.max(1, floorMs)).toFixed(1)} times the bare appends)`);
   await core.stop();
   await db.close();
-  if (noticedLate !== late) process.exitCode = 1;
+  if (noticedLate !== late || prompted !== late) process.exitCode = 1;
 };
 
 void main();

@@ -1,5 +1,5 @@
+import { englandDate, englandInstant } from '@tandem/contracts';
 import { mintToken, type MintClaims } from '@tandem/auth';
-import { englandDate, englandInstant } from '@tandem/delegation';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
+import { englandDate, englandInstant } from '@tandem/contracts';
 import { mintToken } from '@tandem/auth';
-import { englandDate, englandInstant } from '@tandem/delegation';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -68,4 +68,19 @@ describe('subscriptions sharing reads of the log', () => {
     secondController.abort();
     await first;
   });
+
+  it('reads again at once when an append was made while its read was under way: it does not sleep until the next poll (a minute away here)', async () => {
+    const after = await store.headPosition();
+    let release!: () => void;
+    holdNextRead = new Promise((resolve) => (release = resolve));
+    const controller = new AbortController();
+    const received = take(store.subscribeToAll({ after, signal: controller.signal }), 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The append commits while the subscriber's read (which found nothing) is still on its way back.
+    await store.append(uniqueStream(), [note('made during the read')], { expectedRevision: 'no_stream' });
+    release();
+    const [event] = await received;
+    expect((event!.data as { text: string }).text).toBe('made during the read');
+    controller.abort();
+  });
 });

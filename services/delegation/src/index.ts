@@ -7,7 +7,6 @@ export * from './application/errors';
 export * from './application/follow-ups';
 export * from './application/frameworks';
 export * from './application/instruction';
-export * from './application/london';
 export * from './application/streams';
 export * from './application/worklist';
 export * from './reactions';

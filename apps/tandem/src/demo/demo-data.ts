@@ -1,5 +1,4 @@
-import type { Actor } from '@tandem/contracts';
-import { englandDate, englandInstant } from '@tandem/delegation';
+import { englandDate, englandInstant, type Actor } from '@tandem/contracts';
 import type { CareRecord } from '@tandem/record';
 import { seededRandom, testNhsNumbers, type Random } from './random';
 

@@ -1,5 +1,5 @@
-import { DMD_SYSTEM, type Actor } from '@tandem/contracts';
-import { englandDate, englandInstant, nameBasedId } from '@tandem/delegation';
+import { DMD_SYSTEM, englandDate, englandInstant, type Actor } from '@tandem/contracts';
+import { nameBasedId } from '@tandem/delegation';
 import type { CareRecord } from '@tandem/record';
 import { DEMO } from './demo-data';
 import { demoInsulinDelegationId } from './insulin-delegation';

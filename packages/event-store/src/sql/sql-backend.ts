@@ -127,7 +127,7 @@ export const sqlBackend = async (driver: SqlDriver, options: SqlBackendOptions):
     subscribeToAll: (subscribeOptions: SubscribeOptions = {}) =>
       pollingSubscription(
         (fromPosition, maxCount) => sharedPage(fromPosition, maxCount),
-        (ms, signal) => appended.wait(ms, signal),
+        appended,
         { ...subscribeOptions, pageSize: DEFAULT_PAGE_SIZE, pollIntervalMs },
       ),
 

@@ -38,7 +38,7 @@ import { decidePrompt, replayPrompt, type PromptState } from '../prompts';
 import type { Clock } from './clock';
 import { DelegationCommandRefused, DelegationNotFound } from './errors';
 import type { FrameworkCatalogue } from './frameworks';
-import { englandDate } from './london';
+import { englandDate } from '@tandem/contracts';
 import { decideOnCallRota } from '../rules/rota';
 import { resolveRecipients, type ResolveRecipients } from '../rules/recipients';
 import { loadRecipientDirectory } from './directory';

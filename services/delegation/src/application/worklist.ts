@@ -1,7 +1,7 @@
 import type { CorrectableEntryType, Instruction } from '@tandem/contracts';
 import type { EventStore } from '@tandem/event-store';
 import type { FrameworkCatalogue } from './frameworks';
-import { englandInstant } from './london';
+import { englandInstant } from '@tandem/contracts';
 import { careStreamOf } from './streams';
 import { instructionText } from './instruction';
 import { monitoringDue } from '../rules';

@@ -5,7 +5,7 @@ import { IdempotencyKeyReused, storableJson } from '@tandem/commands';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
-import { englandDate } from '../application/london';
+import { englandDate } from '@tandem/contracts';
 import { competencyStreamId, onCallRotaStreamId } from '../application/streams';
 import { worklistFor } from '../application/worklist';
 import type { DelegationReactor } from '../reactions/reactor';

@@ -7,7 +7,7 @@ import {
   type MedicationOrderedData,
   type MedicationOrderStoppedData,
 } from '@tandem/contracts';
-import { englandDate, englandInstant } from '../application/london';
+import { englandDate, englandInstant } from '@tandem/contracts';
 import { DOSE_RULE_IDS, DOSE_SETTINGS } from '../frameworks/medicines';
 import type { Ruleset } from '../frameworks/schema';
 import { sbardFor, type EscalationToRaise } from './escalations';

@@ -1,4 +1,5 @@
 import {
+  englandMinutesOfDay,
   INSULIN_PRODUCT_SYSTEM,
   INSULIN_PRODUCTS,
   INSULIN_UNIT,
@@ -55,11 +56,7 @@ const unknownProductFlag = (patientId: string, product: string): CareRecordEvent
 });
 
 /** Minutes since midnight in England (where the instruction's times are written). */
-const minutesOfDayInEngland = (at: string): number => {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(at));
-  const value = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return value('hour') * 60 + value('minute');
-};
+const minutesOfDayInEngland = (at: string): number => englandMinutesOfDay(Date.parse(at));
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 

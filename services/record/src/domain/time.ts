@@ -1,4 +1,4 @@
-import { instantOf, lateEntryQuestion, occurredAtProblem } from '@tandem/contracts';
+import { englandDate, instantOf, lateEntryQuestion, occurredAtProblem } from '@tandem/contracts';
 import { DomainRuleBroken, NeedsConfirmation } from './errors';
 
 export { instantOf };
@@ -27,5 +27,4 @@ export const assertBedsideTime = (cmd: { occurredAt: string; confirmedLate?: boo
 };
 
 /** Today's date (YYYY-MM-DD) in England, where a date of birth is written. */
-export const dateInEngland = (now: Date): string =>
-  new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+export const dateInEngland = (now: Date): string => englandDate(now);

@@ -1,4 +1,4 @@
-import { INSULIN_PRODUCT_SYSTEM, isInsulinProduct, type PlannedVisit } from '@tandem/contracts';
+import { englandMinutesOfDay, INSULIN_PRODUCT_SYSTEM, isInsulinProduct, type PlannedVisit } from '@tandem/contracts';
 import { insulinProductKey, type CareState } from './care-state';
 import { outcomeOfScheduledDose } from './mar';
 import type { MedicationOrderState } from './medicines';
@@ -21,12 +21,7 @@ export interface InsulinSchedule {
   readonly times: readonly string[];
 }
 
-const localMinutes = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-
-const minutesOfDayInEngland = (at: string): number => {
-  const parts = Object.fromEntries(localMinutes.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
-  return Number(parts.hour) * 60 + Number(parts.minute);
-};
+const minutesOfDayInEngland = (at: string): number => englandMinutesOfDay(Date.parse(at));
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
