@@ -1,6 +1,7 @@
 import { problemOf, request, Unreachable } from './api';
 import { fetchCaseload, type CaseloadRow, type OpenEscalation } from './caseload';
 import { SignedOut } from './day';
+import { personFor } from './directory';
 import { html, type Html } from './html';
 import type { LiveMessage } from './live';
 import { BAND } from './news2';
@@ -60,7 +61,8 @@ const escalationCallout = (e: OpenEscalation, name: string, now: Date) =>
     <h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Escalation, tier ${e.tierNumber}</span></h3>
     <p class="nhsuk-u-margin-bottom-1">${urgencyTag(e.urgency)} ${e.status === 'acknowledged' ? html`<strong class="nhsuk-tag nhsuk-tag--green">Acknowledged</strong>` : e.reachedYou ? html`<strong class="nhsuk-tag nhsuk-tag--purple">Sent to you</strong>` : ''}</p>
     <p class="nhsuk-u-margin-bottom-1">${e.sbard.situation}</p>
-    <p class="nhsuk-body-s nhsuk-u-margin-bottom-2">${deadline(e, now)}</p>
+    ${e.sbard.recommendation ? html`<p class="nhsuk-u-margin-bottom-1" data-what-to-do><strong>What to do:</strong> ${e.sbard.recommendation}</p>` : ''}
+    <p class="nhsuk-body-s nhsuk-u-margin-bottom-2">Raised at ${timeOf(e.raisedAt)}. ${deadline(e, now)}</p>
     <a href="/escalations/${e.escalationId}" data-link>Open the escalation<span class="nhsuk-u-visually-hidden"> for ${name}</span></a></div>`;
 
 const news2Line = (row: CaseloadRow) => {
@@ -151,15 +153,17 @@ export const renderEscalation = async (ctx: ClinicianContext, escalationId: stri
   const detail = (await response.json()) as EscalationDetail;
   const raised = detail.events.find((e) => e.type === 'EscalationRaised')?.data as { patientId?: string; urgency?: string; sbard?: Record<string, string> } | undefined;
   const tier = [...detail.events].reverse().find((e) => e.type === 'EscalationSentToTier')?.data as { advice?: string; recipients?: { practitionerId: string; reason: string }[] } | undefined;
-  const person = lastRows.find((r) => r.person.id === raised?.patientId)?.person;
+  // A manager opens it from her service's screen, with no caseload read: the person is read as the record holds them.
+  const person = lastRows.find((r) => r.person.id === raised?.patientId)?.person ?? (raised?.patientId ? await personFor(ctx, raised.patientId) : undefined);
   const name = person?.name ?? 'Your patient';
+  const home = ctx.role === 'registered-manager' ? 'Back to my service' : 'Back to my caseload';
   const sbard = raised?.sbard ?? {};
   const hasErrors = Object.keys(errors).length > 0 || general.length > 0;
   const open = detail.status !== 'resolved';
   const acknowledged = detail.status === 'acknowledged';
   ctx.show(
     `${hasErrors ? 'Error: ' : ''}Escalation for ${name}`,
-    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my caseload</a></div>
+    html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>${home}</a></div>
       ${errorSummary(errors, general, ['note', 'outcome'], 'escalation-form')}
       <h1><span class="nhsuk-caption-l">${name}</span>Escalation, tier ${detail.tierNumber}</h1>
       <p id="escalation-state">${urgencyTag(raised?.urgency ?? '')} <strong class="nhsuk-tag ${detail.status === 'resolved' ? 'nhsuk-tag--green' : acknowledged ? 'nhsuk-tag--blue' : 'nhsuk-tag--red'}">${detail.status === 'resolved' ? 'Resolved' : acknowledged ? 'Acknowledged' : 'Waiting for acknowledgement'}</strong></p>

@@ -1,5 +1,7 @@
 import { request, Unreachable } from './api';
+import { html, type Html } from './html';
 import { cache } from './store';
+import { timeOf } from './time';
 
 /** A person as the app shows them, from their FHIR Patient. */
 export interface Person {
@@ -22,9 +24,22 @@ export interface WorklistItem {
   /** What to record for it (the glucose before a dose, then the dose). */
   readonly record?: readonly { readonly entry?: string; readonly title?: string }[];
 }
+/** The scheduled dose a dose-overdue prompt is about, as the server names it (the scheduler decided it is overdue). */
+export interface PromptDose {
+  readonly orderId: string;
+  readonly scheduledTime: string;
+  readonly scheduledAt: string;
+  /** When the nursing team is told if still nothing is recorded. */
+  readonly escalateAt?: string;
+  readonly timeCritical: boolean;
+  readonly product: string;
+}
 export interface Prompt {
   readonly promptId: string;
   readonly patientId: string;
+  readonly ruleId?: string;
+  /** A dose-overdue prompt's dose: it stands until the dose has an outcome (the server leaves it out then). */
+  readonly dose?: PromptDose;
   readonly title?: string;
   readonly steps?: readonly string[];
   readonly acknowledgedBy?: string;
@@ -137,3 +152,22 @@ export const dueState = (item: { status?: string; dueAt?: string }, now: Date): 
   if (Number.isFinite(due) && now.getTime() >= due - 60 * 60_000) return { words: 'Due now', tag: 'nhsuk-tag--orange' };
   return { words: 'Due later', tag: 'nhsuk-tag--blue' };
 };
+
+/**
+ * A dose-overdue prompt in her words, with the way to the dose: the server decided it is overdue
+ * and leaves it out once an outcome is recorded, so this only says it (on her day and the chart).
+ */
+export const dosePromptCallout = (personId: string, prompt: Prompt & { dose: PromptDose }, headingLevel: 2 | 3 = 3): Html => {
+  const { dose } = prompt;
+  const words = `The ${dose.scheduledTime} dose of ${dose.product} is overdue: give it or record why not`;
+  const label = html`<span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>Dose overdue</span>`;
+  return html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3" data-prompt="${prompt.promptId}" data-dose-prompt="${dose.orderId} ${dose.scheduledTime}">
+    ${headingLevel === 2 ? html`<h2 class="nhsuk-warning-callout__label">${label}</h2>` : html`<h3 class="nhsuk-warning-callout__label">${label}</h3>`}
+    <p>${words}</p>
+    ${dose.timeCritical ? html`<p><strong class="nhsuk-tag nhsuk-tag--red">Time-critical</strong> A delay can cause serious harm: if it cannot be given now, tell the nursing team straight away.</p>` : ''}
+    ${dose.escalateAt ? html`<p class="nhsuk-body-s">If nothing is recorded, the nursing team is told at ${timeOf(dose.escalateAt)}.</p>` : ''}
+    <a class="nhsuk-button nhsuk-u-margin-bottom-0" href="/people/${encodeURIComponent(personId)}/medicines/${encodeURIComponent(dose.orderId)}?time=${dose.scheduledTime}" data-link>Record the ${dose.scheduledTime} dose now<span class="nhsuk-u-visually-hidden"> of ${dose.product}</span></a>
+  </div>`;
+};
+
+export const isDosePrompt = (prompt: Prompt): prompt is Prompt & { dose: PromptDose } => prompt.dose !== undefined && typeof prompt.dose.orderId === 'string' && typeof prompt.dose.scheduledTime === 'string';

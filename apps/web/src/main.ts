@@ -2,7 +2,7 @@ import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import './app.css';
 import { Workbox } from 'workbox-window';
 import { createAuth, loadAppConfig, type AppConfig, type Auth } from './auth';
-import { dueState, fetchDay, SignedOut, type Day, type Person } from './day';
+import { dosePromptCallout, dueState, fetchDay, isDosePrompt, SignedOut, type Day, type Person } from './day';
 import { html, type Html } from './html';
 import { BAND } from './news2';
 import { flushQueue, sendEntry } from './sender';
@@ -244,7 +244,8 @@ const renderDay = async (options: { quiet?: boolean } = {}) => {
       }),
     ];
     const waiting = [
-      ...prompts.map(
+      ...prompts.filter(isDosePrompt).map((p) => dosePromptCallout(person.id, p)),
+      ...prompts.filter((p) => !isDosePrompt(p)).map(
         (p) => html`<div class="nhsuk-warning-callout nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-3" data-prompt="${p.promptId}"><h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>${p.title ?? 'A prompt for you'}</span></h3>${p.steps?.length ? html`<ol>${p.steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}
           ${p.recheck?.dueAt && p.recheckStatus === 'pending' ? html`<p>Recheck the ${p.recheck.observation === 'glucose' ? 'blood glucose' : (p.recheck.observation ?? 'reading')} by ${timeOf(p.recheck.dueAt)} and record it.</p>` : ''}
           ${acknowledged.has(p.promptId) || p.acknowledgedBy ? html`<p><strong class="nhsuk-tag nhsuk-tag--green">Acknowledged</strong></p>` : html`<button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="button" data-acknowledge="${p.promptId}" data-patient="${person.id}">Acknowledge<span class="nhsuk-u-visually-hidden"> ${p.title ?? 'this prompt'}</span></button>`}</div>`,

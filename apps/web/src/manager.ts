@@ -22,6 +22,7 @@ export interface ManagerContext extends StepContext {
 interface OpenEscalation {
   readonly escalationId: string;
   readonly patientId: string;
+  readonly ruleId?: string;
   readonly urgency: string;
   readonly status: string;
   readonly tierNumber?: number;
@@ -38,6 +39,32 @@ interface OpenPrompt {
   readonly issuedAt: string;
   readonly acknowledgedBy?: string;
 }
+
+/** A late or missed visit as the manager acts on it: when it was planned, and who was to go. */
+interface VisitAtIssue {
+  readonly start: string;
+  readonly end: string;
+  readonly careWorkerIds: readonly string[];
+}
+
+/** What the record's visit rules raise (services/delegation care-visits ruleset): said in the manager's words. */
+const VISIT_WORDS: Readonly<Record<string, string>> = {
+  'visit.missed': 'Visit missed: nobody checked in before its planned end',
+  'visit.late': 'Visit late: nobody has checked in yet',
+};
+
+/**
+ * The visit a late or missed visit's escalation is about: its id is in the escalation's raising
+ * (GET /api/escalations/:id), its planned time and care workers in its FHIR Appointment.
+ */
+const visitAtIssue = async (ctx: StepContext, escalationId: string): Promise<VisitAtIssue | undefined> => {
+  const detail = await getJson<{ events?: { type: string; data: { visitId?: string } }[] }>(ctx, `/api/escalations/${encodeURIComponent(escalationId)}`);
+  const visitId = detail?.events?.find((e) => e.type === 'EscalationRaised')?.data.visitId;
+  const appointment = visitId ? await getJson<{ start?: string; end?: string; participant?: { actor?: { reference?: string } }[] }>(ctx, `/fhir/Appointment/${encodeURIComponent(visitId)}`) : undefined;
+  if (!appointment?.start || !appointment.end) return undefined;
+  const careWorkerIds = (appointment.participant ?? []).map((p) => /^Practitioner\/(.+)$/.exec(p.actor?.reference ?? '')?.[1]).filter((id): id is string => Boolean(id));
+  return { start: appointment.start, end: appointment.end, careWorkerIds };
+};
 
 const peopleOf = async (ctx: StepContext): Promise<Person[]> => {
   const bundle = await getJson<{ entry?: { resource?: Record<string, unknown> }[] }>(ctx, '/fhir/Patient?_count=500');
@@ -60,7 +87,12 @@ export const renderService = async (ctx: ManagerContext) => {
   // Nobody has acknowledged: an escalation still waiting at its tier, a prompt no care worker has acknowledged.
   const waiting = (escalations?.escalations ?? []).filter((e) => e.status === 'sentToTier' || e.status === 'raised');
   const unacknowledgedPrompts = prompts.flatMap((p) => p?.prompts ?? []).filter((p) => !p.acknowledgedBy);
-  const workerNames = new Map(await Promise.all([...new Set([...teams.flat().map((m) => m.practitionerId), ...unacknowledgedPrompts.map((p) => p.careWorkerId)])].map(async (id) => [id, (await practitionerFor(ctx, id)).name] as const)));
+  const visits = new Map(await Promise.all(waiting.filter((e) => e.ruleId && VISIT_WORDS[e.ruleId]).map(async (e) => [e.escalationId, await visitAtIssue(ctx, e.escalationId)] as const)));
+  const workerNames = new Map(
+    await Promise.all(
+      [...new Set([...teams.flat().map((m) => m.practitionerId), ...unacknowledgedPrompts.map((p) => p.careWorkerId), ...[...visits.values()].flatMap((v) => v?.careWorkerIds ?? [])])].map(async (id) => [id, (await practitionerFor(ctx, id)).name] as const),
+    ),
+  );
   const me = await practitionerFor(ctx, ctx.userId);
   ctx.show(
     'My service',
@@ -70,14 +102,21 @@ export const renderService = async (ctx: ManagerContext) => {
       <h2 class="nhsuk-heading-m">Nobody has acknowledged</h2>
       ${waiting.length || unacknowledgedPrompts.length
         ? html`<ul class="nhsuk-list" id="unacknowledged">
-            ${waiting.map(
-              (e) => html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-escalation="${e.escalationId}"><div class="nhsuk-card__content">
+            ${waiting.map((e) => {
+              const visit = visits.get(e.escalationId);
+              const visitWords = e.ruleId ? VISIT_WORDS[e.ruleId] : undefined;
+              return html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-escalation="${e.escalationId}"><div class="nhsuk-card__content">
                 <p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag ${e.urgency === 'emergency' ? 'nhsuk-tag--red' : e.urgency === 'urgent' ? 'nhsuk-tag--orange' : 'nhsuk-tag--blue'}">Escalation: ${e.urgency}</strong> <strong class="nhsuk-tag nhsuk-tag--red">Not acknowledged</strong></p>
                 <h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">${nameOfPerson(e.patientId)}</h3>
-                <p class="nhsuk-u-margin-bottom-1">${e.sbard?.situation ?? ''}</p>
-                <p class="nhsuk-body-s nhsuk-u-margin-bottom-0">Raised ${dayOf(e.raisedAt)}, ${timeOf(e.raisedAt)}${e.tierNumber ? `; with tier ${e.tierNumber}` : ''}${e.dueAt ? `, until ${timeOf(e.dueAt)}` : ''}.</p>
-              </div></li>`,
-            )}
+                <p class="nhsuk-u-margin-bottom-1">${visitWords ?? e.sbard?.situation ?? ''}</p>
+                ${visit
+                  ? html`<p class="nhsuk-u-margin-bottom-1" data-visit-planned>Visit planned ${timeOf(visit.start)} to ${timeOf(visit.end)}, ${dayOf(visit.start)}</p>
+                      <p class="nhsuk-u-margin-bottom-1" data-visit-care-workers>Care workers: ${visit.careWorkerIds.length ? visit.careWorkerIds.map((id) => workerNames.get(id) ?? id).join(', ') : 'none planned'}</p>`
+                  : ''}
+                <p class="nhsuk-body-s nhsuk-u-margin-bottom-2">Raised ${dayOf(e.raisedAt)}, ${timeOf(e.raisedAt)}${e.tierNumber ? `; with tier ${e.tierNumber}` : ''}${e.dueAt ? `, until ${timeOf(e.dueAt)}` : ''}.</p>
+                <a href="/escalations/${e.escalationId}" data-link>Open and acknowledge it<span class="nhsuk-u-visually-hidden"> (${nameOfPerson(e.patientId)})</span></a>
+              </div></li>`;
+            })}
             ${unacknowledgedPrompts.map(
               (p) => html`<li class="nhsuk-card nhsuk-u-margin-bottom-3" data-prompt="${p.promptId}"><div class="nhsuk-card__content">
                 <p class="nhsuk-u-margin-bottom-1"><strong class="nhsuk-tag nhsuk-tag--yellow">Prompt</strong> <strong class="nhsuk-tag nhsuk-tag--red">Not acknowledged</strong></p>

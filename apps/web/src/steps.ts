@@ -122,7 +122,7 @@ export const renderStep = (ctx: StepContext, step: Step, values: Values = {}, er
       if (confirmation && !confirmedFlags(typed).includes(confirmation.flag)) {
         // Flags she confirmed before this one stay confirmed (an interval first, then a 24-hour maximum).
         const kept = confirmedFlags(typed).join('\n');
-        return renderStep(ctx, step, { ...typed, confirmed: kept, confirmFlag: confirmation.flag, confirmWords: confirmation.words, confirm: '' }, { confirm: problem.errors?.[0]?.message ?? problem.detail ?? problem.title });
+        return renderStep(ctx, step, { ...typed, confirmed: kept, confirmFlag: confirmation.flag, confirmWords: confirmation.words, confirm: '' }, { confirm: askedInHerWords(problem.errors?.[0]?.message ?? problem.detail ?? problem.title) });
       }
       const fieldErrors: Record<string, string> = {};
       const rest: string[] = [];
@@ -144,6 +144,16 @@ export const confirmedFlags = (values: Values): string[] => [
   ...(values.confirmed ?? '').split('\n').filter(Boolean),
   ...(values.confirmFlag && values.confirm === 'yes' ? [values.confirmFlag] : []),
 ];
+
+/**
+ * Tandem's question as she reads it: its facts and advice as the server said them, but the part
+ * written for a client ("send it again with confirmedX true") said as what she does here (tick the
+ * box), and a record id (AllergyIntolerance/…) left out. Anything else is left as it came.
+ */
+export const askedInHerWords = (message: string): string =>
+  message
+    .replace(/\b[A-Z][A-Za-z]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12},\s*/g, '')
+    .replace(/[;.]?\s*if ([^;.]*?), send it again with \w+ true(?::| and) (.*)$/i, (_all, when: string, then: string) => `. If ${when}, tick the box below: ${then}`);
 
 /** Tandem's question, in its words (the error at `confirm`), and the box she ticks to confirm it. */
 export const confirmationField = (values: Values, errors: FieldErrors): Html =>

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -57,4 +57,29 @@ export const axeViolations = async (page: Page): Promise<AxeViolation[]> => {
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
   return violations;
+};
+
+/** The page has no axe-core violation; a failure names the page and lists what axe found. */
+export const expectAccessible = async (page: Page, what: string): Promise<void> => {
+  const violations = await axeViolations(page);
+  expect({ page: what, violations }).toEqual({ page: what, violations: [] });
+};
+
+/** Screenshots for the docs, only when asked for (TANDEM_WEB_SCREENSHOTS=1), into docs/screenshots. */
+export const screenshot = async (page: Page, name: string): Promise<void> => {
+  if (process.env.TANDEM_WEB_SCREENSHOTS !== '1') return;
+  const folder = join(__dirname, '..', '..', '..', 'docs', 'screenshots');
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: join(folder, name), fullPage: true });
+};
+
+/** The phone's first page, signed in through the embedded demo sign-in as one of the demo's people (its button names them). */
+export const demoSignIn = async (context: BrowserContext, url: string, name: string): Promise<Page> => {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  if (process.env.TANDEM_WEB_DEBUG) page.on('console', (m) => console.log(`browser (${name}): ${m.text()}`));
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
+  return page;
 };

@@ -6,7 +6,8 @@ import { careStreamOf } from './streams';
 import { instructionText } from './instruction';
 import { monitoringDue } from '../rules';
 import { careStreamEvent, ACTIVE_STATUSES } from '../reactions/context';
-import type { DelegationViews, EscalationRow, PromptRow } from '../reactions/read-model';
+import type { DelegationViews, EscalationRow } from '../reactions/read-model';
+import { standingPrompts, type StandingPrompt } from './dose-prompts';
 
 /** Where each kind of entry is recorded in the JSON API (services/record COMMAND_ROUTES). */
 export const ENTRY_PATHS: Readonly<Record<CorrectableEntryType, string>> = {
@@ -54,7 +55,8 @@ export interface Worklist {
   readonly monitoring: readonly { delegationId: string; patientId: string; title: string; dueAt: string; missedAt: string; record: ToRecord }[];
   /** Delegations proposed to this care worker, waiting for an answer (accept or decline; declining is normal). */
   readonly awaitingAnswer: readonly { delegationId: string; patientId: string; frameworkId: string; activityId: string; instructionText: string; delegatedBy: string }[];
-  readonly prompts: readonly PromptRow[];
+  /** Open prompts; a dose-overdue one names its dose, and goes once the dose has an outcome (dose-prompts.ts). */
+  readonly prompts: readonly StandingPrompt[];
   /** Escalations with this care worker at the last tier (NHS 111 / 999 advice). */
   readonly escalations: readonly EscalationRow[];
 }
@@ -80,7 +82,7 @@ export const worklistFor = async (o: {
 }): Promise<Worklist> => {
   const delegations = await o.views.delegationsForCareWorker(o.careWorkerId);
   const active = delegations.filter((d) => ACTIVE_STATUSES.includes(d.status));
-  const prompts = await o.views.prompts({ careWorkerId: o.careWorkerId, open: true });
+  const prompts = await standingPrompts(await o.views.prompts({ careWorkerId: o.careWorkerId, open: true }), o.store);
   const items: WorklistItem[] = [];
   const monitoring: Worklist['monitoring'][number][] = [];
   for (const delegation of active) {

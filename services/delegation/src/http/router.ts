@@ -7,6 +7,7 @@ import { isAdjustable, type Clock } from '../application/clock';
 import { DelegationCommandRefused, DelegationNotFound } from '../application/errors';
 import { englandDate } from '@tandem/contracts';
 import { competencyStreamId, onCallRotaStreamId } from '../application/streams';
+import { standingPrompts } from '../application/dose-prompts';
 import { worklistFor } from '../application/worklist';
 import type { DelegationReactor } from '../reactions/reactor';
 import type { Scheduler } from '../scheduler/scheduler';
@@ -331,7 +332,10 @@ export const delegationRouter = ({ api, access, processor, scheduler, store, clo
       const patientId = patientParam(req);
       await allow(req, DELEGATION_ACCESS.ReadDelegations, patientId ? { patientId } : 'nobody');
       await caughtUp(req);
-      const found = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...openFilter(req) });
+      const filter = openFilter(req);
+      const rows = await api.views.prompts({ ...(patientId ? { patientId } : { careWorkerId: actor.id }), ...filter });
+      // The open ones as the care worker sees them: a dose-overdue prompt whose dose has an outcome is no longer waiting.
+      const found = filter.open === true ? await standingPrompts(rows, store) : rows;
       const prompts = patientId ? found : await narrowed(req, DELEGATION_ACCESS.ReadDelegations, found);
       res.json({ prompts });
     }),

@@ -145,10 +145,18 @@ export const doseOverduePrompt = (order: OrderFacts, dose: ScheduledDose): { rul
   ],
 });
 
-/** What the nursing team is told when the dose still has no outcome: urgent for a time-critical medicine. */
-export const doseOverdueEscalation = (ruleset: Ruleset, order: OrderFacts, dose: ScheduledDose, prompted: readonly string[]): EscalationToRaise => {
+/** How long after its time a dose is, in words a nurse reads at a glance (45 minutes, 2 hours 5 minutes). */
+export const lateInWords = (scheduledAt: string, at: string): string => {
+  const minutes = Math.max(0, Math.round((Date.parse(at) - Date.parse(scheduledAt)) / 60_000));
+  const [hours, rest] = [Math.floor(minutes / 60), minutes % 60];
+  const part = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return hours === 0 ? part(rest, 'minute') : rest === 0 ? part(hours, 'hour') : `${part(hours, 'hour')} ${part(rest, 'minute')}`;
+};
+
+/** What the nursing team is told when the dose still has no outcome (how late, at `raisedAt`): urgent for a time-critical medicine. */
+export const doseOverdueEscalation = (ruleset: Ruleset, order: OrderFacts, dose: ScheduledDose, prompted: readonly string[], raisedAt: string): EscalationToRaise => {
   const urgency = order.details.timeCritical ? 'urgent' : 'routine';
-  const title = `Dose with no outcome: ${whatAndWhen(order, dose)}`;
+  const title = `Dose with no outcome ${lateInWords(dose.scheduledAt, raisedAt)} after it was due: ${whatAndWhen(order, dose)}`;
   return {
     frameworkId: ruleset.id,
     ruleId: DOSE_RULE_IDS.overdue,

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { DELEGATION_SYSTEM_ACTOR, type CommandResult, type DelegationCommands } from '../application/commands';
 import type { Clock } from '../application/clock';
 import { DelegationCommandRefused } from '../application/errors';
-import { careStreamOf, doseEscalationId, dosePromptId, escalationStreamId, medicinesStreamOf, nameBasedId, promptStreamId } from '../application/streams';
+import { doseAsItStands } from '../application/dose-prompts';
+import { careStreamOf, doseEscalationId, dosePromptId, escalationStreamId, nameBasedId, promptStreamId } from '../application/streams';
 import { MEDICINES_RULESET_ID } from '../frameworks/medicines';
 import { careWorkersForDose } from './dose-recipients';
 import { isEscalationReminder } from '../machines';
@@ -13,8 +14,7 @@ import { carePromptOf } from '../prompts';
 import { ACTIVE_STATUSES, careStreamEvent } from '../reactions/context';
 import { activeSince } from '../reactions/monitoring';
 import { DelegationViews } from '../reactions/read-model';
-import { doseDeadlines, doseOverdueEscalation, doseOverduePrompt, isDoseScheduled, missedMonitoring, missedRecheck, ordersFrom, outcomeOfDose, raiseEscalationCommand } from '../rules';
-import type { EntryStreamEvent } from '@tandem/contracts';
+import { doseDeadlines, doseOverdueEscalation, doseOverduePrompt, missedMonitoring, missedRecheck, raiseEscalationCommand } from '../rules';
 import type { CheckDose, CheckMonitoring, CheckVisit, TimerCommand } from './timers';
 import type { VisitDeadlines } from './visits';
 
@@ -247,11 +247,9 @@ export class Scheduler {
    */
   private async fireDose(command: CheckDose): Promise<{ outcome: string; position: number }> {
     const { commands, store, clock, db } = this.deps;
-    const order = ordersFrom(await store.readStream(medicinesStreamOf(command.patientId)))[command.orderId];
     const dose = { scheduledTime: command.scheduledTime, scheduledAt: command.scheduledAt };
-    if (!order || !isDoseScheduled(order, dose)) return { outcome: 'not needed: the order is stopped or no longer asks for this dose', position: -1 };
-    const care = (await store.readStream(careStreamOf(command.patientId))).map((e) => careStreamEvent(e) as unknown as EntryStreamEvent);
-    const outcome = outcomeOfDose(order, dose, care);
+    const { order, outcome } = await doseAsItStands(store, command.patientId, command.orderId, dose);
+    if (!order) return { outcome: 'not needed: the order is stopped or no longer asks for this dose', position: -1 };
     if (outcome) return { outcome: `not needed: an outcome was recorded (entry ${outcome.id})`, position: -1 };
     const now = clock.now().toISOString();
     const ruleset = commands.ruleset(MEDICINES_RULESET_ID)!;
@@ -289,7 +287,7 @@ export class Scheduler {
     }
     const escalationId = doseEscalationId(command.orderId, command.scheduledAt);
     const raised = await commands.escalation(
-      raiseEscalationCommand(doseOverdueEscalation(ruleset, order, dose, command.stage === 'escalate' ? careWorkers : []), {
+      raiseEscalationCommand(doseOverdueEscalation(ruleset, order, dose, command.stage === 'escalate' ? careWorkers : [], now), {
         escalationId,
         patientId: command.patientId,
         occurredAt: now,

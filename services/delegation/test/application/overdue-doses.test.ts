@@ -1,5 +1,6 @@
 import { DMD_SYSTEM, type MedicationOrderDetails } from '@tandem/contracts';
 import { doseEscalationId, dosePromptId, escalationStreamId, promptStreamId } from '../../src/application/streams';
+import { worklistFor } from '../../src/application/worklist';
 import { amira, Harness, sarah } from './harness';
 
 /**
@@ -54,6 +55,9 @@ describe('a scheduled dose left with no outcome: prompted, then escalated, once'
       'RecordMedicineDose',
     );
   const firedDoses = async () => (await h.core.scheduler.runDue()).filter((f) => f.kind === 'dose');
+  /** The dose-overdue prompts on Amira's worklist today, as her app reads them. */
+  const amirasDosePrompts = async () =>
+    (await worklistFor({ careWorkerId: amira.id, date: h.now().slice(0, 10), now: h.clock.now(), views: h.core.views, store: h.store, frameworks: h.core.commands.frameworks })).prompts.filter((p) => p.ruleId === 'medicine.dose-overdue');
 
   beforeAll(async () => {
     h = await Harness.create('2025-03-03T06:00:00Z');
@@ -95,6 +99,16 @@ describe('a scheduled dose left with no outcome: prompted, then escalated, once'
     expect(await doseEscalation(levodopa, '2025-03-03T08:00:00.000Z')).toEqual([]);
   });
 
+  it('her worklist shows the prompt with the dose it is about (the order, its time, time-critical), for her app to link to the dose', async () => {
+    await h.settle();
+    expect(await amirasDosePrompts()).toEqual([
+      expect.objectContaining({
+        careWorkerId: amira.id,
+        dose: expect.objectContaining({ orderId: levodopa, scheduledTime: '08:00', scheduledAt: '2025-03-03T08:00:00.000Z', timeCritical: true, product: 'Co-careldopa 25mg/100mg tablets', dose: { value: 1, unit: 'tablet' } }),
+      }),
+    ]);
+  });
+
   it('an outcome recorded in time stops both: the paracetamol given at 08:40 is neither prompted at 09:00 nor escalated', async () => {
     h.clock.set('2025-03-03T08:40:00Z');
     await outcome(paracetamol, PARACETAMOL, '08:00', 'given');
@@ -111,7 +125,8 @@ describe('a scheduled dose left with no outcome: prompted, then escalated, once'
     const events = await doseEscalation(levodopa, '2025-03-03T08:00:00.000Z');
     expect(events.map((e) => e.type)).toEqual(['EscalationRaised', 'EscalationSentToTier']);
     expect(events[0]!.data).toMatchObject({ frameworkId: 'medicines', ruleId: 'medicine.dose-overdue', urgency: 'urgent', patientId: h.patientId });
-    expect((events[0]!.data as { sbard: { situation: string } }).sbard.situation).toContain('Co-careldopa 25mg/100mg tablets');
+    // What dose and how late it was when the nursing team was told (the run at 10:30 found it due since 08:45).
+    expect((events[0]!.data as { sbard: { situation: string } }).sbard.situation).toMatch(/^Dose with no outcome 2 hours 30 minutes after it was due: Co-careldopa 25mg\/100mg tablets, 1 tablet oral, due 08:00/);
     expect(events[1]!.data).toMatchObject({ tier: 0, recipients: expect.arrayContaining([expect.objectContaining({ practitionerId: sarah.id })]) });
     expect(await firedDoses()).toEqual([]);
   });
@@ -143,9 +158,13 @@ describe('a scheduled dose left with no outcome: prompted, then escalated, once'
     await h.settle();
     h.clock.set('2025-03-04T08:30:00Z');
     expect((await firedDoses()).map((f) => [f.stream, f.dueAt])).toEqual([[`dose-${levodopa}`, '2025-03-04T08:30:00.000Z']]);
+    await h.settle();
+    expect((await amirasDosePrompts()).map((p) => p.dose?.scheduledAt)).toContain('2025-03-04T08:00:00.000Z');
     h.clock.set('2025-03-04T08:40:00Z');
     await outcome(levodopa, CO_CARELDOPA, '08:00', 'given');
     await h.settle();
+    // The outcome is what the prompt asked for: it is no longer on her worklist, acknowledged or not.
+    expect((await amirasDosePrompts()).map((p) => p.dose?.scheduledAt)).not.toContain('2025-03-04T08:00:00.000Z');
     h.clock.set('2025-03-04T10:00:00Z');
     const fired = await firedDoses();
     expect(fired.map((f) => f.outcome)).toEqual([expect.stringMatching(/^not needed: an outcome was recorded/)]);
