@@ -93,6 +93,12 @@ describe('the demo loaded at first start', () => {
     expect(worklist.items[0]!.status).toBe(Date.now() > Date.parse(dueAt) + 60 * 60_000 ? 'overdue' : 'due');
   });
 
+  it("names Helen as the care agency's registered manager, so a late or missed visit reaches her first, set by Helen herself", async () => {
+    const helen = await token({ role: 'registered-manager', user: DEMO.manager.practitionerId, org: DEMO.careAgency.organisationId });
+    const rota = await get<{ registeredManager?: string; setBy: string }>(`/api/oncall-rotas/${DEMO.careAgency.organisationId}`, helen);
+    expect(rota).toEqual(expect.objectContaining({ registeredManager: DEMO.manager.practitionerId, setBy: DEMO.manager.practitionerId }));
+  });
+
   it('finds what first start did when the set-up is sent again over HTTP (as `npm run scenario` does): nothing is made twice', async () => {
     const lines: string[] = [];
     const patientId = await jonesId();

@@ -28,14 +28,18 @@ export const DEMO = {
 export const DEMO_ROTAS = [
   { organisationId: DEMO.nursingTeam.organisationId, shifts: [{ practitionerId: DEMO.nurse.practitionerId, from: '08:00', until: '20:00' }] },
   { organisationId: DEMO.gpPractice.organisationId, shifts: [{ practitionerId: DEMO.gp.practitionerId, from: '20:00', until: '08:00' }] },
+  // The care agency names its registered manager: a late or missed visit reaches Helen first (issue 13).
+  { organisationId: DEMO.careAgency.organisationId, shifts: [], registeredManager: DEMO.manager.practitionerId },
 ];
 
 /** Sets the demo's rotas through the delegation service's command edge (the same command as PUT /api/oncall-rotas/:organisationId). */
 export const seedDemoRotas = async (commands: {
-  setOnCallRota(command: { idempotencyKey: string; occurredAt: string; organisationId: string; shifts: { practitionerId: string; from: string; until: string }[] }, actor: Actor): Promise<unknown>;
+  setOnCallRota(command: { idempotencyKey: string; occurredAt: string; organisationId: string; shifts: { practitionerId: string; from: string; until: string }[]; registeredManager?: string }, actor: Actor): Promise<unknown>;
 }): Promise<void> => {
   for (const rota of DEMO_ROTAS) {
-    await commands.setOnCallRota({ idempotencyKey: `demo:rota:${rota.organisationId}`, occurredAt: new Date().toISOString(), ...rota }, { id: DEMO.nurse.practitionerId, role: 'district-nurse' });
+    // The agency's rota is its manager's to set; the clinical rotas the nurse set as before.
+    const actor: Actor = 'registeredManager' in rota ? { id: DEMO.manager.practitionerId, role: 'registered-manager', organisation: DEMO.careAgency.organisationId } : { id: DEMO.nurse.practitionerId, role: 'district-nurse' };
+    await commands.setOnCallRota({ idempotencyKey: `demo:rota:${rota.organisationId}`, occurredAt: new Date().toISOString(), ...rota }, actor);
   }
 };
 
