@@ -175,7 +175,7 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
 };
 
 /** Parameters that shape results rather than filter them. */
-export const RESULT_PARAMS = ['_count', '_sort', '_include', '_offset', '_cursor', '_format', '_summary', '_total'] as const;
+export const RESULT_PARAMS = ['_count', '_sort', '_include', '_offset', '_cursor', '_format', '_summary', '_total', '_elements'] as const;
 
 /**
  * The `_sort` values and their SQL. A Map, not an object: a client's `_sort=constructor` or

@@ -26,6 +26,33 @@ const loadDefinitions = () => {
   loaded = true;
 };
 
+/** A resource type's top-level elements that are in its summary, and those it must have (min 1 or more). */
+export interface ElementFlags {
+  readonly summary: ReadonlySet<string>;
+  readonly mandatory: ReadonlySet<string>;
+}
+
+let flagsByType: Map<string, ElementFlags> | undefined;
+
+/**
+ * From the R4 StructureDefinitions (read on first use): what `_summary=true` keeps of a resource
+ * type, and what `_elements` must keep for the answer to stay a valid resource. Names as the
+ * definitions write them (`value[x]` for a choice).
+ */
+export const elementFlagsOf = (type: string): ElementFlags => {
+  if (!flagsByType) {
+    flagsByType = new Map();
+    const bundle = definitions.readJson('fhir/r4/profiles-resources.json') as { entry: { resource: { resourceType: string; id: string; kind?: string; snapshot?: { element: { path: string; isSummary?: boolean; min?: number }[] } } }[] };
+    for (const { resource } of bundle.entry) {
+      if (resource.resourceType !== 'StructureDefinition' || resource.kind !== 'resource' || !resource.snapshot) continue;
+      const top = resource.snapshot.element.filter((e) => e.path.split('.').length === 2);
+      const name = (e: { path: string }) => e.path.split('.')[1]!;
+      flagsByType.set(resource.id, { summary: new Set(top.filter((e) => e.isSummary).map(name)), mandatory: new Set(top.filter((e) => (e.min ?? 0) > 0).map(name)) });
+    }
+  }
+  return flagsByType.get(type) ?? { summary: new Set(), mandatory: new Set() };
+};
+
 /** Required bindings (FHIR R4) of the elements Tandem writes, which the base validator skips. */
 const REQUIRED_CODES: Readonly<Record<string, readonly string[]>> = {
   'Observation.status': ['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown'],

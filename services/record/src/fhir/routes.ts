@@ -1,10 +1,11 @@
 import { FHIR_ACCESS, isDirectoryType, mayBreakGlass, type Decision, type EndpointAccess } from '@tandem/auth';
-import { FhirReader, SearchError, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
+import { FhirReader, RESULT_PARAMS, SearchError, searchParamOf, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
 import type { Bundle, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { storableJson } from '../http/storable-json';
 import { entryFor, outcomeEntry, pageLinks, searchLinks, sentQuery } from './bundle';
+import { shapeResource, shapingOf, subsets, type Shaping } from './shaping';
 import { capabilityStatement } from './capability';
 import { lastnOperation, metaOperation, validateOperation, type OperationDeps } from './operations';
 import { FhirError, operationOutcome, type OutcomeIssue } from './operation-outcome';
@@ -98,6 +99,7 @@ const checkId = (id: string) => {
 const query = (req: Request): SearchQuery => req.query as SearchQuery;
 
 const sendStored = (req: Request, res: Response, stored: StoredResource) => {
+  const shaping = shapingOf(query(req), req.get('prefer'));
   const etag = `W/"${stored.versionId}"`;
   res.set('ETag', etag).set('Last-Modified', new Date(stored.lastUpdated).toUTCString());
   const ifNoneMatch = req.get('if-none-match');
@@ -105,10 +107,28 @@ const sendStored = (req: Request, res: Response, stored: StoredResource) => {
     res.status(304).end();
     return;
   }
+  if (subsets(shaping)) return send(res, 200, shapeResource(stored.resource, shaping));
   // Held ready as JSON text where the reader keeps the latest versions (a version never changes).
   if (stored.json !== undefined) res.status(200).type(FHIR_JSON).send(stored.json);
   else send(res, 200, stored.resource);
 };
+
+/** The answer to a create or update as `Prefer: return` asks: the resource (the default), nothing, or an OperationOutcome. */
+const sendWritten = (req: Request, res: Response, status: number, resource: Resource) => {
+  const preferred = shapingOf({}, req.get('prefer')).return;
+  if (preferred === 'minimal') return res.status(status).end();
+  if (preferred === 'OperationOutcome') {
+    return send(res, status, operationOutcome([{ severity: 'information', code: 'informational', diagnostics: `${resource.resourceType}/${resource.id ?? ''} ${status === 201 ? 'created' : 'stored'}` }]));
+  }
+  return send(res, status, resource);
+};
+
+/**
+ * The parameters a search under `Prefer: handling=lenient` leaves out, as the spec has it: those
+ * this server does not know for the type. Under strict (the default) the reader refuses them.
+ */
+const unknownParameters = (type: string, search: SearchQuery, shaping: Shaping): string[] =>
+  shaping.handling === 'lenient' ? Object.keys(search).filter((name) => !(RESULT_PARAMS as readonly string[]).includes(name) && !name.includes('.') && !searchParamOf(type, name)) : [];
 
 const parseIfMatch = (header: string | undefined): number | undefined => {
   if (header === undefined) return undefined;
@@ -368,7 +388,11 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const type = req.params.type as string;
       checkType(type);
       const endpoint = FHIR_ACCESS.search(type);
-      let search = query(req);
+      const shaping = shapingOf(query(req), req.get('prefer'));
+      const ignored = unknownParameters(type, query(req), shaping);
+      let search = Object.fromEntries(Object.entries(query(req)).filter(([name]) => !ignored.includes(name))) as SearchQuery;
+      // _summary=count: the total alone; no resource is read, so none is disclosed.
+      if (shaping.summary === 'count') search = { ...search, _count: '0' };
       const named = isDirectoryType(type) ? [] : namedPeople(type, search);
       if (isDirectoryType(type)) {
         await allow(req, res, endpoint, 'nobody');
@@ -385,14 +409,18 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const { included, withheld } = await readableIncluded(req, result.included);
       access.control.disclose(peopleIn(type, [...result.matches, ...included]));
       const base = baseUrl(req);
+      const shaped = (r: Resource) => shapeResource(r, shaping);
       const bundle: Bundle = {
         resourceType: 'Bundle',
         type: 'searchset',
-        total: result.total,
+        ...(shaping.total === 'none' ? {} : { total: result.total }),
         link: searchLinks({ base: `${base}/${type}`, query: sentQuery(req.originalUrl), nextCursor: result.nextCursor }),
         entry: [
-          ...result.matches.map((r) => entryFor(base, r, 'match')),
-          ...included.map((r) => entryFor(base, r, 'include')),
+          ...result.matches.map((r) => entryFor(base, shaped(r), 'match')),
+          ...included.map((r) => entryFor(base, shaped(r), 'include')),
+          ...(ignored.length > 0
+            ? [outcomeEntry(operationOutcome(ignored.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `"${name}" is not a search parameter of ${type} here: it was left out (Prefer: handling=lenient)`, expression: name }))))]
+            : []),
           ...(withheld > 0
             ? [
                 outcomeEntry(
@@ -443,7 +471,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const stored = await reader.read(type, id);
       res.set('Location', `${baseUrl(req)}/${type}/${id}/_history/${stored?.versionId ?? 1}`).set('X-Tandem-Position', String(position));
       if (stored) res.set('ETag', `W/"${stored.versionId}"`);
-      send(res, created === false ? 200 : 201, stored?.resource ?? ({ resourceType: type, id } as Resource));
+      sendWritten(req, res, created === false ? 200 : 201, stored?.resource ?? ({ resourceType: type, id } as Resource));
     }),
   );
 
@@ -460,7 +488,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const stored = await reader.read(type, id);
       res.set('X-Tandem-Position', String(position));
       if (stored) res.set('ETag', `W/"${stored.versionId}"`);
-      send(res, 200, stored?.resource ?? ({ resourceType: type, id } as Resource));
+      sendWritten(req, res, 200, stored?.resource ?? ({ resourceType: type, id } as Resource));
     }),
   );
 
