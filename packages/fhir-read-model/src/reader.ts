@@ -74,10 +74,21 @@ const afterCursor = (sql: SqlBuilder, sort: string, cursor: Cursor): string => {
 };
 
 /**
- * Kept out of Patient/$everything: the access trail is for auditors, and Provenance (one per write)
- * would double every bundle; both are searched by patient on their own.
+ * Kept out of Patient/$everything: the access trail is for auditors (searched by patient on its
+ * own). Provenance (one per write) would double every bundle: it comes when `_type` names it.
  */
 const NOT_IN_EVERYTHING = ['AuditEvent', 'Provenance'];
+const NEVER_IN_EVERYTHING = ['AuditEvent'];
+
+/** $everything's start and end: the care dates asked for (either may be left out). */
+interface CareDates {
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** ` and ...` conditions keeping resources whose clinical time is in the range, and those with none. */
+const careDates = (sql: SqlBuilder, care: CareDates): string =>
+  [...(care.from ? [`(effective is null or effective >= ${sql.add(care.from)})`] : []), ...(care.to ? [`(effective is null or effective <= ${sql.add(care.to)})`] : [])].map((c) => ` and ${c}`).join('');
 
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
@@ -349,10 +360,16 @@ export class FhirReader {
     const atInstant = at ? dateRange('_at', at).end : undefined;
     const types = values(query._type).flatMap((v) => v.split(','));
     for (const type of types) {
-      if (!searchParamsOf(type) || NOT_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
+      if (!searchParamsOf(type) || NEVER_IN_EVERYTHING.includes(type)) throw new SearchError('_type', `_type ${type} is not a resource type of the person's record`);
     }
+    const excluded = NOT_IN_EVERYTHING.filter((type) => !types.includes(type));
     const sinceStart = since ? dateRange('_since', since).start : undefined;
-    if (atInstant) return this.everythingAt(patientId, atInstant, types, sinceStart, count, offset);
+    // start and end are care dates (the resource's clinical time), not when it was recorded; a
+    // resource with no clinical time (a care team, an allergy) is in every range.
+    const [start] = values(query.start);
+    const [end] = values(query.end);
+    const care = { ...(start ? { from: dateRange('start', start).start } : {}), ...(end ? { to: dateRange('end', end).end } : {}) };
+    if (atInstant) return this.everythingAt(patientId, atInstant, types, excluded, sinceStart, care, count, offset);
 
     // The record as it is now, in one round trip: whether the person is recorded, how many resources
     // match, and the page. The person's Patient resource comes first, then everything whose
@@ -365,8 +382,9 @@ export class FhirReader {
     if (sinceStart) extra.push(`last_updated >= ${sql.add(sinceStart)}`);
     const and = extra.map((c) => ` and ${c}`).join('');
     const ownPatient = `resource_type = 'Patient' and (patient_id = ${patient} or id = ${patient})${and}`;
-    const aboutPatient = `patient_id = ${patient} and resource_type <> 'Patient' and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})${and}`;
-    const order = 'resource_type, effective desc nulls last, id';
+    const aboutPatient = `patient_id = ${patient} and resource_type <> 'Patient' and resource_type <> all(${sql.add(excluded)})${and}${careDates(sql, care)}`;
+    // The most recent care first, whatever its type (a GP's first page is the last days' care).
+    const order = 'effective desc nulls last, resource_type, id';
     const rows = await this.db.query<{ known: boolean; total: string; resource: Resource | null }>(
       `select exists (select 1 from fhir_resource where resource_type = 'Patient' and id = ${patient}) as known,
               (select count(*) from fhir_resource where ${ownPatient}) + (select count(*) from fhir_resource where ${aboutPatient}) as total,
@@ -380,7 +398,7 @@ export class FhirReader {
            ) as matching
            order by part, ${order} limit ${sql.add(count)} offset ${sql.add(offset)}
          ) as page on true
-        order by page.part, page.resource_type, page.effective desc nulls last, page.id`,
+        order by page.part, page.effective desc nulls last, page.resource_type, page.id`,
       sql.params,
     );
     const [first] = rows;
@@ -389,24 +407,35 @@ export class FhirReader {
   }
 
   /** Patient/$everything with `_at`: each resource's latest version recorded before `atInstant`. */
-  private async everythingAt(patientId: string, atInstant: string, types: readonly string[], sinceStart: string | undefined, count: number, offset: number): Promise<SearchResult | undefined> {
+  private async everythingAt(
+    patientId: string,
+    atInstant: string,
+    types: readonly string[],
+    excluded: readonly string[],
+    sinceStart: string | undefined,
+    care: CareDates,
+    count: number,
+    offset: number,
+  ): Promise<SearchResult | undefined> {
     const sql = new SqlBuilder();
     const source = `(select distinct on (resource_type, id) resource_type, id, patient_id, last_updated, resource,
                 (resource->>'effectiveDateTime')::timestamptz as effective
            from fhir_resource_version
-          where last_updated < ${sql.add(atInstant)} and resource_type <> all(${sql.add(NOT_IN_EVERYTHING)}) and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
+          where last_updated < ${sql.add(atInstant)} and resource_type <> all(${sql.add(excluded)}) and (patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))
           order by resource_type, id, version_id desc) as known`;
     sql.where.push(`(patient_id = ${sql.add(patientId)} or (resource_type = 'Patient' and id = ${sql.add(patientId)}))`);
-    sql.where.push(`resource_type <> all(${sql.add(NOT_IN_EVERYTHING)})`);
+    sql.where.push(`resource_type <> all(${sql.add(excluded)})`);
     if (types.length > 0) sql.where.push(`resource_type = any(${sql.add(types)})`);
     if (sinceStart) sql.where.push(`last_updated >= ${sql.add(sinceStart)}`);
+    const dates = careDates(sql, care);
+    if (dates) sql.where.push(`(resource_type = 'Patient'${dates.replace(/^ and /, ' or (')}))`);
     const where = sql.where.join(' and ');
     const known = await this.db.query("select 1 from fhir_resource_version where resource_type = 'Patient' and id = $1 and last_updated < $2 limit 1", [patientId, atInstant]);
     if (known.length === 0) return undefined;
     const [{ total }] = (await this.db.query<{ total: string }>(`select count(*) as total from ${source} where ${where}`, sql.params)) as [{ total: string }];
     const rows = await this.db.query<{ resource: Resource }>(
       `select resource from ${source} where ${where}
-        order by (resource_type = 'Patient') desc, resource_type, effective desc nulls last, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
+        order by (resource_type = 'Patient') desc, effective desc nulls last, resource_type, id limit ${sql.add(count)} offset ${sql.add(offset)}`,
       sql.params,
     );
     return { total: Number(total), offset, count, matches: rows.map((r) => r.resource), included: [] };

@@ -23,9 +23,10 @@ create table if not exists fhir_resource (
   primary key (resource_type, id)
 );
 create index if not exists fhir_resource_patient on fhir_resource (resource_type, patient_id, effective);
--- Patient/$everything: a person's resources by type, newest first (patient_id leads: the index above
--- leads with resource_type, and a query on patient_id alone scanned all of it).
-create index if not exists fhir_resource_patient_everything on fhir_resource (patient_id, resource_type, effective desc nulls last, id);
+-- Patient/$everything: a person's resources, the most recent care first across types (patient_id
+-- leads: the index above leads with resource_type, and a query on patient_id alone scanned all of it).
+drop index if exists fhir_resource_patient_everything;
+create index if not exists fhir_resource_patient_recent on fhir_resource (patient_id, effective desc nulls last, resource_type, id);
 create index if not exists fhir_resource_tokens on fhir_resource using gin (tokens);
 create index if not exists fhir_resource_updated on fhir_resource (resource_type, last_updated);
 

@@ -130,6 +130,22 @@ const sendWritten = (req: Request, res: Response, status: number, resource: Reso
 const unknownParameters = (type: string, search: SearchQuery, shaping: Shaping): string[] =>
   shaping.handling === 'lenient' ? Object.keys(search).filter((name) => !(RESULT_PARAMS as readonly string[]).includes(name) && !name.includes('.') && !searchParamOf(type, name)) : [];
 
+/** Every Practitioner and Organization the resources reference (`Practitioner/<id>`), once each. */
+export const directoryReferencesIn = (resources: readonly Resource[]): { type: 'Practitioner' | 'Organization'; id: string }[] => {
+  const found = new Map<string, { type: 'Practitioner' | 'Organization'; id: string }>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      const match = key === 'reference' && typeof inner === 'string' ? /^(Practitioner|Organization)\/([A-Za-z0-9\-.]{1,64})$/.exec(inner) : null;
+      if (match) found.set(inner as string, { type: match[1] as 'Practitioner' | 'Organization', id: match[2]! });
+      else visit(inner);
+    }
+  };
+  resources.forEach(visit);
+  return [...found.values()];
+};
+
 const parseIfMatch = (header: string | undefined): number | undefined => {
   if (header === undefined) return undefined;
   const match = /^(W\/)?"(\d+)"$/.exec(header.trim());
@@ -272,12 +288,16 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const result = await reader.everything(id, query(req));
       if (!result) throw FhirError.notFound('Patient', id);
       const base = baseUrl(req);
+      // The practitioners and organisations this page's care names (who gave it, whose team), so a
+      // GP system has them without a second round trip; not counted in the total, as includes are not.
+      const named = await Promise.all(directoryReferencesIn(result.matches).map(({ type, id: refId }) => reader.read(type, refId)));
+      const { included } = await readableIncluded(req, named.flatMap((stored) => (stored ? [stored.resource] : [])));
       const bundle: Bundle = {
         resourceType: 'Bundle',
         type: 'searchset',
         total: result.total,
         link: pageLinks({ base: `${base}/Patient/${id}/$everything`, query: sentQuery(req.originalUrl), offset: result.offset, count: result.count, total: result.total }),
-        entry: result.matches.map((r) => entryFor(base, r, 'match')),
+        entry: [...result.matches.map((r) => entryFor(base, r, 'match')), ...included.map((r) => entryFor(base, r, 'include'))],
       };
       send(res, 200, bundle);
     }),
