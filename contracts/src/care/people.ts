@@ -55,6 +55,10 @@ export const PostcodeSchema = z
 
 export const AddressSchema = z.object({
   lines: z.array(textSchema(100)).min(1, { error: 'must hold at least one line' }).max(5),
+  /** The town or city (FHIR Address.city), as a GP system sends it. */
+  city: textSchema(100).optional(),
+  /** The county (FHIR Address.district). */
+  district: textSchema(100).optional(),
   postcode: PostcodeSchema,
 });
 

@@ -145,15 +145,23 @@ describe('FHIR create and update through the care record commands', () => {
       expect(created.body.generalPractitioner?.[0]).toMatchObject({ identifier: { value: 'Y12345' }, display: 'Riverside Surgery' });
     });
 
-    it('returns the existing person (200, nothing stored) for an NHS number already registered, to a nurse who may read them (she registered one, is on the other’s team)', async () => {
+    it('returns the existing person (200, nothing stored) for an NHS number already registered with the same details, to a nurse who may read them', async () => {
       const head = await store.headPosition();
-      const again = await post<Patient>('Patient', { ...margaret, name: [{ given: ['Maggie'], family: 'Okafor' }] });
+      const again = await post<Patient>('Patient', margaret);
       expect(again.status).toBe(200);
       expect(again.body.name?.[0]?.given).toEqual(['Margaret']);
       expect(await store.headPosition()).toBe(head);
-      const existing = await post<Patient>('Patient', { ...margaret, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' }] });
-      expect(existing.status).toBe(200);
-      expect(existing.body.id).toBe(patientId);
+    });
+
+    it('refuses (409, naming each element, nothing stored) a POST for a registered NHS number whose details differ, rather than answer 200 with the old record', async () => {
+      const renamed = await refusedWithNothingStored(() => post('Patient', { ...margaret, name: [{ given: ['Maggie'], family: 'Okafor' }], address: [{ line: ['9 Canal Street'], city: 'Leeds', postalCode: 'LS1 4AP' }] }));
+      expect(renamed.status).toBe(409);
+      expect(expressions(renamed.body)).toEqual(['Patient.name[0]', 'Patient.address[0]']);
+      expect(renamed.body.issue[0]!.diagnostics).toMatch(/already registered .* PUT the change with If-Match/);
+      // Someone else's NHS number with Margaret's details: the other person's record is not hers.
+      const existing = await refusedWithNothingStored(() => post('Patient', { ...margaret, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' }] }));
+      expect(existing.status).toBe(409);
+      expect(expressions(existing.body)).toContain('Patient.name[0]');
     });
 
     it('updates details with PUT (UpdatePatientDetails) and refuses a changed NHS number', async () => {
@@ -169,6 +177,22 @@ describe('FHIR create and update through the care record commands', () => {
       );
       expect(renumbered.status).toBe(422);
       expect(expressions(renumbered.body)).toEqual(['Patient.identifier[0].value']);
+    });
+
+    it('keeps the town and county of an address, and refuses what it would not keep (a second address, an element it does not record), naming it', async () => {
+      const current = await get<Patient>(`/Patient/${patientId}`);
+      const moved = await put<Patient>(`/Patient/${patientId}`, { ...current.body, address: [{ use: 'home', line: ['4 Mill Lane'], city: 'Leeds', district: 'West Yorkshire', postalCode: 'LS6 2AB' }] }, { 'if-match': current.headers.get('etag')! });
+      expect(moved.status).toBe(200);
+      expect(moved.body.address?.[0]).toMatchObject({ line: ['4 Mill Lane'], city: 'Leeds', district: 'West Yorkshire', postalCode: 'LS6 2AB' });
+      const etag = moved.headers.get('etag')!;
+      for (const [address, expression] of [
+        [[{ line: ['4 Mill Lane'], postalCode: 'LS6 2AB' }, { line: ['1 Holiday Road'], postalCode: 'YO11 1AA' }], 'Patient.address[1]'],
+        [[{ line: ['4 Mill Lane'], postalCode: 'LS6 2AB', state: 'Yorkshire' }], 'Patient.address[0].state'],
+        [[{ line: ['4 Mill Lane'], postalCode: 'LS6 2AB', use: 'temp' }], 'Patient.address[0].use'],
+      ] as const) {
+        const refused = await refusedWithNothingStored(() => put(`/Patient/${patientId}`, { ...moved.body, address }, { 'if-match': etag }));
+        expect({ expression, status: refused.status, expressions: expressions(refused.body) }).toEqual({ expression, status: 422, expressions: [expression] });
+      }
     });
   });
 

@@ -28,7 +28,7 @@ export interface FhirWrites {
    * request): 200, not 201. `foundExisting` when it is a person someone else registered: the answer
    * shows them only if the caller may read them.
    */
-  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean }>;
+  create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean; conflicting?: readonly OutcomeIssue[] }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
   /** Writable types that are created but never updated (a PUT answers 405 saying why). */
@@ -46,6 +46,8 @@ export interface BundleEntryWrite {
   readonly position?: number;
   readonly created?: boolean;
   readonly foundExisting?: boolean;
+  /** Found existing, with details sent that differ from the record's (each named): refused, never dropped. */
+  readonly conflicting?: readonly OutcomeIssue[];
   readonly issues?: readonly OutcomeIssue[];
 }
 
@@ -481,11 +483,12 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       const type = req.params.type as string;
       const w = requireWritable(type);
       requireFhirJson(req);
-      const { id, position, created, foundExisting } = await w.create(type, req.body, req);
+      const { id, position, created, foundExisting, conflicting } = await w.create(type, req.body, req);
       if (foundExisting) {
         // As a conditional create answers someone without read access: a refusal, nothing of the person.
         const disclosure = await access.existingPerson(req, res, id);
         if (!disclosure.allowed) throw forbidden(disclosure.detail);
+        if (conflicting) throw new FhirError(409, conflicting);
       }
       await readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS);
       const stored = await reader.read(type, id);
@@ -528,6 +531,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
             // As a single POST of a Patient already registered: only those who may read them learn of them.
             const disclosure = await access.existingPerson(req, res, e.id);
             if (!disclosure.allowed) return { response: { status: '403 Forbidden', outcome: operationOutcome([{ code: 'forbidden', diagnostics: disclosure.detail }]) } };
+            if (e.conflicting) return { response: { status: '409 Conflict', outcome: operationOutcome(e.conflicting) } };
           }
           if (e.id === undefined || e.type === undefined) {
             return { response: { status: `${e.status} ${STATUS_TEXT[e.status] ?? ''}`.trim(), outcome: operationOutcome(e.issues ?? []) } };

@@ -356,10 +356,28 @@ const patientDetailsOf = (patient: El, fields: FieldMap): Json => {
   if (patient.get('birthDate').present) details.birthDate = patient.get('birthDate').raw();
   if (patient.get('gender').present) details.gender = patient.get('gender').raw();
   fields.set('birthDate', `${patient.path}.birthDate`).set('gender', `${patient.path}.gender`);
-  const address = patient.get('address').first();
-  if (address.present) {
-    details.address = { lines: address.get('line').list().map((l) => l.raw()), postcode: address.get('postalCode').raw() };
-    fields.set('address', address.path).set('address.lines', `${address.path}.line`).set('address.postcode', `${address.path}.postalCode`);
+  const addresses = patient.get('address').list();
+  // One home address is kept: a second would be dropped without a word, so it is refused.
+  if (addresses.length > 1) throw notSupported(addresses[1]!.path, 'One address (the home address) is recorded here: send the home address only');
+  const address = addresses[0];
+  if (address?.present) {
+    const kept = new Set(['line', 'city', 'district', 'postalCode', 'use', 'country']);
+    for (const key of Object.keys(address.raw() as Json)) {
+      if (!kept.has(key.replace(/^_/, ''))) throw notSupported(`${address.path}.${key}`, `${address.path}.${key} is not recorded by this server: nothing was stored`);
+    }
+    const use = address.get('use').string();
+    if (use !== undefined && use !== 'home') throw notSupported(`${address.path}.use`, 'The address recorded here is the home address (use home)');
+    const country = address.get('country').string();
+    if (country !== undefined && !['GB', 'GBR', 'UK', 'United Kingdom', 'England'].includes(country)) throw notSupported(`${address.path}.country`, 'Addresses here are in the United Kingdom (a UK postcode)');
+    const city = address.get('city').raw();
+    const district = address.get('district').raw();
+    details.address = { lines: address.get('line').list().map((l) => l.raw()), ...(city !== undefined ? { city } : {}), ...(district !== undefined ? { district } : {}), postcode: address.get('postalCode').raw() };
+    fields
+      .set('address', address.path)
+      .set('address.lines', `${address.path}.line`)
+      .set('address.city', `${address.path}.city`)
+      .set('address.district', `${address.path}.district`)
+      .set('address.postcode', `${address.path}.postalCode`);
   }
   const active = patient.get('active').raw();
   if (active !== undefined && active !== true) throw notSupported(`${patient.path}.active`, 'A person is never made inactive through FHIR here');
@@ -380,6 +398,9 @@ const patientDetailsOf = (patient: El, fields: FieldMap): Json => {
   }
   return details;
 };
+
+/** The details a POSTed Patient may carry, compared with the record's when the person is already registered. */
+const PATIENT_DETAILS = ['name', 'birthDate', 'gender', 'address', 'gpPractice', 'registeredGp'] as const;
 
 const nhsNumberOf = (patient: El, fields: FieldMap): El | undefined => {
   const identifier = patient
@@ -426,7 +447,16 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     );
     const result = await translated(fields, () => care.registerPatient(cmd, actor, SERVER_TIME));
     // `created` is false for someone else's registration: the route decides what the answer may show.
-    return { id: result.patientId, position: result.position, created: result.created && !result.replayed, ...(result.created ? {} : { foundExisting: true }) };
+    if (result.created) return { id: result.patientId, position: result.position, created: !result.replayed };
+    // Already registered: details sent that differ from the record's would be dropped by a 200, so
+    // they are named (shown only once the route has decided the caller may know the person).
+    const registered = await care.patient(result.patientId);
+    const conflicting = PATIENT_DETAILS.filter((key) => cmd[key] !== undefined && JSON.stringify(cmd[key]) !== JSON.stringify(registered[key])).map((key) => ({
+      code: 'conflict' as const,
+      expression: fields.resolve(key),
+      diagnostics: `Patient/${result.patientId} is already registered with this NHS number and another ${key === 'gpPractice' || key === 'registeredGp' ? 'GP' : key}: nothing was stored; read it and PUT the change with If-Match`,
+    }));
+    return { id: result.patientId, position: result.position, created: false, foundExisting: true, ...(conflicting.length > 0 ? { conflicting } : {}) };
   };
 
   const createObservation = async (body: unknown, req: Request, entryKey?: string) => {

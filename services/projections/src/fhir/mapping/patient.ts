@@ -23,7 +23,13 @@ const generalPractitioner = (practice: Reference | undefined, gp: Reference | un
 const isOrganizationRef = (r: Reference) => r.reference?.startsWith('Organization/') ?? false;
 const isPractitionerRef = (r: Reference) => r.reference?.startsWith('Practitioner/') ?? false;
 
-const address = (a: NonNullable<PatientRegisteredData['address']>): Address => ({ use: 'home', line: [...a.lines], postalCode: a.postcode });
+const address = (a: NonNullable<PatientRegisteredData['address']>): Address => ({
+  use: 'home',
+  line: [...a.lines],
+  ...(a.city !== undefined ? { city: a.city } : {}),
+  ...(a.district !== undefined ? { district: a.district } : {}),
+  postalCode: a.postcode,
+});
 
 /**
  * The person's usual self, agreed with the clinical team (SpO2 scale, usual temperature, baseline
