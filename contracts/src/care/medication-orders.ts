@@ -175,6 +175,44 @@ export type RecordAllergy = z.infer<typeof RecordAllergySchema>;
 export const AllergyRecorded = defineEvent('AllergyRecorded', z.object({ patientId: PatientIdSchema, ...AllergyInputShape }));
 export type AllergyRecordedData = z.infer<typeof AllergyRecorded.schema>;
 
+/**
+ * Where an allergy stands (FHIR AllergyIntolerance clinicalStatus and verificationStatus). Recorded
+ * active and confirmed; a change may say it was only suspected (unconfirmed: it still stops a dose,
+ * a suspected allergy is an allergy to a care worker), ruled out (refuted), or is no longer active.
+ */
+export const ALLERGY_CLINICAL_STATUSES = ['active', 'inactive', 'resolved'] as const;
+export const ALLERGY_VERIFICATION_STATUSES = ['confirmed', 'unconfirmed', 'refuted'] as const;
+export type AllergyClinicalStatus = (typeof ALLERGY_CLINICAL_STATUSES)[number];
+export type AllergyVerificationStatus = (typeof ALLERGY_VERIFICATION_STATUSES)[number];
+
+/** An allergy as it stands after a change: the substance it was recorded for, the rest as changed. */
+export const AllergyDetailsShape = {
+  ...AllergyInputShape,
+  clinicalStatus: z.enum(ALLERGY_CLINICAL_STATUSES, { error: `clinicalStatus must be ${ALLERGY_CLINICAL_STATUSES.join(', ')}` }),
+  verificationStatus: z.enum(ALLERGY_VERIFICATION_STATUSES, { error: `verificationStatus must be ${ALLERGY_VERIFICATION_STATUSES.join(', ')}` }),
+};
+const AllergyDetailsSchema = z.object(AllergyDetailsShape);
+export type AllergyDetails = z.infer<typeof AllergyDetailsSchema>;
+
+/** The allergy again, whole, with why (its substance cannot change: that is another allergy). */
+export const ChangeAllergySchema = z.strictObject({
+  ...commandBaseShape,
+  allergyId: IdSchema,
+  reason: ReasonSchema,
+  /** The allergy's version the change was made against (FHIR If-Match). */
+  expectedVersion: z.number().int().positive().optional(),
+  ...AllergyDetailsShape,
+});
+export type ChangeAllergy = z.infer<typeof ChangeAllergySchema>;
+export const AllergyChanged = defineEvent('AllergyChanged', z.object({ patientId: PatientIdSchema, allergyId: IdSchema, reason: ReasonSchema, allergy: AllergyDetailsSchema }));
+export type AllergyChangedData = z.infer<typeof AllergyChanged.schema>;
+
+/** An allergy that should never have been recorded (the wrong person, the wrong substance): it no longer stops a dose; it stays in the stream and its history. */
+export const MarkAllergyEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, allergyId: IdSchema, reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+export type MarkAllergyEnteredInError = z.infer<typeof MarkAllergyEnteredInErrorSchema>;
+export const AllergyEnteredInError = defineEvent('AllergyEnteredInError', z.object({ patientId: PatientIdSchema, allergyId: IdSchema, reason: ReasonSchema }));
+export type AllergyEnteredInErrorData = z.infer<typeof AllergyEnteredInError.schema>;
+
 export const ConditionInputShape = {
   code: z.strictObject({
     system: z.literal(SNOMED, { error: `must be ${SNOMED}` }),
@@ -189,6 +227,32 @@ export const RecordConditionSchema = z.strictObject({ ...commandBaseShape, ...Co
 export type RecordCondition = z.infer<typeof RecordConditionSchema>;
 export const ConditionRecorded = defineEvent('ConditionRecorded', z.object({ patientId: PatientIdSchema, ...ConditionInputShape }));
 export type ConditionRecordedData = z.infer<typeof ConditionRecorded.schema>;
+
+/** A condition as it stands after a change: the code it was recorded for; its status, abatement and note as changed. */
+export const ConditionDetailsShape = {
+  ...ConditionInputShape,
+  /** The day it ended (resolved, in remission or inactive): FHIR abatementDateTime. */
+  abatement: DateSchema.optional(),
+};
+const ConditionDetailsSchema = z.object(ConditionDetailsShape);
+export type ConditionDetails = z.infer<typeof ConditionDetailsSchema>;
+
+export const ChangeConditionSchema = z.strictObject({
+  ...commandBaseShape,
+  conditionId: IdSchema,
+  reason: ReasonSchema,
+  /** The condition's version the change was made against (FHIR If-Match). */
+  expectedVersion: z.number().int().positive().optional(),
+  ...ConditionDetailsShape,
+});
+export type ChangeCondition = z.infer<typeof ChangeConditionSchema>;
+export const ConditionChanged = defineEvent('ConditionChanged', z.object({ patientId: PatientIdSchema, conditionId: IdSchema, reason: ReasonSchema, condition: ConditionDetailsSchema }));
+export type ConditionChangedData = z.infer<typeof ConditionChanged.schema>;
+
+export const MarkConditionEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, conditionId: IdSchema, reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+export type MarkConditionEnteredInError = z.infer<typeof MarkConditionEnteredInErrorSchema>;
+export const ConditionEnteredInError = defineEvent('ConditionEnteredInError', z.object({ patientId: PatientIdSchema, conditionId: IdSchema, reason: ReasonSchema }));
+export type ConditionEnteredInErrorData = z.infer<typeof ConditionEnteredInError.schema>;
 
 const normalisedWords = (text: string): string => ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
 
@@ -205,7 +269,17 @@ export const allergyMatchesProduct = (allergy: Pick<AllergyRecordedData, 'substa
   return normalisedWords(product.display).replace(/ /g, '').includes(substance.replace(/ /g, ''));
 };
 
-export const medicinesStreamEventDefinitions = [MedicationOrdered, MedicationOrderChanged, MedicationOrderStopped, AllergyRecorded, ConditionRecorded] as const;
+export const medicinesStreamEventDefinitions = [
+  MedicationOrdered,
+  MedicationOrderChanged,
+  MedicationOrderStopped,
+  AllergyRecorded,
+  AllergyChanged,
+  AllergyEnteredInError,
+  ConditionRecorded,
+  ConditionChanged,
+  ConditionEnteredInError,
+] as const;
 export type MedicinesStreamEvent = EventOf<(typeof medicinesStreamEventDefinitions)[number]>;
 
 /** The commands addressed to a `medicines-<patientId>` stream, by name. */
@@ -215,5 +289,9 @@ export const medicinesCommandSchemas = {
   StopMedicationOrder: StopMedicationOrderSchema,
   RecordAllergy: RecordAllergySchema,
   RecordCondition: RecordConditionSchema,
+  ChangeAllergy: ChangeAllergySchema,
+  MarkAllergyEnteredInError: MarkAllergyEnteredInErrorSchema,
+  ChangeCondition: ChangeConditionSchema,
+  MarkConditionEnteredInError: MarkConditionEnteredInErrorSchema,
 } as const;
 export type MedicinesCommandName = keyof typeof medicinesCommandSchemas;
