@@ -240,7 +240,7 @@ const current = <T extends Versioned>(item: T | undefined, kind: 'allergy' | 'co
   return item;
 };
 
-const allergyDetailsOf = (a: AllergyState | ChangeAllergy): AllergyDetails =>
+const allergyDetailsOf = (a: AllergyDetails): AllergyDetails =>
   compact({ substance: a.substance, category: a.category, criticality: a.criticality, reaction: a.reaction, clinicalStatus: a.clinicalStatus, verificationStatus: a.verificationStatus });
 
 /**
@@ -268,9 +268,12 @@ export const markAllergyEnteredInError = (cmd: MarkAllergyEnteredInError, state:
   return [{ type: 'AllergyEnteredInError', data: { patientId: cmd.patientId, allergyId: cmd.allergyId, reason: cmd.reason } }];
 };
 
+/** Whether a change would leave the allergy as it stands (another system sending back what it read changes nothing). */
+export const isUnchangedAllergy = (change: AllergyDetails, allergy: AllergyState): boolean => commandDigest(allergyDetailsOf(change)) === commandDigest(allergyDetailsOf(allergy));
+
 const ABATED_STATUSES: ReadonlySet<string> = new Set(['inactive', 'remission', 'resolved']);
 
-const conditionDetailsOf = (c: ConditionState | ChangeCondition): ConditionDetails =>
+const conditionDetailsOf = (c: ConditionDetails): ConditionDetails =>
   compact({ code: c.code, clinicalStatus: c.clinicalStatus, onset: c.onset, abatement: c.abatement, note: c.note });
 
 /**
@@ -295,6 +298,9 @@ export const changeCondition = (cmd: ChangeCondition, state: MedicinesState, con
   if (commandDigest(details) === commandDigest(conditionDetailsOf(condition))) return [];
   return [{ type: 'ConditionChanged', data: { patientId: cmd.patientId, conditionId: condition.id, reason: cmd.reason, condition: details } }];
 };
+
+export const isUnchangedCondition = (change: ConditionDetails, condition: ConditionState): boolean =>
+  commandDigest(conditionDetailsOf(change)) === commandDigest(conditionDetailsOf(condition));
 
 export const markConditionEnteredInError = (cmd: MarkConditionEnteredInError, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
   assertNotInFuture(cmd.occurredAt, context.now);
