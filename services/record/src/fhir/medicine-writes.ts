@@ -634,7 +634,8 @@ export const medicineWrites = (care: CareRecord, authorise: WriteAuthoriser, now
         if (reason === undefined) return noChange;
         throw alreadyWithdrawn('Condition', held);
       }
-      const differs = firstDifference({ ...sent, abatement }, held as unknown as Json, ['code', 'onset', 'abatement']);
+      if (abatement !== undefined) throw badValue('Condition.abatementDateTime', 'A condition entered in error has no clinical status, so no end date (FHIR con-4, con-5): leave abatementDateTime out');
+      const differs = firstDifference(sent, held as unknown as Json, ['code', 'onset']);
       if (differs) throw badValue(fields.resolve(differs), `A condition entered in error is withdrawn as it stands: ${fields.resolve(differs)} differs from version ${held.version}, and would be dropped. Nothing was stored`);
       const cmd = withReason(MarkConditionEnteredInErrorSchema, base, reason, fields, 'Condition', 'Withdrawing a condition');
       return { position: (await translated(fields, () => care.recordMedicines('MarkConditionEnteredInError', cmd, actor, SERVER_TIME))).position };

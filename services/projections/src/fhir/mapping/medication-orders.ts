@@ -219,10 +219,12 @@ const currentOf = async <R extends AllergyIntolerance | Condition>(reads: Parame
 
 /**
  * Entered in error: the version as it stood, its verification status entered-in-error and its
- * clinical status gone (FHIR ait-2, con-5), with the note saying why.
+ * clinical status gone (FHIR ait-2, con-5), with it a condition's end date (con-4: an end date needs
+ * an ended status; the version before keeps it), and the note saying why.
  */
 const enteredInError = <R extends AllergyWithId | ConditionWithId>(current: R, event: RecordedEvent, reason: string): R => {
-  const { clinicalStatus: _clinical, ...rest } = current;
+  const { clinicalStatus: _clinical, ...kept } = current;
+  const { abatementDateTime: _ended, ...rest } = kept as unknown as ConditionWithId;
   const system = current.resourceType === 'AllergyIntolerance' ? ALLERGY_VERIFICATION : CONDITION_VERIFICATION;
   return { ...rest, verificationStatus: statusConcept(system, 'entered-in-error'), note: [...(current.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))] } as R;
 };
