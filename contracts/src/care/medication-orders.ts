@@ -194,23 +194,24 @@ export const AllergyDetailsShape = {
 const AllergyDetailsSchema = z.object(AllergyDetailsShape);
 export type AllergyDetails = z.infer<typeof AllergyDetailsSchema>;
 
+/** The field naming the allergy or condition a change or a withdrawal is of. */
+const idField = <Id extends string>(name: Id) => ({ [name]: IdSchema }) as { [K in Id]: typeof IdSchema };
+
+/** What every change or withdrawal of an allergy or a condition says: which, why, and the version it was made against (FHIR If-Match). */
+const revisionShape = <Id extends string>(name: Id) => ({ ...commandBaseShape, ...idField(name), reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+/** What every change or withdrawal records: whose, which, why (who is the event's actor). */
+const revisedShape = <Id extends string>(name: Id) => ({ patientId: PatientIdSchema, ...idField(name), reason: ReasonSchema });
+
 /** The allergy again, whole, with why (its substance cannot change: that is another allergy). */
-export const ChangeAllergySchema = z.strictObject({
-  ...commandBaseShape,
-  allergyId: IdSchema,
-  reason: ReasonSchema,
-  /** The allergy's version the change was made against (FHIR If-Match). */
-  expectedVersion: z.number().int().positive().optional(),
-  ...AllergyDetailsShape,
-});
+export const ChangeAllergySchema = z.strictObject({ ...revisionShape('allergyId'), ...AllergyDetailsShape });
 export type ChangeAllergy = z.infer<typeof ChangeAllergySchema>;
-export const AllergyChanged = defineEvent('AllergyChanged', z.object({ patientId: PatientIdSchema, allergyId: IdSchema, reason: ReasonSchema, allergy: AllergyDetailsSchema }));
+export const AllergyChanged = defineEvent('AllergyChanged', z.object({ ...revisedShape('allergyId'), allergy: AllergyDetailsSchema }));
 export type AllergyChangedData = z.infer<typeof AllergyChanged.schema>;
 
 /** An allergy that should never have been recorded (the wrong person, the wrong substance): it no longer stops a dose; it stays in the stream and its history. */
-export const MarkAllergyEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, allergyId: IdSchema, reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+export const MarkAllergyEnteredInErrorSchema = z.strictObject(revisionShape('allergyId'));
 export type MarkAllergyEnteredInError = z.infer<typeof MarkAllergyEnteredInErrorSchema>;
-export const AllergyEnteredInError = defineEvent('AllergyEnteredInError', z.object({ patientId: PatientIdSchema, allergyId: IdSchema, reason: ReasonSchema }));
+export const AllergyEnteredInError = defineEvent('AllergyEnteredInError', z.object(revisedShape('allergyId')));
 export type AllergyEnteredInErrorData = z.infer<typeof AllergyEnteredInError.schema>;
 
 export const ConditionInputShape = {
@@ -237,21 +238,15 @@ export const ConditionDetailsShape = {
 const ConditionDetailsSchema = z.object(ConditionDetailsShape);
 export type ConditionDetails = z.infer<typeof ConditionDetailsSchema>;
 
-export const ChangeConditionSchema = z.strictObject({
-  ...commandBaseShape,
-  conditionId: IdSchema,
-  reason: ReasonSchema,
-  /** The condition's version the change was made against (FHIR If-Match). */
-  expectedVersion: z.number().int().positive().optional(),
-  ...ConditionDetailsShape,
-});
+/** The condition again, whole, with why (its code cannot change: that is another condition). */
+export const ChangeConditionSchema = z.strictObject({ ...revisionShape('conditionId'), ...ConditionDetailsShape });
 export type ChangeCondition = z.infer<typeof ChangeConditionSchema>;
-export const ConditionChanged = defineEvent('ConditionChanged', z.object({ patientId: PatientIdSchema, conditionId: IdSchema, reason: ReasonSchema, condition: ConditionDetailsSchema }));
+export const ConditionChanged = defineEvent('ConditionChanged', z.object({ ...revisedShape('conditionId'), condition: ConditionDetailsSchema }));
 export type ConditionChangedData = z.infer<typeof ConditionChanged.schema>;
 
-export const MarkConditionEnteredInErrorSchema = z.strictObject({ ...commandBaseShape, conditionId: IdSchema, reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+export const MarkConditionEnteredInErrorSchema = z.strictObject(revisionShape('conditionId'));
 export type MarkConditionEnteredInError = z.infer<typeof MarkConditionEnteredInErrorSchema>;
-export const ConditionEnteredInError = defineEvent('ConditionEnteredInError', z.object({ patientId: PatientIdSchema, conditionId: IdSchema, reason: ReasonSchema }));
+export const ConditionEnteredInError = defineEvent('ConditionEnteredInError', z.object(revisedShape('conditionId')));
 export type ConditionEnteredInErrorData = z.infer<typeof ConditionEnteredInError.schema>;
 
 const normalisedWords = (text: string): string => ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;

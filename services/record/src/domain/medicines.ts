@@ -243,6 +243,16 @@ const current = <T extends Versioned>(item: T | undefined, kind: 'allergy' | 'co
 const allergyDetailsOf = (a: AllergyDetails): AllergyDetails =>
   compact({ substance: a.substance, category: a.category, criticality: a.criticality, reaction: a.reaction, clinicalStatus: a.clinicalStatus, verificationStatus: a.verificationStatus });
 
+/** Whether a change would leave the allergy as it stands (another system sending back what it read changes nothing). */
+export const isUnchangedAllergy = (change: AllergyDetails, allergy: AllergyState): boolean => commandDigest(allergyDetailsOf(change)) === commandDigest(allergyDetailsOf(allergy));
+
+/** Whether a withdrawal finds the allergy or condition already withdrawn (nothing more to record); otherwise it must be one held, at the version it was made against. */
+const alreadyWithdrawn = <T extends Versioned>(item: T | undefined, kind: 'allergy' | 'condition', id: string, expectedVersion: number | undefined): boolean => {
+  if (item?.enteredInError) return true;
+  current(item, kind, id, expectedVersion);
+  return false;
+};
+
 /**
  * An allergy changed (its reaction, criticality, category, clinical or verification status): the
  * whole allergy again, as its next version, with why. Its substance cannot change (that is another
@@ -254,27 +264,24 @@ export const changeAllergy = (cmd: ChangeAllergy, state: MedicinesState, context
   if (cmd.substance.system !== allergy.substance.system || cmd.substance.code !== allergy.substance.code) {
     throw new DomainRuleBroken('allergy.substance-change', 'substance', `allergy ${allergy.id} is to ${allergy.substance.display}: an allergy to another substance is recorded as its own allergy`);
   }
-  const details = allergyDetailsOf(cmd);
-  if (commandDigest(details) === commandDigest(allergyDetailsOf(allergy))) return [];
-  return [{ type: 'AllergyChanged', data: { patientId: cmd.patientId, allergyId: allergy.id, reason: cmd.reason, allergy: details } }];
+  if (isUnchangedAllergy(cmd, allergy)) return [];
+  return [{ type: 'AllergyChanged', data: { patientId: cmd.patientId, allergyId: allergy.id, reason: cmd.reason, allergy: allergyDetailsOf(cmd) } }];
 };
 
 /** An allergy withdrawn as entered in error: it no longer stops a dose. Already withdrawn: nothing more. */
 export const markAllergyEnteredInError = (cmd: MarkAllergyEnteredInError, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
   assertNotInFuture(cmd.occurredAt, context.now);
-  const allergy = allergyOf(state, cmd.allergyId);
-  if (allergy?.enteredInError) return [];
-  current(allergy, 'allergy', cmd.allergyId, cmd.expectedVersion);
+  if (alreadyWithdrawn(allergyOf(state, cmd.allergyId), 'allergy', cmd.allergyId, cmd.expectedVersion)) return [];
   return [{ type: 'AllergyEnteredInError', data: { patientId: cmd.patientId, allergyId: cmd.allergyId, reason: cmd.reason } }];
 };
-
-/** Whether a change would leave the allergy as it stands (another system sending back what it read changes nothing). */
-export const isUnchangedAllergy = (change: AllergyDetails, allergy: AllergyState): boolean => commandDigest(allergyDetailsOf(change)) === commandDigest(allergyDetailsOf(allergy));
 
 const ABATED_STATUSES: ReadonlySet<string> = new Set(['inactive', 'remission', 'resolved']);
 
 const conditionDetailsOf = (c: ConditionDetails): ConditionDetails =>
   compact({ code: c.code, clinicalStatus: c.clinicalStatus, onset: c.onset, abatement: c.abatement, note: c.note });
+
+export const isUnchangedCondition = (change: ConditionDetails, condition: ConditionState): boolean =>
+  commandDigest(conditionDetailsOf(change)) === commandDigest(conditionDetailsOf(condition));
 
 /**
  * A condition changed (its clinical status, the day it ended, its note): the whole condition again,
@@ -294,19 +301,13 @@ export const changeCondition = (cmd: ChangeCondition, state: MedicinesState, con
     if (cmd.onset !== undefined && cmd.abatement < cmd.onset) throw new DomainRuleBroken('condition.abatement-before-onset', 'abatement', `abatement (${cmd.abatement}) must not be before onset (${cmd.onset})`);
     if (cmd.abatement > cmd.occurredAt.slice(0, 10)) throw new DomainRuleBroken('condition.abatement-in-future', 'abatement', `abatement (${cmd.abatement}) is after the change itself (${cmd.occurredAt})`);
   }
-  const details = conditionDetailsOf(cmd);
-  if (commandDigest(details) === commandDigest(conditionDetailsOf(condition))) return [];
-  return [{ type: 'ConditionChanged', data: { patientId: cmd.patientId, conditionId: condition.id, reason: cmd.reason, condition: details } }];
+  if (isUnchangedCondition(cmd, condition)) return [];
+  return [{ type: 'ConditionChanged', data: { patientId: cmd.patientId, conditionId: condition.id, reason: cmd.reason, condition: conditionDetailsOf(cmd) } }];
 };
-
-export const isUnchangedCondition = (change: ConditionDetails, condition: ConditionState): boolean =>
-  commandDigest(conditionDetailsOf(change)) === commandDigest(conditionDetailsOf(condition));
 
 export const markConditionEnteredInError = (cmd: MarkConditionEnteredInError, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
   assertNotInFuture(cmd.occurredAt, context.now);
-  const condition = conditionOf(state, cmd.conditionId);
-  if (condition?.enteredInError) return [];
-  current(condition, 'condition', cmd.conditionId, cmd.expectedVersion);
+  if (alreadyWithdrawn(conditionOf(state, cmd.conditionId), 'condition', cmd.conditionId, cmd.expectedVersion)) return [];
   return [{ type: 'ConditionEnteredInError', data: { patientId: cmd.patientId, conditionId: cmd.conditionId, reason: cmd.reason } }];
 };
 

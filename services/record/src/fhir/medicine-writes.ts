@@ -70,7 +70,8 @@ import {
  * FHIR create and update of what a person is prescribed and must not be given (issue 13): a GP's
  * system sends a MedicationRequest, AllergyIntolerance or Condition, and it becomes the command the
  * JSON API sends (PrescribeMedication, ChangeMedicationOrder, StopMedicationOrder, RecordAllergy,
- * RecordCondition), so every rule (an insulin dosed in units, an allergy that stops a dose) holds
+ * RecordCondition; an allergy's or condition's update ChangeAllergy, ChangeCondition or their
+ * entered-in-error commands, ADR 0031, H97, H98), so every rule (an insulin dosed in units, an allergy that stops a dose) holds
  * whichever way it comes. Each element is read as the projection writes it (mapping/medication-orders.ts,
  * from the contracts' vocabulary), so a resource read from Tandem and sent back is understood; an
  * element the record would not keep is refused naming it, and a dose or timing that cannot be read

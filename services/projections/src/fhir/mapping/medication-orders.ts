@@ -8,11 +8,9 @@ import {
   TIME_CRITICAL_EXTENSION,
   type AllergyChangedData,
   type AllergyDetails,
-  type AllergyEnteredInErrorData,
   type AllergyRecordedData,
   type ConditionChangedData,
   type ConditionDetails,
-  type ConditionEnteredInErrorData,
   type ConditionRecordedData,
   type MedicationOrderChangedData,
   type MedicationOrderDetails,
@@ -31,7 +29,8 @@ import { actorRef, compact, dataOf, fhirDateTime, noteFrom, patientRef, practiti
 
 /**
  * The medicines stream as FHIR: MedicationRequest (an order: each change and the stop a new
- * version), AllergyIntolerance and Condition. The product is coded as recorded (dm+d, or Tandem's
+ * version), AllergyIntolerance and Condition (each change, and the withdrawal of one entered in
+ * error, a new version with a note saying why: ADR 0031). The product is coded as recorded (dm+d, or Tandem's
  * insulin code); a route is coded only where the code is in docs/clinical (subcutaneous), the
  * others carry their text (the SNOMED CT route codes are UNVERIFIED here: an honest text beats a
  * wrong code).
@@ -229,6 +228,38 @@ const enteredInError = <R extends AllergyWithId | ConditionWithId>(current: R, e
   return { ...rest, verificationStatus: statusConcept(system, 'entered-in-error'), note: [...(current.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))] } as R;
 };
 
+/**
+ * An allergy's or a condition's later versions, from the one the read model holds (nothing when it
+ * holds none): a change is the whole resource again, recorded when and by whom it first was, with the
+ * notes of the changes before and this one's; a withdrawal is the version as it stood, entered in error.
+ */
+const laterVersions = <R extends AllergyWithId | ConditionWithId, Details>(
+  type: R['resourceType'],
+  idOf: (data: { allergyId?: string; conditionId?: string }) => string,
+  render: (as: RecordedAs, details: Details, notes: readonly Annotation[]) => R,
+  index: (resource: R, patientId: string) => IndexedResource,
+): Record<'changed' | 'enteredInError', FhirHandlers[string]> => {
+  const from = async (event: RecordedEvent, reads: Parameters<FhirHandlers[string]>[1], next: (current: R, data: { patientId: string; reason: string }) => R) => {
+    const d = dataOf<{ patientId: string; reason: string; allergyId?: string; conditionId?: string }>(event);
+    const current = await currentOf<R>(reads, type, idOf(d));
+    return current ? [index(next(current, d), d.patientId)] : [];
+  };
+  return {
+    changed: (event, reads) =>
+      from(event, reads, (current, d) => render(recordedFrom(current, d.patientId, event), detailsOf<Details>(event), [...changeNotes(current.note), noteFrom(event, orderChangeNote(d.reason))])),
+    enteredInError: (event, reads) => from(event, reads, (current, d) => enteredInError(current, event, d.reason)),
+  };
+};
+
+/** What a change event says the resource now is (AllergyChanged's `allergy`, ConditionChanged's `condition`). */
+const detailsOf = <Details>(event: RecordedEvent): Details => {
+  const d = dataOf<Partial<AllergyChangedData & ConditionChangedData>>(event);
+  return (d.allergy ?? d.condition) as Details;
+};
+
+const allergyVersions = laterVersions<AllergyWithId, AllergyDetails>('AllergyIntolerance', (d) => d.allergyId!, allergyIntolerance, indexAllergy);
+const conditionVersions = laterVersions<ConditionWithId, ConditionDetails>('Condition', (d) => d.conditionId!, condition, indexCondition);
+
 export const medicationOrderHandlers: FhirHandlers = {
   MedicationOrdered: async (event) => {
     const { patientId, ...details } = dataOf<MedicationOrderedData>(event);
@@ -256,35 +287,14 @@ export const medicationOrderHandlers: FhirHandlers = {
     return [indexAllergy(allergyIntolerance(recordedAs(event, d.patientId), { ...d, clinicalStatus: 'active', verificationStatus: 'confirmed' }, []), d.patientId)];
   },
 
-  /** The allergy again, whole, as its next version, with the note saying why; recorded when and by whom it first was. */
-  AllergyChanged: async (event, reads) => {
-    const d = dataOf<AllergyChangedData>(event);
-    const current = await currentOf<AllergyIntolerance>(reads, 'AllergyIntolerance', d.allergyId);
-    if (!current) return [];
-    return [indexAllergy(allergyIntolerance(recordedFrom(current, d.patientId, event), d.allergy, [...changeNotes(current.note), noteFrom(event, orderChangeNote(d.reason))]), d.patientId)];
-  },
-
-  AllergyEnteredInError: async (event, reads) => {
-    const d = dataOf<AllergyEnteredInErrorData>(event);
-    const current = await currentOf<AllergyIntolerance>(reads, 'AllergyIntolerance', d.allergyId);
-    return current ? [indexAllergy(enteredInError(current, event, d.reason), d.patientId)] : [];
-  },
+  AllergyChanged: allergyVersions.changed,
+  AllergyEnteredInError: allergyVersions.enteredInError,
 
   ConditionRecorded: async (event) => {
     const d = dataOf<ConditionRecordedData>(event);
     return [indexCondition(condition(recordedAs(event, d.patientId), d, []), d.patientId)];
   },
 
-  ConditionChanged: async (event, reads) => {
-    const d = dataOf<ConditionChangedData>(event);
-    const current = await currentOf<Condition>(reads, 'Condition', d.conditionId);
-    if (!current) return [];
-    return [indexCondition(condition(recordedFrom(current, d.patientId, event), d.condition, [...changeNotes(current.note), noteFrom(event, orderChangeNote(d.reason))]), d.patientId)];
-  },
-
-  ConditionEnteredInError: async (event, reads) => {
-    const d = dataOf<ConditionEnteredInErrorData>(event);
-    const current = await currentOf<Condition>(reads, 'Condition', d.conditionId);
-    return current ? [indexCondition(enteredInError(current, event, d.reason), d.patientId)] : [];
-  },
+  ConditionChanged: conditionVersions.changed,
+  ConditionEnteredInError: conditionVersions.enteredInError,
 };

@@ -16,7 +16,9 @@ import { VISIT_ENCOUNTER_CLASS, VISIT_LATE_EXTENSION, VISIT_TASK_OUTCOME_EXTENSI
  * - Participants: the person and each care worker assigned; the provider (an Organization, which
  *   an Appointment participant cannot be) is in supportingInformation.
  * - Encounter: class HH (home health), the care worker who checked in, the period, the provider
- *   (serviceProvider), the Appointment; a late arrival carries how late in an extension.
+ *   (serviceProvider), the Appointment; a late arrival carries how late in an extension; the
+ *   check-out's task outcomes and its reason for a dose left without one in extensions (so a
+ *   visit-monitoring app can send back what it read: services/record/src/fhir/encounter-writes.ts).
  */
 
 
