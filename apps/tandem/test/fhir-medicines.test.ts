@@ -303,19 +303,148 @@ describe('a GP system sends medicines, allergies and conditions as FHIR, through
     }
   });
 
-  it('an allergy or a condition is never updated: 405 saying why; the CapabilityStatement says create (and update for orders only)', async () => {
-    const held = (await read<Bundle>(`AllergyIntolerance?patient=Patient/${patientId}`)).body.entry![0]!.resource as AllergyIntolerance;
-    const put = await refusedWithNothingStored(() => fhir('PUT', `AllergyIntolerance/${held.id}`, { ...held, criticality: 'low' }, { 'if-match': 'W/"1"' }));
-    expect(put.status).toBe(405);
-    expect(put.body.issue[0]!.diagnostics).toMatch(/no command yet that amends, ends or withdraws an allergy/);
+  // --- Allergies and conditions changed by the GP system (PUT, If-Match), through ChangeAllergy / ChangeCondition and their entered-in-error commands
 
+  const AMOXICILLIN = { system: DMD, code: '39732411000001106', display: 'Amoxicillin 500mg capsules' };
+  const IBUPROFEN = { system: DMD, code: '329652003', display: 'Ibuprofen 200mg tablets' };
+  const CODEINE = { system: DMD, code: '322492003', display: 'Codeine 30mg tablets' };
+  const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
+  const ALLERGY_CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
+  const verification = (code: string) => ({ coding: [{ system: ALLERGY_VERIFICATION, code }] });
+  const codeOf = (concept: { coding?: { code?: string }[] } | undefined) => concept?.coding?.[0]?.code;
+
+  /** An allergy recorded by the GP system, and an order for a product it matches (three doses a day). */
+  const allergyAndOrder = async (substance: { code: string; display: string }, product: typeof AMOXICILLIN, unit: string) => {
+    const held = (await kit.create({ resourceType: 'AllergyIntolerance', body: allergy({ criticality: 'high', code: { coding: [{ system: SNOMED, ...substance }] } }) as never })) as AllergyIntolerance;
+    const prescribed = (await kit.create({
+      resourceType: 'MedicationRequest',
+      body: order({ medicationCodeableConcept: { coding: [product] }, dosageInstruction: [{ route: { text: 'Oral' }, doseAndRate: [{ doseQuantity: { value: 1, unit } }], timing: { repeat: { timeOfDay: ['08:00:00', '14:00:00', '20:00:00'] } } }] }) as never,
+    })) as MedicationRequest;
+    const give = (scheduledTime: string) => dose({ orderId: prescribed.id, outcome: 'given', scheduledTime, dose: { value: 1, unit } });
+    return { held, give };
+  };
+  /** The allergy as read, changed, with the note saying why (the reason the record keeps). */
+  const changed = (held: AllergyIntolerance, over: Partial<AllergyIntolerance>, why: string): AllergyIntolerance => ({ ...held, ...over, note: [...(held.note ?? []), { text: why }] });
+
+  let refutedId = '';
+
+  it('an allergy refuted by the GP system (PUT with If-Match and a note why) no longer stops the dose: version 2 reads back refuted with the reason; version 1 is as it was', async () => {
+    const { held, give } = await allergyAndOrder({ code: '372687004', display: 'Amoxicillin' }, AMOXICILLIN, 'capsule');
+    refutedId = held.id!;
+    expect((await give('08:00')).body.code).toBe('mar.allergy');
+
+    const refuted = (await kit.update({ resourceType: 'AllergyIntolerance', id: held.id!, body: changed(held, { verificationStatus: verification('refuted') }, 'Penicillin patch test negative at the allergy clinic') as never, options: { headers: { 'If-Match': 'W/"1"' } } })) as AllergyIntolerance;
+    expectValidFhir(refuted as never);
+    expect({ version: refuted.meta?.versionId, verification: codeOf(refuted.verificationStatus), clinical: codeOf(refuted.clinicalStatus) }).toEqual({ version: '2', verification: 'refuted', clinical: 'active' });
+    expect(refuted.note).toEqual([expect.objectContaining({ text: 'Changed: Penicillin patch test negative at the allergy clinic', authorReference: { reference: `Practitioner/${DEMO.gp.practitionerId}` } })]);
+
+    expect((await give('08:00')).status).toBe(201);
+    const first = (await kit.vread({ resourceType: 'AllergyIntolerance', id: held.id!, version: '1' })) as AllergyIntolerance;
+    expect(codeOf(first.verificationStatus)).toBe('confirmed');
+    const sentBack = await fhir<AllergyIntolerance>('PUT', `AllergyIntolerance/${held.id}`, refuted, { 'if-match': 'W/"2"' });
+    expect({ status: sentBack.status, version: sentBack.body.meta?.versionId }).toEqual({ status: 200, version: '2' });
+  });
+
+  it('an allergy entered in error no longer stops the dose: it reads back entered-in-error, without a clinical status, with the reason', async () => {
+    const { held, give } = await allergyAndOrder({ code: '387207008', display: 'Ibuprofen' }, IBUPROFEN, 'tablet');
+    expect((await give('08:00')).body.code).toBe('mar.allergy');
+    const { clinicalStatus: _clinical, ...withoutClinical } = held;
+    const withdrawn = await fhir<AllergyIntolerance>('PUT', `AllergyIntolerance/${held.id}`, changed(withoutClinical, { verificationStatus: verification('entered-in-error') }, 'Recorded on the wrong person’s record'), { 'if-match': 'W/"1"' });
+    expect(withdrawn.status).toBe(200);
+    expectValidFhir(withdrawn.body as never);
+    expect({ version: withdrawn.body.meta?.versionId, verification: codeOf(withdrawn.body.verificationStatus), clinical: withdrawn.body.clinicalStatus }).toEqual({ version: '2', verification: 'entered-in-error', clinical: undefined });
+    expect(withdrawn.body.note!.map((n) => n.text)).toEqual(['Entered in error: Recorded on the wrong person’s record']);
+    expect((await give('08:00')).status).toBe(201);
+  });
+
+  it('an allergy changed to unconfirmed (only suspected) still stops the dose, saying it is suspected', async () => {
+    const { held, give } = await allergyAndOrder({ code: '387494007', display: 'Codeine' }, CODEINE, 'tablet');
+    const suspected = await fhir<AllergyIntolerance>('PUT', `AllergyIntolerance/${held.id}`, changed(held, { verificationStatus: verification('unconfirmed') }, 'Daughter unsure: reaction may have been to something else'), { 'if-match': 'W/"1"' });
+    expect({ status: suspected.status, verification: codeOf(suspected.body.verificationStatus) }).toEqual({ status: 200, verification: 'unconfirmed' });
+    const stopped = await give('08:00');
+    expect({ status: stopped.status, code: stopped.body.code }).toEqual({ status: 422, code: 'mar.allergy' });
+    expect(stopped.body.errors![0]!.message).toContain(`Codeine (AllergyIntolerance/${held.id}, suspected (unconfirmed), criticality high`);
+  });
+
+  it('a change of an allergy on a stale version is 412, one without If-Match 428, and neither is stored', async () => {
+    const current = (await read<AllergyIntolerance>(`AllergyIntolerance/${refutedId}`)).body;
+    const confirmedAgain = changed(current, { verificationStatus: verification('confirmed') }, 'Reaction again after a dose');
+    const stale = await refusedWithNothingStored(() => fhir('PUT', `AllergyIntolerance/${refutedId}`, confirmedAgain, { 'if-match': 'W/"1"' }));
+    expect({ status: stale.status, at: expressions(stale.body) }).toEqual({ status: 412, at: ['If-Match'] });
+    const blind = await refusedWithNothingStored(() => fhir('PUT', `AllergyIntolerance/${refutedId}`, confirmedAgain));
+    expect({ status: blind.status, at: expressions(blind.body) }).toEqual({ status: 428, at: ['If-Match'] });
+  });
+
+  it('a care worker’s token may not change an allergy or a condition (403), and nothing is stored', async () => {
+    const allergyHeld = (await read<AllergyIntolerance>(`AllergyIntolerance/${refutedId}`)).body;
+    const refused = await refusedWithNothingStored(() => fhir('PUT', `AllergyIntolerance/${refutedId}`, changed(allergyHeld, { verificationStatus: verification('confirmed') }, 'She says she is allergic'), { 'if-match': 'W/"2"' }, tokens.careWorker));
+    expect({ status: refused.status, code: refused.body.issue[0]!.code }).toEqual({ status: 403, code: 'forbidden' });
+    const conditionHeld = (await read<Bundle>(`Condition?patient=Patient/${patientId}`)).body.entry![0]!.resource as Condition;
+    const alsoRefused = await refusedWithNothingStored(() => fhir('PUT', `Condition/${conditionHeld.id}`, { ...conditionHeld, note: [...(conditionHeld.note ?? []), { text: 'better' }] }, { 'if-match': 'W/"1"' }, tokens.careWorker));
+    expect(alsoRefused.status).toBe(403);
+  });
+
+  it('a condition resolved by the GP system reads back resolved, with the day it ended and why, in Patient/$everything (version 2); entered in error, it says so', async () => {
+    const cellulitis = (await kit.create({ resourceType: 'Condition', body: condition({ code: { coding: [{ system: SNOMED, code: '128045006', display: 'Cellulitis' }] }, onsetDateTime: '2026-11-20', note: [{ text: 'Left lower leg' }] }) as never })) as Condition;
+    const today = new Date().toISOString().slice(0, 10);
+    const resolved = {
+      ...cellulitis,
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] },
+      abatementDateTime: today,
+      note: [...cellulitis.note!, { text: 'Antibiotics finished; skin healed' }],
+    };
+    const put = await fhir<Condition>('PUT', `Condition/${cellulitis.id}`, resolved, { 'if-match': 'W/"1"' });
+    expect(put.status).toBe(200);
+    expectValidFhir(put.body as never);
+    const everything = (await read<Bundle>(`Patient/${patientId}/$everything?_type=Condition`)).body;
+    const held = everything.entry!.map((e) => e.resource as Condition).find((c) => c.id === cellulitis.id);
+    expect(held).toMatchObject({ meta: { versionId: '2' }, clinicalStatus: { coding: [expect.objectContaining({ code: 'resolved' })] }, abatementDateTime: today, onsetDateTime: '2026-11-20' });
+    expect(held!.note!.map((n) => n.text)).toEqual(['Left lower leg', 'Changed: Antibiotics finished; skin healed']);
+    const sentBack = await fhir<Condition>('PUT', `Condition/${cellulitis.id}`, put.body, { 'if-match': 'W/"2"' });
+    expect({ status: sentBack.status, version: sentBack.body.meta?.versionId }).toEqual({ status: 200, version: '2' });
+
+    // Entered in error it has no clinical status (FHIR con-5), so no end date either (con-4).
+    const { clinicalStatus: _clinical, abatementDateTime: _ended, ...withoutClinical } = put.body;
+    const withdrawn = await fhir<Condition>('PUT', `Condition/${cellulitis.id}`, { ...withoutClinical, verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] }, note: [...put.body.note!, { text: 'Another person’s diagnosis' }] }, { 'if-match': 'W/"2"' });
+    expect(withdrawn.status).toBe(200);
+    expectValidFhir(withdrawn.body as never);
+    expect({ version: withdrawn.body.meta?.versionId, verification: codeOf(withdrawn.body.verificationStatus), clinical: withdrawn.body.clinicalStatus }).toEqual({ version: '3', verification: 'entered-in-error', clinical: undefined });
+    const resolvedNow = (await read<Bundle>(`Condition?patient=Patient/${patientId}&clinical-status=resolved`)).body;
+    expect((resolvedNow.entry ?? []).map((e) => e.resource!.id)).not.toContain(cellulitis.id);
+  });
+
+  /** The penicillin allergy and the hypertension condition as they stand (version 1), for the refusals below. */
+  const heldAllergy = async () => (await read<Bundle>(`AllergyIntolerance?patient=Patient/${patientId}&code=${encodeURIComponent(`${SNOMED}|764146007`)}`)).body.entry![0]!.resource as AllergyIntolerance;
+  const heldCondition = async () => (await read<Bundle>(`Condition?patient=Patient/${patientId}&code=${encodeURIComponent(`${SNOMED}|38341003`)}`)).body.entry![0]!.resource as Condition;
+  const withNote = <T extends { note?: { text: string }[] }>(resource: T, text = 'Reviewed at the practice'): T => ({ ...resource, note: [...(resource.note ?? []), { text }] });
+  const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+
+  it.each([
+    ['an allergy changed without saying why', 'AllergyIntolerance', async () => ({ ...(await heldAllergy()), criticality: 'low' as const, reaction: [{ manifestation: [{ text: 'rash' }] }] }), 'AllergyIntolerance.note'],
+    ['an allergy given two reasons', 'AllergyIntolerance', async () => withNote(withNote({ ...(await heldAllergy()), criticality: 'low' as const }), 'and another'), 'AllergyIntolerance.note[1]'],
+    ['an allergy moved to another substance', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), code: { coding: [{ system: SNOMED, code: '372687004', display: 'Amoxicillin' }] } }), 'AllergyIntolerance.code.coding[0]'],
+    ['an allergy with a status allergies do not have (remission)', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), clinicalStatus: { coding: [{ system: ALLERGY_CLINICAL, code: 'remission' }] } }), 'AllergyIntolerance.clinicalStatus'],
+    ['an allergy updated without its verification status', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), verificationStatus: undefined }), 'AllergyIntolerance.verificationStatus'],
+    ['an allergy entered in error still carrying a clinical status', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), verificationStatus: verification('entered-in-error') }), 'AllergyIntolerance.clinicalStatus'],
+    ['an allergy with an element it would drop (onsetDateTime)', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), onsetDateTime: '2001-01-01' }), 'AllergyIntolerance.onsetDateTime'],
+    ['an allergy whose id is not the one in the URL', 'AllergyIntolerance', async () => withNote({ ...(await heldAllergy()), id: 'another' }), 'AllergyIntolerance.id'],
+    ['a condition ended but still active', 'Condition', async () => withNote({ ...(await heldCondition()), abatementDateTime: '2026-12-01' }), 'Condition.abatementDateTime'],
+    ['a condition ended at an age (abatementString)', 'Condition', async () => withNote({ ...(await heldCondition()), clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: 'resolved' }] }, abatementString: 'in her sixties' }), 'Condition.abatementString'],
+    ['a condition only provisional', 'Condition', async () => withNote({ ...(await heldCondition()), verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'provisional' }] } }), 'Condition.verificationStatus'],
+    ['a condition recoded as another', 'Condition', async () => withNote({ ...(await heldCondition()), code: { coding: [{ system: SNOMED, code: '44054006', display: 'Diabetes mellitus type 2' }] } }), 'Condition.code.coding[0]'],
+  ])('%s is refused with an OperationOutcome naming the element, and nothing is stored', async (_what, type, body, expression) => {
+    const sent = await body();
+    const held = type === 'AllergyIntolerance' ? await heldAllergy() : await heldCondition();
+    const reply = await refusedWithNothingStored(() => fhir('PUT', `${type}/${held.id}`, sent, { 'if-match': `W/"${held.meta!.versionId}"` }));
+    expect(reply.status).toBeGreaterThanOrEqual(400);
+    expect(reply.status).toBeLessThan(500);
+    expect(expressions(reply.body)).toEqual([expression]);
+  });
+
+  it('the CapabilityStatement says create and update for orders, allergies and conditions', async () => {
     const metadata = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as CapabilityStatement;
     expectValidFhir(metadata as never);
     const interactions = (type: string) => metadata.rest![0]!.resource!.find((r) => r.type === type)!.interaction!.map((i) => i.code);
-    expect(interactions('MedicationRequest')).toEqual(expect.arrayContaining(['create', 'update']));
-    for (const type of ['AllergyIntolerance', 'Condition']) {
-      expect(interactions(type)).toContain('create');
-      expect(interactions(type)).not.toContain('update');
-    }
+    for (const type of ['MedicationRequest', 'AllergyIntolerance', 'Condition']) expect(interactions(type)).toEqual(expect.arrayContaining(['create', 'update']));
   });
 });

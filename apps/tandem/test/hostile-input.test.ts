@@ -326,10 +326,12 @@ describe('hostile input to every route', () => {
     const cases: Case[] = [];
     // An auditor searches (and sees everyone, so an injection that matched would show); the GP reads and writes.
     // The visits' types (issue 13) by a second auditor and the agency's manager (who plans visits), so each user stays under the per-user limit.
+    // A GP system's writes of medicines, allergies and conditions (issue 13) by the integration's own token, for the same reason.
     const at = (family: Family, name: string, method: string, path: string, extra: Partial<Case> = {}): Case => {
       const visits = /^\/fhir\/(Appointment|Encounter)\b/.test(path);
+      const medicines = family === 'fhir-write' && /^\/fhir\/(MedicationRequest|AllergyIntolerance|Condition)\b/.test(path);
       const type = /^\/fhir\/([A-Za-z]+)/.exec(path)?.[1] ?? '';
-      return { name, family, method, path, token: family === 'fhir-search' ? (searchAuditors.get(type) ?? auditor) : visits ? manager : gp, ...extra };
+      return { name, family, method, path, token: family === 'fhir-search' ? (searchAuditors.get(type) ?? auditor) : visits ? manager : medicines ? system : gp, ...extra };
     };
     for (const resource of capability.rest[0]!.resource) {
       const { type } = resource;

@@ -1,6 +1,6 @@
 import { mintToken } from '@tandem/auth';
 import Client from 'fhir-kit-client';
-import type { AllergyIntolerance, Bundle, MedicationAdministration, MedicationRequest } from 'fhir/r4';
+import type { AllergyIntolerance, Bundle, Condition, MedicationAdministration, MedicationRequest } from 'fhir/r4';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,7 @@ describe('a nurse prescribes, the care worker records the MAR, the GP reads it a
   const paracetamolPrn = { product: PARACETAMOL, dose: { value: 2, unit: 'tablet' }, route: 'oral', timing: { kind: 'prn', indication: 'pain', minimumIntervalMinutes: 240, maxDosesIn24Hours: 4 }, start: ago(600) };
   let paracetamolId = '';
   let amoxicillinId = '';
+  let allergyId = '';
 
   it('a care worker may not prescribe (403); bad input names the field (400), nothing stored', async () => {
     const refused = await post('careWorker', 'medication-orders', command(paracetamolPrn));
@@ -85,6 +86,7 @@ describe('a nurse prescribes, the care worker records the MAR, the GP reads it a
     amoxicillinId = String(tds.body.id);
     const allergy = await post('gp', 'allergies', command({ substance: { system: 'http://snomed.info/sct', code: '294505008', display: 'Amoxicillin' }, category: 'medication', criticality: 'high', reaction: 'widespread rash' }));
     expect(allergy.status).toBe(201);
+    allergyId = String(allergy.body.id);
   });
 
   it('the care worker gives a PRN dose with its reason; another an hour later asks first (409), confirmed it is recorded flagged', async () => {
@@ -158,5 +160,37 @@ describe('a nurse prescribes, the care worker records the MAR, the GP reads it a
 
     const capability = await read<{ rest: { resource: { type: string }[] }[] }>('/metadata');
     expect(capability.rest[0]!.resource.map((r) => r.type)).toEqual(expect.arrayContaining(['MedicationRequest', 'AllergyIntolerance', 'Condition']));
+  });
+
+  it('the nurse refutes the allergy through the JSON API (the whole allergy again, with why): the next amoxicillin dose is given without asking; a condition is resolved, then withdrawn, likewise', async () => {
+    const allergy = { substance: { system: 'http://snomed.info/sct', code: '294505008', display: 'Amoxicillin' }, category: 'medication', criticality: 'high', reaction: 'widespread rash', clinicalStatus: 'active', verificationStatus: 'refuted' };
+    const noReason = await post('nurse', `allergies/${allergyId}/changes`, command(allergy));
+    expect({ status: noReason.status, fields: noReason.body.errors?.map((e) => e.field) }).toEqual({ status: 400, fields: ['reason'] });
+    expect((await post('careWorker', `allergies/${allergyId}/entered-in-error`, command({ reason: 'she says not' }))).status).toBe(403);
+    const refuted = await post('nurse', `allergies/${allergyId}/changes`, command({ ...allergy, reason: 'Oral challenge at the allergy clinic: tolerated' }));
+    expect({ status: refuted.status, id: refuted.body.id, eventTypes: refuted.body.eventTypes }).toEqual({ status: 201, id: allergyId, eventTypes: ['AllergyChanged'] });
+
+    const given = await post('careWorker', 'medicine-doses', command({ orderId: amoxicillinId, outcome: 'given', scheduledTime: '08:00', dose: { value: 1, unit: 'capsule' } }));
+    expect(given.status).toBe(201);
+    const held = await read<AllergyIntolerance>(`/AllergyIntolerance/${allergyId}`);
+    expect({ version: held.meta?.versionId, verification: held.verificationStatus?.coding?.[0]?.code }).toEqual({ version: '2', verification: 'refuted' });
+
+    const cellulitis = { code: { system: 'http://snomed.info/sct', code: '128045006', display: 'Cellulitis' }, clinicalStatus: 'active', onset: '2026-11-25' };
+    const recorded = await post('nurse', 'conditions', command(cellulitis));
+    expect(recorded.status).toBe(201);
+    const conditionId = String(recorded.body.id);
+    const today = new Date().toISOString().slice(0, 10);
+    const stillActive = await post('nurse', `conditions/${conditionId}/changes`, command({ ...cellulitis, abatement: today, reason: 'healed' }));
+    expect({ status: stillActive.status, code: stillActive.body.code, fields: stillActive.body.errors?.map((e) => e.field) }).toEqual({ status: 422, code: 'condition.abated-but-active', fields: ['abatement'] });
+    expect((await post('nurse', `conditions/${conditionId}/changes`, command({ ...cellulitis, clinicalStatus: 'resolved', abatement: today, reason: 'Antibiotics finished; skin healed' }))).status).toBe(201);
+    expect((await post('nurse', `conditions/${conditionId}/entered-in-error`, command({ reason: 'Recorded for the wrong leg: see the new entry' }))).status).toBe(201);
+    const history = (await kit.history({ resourceType: 'Condition', id: conditionId, options: { headers: { 'x-tandem-min-position': String(position) } } })) as Bundle;
+    const versions = history.entry!.map((e) => e.resource as Condition);
+    for (const version of versions) expectValidFhir(version as never);
+    expect(versions.map((c) => [c.verificationStatus?.coding?.[0]?.code, c.clinicalStatus?.coding?.[0]?.code])).toEqual([
+      ['entered-in-error', undefined],
+      ['confirmed', 'resolved'],
+      ['confirmed', 'active'],
+    ]);
   });
 });

@@ -158,7 +158,7 @@ export const TIME_CRITICAL_EXTENSION = 'https://tandem.nhs.example/fhir/Structur
 /** A PRN order's most doses in 24 hours (MedicationRequest.dosageInstruction.maxDosePerPeriod): the numerator's unit. */
 export const MAX_DOSES_UNIT = 'doses';
 
-/** The note each change of an order writes on its MedicationRequest (so the write path knows it as the server's). */
+/** The note each change of an order, an allergy or a condition writes on its resource (so the write path knows it as the server's). */
 export const orderChangeNote = (reason: string): string => `Changed: ${reason}`;
 
 // ---------------------------------------------------------------------------------------------

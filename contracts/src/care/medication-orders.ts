@@ -175,6 +175,45 @@ export type RecordAllergy = z.infer<typeof RecordAllergySchema>;
 export const AllergyRecorded = defineEvent('AllergyRecorded', z.object({ patientId: PatientIdSchema, ...AllergyInputShape }));
 export type AllergyRecordedData = z.infer<typeof AllergyRecorded.schema>;
 
+/**
+ * Where an allergy stands (FHIR AllergyIntolerance clinicalStatus and verificationStatus). Recorded
+ * active and confirmed; a change may say it was only suspected (unconfirmed: it still stops a dose,
+ * a suspected allergy is an allergy to a care worker), ruled out (refuted), or is no longer active.
+ */
+export const ALLERGY_CLINICAL_STATUSES = ['active', 'inactive', 'resolved'] as const;
+export const ALLERGY_VERIFICATION_STATUSES = ['confirmed', 'unconfirmed', 'refuted'] as const;
+export type AllergyClinicalStatus = (typeof ALLERGY_CLINICAL_STATUSES)[number];
+export type AllergyVerificationStatus = (typeof ALLERGY_VERIFICATION_STATUSES)[number];
+
+/** An allergy as it stands after a change: the substance it was recorded for, the rest as changed. */
+export const AllergyDetailsShape = {
+  ...AllergyInputShape,
+  clinicalStatus: z.enum(ALLERGY_CLINICAL_STATUSES, { error: `clinicalStatus must be ${ALLERGY_CLINICAL_STATUSES.join(', ')}` }),
+  verificationStatus: z.enum(ALLERGY_VERIFICATION_STATUSES, { error: `verificationStatus must be ${ALLERGY_VERIFICATION_STATUSES.join(', ')}` }),
+};
+const AllergyDetailsSchema = z.object(AllergyDetailsShape);
+export type AllergyDetails = z.infer<typeof AllergyDetailsSchema>;
+
+/** The field naming the allergy or condition a change or a withdrawal is of. */
+const idField = <Id extends string>(name: Id) => ({ [name]: IdSchema }) as { [K in Id]: typeof IdSchema };
+
+/** What every change or withdrawal of an allergy or a condition says: which, why, and the version it was made against (FHIR If-Match). */
+const revisionShape = <Id extends string>(name: Id) => ({ ...commandBaseShape, ...idField(name), reason: ReasonSchema, expectedVersion: z.number().int().positive().optional() });
+/** What every change or withdrawal records: whose, which, why (who is the event's actor). */
+const revisedShape = <Id extends string>(name: Id) => ({ patientId: PatientIdSchema, ...idField(name), reason: ReasonSchema });
+
+/** The allergy again, whole, with why (its substance cannot change: that is another allergy). */
+export const ChangeAllergySchema = z.strictObject({ ...revisionShape('allergyId'), ...AllergyDetailsShape });
+export type ChangeAllergy = z.infer<typeof ChangeAllergySchema>;
+export const AllergyChanged = defineEvent('AllergyChanged', z.object({ ...revisedShape('allergyId'), allergy: AllergyDetailsSchema }));
+export type AllergyChangedData = z.infer<typeof AllergyChanged.schema>;
+
+/** An allergy that should never have been recorded (the wrong person, the wrong substance): it no longer stops a dose; it stays in the stream and its history. */
+export const MarkAllergyEnteredInErrorSchema = z.strictObject(revisionShape('allergyId'));
+export type MarkAllergyEnteredInError = z.infer<typeof MarkAllergyEnteredInErrorSchema>;
+export const AllergyEnteredInError = defineEvent('AllergyEnteredInError', z.object(revisedShape('allergyId')));
+export type AllergyEnteredInErrorData = z.infer<typeof AllergyEnteredInError.schema>;
+
 export const ConditionInputShape = {
   code: z.strictObject({
     system: z.literal(SNOMED, { error: `must be ${SNOMED}` }),
@@ -189,6 +228,26 @@ export const RecordConditionSchema = z.strictObject({ ...commandBaseShape, ...Co
 export type RecordCondition = z.infer<typeof RecordConditionSchema>;
 export const ConditionRecorded = defineEvent('ConditionRecorded', z.object({ patientId: PatientIdSchema, ...ConditionInputShape }));
 export type ConditionRecordedData = z.infer<typeof ConditionRecorded.schema>;
+
+/** A condition as it stands after a change: the code it was recorded for; its status, abatement and note as changed. */
+export const ConditionDetailsShape = {
+  ...ConditionInputShape,
+  /** The day it ended (resolved, in remission or inactive): FHIR abatementDateTime. */
+  abatement: DateSchema.optional(),
+};
+const ConditionDetailsSchema = z.object(ConditionDetailsShape);
+export type ConditionDetails = z.infer<typeof ConditionDetailsSchema>;
+
+/** The condition again, whole, with why (its code cannot change: that is another condition). */
+export const ChangeConditionSchema = z.strictObject({ ...revisionShape('conditionId'), ...ConditionDetailsShape });
+export type ChangeCondition = z.infer<typeof ChangeConditionSchema>;
+export const ConditionChanged = defineEvent('ConditionChanged', z.object({ ...revisedShape('conditionId'), condition: ConditionDetailsSchema }));
+export type ConditionChangedData = z.infer<typeof ConditionChanged.schema>;
+
+export const MarkConditionEnteredInErrorSchema = z.strictObject(revisionShape('conditionId'));
+export type MarkConditionEnteredInError = z.infer<typeof MarkConditionEnteredInErrorSchema>;
+export const ConditionEnteredInError = defineEvent('ConditionEnteredInError', z.object(revisedShape('conditionId')));
+export type ConditionEnteredInErrorData = z.infer<typeof ConditionEnteredInError.schema>;
 
 const normalisedWords = (text: string): string => ` ${text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()} `;
 
@@ -205,7 +264,17 @@ export const allergyMatchesProduct = (allergy: Pick<AllergyRecordedData, 'substa
   return normalisedWords(product.display).replace(/ /g, '').includes(substance.replace(/ /g, ''));
 };
 
-export const medicinesStreamEventDefinitions = [MedicationOrdered, MedicationOrderChanged, MedicationOrderStopped, AllergyRecorded, ConditionRecorded] as const;
+export const medicinesStreamEventDefinitions = [
+  MedicationOrdered,
+  MedicationOrderChanged,
+  MedicationOrderStopped,
+  AllergyRecorded,
+  AllergyChanged,
+  AllergyEnteredInError,
+  ConditionRecorded,
+  ConditionChanged,
+  ConditionEnteredInError,
+] as const;
 export type MedicinesStreamEvent = EventOf<(typeof medicinesStreamEventDefinitions)[number]>;
 
 /** The commands addressed to a `medicines-<patientId>` stream, by name. */
@@ -215,5 +284,9 @@ export const medicinesCommandSchemas = {
   StopMedicationOrder: StopMedicationOrderSchema,
   RecordAllergy: RecordAllergySchema,
   RecordCondition: RecordConditionSchema,
+  ChangeAllergy: ChangeAllergySchema,
+  MarkAllergyEnteredInError: MarkAllergyEnteredInErrorSchema,
+  ChangeCondition: ChangeConditionSchema,
+  MarkConditionEnteredInError: MarkConditionEnteredInErrorSchema,
 } as const;
 export type MedicinesCommandName = keyof typeof medicinesCommandSchemas;

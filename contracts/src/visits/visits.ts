@@ -21,6 +21,16 @@ export const MAX_VISIT_HOURS = 12;
 /** The FHIR extensions of a visit (both mappers read these): its planned tasks on the Appointment, how late she arrived on the Encounter. */
 export const VISIT_TASKS_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-tasks';
 export const VISIT_LATE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-arrived-late';
+/** A visit's Encounter class: home health (HL7 v3 ActCode HH), as the projection writes it and a create must send it. */
+export const VISIT_ENCOUNTER_CLASS = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH', display: 'home health' } as const;
+/**
+ * A checked-out Encounter's task outcomes, one extension per planned task: `task` (valueString, the
+ * task's id: the element id of its part of the Appointment's visit-tasks extension), `outcome`
+ * (valueCode done or not-done) and `reason` (valueString, required when not done).
+ */
+export const VISIT_TASK_OUTCOME_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-task-outcome';
+/** Why a visit closed while a scheduled medicine due in it had no outcome (valueString): without it, such a visit is not closed. */
+export const VISIT_UNRECORDED_DOSES_REASON_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/visit-unrecorded-doses-reason';
 
 /** A task planned for the visit (a wash, a meal, a delegated activity such as insulin). */
 export const PlannedTaskSchema = z.strictObject({

@@ -55,6 +55,10 @@ export const COMMAND_ACCESS = {
   StopMedicationOrder: prescribing('u'),
   RecordAllergy: { action: 'medicine.prescribe', needs: [need('AllergyIntolerance', 'c')] },
   RecordCondition: { action: 'medicine.prescribe', needs: [need('Condition', 'c')] },
+  ChangeAllergy: { action: 'medicine.prescribe', needs: [need('AllergyIntolerance', 'u')] },
+  MarkAllergyEnteredInError: { action: 'medicine.prescribe', needs: [need('AllergyIntolerance', 'u')] },
+  ChangeCondition: { action: 'medicine.prescribe', needs: [need('Condition', 'u')] },
+  MarkConditionEnteredInError: { action: 'medicine.prescribe', needs: [need('Condition', 'u')] },
   AmendEntry: correction,
   MarkEntryEnteredInError: correction,
   PlanVisit: { action: 'visit.plan', needs: [need('Appointment', 'c')] },
@@ -75,6 +79,8 @@ const FHIR_WRITE_ACTIONS: Readonly<Record<string, { create: Action; update: Acti
   AllergyIntolerance: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
   Condition: { create: 'medicine.prescribe', update: 'medicine.prescribe' },
   Appointment: { create: 'visit.plan', update: 'visit.plan' },
+  /** The visit's check-in and check-out: the care worker's. */
+  Encounter: { create: 'care.record', update: 'care.record' },
 };
 
 /** Own keys only: a path's `constructor` names no resource type. */

@@ -110,6 +110,10 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients/:id/medication-orders/:order/stop', COMMAND_ACCESS.StopMedicationOrder, 'person', PRESCRIBING],
   ['POST /api/patients/:id/allergies', COMMAND_ACCESS.RecordAllergy, 'person', PRESCRIBING],
   ['POST /api/patients/:id/conditions', COMMAND_ACCESS.RecordCondition, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/allergies/:allergy/changes', COMMAND_ACCESS.ChangeAllergy, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/allergies/:allergy/entered-in-error', COMMAND_ACCESS.MarkAllergyEnteredInError, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/conditions/:condition/changes', COMMAND_ACCESS.ChangeCondition, 'person', PRESCRIBING],
+  ['POST /api/patients/:id/conditions/:condition/entered-in-error', COMMAND_ACCESS.MarkConditionEnteredInError, 'person', PRESCRIBING],
   ['POST /api/patients/:id/soft-signs', COMMAND_ACCESS.RecordSoftSigns, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/urinary-symptoms', COMMAND_ACCESS.ScreenUrinarySymptoms, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/fluid-intake', COMMAND_ACCESS.RecordFluidIntake, 'person', CARE_RECORDING],
@@ -145,6 +149,11 @@ const TABLE: readonly Row[] = [
   ['POST /fhir/MedicationRequest', FHIR_ACCESS.create('MedicationRequest'), 'person', PRESCRIBING],
   ['POST /fhir/AllergyIntolerance', FHIR_ACCESS.create('AllergyIntolerance'), 'person', PRESCRIBING],
   ['POST /fhir/Condition', FHIR_ACCESS.create('Condition'), 'person', PRESCRIBING],
+  ['PUT /fhir/AllergyIntolerance/:id', FHIR_ACCESS.update('AllergyIntolerance'), 'person', PRESCRIBING],
+  ['PUT /fhir/Condition/:id', FHIR_ACCESS.update('Condition'), 'person', PRESCRIBING],
+  // A visit's Encounter is its check-in (POST) and check-out (PUT): the care worker's (the visit decides which one)
+  ['POST /fhir/Encounter', FHIR_ACCESS.create('Encounter'), 'person', CARE_RECORDING],
+  ['PUT /fhir/Encounter/:id', FHIR_ACCESS.update('Encounter'), 'person', CARE_RECORDING],
   // What a search adds with _include is each decided as a direct read of it (issue 16.6)
   ['GET /fhir/Observation?patient=:id&_include=Observation:patient (each included Patient)', FHIR_ACCESS.read('Patient'), 'person', READING],
   // Ids derived from the person: decided on the person the stored resource is about; not recorded is decided on no one (below) (issue 16.7)

@@ -60,7 +60,7 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     _id: id,
     _lastUpdated: lastUpdated,
     patient: patientRef('Patient/<id>'),
-    'clinical-status': { type: 'token', target: 'tokens', key: 'clinical-status', documentation: 'active' },
+    'clinical-status': { type: 'token', target: 'tokens', key: 'clinical-status', documentation: 'active, inactive, resolved (none once entered in error)' },
     code: { type: 'token', target: 'tokens', key: 'code', documentation: 'system|code: SNOMED CT or dm+d' },
     date: { type: 'date', target: 'effective', documentation: 'recordedDate, with prefixes' },
   },

@@ -324,7 +324,9 @@ export class CareRecord {
       decide: (state) => decide(cmd, state, { now: this.now(), actorId: actor.id }),
       meta: this.meta(actor, name, cmd, options),
     });
-    const id = name === 'ChangeMedicationOrder' || name === 'StopMedicationOrder' ? (cmd as { orderId: string }).orderId : result.eventIds[0];
+    // A change names what it changes; a new order, allergy or condition is named by its event.
+    const named = cmd as { orderId?: string; allergyId?: string; conditionId?: string };
+    const id = named.orderId ?? named.allergyId ?? named.conditionId ?? result.eventIds[0];
     return { ...result, ...(id ? { id } : {}) };
   }
 

@@ -12,7 +12,7 @@ import { entryOf } from './care-state';
 import { compact } from './compact';
 import type { CareContext } from './context';
 import { DomainRuleBroken, NeedsConfirmation, StopAndConfirm } from './errors';
-import type { AllergyState, MedicationOrderState } from './medicines';
+import { allergyStopsADose, type AllergyState, type MedicationOrderState } from './medicines';
 import { assertBedsideTime, dateInEngland, instantOf, minutesBetween } from './time';
 
 /**
@@ -72,7 +72,7 @@ export const mostDosesIn24Hours = (taken: readonly string[], occurredAt: string)
 };
 
 const allergyText = (a: AllergyState): string =>
-  `${a.substance.display} (AllergyIntolerance/${a.id}, criticality ${a.criticality}${a.reaction ? `, reaction: ${a.reaction}` : ''})`;
+  `${a.substance.display} (AllergyIntolerance/${a.id}${a.verificationStatus === 'unconfirmed' ? ', suspected (unconfirmed)' : ''}, criticality ${a.criticality}${a.reaction ? `, reaction: ${a.reaction}` : ''})`;
 
 /** The checks on what a dose outcome must say, by outcome. */
 const assertOutcomeFields = (cmd: RecordMedicineDose, order: MedicationOrderState): void => {
@@ -166,7 +166,7 @@ export const recordMedicineDose = (cmd: RecordMedicineDose, state: CareState, co
   }
   assertOutcomeFields(cmd, order);
   // The allergy first: of everything a dose can be, one the person is allergic to is the most dangerous.
-  const allergies = TAKEN_OUTCOMES.has(cmd.outcome) && cmd.outcome !== 'already-taken' ? (context.medicines?.allergies ?? []).filter((a) => allergyMatchesProduct(a, order.details.product)) : [];
+  const allergies = TAKEN_OUTCOMES.has(cmd.outcome) && cmd.outcome !== 'already-taken' ? (context.medicines?.allergies ?? []).filter((a) => allergyStopsADose(a) && allergyMatchesProduct(a, order.details.product)) : [];
   if (allergies.length > 0 && cmd.confirmedDespiteAllergy !== true) {
     throw new StopAndConfirm(
       'mar.allergy',

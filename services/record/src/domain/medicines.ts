@@ -2,9 +2,15 @@ import {
   FIRST_ENTRY_VERSION,
   isInsulinProduct,
   nextEntryVersion,
+  type AllergyDetails,
   type AllergyRecordedData,
+  type ChangeAllergy,
+  type ChangeCondition,
   type ChangeMedicationOrder,
+  type ConditionDetails,
   type ConditionRecordedData,
+  type MarkAllergyEnteredInError,
+  type MarkConditionEnteredInError,
   type MedicationOrderDetails,
   type MedicinesStreamEvent,
   type PrescribeMedication,
@@ -35,8 +41,21 @@ export interface MedicationOrderState {
   readonly changeReasons: readonly string[];
 }
 
-export type AllergyState = AllergyRecordedData & { readonly id: string };
-export type ConditionState = ConditionRecordedData & { readonly id: string };
+/** What every allergy and condition keeps besides what it says: its id, its version, why it changed, and whether it was entered in error. */
+interface Versioned {
+  /** The event id of its AllergyRecorded or ConditionRecorded (its FHIR id). */
+  readonly id: string;
+  /** FIRST_ENTRY_VERSION when recorded; nextEntryVersion at each change (its FHIR versionId). */
+  readonly version: number;
+  /** Why each change was made, oldest first (its resource carries them as notes). */
+  readonly changeReasons: readonly string[];
+  /** Withdrawn: it should never have been recorded. It stays in the stream and its history. */
+  readonly enteredInError?: { readonly at: string; readonly reason: string };
+}
+
+/** An allergy as it stands: recorded active and confirmed, then as each change left it. */
+export type AllergyState = AllergyRecordedData & Pick<AllergyDetails, 'clinicalStatus' | 'verificationStatus'> & Versioned;
+export type ConditionState = ConditionRecordedData & Pick<ConditionDetails, 'abatement'> & Versioned;
 
 export interface MedicinesState {
   readonly orders: Readonly<Record<string, MedicationOrderState>>;
@@ -57,6 +76,21 @@ export interface MedicinesContext {
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
 
 export const orderOf = (state: MedicinesState, orderId: string): MedicationOrderState | undefined => own(state.orders, orderId);
+
+/** The list with one of its items at its next version (the others as they were); an id not held changes nothing. */
+const changed = <T extends Versioned>(items: readonly T[], id: string, change: (item: T) => T): readonly T[] =>
+  items.map((item) => (item.id === id ? { ...change(item), version: nextEntryVersion(item.version) } : item));
+
+export const allergyOf = (state: MedicinesState, allergyId: string): AllergyState | undefined => state.allergies.find((a) => a.id === allergyId);
+export const conditionOf = (state: MedicinesState, conditionId: string): ConditionState | undefined => state.conditions.find((c) => c.id === conditionId);
+
+/**
+ * Whether an allergy stops a dose of what it matches (the MAR's `mar.allergy`): every allergy does
+ * but one entered in error, refuted, or no longer active. An unconfirmed one still does: to a care
+ * worker a suspected allergy is an allergy (H97).
+ */
+export const allergyStopsADose = (allergy: AllergyState): boolean =>
+  allergy.enteredInError === undefined && allergy.verificationStatus !== 'refuted' && allergy.clinicalStatus === 'active';
 
 export const evolveMedicines = (state: MedicinesState, event: StoredMedicinesEvent): MedicinesState => {
   switch (event.type) {
@@ -79,9 +113,27 @@ export const evolveMedicines = (state: MedicinesState, event: StoredMedicinesEve
       };
     }
     case 'AllergyRecorded':
-      return { ...state, allergies: [...state.allergies, { ...event.data, id: event.id }] };
+      if (state.allergies.some((a) => a.id === event.id)) return state;
+      return { ...state, allergies: [...state.allergies, { ...event.data, clinicalStatus: 'active', verificationStatus: 'confirmed', id: event.id, version: FIRST_ENTRY_VERSION, changeReasons: [] }] };
+    case 'AllergyChanged':
+      return {
+        ...state,
+        allergies: changed(state.allergies, event.data.allergyId, (a) => ({ ...a, ...event.data.allergy, reaction: event.data.allergy.reaction, changeReasons: [...a.changeReasons, event.data.reason] })),
+      };
+    case 'AllergyEnteredInError':
+      return { ...state, allergies: changed(state.allergies, event.data.allergyId, (a) => ({ ...a, enteredInError: { at: event.metadata.occurredAt, reason: event.data.reason } })) };
     case 'ConditionRecorded':
-      return { ...state, conditions: [...state.conditions, { ...event.data, id: event.id }] };
+      if (state.conditions.some((c) => c.id === event.id)) return state;
+      return { ...state, conditions: [...state.conditions, { ...event.data, id: event.id, version: FIRST_ENTRY_VERSION, changeReasons: [] }] };
+    case 'ConditionChanged': {
+      const { onset, abatement, note } = event.data.condition;
+      return {
+        ...state,
+        conditions: changed(state.conditions, event.data.conditionId, (c) => ({ ...c, ...event.data.condition, onset, abatement, note, changeReasons: [...c.changeReasons, event.data.reason] })),
+      };
+    }
+    case 'ConditionEnteredInError':
+      return { ...state, conditions: changed(state.conditions, event.data.conditionId, (c) => ({ ...c, enteredInError: { at: event.metadata.occurredAt, reason: event.data.reason } })) };
     default:
       return state;
   }
@@ -177,10 +229,96 @@ export const recordCondition = (cmd: RecordCondition, _state: MedicinesState, co
   return [{ type: 'ConditionRecorded', data: compact(data) }];
 };
 
+/** An allergy or condition a change names: held, and not entered in error; at the version the change was made against. */
+const current = <T extends Versioned>(item: T | undefined, kind: 'allergy' | 'condition', id: string, expectedVersion: number | undefined): T => {
+  const resource = kind === 'allergy' ? 'AllergyIntolerance' : 'Condition';
+  if (!item) throw new DomainRuleBroken(`${kind}.unknown`, `${kind}Id`, `there is no ${kind} ${id} for this person`);
+  if (expectedVersion !== undefined && expectedVersion !== item.version) throw new StaleEntryVersion(`${resource}/${item.id}`, expectedVersion, item.version);
+  if (item.enteredInError) {
+    throw new DomainRuleBroken(`${kind}.entered-in-error`, `${kind}Id`, `${kind} ${id} was entered in error (${item.enteredInError.reason}): it is not changed; record it again if it holds after all`);
+  }
+  return item;
+};
+
+const allergyDetailsOf = (a: AllergyDetails): AllergyDetails =>
+  compact({ substance: a.substance, category: a.category, criticality: a.criticality, reaction: a.reaction, clinicalStatus: a.clinicalStatus, verificationStatus: a.verificationStatus });
+
+/** Whether a change would leave the allergy as it stands (another system sending back what it read changes nothing). */
+export const isUnchangedAllergy = (change: AllergyDetails, allergy: AllergyState): boolean => commandDigest(allergyDetailsOf(change)) === commandDigest(allergyDetailsOf(allergy));
+
+/** Whether a withdrawal finds the allergy or condition already withdrawn (nothing more to record); otherwise it must be one held, at the version it was made against. */
+const alreadyWithdrawn = <T extends Versioned>(item: T | undefined, kind: 'allergy' | 'condition', id: string, expectedVersion: number | undefined): boolean => {
+  if (item?.enteredInError) return true;
+  current(item, kind, id, expectedVersion);
+  return false;
+};
+
+/**
+ * An allergy changed (its reaction, criticality, category, clinical or verification status): the
+ * whole allergy again, as its next version, with why. Its substance cannot change (that is another
+ * allergy). A change that changes nothing records nothing.
+ */
+export const changeAllergy = (cmd: ChangeAllergy, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
+  assertNotInFuture(cmd.occurredAt, context.now);
+  const allergy = current(allergyOf(state, cmd.allergyId), 'allergy', cmd.allergyId, cmd.expectedVersion);
+  if (cmd.substance.system !== allergy.substance.system || cmd.substance.code !== allergy.substance.code) {
+    throw new DomainRuleBroken('allergy.substance-change', 'substance', `allergy ${allergy.id} is to ${allergy.substance.display}: an allergy to another substance is recorded as its own allergy`);
+  }
+  if (isUnchangedAllergy(cmd, allergy)) return [];
+  return [{ type: 'AllergyChanged', data: { patientId: cmd.patientId, allergyId: allergy.id, reason: cmd.reason, allergy: allergyDetailsOf(cmd) } }];
+};
+
+/** An allergy withdrawn as entered in error: it no longer stops a dose. Already withdrawn: nothing more. */
+export const markAllergyEnteredInError = (cmd: MarkAllergyEnteredInError, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
+  assertNotInFuture(cmd.occurredAt, context.now);
+  if (alreadyWithdrawn(allergyOf(state, cmd.allergyId), 'allergy', cmd.allergyId, cmd.expectedVersion)) return [];
+  return [{ type: 'AllergyEnteredInError', data: { patientId: cmd.patientId, allergyId: cmd.allergyId, reason: cmd.reason } }];
+};
+
+const ABATED_STATUSES: ReadonlySet<string> = new Set(['inactive', 'remission', 'resolved']);
+
+const conditionDetailsOf = (c: ConditionDetails): ConditionDetails =>
+  compact({ code: c.code, clinicalStatus: c.clinicalStatus, onset: c.onset, abatement: c.abatement, note: c.note });
+
+export const isUnchangedCondition = (change: ConditionDetails, condition: ConditionState): boolean =>
+  commandDigest(conditionDetailsOf(change)) === commandDigest(conditionDetailsOf(condition));
+
+/**
+ * A condition changed (its clinical status, the day it ended, its note): the whole condition again,
+ * as its next version, with why. Its code cannot change; an end date belongs to a condition that
+ * ended (inactive, in remission, resolved), on or after its onset and not in the future.
+ */
+export const changeCondition = (cmd: ChangeCondition, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
+  assertNotInFuture(cmd.occurredAt, context.now);
+  const condition = current(conditionOf(state, cmd.conditionId), 'condition', cmd.conditionId, cmd.expectedVersion);
+  if (cmd.code.code !== condition.code.code) {
+    throw new DomainRuleBroken('condition.code-change', 'code', `condition ${condition.id} is ${condition.code.display}: another condition is recorded as its own`);
+  }
+  if (cmd.abatement !== undefined) {
+    if (!ABATED_STATUSES.has(cmd.clinicalStatus)) {
+      throw new DomainRuleBroken('condition.abated-but-active', 'abatement', `a condition that ended (abatement ${cmd.abatement}) is inactive, in remission or resolved, not ${cmd.clinicalStatus}`);
+    }
+    if (cmd.onset !== undefined && cmd.abatement < cmd.onset) throw new DomainRuleBroken('condition.abatement-before-onset', 'abatement', `abatement (${cmd.abatement}) must not be before onset (${cmd.onset})`);
+    if (cmd.abatement > cmd.occurredAt.slice(0, 10)) throw new DomainRuleBroken('condition.abatement-in-future', 'abatement', `abatement (${cmd.abatement}) is after the change itself (${cmd.occurredAt})`);
+  }
+  if (isUnchangedCondition(cmd, condition)) return [];
+  return [{ type: 'ConditionChanged', data: { patientId: cmd.patientId, conditionId: condition.id, reason: cmd.reason, condition: conditionDetailsOf(cmd) } }];
+};
+
+export const markConditionEnteredInError = (cmd: MarkConditionEnteredInError, state: MedicinesState, context: MedicinesContext): MedicinesStreamEvent[] => {
+  assertNotInFuture(cmd.occurredAt, context.now);
+  if (alreadyWithdrawn(conditionOf(state, cmd.conditionId), 'condition', cmd.conditionId, cmd.expectedVersion)) return [];
+  return [{ type: 'ConditionEnteredInError', data: { patientId: cmd.patientId, conditionId: cmd.conditionId, reason: cmd.reason } }];
+};
+
 export const medicinesDecisions = {
   PrescribeMedication: prescribeMedication,
   ChangeMedicationOrder: changeMedicationOrder,
   StopMedicationOrder: stopMedicationOrder,
   RecordAllergy: recordAllergy,
   RecordCondition: recordCondition,
+  ChangeAllergy: changeAllergy,
+  MarkAllergyEnteredInError: markAllergyEnteredInError,
+  ChangeCondition: changeCondition,
+  MarkConditionEnteredInError: markConditionEnteredInError,
 } as const;

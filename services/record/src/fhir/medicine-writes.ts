@@ -1,6 +1,11 @@
 import { FHIR_ACCESS } from '@tandem/auth';
 import {
+  ChangeAllergySchema,
+  ChangeConditionSchema,
   ChangeMedicationOrderSchema,
+  correctionNote,
+  MarkAllergyEnteredInErrorSchema,
+  MarkConditionEnteredInErrorSchema,
   DOSE_UNIT_UCUM,
   DOSE_UNITS,
   MAX_DOSES_UNIT,
@@ -12,14 +17,25 @@ import {
   StopMedicationOrderSchema,
   TIME_CRITICAL_EXTENSION,
   UCUM,
-  type Actor,
   type DoseUnit,
   type MedicationRoute,
 } from '@tandem/contracts';
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { PatientNotFound, type CareRecord } from '../application/care-record';
-import { isUnchangedOrder, orderOf as orderIn, type MedicationOrderState } from '../domain/medicines';
+import { commandDigest } from '@tandem/commands';
+import {
+  allergyOf,
+  conditionOf,
+  isUnchangedAllergy,
+  isUnchangedCondition,
+  isUnchangedOrder,
+  orderOf as orderIn,
+  type AllergyState,
+  type ConditionState,
+  type MedicationOrderState,
+  type MedicinesState,
+} from '../domain/medicines';
 import { FhirError } from './operation-outcome';
 import {
   accepted,
@@ -30,9 +46,13 @@ import {
   FieldMap,
   firstEventId,
   keyOf,
+  mustBeActor,
   newNoteOf,
   notSupported,
+  only,
+  practitionerOf,
   preconditionRequired,
+  refused,
   required,
   resourceOf,
   SERVER_TIME,
@@ -50,7 +70,8 @@ import {
  * FHIR create and update of what a person is prescribed and must not be given (issue 13): a GP's
  * system sends a MedicationRequest, AllergyIntolerance or Condition, and it becomes the command the
  * JSON API sends (PrescribeMedication, ChangeMedicationOrder, StopMedicationOrder, RecordAllergy,
- * RecordCondition), so every rule (an insulin dosed in units, an allergy that stops a dose) holds
+ * RecordCondition; an allergy's or condition's update ChangeAllergy, ChangeCondition or their
+ * entered-in-error commands, ADR 0031, H97, H98), so every rule (an insulin dosed in units, an allergy that stops a dose) holds
  * whichever way it comes. Each element is read as the projection writes it (mapping/medication-orders.ts,
  * from the contracts' vocabulary), so a resource read from Tandem and sent back is understood; an
  * element the record would not keep is refused naming it, and a dose or timing that cannot be read
@@ -58,8 +79,6 @@ import {
  */
 
 export const MEDICINE_WRITABLE_TYPES = ['MedicationRequest', 'AllergyIntolerance', 'Condition'] as const;
-/** Created here, never updated: the record has no command that amends, ends or withdraws an allergy or a condition yet. */
-export const CREATE_ONLY_TYPES = ['AllergyIntolerance', 'Condition'] as const;
 
 const ALLERGY_CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
@@ -74,6 +93,9 @@ const DOSAGE_ELEMENTS = new Set(['text', 'patientInstruction', 'route', 'doseAnd
 const REPEAT_ELEMENTS = new Set(['boundsPeriod', 'timeOfDay', 'frequency', 'period', 'periodUnit']);
 const ALLERGY_ELEMENTS = new Set([...COMMON_ELEMENTS, 'clinicalStatus', 'verificationStatus', 'category', 'criticality', 'code', 'patient', 'recordedDate', 'recorder', 'reaction']);
 const CONDITION_ELEMENTS = new Set([...COMMON_ELEMENTS, 'clinicalStatus', 'verificationStatus', 'category', 'code', 'subject', 'onsetDateTime', 'recordedDate', 'recorder', 'note']);
+/** An update adds the reason for the change as a note (an allergy's only notes), and a condition may say when it ended. */
+const ALLERGY_UPDATE_ELEMENTS = new Set([...ALLERGY_ELEMENTS, 'note']);
+const CONDITION_UPDATE_ELEMENTS = new Set([...CONDITION_ELEMENTS, 'abatementDateTime']);
 
 /** An order ends one way here, a stop; the status another system sends says why, in the stop's reason. */
 const STOP_STATUSES: Readonly<Record<string, string | undefined>> = { stopped: undefined, completed: 'Completed', cancelled: 'Cancelled', 'entered-in-error': 'Entered in error' };
@@ -85,16 +107,6 @@ const HOURS_PER: Readonly<Record<string, number>> = { h: 1, hour: 1, hours: 1, d
 
 const DOSE_UNIT_OF_UCUM: Readonly<Record<string, DoseUnit>> = Object.fromEntries(Object.entries(DOSE_UNIT_UCUM).map(([unit, code]) => [code, unit as DoseUnit]));
 
-/** An object element with only the children this server reads: any other is refused, naming it. */
-const only = (el: El, allowed: ReadonlySet<string>): El => {
-  if (!el.present) return el;
-  if (typeof el.value !== 'object' || Array.isArray(el.value)) throw structure(el.path, `${el.path} must be a JSON object`);
-  for (const key of Object.keys(el.value as Json)) {
-    if (!allowed.has(key) && !key.startsWith('_')) throw notSupported(`${el.path}.${key}`, `${el.path}.${key} is not recorded by this server: nothing was stored`);
-  }
-  return el;
-};
-
 /** Extensions the record understands (by URL); any other would be dropped, so it is refused. */
 const extensionsOf = (resource: El, understood: readonly string[]): El[] => {
   const extensions = resource.get('extension').list();
@@ -103,23 +115,6 @@ const extensionsOf = (resource: El, understood: readonly string[]): El[] => {
     if (url === undefined || !understood.includes(url)) throw notSupported(extension.path, `The extension ${url ?? '(without url)'} is not recorded by this server: nothing was stored`);
   }
   return extensions;
-};
-
-/** A reference to a Practitioner, as the projection writes requester and recorder: their id. */
-const practitionerOf = (reference: El): string | undefined => {
-  if (!reference.present) return undefined;
-  only(reference, new Set(['reference', 'display']));
-  const match = /(?:^|\/)Practitioner\/([^/]+)$/.exec(reference.get('reference').string() ?? '');
-  if (!match) throw badValue(`${reference.path}.reference`, `${reference.path}.reference must be Practitioner/<id>`);
-  return match[1]!;
-};
-
-/** Tandem writes who recorded it, from the token: another system may name only the one sending it. */
-const mustBeActor = (reference: El, actor: Actor, role: string): void => {
-  const id = practitionerOf(reference);
-  if (id !== undefined && id !== actor.id) {
-    throw badValue(`${reference.path}.reference`, `The ${role} is whoever sends it (Practitioner/${actor.id}, from the token), not Practitioner/${id}: send it as its ${role}, or leave ${reference.path} out`);
-  }
 };
 
 /** The one coding a concept is recorded by (system, code, display; the display from text when the coding has none). */
@@ -321,14 +316,9 @@ const orderFieldMap = (): FieldMap =>
 // AllergyIntolerance and Condition
 // ---------------------------------------------------------------------------------------------
 
+/** What an allergy says besides where it stands: its substance, category, criticality and reaction. */
 const allergyFieldsOf = (allergy: El, fields: FieldMap): Json => {
   extensionsOf(allergy, []);
-  const clinical = statusCode(allergy.get('clinicalStatus'), ALLERGY_CLINICAL);
-  if (clinical !== undefined && clinical !== 'active') throw badValue('AllergyIntolerance.clinicalStatus', 'An allergy is recorded here as active: one no longer active is not sent');
-  const verification = statusCode(allergy.get('verificationStatus'), ALLERGY_VERIFICATION);
-  if (verification !== undefined && verification !== 'confirmed') {
-    throw badValue('AllergyIntolerance.verificationStatus', `An allergy is recorded here as confirmed; this record cannot yet hold one ${verification}, and would show it as confirmed`);
-  }
   const categories = allergy.get('category').list();
   if (categories.length > 1) throw notSupported('AllergyIntolerance.category[1]', 'One category is recorded: nothing was stored');
   fields.set('category', categories[0]?.path ?? 'AllergyIntolerance.category').set('criticality', 'AllergyIntolerance.criticality').set('reaction', 'AllergyIntolerance.reaction');
@@ -354,13 +344,24 @@ const allergyFieldsOf = (allergy: El, fields: FieldMap): Json => {
   };
 };
 
-const conditionFieldsOf = (condition: El, fields: FieldMap): Json => {
-  extensionsOf(condition, []);
-  fields.set('clinicalStatus', 'Condition.clinicalStatus').set('onset', 'Condition.onsetDateTime').set('note', 'Condition.note');
-  const verification = statusCode(condition.get('verificationStatus'), CONDITION_VERIFICATION);
+/** A new allergy is recorded active and confirmed: sent otherwise, it would be shown as it is not. */
+const newAllergyFieldsOf = (allergy: El, fields: FieldMap): Json => {
+  const clinical = statusCode(allergy.get('clinicalStatus'), ALLERGY_CLINICAL);
+  if (clinical !== undefined && clinical !== 'active') throw badValue('AllergyIntolerance.clinicalStatus', 'A new allergy is recorded here as active: one no longer active is not sent (a change of one recorded is a PUT)');
+  const verification = statusCode(allergy.get('verificationStatus'), ALLERGY_VERIFICATION);
   if (verification !== undefined && verification !== 'confirmed') {
-    throw badValue('Condition.verificationStatus', `A condition is recorded here as confirmed; this record cannot yet hold one ${verification}, and would show it as confirmed`);
+    throw badValue('AllergyIntolerance.verificationStatus', `A new allergy is recorded here as confirmed; this record cannot create one ${verification}, and would show it as confirmed (an allergy recorded can be changed to unconfirmed or refuted by a PUT)`);
   }
+  return allergyFieldsOf(allergy, fields);
+};
+
+/** A date-time written as the day it fell on (the record keeps the day a condition began or ended). */
+const dayOf = (value: unknown): unknown => (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? value.slice(0, 10) : value);
+
+/** What a condition says besides its verification status and its note: its code, clinical status, onset. */
+const conditionCoreOf = (condition: El, fields: FieldMap): Json => {
+  extensionsOf(condition, []);
+  fields.set('clinicalStatus', 'Condition.clinicalStatus').set('onset', 'Condition.onsetDateTime').set('note', 'Condition.note').set('abatement', 'Condition.abatementDateTime');
   for (const category of condition.get('category').list()) {
     if (!codingsOf(category).some((c) => c.system === CONDITION_CATEGORY && c.code === 'problem-list-item')) {
       throw badValue(category.path, `A condition is recorded on the person's problem list (${CONDITION_CATEGORY} problem-list-item)`);
@@ -368,23 +369,30 @@ const conditionFieldsOf = (condition: El, fields: FieldMap): Json => {
   }
   const code = condition.get('code');
   if (!code.present) throw required(code.path, `${code.path} is required: the condition, coded in SNOMED CT`);
-  const notes = condition.get('note').list();
-  if (notes.length > 1) throw notSupported('Condition.note[1]', 'One note is recorded with a condition: nothing was stored');
-  const note = notes[0] && only(notes[0], new Set(['text']));
-  // A date-time onset is the date it was written on (the record keeps the day a condition began).
-  const onset = condition.get('onsetDateTime').raw();
-  const onsetDate = typeof onset === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(onset) ? onset.slice(0, 10) : onset;
+  const onset = dayOf(condition.get('onsetDateTime').raw());
   return {
     code: oneCoding(code, fields, 'code'),
     clinicalStatus: statusCode(condition.get('clinicalStatus'), CONDITION_CLINICAL),
-    ...(onsetDate !== undefined ? { onset: onsetDate } : {}),
-    ...(note ? { note: note.get('text').raw() } : {}),
+    ...(onset !== undefined ? { onset } : {}),
   };
+};
+
+/** A new condition: confirmed, on the problem list, with at most one note (its own). */
+const conditionFieldsOf = (condition: El, fields: FieldMap): Json => {
+  const verification = statusCode(condition.get('verificationStatus'), CONDITION_VERIFICATION);
+  if (verification !== undefined && verification !== 'confirmed') {
+    throw badValue('Condition.verificationStatus', `A condition is recorded here as confirmed; this record cannot yet hold one ${verification}, and would show it as confirmed`);
+  }
+  const core = conditionCoreOf(condition, fields);
+  const notes = condition.get('note').list();
+  if (notes.length > 1) throw notSupported('Condition.note[1]', 'One note is recorded with a condition: nothing was stored');
+  const note = notes[0] && only(notes[0], new Set(['text']));
+  return { ...core, ...(note ? { note: note.get('text').raw() } : {}) };
 };
 
 /** How an allergy and a condition are read: their elements, the element naming the person, their fields. */
 const RECORDED = {
-  AllergyIntolerance: { elements: ALLERGY_ELEMENTS, person: 'patient', fieldsOf: allergyFieldsOf },
+  AllergyIntolerance: { elements: ALLERGY_ELEMENTS, person: 'patient', fieldsOf: newAllergyFieldsOf },
   Condition: { elements: CONDITION_ELEMENTS, person: 'subject', fieldsOf: conditionFieldsOf },
 } as const;
 
@@ -495,14 +503,158 @@ export const medicineWrites = (care: CareRecord, authorise: WriteAuthoriser, now
   const create = (type: (typeof MEDICINE_WRITABLE_TYPES)[number], body: unknown, req: Request, entryKey?: string) =>
     type === 'MedicationRequest' ? createOrder(body, req, entryKey) : createRecorded(type === 'AllergyIntolerance' ? 'RecordAllergy' : 'RecordCondition', type, body, req, entryKey);
 
+  /** The person's medicines as their stream holds them (never a read model); undefined for someone not registered. */
+  const medicinesOf = (patientId: string): Promise<MedicinesState | undefined> =>
+    care.medicines(patientId).catch((error: unknown) => {
+      if (error instanceof PatientNotFound) return undefined;
+      throw error;
+    });
+
+  /**
+   * The reason an update gives: the one note it adds (a note not among those the resource already
+   * carries). A second new note would be dropped, so it is refused naming it.
+   */
+  const reasonOf = (resource: El, type: string, known: ReadonlySet<string>): string | undefined => {
+    const added = resource
+      .get('note')
+      .list()
+      .filter((note) => {
+        const text = only(note, new Set(['text', 'authorReference', 'time'])).get('text').string();
+        return text !== undefined && text.trim() !== '' && !known.has(text);
+      });
+    if (added.length > 1) throw notSupported(added[1]!.path, `One note is added per change (${added[0]!.path}: the reason for it); another would be dropped: nothing was stored`);
+    return added[0]?.get('text').string();
+  };
+
+  /** The first field in which what was sent differs from what is held: withdrawn as it stands, anything else would be dropped. */
+  const firstDifference = (sent: Json, held: Json, keys: readonly string[]): string | undefined => keys.find((key) => commandDigest(sent[key] ?? null) !== commandDigest(held[key] ?? null));
+
+  /** Ready to update: the id as in the URL, If-Match sent and current, the caller allowed for this person. */
+  const updateOf = async <T extends AllergyState | ConditionState>(
+    type: 'AllergyIntolerance' | 'Condition',
+    id: string,
+    resource: El,
+    ifMatch: number | undefined,
+    req: Request,
+    find: (medicines: MedicinesState) => T | undefined,
+  ) => {
+    if (resource.get('id').raw() !== id) throw new FhirError(400, [{ code: 'invalid', diagnostics: `${type}.id must be ${id}, as in the URL`, expression: `${type}.id` }]);
+    if (ifMatch === undefined) throw preconditionRequired(type, id);
+    const patientId = subjectOf(resource, type === 'AllergyIntolerance' ? 'patient' : 'subject');
+    const actor = await authoriseUpdate(type, id, { patientId }, req);
+    const medicines = await medicinesOf(patientId);
+    const held = (medicines && find(medicines)) ?? (await unknownEntry(type, id, req));
+    if (held.version !== ifMatch) throw staleVersion(type, id, held.version, ifMatch);
+    return { patientId, actor, held };
+  };
+
+  /**
+   * The command, its reason the note the update adds: what else is wrong is named first (the
+   * element it came from); then a change without a reason is refused naming the note it needs.
+   */
+  const withReason = <S extends z.ZodType>(schema: S, input: Json, reason: string | undefined, fields: FieldMap, type: string, doing: string): z.output<S> => {
+    const parsed = parseCommand(schema, { ...input, reason });
+    if (parsed.ok) return parsed.value as z.output<S>;
+    const others = parsed.issues.filter((issue) => issue.path !== 'reason');
+    if (reason !== undefined || others.length > 0) throw refused(reason === undefined ? others : parsed.issues, fields);
+    throw new FhirError(422, [{ code: 'required', diagnostics: `${doing} says why: add a note (${type}.note) with the reason`, expression: `${type}.note` }]);
+  };
+
+  const alreadyWithdrawn = (type: string, held: AllergyState | ConditionState) =>
+    new FhirError(422, [{ code: 'business-rule', diagnostics: `${type}/${held.id} was entered in error (${held.enteredInError!.reason}): it is not changed; record it again if it holds after all. Nothing was stored`, expression: `${type}.verificationStatus` }]);
+
+  /**
+   * An allergy changed (reaction, criticality, category, clinicalStatus, verificationStatus
+   * confirmed, unconfirmed or refuted) is ChangeAllergy; verificationStatus entered-in-error is
+   * MarkAllergyEnteredInError. The reason is the note the update adds. Sent back as read, nothing changes.
+   */
+  const updateAllergy = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
+    const resource = resourceOf('AllergyIntolerance', body, ALLERGY_UPDATE_ELEMENTS);
+    const { patientId, actor, held } = await updateOf('AllergyIntolerance', id, resource, ifMatch, req, (m) => allergyOf(m, id));
+    const fields = new FieldMap('AllergyIntolerance')
+      .set('patientId', 'AllergyIntolerance.patient')
+      .set('allergyId', 'AllergyIntolerance.id')
+      .set('expectedVersion', 'If-Match')
+      .set('reason', 'AllergyIntolerance.note')
+      .set('clinicalStatus', 'AllergyIntolerance.clinicalStatus')
+      .set('verificationStatus', 'AllergyIntolerance.verificationStatus');
+    const sent = allergyFieldsOf(resource, fields);
+    const clinical = statusCode(resource.get('clinicalStatus'), ALLERGY_CLINICAL);
+    const verification = statusCode(resource.get('verificationStatus'), ALLERGY_VERIFICATION);
+    const known = new Set([...held.changeReasons.map(orderChangeNote), ...(held.enteredInError ? [correctionNote({ kind: 'entered-in-error', reason: held.enteredInError.reason })] : [])]);
+    const reason = reasonOf(resource, 'AllergyIntolerance', known);
+    const base = { idempotencyKey: keyOf(req, `PUT:AllergyIntolerance/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), allergyId: id, expectedVersion: ifMatch };
+    const noChange = { position: 0 };
+
+    if (verification === 'entered-in-error') {
+      if (clinical !== undefined) throw badValue('AllergyIntolerance.clinicalStatus', 'An allergy entered in error has no clinical status (FHIR ait-2): leave clinicalStatus out');
+      if (held.enteredInError) {
+        if (reason === undefined) return noChange;
+        throw alreadyWithdrawn('AllergyIntolerance', held);
+      }
+      const differs = firstDifference(sent, held as unknown as Json, ['substance', 'category', 'criticality', 'reaction']);
+      if (differs) throw badValue(fields.resolve(differs), `An allergy entered in error is withdrawn as it stands: ${fields.resolve(differs)} differs from version ${held.version}, and would be dropped. Nothing was stored`);
+      const cmd = withReason(MarkAllergyEnteredInErrorSchema, base, reason, fields, 'AllergyIntolerance', 'Withdrawing an allergy');
+      return { position: (await translated(fields, () => care.recordMedicines('MarkAllergyEnteredInError', cmd, actor, SERVER_TIME))).position };
+    }
+    if (held.enteredInError) throw alreadyWithdrawn('AllergyIntolerance', held);
+    if (clinical === undefined) throw required('AllergyIntolerance.clinicalStatus', 'AllergyIntolerance.clinicalStatus is required (active, inactive or resolved): FHIR ait-1');
+    if (verification === undefined) throw required('AllergyIntolerance.verificationStatus', 'AllergyIntolerance.verificationStatus is required on an update (confirmed, unconfirmed, refuted or entered-in-error)');
+    const change = { ...sent, clinicalStatus: clinical, verificationStatus: verification };
+    if (isUnchangedAllergy(change as never, held)) {
+      if (reason !== undefined) throw notSupported('AllergyIntolerance.note', 'A note is recorded as the reason for a change, and nothing else changed: nothing was stored');
+      return noChange;
+    }
+    const cmd = withReason(ChangeAllergySchema, { ...base, ...change }, reason, fields, 'AllergyIntolerance', 'A change');
+    return { position: (await translated(fields, () => care.recordMedicines('ChangeAllergy', cmd, actor, SERVER_TIME))).position };
+  };
+
+  /**
+   * A condition changed (clinicalStatus, abatementDateTime, onset) is ChangeCondition;
+   * verificationStatus entered-in-error is MarkConditionEnteredInError. Its own note stays as
+   * recorded (a note is added, never rewritten here): the note an update adds is the reason.
+   */
+  const updateCondition = async (id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
+    const resource = resourceOf('Condition', body, CONDITION_UPDATE_ELEMENTS);
+    const { patientId, actor, held } = await updateOf('Condition', id, resource, ifMatch, req, (m) => conditionOf(m, id));
+    const fields = new FieldMap('Condition').set('patientId', 'Condition.subject').set('conditionId', 'Condition.id').set('expectedVersion', 'If-Match').set('reason', 'Condition.note');
+    const sent = conditionCoreOf(resource, fields);
+    const verification = statusCode(resource.get('verificationStatus'), CONDITION_VERIFICATION);
+    if (verification !== undefined && verification !== 'confirmed' && verification !== 'entered-in-error') {
+      throw badValue('Condition.verificationStatus', `A condition is held here confirmed, or withdrawn as entered-in-error; this record cannot yet hold one ${verification}, and would show it as confirmed`);
+    }
+    const known = new Set([...(held.note ? [held.note] : []), ...held.changeReasons.map(orderChangeNote), ...(held.enteredInError ? [correctionNote({ kind: 'entered-in-error', reason: held.enteredInError.reason })] : [])]);
+    const reason = reasonOf(resource, 'Condition', known);
+    const base = { idempotencyKey: keyOf(req, `PUT:Condition/${id}@${ifMatch}`, body, entryKey), patientId, occurredAt: now().toISOString(), conditionId: id, expectedVersion: ifMatch };
+    const noChange = { position: 0 };
+    const abatement = dayOf(resource.get('abatementDateTime').raw());
+
+    if (verification === 'entered-in-error') {
+      if (sent.clinicalStatus !== undefined) throw badValue('Condition.clinicalStatus', 'A condition entered in error has no clinical status (FHIR con-5): leave clinicalStatus out');
+      if (held.enteredInError) {
+        if (reason === undefined) return noChange;
+        throw alreadyWithdrawn('Condition', held);
+      }
+      if (abatement !== undefined) throw badValue('Condition.abatementDateTime', 'A condition entered in error has no clinical status, so no end date (FHIR con-4, con-5): leave abatementDateTime out');
+      const differs = firstDifference(sent, held as unknown as Json, ['code', 'onset']);
+      if (differs) throw badValue(fields.resolve(differs), `A condition entered in error is withdrawn as it stands: ${fields.resolve(differs)} differs from version ${held.version}, and would be dropped. Nothing was stored`);
+      const cmd = withReason(MarkConditionEnteredInErrorSchema, base, reason, fields, 'Condition', 'Withdrawing a condition');
+      return { position: (await translated(fields, () => care.recordMedicines('MarkConditionEnteredInError', cmd, actor, SERVER_TIME))).position };
+    }
+    if (held.enteredInError) throw alreadyWithdrawn('Condition', held);
+    if (sent.clinicalStatus === undefined) throw required('Condition.clinicalStatus', 'Condition.clinicalStatus is required (active, recurrence, relapse, inactive, remission or resolved): FHIR con-3');
+    const change = { ...sent, ...(abatement !== undefined ? { abatement } : {}), ...(held.note !== undefined ? { note: held.note } : {}) };
+    if (isUnchangedCondition(change as never, held)) {
+      if (reason !== undefined) throw notSupported('Condition.note', 'A note is added as the reason for a change, and nothing else changed: nothing was stored');
+      return noChange;
+    }
+    const cmd = withReason(ChangeConditionSchema, { ...base, ...change }, reason, fields, 'Condition', 'A change');
+    return { position: (await translated(fields, () => care.recordMedicines('ChangeCondition', cmd, actor, SERVER_TIME))).position };
+  };
+
   const update = async (type: (typeof MEDICINE_WRITABLE_TYPES)[number], id: string, body: unknown, ifMatch: number | undefined, req: Request, entryKey?: string) => {
     if (type === 'MedicationRequest') return updateOrder(id, body, ifMatch, req, entryKey);
-    throw new FhirError(405, [
-      {
-        code: 'not-supported',
-        diagnostics: `${type} is created here, never updated: the record has no command yet that amends, ends or withdraws ${type === 'AllergyIntolerance' ? 'an allergy (it goes on stopping a dose of what it matches, as recorded)' : 'a condition'}; see /fhir/metadata`,
-      },
-    ]);
+    return type === 'AllergyIntolerance' ? updateAllergy(id, body, ifMatch, req, entryKey) : updateCondition(id, body, ifMatch, req, entryKey);
   };
 
   return { create, update };

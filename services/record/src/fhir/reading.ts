@@ -110,6 +110,33 @@ export const resourceOf = (type: string, body: unknown, allowed: ReadonlySet<str
   return new El(body, path);
 };
 
+/** An object element with only the children this server reads: any other is refused, naming it. */
+export const only = (el: El, allowed: ReadonlySet<string>): El => {
+  if (!el.present) return el;
+  if (typeof el.value !== 'object' || Array.isArray(el.value)) throw structure(el.path, `${el.path} must be a JSON object`);
+  for (const key of Object.keys(el.value as Json)) {
+    if (!allowed.has(key) && !key.startsWith('_')) throw notSupported(`${el.path}.${key}`, `${el.path}.${key} is not recorded by this server: nothing was stored`);
+  }
+  return el;
+};
+
+/** A reference to a Practitioner, as the projection writes requester and recorder: their id. */
+export const practitionerOf = (reference: El): string | undefined => {
+  if (!reference.present) return undefined;
+  only(reference, new Set(['reference', 'display']));
+  const match = /(?:^|\/)Practitioner\/([^/]+)$/.exec(reference.get('reference').string() ?? '');
+  if (!match) throw badValue(`${reference.path}.reference`, `${reference.path}.reference must be Practitioner/<id>`);
+  return match[1]!;
+};
+
+/** Tandem writes who recorded it, from the token: another system may name only the one sending it. */
+export const mustBeActor = (reference: El, actor: Actor, role: string): void => {
+  const id = practitionerOf(reference);
+  if (id !== undefined && id !== actor.id) {
+    throw badValue(`${reference.path}.reference`, `The ${role} is whoever sends it (Practitioner/${actor.id}, from the token), not Practitioner/${id}: send it as its ${role}, or leave ${reference.path} out`);
+  }
+};
+
 export const COMMON_ELEMENTS = ['resourceType', 'id', 'meta', 'text', 'extension', 'implicitRules', 'language'];
 
 export const codingsOf = (concept: El): { system: string | undefined; code: string | undefined }[] =>

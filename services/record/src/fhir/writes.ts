@@ -36,7 +36,8 @@ import { PatientNotFound, type CareRecord } from '../application/care-record';
 import type { CareEntry } from '../domain';
 import { FhirError } from './operation-outcome';
 import { appointmentWrites } from './appointment-writes';
-import { CREATE_ONLY_TYPES, MEDICINE_WRITABLE_TYPES, medicineWrites } from './medicine-writes';
+import { encounterWrites } from './encounter-writes';
+import { MEDICINE_WRITABLE_TYPES, medicineWrites } from './medicine-writes';
 import {
   accepted,
   badValue,
@@ -87,7 +88,7 @@ import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from '
  *   out of the entry (the whole entry when it was the only one).
  */
 
-export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'Appointment', ...MEDICINE_WRITABLE_TYPES] as const;
+export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'Appointment', 'Encounter', ...MEDICINE_WRITABLE_TYPES] as const;
 
 export { CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './reading';
 
@@ -425,6 +426,8 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
   const now = options.now ?? (() => new Date());
   // A planned visit (issue 13): its own reading of the resource, through the visits' commands.
   const appointments = appointmentWrites(care.visits, authorise, now);
+  // The visit as it happened: the care worker's check-in and check-out, through the visits' commands.
+  const encounters = encounterWrites(care.visits, authorise);
   // What a person is prescribed and must not be given (issue 13): through the medicines stream's commands.
   const medicines = medicineWrites(care, authorise, now);
 
@@ -686,6 +689,8 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
         return createMedicationAdministration(body, req, entryKey);
       case 'Appointment':
         return appointments.create(body, req, entryKey);
+      case 'Encounter':
+        return encounters.create(body, req, entryKey);
       case 'MedicationRequest':
       case 'AllergyIntolerance':
       case 'Condition':
@@ -705,6 +710,8 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
         return updateMedicationAdministration(id, body, ifMatch, req, entryKey);
       case 'Appointment':
         return appointments.update(id, body, ifMatch, req, entryKey);
+      case 'Encounter':
+        return encounters.update(id, body, ifMatch, req, entryKey);
       case 'MedicationRequest':
       case 'AllergyIntolerance':
       case 'Condition':
@@ -820,7 +827,6 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
 
   return {
     writableTypes: WRITABLE_TYPES,
-    createOnlyTypes: CREATE_ONLY_TYPES,
     create: (type, body, req) => create(type, body, req),
     update: (type, id, body, ifMatch, req) => update(type, id, body, ifMatch, req),
     bundle,

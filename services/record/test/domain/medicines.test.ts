@@ -1,12 +1,18 @@
-import { DMD_SYSTEM, EventRegistry, careEventDefinitions, type PrescribeMedication, type RecordMedicineDose } from '@tandem/contracts';
+import { DMD_SYSTEM, EventRegistry, careEventDefinitions, type ChangeAllergy, type ChangeCondition, type PrescribeMedication, type RecordAllergy, type RecordCondition, type RecordMedicineDose } from '@tandem/contracts';
 import { specification } from './given';
 import {
+  changeAllergy,
+  changeCondition,
   changeMedicationOrder,
   evolveMedicines,
+  markAllergyEnteredInError,
+  markConditionEnteredInError,
   initialMedicinesState,
   isUnchangedOrder,
   medicinesStateFrom,
   prescribeMedication,
+  recordAllergy,
+  recordCondition,
   stopMedicationOrder,
   type MedicationOrderState,
   type StoredMedicinesEvent,
@@ -26,6 +32,7 @@ const checkMedicines = (event: { type: string; data?: unknown }) => {
 };
 const medicines = specification<typeof initialMedicinesState, StoredMedicinesEvent>(evolveMedicines, initialMedicinesState, checkMedicines);
 const NURSE = { now: NOW, actorId: 'dn-sarah' };
+const DAY_OF_CHANGE = '2025-03-10';
 
 const PARACETAMOL = { system: DMD_SYSTEM, code: '42109611000001109', display: 'Paracetamol 500mg tablets' } as const;
 const AMOXICILLIN = { system: DMD_SYSTEM, code: '39732411000001106', display: 'Amoxicillin 500mg capsules' } as const;
@@ -258,9 +265,97 @@ describe('the MAR: a PRN dose', () => {
   });
 });
 
+const PENICILLIN_SUBSTANCE = { system: 'http://snomed.info/sct', code: '764146007', display: 'Penicillin' } as const;
+const allergyInput = (over: Partial<RecordAllergy> = {}): RecordAllergy => ({ ...base(at('09:00')), substance: PENICILLIN_SUBSTANCE, category: 'medication', criticality: 'high', reaction: 'anaphylaxis in 2019', ...over });
+const allergyRecorded = (over: Partial<RecordAllergy> = {}, id = eventId()): StoredMedicinesEvent => {
+  const [event] = recordAllergy(allergyInput(over), initialMedicinesState, NURSE);
+  return { ...event!, id, metadata: { occurredAt: at('09:00') } } as StoredMedicinesEvent;
+};
+/** The allergy as the medicines stream holds it after these events (what the MAR's check is given). */
+const allergyState = (...events: StoredMedicinesEvent[]) => medicinesStateFrom(events).allergies[0]!;
+/** A decided event as the stream stores it. */
+const storedAs = (event: { type: string; data: unknown } | undefined, occurredAt = at('10:00')): StoredMedicinesEvent => ({ ...event!, id: eventId(), metadata: { occurredAt } }) as StoredMedicinesEvent;
+
+describe('an allergy changes as events, never overwritten (who and why on each)', () => {
+  const recorded = allergyRecorded({}, 'a0000000-0000-4000-8000-000000000010');
+  const change = (over: Partial<ChangeAllergy> = {}): ChangeAllergy => ({ ...allergyInput(), idempotencyKey: `change-${eventId()}`, occurredAt: at('10:00'), allergyId: recorded.id, reason: 'patch test negative', clinicalStatus: 'active', verificationStatus: 'refuted', ...over });
+
+  it('given an allergy recorded, then it stands active and confirmed at version 1', () =>
+    expect(allergyState(recorded)).toMatchObject({ clinicalStatus: 'active', verificationStatus: 'confirmed', version: 1, changeReasons: [] }));
+
+  it('given an allergy, when it is refuted, then AllergyChanged holds the whole allergy again with why; the stream makes it version 2', () =>
+    medicines
+      .given(recorded)
+      .when((s) => changeAllergy(change({ expectedVersion: 1 }), s, NURSE))
+      .then((events) => {
+        expect(events).toEqual([
+          {
+            type: 'AllergyChanged',
+            data: { patientId: PATIENT_ID, allergyId: recorded.id, reason: 'patch test negative', allergy: { substance: PENICILLIN_SUBSTANCE, category: 'medication', criticality: 'high', reaction: 'anaphylaxis in 2019', clinicalStatus: 'active', verificationStatus: 'refuted' } },
+          },
+        ]);
+        expect(allergyState(recorded, storedAs(events[0]))).toMatchObject({ version: 2, verificationStatus: 'refuted', changeReasons: ['patch test negative'] });
+      }));
+
+  it('a change that changes nothing records nothing; one on a stale version, to another substance, or of an allergy not held is refused', () => {
+    medicines.given(recorded).when((s) => changeAllergy(change({ verificationStatus: 'confirmed' }), s, NURSE)).then([]);
+    medicines.given(recorded).when((s) => changeAllergy(change({ expectedVersion: 2 }), s, NURSE)).thenThrows('correction.stale-version', 'expectedVersion');
+    medicines.given(recorded).when((s) => changeAllergy(change({ substance: { ...PENICILLIN_SUBSTANCE, code: '372687004', display: 'Amoxicillin' } }), s, NURSE)).thenThrows('allergy.substance-change', 'substance');
+    medicines.given().when((s) => changeAllergy(change(), s, NURSE)).thenThrows('allergy.unknown', 'allergyId');
+  });
+
+  it('given an allergy, when it is marked entered in error, then AllergyEnteredInError with why; again, nothing more; a change of it is then refused', () => {
+    const withdraw = { ...base(at('10:00')), allergyId: recorded.id, reason: 'recorded for the wrong person' };
+    medicines
+      .given(recorded)
+      .when((s) => markAllergyEnteredInError(withdraw, s, NURSE))
+      .then((events) => expect(events).toEqual([{ type: 'AllergyEnteredInError', data: { patientId: PATIENT_ID, allergyId: recorded.id, reason: 'recorded for the wrong person' } }]));
+    const withdrawn = storedAs(markAllergyEnteredInError(withdraw, medicinesStateFrom([recorded]), NURSE)[0]);
+    expect(allergyState(recorded, withdrawn)).toMatchObject({ version: 2, enteredInError: { reason: 'recorded for the wrong person' } });
+    medicines.given(recorded, withdrawn).when((s) => markAllergyEnteredInError(withdraw, s, NURSE)).then([]);
+    medicines.given(recorded, withdrawn).when((s) => changeAllergy(change(), s, NURSE)).thenThrows('allergy.entered-in-error', 'allergyId');
+  });
+});
+
+describe('a condition changes as events, never overwritten', () => {
+  const conditionInput = (over: Partial<RecordCondition> = {}): RecordCondition => ({ ...base(at('09:00')), code: { system: 'http://snomed.info/sct', code: '128045006', display: 'Cellulitis' }, clinicalStatus: 'active', onset: '2025-03-01', note: 'left lower leg', ...over });
+  const [recordedEvent] = recordCondition(conditionInput(), initialMedicinesState, NURSE);
+  const recorded = { ...recordedEvent!, id: 'c0000000-0000-4000-8000-000000000001', metadata: { occurredAt: at('09:00') } } as StoredMedicinesEvent;
+  const change = (over: Partial<ChangeCondition> = {}): ChangeCondition => ({ ...conditionInput(), idempotencyKey: `change-${eventId()}`, occurredAt: at('10:00'), conditionId: recorded.id, reason: 'antibiotics finished, skin healed', clinicalStatus: 'resolved', abatement: DAY_OF_CHANGE, ...over });
+
+  it('given a condition, when it is resolved with the day it ended, then ConditionChanged with why, and it stands resolved at version 2', () =>
+    medicines
+      .given(recorded)
+      .when((s) => changeCondition(change({ expectedVersion: 1 }), s, NURSE))
+      .then((events) => {
+        expect(events).toEqual([
+          {
+            type: 'ConditionChanged',
+            data: { patientId: PATIENT_ID, conditionId: recorded.id, reason: 'antibiotics finished, skin healed', condition: { code: conditionInput().code, clinicalStatus: 'resolved', onset: '2025-03-01', abatement: DAY_OF_CHANGE, note: 'left lower leg' } },
+          },
+        ]);
+        expect(medicinesStateFrom([recorded, storedAs(events[0])]).conditions[0]).toMatchObject({ version: 2, clinicalStatus: 'resolved', abatement: DAY_OF_CHANGE, changeReasons: ['antibiotics finished, skin healed'] });
+      }));
+
+  it('an end date on a condition still active, before its onset or after the change is refused naming abatement; another code naming code', () => {
+    medicines.given(recorded).when((s) => changeCondition(change({ clinicalStatus: 'active' }), s, NURSE)).thenThrows('condition.abated-but-active', 'abatement');
+    medicines.given(recorded).when((s) => changeCondition(change({ abatement: '2025-02-01' }), s, NURSE)).thenThrows('condition.abatement-before-onset', 'abatement');
+    medicines.given(recorded).when((s) => changeCondition(change({ abatement: '2025-03-11' }), s, NURSE)).thenThrows('condition.abatement-in-future', 'abatement');
+    medicines.given(recorded).when((s) => changeCondition(change({ code: { system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertensive disorder' } }), s, NURSE)).thenThrows('condition.code-change', 'code');
+    medicines.given(recorded).when((s) => changeCondition(change({ clinicalStatus: 'active', abatement: undefined }), s, NURSE)).then([]);
+  });
+
+  it('given a condition, when it is marked entered in error, then ConditionEnteredInError; a change of it is then refused', () => {
+    const withdraw = { ...base(at('10:00')), conditionId: recorded.id, reason: 'another person’s diagnosis' };
+    const [decided] = markConditionEnteredInError(withdraw, medicinesStateFrom([recorded]), NURSE);
+    expect(decided).toEqual({ type: 'ConditionEnteredInError', data: { patientId: PATIENT_ID, conditionId: recorded.id, reason: 'another person’s diagnosis' } });
+    medicines.given(recorded, storedAs(decided)).when((s) => changeCondition(change(), s, NURSE)).thenThrows('condition.entered-in-error', 'conditionId');
+  });
+});
+
 describe('the MAR: an allergy to the product stops the care worker', () => {
   const amoxicillin = ordered({ product: AMOXICILLIN, dose: { value: 1, unit: 'capsule' }, timing: { kind: 'scheduled', times: ['08:00'] }, start: at('07:00') });
-  const penicillin = { id: 'a0000000-0000-4000-8000-000000000001', patientId: PATIENT_ID, substance: { system: 'http://snomed.info/sct', code: '764146007', display: 'Penicillin' }, category: 'medication', criticality: 'high', reaction: 'anaphylaxis in 2019' } as const;
+  const penicillin = allergyState(allergyRecorded({ substance: { ...PENICILLIN_SUBSTANCE, display: 'Penicillin' } }, 'a0000000-0000-4000-8000-000000000001'));
   const amoxicillinAllergy = { ...penicillin, substance: { ...penicillin.substance, display: 'Amoxicillin' } };
 
   it('given an allergy to amoxicillin, when amoxicillin is given, then it stops with a message naming the allergy', () => {
@@ -281,6 +376,32 @@ describe('the MAR: an allergy to the product stops the care worker', () => {
 
   it('a refusal or a missed dose of it is recorded without asking (nothing was given)', () =>
     given().when((s) => recordMedicineDose(dose(amoxicillin, { at: '08:05', scheduledTime: '08:00', outcome: 'refused' }), s, withOrder(amoxicillin, [amoxicillinAllergy]))).then(['MedicineDoseRecorded']));
+
+  const changedTo = (over: Partial<ChangeAllergy>) => {
+    const recorded = allergyRecorded({ substance: { ...PENICILLIN_SUBSTANCE, display: 'Amoxicillin' } });
+    const cmd: ChangeAllergy = { ...allergyInput({ substance: { ...PENICILLIN_SUBSTANCE, display: 'Amoxicillin' } }), allergyId: recorded.id, reason: 'r', clinicalStatus: 'active', verificationStatus: 'confirmed', ...over };
+    return allergyState(recorded, storedAs(changeAllergy(cmd, medicinesStateFrom([recorded]), NURSE)[0]));
+  };
+  const amoxicillinGiven = dose(amoxicillin, { at: '08:05', scheduledTime: '08:00', dose: { value: 1, unit: 'capsule' } });
+
+  it.each([
+    ['refuted', { verificationStatus: 'refuted' }],
+    ['resolved', { clinicalStatus: 'resolved' }],
+    ['inactive', { clinicalStatus: 'inactive' }],
+  ] as const)('given the allergy changed to %s, then amoxicillin is given without asking', (_status, over) =>
+    given().when((s) => recordMedicineDose(amoxicillinGiven, s, withOrder(amoxicillin, [changedTo(over)]))).then((events) => expect(events[0]!.data).not.toHaveProperty('confirmedDespiteAllergy')));
+
+  it('given the allergy entered in error, then amoxicillin is given without asking', () => {
+    const recorded = allergyRecorded({ substance: { ...PENICILLIN_SUBSTANCE, display: 'Amoxicillin' } });
+    const withdrawn = storedAs(markAllergyEnteredInError({ ...base(at('08:00')), allergyId: recorded.id, reason: 'wrong person' }, medicinesStateFrom([recorded]), NURSE)[0]);
+    given().when((s) => recordMedicineDose(amoxicillinGiven, s, withOrder(amoxicillin, [allergyState(recorded, withdrawn)]))).then(['MedicineDoseRecorded']);
+  });
+
+  it('given the allergy changed to unconfirmed (only suspected), then it still stops, saying it is suspected', () => {
+    const suspected = changedTo({ verificationStatus: 'unconfirmed' });
+    given().when((s) => recordMedicineDose(amoxicillinGiven, s, withOrder(amoxicillin, [suspected]))).thenThrows('mar.allergy', 'orderId');
+    expect(() => recordMedicineDose(amoxicillinGiven, initialCareState, withOrder(amoxicillin, [suspected]))).toThrow(`Amoxicillin (AllergyIntolerance/${suspected.id}, suspected (unconfirmed), criticality high`);
+  });
 
   it('an allergy to paracetamol does not stop amoxicillin', () =>
     given()

@@ -31,7 +31,7 @@ export const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-
 export const LATE_ENTRY_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/late-entry';
 export const BASELINE_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/patient-baseline';
 /** A visit's planned tasks (Appointment) and how late the care worker arrived (Encounter): issue 13. */
-export { VISIT_LATE_EXTENSION, VISIT_TASKS_EXTENSION } from '@tandem/contracts';
+export { VISIT_ENCOUNTER_CLASS, VISIT_LATE_EXTENSION, VISIT_TASK_OUTCOME_EXTENSION, VISIT_TASKS_EXTENSION, VISIT_UNRECORDED_DOSES_REASON_EXTENSION } from '@tandem/contracts';
 
 /** Who a Tandem user is (the token's `sub`) and their role, as AuditEvent and Provenance name them. */
 export const USER_ID = 'https://tandem.nhs.example/Id/user';

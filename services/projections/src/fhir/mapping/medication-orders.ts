@@ -1,11 +1,16 @@
 import {
+  correctionNote,
   DOSE_UNIT_UCUM,
   MAX_DOSES_UNIT,
   MEDICATION_ROUTE_VOCABULARY,
   orderChangeNote,
   SNOMED,
   TIME_CRITICAL_EXTENSION,
+  type AllergyChangedData,
+  type AllergyDetails,
   type AllergyRecordedData,
+  type ConditionChangedData,
+  type ConditionDetails,
   type ConditionRecordedData,
   type MedicationOrderChangedData,
   type MedicationOrderDetails,
@@ -17,14 +22,15 @@ import {
 } from '@tandem/contracts';
 import { tokenKeys } from '@tandem/fhir-read-model';
 import type { RecordedEvent } from '@tandem/event-store';
-import type { AllergyIntolerance, CodeableConcept, Condition, Dosage, MedicationRequest, Quantity } from 'fhir/r4';
+import type { AllergyIntolerance, Annotation, CodeableConcept, Condition, Dosage, MedicationRequest, Quantity, Reference } from 'fhir/r4';
 import type { IndexedResource } from '../writer';
 import { coding, concept, UCUM, written } from './codes';
-import { actorRef, compact, dataOf, fhirDateTime, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
+import { actorRef, compact, dataOf, fhirDateTime, noteFrom, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 
 /**
  * The medicines stream as FHIR: MedicationRequest (an order: each change and the stop a new
- * version), AllergyIntolerance and Condition. The product is coded as recorded (dm+d, or Tandem's
+ * version), AllergyIntolerance and Condition (each change, and the withdrawal of one entered in
+ * error, a new version with a note saying why: ADR 0031). The product is coded as recorded (dm+d, or Tandem's
  * insulin code); a route is coded only where the code is in docs/clinical (subcutaneous), the
  * others carry their text (the SNOMED CT route codes are UNVERIFIED here: an honest text beats a
  * wrong code).
@@ -105,36 +111,154 @@ const currentRequest = async (reads: Parameters<FhirHandlers[string]>[1], id: st
 };
 
 const orderRead = (event: RecordedEvent) => [{ type: 'MedicationRequest' as const, id: dataOf<{ orderId: string }>(event).orderId }];
-export const medicationOrderReads: FhirReadKeys = { MedicationOrderChanged: orderRead, MedicationOrderStopped: orderRead };
+const allergyRead = (event: RecordedEvent) => [{ type: 'AllergyIntolerance' as const, id: dataOf<{ allergyId: string }>(event).allergyId }];
+const conditionRead = (event: RecordedEvent) => [{ type: 'Condition' as const, id: dataOf<{ conditionId: string }>(event).conditionId }];
+export const medicationOrderReads: FhirReadKeys = {
+  MedicationOrderChanged: orderRead,
+  MedicationOrderStopped: orderRead,
+  AllergyChanged: allergyRead,
+  AllergyEnteredInError: allergyRead,
+  ConditionChanged: conditionRead,
+  ConditionEnteredInError: conditionRead,
+};
 
-const allergyIntolerance = (event: RecordedEvent, d: AllergyRecordedData): AllergyIntolerance & { id: string } =>
+const ALLERGY_CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
+const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
+const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+/** The displays of the status codes, as the code systems give them. */
+const STATUS_DISPLAY: Readonly<Record<string, string>> = {
+  active: 'Active',
+  inactive: 'Inactive',
+  resolved: 'Resolved',
+  recurrence: 'Recurrence',
+  relapse: 'Relapse',
+  remission: 'Remission',
+  confirmed: 'Confirmed',
+  unconfirmed: 'Unconfirmed',
+  refuted: 'Refuted',
+  'entered-in-error': 'Entered in Error',
+};
+const statusConcept = (system: string, code: string): CodeableConcept => ({ coding: [coding(system, code, STATUS_DISPLAY[code])] });
+
+/** What every version of an allergy or condition keeps from the first: its id, person, when and by whom it was recorded. */
+interface RecordedAs {
+  readonly id: string;
+  readonly patientId: string;
+  readonly recordedDate: string;
+  readonly recorder: Reference | undefined;
+}
+
+const recordedAs = (event: RecordedEvent, patientId: string): RecordedAs => ({ id: event.id, patientId, recordedDate: fhirDateTime(event.metadata.occurredAt), recorder: actorRef(event) });
+const recordedFrom = (current: { id?: string; recordedDate?: string; recorder?: Reference }, patientId: string, event: RecordedEvent): RecordedAs => ({
+  id: current.id!,
+  patientId,
+  recordedDate: current.recordedDate ?? fhirDateTime(event.metadata.occurredAt),
+  recorder: current.recorder,
+});
+
+/** The notes a change or a withdrawal wrote (each with its author and time), kept on every later version. */
+const changeNotes = (notes: readonly Annotation[] | undefined): Annotation[] => (notes ?? []).filter((n) => n.authorReference !== undefined);
+
+type AllergyWithId = AllergyIntolerance & { id: string };
+type ConditionWithId = Condition & { id: string };
+
+const allergyIntolerance = (as: RecordedAs, d: AllergyDetails, notes: readonly Annotation[]): AllergyWithId =>
   compact({
     resourceType: 'AllergyIntolerance' as const,
-    id: event.id,
-    clinicalStatus: { coding: [coding('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active', 'Active')] },
-    verificationStatus: { coding: [coding('http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', 'confirmed', 'Confirmed')] },
+    id: as.id,
+    clinicalStatus: statusConcept(ALLERGY_CLINICAL, d.clinicalStatus),
+    verificationStatus: statusConcept(ALLERGY_VERIFICATION, d.verificationStatus),
     category: [d.category],
     criticality: d.criticality,
     code: concept(d.substance.display, coding(d.substance.system, d.substance.code, d.substance.display)),
-    patient: patientRef(d.patientId),
-    recordedDate: fhirDateTime(event.metadata.occurredAt),
-    recorder: actorRef(event),
+    patient: patientRef(as.patientId),
+    recordedDate: as.recordedDate,
+    recorder: as.recorder,
     reaction: d.reaction ? [{ manifestation: [{ text: d.reaction }] }] : undefined,
+    note: notes.length > 0 ? [...notes] : undefined,
   });
 
-const condition = (event: RecordedEvent, d: ConditionRecordedData): Condition & { id: string } =>
+const indexAllergy = (resource: AllergyWithId, patientId: string): IndexedResource => ({
+  resource,
+  patientId,
+  // Entered in error, it has no clinical status (FHIR ait-2): found by nothing but its id and person.
+  tokens: [...(resource.clinicalStatus ? tokenKeys('clinical-status', undefined, resource.clinicalStatus.coding![0]!.code!) : []), ...resource.code!.coding!.flatMap((c) => tokenKeys('code', c.system, c.code!))],
+  effective: resource.recordedDate!,
+});
+
+const condition = (as: RecordedAs, d: ConditionDetails, notes: readonly Annotation[]): ConditionWithId =>
   compact({
     resourceType: 'Condition' as const,
-    id: event.id,
-    clinicalStatus: { coding: [coding('http://terminology.hl7.org/CodeSystem/condition-clinical', d.clinicalStatus)] },
+    id: as.id,
+    clinicalStatus: statusConcept(CONDITION_CLINICAL, d.clinicalStatus),
+    verificationStatus: statusConcept(CONDITION_VERIFICATION, 'confirmed'),
     category: [{ coding: [coding('http://terminology.hl7.org/CodeSystem/condition-category', 'problem-list-item', 'Problem List Item')] }],
     code: concept(d.code.display, coding(SNOMED, d.code.code, d.code.display)),
-    subject: patientRef(d.patientId),
+    subject: patientRef(as.patientId),
     onsetDateTime: d.onset,
-    recordedDate: fhirDateTime(event.metadata.occurredAt),
-    recorder: actorRef(event),
-    note: d.note ? [{ text: d.note }] : undefined,
+    abatementDateTime: d.abatement,
+    recordedDate: as.recordedDate,
+    recorder: as.recorder,
+    // The condition's own note first (written without an author), then the notes its changes wrote.
+    note: d.note || notes.length > 0 ? [...(d.note ? [{ text: d.note }] : []), ...notes] : undefined,
   });
+
+const indexCondition = (resource: ConditionWithId, patientId: string): IndexedResource => ({
+  resource,
+  patientId,
+  tokens: [...(resource.clinicalStatus ? tokenKeys('clinical-status', undefined, resource.clinicalStatus.coding![0]!.code!) : []), ...tokenKeys('code', SNOMED, resource.code!.coding![0]!.code!)],
+  effective: resource.recordedDate!,
+});
+
+const currentOf = async <R extends AllergyIntolerance | Condition>(reads: Parameters<FhirHandlers[string]>[1], type: R['resourceType'], id: string): Promise<(R & { id: string }) | undefined> => {
+  const [current] = await reads.current<R>(type, [id]);
+  return current ? (withoutMeta(current.resource) as R & { id: string }) : undefined;
+};
+
+/**
+ * Entered in error: the version as it stood, its verification status entered-in-error and its
+ * clinical status gone (FHIR ait-2, con-5), with it a condition's end date (con-4: an end date needs
+ * an ended status; the version before keeps it), and the note saying why.
+ */
+const enteredInError = <R extends AllergyWithId | ConditionWithId>(current: R, event: RecordedEvent, reason: string): R => {
+  const { clinicalStatus: _clinical, ...kept } = current;
+  const { abatementDateTime: _ended, ...rest } = kept as unknown as ConditionWithId;
+  const system = current.resourceType === 'AllergyIntolerance' ? ALLERGY_VERIFICATION : CONDITION_VERIFICATION;
+  return { ...rest, verificationStatus: statusConcept(system, 'entered-in-error'), note: [...(current.note ?? []), noteFrom(event, correctionNote({ kind: 'entered-in-error', reason }))] } as R;
+};
+
+/**
+ * An allergy's or a condition's later versions, from the one the read model holds (nothing when it
+ * holds none): a change is the whole resource again, recorded when and by whom it first was, with the
+ * notes of the changes before and this one's; a withdrawal is the version as it stood, entered in error.
+ */
+const laterVersions = <R extends AllergyWithId | ConditionWithId, Details>(
+  type: R['resourceType'],
+  idOf: (data: { allergyId?: string; conditionId?: string }) => string,
+  render: (as: RecordedAs, details: Details, notes: readonly Annotation[]) => R,
+  index: (resource: R, patientId: string) => IndexedResource,
+): Record<'changed' | 'enteredInError', FhirHandlers[string]> => {
+  const from = async (event: RecordedEvent, reads: Parameters<FhirHandlers[string]>[1], next: (current: R, data: { patientId: string; reason: string }) => R) => {
+    const d = dataOf<{ patientId: string; reason: string; allergyId?: string; conditionId?: string }>(event);
+    const current = await currentOf<R>(reads, type, idOf(d));
+    return current ? [index(next(current, d), d.patientId)] : [];
+  };
+  return {
+    changed: (event, reads) =>
+      from(event, reads, (current, d) => render(recordedFrom(current, d.patientId, event), detailsOf<Details>(event), [...changeNotes(current.note), noteFrom(event, orderChangeNote(d.reason))])),
+    enteredInError: (event, reads) => from(event, reads, (current, d) => enteredInError(current, event, d.reason)),
+  };
+};
+
+/** What a change event says the resource now is (AllergyChanged's `allergy`, ConditionChanged's `condition`). */
+const detailsOf = <Details>(event: RecordedEvent): Details => {
+  const d = dataOf<Partial<AllergyChangedData & ConditionChangedData>>(event);
+  return (d.allergy ?? d.condition) as Details;
+};
+
+const allergyVersions = laterVersions<AllergyWithId, AllergyDetails>('AllergyIntolerance', (d) => d.allergyId!, allergyIntolerance, indexAllergy);
+const conditionVersions = laterVersions<ConditionWithId, ConditionDetails>('Condition', (d) => d.conditionId!, condition, indexCondition);
 
 export const medicationOrderHandlers: FhirHandlers = {
   MedicationOrdered: async (event) => {
@@ -160,13 +284,17 @@ export const medicationOrderHandlers: FhirHandlers = {
 
   AllergyRecorded: async (event) => {
     const d = dataOf<AllergyRecordedData>(event);
-    const resource = allergyIntolerance(event, d);
-    return [{ resource, patientId: d.patientId, tokens: [...tokenKeys('clinical-status', undefined, 'active'), ...tokenKeys('code', d.substance.system, d.substance.code)], effective: resource.recordedDate! }];
+    return [indexAllergy(allergyIntolerance(recordedAs(event, d.patientId), { ...d, clinicalStatus: 'active', verificationStatus: 'confirmed' }, []), d.patientId)];
   },
+
+  AllergyChanged: allergyVersions.changed,
+  AllergyEnteredInError: allergyVersions.enteredInError,
 
   ConditionRecorded: async (event) => {
     const d = dataOf<ConditionRecordedData>(event);
-    const resource = condition(event, d);
-    return [{ resource, patientId: d.patientId, tokens: [...tokenKeys('clinical-status', undefined, d.clinicalStatus), ...tokenKeys('code', SNOMED, d.code.code)], effective: resource.recordedDate! }];
+    return [indexCondition(condition(recordedAs(event, d.patientId), d, []), d.patientId)];
   },
+
+  ConditionChanged: conditionVersions.changed,
+  ConditionEnteredInError: conditionVersions.enteredInError,
 };

@@ -1,10 +1,10 @@
-import type { PlannedTask, VisitCancelledData, VisitCheckedInData, VisitCheckedOutData, VisitPlannedData, VisitReplannedData, VisitRescheduledData } from '@tandem/contracts';
+import type { PlannedTask, TaskOutcome, VisitCancelledData, VisitCheckedInData, VisitCheckedOutData, VisitPlannedData, VisitReplannedData, VisitRescheduledData } from '@tandem/contracts';
 import type { RecordedEvent } from '@tandem/event-store';
 import { refKey, tokenKeys } from '@tandem/fhir-read-model';
 import type { Appointment, AppointmentParticipant, Encounter, Extension } from 'fhir/r4';
 import type { FhirReads, IndexedResource } from '../writer';
 import { dataOf, fhirDateTime, organizationRef, patientRef, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
-import { VISIT_LATE_EXTENSION, VISIT_TASKS_EXTENSION } from './codes';
+import { VISIT_ENCOUNTER_CLASS, VISIT_LATE_EXTENSION, VISIT_TASK_OUTCOME_EXTENSION, VISIT_TASKS_EXTENSION, VISIT_UNRECORDED_DOSES_REASON_EXTENSION } from './codes';
 
 /**
  * A person's visits as FHIR (issue 13): the planned visit is an Appointment (`Appointment/<visitId>`),
@@ -16,10 +16,11 @@ import { VISIT_LATE_EXTENSION, VISIT_TASKS_EXTENSION } from './codes';
  * - Participants: the person and each care worker assigned; the provider (an Organization, which
  *   an Appointment participant cannot be) is in supportingInformation.
  * - Encounter: class HH (home health), the care worker who checked in, the period, the provider
- *   (serviceProvider), the Appointment; a late arrival carries how late in an extension.
+ *   (serviceProvider), the Appointment; a late arrival carries how late in an extension; the
+ *   check-out's task outcomes and its reason for a dose left without one in extensions (so a
+ *   visit-monitoring app can send back what it read: services/record/src/fhir/encounter-writes.ts).
  */
 
-const HOME_HEALTH = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH', display: 'home health' } as const;
 
 export const indexAppointment = (appointment: Appointment & { id: string }, patientId: string): IndexedResource => ({
   resource: appointment,
@@ -53,6 +54,12 @@ const tasksExtension = (tasks: readonly PlannedTask[]): Extension[] =>
   tasks.length
     ? [{ url: VISIT_TASKS_EXTENSION, extension: tasks.map((t) => ({ id: t.taskId, url: 'task', valueString: `${t.description}${t.delegationId ? ` (delegation ${t.delegationId})` : ''}` })) }]
     : [];
+
+/** A task's outcome at the check-out (the visit-task-outcome extension: task, outcome, reason). */
+const taskOutcomeExtension = (task: TaskOutcome): Extension => ({
+  url: VISIT_TASK_OUTCOME_EXTENSION,
+  extension: [{ url: 'task', valueString: task.taskId }, { url: 'outcome', valueCode: task.outcome }, ...(task.reason ? [{ url: 'reason', valueString: task.reason }] : [])],
+});
 
 const description = (tasks: readonly PlannedTask[]): string => (tasks.length ? `Home care visit: ${tasks.map((t) => t.description).join('; ')}` : 'Home care visit');
 
@@ -134,7 +141,7 @@ export const visitHandlers: FhirHandlers = {
       resourceType: 'Encounter',
       id: d.visitId,
       status: 'in-progress',
-      class: HOME_HEALTH,
+      class: VISIT_ENCOUNTER_CLASS,
       serviceType: { text: 'Home care visit' },
       subject: patientRef(patientId),
       participant: [{ individual: practitionerRef(d.careWorkerId), period: { start: fhirDateTime(event.metadata.occurredAt) } }],
@@ -155,9 +162,13 @@ export const visitHandlers: FhirHandlers = {
     const encounter = withoutMeta(current.resource);
     const start = encounter.period?.start ?? fhirDateTime(event.metadata.occurredAt);
     const end = fhirDateTime(event.metadata.occurredAt);
+    // What the check-out said, as a visit-monitoring system sends it back: each task's outcome, and why a dose was left without one.
+    const said = [...d.tasks.map(taskOutcomeExtension), ...(d.unrecordedDosesReason ? [{ url: VISIT_UNRECORDED_DOSES_REASON_EXTENSION, valueString: d.unrecordedDosesReason }] : [])];
+    const extension = [...(encounter.extension ?? []).filter((e) => e.url === VISIT_LATE_EXTENSION), ...said];
     const finished: Encounter & { id: string } = {
       ...encounter,
       id: d.visitId,
+      ...(extension.length ? { extension } : {}),
       status: 'finished',
       period: { start, end },
       length: { value: minutesBetween(start, end), unit: 'min', system: 'http://unitsofmeasure.org', code: 'min' },
