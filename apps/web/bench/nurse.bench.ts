@@ -165,7 +165,8 @@ const main = async () => {
     const since90 = new Date(Date.now() - CHART_DAYS * 86_400_000).toISOString().slice(0, 10);
     for (let run = 0; run < RUNS; run++) {
       // The reference screen: one API read (an escalation that is not there), drawn by the same router.
-      await page.evaluate(() => document.getElementById('maincontent')!.insertAdjacentHTML('afterbegin', '<a href="/escalations/bench-none" data-link id="bench-none">none</a>'));
+      // Outside the main content, which a live redraw replaces; the app follows any data-link.
+      await page.evaluate(() => document.getElementById('bench-none') ?? document.body.insertAdjacentHTML('beforeend', '<a href="/escalations/bench-none" data-link id="bench-none" style="position:fixed;top:0;left:0;z-index:9">none</a>'));
       oneRead.push(await tapUntil(page, page.locator('#bench-none'), { h1: 'Escalation not found' }));
 
       caseload.push(await tapUntil(page, page.getByRole('link', { name: 'Back to my caseload' }), { count: ['#caseload > li', PEOPLE] }));
