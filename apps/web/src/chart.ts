@@ -97,13 +97,13 @@ const referenceLines = (lines: readonly { value: number; label: string; colour: 
   ctx.restore();
 };
 
-const drawChart = (element: HTMLElement, parameter: Parameter, readings: readonly Reading[], span: [number, number], lines: readonly { value: number; label: string; colour: string }[]) => {
+const drawChart = (element: HTMLElement, width: number, parameter: Parameter, readings: readonly Reading[], span: [number, number], lines: readonly { value: number; label: string; colour: string }[]) => {
   const [lo, hi] = parameter.range;
   const values = readings.map((r) => r.value);
   const range: [number, number] = [Math.min(lo, ...values), Math.max(hi, ...values)];
   const insulin = parameter.key === 'insulin';
   const options: uPlot.Options = {
-    width: Math.max(280, element.clientWidth || 320),
+    width,
     height: 150,
     cursor: { sync: { key: 'tandem-chart' }, drag: { x: false, y: false } },
     legend: { show: false },
@@ -154,12 +154,13 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
       person = personOf((await answer.json()) as Resource);
     }
     const since = new Date(Date.now() - DAYS * 86_400_000).toISOString().slice(0, 10);
-    [observations, doses] = await Promise.all([
+    let delegations: Response;
+    // The person's high glucose target comes from an insulin delegation's instruction (none: only the 4 line); read alongside.
+    [observations, doses, delegations] = await Promise.all([
       searchAll(ctx.token, `/fhir/Observation?patient=${id}&date=ge${since}&_sort=date&_count=1000`, headers),
       searchAll(ctx.token, `/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=500`, headers, 2),
+      request(`/api/delegations?patientId=${id}`, ctx.token, { headers }),
     ]);
-    // The person's high glucose target, from an insulin delegation's instruction (none: only the 4 line).
-    const delegations = await request(`/api/delegations?patientId=${id}`, ctx.token, { headers });
     if (delegations.ok) {
       const list = ((await delegations.json()) as { delegations?: { status?: string; instruction?: { glucoseTargets?: { highMmolL?: number } } }[] }).delegations ?? [];
       highTarget = list.find((d) => d.status === 'active' && typeof d.instruction?.glucoseTargets?.highMmolL === 'number')?.instruction?.glucoseTargets?.highMmolL;
@@ -202,11 +203,14 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
         )}</tbody>
       </table></div>`,
   );
+  // Every chart is as wide as the first: its width is read once, since each read after a chart is
+  // drawn would lay the whole page out again (with 90 days' table, most of the drawing time).
+  const width = Math.max(280, document.querySelector<HTMLElement>('[data-chart]')?.clientWidth || 320);
   for (const { parameter, readings } of shown) {
     const element = document.querySelector<HTMLElement>(`[data-chart="${parameter.key}"]`);
     if (!element) continue;
     const lines = parameter.key === 'glucose' ? [{ value: 4, label: '4 mmol/L', colour: '#d5281b' }, ...(highTarget !== undefined ? [{ value: highTarget, label: `High ${highTarget} mmol/L`, colour: '#ed8b00' }] : [])] : [];
-    drawChart(element, parameter, readings, span, lines);
+    drawChart(element, width, parameter, readings, span, lines);
   }
   // For the benchmark (bench/): how long drawing took once the data was in.
   document.body.dataset.chartMs = String(Math.round(performance.now() - started));
