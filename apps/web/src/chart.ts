@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { request } from './api';
 import type { ClinicianContext } from './clinician';
 import { personOf, type Person } from './day';
-import { bandsOf, parametersFor, readingsOf, seriesOf, type Parameter, type Reading, type Score } from './chart-data';
+import { bandsOf, bandWords, breathingStretches, parametersFor, readingsOf, seriesOf, type Breathing, type Parameter, type Reading, type Score } from './chart-data';
 import { html } from './html';
 import { dayOf, timeOf } from './time';
 
@@ -18,8 +18,9 @@ import { dayOf, timeOf } from './time';
  */
 
 const DAYS = 90;
-/** The RCP chart's shades for a score of 1, 2 and 3 (0 is unshaded), translucent so the grid shows. */
+/** The RCP chart's shades for a score of 1, 2 and 3 (0 is unshaded), translucent so the grid shows; grey where the score is not known. */
 const SHADE: Readonly<Record<Score, string | undefined>> = { 0: undefined, 1: 'rgba(255, 235, 59, 0.35)', 2: 'rgba(255, 152, 0, 0.35)', 3: 'rgba(229, 57, 53, 0.30)' };
+const UNKNOWN_SHADE = 'rgba(118, 134, 146, 0.30)';
 const LINE = '#005eb8';
 const LATE = '#330072';
 const EARLIER = '#768692';
@@ -54,18 +55,23 @@ const earlierVersions = async (token: string, corrected: readonly Resource[], he
   return byId;
 };
 
-const shadeBands = (parameter: Parameter): ((u: uPlot) => void) => {
-  const bands = bandsOf(parameter);
+const shadeBands = (parameter: Parameter, readings: readonly Reading[], range: readonly [number, number]): ((u: uPlot) => void) => {
+  const stretches = breathingStretches(parameter, readings).map((s) => ({ ...s, bands: bandsOf(parameter, s.breathing, range) }));
   return (u: uPlot) => {
     const { ctx, bbox } = u;
     ctx.save();
-    for (const band of bands) {
-      const fill = SHADE[band.score];
-      if (!fill) continue;
-      const top = u.valToPos(band.to, 'y', true);
-      const bottom = u.valToPos(band.from, 'y', true);
-      ctx.fillStyle = fill;
-      ctx.fillRect(bbox.left, top, bbox.width, bottom - top);
+    for (const stretch of stretches) {
+      const left = Number.isFinite(stretch.from) ? Math.max(bbox.left, u.valToPos(stretch.from, 'x', true)) : bbox.left;
+      const right = Number.isFinite(stretch.to) ? Math.min(bbox.left + bbox.width, u.valToPos(stretch.to, 'x', true)) : bbox.left + bbox.width;
+      if (right <= left) continue;
+      for (const band of stretch.bands) {
+        const fill = band.score === null ? UNKNOWN_SHADE : SHADE[band.score];
+        if (!fill) continue;
+        const top = u.valToPos(band.to, 'y', true);
+        const bottom = u.valToPos(band.from, 'y', true);
+        ctx.fillStyle = fill;
+        ctx.fillRect(left, top, right - left, bottom - top);
+      }
     }
     ctx.restore();
   };
@@ -91,13 +97,13 @@ const referenceLines = (lines: readonly { value: number; label: string; colour: 
   ctx.restore();
 };
 
-const drawChart = (element: HTMLElement, parameter: Parameter, readings: readonly Reading[], span: [number, number], lines: readonly { value: number; label: string; colour: string }[]) => {
+const drawChart = (element: HTMLElement, width: number, parameter: Parameter, readings: readonly Reading[], span: [number, number], lines: readonly { value: number; label: string; colour: string }[]) => {
   const [lo, hi] = parameter.range;
   const values = readings.map((r) => r.value);
   const range: [number, number] = [Math.min(lo, ...values), Math.max(hi, ...values)];
   const insulin = parameter.key === 'insulin';
   const options: uPlot.Options = {
-    width: Math.max(280, element.clientWidth || 320),
+    width,
     height: 150,
     cursor: { sync: { key: 'tandem-chart' }, drag: { x: false, y: false } },
     legend: { show: false },
@@ -111,12 +117,19 @@ const drawChart = (element: HTMLElement, parameter: Parameter, readings: readonl
       { label: 'Recorded late', stroke: LATE, width: 0, paths: () => null, points: { show: true, size: 12, width: 2, stroke: LATE, fill: 'rgba(0,0,0,0)' } },
       { label: 'Before it was corrected, or entered in error', stroke: EARLIER, width: 0, paths: () => null, points: { show: true, size: 7, fill: EARLIER } },
     ],
-    hooks: { drawClear: [shadeBands(parameter)], draw: [referenceLines(lines)] },
+    hooks: { drawClear: [shadeBands(parameter, readings, range)], draw: [referenceLines(lines)] },
   };
   return new uPlot(options, seriesOf(readings) as uPlot.AlignedData, element);
 };
 
-const scoreWords = (parameter: Parameter, value: number) => (parameter.score ? `scores ${parameter.score(value)}` : '');
+const BREATHING_WORDS: Readonly<Record<Breathing, string>> = { air: 'on air', oxygen: 'on oxygen' };
+/** The reading's NEWS2 score in words; on scale 2, what it was taken on (the score depends on it from 93 %). */
+const scoreWords = (parameter: Parameter, r: Reading) => {
+  if (!parameter.score) return '';
+  const score = parameter.score(r.value, r.breathing);
+  const on = parameter.byBreathing ? (r.breathing ? `${BREATHING_WORDS[r.breathing]}, ` : 'air or oxygen not recorded, ') : '';
+  return score === null ? `${on}score not known` : `${on}scores ${score}`;
+};
 
 const rowNotes = (r: Reading, parameter: Parameter) => {
   const words: string[] = [];
@@ -141,12 +154,13 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
       person = personOf((await answer.json()) as Resource);
     }
     const since = new Date(Date.now() - DAYS * 86_400_000).toISOString().slice(0, 10);
-    [observations, doses] = await Promise.all([
+    let delegations: Response;
+    // The person's high glucose target comes from an insulin delegation's instruction (none: only the 4 line); read alongside.
+    [observations, doses, delegations] = await Promise.all([
       searchAll(ctx.token, `/fhir/Observation?patient=${id}&date=ge${since}&_sort=date&_count=1000`, headers),
       searchAll(ctx.token, `/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=500`, headers, 2),
+      request(`/api/delegations?patientId=${id}`, ctx.token, { headers }),
     ]);
-    // The person's high glucose target, from an insulin delegation's instruction (none: only the 4 line).
-    const delegations = await request(`/api/delegations?patientId=${id}`, ctx.token, { headers });
     if (delegations.ok) {
       const list = ((await delegations.json()) as { delegations?: { status?: string; instruction?: { glucoseTargets?: { highMmolL?: number } } }[] }).delegations ?? [];
       highTarget = list.find((d) => d.status === 'active' && typeof d.instruction?.glucoseTargets?.highMmolL === 'number')?.instruction?.glucoseTargets?.highMmolL;
@@ -174,6 +188,7 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
       ${shown.map(
         ({ parameter, readings }) => html`<section class="nhsuk-u-margin-bottom-4" data-parameter="${parameter.key}">
           <h2 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">${parameter.title} (${parameter.unit})</h2>
+          ${parameter.byBreathing ? html`<p class="nhsuk-body-s nhsuk-u-margin-bottom-1" id="spo2-scale"><strong class="nhsuk-tag nhsuk-tag--purple">Scale 2</strong> Prescribed for ${person.name} (hypercapnic respiratory failure). Shaded as NEWS2 SpO2 scale 2, by whether each reading was taken on air or on oxygen${readings.some((r) => !r.breathing) ? ' (grey where that was not recorded: the score is not known)' : ''}. On air: ${bandWords(parameter, 'air', [0, 100], '%')}. On oxygen: ${bandWords(parameter, 'oxygen', [0, 100], '%')}.</p>` : ''}
           <p class="nhsuk-body-s nhsuk-u-margin-bottom-1">Latest: ${readings[readings.length - 1]!.value} ${parameter.unit}, ${dayOf(new Date(readings[readings.length - 1]!.at).toISOString())} ${timeOf(new Date(readings[readings.length - 1]!.at).toISOString())}${parameter.key === 'glucose' ? `. Lines: 4 mmol/L${highTarget !== undefined ? ` and the high target, ${highTarget} mmol/L` : ' (no high target recorded)'}` : ''}.</p>
           <div class="app-chart" role="img" aria-label="${parameter.title} over the last ${DAYS} days: ${readings.length} readings; the same readings are in the table below" data-chart="${parameter.key}"></div>
         </section>`,
@@ -184,15 +199,18 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
         <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Readings, newest first</caption>
         <thead class="nhsuk-table__head"><tr class="nhsuk-table__row"><th scope="col" class="nhsuk-table__header">When</th><th scope="col" class="nhsuk-table__header">What</th><th scope="col" class="nhsuk-table__header">Value</th><th scope="col" class="nhsuk-table__header">Notes</th></tr></thead>
         <tbody class="nhsuk-table__body">${table.map(
-          ({ parameter, r }) => html`<tr class="nhsuk-table__row" data-reading="${r.id}" data-status="${r.status}"${r.late ? html` data-late="true"` : ''}><td class="nhsuk-table__cell">${dayOf(new Date(r.at).toISOString())} ${timeOf(new Date(r.at).toISOString())}</td><td class="nhsuk-table__cell">${parameter.title}</td><td class="nhsuk-table__cell">${r.status === 'entered-in-error' ? html`<s>${r.value}</s>` : r.value} ${parameter.unit}${scoreWords(parameter, r.value) ? html`<br><span class="nhsuk-body-s">${scoreWords(parameter, r.value)}</span>` : ''}</td><td class="nhsuk-table__cell">${rowNotes(r, parameter).map((n, i) => html`${i ? html`<br>` : ''}${n}`)}</td></tr>`,
+          ({ parameter, r }) => html`<tr class="nhsuk-table__row" data-reading="${r.id}" data-status="${r.status}"${r.late ? html` data-late="true"` : ''}><td class="nhsuk-table__cell">${dayOf(new Date(r.at).toISOString())} ${timeOf(new Date(r.at).toISOString())}</td><td class="nhsuk-table__cell">${parameter.title}</td><td class="nhsuk-table__cell">${r.status === 'entered-in-error' ? html`<s>${r.value}</s>` : r.value} ${parameter.unit}${scoreWords(parameter, r) ? html`<br><span class="nhsuk-body-s">${scoreWords(parameter, r)}</span>` : ''}</td><td class="nhsuk-table__cell">${rowNotes(r, parameter).map((n, i) => html`${i ? html`<br>` : ''}${n}`)}</td></tr>`,
         )}</tbody>
       </table></div>`,
   );
+  // Every chart is as wide as the first: its width is read once, since each read after a chart is
+  // drawn would lay the whole page out again (with 90 days' table, most of the drawing time).
+  const width = Math.max(280, document.querySelector<HTMLElement>('[data-chart]')?.clientWidth || 320);
   for (const { parameter, readings } of shown) {
     const element = document.querySelector<HTMLElement>(`[data-chart="${parameter.key}"]`);
     if (!element) continue;
     const lines = parameter.key === 'glucose' ? [{ value: 4, label: '4 mmol/L', colour: '#d5281b' }, ...(highTarget !== undefined ? [{ value: highTarget, label: `High ${highTarget} mmol/L`, colour: '#ed8b00' }] : [])] : [];
-    drawChart(element, parameter, readings, span, lines);
+    drawChart(element, width, parameter, readings, span, lines);
   }
   // For the benchmark (bench/): how long drawing took once the data was in.
   document.body.dataset.chartMs = String(Math.round(performance.now() - started));

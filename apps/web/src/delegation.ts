@@ -364,7 +364,7 @@ export const renderDelegation = async (ctx: NurseContext, delegationId: string) 
 // ---------------------------------------------------------------------------------------------
 
 const REASON_STEPS: Readonly<Record<string, { title: string; submit: string; hint: string; words: (f?: Framework) => string; warning?: boolean }>> = {
-  suspension: { title: 'Suspend the delegation', submit: 'Suspend the delegation', hint: 'For example, a change in the person’s condition until you have reviewed the plan', words: () => 'While it is suspended the care worker may not do the task; you can reactivate it.', warning: true },
+  suspension: { title: 'Suspend the delegation', submit: 'Suspend the delegation', hint: 'For example, a change in the person’s condition until you have reviewed the plan', words: () => 'While it is suspended the care worker may not do the task: it leaves their day at once. You can reactivate it.', warning: true },
   withdrawal: { title: 'Withdraw the delegation', submit: 'Withdraw the delegation', hint: 'For example, the task is no longer needed', words: () => 'A withdrawn delegation cannot be restarted: propose a new one if it is needed again.', warning: true },
   end: { title: 'End the delegation', submit: 'End the delegation', hint: 'For example, the person has moved to a care home', words: () => 'An ended delegation cannot be restarted.', warning: true },
 };
@@ -446,7 +446,8 @@ export const renderDelegationStep = async (ctx: NurseContext, delegationId: stri
       title: reasonStep.title,
       caption,
       back,
-      intro: inset(html`<p>${reasonStep.words(f)}</p>`),
+      // The framework's own words beside the decision: what was delegated, under what.
+      intro: inset(html`${f ? html`<p>${f.title}: ${f.summary}</p>` : ''}<p>${reasonStep.words(f)}</p>`),
       fields: ['reason'],
       body: (v, e) => textarea('reason', 'Why', v, e, reasonStep.hint),
       submit: reasonStep.submit,

@@ -123,11 +123,14 @@ export const renderPassport = async (ctx: StepContext & { readonly home: { href:
       const started = detail?.events.find((e) => e.type === 'TrainingStarted')?.data.assessingTeam as { organisationId?: string } | undefined;
       const team = started?.organisationId ? await organisationName(started.organisationId) : undefined;
       const signedOff = [...(detail?.events ?? [])].reverse().find((e) => e.type === 'CompetenceSignedOff');
+      // Suspended: who suspended it and why, where the state is read (not only in the history).
+      const suspended = c.status === 'suspended' ? [...(detail?.events ?? [])].reverse().find((e) => e.type === 'CompetenceSuspended') : undefined;
       const steps = await Promise.all((detail?.events ?? []).map(async (e) => ({ at: e.occurredAt, words: await competenceStepWords(ctx, e, moduleTitle) })));
       const state = competenceState(c, now);
       return html`<li class="nhsuk-card nhsuk-u-margin-bottom-4 app-passport-card" data-framework="${c.frameworkId}" data-state="${state.words}"><div class="nhsuk-card__content">
         <h2 class="nhsuk-card__heading nhsuk-heading-m">${framework?.title ?? c.frameworkId}</h2>
         <p class="nhsuk-u-margin-bottom-2">${competenceTag(c, now)}${c.validUntil ? ` ${state.words === 'Expired' ? 'Expired' : 'Valid until'} ${dayOf(c.validUntil)}` : ''}</p>
+        ${suspended ? html`<p class="nhsuk-u-margin-bottom-2" data-suspended>${await competenceStepWords(ctx, suspended, moduleTitle)}, ${dayOf(suspended.occurredAt)}. Not to be delegated to until it is reinstated.</p>` : ''}
         ${summaryList([
           ['Signed off by', signedOff ? await competenceStepWords(ctx, signedOff, moduleTitle).then((w) => w.replace(/^Signed off by /, '').replace(/, with the care worker's consent.*$/, '')) : 'Not signed off'],
           ['Assessing team', team ?? 'Not recorded'],

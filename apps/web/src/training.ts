@@ -1,4 +1,4 @@
-import { frameworkOf, practitionerFor, registrationWords } from './directory';
+import { frameworkOf, personFor, practitionerFor, registrationWords, type Framework, type Practitioner } from './directory';
 import { html } from './html';
 import { competenceStepWords, competenceTag, type CompetenceDetail } from './passport';
 import { backLink, choices, getJson, inset, renderStep, summaryList, textarea, type StepContext, type Values } from './steps';
@@ -8,8 +8,10 @@ import { dayOf, timeOf } from './time';
  * A care worker's training for one framework, kept by the nurse: start it, each training module
  * (one screen each, the framework's own title), each supervised practice she observes (n of N),
  * then the sign-off in her name and registration (read from her own practitioner record, never
- * typed) with the care worker's consent, or "not passed" with feedback. All through
- * /api/competences; Tandem decides each step (only a registered nurse of the framework signs off).
+ * typed) with the care worker's consent, or "not passed" with feedback; later, suspending the
+ * competence (every delegation that depends on it is suspended at once) and reinstating it. All
+ * through /api/competences; Tandem decides each step (only a registered nurse of the framework
+ * signs off or suspends).
  */
 
 export interface TrainerContext extends StepContext {
@@ -39,7 +41,11 @@ export const renderTraining = async (ctx: TrainerContext, careWorkerId: string, 
           ? html`<a class="nhsuk-button" href="${path}/supervised-practice" data-link>Record a supervised practice</a>`
           : status === 'readyForAssessment'
             ? html`<a class="nhsuk-button" href="${path}/sign-off" data-link>Assess and sign off</a><p><a href="${path}/assessment-not-passed" data-link>The assessment was not passed</a></p>`
-            : '';
+            : status === 'signedOff'
+              ? html`<p><a href="${path}/suspension" data-link>Suspend this competence</a></p>`
+              : status === 'suspended'
+                ? html`<a class="nhsuk-button" href="${path}/reinstatement" data-link>Reinstate the competence</a>`
+                : '';
   const steps = await Promise.all((detail?.events ?? []).map(async (e) => html`<li>${dayOf(e.occurredAt)}, ${timeOf(e.occurredAt)}: ${await competenceStepWords(ctx, e, moduleTitle)}</li>`));
   ctx.show(
     `Training: ${careWorker.name}`,
@@ -152,5 +158,52 @@ export const renderTrainingStep = async (ctx: TrainerContext, careWorkerId: stri
       done,
     });
   }
+  if (verb === 'suspension' || verb === 'reinstatement') return renderCompetenceChange(ctx, { careWorkerId, framework, careWorker, you, detail, path, api, caption, back }, verb);
   ctx.navigate(path);
+};
+
+/**
+ * Suspending a signed-off competence, or reinstating a suspended one: one screen each, with the
+ * framework's words (who may decide, what it stops) and the delegations it touches; a reason always.
+ */
+const renderCompetenceChange = async (
+  ctx: TrainerContext,
+  c: { careWorkerId: string; framework: Framework; careWorker: Practitioner; you: string; detail: CompetenceDetail | undefined; path: string; api: string; caption: string; back: { href: string; words: string } },
+  verb: 'suspension' | 'reinstatement',
+) => {
+  const { framework, careWorker, detail } = c;
+  const suspending = verb === 'suspension';
+  if (detail?.status !== (suspending ? 'signedOff' : 'suspended')) return ctx.navigate(c.path);
+  const mine = await getJson<{ delegations: { delegationId: string; patientId: string; frameworkId: string; careWorkerId: string; activityId: string; status: string }[] }>(ctx, '/api/delegations');
+  const touched = (mine?.delegations ?? []).filter((d) => d.careWorkerId === c.careWorkerId && d.frameworkId === framework.id && (suspending ? ['active', 'reviewDue'] : ['suspended']).includes(d.status));
+  const people = await Promise.all(touched.map(async (d) => `${(await personFor(ctx, d.patientId))?.name ?? 'A person'}: ${framework.activities.find((a) => a.id === d.activityId)?.title ?? d.activityId}`));
+  const suspension = [...detail.events].reverse().find((e) => e.type === 'CompetenceSuspended');
+  const who = framework.competence.assessors?.length ? `a registered ${framework.competence.assessors.join(' or ')}` : 'a registered professional';
+  const moduleTitle = (id: string) => framework.competence.trainingModules.find((m) => m.id === id)?.title ?? id;
+  return renderStep(ctx, {
+    title: suspending ? `Suspend ${careWorker.name}'s competence` : `Reinstate ${careWorker.name}'s competence`,
+    caption: c.caption,
+    back: c.back,
+    intro: html`${summaryList(
+      [
+        ['Competence', html`${competenceTag({ status: detail.status, ...(detail.validUntil ? { validUntil: detail.validUntil } : {}) }, new Date())}${detail.validUntil ? ` valid until ${dayOf(detail.validUntil)}` : ''}`],
+        ...(suspension && !suspending ? ([['Suspended', await competenceStepWords(ctx, suspension, moduleTitle)]] as [string, string][]) : []),
+        [suspending ? 'Suspended by' : 'Reinstated by', html`<span id="decided-by">${c.you}</span><br><span class="nhsuk-body-s">From your own practitioner record</span>`],
+        [suspending ? 'Delegations it suspends' : 'Delegations it restores', people.length ? html`<ul class="nhsuk-list">${people.map((p) => html`<li>${p}</li>`)}</ul>` : 'None of your delegations'],
+      ],
+      'competence-change-summary',
+    )}
+      ${inset(
+        suspending
+          ? html`<p>${framework.title}: ${framework.summary}</p><p>A competence is suspended by ${who} of the assessing team. While it is suspended ${careWorker.name} may not do this task for anyone: every delegation that depends on it is suspended at once, and ${careWorker.name}'s skills passport says who suspended it and why.</p>`
+          : html`<p>Reinstating it makes the delegations its suspension suspended active again. It stays valid only until ${detail.validUntil ? dayOf(detail.validUntil) : 'its reassessment date'}: after that, reassess instead.</p>`,
+      )}`,
+    fields: ['reason'],
+    body: (v, e) => textarea('reason', suspending ? 'Why are you suspending it?' : 'Why are you reinstating it?', v, e, suspending ? `For example, a dose given outside the instruction; ${careWorker.name} to repeat supervised practice` : 'For example, supervised practice repeated and observed satisfactory'),
+    submit: suspending ? 'Suspend the competence' : 'Reinstate the competence',
+    warning: suspending,
+    check: (v) => (v.reason?.trim() ? {} : { reason: suspending ? 'Enter why you are suspending it' : 'Enter why you are reinstating it' }),
+    send: (v, idempotencyKey) => ({ path: `${c.api}/${verb}`, body: { idempotencyKey, reason: v.reason!.trim() } }),
+    done: () => c.path,
+  });
 };

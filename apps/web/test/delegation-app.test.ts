@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { DEMO, seedDemoData } from '../../tandem/src/demo/demo-data';
+import { httpDesk, setUpInsulinDelegation } from '../../tandem/src/demo/insulin-delegation';
 import { axeViolations, buildApp, chromiumMissing, launchPhone } from './browser';
 
 const missing = chromiumMissing();
@@ -23,7 +24,9 @@ const SCREENSHOTS = process.env.TANDEM_WEB_SCREENSHOTS === '1' ? join(__dirname,
  * Mr Jones's agreement; Amira accepts on her own phone; Sarah activates, reviews, suspends,
  * reactivates and ends it. Amira's skills passport shows the competence with who signed it and
  * prints without the app's controls. Helen, the care agency's registered manager, sees what nobody
- * has acknowledged, assigns Tom to Mr Jones and reads her team's competence matrix.
+ * has acknowledged, assigns Tom to Mr Jones and reads her team's competence matrix. Then Sarah
+ * suspends a new delegation (Amira's day stops offering it) and withdraws it, and suspends Amira's
+ * competence, which her skills passport shows with who and why (H94, H96).
  */
 describeInBrowser('delegation, the skills passport and the registered manager in the app', () => {
   let dataDir: string;
@@ -326,4 +329,80 @@ describeInBrowser('delegation, the skills passport and the registered manager in
     await screenshot(helen.page, '20-manager-matrix.png');
     await helen.context.close();
   }, 90_000);
+
+  it("lets Sarah suspend a delegation, so Amira's day no longer offers the task, then withdraw it; and suspend Amira's competence, which her skills passport shows with who suspended it and why (H94, H96)", async () => {
+    // Set up through the API (its screens are tested above): Mr Jones's evening insulin delegated to Amira again, active.
+    const set = await setUpInsulinDelegation(httpDesk({ url: tandem.url, nurse: await token(sarahClaims), careWorker: await token(amiraClaims) }), { patientId: jonesId, now: new Date() });
+    expect(set.status).toBe('active');
+    const amira = await phoneSignedInAs('Amira Hassan');
+    const jones = amira.page.locator(`[data-person="${jonesId}"]`);
+    await jones.getByText('Give insulin by pen as instructed').waitFor();
+    expect(await jones.getByRole('link', { name: 'Record insulin given for Mr Arthur Jones' }).count()).toBe(1);
+
+    await sarah.goto(`${tandem.url}/delegations/${set.delegationId}`);
+    await heading(sarah, 'Give insulin by pen as instructed');
+    await sarah.getByRole('link', { name: 'Suspend it' }).click();
+    await heading(sarah, 'Suspend the delegation');
+    expect(await sarah.locator('main').textContent()).toContain('it leaves their day at once');
+    // No reason: refused at its field, and nothing is stored.
+    await submit(sarah, 'Suspend the delegation');
+    expect(await sarah.locator('#error-summary a[data-field="reason"]').textContent()).toBe('Enter why');
+    await expectAccessible(sarah, 'suspend with an error');
+    expect((await api<{ status: string }>(sarahClaims, 'GET', `/api/delegations/${set.delegationId}`)).body.status).toBe('active');
+    await sarah.getByLabel('Why').fill('Mr Jones unwell: insulin plan under review');
+    await submit(sarah, 'Suspend the delegation');
+    await sarah.locator('#delegation-status').getByText('Suspended').waitFor();
+
+    // Amira's day, read again once the read model holds the suspension: the task is no longer offered.
+    await api(amiraClaims, 'GET', `/api/worklist?careWorkerId=${AMIRA.practitionerId}`);
+    await amira.page.reload();
+    await heading(amira.page, 'My day');
+    await jones.waitFor();
+    expect(await jones.getByText('Give insulin by pen as instructed').count()).toBe(0);
+    expect(await jones.getByRole('link', { name: 'Record insulin given for Mr Arthur Jones' }).count()).toBe(0);
+
+    await sarah.getByRole('link', { name: 'Withdraw it' }).click();
+    await heading(sarah, 'Withdraw the delegation');
+    // The framework's words and what withdrawing means, where she decides.
+    const withdrawal = (await sarah.locator('main').textContent()) ?? '';
+    expect(withdrawal).toContain('A district nurse delegates giving insulin by pen to a trained, signed-off care worker');
+    expect(withdrawal).toContain('A withdrawn delegation cannot be restarted');
+    await expectAccessible(sarah, 'withdraw');
+    await sarah.getByLabel('Why').fill('Mr Jones moves to a care home with nursing');
+    await submit(sarah, 'Withdraw the delegation');
+    await sarah.locator('#delegation-status').getByText('Withdrawn').waitFor();
+    expect(await sarah.locator('#delegation-status').textContent()).toContain('Mr Jones moves to a care home with nursing');
+    // Ended: nothing is left to decide on it.
+    expect(await sarah.getByRole('link', { name: /Reactivate|Suspend it|Withdraw it|End it/ }).count()).toBe(0);
+    expect((await api<{ status: string }>(sarahClaims, 'GET', `/api/delegations/${set.delegationId}`)).body.status).toBe('withdrawn');
+
+    await sarah.getByRole('link', { name: 'Training and sign-off for Amira Hassan' }).click();
+    await heading(sarah, /Insulin administration by pen: training and sign-off/);
+    await sarah.getByRole('link', { name: 'Suspend this competence' }).click();
+    await heading(sarah, "Suspend Amira Hassan's competence");
+    // The framework's words where she decides, and her own name and registration from her record.
+    expect(await sarah.locator('main').textContent()).toContain('every delegation that depends on it is suspended at once');
+    expect(await sarah.locator('#decided-by').textContent()).toBe('Sarah Okafor, NMC 12A3456E');
+    await submit(sarah, 'Suspend the competence');
+    expect(await sarah.locator('#error-summary a[data-field="reason"]').textContent()).toBe('Enter why you are suspending it');
+    await expectAccessible(sarah, 'suspend a competence with an error');
+    await sarah.getByLabel('Why are you suspending it?').fill('Dose given outside the instruction: repeat supervised practice');
+    await submit(sarah, 'Suspend the competence');
+    await sarah.locator('#competence-status').getByText('Suspended').waitFor();
+    expect(await sarah.getByRole('link', { name: 'Reinstate the competence' }).count()).toBe(1);
+
+    await sarah.getByRole('link', { name: "Amira Hassan's skills passport" }).click();
+    await heading(sarah, 'Amira Hassan');
+    const card = sarah.locator('[data-framework="insulin-administration"]');
+    expect(await card.getAttribute('data-state')).toBe('Suspended');
+    expect(await card.locator('[data-suspended]').textContent()).toMatch(/^Suspended by Sarah Okafor \(NMC 12A3456E\): Dose given outside the instruction: repeat supervised practice, /);
+    await expectAccessible(sarah, 'skills passport, suspended');
+    // Amira reads the same on her own passport.
+    await amira.page.getByRole('link', { name: 'My skills passport' }).click();
+    await heading(amira.page, 'Amira Hassan');
+    const own = amira.page.locator('[data-framework="insulin-administration"]');
+    expect(await own.getAttribute('data-state')).toBe('Suspended');
+    expect(await own.locator('[data-suspended]').textContent()).toContain('Suspended by Sarah Okafor (NMC 12A3456E): Dose given outside the instruction');
+    await amira.context.close();
+  }, 120_000);
 });

@@ -22,7 +22,8 @@ const SCREENSHOTS = process.env.TANDEM_WEB_SCREENSHOTS === '1' ? join(__dirname,
  * signs in and reads her caseload, most urgent first; opens an escalation (SBARD, tier, deadline),
  * acknowledges and resolves it; then, with her caseload open, Amira records a hypo on her own phone
  * and the new escalation appears on Sarah's screen without a reload, from the live stream. A nurse
- * outside the person's care is never told of it (H56). Sarah reads Mr Jones's chart (H57, H58).
+ * outside the person's care is never told of it (H56). Sarah reads Mr Jones's chart (H57, H58), and
+ * Mrs Davies's, on SpO2 scale 2, shaded as scale 2 by air or oxygen (H95).
  */
 describeInBrowser("the district nurse's app", () => {
   let dataDir: string;
@@ -30,6 +31,7 @@ describeInBrowser("the district nurse's app", () => {
   const closers: (() => Promise<void>)[] = [];
   let page: Page;
   let jonesId: string;
+  let daviesId: string;
   let hypoEscalationId: string;
   const token = (claims: MintClaims) => mintToken(claims, { dataDir });
   const sarahClaims: MintClaims = { role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration };
@@ -114,7 +116,8 @@ describeInBrowser("the district nurse's app", () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-nurse-web-'));
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false', TANDEM_TEST_CLOCK: 'true' }), pino({ level: 'silent' }));
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
-    await seedDemoData(record.care, { patients: 3, days: 2, now: new Date() });
+    const seeded = await seedDemoData(record.care, { patients: 3, days: 2, now: new Date() });
+    daviesId = seeded.patientIds[1]!;
     // The README's scenario: Sarah delegates Mr Jones's evening insulin to Amira; a hypo escalates to her and, unanswered, on to the next tier.
     const scenario = await runInsulinScenario({ url: tandem.url, token, say: () => undefined, runId: 'nurse-web' });
     jonesId = scenario.patientId;
@@ -262,6 +265,42 @@ describeInBrowser("the district nurse's app", () => {
     expect(await table.locator('tr', { hasText: 'Insulin given' }).first().textContent()).toMatch(/\d+ units/);
     await expectAccessible(page, 'chart');
     await screenshot(page, '13-nurse-chart.png');
+  });
+
+  it("shades Mrs Davies's oxygen saturation as SpO2 Scale 2, prescribed by her GP, by whether each reading was on air or on oxygen, and says so (H95)", async () => {
+    const gpClaims: MintClaims = { role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration };
+    const serverNow = Date.parse((await api<{ now: string }>({ role: 'system', user: 'web-test-clock' }, 'POST', '/admin/clock/advance', { minutes: 0 })).body.now);
+    const baseline = await api(gpClaims, 'POST', `/api/patients/${daviesId}/baseline`, {
+      idempotencyKey: 'nurse-web-scale-2',
+      occurredAt: new Date(serverNow - 4 * 3_600_000).toISOString(),
+      baseline: { spo2Scale: 2, spo2Scale2PrescribedBy: { practitionerId: DEMO.gp.practitionerId, registration: DEMO.gp.registration } },
+    });
+    expect({ status: baseline.status, body: baseline.status === 201 ? {} : baseline.body }).toEqual({ status: 201, body: {} });
+    const usual = { respirationRate: 16, systolic: 130, diastolic: 75, pulse: 72, consciousness: 'A', temperatureC: 36.8 };
+    for (const [n, spo2, airOrOxygen] of [[3, 95, 'oxygen'], [2, 95, 'air'], [1, 89, 'oxygen']] as const) {
+      const set = await api(sarahClaims, 'POST', `/api/patients/${daviesId}/vital-signs`, { idempotencyKey: `nurse-web-scale-2-${n}`, occurredAt: new Date(serverNow - n * 3_600_000).toISOString(), spo2, airOrOxygen, ...(airOrOxygen === 'oxygen' ? { oxygenFlowLPerMin: 2 } : {}), ...usual });
+      expect({ status: set.status, body: set.status === 201 ? {} : set.body }).toEqual({ status: 201, body: {} });
+    }
+    await page.goto(`${tandem.url}/people/${daviesId}/chart`);
+    await page.getByRole('heading', { name: /Chart: the last 90 days/ }).waitFor();
+    await page.locator('[data-chart="spo2"] canvas').first().waitFor();
+    const panel = page.locator('[data-parameter="spo2"]');
+    expect(await panel.getByRole('heading').textContent()).toBe('Oxygen saturation, SpO2 Scale 2 (%)');
+    expect(await panel.locator('#spo2-scale strong').getByText('Scale 2', { exact: true }).isVisible()).toBe(true);
+    // The bands in words, as the RCP chart has them for scale 2.
+    const words = (await panel.locator('#spo2-scale').textContent()) ?? '';
+    expect(words).toContain('On air: 83% or less scores 3, 84 to 85% scores 2, 86 to 87% scores 1, 88% or more scores 0.');
+    expect(words).toContain('On oxygen: 83% or less scores 3, 84 to 85% scores 2, 86 to 87% scores 1, 88 to 92% scores 0, 93 to 94% scores 1, 95 to 96% scores 2, 97% or more scores 3.');
+    // Each reading's score, and what it was taken on, in the table: 95% scores 2 on oxygen, 0 on air.
+    const rows = await page.locator('#chart-table tbody tr', { hasText: 'Oxygen saturation' }).evaluateAll((trs) => trs.slice(0, 3).map((tr) => tr.querySelectorAll('td')[2]!.textContent!.replace(/\s+/g, ' ').trim()));
+    expect(rows).toEqual(['89 %on oxygen, scores 0', '95 %on air, scores 0', '95 %on oxygen, scores 2']);
+    await expectAccessible(page, 'chart on SpO2 scale 2');
+    await screenshot(page, '13b-nurse-chart-scale-2.png');
+    // Mr Jones is on scale 1: his panel says so, shaded as before.
+    await page.goto(`${tandem.url}/people/${jonesId}/chart`);
+    await page.locator('[data-chart="spo2"] canvas').first().waitFor();
+    expect(await page.locator('[data-parameter="spo2"]').getByRole('heading').textContent()).toBe('Oxygen saturation, SpO2 Scale 1 (%)');
+    expect(await page.locator('#spo2-scale').count()).toBe(0);
   });
 
   it('gives Dr Shah the same caseload view of his registered patients', async () => {

@@ -17,8 +17,8 @@ export interface CareRelationships {
   factsFor(patientId: string, role: Role): Promise<PatientFacts | undefined>;
   /** Of these people, those the principal may reach with this endpoint (decided, not reported). */
   confirm(principal: Principal, endpoint: EndpointAccess, patientIds: Iterable<string>): Promise<string[]>;
-  /** The people in the principal's care, each confirmed on their own record. */
-  caseload(principal: Principal, endpoint: EndpointAccess): Promise<string[]>;
+  /** The people who may be in the principal's care, from the read model, not yet confirmed: only for rows each confirmed after (`reachable`). */
+  caseloadCandidates(principal: Principal): Promise<Set<string>>;
 }
 
 /**
@@ -31,9 +31,9 @@ export class DelegationAccess {
     private readonly record: CareRelationships,
   ) {}
 
-  /** The people in the principal's care (care teams, a GP's registered patients), each confirmed on their own record. */
-  caseload(principal: Principal, endpoint: EndpointAccess): Promise<string[]> {
-    return this.record.caseload(principal, endpoint);
+  /** The people who may be in the principal's care (the read model's care teams), unconfirmed: narrow the rows built from them with `reachable`. */
+  caseloadCandidates(principal: Principal): Promise<Set<string>> {
+    return this.record.caseloadCandidates(principal);
   }
 
   /**
