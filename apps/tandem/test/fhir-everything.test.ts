@@ -1,14 +1,9 @@
-import { mintToken } from '@tandem/auth';
 import { expectValidFhir } from '@tandem/fhir-validation';
-import type { createRecordService } from '@tandem/record';
 import Client from 'fhir-kit-client';
 import type { Bundle, FhirResource } from 'fhir/r4';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig, startTandem, type RunningTandem } from '../src';
-import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import type { RunningTandem } from '../src';
+import { DEMO } from '../src/demo/demo-data';
+import { startGpFhir, type GpFhir } from './gp-fhir-fixture';
 
 /**
  * Issue 17 item 6: Patient/$everything as a GP system uses it (fhir-kit-client): the most recent
@@ -16,7 +11,6 @@ import { DEMO, seedDemoData } from '../src/demo/demo-data';
  * the page names brought with it; Provenance when `_type` asks for it.
  */
 describe("Patient/$everything, as a GP's system reads it", () => {
-  let dataDir: string;
   let tandem: RunningTandem;
   let fhir: InstanceType<typeof Client>;
   let patientId: string;
@@ -31,20 +25,17 @@ describe("Patient/$everything, as a GP's system reads it", () => {
     return at === undefined ? undefined : Date.parse(at);
   };
 
+  let setUp: GpFhir | undefined;
+
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tandem-everything-'));
-    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
-    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     // Three people so the first (on insulin: observations, glucose and doses) has ten days of mixed care.
-    [patientId] = (await seedDemoData(record.care, { patients: 3, days: 10, now: new Date() })).patientIds as [string];
-    gp = await mintToken({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration }, { dataDir });
-    fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: gp });
-    await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { 'x-tandem-min-position': String(await tandem.storage.store.headPosition()), authorization: `Bearer ${gp}` } });
+    setUp = await startGpFhir('everything', { patients: 3, days: 10 });
+    ({ tandem, fhir, gp } = setUp);
+    patientId = setUp.patientIds[0]!;
   }, 60_000);
 
   afterAll(async () => {
-    await tandem?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await setUp?.stop();
   });
 
   it('puts the most recent care first, across types: the first page is the last days, not one type after another', async () => {

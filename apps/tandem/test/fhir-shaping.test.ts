@@ -1,14 +1,9 @@
 import { mintToken } from '@tandem/auth';
 import { expectValidFhir } from '@tandem/fhir-validation';
-import type { createRecordService } from '@tandem/record';
 import Client from 'fhir-kit-client';
 import type { Bundle, Observation, OperationOutcome, Patient } from 'fhir/r4';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig, startTandem, type RunningTandem } from '../src';
-import { DEMO, seedDemoData } from '../src/demo/demo-data';
+import type { RunningTandem } from '../src';
+import { startGpFhir, type GpFhir } from './gp-fhir-fixture';
 
 /**
  * Issue 17 item 4, shaping the answer, as a GP system asks for it with a real FHIR client
@@ -29,19 +24,16 @@ describe('a FHIR answer shaped as the client asks', () => {
   const refusal = (path: string, headers: Record<string, string> = {}) => get<OperationOutcome>(path, headers);
   const isSubsetted = (r: { meta?: { tag?: { code?: string }[] } }) => (r.meta?.tag ?? []).some((t) => t.code === 'SUBSETTED');
 
+  let setUp: GpFhir | undefined;
+
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tandem-shaping-'));
-    tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
-    const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
-    [patientId] = (await seedDemoData(record.care, { patients: 1, days: 5, now: new Date() })).patientIds as [string];
-    gp = await mintToken({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration }, { dataDir });
-    fhir = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: gp });
-    await fetch(`${tandem.url}/fhir/Patient/${patientId}`, { headers: { 'x-tandem-min-position': String(await tandem.storage.store.headPosition()), authorization: `Bearer ${gp}` } });
+    setUp = await startGpFhir('shaping', { patients: 1, days: 5 });
+    ({ tandem, dataDir, fhir, gp } = setUp);
+    patientId = setUp.patientIds[0]!;
   }, 60_000);
 
   afterAll(async () => {
-    await tandem?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await setUp?.stop();
   });
 
   it('_summary=count answers the total alone, with no entries', async () => {
