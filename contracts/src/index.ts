@@ -11,3 +11,4 @@ export * from './streams';
 export * from './instant';
 export * from './visits/visits';
 export * from './visits/visit-facts';
+export * from './quality/indicators';
