@@ -147,57 +147,48 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     const note = (patientId: string, worker: Actor, text: string, occurredAt = now()) =>
       care.recordCare('WriteNote', { idempotencyKey: key(), occurredAt, patientId, text, ...(occurredAt === now() ? {} : { confirmedLate: true }) }, worker);
 
-    await moveTo(at('01', '08:00'));
-    await checkIn('v1', p0, amira);
-    await moveTo(at('01', '08:05'));
-    await checkIn('v4', p1, tom);
-    await moveTo(at('01', '08:10'));
-    await vitals(p0, amira);
-    await moveTo(at('01', '08:20'));
-    await vitals(p1, tom);
-    await moveTo(at('01', '08:30'));
-    await checkOut('v1', p0, amira);
-    await moveTo(at('01', '08:45'));
-    await checkOut('v4', p1, tom);
-    await moveTo(at('01', '09:00'));
-    await checkIn('v7', p2, grace);
-    await moveTo(at('01', '09:10'));
-    await vitals(p2, grace);
-    await note(p2, grace, 'Settled morning, ate well');
-    await moveTo(at('01', '09:30'));
-    await checkOut('v7', p2, grace);
-    await moveTo(at('01', '10:00'));
-    // Typed up late: two visits' notes from 20 November, found on paper.
-    await note(p0, amira, 'Paper record typed up: visit went well', '2026-11-20T09:00:00.000Z');
-    await note(p0, amira, 'Paper record typed up: evening visit, no concerns', '2026-11-20T18:00:00.000Z');
-    await moveTo(at('01', '12:00'));
-    await checkIn('v2', p0, amira);
-    await moveTo(at('01', '12:15'));
-    await checkOut('v2', p0, amira);
-    await note(p0, amira, 'Had to leave early: called to another visit');
-    await moveTo(at('01', '12:30')); // v5's planned end passes with nobody there: missed, escalated to Helen
-    await moveTo(at('01', '12:40'));
-    await delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: nameBasedId(`visit|missed|v5|${at('01', '12:30')}`), idempotencyKey: key(), occurredAt: now(), note: 'Sending Grace' }, helen);
-    await moveTo(at('01', '13:00'));
-    await checkIn('v8', p2, grace);
-    await moveTo(at('01', '13:10'));
-    await vitals(p2, grace, false);
-    await moveTo(at('01', '13:30'));
-    await checkOut('v8', p2, grace);
-    await moveTo(at('01', '14:00'));
-    const low = await care.recordCare('RecordBloodGlucose', { idempotencyKey: key(), occurredAt: now(), patientId: p2, glucoseMmolL: 3.2 }, grace);
-    await delegation().processor.settle(60_000);
-    await moveTo(at('01', '14:30')); // the first tier's deadline passes: re-escalated
-    await moveTo(at('01', '14:45'));
-    await delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: reactionEscalationId(low.eventIds[0]!, 'hypoglycaemia.below-4'), idempotencyKey: key(), occurredAt: now(), note: 'On my way' }, sarah);
-    await moveTo(at('01', '17:00'));
-    await checkIn('v6', p1, tom);
-    await note(p1, tom, 'Evening visit, all well');
-    await moveTo(at('01', '17:30'));
-    await checkOut('v6', p1, tom);
-    await moveTo(at('01', '17:31')); // v3 missed at 17:30 (the scheduler fires on its next look)
-    await moveTo(at('01', '17:50'));
-    await delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: nameBasedId(`visit|missed|v3|${at('01', '17:30')}`), idempotencyKey: key(), occurredAt: now(), note: 'Tom is going back' }, helen);
+    /** 1 December, in order: at each time the scheduler first fires what fell due (a missed visit, a passed deadline), then the step is taken. */
+    let low: Awaited<ReturnType<typeof care.recordCare>> | undefined;
+    /** The clock moves on and the scheduler looks; nobody does anything. */
+    const nothing = () => Promise.resolve();
+    const firstOfDecember: [string, () => Promise<unknown>][] = [
+      ['08:00', () => checkIn('v1', p0, amira)],
+      ['08:05', () => checkIn('v4', p1, tom)],
+      ['08:10', () => vitals(p0, amira)],
+      ['08:20', () => vitals(p1, tom)],
+      ['08:30', () => checkOut('v1', p0, amira)],
+      ['08:45', () => checkOut('v4', p1, tom)],
+      ['09:00', () => checkIn('v7', p2, grace)],
+      ['09:10', () => vitals(p2, grace)],
+      ['09:10', () => note(p2, grace, 'Settled morning, ate well')],
+      ['09:30', () => checkOut('v7', p2, grace)],
+      // Typed up late: two visits' notes from 20 November, found on paper.
+      ['10:00', () => note(p0, amira, 'Paper record typed up: visit went well', '2026-11-20T09:00:00.000Z')],
+      ['10:00', () => note(p0, amira, 'Paper record typed up: evening visit, no concerns', '2026-11-20T18:00:00.000Z')],
+      ['12:00', () => checkIn('v2', p0, amira)],
+      ['12:15', () => checkOut('v2', p0, amira)],
+      ['12:15', () => note(p0, amira, 'Had to leave early: called to another visit')],
+      // v5's planned end passes with nobody there: missed, escalated to Helen.
+      ['12:30', nothing],
+      ['12:40', () => delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: nameBasedId(`visit|missed|v5|${at('01', '12:30')}`), idempotencyKey: key(), occurredAt: now(), note: 'Sending Grace' }, helen)],
+      ['13:00', () => checkIn('v8', p2, grace)],
+      ['13:10', () => vitals(p2, grace, false)],
+      ['13:30', () => checkOut('v8', p2, grace)],
+      ['14:00', async () => { low = await care.recordCare('RecordBloodGlucose', { idempotencyKey: key(), occurredAt: now(), patientId: p2, glucoseMmolL: 3.2 }, grace); }],
+      // the first tier's deadline passes: re-escalated
+      ['14:30', nothing],
+      ['14:45', () => delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: reactionEscalationId(low!.eventIds[0]!, 'hypoglycaemia.below-4'), idempotencyKey: key(), occurredAt: now(), note: 'On my way' }, sarah)],
+      ['17:00', () => checkIn('v6', p1, tom)],
+      ['17:00', () => note(p1, tom, 'Evening visit, all well')],
+      ['17:30', () => checkOut('v6', p1, tom)],
+      // v3 missed at 17:30 (the scheduler fires on its next look)
+      ['17:31', nothing],
+      ['17:50', () => delegation().commands.escalation({ type: 'AcknowledgeEscalation', escalationId: nameBasedId(`visit|missed|v3|${at('01', '17:30')}`), idempotencyKey: key(), occurredAt: now(), note: 'Tom is going back' }, helen)],
+    ];
+    for (const [time, step] of firstOfDecember) {
+      await moveTo(at('01', time));
+      await step();
+    }
 
     // --- 2 December: scheduled doses --------------------------------------------------------------
     await moveTo(at('02', '07:00'));

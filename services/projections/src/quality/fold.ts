@@ -179,7 +179,8 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
       if (previous) return previous.outcome ? previous : { ...previous, closedWithoutOutcomeBy: by };
       const unrecorded = (dataOf<VisitCheckedOutData>(event).unrecordedDoses ?? []).find((d) => doseKey(d.doseId.slice(0, d.doseId.indexOf('@')), d.dueAt) === doseId);
       if (!unrecorded) return state;
-      return { kind: 'dose', doseId, patientId: input.patientId, organisations: input.careTeamOrganisations, dueAt: iso(unrecorded.dueAt), timeCritical: input.order?.timeCritical ?? false, description: unrecorded.description, closedWithoutOutcomeBy: by };
+      // A dose named by no medication order is a delegated insulin dose (`<delegationId>@<dueAt>`): insulin is always time-critical.
+      return { kind: 'dose', doseId, patientId: input.patientId, organisations: input.careTeamOrganisations, dueAt: iso(unrecorded.dueAt), timeCritical: input.order?.timeCritical ?? true, description: unrecorded.description, closedWithoutOutcomeBy: by };
     }
   }
   return state;
