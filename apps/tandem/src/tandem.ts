@@ -1,6 +1,6 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitStore, type OnAccess, type TokenVerifier } from '@tandem/auth';
 import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions, visitEventDefinitions } from '@tandem/contracts';
-import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, englandDate, englandInstant, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
+import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, doseEscalationId, englandDate, englandInstant, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
 import { checkpointWatcher, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
@@ -127,7 +127,12 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const now = () => clock.now();
   const catalogue = new FrameworkCatalogue();
   // The quality indicators (issue 15) count by England's calendar and the medicines ruleset's own dose tolerance (one home for the number).
-  const quality = qualityProjection({ dayOf: englandDate, instantOf: englandInstant, onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt });
+  const quality = qualityProjection({
+    dayOf: englandDate,
+    instantOf: englandInstant,
+    onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
+    doseEscalationId,
+  });
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup } = {};

@@ -37,13 +37,14 @@ import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
  *   none acknowledged.
  *   -> 7 raised, 2 acknowledged in time; median minutes to acknowledge (10, 20, 45) 20.
  * Vital signs: 4 sets, the last without a temperature -> 3 of 4 complete.
- * Notes: 5, two of them typed up late (they happened on 20 November) -> with 4 vital signs, 1 glucose
- *   and 10 doses, 20 entries, 2 late.
+ * Notes: 6, two of them typed up late (they happened on 20 November) -> with 4 vital signs, 1 glucose
+ *   and 9 dose outcomes, 20 entries, 2 late.
  * 2 December, scheduled doses for person 2 (amoxicillin 08:00 14:00 20:00; co-careldopa, time-critical,
  *   08:00 12:00 16:00 20:00) and person 1 (paracetamol 08:00 12:00 18:00); tolerance 60 minutes,
  *   30 for a time-critical medicine (the medicines ruleset's):
  *   amoxicillin given 08:10, 14:30, 20:50 (all on time); co-careldopa 08:05, 12:40 (late), 16:20, 20:00;
- *   paracetamol 08:00, 12:00 missed (recorded so), 18:00 given 19:30 (late)
+ *   paracetamol 08:00, 12:00 never recorded by anyone (the scheduler finds it overdue and, with
+ *   nobody on a visit to prompt, escalates it: that is how it is counted), 18:00 given 19:30 (late)
  *   -> 10 due, 7 on time, 2 late, 1 missed; time-critical: 4 due, 3 on time.
  */
 
@@ -174,6 +175,7 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
       ['13:00', () => checkIn('v8', p2, grace)],
       ['13:10', () => vitals(p2, grace, false)],
       ['13:30', () => checkOut('v8', p2, grace)],
+      ['13:30', () => note(p2, grace, 'Lunch visit: ate half, drinking well')],
       ['14:00', async () => { low = await care.recordCare('RecordBloodGlucose', { idempotencyKey: key(), occurredAt: now(), patientId: p2, glucoseMmolL: 3.2 }, grace); }],
       // the first tier's deadline passes: re-escalated
       ['14:30', nothing],
@@ -188,6 +190,8 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     for (const [time, step] of firstOfDecember) {
       await moveTo(at('01', time));
       await step();
+      // What the step starts (the low glucose's escalation) happens at its time, before the clock moves on.
+      await delegation().processor.settle(60_000);
     }
 
     // --- 2 December: scheduled doses --------------------------------------------------------------
@@ -198,12 +202,11 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     const coCareldopa = await prescribe(p2, CO_CARELDOPA, 'tablet', ['08:00', '12:00', '16:00', '20:00'], true);
     const paracetamol = await prescribe(p1, PARACETAMOL, 'tablet', ['08:00', '12:00', '18:00'], false);
     const doses: [string, string, string, string, string, Actor, string][] = [
-      // [given at, patient, order, scheduled time, outcome, who, unit]
+      // [given at, patient, order, scheduled time, outcome, who, unit]; paracetamol's 12:00 never recorded
       ['08:00', p1, paracetamol, '08:00', 'given', tom, 'tablet'],
       ['08:05', p2, coCareldopa, '08:00', 'given', grace, 'tablet'],
       ['08:10', p2, amoxicillin, '08:00', 'given', grace, 'capsule'],
       ['12:40', p2, coCareldopa, '12:00', 'given', grace, 'tablet'],
-      ['13:30', p1, paracetamol, '12:00', 'missed', tom, 'tablet'],
       ['14:30', p2, amoxicillin, '14:00', 'given', grace, 'capsule'],
       ['16:20', p2, coCareldopa, '16:00', 'given', grace, 'tablet'],
       ['19:30', p1, paracetamol, '18:00', 'given', tom, 'tablet'],
@@ -212,11 +215,7 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     ];
     for (const [givenAt, patientId, orderId, scheduledTime, outcome, worker, unit] of doses) {
       await moveTo(at('02', givenAt));
-      await care.recordCare(
-        'RecordMedicineDose',
-        { idempotencyKey: key(), occurredAt: now(), patientId, orderId, scheduledTime, outcome, ...(outcome === 'given' ? { dose: { value: 1, unit } } : { reason: 'Visit missed: nobody there to give it' }) } as never,
-        worker,
-      );
+      await care.recordCare('RecordMedicineDose', { idempotencyKey: key(), occurredAt: now(), patientId, orderId, scheduledTime, outcome, dose: { value: 1, unit } } as never, worker);
     }
     await caughtUp();
   }, 300_000);
@@ -251,6 +250,13 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     // and the short visit is v2, 15 minutes of 30, checked out by Amira
     const short = await get(`/api/indicators/short-visits/entries?organisation=${AGENCY}&period=${MONTH}&counted=numerator`, await auditor());
     expect((short.body.entries as { itemId: string; minutes: number; recordedBy: string }[]).map((e) => [e.itemId, e.minutes, e.recordedBy])).toEqual([['v2', 15, DEMO.careWorkers[0]!.practitionerId]]);
+  });
+
+  it('the dose nobody recorded is in the drill-down of doses due, with no outcome, on its day', async () => {
+    const due = await get(`/api/indicators/scheduled-doses-on-time/entries?organisation=${AGENCY}&period=2026-12-02`, await auditor());
+    const entries = due.body.entries as { at: string; inNumerator: boolean; what: string; patientId: string }[];
+    expect(entries).toHaveLength(10);
+    expect(entries.filter((e) => e.what.endsWith('no outcome recorded'))).toEqual([expect.objectContaining({ at: at('02', '12:00'), inNumerator: false, patientId: patientIds[1] })]);
   });
 
   it('bad input names the field and reads nothing; an unknown indicator is 404', async () => {

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@tandem/event-store';
-import { evolveItem, itemKeysOf, rowsOfItem, type QualityContext, type QualityItem } from '../src/quality/fold';
+import { doseOfEscalation, evolveItem, itemKeysOf, rowsOfItem, type OrderItem, type QualityContext, type QualityItem } from '../src/quality/fold';
 
 /**
  * The quality indicators' fold, pure (issue 15; hazard H100): the cases where an indicator could
@@ -11,6 +11,7 @@ const context: QualityContext = {
   dayOf: (instant) => instant.toISOString().slice(0, 10),
   instantOf: (date, time) => `${date}T${time}:00.000Z`,
   onTimeUntil: (timeCritical, dueAt) => new Date(Date.parse(dueAt) + (timeCritical ? 30 : 60) * 60_000).toISOString(),
+  doseEscalationId: (orderId, scheduledAt) => `dose-escalation|${orderId}|${scheduledAt}`,
 };
 
 let position = 0;
@@ -66,7 +67,7 @@ describe('visits', () => {
 });
 
 describe('scheduled doses', () => {
-  const ordered = event('medicines-p1', 'MedicationOrdered', { patientId: 'p1', timeCritical: true, product: { display: 'Co-careldopa' }, dose: { value: 1, unit: 'tablet' } }, '2026-12-01T07:00:00.000Z', 'nurse-1');
+  const ordered = event('medicines-p1', 'MedicationOrdered', { patientId: 'p1', timeCritical: true, product: { display: 'Co-careldopa' }, dose: { value: 1, unit: 'tablet' }, timing: { kind: 'scheduled', times: ['08:00', '12:00'] } }, '2026-12-01T07:00:00.000Z', 'nurse-1');
   const dueAt = '2026-12-01T12:00:00.000Z';
   const checkedOut = (visitId: string) =>
     event(`visit-${visitId}`, 'VisitCheckedOut', { visitId, careWorkerId: 'cw-1', tasks: [], unrecordedDoses: [{ doseId: `${ordered.id}@${dueAt}`, description: '1 tablet of Co-careldopa at 12:00', dueAt }], unrecordedDosesReason: 'no tablets in the house' }, '2026-12-01T12:30:00.000Z', 'cw-1');
@@ -85,6 +86,24 @@ describe('scheduled doses', () => {
     const insulin = event('visit-v6', 'VisitCheckedOut', { visitId: 'v6', careWorkerId: 'cw-1', tasks: [], unrecordedDoses: [{ doseId: `delegation-1@${dueAt}`, description: '8 units of Humulin I KwikPen at 12:00', dueAt }], unrecordedDosesReason: 'pen missing' }, '2026-12-01T12:30:00.000Z', 'cw-1');
     const rows = fold([planned('v6', '2026-12-01T11:45:00.000Z', '2026-12-01T12:30:00.000Z'), insulin]).filter((r) => r.indicator === 'time-critical-doses-on-time');
     expect(rows.map((r) => [r.itemId, r.inNumerator])).toEqual([[`delegation-1@${dueAt}`, false]]);
+  });
+
+  it('a dose nobody records, prompted by the scheduler past its tolerance, is due and not on time; recorded later, still one dose', () => {
+    const prompted = (careWorkerId: string) =>
+      event(`prompt-${careWorkerId}`, 'CarePromptIssued', { promptId: `prompt-${careWorkerId}`, patientId: 'p1', careWorkerId, dose: { orderId: ordered.id, scheduledTime: '12:00', scheduledAt: dueAt, escalateAt: '2026-12-01T12:45:00.000Z', timeCritical: true } }, '2026-12-01T12:30:00.000Z', 'tandem-delegation');
+    const unrecorded = fold([ordered, prompted('cw-1'), prompted('cw-2')]);
+    expect(unrecorded.map((r) => [r.indicator, r.inNumerator, r.what])).toEqual([
+      ['scheduled-doses-on-time', false, '1 tablet of Co-careldopa at 12:00: no outcome recorded'],
+      ['time-critical-doses-on-time', false, '1 tablet of Co-careldopa at 12:00: no outcome recorded'],
+    ]);
+    const recordedLater = fold([ordered, prompted('cw-1'), given('2026-12-01T12:50:00.000Z')]).filter((r) => r.indicator === 'time-critical-doses-on-time');
+    expect(recordedLater.map((r) => [r.itemId, r.inNumerator, r.recordedBy])).toEqual([[`${ordered.id}@${dueAt}`, false, 'cw-1']]);
+  });
+
+  it("an overdue dose escalated with nobody to prompt is found by the escalation's id: the 12:00 dose, escalated just after midnight, is yesterday's", () => {
+    const order = evolveItem(`order:${ordered.id}`, undefined, ordered, { patientId: 'p1', careTeamOrganisations: [] }) as OrderItem;
+    expect(doseOfEscalation(`dose-escalation|${ordered.id}|${dueAt}`, '2026-12-02T00:10:00.000Z', [order], context)).toMatchObject({ scheduledAt: dueAt, scheduledTime: '12:00' });
+    expect(doseOfEscalation('some-hypo-escalation', '2026-12-01T12:45:00.000Z', [order], context)).toBeUndefined();
   });
 
   it('the same dose recorded afterwards is one dose, not two: late by 40 minutes, beyond the 30 for a time-critical medicine', () => {

@@ -13,6 +13,7 @@ import {
   type MedicationOrderedData,
   type MedicineDoseRecordedData,
   type PlannedVisit,
+  type CarePromptIssuedData,
   type StoredVisitEvent,
   type VisitCheckedOutData,
   type VitalSignsRecordedData,
@@ -34,6 +35,8 @@ export interface QualityContext {
   readonly instantOf: (date: string, timeOfDay: string) => string;
   /** The latest a scheduled dose due at `dueAt` counts as on time (the medicines ruleset's tolerance: one home for the number). */
   readonly onTimeUntil: (timeCritical: boolean, dueAt: string) => string;
+  /** The id the scheduler gives the escalation of an overdue dose (the delegation service's own naming), to know which dose an escalation is about. */
+  readonly doseEscalationId: (orderId: string, scheduledAt: string) => string;
 }
 
 /** One item's contribution to one indicator: the drill-down's line. */
@@ -91,8 +94,12 @@ export interface DoseItem {
 /** A medication order, for whether a dose a visit closed without is time-critical. */
 export interface OrderItem {
   readonly kind: 'order';
+  readonly orderId: string;
+  readonly patientId: string;
   readonly timeCritical: boolean;
   readonly display: string;
+  /** Its scheduled times of day ("HH:MM"); none for a PRN order. */
+  readonly times: readonly string[];
 }
 
 export type QualityItem = VisitItem | EscalationItem | DoseItem | OrderItem;
@@ -119,6 +126,9 @@ export const itemKeysOf = (event: RecordedEvent, context: QualityContext): strin
   }
   const escalation = streamOfKind(event.stream, 'escalation');
   if (escalation) return [`escalation:${escalation.escalationId}`];
+  // A dose past its tolerance with no outcome, prompted by the scheduler: due, whether or not anyone records it later.
+  const overdue = event.type === 'CarePromptIssued' ? dataOf<CarePromptIssuedData>(event).dose : undefined;
+  if (overdue) return [`dose:${doseKey(overdue.orderId, overdue.scheduledAt)}`];
   if (event.type === 'MedicationOrdered') return [`order:${event.id}`];
   if (event.type === 'MedicineDoseRecorded') {
     const dose = dataOf<MedicineDoseRecordedData>(event);
@@ -153,7 +163,8 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
   }
   if (key.startsWith('order:')) {
     const order = dataOf<MedicationOrderedData>(event);
-    return { kind: 'order', timeCritical: order.timeCritical, display: `${order.dose.value} ${order.dose.unit} of ${order.product.display}` };
+    const times = order.timing.kind === 'scheduled' ? order.timing.times : [];
+    return { kind: 'order', orderId: event.id, patientId: order.patientId, timeCritical: order.timeCritical, display: `${order.dose.value} ${order.dose.unit} of ${order.product.display}`, times };
   }
   if (key.startsWith('escalation:')) {
     if (event.type === 'EscalationRaised') {
@@ -175,6 +186,10 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
       // Each scheduled dose has one outcome (the record refuses a second): the first is kept.
       return base.outcome ? base : { ...base, timeCritical: dose.timeCritical, outcome: { outcome: dose.outcome, at, by, entryId: event.id } };
     }
+    if (event.type === 'CarePromptIssued') {
+      const dose = dataOf<CarePromptIssuedData>(event).dose;
+      return dose ? overdueDose(previous, doseId, { ...input, dueAt: dose.scheduledAt, scheduledTime: dose.scheduledTime, timeCritical: dose.timeCritical }) : state;
+    }
     if (event.type === 'VisitCheckedOut') {
       if (previous) return previous.outcome ? previous : { ...previous, closedWithoutOutcomeBy: by };
       const unrecorded = (dataOf<VisitCheckedOutData>(event).unrecordedDoses ?? []).find((d) => doseKey(d.doseId.slice(0, d.doseId.indexOf('@')), d.dueAt) === doseId);
@@ -184,6 +199,37 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
     }
   }
   return state;
+};
+
+/** A dose the scheduler found past its tolerance with no outcome (prompted, or escalated with nobody to prompt): due, whether or not anyone records it later. */
+export const overdueDose = (previous: DoseItem | undefined, doseId: string, found: EvolveInput & { dueAt: string; scheduledTime: string; timeCritical: boolean }): DoseItem =>
+  previous ?? {
+    kind: 'dose',
+    doseId,
+    patientId: found.patientId,
+    organisations: found.careTeamOrganisations,
+    dueAt: iso(found.dueAt),
+    timeCritical: found.timeCritical,
+    description: `${found.order?.display ?? 'A scheduled medicine'} at ${found.scheduledTime}`,
+  };
+
+/**
+ * The scheduled dose an escalation is about, when it is an overdue dose's: the scheduler names
+ * that escalation from the order and the dose's time, so each dose of the person's orders on the
+ * day it was raised (or the day before) is tried against its id.
+ */
+export const doseOfEscalation = (escalationId: string, raisedAt: string, orders: readonly OrderItem[], context: QualityContext): { order: OrderItem; scheduledAt: string; scheduledTime: string } | undefined => {
+  const raised = new Date(raisedAt);
+  const days = [context.dayOf(raised), context.dayOf(new Date(raised.getTime() - 86_400_000))];
+  for (const order of orders) {
+    for (const day of days) {
+      for (const scheduledTime of order.times) {
+        const scheduledAt = context.instantOf(day, scheduledTime);
+        if (context.doseEscalationId(order.orderId, scheduledAt) === escalationId) return { order, scheduledAt, scheduledTime };
+      }
+    }
+  }
+  return undefined;
 };
 
 /** The rows an item counts for now. */
@@ -235,7 +281,7 @@ export const rowsOfItem = (item: QualityItem, context: QualityContext): Indicato
         organisations: item.organisations,
         day: context.dayOf(new Date(item.dueAt)),
         inNumerator: onTime,
-        what: outcome ? `${item.description}: ${outcome.outcome} at ${outcome.at}` : `${item.description}: no outcome recorded (visit closed without it)`,
+        what: outcome ? `${item.description}: ${outcome.outcome} at ${outcome.at}` : `${item.description}: no outcome recorded`,
         at: item.dueAt,
         recordedBy: outcome?.by ?? item.closedWithoutOutcomeBy ?? '',
       };

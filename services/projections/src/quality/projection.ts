@@ -1,7 +1,7 @@
-import { streamOfKind, type CareTeamMemberAddedData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
+import { streamOfKind, type CarePromptIssuedData, type CareTeamMemberAddedData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
 import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
 import type { Projection } from '../projection';
-import { CONTEXT_EVENT_TYPES, evolveItem, itemKeysOf, orderKeyOfDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
+import { CONTEXT_EVENT_TYPES, doseKey, doseOfEscalation, evolveItem, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
 
 /**
  * The quality indicators' read model (issue 15; docs/decisions/0032): one row per item, indicator
@@ -97,9 +97,12 @@ const INDICATORS_OF_KIND: Readonly<Record<QualityItem['kind'], readonly string[]
 const patientOf = (event: RecordedEvent): string | undefined => {
   const stream = streamOfKind(event.stream, 'care') ?? streamOfKind(event.stream, 'medicines');
   if (stream) return stream.patientId;
-  if (event.type === 'EscalationRaised') return (event.data as EscalationRaisedData).patientId;
+  if (event.type === 'EscalationRaised' || event.type === 'CarePromptIssued') return (event.data as EscalationRaisedData | CarePromptIssuedData).patientId;
   return undefined;
 };
+
+/** A jsonb column as the driver gives it (parsed, or its text). */
+const parsed = (state: QualityItem | string): QualityItem => (typeof state === 'string' ? (JSON.parse(state) as QualityItem) : state);
 
 export const QUALITY_PROJECTION_NAME = 'quality-indicators';
 
@@ -110,8 +113,13 @@ export const qualityProjection = (context: QualityContext): Projection => ({
   async apply(events, tx) {
     const load = async (key: string): Promise<QualityItem | undefined> => {
       const [row] = await tx.query<{ state: QualityItem | string }>('select state from quality_item_states where item_key = $1', [key]);
-      if (!row) return undefined;
-      return typeof row.state === 'string' ? (JSON.parse(row.state) as QualityItem) : row.state;
+      return row ? parsed(row.state) : undefined;
+    };
+    /** Keeps the item's new state and replaces its rows (nothing when it did not change). */
+    const save = async (key: string, before: QualityItem | undefined, after: QualityItem | undefined): Promise<void> => {
+      if (after === undefined || after === before) return;
+      await tx.query(`insert into quality_item_states (item_key, state) values ($1, $2) on conflict (item_key) do update set state = excluded.state`, [key, JSON.stringify(after)]);
+      await replaceRows(tx, key.slice(key.indexOf(':') + 1), INDICATORS_OF_KIND[after.kind], rowsOfItem(after, context));
     };
     for (const event of events) {
       if (CONTEXT_EVENT_TYPES.has(event.type)) await applyContext(tx, event);
@@ -124,10 +132,18 @@ export const qualityProjection = (context: QualityContext): Projection => ({
         const after = evolveItem(key, before, event, { patientId: patientId ?? '', careTeamOrganisations: await organisations(), ...(order ? { order } : {}) });
         // A check-out names no person: its visit does, for the doses it closed without.
         if (after?.kind === 'visit') patientId = after.visit.patientId;
-        if (after === undefined || after === before) continue;
-        await tx.query(`insert into quality_item_states (item_key, state) values ($1, $2) on conflict (item_key) do update set state = excluded.state`, [key, JSON.stringify(after)]);
-        const rows = rowsOfItem(after, context);
-        await replaceRows(tx, key.slice(key.indexOf(':') + 1), INDICATORS_OF_KIND[after.kind], rows);
+        await save(key, before, after);
+      }
+      // An overdue dose escalated with nobody to prompt: the dose is due even if nobody ever records it (H100).
+      if (event.type === 'EscalationRaised' && patientId) {
+        const orders = await tx.query<{ state: QualityItem | string }>(`select state from quality_item_states where item_key like 'order:%' and state->>'patientId' = $1`, [patientId]);
+        const found = doseOfEscalation((event.data as EscalationRaisedData).escalationId, event.metadata.occurredAt, orders.map((o) => parsed(o.state) as OrderItem), context);
+        if (found) {
+          const key = `dose:${doseKey(found.order.orderId, found.scheduledAt)}`;
+          const before = await load(key);
+          const input = { patientId, careTeamOrganisations: await organisations(), order: found.order, dueAt: found.scheduledAt, scheduledTime: found.scheduledTime, timeCritical: found.order.timeCritical };
+          await save(key, before, overdueDose(before?.kind === 'dose' ? before : undefined, key.slice(5), input));
+        }
       }
       const entryRows = rowsOfEntry(event, await organisations(), context);
       if (entryRows.length > 0) await replaceRows(tx, event.id, [...new Set(entryRows.map((r) => r.indicator))], entryRows);
