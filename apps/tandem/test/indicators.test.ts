@@ -267,6 +267,13 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     const badMonth = await get(`/api/indicators?organisation=${AGENCY}&period=2026-13`, await auditor());
     expect(badMonth.body.errors).toEqual([expect.objectContaining({ field: 'period' })]);
     expect((await get(`/api/indicators/nonsense/entries?organisation=${AGENCY}&period=${MONTH}`, await auditor())).status).toBe(404);
+    // Hostile input: a repeated or bracketed parameter is not a period; SQL in an organisation is only a name nobody has.
+    expect((await get(`/api/indicators?organisation=${AGENCY}&period[]=${MONTH}`, await auditor())).body.errors).toEqual([expect.objectContaining({ field: 'period' })]);
+    expect((await get(`/api/indicators?organisation=${AGENCY}&organisation=Y12345&period=${MONTH}`, await auditor())).body.errors).toEqual([expect.objectContaining({ field: 'organisation' })]);
+    const injected = await get(`/api/indicators?organisation=${encodeURIComponent("x' or '1'='1")}&period=${MONTH}`, await auditor());
+    expect(injected.status).toBe(200);
+    expect((injected.body.indicators as Figure[]).every((f) => f.denominator === 0)).toBe(true);
+    expect((await get(`/api/indicators/missed-visits/entries?organisation=${AGENCY}&period=${MONTH}&counted=all`, await auditor())).body.errors).toEqual([expect.objectContaining({ field: 'counted' })]);
     const fhirBad = await get('/fhir/MeasureReport?reporter=Organization/org-kindly-care&period=December', await auditor());
     expect(fhirBad.status).toBe(400);
     expect(fhirBad.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ expression: ['period'] }] });
