@@ -37,52 +37,49 @@ const where = (scope: IndicatorScope, from: string, to: string): { sql: string; 
   return { sql: clauses.join(' and '), params };
 };
 
-const median = (values: readonly number[]): number | null => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
 /** The quality indicators' reads: a period's figures are sums of its days' rows, each item counted once. */
 export class IndicatorReader {
   constructor(private readonly db: SqlQueryable) {}
 
+  /** Each indicator's figures, summed in the database over the period's days, each item once (an item counts for every organisation caring for the person). */
   async figures(scope: IndicatorScope, period: string): Promise<IndicatorFigure[]> {
-    const entries = await this.itemsOf(scope, period);
+    const { from, to } = daysOfPeriod(period);
+    const w = where(scope, from, to);
+    const rows = await this.db.query<{ indicator: string; numerator: string | number; denominator: string | number; median: string | number | null }>(
+      `select indicator, count(*) filter (where in_numerator) as numerator, count(*) as denominator,
+              percentile_cont(0.5) within group (order by minutes) as median
+         from (select indicator, item_id, bool_or(in_numerator) as in_numerator, min(minutes) as minutes
+                 from quality_indicator_items where ${w.sql} group by indicator, item_id) as items
+        group by indicator`,
+      w.params,
+    );
+    const byId = new Map(rows.map((r) => [r.indicator, r]));
     return INDICATORS.map((indicator) => {
-      const items = entries.filter((e) => e.indicator === indicator.id);
-      const numerator = items.filter((e) => e.inNumerator).length;
-      const denominator = items.length;
+      const row = byId.get(indicator.id);
+      const numerator = Number(row?.numerator ?? 0);
+      const denominator = Number(row?.denominator ?? 0);
       return {
         indicator,
         numerator,
         denominator,
         value: denominator === 0 ? null : numerator / denominator,
-        ...(indicator.id === 'escalations-acknowledged-in-time' ? { medianMinutesToAcknowledge: median(items.flatMap((e) => (e.minutes === null ? [] : [e.minutes]))) } : {}),
+        ...(indicator.id === 'escalations-acknowledged-in-time' ? { medianMinutesToAcknowledge: row?.median === null || row?.median === undefined ? null : Number(row.median) } : {}),
       };
     });
   }
 
   /** The items behind a figure: every item counted (or only those in the numerator), oldest first. */
   async entries(indicator: IndicatorId, scope: IndicatorScope, period: string, only?: 'numerator'): Promise<IndicatorEntry[]> {
-    const items = (await this.itemsOf(scope, period)).filter((e) => e.indicator === indicator && (only !== 'numerator' || e.inNumerator));
-    return items.map(({ indicator: _indicator, ...entry }) => entry);
-  }
-
-  /** Every item of the scope and period, once each (an item counts for each organisation caring for the person: grouped here). */
-  private async itemsOf(scope: IndicatorScope, period: string): Promise<(IndicatorEntry & { indicator: string })[]> {
     const { from, to } = daysOfPeriod(period);
     const w = where(scope, from, to);
-    const rows = await this.db.query<{ indicator: string; item_id: string; patient_id: string; organisation_ids: string[]; day: string; in_numerator: boolean; minutes: number | null; what: string; at: string | Date; recorded_by: string }>(
-      `select indicator, item_id, patient_id, array_agg(organisation_id order by organisation_id) as organisation_ids, to_char(min(day), 'YYYY-MM-DD') as day, bool_or(in_numerator) as in_numerator,
-              min(minutes) as minutes, min(what) as what, min(at) as at, min(recorded_by) as recorded_by
-         from quality_indicator_items where ${w.sql}
-        group by indicator, item_id, patient_id order by min(at), item_id`,
-      w.params,
+    const rows = await this.db.query<{ item_id: string; patient_id: string; organisation_ids: string[]; day: string; in_numerator: boolean; minutes: number | null; what: string; at: string | Date; recorded_by: string }>(
+      `select item_id, patient_id, array_agg(organisation_id order by organisation_id) as organisation_ids, to_char(min(day), 'YYYY-MM-DD') as day,
+              bool_or(in_numerator) as in_numerator, min(minutes) as minutes, min(what) as what, min(at) as at, min(recorded_by) as recorded_by
+         from quality_indicator_items where ${w.sql} and indicator = $${w.params.length + 1}
+        group by item_id, patient_id ${only === 'numerator' ? 'having bool_or(in_numerator)' : ''} order by min(at), item_id`,
+      [...w.params, indicator],
     );
     return rows.map((r) => ({
-      indicator: r.indicator,
       itemId: r.item_id,
       patientId: r.patient_id,
       organisationIds: r.organisation_ids,
