@@ -291,6 +291,9 @@ export const rowsOfItem = (item: QualityItem, context: QualityContext): Indicato
 };
 
 /** The rows of an entry that needs no state of its own (a set of vital signs, any care entry's lateness). */
+/** Whether an event is a care entry (an observation, a note, a medicine): counted for the entries' indicators. */
+export const isCareEntry = (event: RecordedEvent): boolean => ENTRY_TYPES.has(event.type) && streamOfKind(event.stream, 'care') !== undefined;
+
 export const rowsOfEntry = (event: RecordedEvent, careTeamOrganisations: readonly string[], context: QualityContext): IndicatorRow[] => {
   const care = streamOfKind(event.stream, 'care');
   if (!care || !ENTRY_TYPES.has(event.type)) return [];

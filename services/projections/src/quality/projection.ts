@@ -1,7 +1,7 @@
 import { streamOfKind, type CarePromptIssuedData, type CareTeamMemberAddedData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
 import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
 import type { Projection } from '../projection';
-import { CONTEXT_EVENT_TYPES, doseKey, doseOfEscalation, evolveItem, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
+import { CONTEXT_EVENT_TYPES, doseKey, doseOfEscalation, evolveItem, isCareEntry, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
 
 /**
  * The quality indicators' read model (issue 15; docs/decisions/0032): one row per item, indicator
@@ -121,10 +121,20 @@ export const qualityProjection = (context: QualityContext): Projection => ({
       await tx.query(`insert into quality_item_states (item_key, state) values ($1, $2) on conflict (item_key) do update set state = excluded.state`, [key, JSON.stringify(after)]);
       await replaceRows(tx, key.slice(key.indexOf(':') + 1), INDICATORS_OF_KIND[after.kind], rowsOfItem(after, context));
     };
+    // Each person's care-team organisations, read once per batch until a care team or a practitioner changes.
+    const teams = new Map<string, string[]>();
     for (const event of events) {
-      if (CONTEXT_EVENT_TYPES.has(event.type)) await applyContext(tx, event);
+      if (CONTEXT_EVENT_TYPES.has(event.type)) {
+        await applyContext(tx, event);
+        teams.clear();
+      }
       let patientId = patientOf(event);
-      const organisations = async () => (patientId ? await careTeamOrganisations(tx, patientId) : []);
+      const organisations = async (): Promise<string[]> => {
+        if (!patientId) return [];
+        const known = teams.get(patientId) ?? (await careTeamOrganisations(tx, patientId));
+        teams.set(patientId, known);
+        return known;
+      };
       for (const key of itemKeysOf(event, context)) {
         const before = await load(key);
         const orderKey = orderKeyOfDose(key);
@@ -145,8 +155,9 @@ export const qualityProjection = (context: QualityContext): Projection => ({
           await save(key, before, overdueDose(before?.kind === 'dose' ? before : undefined, key.slice(5), input));
         }
       }
+      if (!isCareEntry(event)) continue;
       const entryRows = rowsOfEntry(event, await organisations(), context);
-      if (entryRows.length > 0) await replaceRows(tx, event.id, [...new Set(entryRows.map((r) => r.indicator))], entryRows);
+      await replaceRows(tx, event.id, [...new Set(entryRows.map((r) => r.indicator))], entryRows);
     }
   },
 });
