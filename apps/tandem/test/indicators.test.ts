@@ -38,7 +38,8 @@ import { DEMO, seedDemoData, seedDemoRotas } from '../src/demo/demo-data';
  *   -> 7 raised, 2 acknowledged in time; median minutes to acknowledge (10, 20, 45) 20.
  * Vital signs: 4 sets, the last without a temperature -> 3 of 4 complete.
  * Notes: 6, two of them typed up late (they happened on 20 November) -> with 4 vital signs, 1 glucose
- *   and 9 dose outcomes, 20 entries, 2 late.
+ *   and 9 dose outcomes, 20 entries, 2 late (a seventh note, written in the wrong person's record and
+ *   marked entered in error, counts for nothing).
  * 2 December, scheduled doses for person 2 (amoxicillin 08:00 14:00 20:00; co-careldopa, time-critical,
  *   08:00 12:00 16:00 20:00) and person 1 (paracetamol 08:00 12:00 18:00); tolerance 60 minutes,
  *   30 for a time-critical medicine (the medicines ruleset's):
@@ -150,6 +151,7 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
 
     /** 1 December, in order: at each time the scheduler first fires what fell due (a missed visit, a passed deadline), then the step is taken. */
     let low: Awaited<ReturnType<typeof care.recordCare>> | undefined;
+    let wrong: Awaited<ReturnType<typeof care.recordCare>> | undefined;
     /** The clock moves on and the scheduler looks; nobody does anything. */
     const nothing = () => Promise.resolve();
     const firstOfDecember: [string, () => Promise<unknown>][] = [
@@ -166,6 +168,9 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
       // Typed up late: two visits' notes from 20 November, found on paper.
       ['10:00', () => note(p0, amira, 'Paper record typed up: visit went well', '2026-11-20T09:00:00.000Z')],
       ['10:00', () => note(p0, amira, 'Paper record typed up: evening visit, no concerns', '2026-11-20T18:00:00.000Z')],
+      // Written to the wrong person, then marked entered in error: it counts for nothing.
+      ['10:05', async () => { wrong = await note(p0, amira, 'Took Mrs Smith to the shops'); }],
+      ['10:06', () => care.recordCare('MarkEntryEnteredInError', { idempotencyKey: key(), occurredAt: now(), patientId: p0, entryId: wrong!.entryId!, reason: 'Written in the wrong person\'s record' }, amira)],
       ['12:00', () => checkIn('v2', p0, amira)],
       ['12:15', () => checkOut('v2', p0, amira)],
       ['12:15', () => note(p0, amira, 'Had to leave early: called to another visit')],

@@ -106,6 +106,19 @@ describe('scheduled doses', () => {
     expect(doseOfEscalation('some-hypo-escalation', '2026-12-01T12:45:00.000Z', [order], context)).toBeUndefined();
   });
 
+  it('a dose given on time, then marked entered in error, is due again with no outcome: not on time', () => {
+    const recorded = given('2026-12-01T12:05:00.000Z');
+    const key = itemKeysOf(recorded, context)[0]!;
+    const onTime = evolveItem(key, undefined, recorded, { patientId: 'p1', careTeamOrganisations: ['org-a'] })!;
+    const inError = event('care-p1', 'EntryMarkedEnteredInError', { patientId: 'p1', entryId: recorded.id, reason: 'wrong person' }, '2026-12-01T13:00:00.000Z', 'nurse-1');
+    const after = evolveItem(key, onTime, inError, { patientId: 'p1', careTeamOrganisations: ['org-a'] })!;
+    expect(rowsOfItem(onTime, context).map((r) => r.inNumerator)).toEqual([true, true]);
+    expect(rowsOfItem(after, context).map((r) => [r.inNumerator, r.what])).toEqual([
+      [false, 'Co-careldopa at 12:00: no outcome recorded'],
+      [false, 'Co-careldopa at 12:00: no outcome recorded'],
+    ]);
+  });
+
   it('the same dose recorded afterwards is one dose, not two: late by 40 minutes, beyond the 30 for a time-critical medicine', () => {
     const rows = fold([ordered, planned('v5', '2026-12-01T11:45:00.000Z', '2026-12-01T12:30:00.000Z'), checkedOut('v5'), given('2026-12-01T12:40:00.000Z')]).filter((r) => r.indicator === 'time-critical-doses-on-time');
     expect(rows.map((r) => [r.itemId, r.inNumerator])).toEqual([[`${ordered.id}@${dueAt}`, false]]);

@@ -186,6 +186,12 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
       // Each scheduled dose has one outcome (the record refuses a second): the first is kept.
       return base.outcome ? base : { ...base, timeCritical: dose.timeCritical, outcome: { outcome: dose.outcome, at, by, entryId: event.id } };
     }
+    if (event.type === 'EntryMarkedEnteredInError') {
+      // The outcome was recorded in error: the dose is still due, with no outcome (not quietly dropped).
+      if (!previous?.outcome) return state;
+      const { outcome: _wrong, ...withoutOutcome } = previous;
+      return withoutOutcome;
+    }
     if (event.type === 'CarePromptIssued') {
       const dose = dataOf<CarePromptIssuedData>(event).dose;
       return dose ? overdueDose(previous, doseId, { ...input, dueAt: dose.scheduledAt, scheduledTime: dose.scheduledTime, timeCritical: dose.timeCritical }) : state;
@@ -318,6 +324,9 @@ export const rowsOfEntry = (event: RecordedEvent, careTeamOrganisations: readonl
   }
   return rows;
 };
+
+/** The indicators an entry's own rows count for (dropped when the entry is marked entered in error). */
+export const ENTRY_INDICATORS: readonly IndicatorId[] = ['late-entries', 'news2-sets-complete'];
 
 /** Whether an event changes who is on a person's care team, or which organisation a practitioner is of. */
 export const CONTEXT_EVENT_TYPES: ReadonlySet<string> = new Set(['CareTeamMemberAdded', 'CareTeamMemberRemoved', 'PractitionerRegistered']);

@@ -1,7 +1,7 @@
-import { streamOfKind, type CarePromptIssuedData, type CareTeamMemberAddedData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
+import { streamOfKind, type CarePromptIssuedData, type CareTeamMemberAddedData, type EntryMarkedEnteredInErrorData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
 import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
 import type { Projection } from '../projection';
-import { CONTEXT_EVENT_TYPES, doseKey, doseOfEscalation, evolveItem, isCareEntry, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
+import { CONTEXT_EVENT_TYPES, doseKey, ENTRY_INDICATORS, doseOfEscalation, evolveItem, isCareEntry, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
 
 /**
  * The quality indicators' read model (issue 15; docs/decisions/0032): one row per item, indicator
@@ -153,6 +153,16 @@ export const qualityProjection = (context: QualityContext): Projection => ({
           const before = await load(key);
           const input = { patientId, careTeamOrganisations: await organisations(), order: found.order, dueAt: found.scheduledAt, scheduledTime: found.scheduledTime, timeCritical: found.order.timeCritical };
           await save(key, before, overdueDose(before?.kind === 'dose' ? before : undefined, key.slice(5), input));
+        }
+      }
+      if (event.type === 'EntryMarkedEnteredInError') {
+        const { entryId } = event.data as EntryMarkedEnteredInErrorData;
+        // An entry recorded in error counts for nothing; a dose whose outcome it was is due again, with none.
+        await replaceRows(tx, entryId, ENTRY_INDICATORS, []);
+        const [dose] = await tx.query<{ item_key: string; state: QualityItem | string }>(`select item_key, state from quality_item_states where item_key like 'dose:%' and state->'outcome'->>'entryId' = $1`, [entryId]);
+        if (dose) {
+          const before = parsed(dose.state);
+          await save(dose.item_key, before, evolveItem(dose.item_key, before, event, { patientId: patientId ?? '', careTeamOrganisations: await organisations() }));
         }
       }
       if (!isCareEntry(event)) continue;
