@@ -290,6 +290,12 @@ describe('care-quality indicators equal the hand count of a fixed month, before 
     expect((await get(`/api/indicators?organisation=${AGENCY}&period=${MONTH}`, await careWorker())).status).toBe(403);
     expect((await get(`/fhir/MeasureReport?reporter=Organization/${AGENCY}&period=${MONTH}`, await careWorker())).status).toBe(403);
     expect((await get(`/api/indicators?organisation=${AGENCY}&period=${MONTH}`, 'not-a-token')).status).toBe(401);
+    // Her person's individual reports are her own service's items for them; another organisation's are refused.
+    const hers = await get(`/fhir/MeasureReport?subject=Patient/${patientIds[0]}&period=${MONTH}`, await manager());
+    expect(hers.status).toBe(200);
+    const reports = (hers.body as unknown as Bundle<MeasureReport>).entry!.map((e) => e.resource!);
+    expect(reports.every((r) => r.type === 'individual' && r.reporter?.reference === `Organization/${AGENCY}`)).toBe(true);
+    expect((await get(`/fhir/MeasureReport?subject=Patient/${patientIds[0]}&reporter=Organization/${DEMO.nursingTeam.organisationId}&period=${MONTH}`, await manager())).status).toBe(403);
   });
 
   it('FHIR: a Measure per indicator, and summary and individual MeasureReports read with fhir-kit-client, valid R4, in the CapabilityStatement', async () => {
