@@ -12,3 +12,4 @@ export * from './instant';
 export * from './england-time';
 export * from './visits/visits';
 export * from './visits/visit-facts';
+export * from './quality/indicators';

@@ -1,9 +1,9 @@
 import { createAccessControl, DevIssuer, remoteTokenVerifier, sharedRateLimitStore, type OnAccess, type TokenVerifier } from '@tandem/auth';
-import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, EventRegistry, subscriptionEventDefinitions, visitEventDefinitions } from '@tandem/contracts';
-import { createDelegationService, delegationOpenApiPaths, delegationProjection, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
+import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions, englandDate, englandInstant, EventRegistry, subscriptionEventDefinitions, visitEventDefinitions } from '@tandem/contracts';
+import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, doseEscalationId, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
-import { checkpointWatcher, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader } from '@tandem/projections';
+import { checkpointWatcher, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -25,6 +25,20 @@ import { createBulkExportService } from './bulk-export/service';
 import { BULK_DATA_OPERATIONS } from './bulk-export/export-request';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
+
+/** What the indicators' routes serve under /fhir, for the CapabilityStatement. */
+const INDICATOR_CAPABILITIES = [
+  { type: 'Measure', interaction: [{ code: 'read' as const }, { code: 'search-type' as const }] },
+  {
+    type: 'MeasureReport',
+    interaction: [{ code: 'search-type' as const }],
+    searchParam: [
+      { name: 'reporter', type: 'reference' as const, documentation: 'Organization/<id>: the summary reports of an organisation' },
+      { name: 'subject', type: 'reference' as const, documentation: 'Patient/<id>: the individual reports of a person' },
+      { name: 'period', type: 'date' as const, documentation: 'a month (2026-12) or a day (2026-12-03)' },
+    ],
+  },
+];
 
 export const eventRegistry = () => new EventRegistry([...careEventDefinitions, ...delegationEventDefinitions, ...auditEventDefinitions, ...subscriptionEventDefinitions, ...visitEventDefinitions]);
 
@@ -111,7 +125,15 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     rateLimit: { perUserPerMinute: config.TANDEM_RATE_LIMIT_PER_MINUTE, ...(rateStore ? { store: rateStore } : {}) },
   });
   const now = () => clock.now();
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(new FrameworkCatalogue())], access }) : undefined;
+  const catalogue = new FrameworkCatalogue();
+  // The quality indicators (issue 15) count by England's calendar and the medicines ruleset's own dose tolerance (one home for the number).
+  const quality = qualityProjection({
+    dayOf: englandDate,
+    instantOf: englandInstant,
+    onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
+    doseEscalationId,
+  });
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -134,7 +156,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
         // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
-        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability()] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
+        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
         moreOperations: () => [BULK_DATA_OPERATIONS.system],
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
       }),
@@ -166,6 +188,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
       }),
     );
   }
+  // The quality indicators' reads (JSON, FHIR Measure and MeasureReport) where their read model is written; before the record service's /fhir/:type.
+  if (projections) services.unshift(createIndicatorsService({ readModels, access }));
   // Bulk Data $export (apps/tandem/src/bulk-export) where the record service serves FHIR: the same policy and caseload as a
   // search (its RecordAccess), read from the FHIR read model; its routes go first, before the record service's /fhir/:type.
   const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');

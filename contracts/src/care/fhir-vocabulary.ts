@@ -225,3 +225,11 @@ export const doseFlagNote = (flag: DoseFlag): string => {
       return `Recorded as "${flag.data.product}", an insulin this record does not know, after the person confirmed it: not checked for a duplicate, the minimum interval or the instruction. Flagged as an incident for the delegating nurse.`;
   }
 };
+
+/** The quality indicators as FHIR Measure and MeasureReport (issue 15; docs/decisions/0032): the canonical base and the code systems they use. */
+export const MEASURE_CANONICAL_BASE = 'https://tandem.nhs.example/fhir/Measure';
+export const MEASURE_SCORING_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-scoring';
+export const MEASURE_POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';
+export const MEASURE_IMPROVEMENT_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-improvement-notation';
+/** The second figure of the escalations indicator (a group of its own in the MeasureReport). */
+export const MEDIAN_MINUTES_TO_ACKNOWLEDGE_CODE = { system: 'https://tandem.nhs.example/fhir/CodeSystem/quality-figures', code: 'median-minutes-to-acknowledge', display: 'Median minutes to acknowledge' } as const;

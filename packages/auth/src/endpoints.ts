@@ -172,3 +172,8 @@ export const SUBSCRIPTION_ACCESS = {
 
 /** A notification about a person's resource of this type: exactly a read of it. */
 export const NOTIFICATION_ACCESS = (type: string): EndpointAccess => FHIR_ACCESS.read(type);
+
+/** The care-quality indicators (issue 15): JSON and FHIR Measure/MeasureReport, for an organisation (the auditor: any; its registered manager: her own). */
+export const QUALITY_ACCESS = {
+  read: { action: 'quality.read', needs: [] } as EndpointAccess,
+};

@@ -32,6 +32,7 @@ export const ACTIONS = [
   'escalation.respond',
   'subscription.manage',
   'visit.plan',
+  'quality.read',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -53,6 +54,7 @@ export const ACTION_TEXT: Readonly<Record<Action, string>> = {
   'escalation.respond': 'acknowledge or resolve an escalation',
   'subscription.manage': 'subscribe to notifications (FHIR Subscription)',
   'visit.plan': "plan, reschedule or cancel a person's visits (the care provider's registered manager or rostering system)",
+  'quality.read': 'read the care-quality indicators and the entries behind them',
 };
 
 /**
@@ -85,6 +87,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': r,
     'subscription.manage': 'none',
     'visit.plan': 'none',
+    'quality.read': 'none',
   },
   'district-nurse': {
     'fhir.read': r,
@@ -107,6 +110,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': r,
     'subscription.manage': r,
     'visit.plan': 'none',
+    'quality.read': 'none',
   },
   gp: {
     'fhir.read': r,
@@ -126,6 +130,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': r,
     'subscription.manage': r,
     'visit.plan': 'none',
+    'quality.read': 'none',
   },
   'registered-manager': {
     'fhir.read': r,
@@ -148,6 +153,8 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': r,
     'subscription.manage': 'none',
     'visit.plan': r,
+    // The indicators of her own service only (docs/decisions/0032).
+    'quality.read': 'own-organisation',
   },
   auditor: {
     'fhir.read': 'any',
@@ -167,6 +174,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': 'none',
     'subscription.manage': 'none',
     'visit.plan': 'none',
+    'quality.read': 'any',
   },
   system: {
     'fhir.read': r,
@@ -186,6 +194,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'escalation.respond': 'none',
     'subscription.manage': r,
     'visit.plan': r,
+    'quality.read': 'none',
   },
 };
 

@@ -415,4 +415,14 @@ describe('SMART v2 scopes on top of the role rules', () => {
       expect(decision.allowed).toBe(role === 'auditor');
     }
   });
+
+  it("keeps the quality indicators to auditors (any organisation) and a registered manager (her own service's only)", () => {
+    const indicatorsOf = (organisationId: string) => ({ action: 'quality.read' as const, needs: [], target: { kind: 'organisation' as const, organisationId } });
+    for (const role of ROLES) {
+      const decision = decide({ principal: principal(role, 'x', { org: 'org-kindly-care' }), ...indicatorsOf('org-kindly-care') });
+      expect(decision.allowed).toBe(role === 'auditor' || role === 'registered-manager');
+    }
+    expect(decide({ principal: principal('registered-manager', 'x', { org: 'org-kindly-care' }), ...indicatorsOf('org-other-agency') })).toMatchObject({ allowed: false, reason: 'organisation' });
+    expect(decide({ principal: principal('auditor', 'x'), ...indicatorsOf('org-other-agency') }).allowed).toBe(true);
+  });
 });

@@ -6,3 +6,7 @@ export * from './service';
 export * from './read-model-schema';
 export * from './fhir/projection';
 export * from './latest-versions';
+export * from './quality/fold';
+export * from './quality/projection';
+export * from './quality/reader';
+export * from './quality/routes';

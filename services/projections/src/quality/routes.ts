@@ -1,0 +1,188 @@
+import { AuthenticationError, QUALITY_ACCESS, refusalTitle, TooManyRequestsError, type AccessControl, type Principal } from '@tandem/auth';
+import { IndicatorIdSchema, IndicatorPeriodQuerySchema, indicatorById, INDICATORS, type ServiceHealth } from '@tandem/contracts';
+import type { SqlQueryable } from '@tandem/event-store';
+import { Router, type Request, type Response } from 'express';
+import { measureOf, measureReportOf, searchset } from './fhir';
+import { IndicatorReader, type IndicatorScope } from './reader';
+
+type Problem = { readonly field: string; readonly message: string };
+type Refusal = { readonly status: number; readonly title: string; readonly detail: string; readonly errors?: readonly Problem[]; readonly headers?: Record<string, string> };
+
+const jsonRefusal = (res: Response, r: Refusal) => {
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.set(name, value);
+  res.status(r.status).type('application/problem+json').json({ type: 'about:blank', title: r.title, status: r.status, detail: r.detail, ...(r.errors ? { errors: r.errors } : {}) });
+};
+
+const fhirRefusal = (res: Response, r: Refusal) => {
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.set(name, value);
+  const code = r.status === 400 ? 'invalid' : r.status === 403 ? 'forbidden' : r.status === 404 ? 'not-found' : r.status === 401 ? 'login' : 'exception';
+  const issue = r.errors && r.errors.length > 0 ? r.errors.map((e) => ({ severity: 'error', code, diagnostics: `${e.field}: ${e.message}`, expression: [e.field] })) : [{ severity: 'error', code, diagnostics: r.detail }];
+  res.status(r.status).type('application/fhir+json').json({ resourceType: 'OperationOutcome', issue });
+};
+
+/** The server's FHIR base as the client reached it (a search's fullUrls). */
+const fhirBase = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
+
+const bad = (errors: Problem[]): Refusal => ({ status: 400, title: 'Bad Request', detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
+
+const single = (req: Request, name: string): string | undefined => {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+const periodProblem = (period: string | undefined): Problem | undefined => {
+  const parsed = IndicatorPeriodQuerySchema.safeParse(period);
+  return parsed.success ? undefined : { field: 'period', message: parsed.error.issues[0]!.message };
+};
+
+/** A FHIR reference of one type in a search parameter (`Organization/x`, or `x`). */
+const referenceOf = (value: string | undefined, type: string): string | undefined => {
+  if (value === undefined) return undefined;
+  const id = value.startsWith(`${type}/`) ? value.slice(type.length + 1) : value;
+  return /^[A-Za-z0-9\-.]{1,64}$/.test(id) ? id : '';
+};
+
+export interface IndicatorRoutesDeps {
+  readonly readModels: SqlQueryable;
+  readonly access: AccessControl;
+}
+
+/**
+ * The quality indicators' reads (issue 15): JSON at /api/indicators and FHIR Measure and
+ * MeasureReport under /fhir. The auditor reads any organisation's; a registered manager only her
+ * own service's (the token's organisation); anyone else is refused (403). Bad input names the
+ * field (problem+json, or an OperationOutcome with its expression) and nothing is read.
+ */
+export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Router => {
+  const reader = new IndicatorReader(readModels);
+  const router = Router();
+
+  /** Authenticates and decides for an organisation (or, with none named, the caller's own). */
+  const allowed = async (req: Request, organisationId: string | undefined): Promise<{ principal: Principal } | Refusal> => {
+    let principal: Principal;
+    try {
+      principal = await access.authenticate(req.get('authorization'), { address: req.ip });
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) return { status: 429, title: refusalTitle(error), detail: error.message, headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+      if (error instanceof AuthenticationError) return { status: error.status, title: refusalTitle(error), detail: error.message, headers: { 'WWW-Authenticate': error.challenge } };
+      throw error;
+    }
+    const target = { kind: 'organisation' as const, organisationId: organisationId ?? principal.actor.organisation ?? '' };
+    const decision = access.authorise({ principal, action: QUALITY_ACCESS.read.action, needs: QUALITY_ACCESS.read.needs, target });
+    return decision.allowed ? { principal } : { status: 403, title: 'Forbidden', detail: decision.detail };
+  };
+
+  const handle =
+    (refuse: (res: Response, r: Refusal) => void, work: (req: Request, res: Response) => Promise<Refusal | void>) =>
+    (req: Request, res: Response, next: (error?: unknown) => void) => {
+      work(req, res).then((refusal) => (refusal ? refuse(res, refusal) : undefined), next);
+    };
+
+  /** The organisation and period of a JSON read, checked, then the caller's right to them. */
+  const scoped = async (req: Request): Promise<{ scope: IndicatorScope; period: string } | Refusal> => {
+    const period = single(req, 'period');
+    const organisation = single(req, 'organisation');
+    const patient = single(req, 'patient');
+    const errors = [periodProblem(period), organisation === undefined ? { field: 'organisation', message: 'is required: the organisation whose indicators to read' } : undefined].filter((e): e is Problem => e !== undefined);
+    if (patient !== undefined && referenceOf(patient, 'Patient') === '') errors.push({ field: 'patient', message: 'must be a patient id' });
+    if (errors.length > 0) return bad(errors);
+    const who = await allowed(req, organisation);
+    if (!('principal' in who)) return who;
+    return { scope: { organisationId: organisation!, ...(patient ? { patientId: referenceOf(patient, 'Patient')! } : {}) }, period: period! };
+  };
+
+  router.get(
+    '/api/indicators',
+    handle(jsonRefusal, async (req, res) => {
+      const asked = await scoped(req);
+      if (!('scope' in asked)) return asked;
+      const figures = await reader.figures(asked.scope, asked.period);
+      const query = new URLSearchParams({ organisation: asked.scope.organisationId!, period: asked.period, ...(asked.scope.patientId ? { patient: asked.scope.patientId } : {}) });
+      res.json({
+        organisation: asked.scope.organisationId,
+        period: asked.period,
+        indicators: figures.map((f) => ({
+          id: f.indicator.id,
+          title: f.indicator.title,
+          numerator: f.numerator,
+          denominator: f.denominator,
+          value: f.value,
+          ...(f.medianMinutesToAcknowledge !== undefined ? { medianMinutesToAcknowledge: f.medianMinutesToAcknowledge } : {}),
+          numeratorText: f.indicator.numerator,
+          denominatorText: f.indicator.denominator,
+          entries: `/api/indicators/${f.indicator.id}/entries?${query.toString()}`,
+        })),
+      });
+    }),
+  );
+
+  router.get(
+    '/api/indicators/:id/entries',
+    handle(jsonRefusal, async (req, res) => {
+      const id = IndicatorIdSchema.safeParse(req.params.id);
+      if (!id.success) return { status: 404, title: 'Not Found', detail: `There is no indicator ${String(req.params.id)}: ${INDICATORS.map((i) => i.id).join(', ')}` };
+      const counted = single(req, 'counted');
+      if (counted !== undefined && counted !== 'numerator' && counted !== 'denominator') return bad([{ field: 'counted', message: 'must be numerator or denominator' }]);
+      const asked = await scoped(req);
+      if (!('scope' in asked)) return asked;
+      const entries = await reader.entries(id.data, asked.scope, asked.period, counted === 'numerator' ? 'numerator' : undefined);
+      res.json({ indicator: id.data, organisation: asked.scope.organisationId, period: asked.period, counted: counted ?? 'denominator', entries });
+    }),
+  );
+
+  router.get(
+    '/fhir/Measure',
+    handle(fhirRefusal, async (req, res) => {
+      const who = await allowed(req, undefined);
+      if (!('principal' in who)) return who;
+      res.type('application/fhir+json').json(searchset(fhirBase(req), 'Measure', INDICATORS.map(measureOf)));
+    }),
+  );
+
+  router.get(
+    '/fhir/Measure/:id',
+    handle(fhirRefusal, async (req, res) => {
+      const who = await allowed(req, undefined);
+      if (!('principal' in who)) return who;
+      const indicator = indicatorById(String(req.params.id));
+      if (!indicator) return { status: 404, title: 'Not Found', detail: `Measure/${String(req.params.id)} is not known` };
+      res.type('application/fhir+json').json(measureOf(indicator));
+    }),
+  );
+
+  /**
+   * Summary reports: `reporter=Organization/<id>&period=`; individual reports: `subject=Patient/<id>&period=`
+   * (with `reporter` the organisation's items for that person: a registered manager must name hers).
+   */
+  router.get(
+    '/fhir/MeasureReport',
+    handle(fhirRefusal, async (req, res) => {
+      const period = single(req, 'period');
+      const reporter = referenceOf(single(req, 'reporter'), 'Organization');
+      const subject = referenceOf(single(req, 'subject'), 'Patient');
+      const errors = [periodProblem(period)].filter((e): e is Problem => e !== undefined);
+      if (reporter === '') errors.push({ field: 'reporter', message: 'must be Organization/<id>' });
+      if (subject === '') errors.push({ field: 'subject', message: 'must be Patient/<id>' });
+      if (reporter === undefined && subject === undefined) errors.push({ field: 'reporter', message: 'name the organisation (reporter=Organization/<id>) or the person (subject=Patient/<id>)' });
+      if (errors.length > 0) return bad(errors);
+      const who = await allowed(req, reporter);
+      if (!('principal' in who)) return who;
+      // A manager reading a person's report without naming an organisation reads her own service's items for them.
+      const organisationId = reporter ?? (who.principal.actor.role === 'auditor' ? undefined : who.principal.actor.organisation);
+      const scope: IndicatorScope = { ...(organisationId ? { organisationId } : {}), ...(subject ? { patientId: subject } : {}) };
+      const figures = await reader.figures(scope, period!);
+      res.type('application/fhir+json').json(searchset(fhirBase(req), 'MeasureReport', figures.map((f) => measureReportOf(f, scope, period!))));
+    }),
+  );
+
+  return router;
+};
+
+/** The indicators' reads as a service of the process (mounted before the record service's /fhir/:type). */
+export const createIndicatorsService = (deps: IndicatorRoutesDeps) => ({
+  name: 'indicators',
+  router: indicatorRoutes(deps),
+  health: (): Promise<ServiceHealth> => Promise.resolve({ service: 'indicators', status: 'ok', details: {} }),
+  start: () => Promise.resolve(),
+  stop: () => Promise.resolve(),
+});
