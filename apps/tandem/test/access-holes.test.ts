@@ -130,12 +130,17 @@ describe('nobody where they do not belong', () => {
       expect(found.every((e) => e.entity?.some((x) => x.what?.reference === `Patient/${jones}`))).toBe(true);
     });
 
-    it('still answers with the stored record to those who may read him (his GP), and with break-glass to a nurse, flagged', async () => {
-      const own = await call('POST', '/fhir/Patient', { token: await gp(), body: patientResource(jonesNhsNumber) });
+    it('still answers with the stored record to those who may read him (his GP), and with break-glass to a nurse, flagged; other details are named, never dropped (409)', async () => {
+      const stored = (await call('GET', `/fhir/Patient/${jones}`, { token: await gp() })).body as unknown as Patient;
+      const { id: _id, meta: _meta, ...asRegistered } = stored;
+      const own = await call('POST', '/fhir/Patient', { token: await gp(), body: asRegistered as Patient });
       expect(own.status).toBe(200);
       expect((own.body as unknown as Patient).id).toBe(jones);
       expect((own.body as unknown as Patient).name?.[0]?.family).toBe('Jones');
-      const glass = await call('POST', '/fhir/Patient', { token: await zoe(), body: patientResource(jonesNhsNumber), headers: { 'X-Tandem-Break-Glass': 'Found him on the floor; his own team unreachable' } });
+      const other = await call('POST', '/fhir/Patient', { token: await gp(), body: patientResource(jonesNhsNumber) });
+      expect(other.status).toBe(409);
+      expect(other.text).toContain(`Patient/${jones} is already registered`);
+      const glass = await call('POST', '/fhir/Patient', { token: await zoe(), body: asRegistered as Patient, headers: { 'X-Tandem-Break-Glass': 'Found him on the floor; his own team unreachable' } });
       expect(glass.status).toBe(200);
       expect(glass.headers.get('x-tandem-break-glass')).toBe('used');
     });

@@ -100,7 +100,7 @@ describeInBrowser('overdue doses, their prompt and escalation, a missed visit, a
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
     // The demo's first person is Mr Arthur Jones, in Amira's care.
     jonesId = (await seedDemoData(record.care, { patients: 3, days: 1, now: clock.now() })).patientIds[0]!;
-    // Sarah on call for her team by day, the GP by night: who an escalation reaches after its first tier.
+    // Sarah on call for her team by day, the GP by night: who an escalation reaches after its first tier; Helen for her agency.
     await seedDemoRotas((tandem.services.find((s) => s.name === 'delegation') as DelegationService).commands);
     const medicines = `/api/patients/${jonesId}/medication-orders`;
     const started = new Date(Date.parse(START) - 7 * 24 * 3_600_000).toISOString();
@@ -109,13 +109,7 @@ describeInBrowser('overdue doses, their prompt and escalation, a missed visit, a
     orders.amlodipine = (await post(nurse, medicines, { product: DEMO_AMLODIPINE, dose: { value: 1, unit: 'tablet' }, route: 'oral', timing: scheduled(['09:10']), start: started })).id!;
     orders.amoxicillin = (await post(nurse, medicines, { product: AMOXICILLIN, dose: { value: 1, unit: 'capsule' }, route: 'oral', timing: scheduled(['09:05']), start: started })).id!;
     await post(nurse, `/api/patients/${jonesId}/allergies`, { substance: { system: 'http://snomed.info/sct', code: '294505008', display: 'Amoxicillin' }, category: 'medication', criticality: 'high', reaction: 'widespread rash' });
-    // Helen names herself her agency's registered manager (its rota): a late or missed visit of the agency goes to her first.
-    const rota = await fetch(`${tandem.url}/api/oncall-rotas/${DEMO.careAgency.organisationId}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(manager)}` },
-      body: JSON.stringify({ idempotencyKey: 'mar-prompts-rota', occurredAt: clock.now().toISOString(), shifts: [], registeredManager: DEMO.manager.practitionerId }),
-    });
-    expect(rota.status).toBe(201);
+    // The demo's rotas (above) name Helen her agency's registered manager: a late or missed visit of the agency goes to her first.
     // The morning visit nobody will check into: missed at its planned end, 09:30.
     await post(manager, `/api/patients/${jonesId}/visits`, {
       visitId: VISIT_ID,

@@ -15,7 +15,7 @@ const jsonRefusal = (res: Response, r: Refusal) => {
 
 const fhirRefusal = (res: Response, r: Refusal) => {
   for (const [name, value] of Object.entries(r.headers ?? {})) res.set(name, value);
-  const code = r.status === 400 ? 'invalid' : r.status === 403 ? 'forbidden' : r.status === 404 ? 'not-found' : r.status === 401 ? 'login' : 'exception';
+  const code = r.status === 400 ? 'invalid' : r.status === 403 ? 'forbidden' : r.status === 404 ? 'not-found' : r.status === 401 ? 'login' : r.status === 429 ? 'throttled' : 'exception';
   const issue = r.errors && r.errors.length > 0 ? r.errors.map((e) => ({ severity: 'error', code, diagnostics: `${e.field}: ${e.message}`, expression: [e.field] })) : [{ severity: 'error', code, diagnostics: r.detail }];
   res.status(r.status).type('application/fhir+json').json({ resourceType: 'OperationOutcome', issue });
 };
@@ -29,6 +29,12 @@ const single = (req: Request, name: string): string | undefined => {
   const value = req.query[name];
   return typeof value === 'string' ? value : undefined;
 };
+
+/** A parameter this read does not take is refused naming it (as the FHIR API's searches do), never ignored. */
+const unknownParameters = (req: Request, type: string, known: readonly string[]): Problem[] =>
+  Object.keys(req.query)
+    .filter((name) => !known.includes(name))
+    .map((name) => ({ field: name, message: `is not a search parameter of ${type} here; supported: ${known.filter((k) => !k.startsWith('_')).join(', ') || 'none'}` }));
 
 const periodProblem = (period: string | undefined): Problem | undefined => {
   const parsed = IndicatorPeriodQuerySchema.safeParse(period);
@@ -58,15 +64,21 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   const router = Router();
 
   /** Authenticates and decides for an organisation (or, with none named, the caller's own). */
-  const allowed = async (req: Request, organisationId: string | undefined): Promise<{ principal: Principal } | Refusal> => {
-    let principal: Principal;
+  /** Who is asking (a forged or expired token is refused before anything it asks is read). */
+  const authenticated = async (req: Request): Promise<{ principal: Principal } | Refusal> => {
     try {
-      principal = await access.authenticate(req.get('authorization'), { address: req.ip });
+      return { principal: await access.authenticate(req.get('authorization'), { address: req.ip }) };
     } catch (error) {
       if (error instanceof TooManyRequestsError) return { status: 429, title: refusalTitle(error), detail: error.message, headers: { 'Retry-After': String(error.retryAfterSeconds) } };
       if (error instanceof AuthenticationError) return { status: error.status, title: refusalTitle(error), detail: error.message, headers: { 'WWW-Authenticate': error.challenge } };
       throw error;
     }
+  };
+
+  const allowed = async (req: Request, organisationId: string | undefined): Promise<{ principal: Principal } | Refusal> => {
+    const who = await authenticated(req);
+    if (!('principal' in who)) return who;
+    const { principal } = who;
     const target = { kind: 'organisation' as const, organisationId: organisationId ?? principal.actor.organisation ?? '' };
     const decision = access.authorise({ principal, action: QUALITY_ACCESS.read.action, needs: QUALITY_ACCESS.read.needs, target });
     return decision.allowed ? { principal } : { status: 403, title: 'Forbidden', detail: decision.detail };
@@ -135,6 +147,9 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
     handle(fhirRefusal, async (req, res) => {
       const who = await allowed(req, undefined);
       if (!('principal' in who)) return who;
+      // Only once the caller is known: a forged token is a 401 whatever it asks.
+      const unknown = unknownParameters(req, 'Measure', ['_format']);
+      if (unknown.length > 0) return bad(unknown);
       res.type('application/fhir+json').json(searchset(fhirBase(req), 'Measure', INDICATORS.map(measureOf)));
     }),
   );
@@ -144,6 +159,9 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
     handle(fhirRefusal, async (req, res) => {
       const who = await allowed(req, undefined);
       if (!('principal' in who)) return who;
+      // Only once the caller is known: a forged token is a 401 whatever it asks.
+      const unknown = unknownParameters(req, 'Measure', ['_format']);
+      if (unknown.length > 0) return bad(unknown);
       const indicator = indicatorById(String(req.params.id));
       if (!indicator) return { status: 404, title: 'Not Found', detail: `Measure/${String(req.params.id)} is not known` };
       res.type('application/fhir+json').json(measureOf(indicator));
@@ -157,10 +175,12 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   router.get(
     '/fhir/MeasureReport',
     handle(fhirRefusal, async (req, res) => {
+      const caller = await authenticated(req);
+      if (!('principal' in caller)) return caller;
       const period = single(req, 'period');
       const reporter = referenceOf(single(req, 'reporter'), 'Organization');
       const subject = referenceOf(single(req, 'subject'), 'Patient');
-      const errors = [periodProblem(period)].filter((e): e is Problem => e !== undefined);
+      const errors = [...unknownParameters(req, 'MeasureReport', ['period', 'reporter', 'subject', '_format']), ...[periodProblem(period)].filter((e): e is Problem => e !== undefined)];
       if (reporter === '') errors.push({ field: 'reporter', message: 'must be Organization/<id>' });
       if (subject === '') errors.push({ field: 'subject', message: 'must be Patient/<id>' });
       if (reporter === undefined && subject === undefined) errors.push({ field: 'reporter', message: 'name the organisation (reporter=Organization/<id>) or the person (subject=Patient/<id>)' });
