@@ -602,19 +602,16 @@ describe('the access trail', () => {
     expect(everything?.matches.map((r) => r.resourceType)).not.toContain('AuditEvent');
   });
 
-  it('pages $everything in one order: the Patient first, then by type, newest first; the total counts every match', async () => {
+  it('pages $everything in one order: the Patient first, then the most recent care across types (what has no clinical time last); the total counts every match', async () => {
     const all = (await reader.everything(patientId, { _count: '1000' }))!;
     const keys = all.matches.map((r) => `${r.resourceType}/${r.id}`);
     expect(all.total).toBe(keys.length);
     expect(keys[0]).toBe(`Patient/${patientId}`);
     const rest = all.matches.slice(1) as (FhirResource & { effectiveDateTime?: string })[];
-    expect(rest.map((r) => r.resourceType)).toEqual([...rest.map((r) => r.resourceType)].sort());
-    for (let i = 1; i < rest.length; i++) {
-      const [a, b] = [rest[i - 1]!, rest[i]!];
-      if (a.resourceType === b.resourceType && a.effectiveDateTime && b.effectiveDateTime) {
-        expect(Date.parse(a.effectiveDateTime)).toBeGreaterThanOrEqual(Date.parse(b.effectiveDateTime));
-      }
-    }
+    const dated = rest.filter((r) => r.effectiveDateTime !== undefined).map((r) => Date.parse(r.effectiveDateTime!));
+    expect(dated).toEqual([...dated].sort((a, b) => b - a));
+    expect(new Set(rest.slice(0, dated.length).map((r) => r.resourceType)).size).toBeGreaterThan(1);
+    expect(rest.slice(dated.length).every((r) => r.effectiveDateTime === undefined)).toBe(true);
     const paged: string[] = [];
     for (let offset = 0; offset < keys.length + 7; offset += 7) {
       const page = (await reader.everything(patientId, { _count: '7', _offset: String(offset) }))!;
