@@ -1,4 +1,4 @@
-import { request } from './api';
+import { request, searchAllPages } from './api';
 import { personOf, SignedOut, type Person } from './day';
 import { news2Risk } from '@tandem/contracts';
 import type { Band } from './news2';
@@ -110,12 +110,20 @@ export const fetchCaseload = async (token: string, now = new Date(), headers: Re
   };
   // The last fortnight is enough to say what is latest; an older reading shows as none recent.
   const since = new Date(now.getTime() - 14 * 86_400_000).toISOString().slice(0, 10);
+  const all = async (path: string): Promise<Resource> => ({
+    entry: (
+      await searchAllPages(path, token, headers, 20, (response, at) => {
+        if (response.status === 401) throw new SignedOut();
+        throw new Error(`${at} answered ${response.status}`);
+      })
+    ).map((resource) => ({ resource })),
+  });
   const [patients, escalations, delegations, news2, glucose] = await Promise.all([
-    get('/fhir/Patient?_count=500'),
+    all('/fhir/Patient?_count=500'),
     get('/api/escalations?open=true'),
     get('/api/delegations', { delegations: [] }),
-    get(`/fhir/Observation?code=${CODES.news2}&date=ge${since}&_sort=-date&_count=1000`),
-    get(`/fhir/Observation?code=${CODES.glucose}&date=ge${since}&_sort=-date&_count=1000`),
+    all(`/fhir/Observation?code=${CODES.news2}&date=ge${since}&_sort=-date&_count=1000`),
+    all(`/fhir/Observation?code=${CODES.glucose}&date=ge${since}&_sort=-date&_count=1000`),
   ]);
   const people = resources(patients).filter((r) => r.resourceType === 'Patient').map(personOf);
   const open = list<OpenEscalation>(escalations.escalations);

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { request } from './api';
+import { request, searchAllPages } from './api';
 import type { ClinicianContext } from './clinician';
 import { personOf, type Person } from './day';
 import { bandsOf, bandWords, breathingStretches, parametersFor, readingsOf, seriesOf, type Breathing, type Parameter, type Reading, type Score } from './chart-data';
@@ -26,21 +26,6 @@ const LATE = '#330072';
 const EARLIER = '#768692';
 
 type Resource = Record<string, unknown>;
-
-/** Every page of a search (the next links), up to `pages`. */
-const searchAll = async (token: string, path: string, headers: Record<string, string>, pages = 10): Promise<Resource[]> => {
-  const found: Resource[] = [];
-  let next: string | undefined = path;
-  for (let i = 0; next && i < pages; i++) {
-    const response = await request(next, token, { headers });
-    if (!response.ok) throw new Error(`${next} answered ${response.status}`);
-    const bundle = (await response.json()) as { entry?: { resource?: Resource }[]; link?: { relation: string; url: string }[] };
-    found.push(...(bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => typeof r === 'object' && r !== null));
-    const link = bundle.link?.find((l) => l.relation === 'next')?.url;
-    next = link ? new URL(link, location.origin).pathname + new URL(link, location.origin).search : undefined;
-  }
-  return found;
-};
 
 /** Earlier versions of the corrected resources (their _history), by id: what a reading said before it was changed. */
 const earlierVersions = async (token: string, corrected: readonly Resource[], headers: Record<string, string>): Promise<Map<string, Resource[]>> => {
@@ -157,8 +142,8 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
     let delegations: Response;
     // The person's high glucose target comes from an insulin delegation's instruction (none: only the 4 line); read alongside.
     [observations, doses, delegations] = await Promise.all([
-      searchAll(ctx.token, `/fhir/Observation?patient=${id}&date=ge${since}&_sort=date&_count=1000`, headers),
-      searchAll(ctx.token, `/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=500`, headers, 2),
+      searchAllPages(`/fhir/Observation?patient=${id}&date=ge${since}&_sort=date&_count=1000`, ctx.token, headers),
+      searchAllPages(`/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=500`, ctx.token, headers, 2),
       request(`/api/delegations?patientId=${id}`, ctx.token, { headers }),
     ]);
     if (delegations.ok) {
