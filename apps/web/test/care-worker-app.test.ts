@@ -434,6 +434,21 @@ describeInBrowser("the care worker's app on a phone", () => {
     await page.goto(tandem.url);
     await page.getByRole('link', { name: 'Write a note for Mr Arthur Jones' }).click();
     await page.getByLabel('Note').fill('Mr Jones ate all of his tea and says he feels well.');
+    // The draft is written to the phone (IndexedDB) as she types; the page is reloaded once it is there,
+    // as a phone killed by its battery would be a moment after the last key.
+    await page.waitForFunction(
+      (text) =>
+        new Promise<boolean>((resolve) => {
+          const opened = indexedDB.open('tandem');
+          opened.onsuccess = () => {
+            const all = opened.result.transaction('drafts').objectStore('drafts').getAll();
+            all.onsuccess = () => resolve((all.result as { values?: Record<string, string> }[]).some((d) => Object.values(d.values ?? {}).includes(text)));
+            all.onerror = () => resolve(false);
+          };
+          opened.onerror = () => resolve(false);
+        }),
+      'Mr Jones ate all of his tea and says he feels well.',
+    );
     await page.reload();
     expect(await page.getByLabel('Note').inputValue()).toBe('Mr Jones ate all of his tea and says he feels well.');
     await expectAccessible('write a note');
