@@ -86,9 +86,11 @@ interface CareDates {
   readonly to?: string;
 }
 
-/** ` and ...` conditions keeping resources whose clinical time is in the range, and those with none. */
-const careDates = (sql: SqlBuilder, care: CareDates): string =>
-  [...(care.from ? [`(effective is null or effective >= ${sql.add(care.from)})`] : []), ...(care.to ? [`(effective is null or effective <= ${sql.add(care.to)})`] : [])].map((c) => ` and ${c}`).join('');
+/** One condition keeping resources whose clinical time is in the range, and those with none; undefined when no range is asked. */
+const careDates = (sql: SqlBuilder, care: CareDates): string | undefined => {
+  const bounds = [...(care.from ? [`effective >= ${sql.add(care.from)}`] : []), ...(care.to ? [`effective <= ${sql.add(care.to)}`] : [])];
+  return bounds.length === 0 ? undefined : `(effective is null or (${bounds.join(' and ')}))`;
+};
 
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
@@ -382,7 +384,8 @@ export class FhirReader {
     if (sinceStart) extra.push(`last_updated >= ${sql.add(sinceStart)}`);
     const and = extra.map((c) => ` and ${c}`).join('');
     const ownPatient = `resource_type = 'Patient' and (patient_id = ${patient} or id = ${patient})${and}`;
-    const aboutPatient = `patient_id = ${patient} and resource_type <> 'Patient' and resource_type <> all(${sql.add(excluded)})${and}${careDates(sql, care)}`;
+    const dates = careDates(sql, care);
+    const aboutPatient = `patient_id = ${patient} and resource_type <> 'Patient' and resource_type <> all(${sql.add(excluded)})${and}${dates ? ` and ${dates}` : ''}`;
     // The most recent care first, whatever its type (a GP's first page is the last days' care).
     const order = 'effective desc nulls last, resource_type, id';
     const rows = await this.db.query<{ known: boolean; total: string; resource: Resource | null }>(
@@ -428,7 +431,7 @@ export class FhirReader {
     if (types.length > 0) sql.where.push(`resource_type = any(${sql.add(types)})`);
     if (sinceStart) sql.where.push(`last_updated >= ${sql.add(sinceStart)}`);
     const dates = careDates(sql, care);
-    if (dates) sql.where.push(`(resource_type = 'Patient'${dates.replace(/^ and /, ' or (')}))`);
+    if (dates) sql.where.push(`(resource_type = 'Patient' or ${dates})`);
     const where = sql.where.join(' and ');
     const known = await this.db.query("select 1 from fhir_resource_version where resource_type = 'Patient' and id = $1 and last_updated < $2 limit 1", [patientId, atInstant]);
     if (known.length === 0) return undefined;

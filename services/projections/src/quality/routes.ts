@@ -142,14 +142,19 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
     }),
   );
 
+  /** A Measure read's caller, then its parameters (only once the caller is known: a forged token is a 401 whatever it asks). */
+  const measureRefusal = async (req: Request): Promise<Refusal | undefined> => {
+    const who = await allowed(req, undefined);
+    if (!('principal' in who)) return who;
+    const unknown = unknownParameters(req, 'Measure', ['_format']);
+    return unknown.length > 0 ? bad(unknown) : undefined;
+  };
+
   router.get(
     '/fhir/Measure',
     handle(fhirRefusal, async (req, res) => {
-      const who = await allowed(req, undefined);
-      if (!('principal' in who)) return who;
-      // Only once the caller is known: a forged token is a 401 whatever it asks.
-      const unknown = unknownParameters(req, 'Measure', ['_format']);
-      if (unknown.length > 0) return bad(unknown);
+      const refused = await measureRefusal(req);
+      if (refused) return refused;
       res.type('application/fhir+json').json(searchset(fhirBase(req), 'Measure', INDICATORS.map(measureOf)));
     }),
   );
@@ -157,11 +162,8 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   router.get(
     '/fhir/Measure/:id',
     handle(fhirRefusal, async (req, res) => {
-      const who = await allowed(req, undefined);
-      if (!('principal' in who)) return who;
-      // Only once the caller is known: a forged token is a 401 whatever it asks.
-      const unknown = unknownParameters(req, 'Measure', ['_format']);
-      if (unknown.length > 0) return bad(unknown);
+      const refused = await measureRefusal(req);
+      if (refused) return refused;
       const indicator = indicatorById(String(req.params.id));
       if (!indicator) return { status: 404, title: 'Not Found', detail: `Measure/${String(req.params.id)} is not known` };
       res.type('application/fhir+json').json(measureOf(indicator));

@@ -55,14 +55,11 @@ const unknownProductFlag = (patientId: string, product: string): CareRecordEvent
   data: { patientId, product },
 });
 
-/** Minutes since midnight in England (where the instruction's times are written). */
-const minutesOfDayInEngland = (at: string): number => englandMinutesOfDay(Date.parse(at));
-
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** How far a bedside time is from the nearest instructed time, round the clock. */
 const minutesFromInstructedTimes = (occurredAt: string, times: readonly string[]): number => {
-  const at = minutesOfDayInEngland(occurredAt);
+  const at = englandMinutesOfDay(Date.parse(occurredAt));
   return Math.min(...times.map((t) => {
     const d = Math.abs(at - minutesOf(t));
     return Math.min(d, 24 * 60 - d);

@@ -21,15 +21,13 @@ export interface InsulinSchedule {
   readonly times: readonly string[];
 }
 
-const minutesOfDayInEngland = (at: string): number => englandMinutesOfDay(Date.parse(at));
-
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** The instants in the visit's planned period at which an instructed time of day falls. */
 export const instructedTimesInVisit = (visit: Pick<PlannedVisit, 'plannedStart' | 'plannedEnd'>, times: readonly string[]): { time: string; dueAt: string }[] => {
   const start = instantOf(visit.plannedStart);
   const duration = (instantOf(visit.plannedEnd) - start) / 60_000;
-  const startMinutes = minutesOfDayInEngland(visit.plannedStart);
+  const startMinutes = englandMinutesOfDay(Date.parse(visit.plannedStart));
   return times.flatMap((time) => {
     const offset = (minutesOf(time) - startMinutes + 24 * 60) % (24 * 60);
     // Whole minutes: the seconds of the planned start are not part of a time of day.

@@ -33,7 +33,6 @@ export const capabilityStatement = ({
   baseUrl,
   version,
   writableTypes,
-  createOnlyTypes = [],
   bundles = false,
   moreResources = [],
   moreOperations = [],
@@ -41,8 +40,6 @@ export const capabilityStatement = ({
   baseUrl: string;
   version: string;
   writableTypes: readonly string[];
-  /** Writable types created but never updated here. */
-  createOnlyTypes?: readonly string[];
   bundles?: boolean;
   /** Resources served under /fhir by other services of this process (Subscription): declared only where they are mounted. */
   /**
@@ -110,7 +107,7 @@ export const capabilityStatement = ({
             { code: 'history-instance' },
             { code: 'history-type' },
             { code: 'search-type' },
-            ...(writable ? [{ code: 'create' as const }, ...(createOnlyTypes.includes(type) ? [] : [{ code: 'update' as const }])] : []),
+            ...(writable ? [{ code: 'create' as const }, { code: 'update' as const }] : []),
           ],
           searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
           ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),

@@ -31,8 +31,6 @@ export interface FhirWrites {
   create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean; conflicting?: readonly OutcomeIssue[] }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
-  /** Writable types that are created but never updated (a PUT answers 405 saying why). */
-  readonly createOnlyTypes?: readonly string[];
   /** `POST /fhir` with a transaction (all or nothing) or batch (each entry on its own) Bundle. */
   bundle?(body: unknown, req: Request): Promise<BundleWriteResult>;
 }
@@ -279,7 +277,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS).then(() => next(), next);
   });
 
-  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], createOnlyTypes: writes?.createOnlyTypes ?? [], bundles: writes?.bundle !== undefined, moreResources: moreCapabilities?.() ?? [], moreOperations: moreOperations?.() ?? [] })));
+  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], bundles: writes?.bundle !== undefined, moreResources: moreCapabilities?.() ?? [], moreOperations: moreOperations?.() ?? [] })));
 
   router.get(
     '/fhir/Patient/:id/\\$everything',
