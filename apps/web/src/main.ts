@@ -149,7 +149,8 @@ let stopLive: (() => void) | undefined;
 const startLive = () => {
   stopLive?.();
   stopLive = undefined;
-  if (!session || session.expired) return;
+  // The inspector's screens are read when she opens them: nothing is addressed to her on the stream.
+  if (!session || session.expired || session.role === 'auditor') return;
   stopLive = openLiveStream(() => (session && !session.expired ? session.token : undefined), {
     onReady: (position) => {
       const ctx = clinician();
@@ -781,6 +782,13 @@ const route = async () => {
   amending = nextAmending;
   // She moved on while the session was read: the newer route draws its own screen.
   if (address() !== begunAt) return;
+  // The inspector (role auditor) reads only: her screens are hers alone, and no care-entry screen is reached (docs/decisions/0036).
+  if (session && !session.expired && session.role === 'auditor') {
+    const inspector = { token: session.token, userId: session.userId, show: showHere(), navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
+    await (await import('./inspector')).inspectorRoute(inspector, path, location.search);
+    document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => navigate('/')));
+    return;
+  }
   const ctx = clinician();
   if (ctx && (await clinicianRoute(ctx, path))) {
     document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => { stopLive?.(); navigate('/'); }));
@@ -849,7 +857,7 @@ const start = async () => {
   setInterval(() => void sync(), 30_000);
   // What is addressed to her (prompts, escalations, what is due) appears without her reloading.
   setInterval(() => {
-    if (location.pathname === '/' && navigator.onLine && document.visibilityState === 'visible' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
+    if (location.pathname === '/' && session?.role !== 'auditor' && navigator.onLine && document.visibilityState === 'visible' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
   }, 60_000);
   if ('serviceWorker' in navigator && import.meta.env.PROD) void new Workbox('/sw.js').register();
 };
