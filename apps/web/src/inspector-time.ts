@@ -26,7 +26,10 @@ const longDay = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', we
 const monthName = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' });
 
 /** "Tuesday 1 December 2026, 12:00 GMT (UTC+00:00)". */
-export const englandWhen = (iso: string): string => `${longDay.format(new Date(iso))}, ${englandTimeOfDay(new Date(iso))} ${zoneWords(iso)}`;
+export const englandWhen = (iso: string): string => {
+  const p = Object.fromEntries(longDay.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${englandTimeOfDay(new Date(iso))} ${zoneWords(iso)}`;
+};
 
 /** The value of a `datetime-local` field ("2026-12-01T12:00") for an instant, on England's clock. */
 export const englandFieldValue = (iso: string): string => `${englandDate(new Date(iso))}T${englandTimeOfDay(new Date(iso))}`;
