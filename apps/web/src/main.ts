@@ -19,8 +19,11 @@ import { errorMessage, errorSummary, liveNews2, measurementsOf, news2Panel, vita
 
 /**
  * The care worker's app: her day (the people she cares for and what is due), recording vital
- * signs with the NEWS2 live, and the entries kept on the phone until they reach Tandem.
- * docs/decisions/0014-care-worker-app.md
+ * signs with the NEWS2 live, and the entries kept on the phone until they reach Tandem. The same
+ * app serves each role its own screens. The app's decisions: docs/decisions/0014-care-worker-app.md
+ * (the care worker), 0020 (the nurse's caseload, live stream and chart), 0026 (delegation, passport,
+ * manager), 0027 and 0029 (visits, medicines, prompts), 0030 (SpO2 scale 2 on the chart) and
+ * 0036-inspector-app.md (the inspector, role auditor).
  */
 
 interface Session {

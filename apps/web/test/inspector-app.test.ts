@@ -89,6 +89,8 @@ describeInBrowser("the inspector's app", () => {
     await moveTo(at('03', '10:00'));
     await delegation().processor.settle(60_000);
     expect(await runner().waitFor(await tandem.storage.store.headPosition(), 30_000)).toBe(true);
+    // Amira reads Mr Jones's record once through the API: the one care worker's access on the trail.
+    expect((await fetch(`${tandem.url}/fhir/Patient/${p0}`, { headers: { authorization: `Bearer ${await token({ role: 'care-worker', user: amira.id, org: AGENCY })}` } })).status).toBe(200);
     const sealed = await fetch(`${tandem.url}/api/audit/seal`, { method: 'POST', headers: { authorization: `Bearer ${await token({ role: 'auditor', user: DEMO.inspector.userId })}` } });
     expect(sealed.status).toBe(200);
     sealedDigest = ((await sealed.json()) as { sealed: { digest: string }[] }).sealed.at(-1)!.digest;
@@ -204,8 +206,17 @@ describeInBrowser("the inspector's app", () => {
     const secondPage = await page.locator('#trail tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-access')));
     expect(secondPage.length).toBeGreaterThan(0);
     expect(secondPage.some((id) => firstPage.includes(id))).toBe(false);
-    // Another role's accesses are not hers: the care worker's (none in this scenario's trail) answer nothing.
+    // Another role: only the care worker's one read of Mr Jones's record, with whom it was about.
+    await page.getByLabel('User').fill('');
     await page.getByLabel('Role').selectOption('care-worker');
+    await page.getByRole('button', { name: 'Show the accesses' }).click();
+    await page.locator('#trail caption', { hasText: /^Accesses$/ }).waitFor();
+    await page.locator('#trail [data-role]', { hasText: 'care-worker' }).first().waitFor();
+    const careWorkerRows = await page.locator('#trail tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+    expect(careWorkerRows).toEqual([[expect.any(String), `${amira.id}care-worker`, 'Mr Arthur Jones', `GET /fhir/Patient/${patientIds[0]}`, 'success (HTTP 200)']]);
+    // A person and an outcome narrow it further: nothing of Amira's was refused.
+    await page.getByLabel('Person').selectOption(patientIds[0]!);
+    await page.getByLabel('Outcome').selectOption('denied');
     await page.getByRole('button', { name: 'Show the accesses' }).click();
     await page.locator('#trail-none').waitFor();
     await page.getByLabel('From (England)').fill('2026-12-03');
