@@ -212,7 +212,7 @@ describeInBrowser("the inspector's app", () => {
     await page.getByRole('button', { name: 'Show the accesses' }).click();
     await page.locator('#trail caption', { hasText: /^Accesses$/ }).waitFor();
     await page.locator('#trail [data-role]', { hasText: 'care-worker' }).first().waitFor();
-    const careWorkerRows = await page.locator('#trail tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+    const careWorkerRows = await page.locator('#trail tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent?.trim())));
     expect(careWorkerRows).toEqual([[expect.any(String), `${amira.id}care-worker`, 'Mr Arthur Jones', `GET /fhir/Patient/${patientIds[0]}`, 'success (HTTP 200)']]);
     // A person and an outcome narrow it further: nothing of Amira's was refused.
     await page.getByLabel('Person').selectOption(patientIds[0]!);
