@@ -32,6 +32,8 @@ const at = (day: '01' | '02' | '03', hhmm: string) => `2026-12-${day}T${hhmm}:00
  * opens person 0's record as it was known on Tuesday at noon (the 11:10 reading there, the 14:00
  * one absent, England's time with its offset said: H114, H115), sees verify's result with the
  * digest, filters the access trail and pages it, and opens the printable report (print media).
+ * Her browser runs on New York's clock, so nothing she reads or types in England's time can lean on
+ * the browser's zone.
  * No screen of hers has a care-entry form (H116). axe-core is clean on each screen.
  */
 describeInBrowser("the inspector's app", () => {
@@ -95,7 +97,8 @@ describeInBrowser("the inspector's app", () => {
     expect(sealed.status).toBe(200);
     sealedDigest = ((await sealed.json()) as { sealed: { digest: string }[] }).sealed.at(-1)!.digest;
 
-    const phone = await launchPhone();
+    // Her laptop's clock is on New York time: every England time she reads or types must not depend on it (H115).
+    const phone = await launchPhone({ timezoneId: 'America/New_York' });
     close = phone.close;
     await phone.context.clock.install({ time: clock.now() });
     page = phone.context.pages()[0] ?? (await phone.context.newPage());
