@@ -311,4 +311,17 @@ describe('a validly signed token with an odd claim, over a real Tandem', () => {
     expect(again.status).toBe(200);
     expect(again.body.total).toBe(5);
   }, 60_000);
+
+  it("finds accesses by the role the token carried (the inspector's trail filter, docs/decisions/0036): the GP's five reads, none of them an auditor's", async () => {
+    const auditor = await mintToken({ role: 'auditor', user: 'auditor-odd-claims' }, { dataDir });
+    const gps = await get('/fhir/AuditEvent?role=gp&_count=100', auditor);
+    expect(gps.status).toBe(200);
+    expect((gps.body.entry ?? []).map((e) => e.resource.agent[0]?.altId)).toEqual(Array(5).fill('gp-after-the-odd-token'));
+    const auditors = await get('/fhir/AuditEvent?role=auditor&altid=gp-after-the-odd-token', auditor);
+    expect(auditors.body.total).toBe(0);
+    // With the code system named, as a FHIR client may send it.
+    const coded = await get(`/fhir/AuditEvent?role=${encodeURIComponent('https://tandem.nhs.example/fhir/CodeSystem/user-role|gp')}&_count=100`, auditor);
+    expect(coded.status).toBe(200);
+    expect(coded.body.entry).toHaveLength(5);
+  });
 });

@@ -19,8 +19,11 @@ import { errorMessage, errorSummary, liveNews2, measurementsOf, news2Panel, vita
 
 /**
  * The care worker's app: her day (the people she cares for and what is due), recording vital
- * signs with the NEWS2 live, and the entries kept on the phone until they reach Tandem.
- * docs/decisions/0014-care-worker-app.md
+ * signs with the NEWS2 live, and the entries kept on the phone until they reach Tandem. The same
+ * app serves each role its own screens. The app's decisions: docs/decisions/0014-care-worker-app.md
+ * (the care worker), 0020 (the nurse's caseload, live stream and chart), 0026 (delegation, passport,
+ * manager), 0027 and 0029 (visits, medicines, prompts), 0030 (SpO2 scale 2 on the chart) and
+ * 0036-inspector-app.md (the inspector, role auditor).
  */
 
 interface Session {
@@ -149,7 +152,8 @@ let stopLive: (() => void) | undefined;
 const startLive = () => {
   stopLive?.();
   stopLive = undefined;
-  if (!session || session.expired) return;
+  // The inspector's screens are read when she opens them: nothing is addressed to her on the stream.
+  if (!session || session.expired || session.role === 'auditor') return;
   stopLive = openLiveStream(() => (session && !session.expired ? session.token : undefined), {
     onReady: (position) => {
       const ctx = clinician();
@@ -781,6 +785,13 @@ const route = async () => {
   amending = nextAmending;
   // She moved on while the session was read: the newer route draws its own screen.
   if (address() !== begunAt) return;
+  // The inspector (role auditor) reads only: her screens are hers alone, and no care-entry screen is reached (docs/decisions/0036).
+  if (session && !session.expired && session.role === 'auditor') {
+    const inspector = { token: session.token, userId: session.userId, show: showHere(), navigate, signedOut: async () => { await auth?.signOut(); session = undefined; signInPage(); } };
+    await (await import('./inspector')).inspectorRoute(inspector, path, location.search);
+    document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => navigate('/')));
+    return;
+  }
   const ctx = clinician();
   if (ctx && (await clinicianRoute(ctx, path))) {
     document.getElementById('sign-out')?.addEventListener('click', () => void auth?.signOut().then(() => { stopLive?.(); navigate('/'); }));
@@ -849,7 +860,7 @@ const start = async () => {
   setInterval(() => void sync(), 30_000);
   // What is addressed to her (prompts, escalations, what is due) appears without her reloading.
   setInterval(() => {
-    if (location.pathname === '/' && navigator.onLine && document.visibilityState === 'visible' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
+    if (location.pathname === '/' && session?.role !== 'auditor' && navigator.onLine && document.visibilityState === 'visible' && !document.activeElement?.closest('form')) void renderDay({ quiet: true });
   }, 60_000);
   if ('serviceWorker' in navigator && import.meta.env.PROD) void new Workbox('/sw.js').register();
 };

@@ -17,8 +17,8 @@ export const buildApp = (): void => {
   if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
 };
 
-/** Chromium with a fresh profile (its own user-data-dir), as a phone. */
-export const launchPhone = async (): Promise<{ context: BrowserContext; close: () => Promise<void> }> => {
+/** Chromium with a fresh profile (its own user-data-dir), as a phone (in another time zone, when a test asks: what England's times must not depend on). */
+export const launchPhone = async (overrides: { readonly timezoneId?: string } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> => {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'tandem-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -26,6 +26,7 @@ export const launchPhone = async (): Promise<{ context: BrowserContext; close: (
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     ...PHONE,
+    ...overrides,
   });
   return {
     context,

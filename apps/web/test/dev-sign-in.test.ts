@@ -45,7 +45,7 @@ describe('the development sign-in (embedded mode)', () => {
     expect(page.status).toBe(200);
     const text = await page.text();
     expect(text).toContain('This is a demo');
-    for (const name of ['Amira Hassan', 'Tom Baker', 'Grace Li', 'Sarah Okafor', 'Dr David Shah']) expect(text).toContain(`Sign in as ${name}`);
+    for (const name of ['Amira Hassan', 'Tom Baker', 'Grace Li', 'Sarah Okafor', 'Dr David Shah', 'Helen Clarke', 'Grace Adeyemi']) expect(text).toContain(`Sign in as ${name}`);
     expect((await fetch(`${tandem.url}/dev-sign-in/authorize?${authorize({ code_challenge_method: 'plain' })}`)).status).toBe(400);
     expect((await fetch(`${tandem.url}/dev-sign-in/authorize?${authorize({ redirect_uri: 'https://elsewhere.example/callback' })}`)).status).toBe(400);
   });

@@ -136,6 +136,7 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     patient: { type: 'reference', target: 'refs', key: 'patient', documentation: 'Patient/<id>: accesses that concerned the person' },
     agent: { type: 'reference', target: 'refs', key: 'agent', documentation: 'Practitioner/<id> or a user id: who made the request' },
     altid: { type: 'token', target: 'tokens', key: 'altid', documentation: 'The user id from the token' },
+    role: { type: 'token', target: 'tokens', key: 'role', documentation: 'The role the token carried (care-worker, district-nurse, gp, registered-manager, auditor, system)' },
     date: { type: 'date', target: 'effective', documentation: 'When the request was made, with prefixes' },
     outcome: {
       type: 'token',

@@ -13,6 +13,11 @@ export const DEMO = {
   gp: { practitionerId: 'gp-david-shah', name: { given: ['David'], family: 'Shah', prefix: 'Dr' }, role: 'gp' as const, registration: { system: GMC, value: '7012345' } },
   /** The care agency's registered manager: assigns its care workers to the people it takes on, reads its team's competences. */
   manager: { practitionerId: 'rm-helen-clarke', name: { given: ['Helen'], family: 'Clarke' }, role: 'registered-manager' as const },
+  /**
+   * A CQC inspector (role auditor): reads any service's indicators, the access trail and a record as
+   * it was known at a moment; records nothing. Not a Practitioner of any organisation here.
+   */
+  inspector: { userId: 'cqc-grace-adeyemi', name: { given: ['Grace'], family: 'Adeyemi' }, role: 'auditor' as const, title: 'CQC inspector' },
   careWorkers: [
     { practitionerId: 'cw-amira-hassan', name: { given: ['Amira'], family: 'Hassan' } },
     { practitionerId: 'cw-tom-baker', name: { given: ['Tom'], family: 'Baker' } },

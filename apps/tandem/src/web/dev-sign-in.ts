@@ -25,7 +25,7 @@ export interface DemoPerson {
 
 const nameOf = (n: { given: readonly string[]; family: string; prefix?: string }) => [n.prefix, ...n.given, n.family].filter(Boolean).join(' ');
 
-/** Who can sign in on the demo: the care workers first (the app is theirs), then the nurse, the GP and the care agency's registered manager. */
+/** Who can sign in on the demo: the care workers first (the app is theirs), then the nurse, the GP, the care agency's registered manager and a CQC inspector. */
 export const DEMO_PEOPLE: readonly DemoPerson[] = [
   ...DEMO.careWorkers.map((cw) => ({
     id: cw.practitionerId,
@@ -50,6 +50,12 @@ export const DEMO_PEOPLE: readonly DemoPerson[] = [
     name: nameOf(DEMO.manager.name),
     role: `Registered manager, ${DEMO.careAgency.name}`,
     claims: { role: 'registered-manager', user: DEMO.manager.practitionerId, org: DEMO.careAgency.organisationId },
+  },
+  {
+    id: DEMO.inspector.userId,
+    name: nameOf(DEMO.inspector.name),
+    role: DEMO.inspector.title,
+    claims: { role: 'auditor', user: DEMO.inspector.userId },
   },
 ];
 

@@ -129,6 +129,8 @@ export const auditEventFrom = (d: AccessRecordedData): IndexedResource => {
       ...d.actions.flatMap((a) => tokenKeys('subtype', ACCESS_ACTION, a)),
       ...tokenKeys('action', undefined, action!),
       ...(d.agent ? tokenKeys('altid', USER_ID, d.agent.id) : []),
+      // The inspector's trail filters by role (docs/decisions/0036): the role the token carried.
+      ...(d.agent ? tokenKeys('role', USER_ROLE, d.agent.role) : []),
       ...(d.purposeOfUse ? tokenKeys('purpose', PURPOSE_OF_USE, d.purposeOfUse) : []),
     ],
     effective: d.at,
