@@ -271,7 +271,11 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
    * check as reading it directly (break-glass counting as it would there); the rest is left out,
    * and the bundle says how many (as FHIR servers do with what a client may not see).
    */
-  const readableIncluded = async (req: Request, included: readonly Resource[], indexedPatientIds: readonly (string | undefined)[] = []): Promise<{ included: Resource[]; withheld: number }> => {
+  const readableIncluded = async (
+    req: Request,
+    included: readonly Resource[],
+    indexedPatientIds: readonly (string | undefined)[] = [],
+  ): Promise<{ included: Resource[]; keptPatientIds: (string | undefined)[]; withheld: number }> => {
     const principal = principalOf(req);
     const breakGlassReason = access.breakGlassReasonOf(req);
     // A Provenance (from _revinclude) names no one itself: it is decided on the person it is indexed under, as a read of it is.
@@ -279,7 +283,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
       included.map((r, i) => access.allows(principal, FHIR_ACCESS.read(r.resourceType), aboutResource(r.resourceType, r, indexedPatientIds[i]), breakGlassReason)),
     );
     const kept = included.filter((_, i) => allowed[i]);
-    return { included: kept, withheld: included.length - kept.length };
+    return { included: kept, keptPatientIds: included.map((_, i) => indexedPatientIds[i]).filter((_, i) => allowed[i]), withheld: included.length - kept.length };
   };
 
   router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true, reviver: storableJson }));
@@ -428,58 +432,59 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
    * the Bundle's links are GET links carrying them exactly.
    */
   const searchType = async (req: Request, res: Response, type: string, sentSearch: SearchQuery, sent: URLSearchParams, path: string) => {
-      checkType(type);
-      const endpoint = FHIR_ACCESS.search(type);
-      const shaping = shapingOf(sentSearch, req.get('prefer'));
-      const ignored = unknownParameters(type, sentSearch, shaping);
-      let search = Object.fromEntries(Object.entries(sentSearch).filter(([name]) => !ignored.includes(name))) as SearchQuery;
-      // _summary=count: the total alone; no resource is read, so none is disclosed.
-      if (shaping.summary === 'count') search = { ...search, _count: '0' };
-      const named = isDirectoryType(type) ? [] : namedPeople(type, search);
-      if (isDirectoryType(type)) {
-        await allow(req, res, endpoint, 'nobody');
-      } else if (named.length > 0) {
-        // A search naming people: each of them must be in the user's care (or break-glass).
-        for (const patientId of new Set(named)) await allow(req, res, endpoint, { patientId });
-      } else {
-        const decision = await allow(req, res, endpoint, 'people');
-        if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
-        if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
-      }
-      if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
-      const result = await reader.search(type, search);
-      const { included, withheld } = await readableIncluded(req, result.included, result.includedPatientIds);
-      access.control.disclose(peopleIn(type, [...result.matches, ...included]));
-      const base = baseUrl(req);
-      const shaped = (r: Resource) => shapeResource(r, shaping);
-      const bundle: Bundle = {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        ...(shaping.total === 'none' ? {} : { total: result.total }),
-        link: searchLinks({ base: `${base}/${path}`, query: sent, nextCursor: result.nextCursor }),
-        entry: [
-          ...result.matches.map((r) => entryFor(base, shaped(r), 'match')),
-          ...included.map((r) => entryFor(base, shaped(r), 'include')),
-          ...(ignored.length > 0
-            ? [outcomeEntry(operationOutcome(ignored.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `"${name}" is not a search parameter of ${type} here: it was left out (Prefer: handling=lenient)`, expression: name }))))]
-            : []),
-          ...(withheld > 0
-            ? [
-                outcomeEntry(
-                  operationOutcome([
-                    {
-                      severity: 'warning',
-                      code: 'suppressed',
-                      diagnostics: `${withheld} resource${withheld === 1 ? '' : 's'} asked for by _include ${withheld === 1 ? 'was' : 'were'} left out: this token may not read ${withheld === 1 ? 'it' : 'them'} (its scopes, or the care relationship)`,
-                      expression: '_include',
-                    },
-                  ]),
-                ),
-              ]
-            : []),
-        ],
-      };
-      send(res, 200, bundle);
+    checkType(type);
+    const endpoint = FHIR_ACCESS.search(type);
+    const shaping = shapingOf(sentSearch, req.get('prefer'));
+    const ignored = unknownParameters(type, sentSearch, shaping);
+    let search = Object.fromEntries(Object.entries(sentSearch).filter(([name]) => !ignored.includes(name))) as SearchQuery;
+    // _summary=count: the total alone; no resource is read, so none is disclosed.
+    if (shaping.summary === 'count') search = { ...search, _count: '0' };
+    const named = isDirectoryType(type) ? [] : namedPeople(type, search);
+    if (isDirectoryType(type)) {
+      await allow(req, res, endpoint, 'nobody');
+    } else if (named.length > 0) {
+      // A search naming people: each of them must be in the user's care (or break-glass).
+      for (const patientId of new Set(named)) await allow(req, res, endpoint, { patientId });
+    } else {
+      const decision = await allow(req, res, endpoint, 'people');
+      if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
+      if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
+    }
+    if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
+    const result = await reader.search(type, search);
+    const { included, keptPatientIds, withheld } = await readableIncluded(req, result.included, result.includedPatientIds);
+    // The access trail names everyone whose data went out, a Provenance's person too (it names no one itself).
+    access.control.disclose(peopleIn(type, [...result.matches, ...included], [...result.matches.map(() => undefined), ...keptPatientIds]));
+    const base = baseUrl(req);
+    const shaped = (r: Resource) => shapeResource(r, shaping);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      ...(shaping.total === 'none' ? {} : { total: result.total }),
+      link: searchLinks({ base: `${base}/${path}`, query: sent, nextCursor: result.nextCursor }),
+      entry: [
+        ...result.matches.map((r) => entryFor(base, shaped(r), 'match')),
+        ...included.map((r) => entryFor(base, shaped(r), 'include')),
+        ...(ignored.length > 0
+          ? [outcomeEntry(operationOutcome(ignored.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `"${name}" is not a search parameter of ${type} here: it was left out (Prefer: handling=lenient)`, expression: name }))))]
+          : []),
+        ...(withheld > 0
+          ? [
+              outcomeEntry(
+                operationOutcome([
+                  {
+                    severity: 'warning',
+                    code: 'suppressed',
+                    diagnostics: `${withheld} resource${withheld === 1 ? '' : 's'} asked for by _include ${withheld === 1 ? 'was' : 'were'} left out: this token may not read ${withheld === 1 ? 'it' : 'them'} (its scopes, or the care relationship)`,
+                    expression: '_include',
+                  },
+                ]),
+              ),
+            ]
+          : []),
+      ],
+    };
+    send(res, 200, bundle);
   };
 
   router.get(
