@@ -231,9 +231,9 @@ describe('an NHS integration writes a vital signs panel as one transaction and p
     });
 
     it('refuses a chain it does not support, naming it', async () => {
-      const answer = await fhirGet('/Observation?subject.name=Smith');
+      const answer = await fhirGet('/Observation?subject.telecom=0113');
       expect(answer.status).toBe(400);
-      expect(answer.body.issue[0]!.expression).toEqual(['subject.name']);
+      expect(answer.body.issue[0]!.expression).toEqual(['subject.telecom']);
     });
   });
 

@@ -11,6 +11,8 @@ import type { DoseUnit, MedicationRoute } from './medication-orders';
 export const LOINC = 'http://loinc.org';
 export const SNOMED = 'http://snomed.info/sct';
 export const UCUM = 'http://unitsofmeasure.org';
+/** FHIR's administrative gender (Patient.gender), the system of the Patient `gender` search token. */
+export const ADMINISTRATIVE_GENDER = 'http://hl7.org/fhir/administrative-gender';
 
 export interface VocabularyCoding {
   readonly system: string;

@@ -5,6 +5,7 @@
  *
  * tokens: `param|system|code` and `param||code` (code-only search), e.g. `code|http://loinc.org|8867-4`.
  * refs:   `param|Type/id`, e.g. `general-practitioner|Practitioner/p-1`.
+ * strings: a string parameter's entries (search-params.ts stringKeys), e.g. `family^smi`.
  */
 export const fhirSchemaSql = `
 create table if not exists fhir_resource (
@@ -28,6 +29,10 @@ create index if not exists fhir_resource_patient on fhir_resource (resource_type
 drop index if exists fhir_resource_patient_everything;
 create index if not exists fhir_resource_patient_recent on fhir_resource (patient_id, effective desc nulls last, resource_type, id);
 create index if not exists fhir_resource_tokens on fhir_resource using gin (tokens);
+-- String searches (family, given, address-postalcode) and _revinclude (Provenance:target) are GIN lookups too.
+alter table fhir_resource add column if not exists strings text[] not null default '{}';
+create index if not exists fhir_resource_strings on fhir_resource using gin (strings);
+create index if not exists fhir_resource_refs on fhir_resource using gin (refs);
 create index if not exists fhir_resource_updated on fhir_resource (resource_type, last_updated);
 
 create table if not exists fhir_resource_version (

@@ -7,9 +7,14 @@ export type SearchParamType = 'token' | 'reference' | 'date' | 'string';
 export interface SearchParamDefinition {
   readonly type: SearchParamType;
   /** token/reference: the key prefix in the tokens or refs column; date/string: the column. */
-  readonly target: 'tokens' | 'refs' | 'patient_id' | 'effective' | 'birthdate' | 'last_updated' | 'name_text' | 'id';
+  readonly target: 'tokens' | 'refs' | 'patient_id' | 'effective' | 'birthdate' | 'last_updated' | 'name_text' | 'id' | 'strings';
   readonly key?: string;
   readonly documentation: string;
+  /**
+   * token: where the element's text is (`code`: its CodeableConcept), for the `:text` modifier,
+   * which matches the codings' display and the concept's text.
+   */
+  readonly textOf?: string;
 }
 
 const lastUpdated: SearchParamDefinition = { type: 'date', target: 'last_updated', documentation: 'When the resource last changed (stored), with prefixes ge, le, gt, lt, eq' };
@@ -27,6 +32,10 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     identifier: { type: 'token', target: 'tokens', key: 'identifier', documentation: 'system|value, e.g. https://fhir.nhs.uk/Id/nhs-number|9912003888' },
     name: { type: 'string', target: 'name_text', documentation: 'Any part of the name, starting with the text (case-insensitive)' },
     birthdate: { type: 'date', target: 'birthdate', documentation: 'Date of birth, with prefixes' },
+    family: { type: 'string', target: 'strings', key: 'family', documentation: 'The family name, starting with the text (case- and accent-insensitive)' },
+    given: { type: 'string', target: 'strings', key: 'given', documentation: 'A given name, starting with the text (case- and accent-insensitive)' },
+    gender: { type: 'token', target: 'tokens', key: 'gender', documentation: 'male, female, other, unknown (http://hl7.org/fhir/administrative-gender)' },
+    'address-postalcode': { type: 'string', target: 'strings', key: 'address-postalcode', documentation: 'The postcode, starting with the text (case-insensitive; spaces are not compared: LS1 4 finds LS14AB)' },
     'general-practitioner': { type: 'reference', target: 'refs', key: 'general-practitioner', documentation: 'Practitioner/<id> or Organization/<id>' },
   },
   Observation: {
@@ -34,7 +43,7 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     _lastUpdated: lastUpdated,
     patient: patientRef('Patient/<id>'),
     subject: patientRef('Patient/<id>'),
-    code: { type: 'token', target: 'tokens', key: 'code', documentation: 'system|code (LOINC or SNOMED CT) or code' },
+    code: { type: 'token', target: 'tokens', key: 'code', textOf: 'code', documentation: 'system|code (LOINC or SNOMED CT) or code' },
     category: { type: 'token', target: 'tokens', key: 'category', documentation: 'e.g. vital-signs, laboratory, survey' },
     status: { type: 'token', target: 'tokens', key: 'status', documentation: 'final, amended, entered-in-error' },
     date: { type: 'date', target: 'effective', documentation: 'effectiveDateTime (at the bedside), with prefixes' },
@@ -176,18 +185,143 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
 };
 
 /** Parameters that shape results rather than filter them. */
-export const RESULT_PARAMS = ['_count', '_sort', '_include', '_offset', '_cursor', '_format', '_summary', '_total', '_elements'] as const;
+export const RESULT_PARAMS = ['_count', '_sort', '_include', '_revinclude', '_offset', '_cursor', '_format', '_summary', '_total', '_elements'] as const;
+
+/** A key `_sort` orders by: its SQL, and the type a keyset cursor compares its value as. */
+export interface SortKey {
+  readonly sql: string;
+  readonly cast: 'timestamptz' | 'date' | 'text';
+}
+
+/** The sort keys every type has; `date` is the clinical time (a Patient has none: it sorts last). */
+const COMMON_SORTS: ReadonlyMap<string, SortKey> = new Map([
+  ['date', { sql: 'effective', cast: 'timestamptz' }],
+  ['_lastUpdated', { sql: 'last_updated', cast: 'timestamptz' }],
+  ['_id', { sql: 'id', cast: 'text' }],
+]);
+
+/** A string search column as a sort key: the first value of that parameter (the index's exact entry). */
+const stringSort = (key: string): SortKey => ({
+  sql: `(select lower(substr(s, ${key.length + 2})) from unnest(strings) as s where s like '${key}=%' order by s limit 1)`,
+  cast: 'text',
+});
 
 /**
- * The `_sort` values and their SQL. A Map, not an object: a client's `_sort=constructor` or
- * `toString` must find nothing (an inherited property of a plain object reached the SQL: 500).
+ * What `_sort` may name for a type: the common keys, and each declared date or string parameter
+ * (`birthdate`, `family` for a Patient; `effective-time` for a dose). Looked up in a Map, never
+ * on a plain object: a client's `_sort=constructor` must find nothing (it reached the SQL: 500).
  */
-export const SORTS: ReadonlyMap<string, string> = new Map([
-  ['date', 'effective asc nulls last'],
-  ['-date', 'effective desc nulls last'],
-  ['_lastUpdated', 'last_updated asc'],
-  ['-_lastUpdated', 'last_updated desc'],
+export const sortKeysOf = (type: string): ReadonlyMap<string, SortKey> => {
+  const keys = new Map(COMMON_SORTS);
+  for (const [name, def] of Object.entries(searchParamsOf(type) ?? {})) {
+    if (def.type === 'date') keys.set(name, { sql: def.target, cast: def.target === 'birthdate' ? 'date' : 'timestamptz' });
+    if (def.type === 'string' && def.target === 'strings' && def.key) keys.set(name, stringSort(def.key));
+    if (def.type === 'string' && def.target === 'name_text') keys.set(name, { sql: 'name_text', cast: 'text' });
+  }
+  return keys;
+};
+
+/**
+ * The order a search without `_sort` has: Observations by their clinical time, the most recent
+ * first (what a GP screen and $lastn show), not by when they were stored; other types by when
+ * they last changed. The id breaks ties, so paging is stable either way.
+ */
+export const DEFAULT_SORT: Readonly<Record<string, string>> = { Observation: '-date' };
+export const defaultSortOf = (type: string): string => (Object.hasOwn(DEFAULT_SORT, type) ? DEFAULT_SORT[type]! : '-_lastUpdated');
+
+/** An `_include` (`<searched type>:<element>`): the references at `path` in each match (through arrays); no path: the person the match is about. */
+export interface IncludeDefinition {
+  readonly path?: readonly string[];
+  readonly documentation: string;
+}
+
+/** The `_include`s beyond the person (`<type>:patient`, `<type>:subject`, which every type about a person answers). */
+const MORE_INCLUDES: Readonly<Record<string, Readonly<Record<string, IncludeDefinition>>>> = {
+  Observation: { 'Observation:performer': { path: ['performer'], documentation: 'Who took the measurement (Practitioner)' } },
+  MedicationAdministration: {
+    'MedicationAdministration:request': { path: ['request'], documentation: 'The MedicationRequest the dose was given under' },
+    'MedicationAdministration:performer': { path: ['performer', 'actor'], documentation: 'Who gave or withheld the dose (Practitioner)' },
+  },
+  MedicationRequest: { 'MedicationRequest:requester': { path: ['requester'], documentation: 'The prescriber (Practitioner)' } },
+  Encounter: {
+    'Encounter:participant': { path: ['participant', 'individual'], documentation: 'The care worker who checked in (Practitioner)' },
+    'Encounter:appointment': { path: ['appointment'], documentation: 'The planned visit (Appointment)' },
+  },
+  Task: { 'Task:owner': { path: ['owner'], documentation: 'The care worker the activity is delegated to' }, 'Task:requester': { path: ['requester'], documentation: 'The delegating nurse' } },
+  PractitionerRole: {
+    'PractitionerRole:practitioner': { path: ['practitioner'], documentation: 'The Practitioner' },
+    'PractitionerRole:organization': { path: ['organization'], documentation: 'The Organization' },
+  },
+};
+
+/** The `_include`s a search of this type answers; what an include adds is checked as a direct read of it. */
+export const includesOf = (type: string): Readonly<Record<string, IncludeDefinition>> => {
+  const params = searchParamsOf(type) ?? {};
+  const person = Object.fromEntries(
+    ['patient', 'subject'].filter((name) => Object.hasOwn(params, name) && params[name]!.target === 'patient_id').map((name) => [`${type}:${name}`, { documentation: 'The Patient the resource is about' }]),
+  );
+  return { ...person, ...(Object.hasOwn(MORE_INCLUDES, type) ? MORE_INCLUDES[type] : {}) };
+};
+
+/**
+ * A `_revinclude` (`<source type>:<reference parameter>`): the resources of the source type whose
+ * parameter (a refs column key) names a match. `targets`: the types it may be asked on.
+ */
+export interface RevIncludeDefinition {
+  readonly source: string;
+  readonly param: string;
+  readonly targets: readonly string[] | 'any';
+  readonly documentation: string;
+}
+
+export const SEARCH_REVINCLUDES: ReadonlyMap<string, RevIncludeDefinition> = new Map([
+  ['Provenance:target', { source: 'Provenance', param: 'target', targets: 'any' as const, documentation: 'The Provenance of each write of a match (who wrote it, when)' }],
+  ['Encounter:appointment', { source: 'Encounter', param: 'appointment', targets: ['Appointment'], documentation: 'The visit as it happened' }],
+  ['Task:based-on', { source: 'Task', param: 'based-on', targets: ['CarePlan'], documentation: 'The delegated activities of a plan' }],
+  ['PractitionerRole:practitioner', { source: 'PractitionerRole', param: 'practitioner', targets: ['Practitioner'], documentation: 'The roles of a practitioner' }],
 ]);
+
+/** The `_revinclude`s a search of this type answers (Provenance:target on every type but Provenance and AuditEvent). */
+export const revIncludesOf = (type: string): string[] =>
+  [...SEARCH_REVINCLUDES].filter(([, def]) => (def.targets === 'any' ? !['Provenance', 'AuditEvent'].includes(type) : def.targets.includes(type))).map(([name]) => name);
+
+/** The modifiers a parameter answers, by what its column can tell; any other modifier is refused (400), never ignored. */
+export const modifiersOf = (def: SearchParamDefinition): string[] => {
+  if (def.type === 'string') return def.target === 'strings' ? ['exact', 'contains', 'missing'] : ['contains'];
+  if (def.type === 'token') return def.target === 'id' ? ['not'] : ['not', ...(def.textOf ? ['text'] : [])];
+  if (def.type === 'date') return def.target === 'effective' || def.target === 'birthdate' ? ['missing'] : [];
+  if (def.target === 'patient_id') return ['identifier', 'missing', 'Patient'];
+  return [];
+};
+
+/**
+ * A string as the `strings` column compares it (R4 3.1.1.4.6: case- and accent-insensitive):
+ * lower-cased, accents taken off (NFD, combining marks dropped); a postcode without its spaces.
+ */
+export const normalisedString = (param: string, value: string): string => {
+  const folded = value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return param === 'address-postalcode' ? folded.replace(/\s+/g, '') : folded.replace(/\s+/g, ' ').trim();
+};
+
+/** The longest value whose every part `:contains` can find; longer values are found by their first characters. */
+export const MAX_INDEXED_STRING = 64;
+
+/**
+ * The `strings` column's entries for one value of a string parameter, so that every string
+ * search is one lookup in its GIN index (`strings && array[...]`), never a scan:
+ * `family=Smith` (`:exact`), `family^smi` (each start: the default search), `family~mit` (each
+ * part: `:contains`) and `family?` (present: `:missing`).
+ */
+export const stringKeys = (param: string, value: string | undefined): string[] => {
+  if (value === undefined || value.trim() === '') return [];
+  const folded = normalisedString(param, value).slice(0, MAX_INDEXED_STRING);
+  const keys = new Set([`${param}?`, `${param}=${value}`]);
+  for (let start = 0; start < folded.length; start++) {
+    for (let end = start + 1; end <= folded.length; end++) keys.add(`${param}~${folded.slice(start, end)}`);
+  }
+  for (let end = 1; end <= folded.length; end++) keys.add(`${param}^${folded.slice(0, end)}`);
+  return [...keys];
+};
 
 /** The search parameters of a resource type; undefined for a type (or a name such as `constructor`) Tandem does not search. */
 export const searchParamsOf = (type: string): Readonly<Record<string, SearchParamDefinition>> | undefined =>

@@ -8,6 +8,8 @@ export interface IndexedResource {
   readonly tokens?: readonly string[];
   readonly refs?: readonly string[];
   readonly nameText?: string;
+  /** String search entries (fhir-read-model stringKeys): family, given, address-postalcode. */
+  readonly strings?: readonly string[];
   readonly birthdate?: string;
   readonly effective?: string;
   /**
@@ -89,16 +91,16 @@ const LOAD_SQL = `
 const FLUSH_SQL = `
   with v as (
     select v.* from json_array_elements($1::json) as row, json_to_record(row) as v(resource_type text, id text, version_id int, last_updated timestamptz, patient_id text,
-      tokens text[], refs text[], name_text text, birthdate date, effective timestamptz, resource jsonb, last_position bigint, latest boolean)
+      tokens text[], refs text[], name_text text, strings text[], birthdate date, effective timestamptz, resource jsonb, last_position bigint, latest boolean)
   ), history as (
     insert into fhir_resource_version (resource_type, id, version_id, last_updated, patient_id, resource)
     select resource_type, id, version_id, last_updated, patient_id, resource from v
     on conflict do nothing
   )
-  insert into fhir_resource (resource_type, id, version_id, last_updated, patient_id, tokens, refs, name_text, birthdate, effective, resource, last_position)
-  select resource_type, id, version_id, last_updated, patient_id, tokens, refs, name_text, birthdate, effective, resource, last_position from v where latest
+  insert into fhir_resource (resource_type, id, version_id, last_updated, patient_id, tokens, refs, name_text, strings, birthdate, effective, resource, last_position)
+  select resource_type, id, version_id, last_updated, patient_id, tokens, refs, name_text, coalesce(strings, '{}'), birthdate, effective, resource, last_position from v where latest
   on conflict (resource_type, id) do update set version_id = excluded.version_id, last_updated = excluded.last_updated,
-    patient_id = excluded.patient_id, tokens = excluded.tokens, refs = excluded.refs, name_text = excluded.name_text,
+    patient_id = excluded.patient_id, tokens = excluded.tokens, refs = excluded.refs, name_text = excluded.name_text, strings = excluded.strings,
     birthdate = excluded.birthdate, effective = excluded.effective, resource = excluded.resource, last_position = excluded.last_position`;
 
 /**
@@ -185,6 +187,7 @@ export class FhirBatch implements FhirReads {
         tokens: indexed.tokens ?? [],
         refs: indexed.refs ?? [],
         name_text: indexed.nameText ?? null,
+        strings: indexed.strings ?? [],
         birthdate: indexed.birthdate ?? null,
         effective: indexed.effective ?? null,
         resource,

@@ -1,4 +1,4 @@
-import { SEARCH_PARAMS } from '@tandem/fhir-read-model';
+import { includesOf, modifiersOf, revIncludesOf, SEARCH_PARAMS, sortKeysOf } from '@tandem/fhir-read-model';
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation } from 'fhir/r4';
 
 /** The operations each type answers (services/record/src/fhir/operations.ts and $everything), with their definitions in the base specification. */
@@ -109,8 +109,13 @@ export const capabilityStatement = ({
             { code: 'search-type' },
             ...(writable ? [{ code: 'create' as const }, { code: 'update' as const }] : []),
           ],
-          searchParam: Object.entries(params).map(([name, def]) => ({ name, type: def.type, documentation: def.documentation })),
-          ...(['Observation', 'MedicationAdministration'].includes(type) ? { searchInclude: [`${type}:patient`] } : {}),
+          // The modifiers and sorts each parameter answers are said in its documentation (R4 has no element for them).
+          searchParam: Object.entries(params).map(([name, def]) => {
+            const modifiers = modifiersOf(def).map((m) => `:${m}`);
+            return { name, type: def.type, documentation: `${def.documentation}${modifiers.length > 0 ? `. Modifiers: ${modifiers.join(', ')}` : ''}${sortKeysOf(type).has(name) ? `. Sortable (_sort=${name} or -${name})` : ''}` };
+          }),
+          ...(Object.keys(includesOf(type)).length > 0 ? { searchInclude: Object.keys(includesOf(type)) } : {}),
+          ...(revIncludesOf(type).length > 0 ? { searchRevInclude: revIncludesOf(type) } : {}),
           operation: operations,
         };
       }).concat(moreResources.filter((r) => !(r.type in SEARCH_PARAMS))),

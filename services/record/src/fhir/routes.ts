@@ -1,5 +1,5 @@
 import { FHIR_ACCESS, isDirectoryType, mayBreakGlass, type Decision, type EndpointAccess } from '@tandem/auth';
-import { FhirReader, RESULT_PARAMS, SearchError, searchParamOf, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
+import { FhirReader, parameterName, RESULT_PARAMS, SearchError, searchParamOf, SEARCH_PARAMS, type SearchQuery, type StoredResource } from '@tandem/fhir-read-model';
 import type { Bundle, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation, FhirResource as Resource } from 'fhir/r4';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
@@ -128,7 +128,9 @@ const sendWritten = (req: Request, res: Response, status: number, resource: Reso
  * this server does not know for the type. Under strict (the default) the reader refuses them.
  */
 const unknownParameters = (type: string, search: SearchQuery, shaping: Shaping): string[] =>
-  shaping.handling === 'lenient' ? Object.keys(search).filter((name) => !(RESULT_PARAMS as readonly string[]).includes(name) && !name.includes('.') && !searchParamOf(type, name)) : [];
+  // Only a parameter unknown by its name is left out: a known one with a modifier this server does
+  // not answer (`:not`, `:missing`) is refused even so, since leaving the modifier out would answer the opposite.
+  shaping.handling === 'lenient' ? Object.keys(search).filter((name) => !(RESULT_PARAMS as readonly string[]).includes(name) && !searchParamOf(type, parameterName(name).base)) : [];
 
 /** Every Practitioner and Organization the resources reference (`Practitioner/<id>`), once each. */
 export const directoryReferencesIn = (resources: readonly Resource[]): { type: 'Practitioner' | 'Organization'; id: string }[] => {
@@ -180,7 +182,7 @@ const peopleIn = (type: string, resources: readonly Resource[], indexed: readonl
 
 /** Search parameters that name people, by type: searching with them is deciding on each person named. */
 const PERSON_PARAMS: Readonly<Record<string, readonly string[]>> = { Patient: ['_id'] };
-const personParams = (type: string) => PERSON_PARAMS[type] ?? ['patient', 'subject'];
+const personParams = (type: string) => PERSON_PARAMS[type] ?? ['patient', 'subject', 'patient:Patient', 'subject:Patient'];
 const valuesOf = (raw: SearchQuery[string]): string[] => (raw === undefined ? [] : typeof raw === 'string' ? [raw] : [...raw]);
 
 const namedPeople = (type: string, q: SearchQuery): string[] =>
@@ -190,6 +192,21 @@ const namedPeople = (type: string, q: SearchQuery): string[] =>
 const narrowedTo = (type: string, q: SearchQuery, people: readonly string[]): SearchQuery => {
   const param = type === 'Patient' ? '_id' : 'patient';
   return { ...q, [param]: [...valuesOf(q[param]), people.length > 0 ? people.join(',') : 'no-one'] };
+};
+
+/** The types of the Patient compartment this server holds: those searched by the person (patient=<id>). */
+const PATIENT_COMPARTMENT = Object.entries(SEARCH_PARAMS)
+  .filter(([type, params]) => type !== 'Patient' && Object.hasOwn(params, 'patient') && params.patient!.target === 'patient_id')
+  .map(([type]) => type);
+
+/** Parameters as a search takes them: a repeated one as its values in order. */
+const searchQueryOf = (params: URLSearchParams): SearchQuery => {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of params) {
+    const before = out[name];
+    out[name] = before === undefined ? value : [...(typeof before === 'string' ? [before] : before), value];
+  }
+  return out;
 };
 
 const forbidden = (detail: string) => new FhirError(403, [{ code: 'forbidden', diagnostics: detail }]);
@@ -254,14 +271,19 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
    * check as reading it directly (break-glass counting as it would there); the rest is left out,
    * and the bundle says how many (as FHIR servers do with what a client may not see).
    */
-  const readableIncluded = async (req: Request, included: readonly Resource[]): Promise<{ included: Resource[]; withheld: number }> => {
+  const readableIncluded = async (
+    req: Request,
+    included: readonly Resource[],
+    indexedPatientIds: readonly (string | undefined)[] = [],
+  ): Promise<{ included: Resource[]; keptPatientIds: (string | undefined)[]; withheld: number }> => {
     const principal = principalOf(req);
     const breakGlassReason = access.breakGlassReasonOf(req);
+    // A Provenance (from _revinclude) names no one itself: it is decided on the person it is indexed under, as a read of it is.
     const allowed = await Promise.all(
-      included.map((r) => access.allows(principal, FHIR_ACCESS.read(r.resourceType), aboutResource(r.resourceType, r), breakGlassReason)),
+      included.map((r, i) => access.allows(principal, FHIR_ACCESS.read(r.resourceType), aboutResource(r.resourceType, r, indexedPatientIds[i]), breakGlassReason)),
     );
     const kept = included.filter((_, i) => allowed[i]);
-    return { included: kept, withheld: included.length - kept.length };
+    return { included: kept, keptPatientIds: included.map((_, i) => indexedPatientIds[i]).filter((_, i) => allowed[i]), withheld: included.length - kept.length };
   };
 
   router.use('/fhir', express.json({ type: ['application/json', FHIR_JSON], limit: '1mb', strict: true, reviver: storableJson }));
@@ -269,7 +291,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
   // Read-your-writes: wait (briefly) until the read models hold the client's last write.
   router.use('/fhir', (req, _res, next) => {
     const raw = req.get(MIN_POSITION_HEADER);
-    if (raw === undefined || req.method !== 'GET') return next();
+    // A search POSTed to _search is a read like its GET.
+    if (raw === undefined || !(req.method === 'GET' || (req.method === 'POST' && req.path.endsWith('/_search')))) return next();
     const position = Number(raw);
     if (!Number.isSafeInteger(position) || position < 0) {
       return next(new FhirError(400, [{ code: 'invalid', diagnostics: `${MIN_POSITION_HEADER} must be a position returned by a command`, expression: MIN_POSITION_HEADER }]));
@@ -402,63 +425,118 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }),
   );
 
+  /**
+   * A search of a type, however it came: GET with its query, POST <type>/_search with a form body
+   * (the query's parameters and the body's together), or a compartment (Patient/<id>/<type>, the
+   * type searched with patient=<id>). `sent` is every parameter as the client gave them, in order:
+   * the Bundle's links are GET links carrying them exactly.
+   */
+  const searchType = async (req: Request, res: Response, type: string, sentSearch: SearchQuery, sent: URLSearchParams, path: string) => {
+    checkType(type);
+    const endpoint = FHIR_ACCESS.search(type);
+    const shaping = shapingOf(sentSearch, req.get('prefer'));
+    const ignored = unknownParameters(type, sentSearch, shaping);
+    let search = Object.fromEntries(Object.entries(sentSearch).filter(([name]) => !ignored.includes(name))) as SearchQuery;
+    // _summary=count: the total alone; no resource is read, so none is disclosed.
+    if (shaping.summary === 'count') search = { ...search, _count: '0' };
+    const named = isDirectoryType(type) ? [] : namedPeople(type, search);
+    if (isDirectoryType(type)) {
+      await allow(req, res, endpoint, 'nobody');
+    } else if (named.length > 0) {
+      // A search naming people: each of them must be in the user's care (or break-glass).
+      for (const patientId of new Set(named)) await allow(req, res, endpoint, { patientId });
+    } else {
+      const decision = await allow(req, res, endpoint, 'people');
+      if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
+      if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
+    }
+    if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
+    const result = await reader.search(type, search);
+    const { included, keptPatientIds, withheld } = await readableIncluded(req, result.included, result.includedPatientIds);
+    // The access trail names everyone whose data went out, a Provenance's person too (it names no one itself).
+    access.control.disclose(peopleIn(type, [...result.matches, ...included], [...result.matches.map(() => undefined), ...keptPatientIds]));
+    const base = baseUrl(req);
+    const shaped = (r: Resource) => shapeResource(r, shaping);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      ...(shaping.total === 'none' ? {} : { total: result.total }),
+      link: searchLinks({ base: `${base}/${path}`, query: sent, nextCursor: result.nextCursor }),
+      entry: [
+        ...result.matches.map((r) => entryFor(base, shaped(r), 'match')),
+        ...included.map((r) => entryFor(base, shaped(r), 'include')),
+        ...(ignored.length > 0
+          ? [outcomeEntry(operationOutcome(ignored.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `"${name}" is not a search parameter of ${type} here: it was left out (Prefer: handling=lenient)`, expression: name }))))]
+          : []),
+        ...(withheld > 0
+          ? [
+              outcomeEntry(
+                operationOutcome([
+                  {
+                    severity: 'warning',
+                    code: 'suppressed',
+                    diagnostics: `${withheld} resource${withheld === 1 ? '' : 's'} asked for by _include ${withheld === 1 ? 'was' : 'were'} left out: this token may not read ${withheld === 1 ? 'it' : 'them'} (its scopes, or the care relationship)`,
+                    expression: '_include',
+                  },
+                ]),
+              ),
+            ]
+          : []),
+      ],
+    };
+    send(res, 200, bundle);
+  };
+
   router.get(
     '/fhir/:type',
     handle(async (req, res) => {
       const type = req.params.type as string;
-      checkType(type);
-      const endpoint = FHIR_ACCESS.search(type);
-      const shaping = shapingOf(query(req), req.get('prefer'));
-      const ignored = unknownParameters(type, query(req), shaping);
-      let search = Object.fromEntries(Object.entries(query(req)).filter(([name]) => !ignored.includes(name))) as SearchQuery;
-      // _summary=count: the total alone; no resource is read, so none is disclosed.
-      if (shaping.summary === 'count') search = { ...search, _count: '0' };
-      const named = isDirectoryType(type) ? [] : namedPeople(type, search);
-      if (isDirectoryType(type)) {
-        await allow(req, res, endpoint, 'nobody');
-      } else if (named.length > 0) {
-        // A search naming people: each of them must be in the user's care (or break-glass).
-        for (const patientId of new Set(named)) await allow(req, res, endpoint, { patientId });
-      } else {
-        const decision = await allow(req, res, endpoint, 'people');
-        if (decision.narrowTo === 'caseload') search = narrowedTo(type, search, await access.caseload(principalOf(req), endpoint));
-        if (decision.narrowTo === 'launch-patient') search = narrowedTo(type, search, await access.confirm(principalOf(req), endpoint, [principalOf(req).patient ?? '']));
-      }
-      if (type === 'AuditEvent' && accessTrail) await readModel.waitFor(await accessTrail.flush(), READ_YOUR_WRITES_WAIT_MS);
-      const result = await reader.search(type, search);
-      const { included, withheld } = await readableIncluded(req, result.included);
-      access.control.disclose(peopleIn(type, [...result.matches, ...included]));
-      const base = baseUrl(req);
-      const shaped = (r: Resource) => shapeResource(r, shaping);
-      const bundle: Bundle = {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        ...(shaping.total === 'none' ? {} : { total: result.total }),
-        link: searchLinks({ base: `${base}/${type}`, query: sentQuery(req.originalUrl), nextCursor: result.nextCursor }),
-        entry: [
-          ...result.matches.map((r) => entryFor(base, shaped(r), 'match')),
-          ...included.map((r) => entryFor(base, shaped(r), 'include')),
-          ...(ignored.length > 0
-            ? [outcomeEntry(operationOutcome(ignored.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `"${name}" is not a search parameter of ${type} here: it was left out (Prefer: handling=lenient)`, expression: name }))))]
-            : []),
-          ...(withheld > 0
-            ? [
-                outcomeEntry(
-                  operationOutcome([
-                    {
-                      severity: 'warning',
-                      code: 'suppressed',
-                      diagnostics: `${withheld} resource${withheld === 1 ? '' : 's'} asked for by _include ${withheld === 1 ? 'was' : 'were'} left out: this token may not read ${withheld === 1 ? 'it' : 'them'} (its scopes, or the care relationship)`,
-                      expression: '_include',
-                    },
-                  ]),
-                ),
-              ]
-            : []),
-        ],
-      };
-      send(res, 200, bundle);
+      await searchType(req, res, type, query(req), sentQuery(req.originalUrl), type);
     }),
+  );
+
+  // POST <type>/_search (R4 3.1.0.1.1): the form body's parameters and the query's, combined; the same answer as the GET.
+  const formBody = express.text({ type: 'application/x-www-form-urlencoded', limit: '1mb' });
+  const postedSearch = (req: Request): URLSearchParams => {
+    if (req.body !== undefined && typeof req.body !== 'string') throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'POST _search takes its parameters as application/x-www-form-urlencoded' }]);
+    if (typeof req.body !== 'string' && req.get('content-length') && req.get('content-length') !== '0') {
+      throw new FhirError(415, [{ code: 'not-supported', diagnostics: 'POST _search takes its parameters as application/x-www-form-urlencoded' }]);
+    }
+    const combined = sentQuery(req.originalUrl);
+    for (const [name, value] of new URLSearchParams(typeof req.body === 'string' ? req.body : '')) combined.append(name, value);
+    return combined;
+  };
+  router.post(
+    '/fhir/:type/_search',
+    formBody,
+    handle(async (req, res) => {
+      const type = req.params.type as string;
+      const sent = postedSearch(req);
+      await searchType(req, res, type, searchQueryOf(sent), sent, type);
+    }),
+  );
+
+  /**
+   * Compartment search (R4 3.1.1.3.5): Patient/<id>/<type> is <type>?patient=<id>, decided as a
+   * search naming that person (403 outside the caller's care, as patient=<id> is).
+   */
+  const compartment = async (req: Request, res: Response, sent: URLSearchParams) => {
+    const id = req.params.id as string;
+    const type = req.params.type as string;
+    checkId(id);
+    checkType(type);
+    if (!PATIENT_COMPARTMENT.includes(type)) throw new FhirError(400, [{ code: 'not-supported', diagnostics: `${type} is not in the Patient compartment here; it holds ${PATIENT_COMPARTMENT.join(', ')}` }]);
+    const search = searchQueryOf(sent);
+    await searchType(req, res, type, { ...search, patient: [...valuesOf(search.patient), id] }, sent, `Patient/${id}/${type}`);
+  };
+  router.get(
+    '/fhir/Patient/:id/:type',
+    handle(async (req, res) => compartment(req, res, sentQuery(req.originalUrl))),
+  );
+  router.post(
+    '/fhir/Patient/:id/:type/_search',
+    formBody,
+    handle(async (req, res) => compartment(req, res, postedSearch(req))),
   );
 
   const requireWritable = (type: string): FhirWrites => {

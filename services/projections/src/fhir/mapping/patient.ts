@@ -1,8 +1,8 @@
-import type { Baseline, PatientBaselineSetData, PatientDetailsUpdatedData, PatientRegisteredData } from '@tandem/contracts';
+import { ADMINISTRATIVE_GENDER, type Baseline, type PatientBaselineSetData, type PatientDetailsUpdatedData, type PatientRegisteredData } from '@tandem/contracts';
 import type { Address, Extension, Patient, Reference } from 'fhir/r4';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { IndexedResource } from '../writer';
-import { refKey, tokenKeys } from '@tandem/fhir-read-model';
+import { refKey, stringKeys, tokenKeys } from '@tandem/fhir-read-model';
 import { BASELINE_EXTENSION, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, Units } from './codes';
 import { dataOf, humanName, humanNameText, practitionerRef, withoutMeta, type FhirHandlers, type FhirReadKeys } from './common';
 
@@ -55,9 +55,18 @@ const withBaseline = <P extends Patient>(patient: P, baseline: Baseline): P => (
 export const indexPatient = (patient: Patient & { id: string }): IndexedResource => ({
   resource: patient,
   patientId: patient.id,
-  tokens: (patient.identifier ?? []).flatMap((i) => (i.value ? tokenKeys('identifier', i.system, i.value) : [])),
+  tokens: [
+    ...(patient.identifier ?? []).flatMap((i) => (i.value ? tokenKeys('identifier', i.system, i.value) : [])),
+    ...(patient.gender ? tokenKeys('gender', ADMINISTRATIVE_GENDER, patient.gender) : []),
+  ],
   refs: (patient.generalPractitioner ?? []).flatMap((r) => (r.reference ? [refKey('general-practitioner', r.reference)] : [])),
   nameText: humanNameText(patient.name),
+  strings: [
+    ...new Set([
+      ...(patient.name ?? []).flatMap((n) => [...stringKeys('family', n.family), ...(n.given ?? []).flatMap((g) => stringKeys('given', g))]),
+      ...(patient.address ?? []).flatMap((a) => stringKeys('address-postalcode', a.postalCode)),
+    ]),
+  ],
   ...(patient.birthDate ? { birthdate: patient.birthDate } : {}),
 });
 
