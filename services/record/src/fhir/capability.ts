@@ -22,7 +22,13 @@ const interactionDocumentation = (type: string, code: TypeInteraction): string |
   return undefined;
 };
 
+/** Observation and MedicationAdministration updates are corrections (writes.ts correctionReason). */
+const CORRECTION = (type: string) =>
+  `Updated (If-Match required) as a correction of what was recorded: the update must add a note saying why (422 naming ${type}.note without one); the corrected version is a new version, the one it replaces stays in _history.`;
+
 const TYPE_DOCUMENTATION: Readonly<Record<string, string>> = {
+  Observation: CORRECTION('Observation'),
+  MedicationAdministration: CORRECTION('MedicationAdministration'),
   AuditEvent:
     'The access trail: every read, search, write and refused attempt (who, role, what, which person, when, from where, outcome, purpose of use). Readable by auditors only; not part of Patient/$everything.',
   Provenance: 'One per write: the versions it created, its author (and enterer), when it happened and when it was recorded, and the event in the log. Not part of Patient/$everything; search it by patient or target.',
