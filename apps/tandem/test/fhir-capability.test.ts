@@ -27,6 +27,8 @@ import type { createDelegationService } from '@tandem/delegation';
 type CallOptions = { bearer?: string | undefined; headers?: Record<string, string>; body?: string };
 type Answer = { status: number; type: string | null; body: { resourceType?: string; issue?: OperationOutcome['issue']; total?: number; entry?: Bundle['entry'] } & Record<string, unknown> };
 
+const NOW_VISIT = 'capability-visit-now';
+const TOMORROW_VISIT = 'capability-visit-tomorrow';
 const HYPERTENSION = (patientId: string) => ({
   resourceType: 'Condition',
   clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
@@ -87,12 +89,22 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
       patientIds: [patientId = ''],
     } = await seedDemoData(record.care, { patients: 1, days: 1, now }));
     await seedDemoDelegationSide(delegation.commands, { patientIds: [patientId], now });
-    const { visitIds } = await seedDemoMedicinesAndVisits(record.care, { patientId, now, insulinDelegation: true });
+    await seedDemoMedicinesAndVisits(record.care, { patientId, now, insulinDelegation: true });
     auditor = await token({ role: 'auditor', user: 'auditor-capability-test' });
     gp = await token({ role: 'gp', user: DEMO.gp.practitionerId, org: DEMO.gpPractice.organisationId, registration: DEMO.gp.registration });
     careWorker = await token({ role: 'care-worker', user: DEMO.careWorkers[0]!.practitionerId, org: DEMO.careAgency.organisationId });
     manager = await token({ role: 'registered-manager', user: DEMO.manager.practitionerId, org: DEMO.careAgency.organisationId });
-    // What the demo does not record through FHIR's own writes: an allergy and a problem from the GP, and the morning visit's check-in by its care worker.
+    // Two visits of the test's own, whatever the time of day: one under way now (checked in below), one tomorrow (booked, to be changed).
+    const minutes = (n: number) => new Date(now.getTime() + n * 60_000).toISOString();
+    for (const [visitId, start, end] of [[NOW_VISIT, minutes(-10), minutes(50)], [TOMORROW_VISIT, minutes(24 * 60), minutes(24 * 60 + 45)]] as const) {
+      const planned = await fetch(`${tandem.url}/api/patients/${patientId}/visits`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ idempotencyKey: `capability-${visitId}`, occurredAt: minutes(-1), visitId, providerOrganisationId: DEMO.careAgency.organisationId, plannedStart: start, plannedEnd: end, careWorkerIds: [DEMO.careWorkers[0]!.practitionerId], tasks: [{ taskId: 'lunch', description: 'Lunch and a drink' }] }),
+      });
+      expect(planned.status).toBe(201);
+    }
+    // What the demo does not record through FHIR's own writes: an allergy and a problem from the GP, and the visit's check-in by its care worker.
     const subject = { reference: `Patient/${patientId}` };
     const written = [
       await call('POST', '/AllergyIntolerance', {
@@ -108,7 +120,7 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
           class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH', display: 'home health' },
           subject,
           participant: [{ individual: { reference: `Practitioner/${DEMO.careWorkers[0]!.practitionerId}` } }],
-          appointment: [{ reference: `Appointment/${visitIds[0]}` }],
+          appointment: [{ reference: `Appointment/${NOW_VISIT}` }],
           period: { start: new Date(now.getTime() - 60_000).toISOString() },
         }),
       }),
@@ -318,8 +330,7 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
     for (const resource of writable) {
       const type = resource.type;
       // One that may be changed: a visit is changed through its Appointment only while booked (its documentation says so).
-      const changeable = type === 'Appointment' ? (((await kit.search({ resourceType: type, searchParams: { status: 'booked', _count: 1 } })) as Bundle).entry![0]!.resource as FhirResource) : samples.get(type)!;
-      const sample = (await kit.read({ resourceType: type, id: changeable.id! })) as FhirResource;
+      const sample = (await kit.read({ resourceType: type, id: type === 'Appointment' ? TOMORROW_VISIT : samples.get(type)!.id! })) as FhirResource;
       const version = sample.meta!.versionId!;
       expect(resource.updateCreate).toBe(false);
       // Sent back as read (with the version it was read at): accepted; where the type's documentation says so, no new version.
