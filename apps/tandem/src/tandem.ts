@@ -19,6 +19,7 @@ import { idSecretFor } from './id-secret';
 import { identityProviderHealth } from './operations';
 import { createServer, listen, type TandemService } from './server';
 import { webAppFor } from './web/web-app';
+import type { SmartEndpointsOf } from './web/smart-configuration';
 import { createLiveService, liveOpenApiPaths } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
@@ -135,7 +136,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   });
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
-  const late: { delegation?: FollowUpsLookup } = {};
+  const late: { delegation?: FollowUpsLookup; smart?: SmartEndpointsOf } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
     projections: () => projections!,
     record: () =>
@@ -158,6 +159,11 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
         moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
         moreOperations: () => [BULK_DATA_OPERATIONS.system],
+        // SMART-on-FHIR is declared with the endpoints SMART discovery names (the web app's, made below); while they cannot be had, not at all.
+        smartEndpoints: async (req) => {
+          const found = await late.smart?.(req).catch(() => undefined);
+          return found ? { authorize: found.authorization_endpoint, token: found.token_endpoint } : undefined;
+        },
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
       }),
     delegation: () => {
@@ -219,7 +225,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   }
 
   // The care worker's app and its sign-in (made before the sealer starts, so start-up keeps its order).
-  const web = await webAppFor(config);
+  const { router: web, smartEndpoints } = await webAppFor(config);
+  late.smart = smartEndpoints;
 
   // Seals the global digest over the log now and then; safe in several processes (one seals, the others skip).
   const sealer =

@@ -87,7 +87,9 @@ export const evolveVisit = (state: VisitFacts, event: StoredVisitEvent): VisitFa
       return { ...next, status: 'finished', checkedOut: { at, ...out } };
     }
     case 'VisitLateNoticed':
-      return { ...next, lateNoticed: [...state.lateNoticed, event.data.plannedStart] };
+      // Noticing lateness changes nothing the Appointment shows (the projection writes no version for it): the
+      // version an update's If-Match is checked against stays the Appointment's as read (H108).
+      return { ...state, lateNoticed: [...state.lateNoticed, event.data.plannedStart] };
     case 'VisitMissed':
       return { ...next, missed: [...state.missed, event.data.plannedEnd] };
   }

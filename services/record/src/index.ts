@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { CareRecord, type FollowUpsLookup } from './application/care-record';
 import type { VisitOptions } from './application/visits';
 import { currentStreams } from './application/current-streams';
-import { fhirRoutes, type ReadModelPosition } from './fhir/routes';
+import { fhirRoutes, type FhirRouteDeps, type ReadModelPosition } from './fhir/routes';
 import { fhirWrites } from './fhir/writes';
 import { commandRoutes } from './http/commands';
 import { FhirError } from './fhir/operation-outcome';
@@ -45,12 +45,14 @@ export interface RecordServiceDeps {
   readonly moreOperations?: () => readonly CapabilityStatementRestResourceOperation[];
   /** The access trail, flushed before an AuditEvent search (see fhirRoutes). */
   readonly accessTrail?: { flush(): Promise<number> };
+  /** Where a SMART app signs in, as SMART discovery says, for /fhir/metadata's security (see fhirRoutes). */
+  readonly smartEndpoints?: FhirRouteDeps['smartEndpoints'];
   /** A person's visits: the LOCAL late tolerance, and the MAR's scheduled doses due in a visit (insulin's without it). */
   readonly visits?: VisitOptions;
 }
 
 /** The record service: care-record commands and the FHIR R4 API. */
-export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities, moreOperations, visits }: RecordServiceDeps) => {
+export const createRecordService = ({ store, reader, logger, version, readModelPosition, access, now, idSecret, followUps, openApiPaths, accessTrail, moreCapabilities, moreOperations, smartEndpoints, visits }: RecordServiceDeps) => {
   const router = Router();
   // Commands load a person's whole stream; the cache makes that cost only the events since the last command.
   // ... and streams known current (currentStreams: followed on the log) are not read at all: the policy's facts for every read.
@@ -82,6 +84,7 @@ export const createRecordService = ({ store, reader, logger, version, readModelP
       ...(accessTrail ? { accessTrail } : {}),
       ...(moreCapabilities ? { moreCapabilities } : {}),
       ...(moreOperations ? { moreOperations } : {}),
+      ...(smartEndpoints ? { smartEndpoints } : {}),
     }),
   );
   return {

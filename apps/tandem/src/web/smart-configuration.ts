@@ -41,10 +41,22 @@ const PATHS = ['/.well-known/smart-configuration', '/fhir/.well-known/smart-conf
 const unavailable = (res: Response, detail: string) =>
   res.status(503).set('retry-after', '30').type('application/problem+json').json({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail });
 
+/** Where a SMART app signs in, for this request: what discovery names and /fhir/metadata's security repeats (oauth-uris). */
+export type SmartEndpointsOf = (req: Request) => Promise<ProviderEndpoints>;
+
 /** Embedded mode: the development sign-in is the provider. */
-export const devSmartConfigurationRouter = (devIssuer: string): Router => {
+export const devSmartEndpoints =
+  (devIssuer: string): SmartEndpointsOf =>
+  (req) =>
+    Promise.resolve(devOidcMetadata(originOf(req), devIssuer));
+
+export const devSmartConfigurationRouter = (devIssuer: string, endpoints: SmartEndpointsOf = devSmartEndpoints(devIssuer)): Router => {
   const router = Router();
-  for (const path of PATHS) router.get(path, (req: Request, res: Response) => res.json(smartConfiguration(devOidcMetadata(originOf(req), devIssuer))));
+  for (const path of PATHS) {
+    router.get(path, (req: Request, res: Response, next) => {
+      endpoints(req).then((found) => res.json(smartConfiguration(found)), next);
+    });
+  }
   return router;
 };
 
@@ -52,10 +64,9 @@ export const devSmartConfigurationRouter = (devIssuer: string): Router => {
 const KEEP_MS = 5 * 60_000;
 
 /** Server and scale modes: the configured provider's endpoints, from its own discovery document (kept for five minutes). */
-export const providerSmartConfigurationRouter = (issuer: string, fetchImpl: typeof fetch = fetch): Router => {
-  const router = Router();
+export const providerSmartEndpoints = (issuer: string, fetchImpl: typeof fetch = fetch): SmartEndpointsOf => {
   let kept: { endpoints: ProviderEndpoints; until: number } | undefined;
-  const endpoints = async (): Promise<ProviderEndpoints> => {
+  return async () => {
     if (kept && kept.until > Date.now()) return kept.endpoints;
     const response = await fetchImpl(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
     if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -70,9 +81,13 @@ export const providerSmartConfigurationRouter = (issuer: string, fetchImpl: type
     kept = { endpoints: found, until: Date.now() + KEEP_MS };
     return found;
   };
+};
+
+export const providerSmartConfigurationRouter = (issuer: string, fetchImpl: typeof fetch = fetch, endpoints: SmartEndpointsOf = providerSmartEndpoints(issuer, fetchImpl)): Router => {
+  const router = Router();
   for (const path of PATHS) {
-    router.get(path, (_req: Request, res: Response) => {
-      endpoints().then(
+    router.get(path, (req: Request, res: Response) => {
+      endpoints(req).then(
         (found) => res.json(smartConfiguration(found)),
         (error: Error) => unavailable(res, `The identity provider's discovery document (${issuer}/.well-known/openid-configuration) could not be read: ${error.message}`),
       );

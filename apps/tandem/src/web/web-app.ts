@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join, sep } from 'node:path';
 import type { Config } from '../config';
 import { DEV_SIGN_IN_PATH, devOidcMetadata, devSignInRouter, originOf, WEB_CLIENT_ID } from './dev-sign-in';
-import { devSmartConfigurationRouter, providerSmartConfigurationRouter } from './smart-configuration';
+import { devSmartConfigurationRouter, devSmartEndpoints, providerSmartConfigurationRouter, providerSmartEndpoints, type SmartEndpointsOf } from './smart-configuration';
 
 /**
  * The care worker's app (apps/web, built by Vite) served at `/` in every mode, with what it needs
@@ -133,18 +133,21 @@ export const webAppRouter = (options: WebAppOptions): Router => {
 
 /**
  * The app for this configuration: pointed at the configured identity provider (server and scale
- * modes), or at the development sign-in (embedded mode, where the development issuer runs).
+ * modes), or at the development sign-in (embedded mode, where the development issuer runs). With
+ * it, where SMART discovery says a SMART app signs in, for /fhir/metadata to say the same.
  */
-export const webAppFor = async (config: Config): Promise<Router> => {
+export const webAppFor = async (config: Config): Promise<{ router: Router; smartEndpoints: SmartEndpointsOf }> => {
   const router = Router();
   if (config.TANDEM_AUTH_ISSUER) {
     // SMART discovery names the configured provider's endpoints (docs/decisions/0014).
-    router.use(providerSmartConfigurationRouter(config.TANDEM_AUTH_ISSUER));
+    const smartEndpoints = providerSmartEndpoints(config.TANDEM_AUTH_ISSUER);
+    router.use(providerSmartConfigurationRouter(config.TANDEM_AUTH_ISSUER, fetch, smartEndpoints));
     router.use(webAppRouter({ oidc: { authority: config.TANDEM_AUTH_ISSUER, clientId: config.TANDEM_WEB_CLIENT_ID, scope: config.TANDEM_WEB_SCOPE } }));
-    return router;
+    return { router, smartEndpoints };
   }
   const devIssuer = await DevIssuer.open({ dataDir: config.TANDEM_DATA_DIR, eventStore: config.TANDEM_EVENT_STORE });
-  router.use(devSmartConfigurationRouter(devIssuer.issuer));
+  const smartEndpoints = devSmartEndpoints(devIssuer.issuer);
+  router.use(devSmartConfigurationRouter(devIssuer.issuer, smartEndpoints));
   router.use(webAppRouter({ devIssuer }));
-  return router;
+  return { router, smartEndpoints };
 };

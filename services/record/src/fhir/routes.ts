@@ -9,6 +9,8 @@ import { shapeResource, shapingOf, subsets, type Shaping } from './shaping';
 import { capabilityStatement } from './capability';
 import { lastnOperation, metaOperation, validateOperation, type OperationDeps } from './operations';
 import { FhirError, operationOutcome, type OutcomeIssue } from './operation-outcome';
+import { INTERACTION_ROUTES, OPERATION_ROUTES, type InteractionRoute, type OperationRoute, type ServedInteraction, type ServedOperation } from './route-table';
+import { acceptsFhirJson } from './formats';
 
 export const FHIR_JSON = 'application/fhir+json';
 /** Read-your-writes: a client passes the position a command returned; the read waits for it. */
@@ -31,6 +33,8 @@ export interface FhirWrites {
   create(type: string, body: unknown, req: Request): Promise<{ id: string; position: number; created?: boolean; foundExisting?: boolean; conflicting?: readonly OutcomeIssue[] }>;
   update(type: string, id: string, body: unknown, ifMatch: number | undefined, req: Request): Promise<{ position: number }>;
   readonly writableTypes: readonly string[];
+  /** The writable types whose update must carry If-Match (428 without): `versioned-update` in the CapabilityStatement. */
+  readonly ifMatchRequired?: readonly string[];
   /** `POST /fhir` with a transaction (all or nothing) or batch (each entry on its own) Bundle. */
   bundle?(body: unknown, req: Request): Promise<BundleWriteResult>;
 }
@@ -68,6 +72,13 @@ export interface FhirRouteDeps {
   readonly logError?: (error: unknown) => void;
   /** The access trail: flushed before an AuditEvent search, so an auditor sees every access up to their request. */
   readonly accessTrail?: { flush(): Promise<number> };
+  /** Where a SMART app signs in (the SMART configuration's endpoints), for the CapabilityStatement's security; none: no SMART claimed. */
+  readonly smartEndpoints?: (req: Request) => Promise<SmartEndpoints | undefined>;
+}
+
+export interface SmartEndpoints {
+  readonly authorize: string;
+  readonly token: string;
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -227,8 +238,25 @@ const handle =
   };
 
 /** The FHIR R4 REST API, read from the projections. */
-export const fhirRoutes = ({ reader, access, readModel, writes, version, logError, accessTrail, moreCapabilities, moreOperations }: FhirRouteDeps): Router => {
+export const fhirRoutes = ({ reader, access, readModel, writes, version, logError, accessTrail, moreCapabilities, moreOperations, smartEndpoints }: FhirRouteDeps): Router => {
   const router = Router();
+  // Every interaction and operation is registered from the route table, and recorded: /fhir/metadata declares exactly these.
+  const served: { interactions: InteractionRoute[]; operations: OperationRoute[] } = { interactions: [], operations: [] };
+  const serve = (interaction: ServedInteraction, handler: ReturnType<typeof handle>) => {
+    const route = INTERACTION_ROUTES[interaction];
+    router[route.method](route.path, handler);
+    served.interactions.push(route);
+  };
+  const serveOperation = (name: ServedOperation, handler: ReturnType<typeof handle>) => {
+    const route = OPERATION_ROUTES[name];
+    for (const path of route.paths) router[route.method](path, handler);
+    served.operations.push(route);
+  };
+  // JSON is the only format (the CapabilityStatement says so): an XML answer asked for is 406, before anything else, not 200 JSON.
+  router.use('/fhir', (req, _res, next) => {
+    const refusal = acceptsFhirJson(req);
+    next(refusal ? new FhirError(406, [{ code: 'not-supported', diagnostics: refusal.diagnostics, expression: refusal.expression }]) : undefined);
+  });
   // Everything but the CapabilityStatement needs a bearer token: 401 (OperationOutcome) before anything else.
   const authenticated = authenticate(access.control, (res, error) =>
     send(res, error.status, operationOutcome([{ code: error.status === 401 ? 'login' : error.status === 429 ? 'throttled' : 'transient', diagnostics: error.message }])),
@@ -300,10 +328,30 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     readModel.waitFor(position, READ_YOUR_WRITES_WAIT_MS).then(() => next(), next);
   });
 
-  router.get('/fhir/metadata', (req, res) => send(res, 200, capabilityStatement({ baseUrl: baseUrl(req), version, writableTypes: writes?.writableTypes ?? [], bundles: writes?.bundle !== undefined, moreResources: moreCapabilities?.() ?? [], moreOperations: moreOperations?.() ?? [] })));
-
   router.get(
-    '/fhir/Patient/:id/\\$everything',
+    '/fhir/metadata',
+    handle(async (req, res) => {
+      const smart = await smartEndpoints?.(req);
+      send(
+        res,
+        200,
+        capabilityStatement({
+          baseUrl: baseUrl(req),
+          version,
+          served,
+          writableTypes: writes?.writableTypes ?? [],
+          ifMatchRequired: writes?.ifMatchRequired ?? [],
+          bundles: writes?.bundle !== undefined,
+          moreResources: moreCapabilities?.() ?? [],
+          moreOperations: moreOperations?.() ?? [],
+          ...(smart ? { smart } : {}),
+        }),
+      );
+    }),
+  );
+
+  serveOperation(
+    'everything',
     handle(async (req, res) => {
       const id = req.params.id as string;
       checkId(id);
@@ -328,28 +376,26 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
 
   const operations: OperationDeps = { reader, allow, allowedRead, send };
   // Before /fhir/:type/:id, which would read `$lastn` as an id.
-  router.get('/fhir/Observation/\\$lastn', handle(lastnOperation(operations)));
-  router.get(
-    '/fhir/:type/:id/\\$meta',
+  serveOperation('lastn', handle(lastnOperation(operations)));
+  serveOperation(
+    'meta',
     handle(async (req, res) => {
       checkType(req.params.type as string);
       checkId(req.params.id as string);
       await metaOperation(operations)(req, res);
     }),
   );
-  for (const path of ['/fhir/:type/\\$validate', '/fhir/:type/:id/\\$validate']) {
-    router.post(
-      path,
-      handle(async (req, res) => {
-        checkType(req.params.type as string);
-        requireFhirJson(req);
-        await validateOperation(operations)(req, res);
-      }),
-    );
-  }
+  serveOperation(
+    'validate',
+    handle(async (req, res) => {
+      checkType(req.params.type as string);
+      requireFhirJson(req);
+      await validateOperation(operations)(req, res);
+    }),
+  );
 
-  router.get(
-    '/fhir/:type/_history',
+  serve(
+    'history-type',
     handle(async (req, res) => {
       const type = req.params.type as string;
       checkType(type);
@@ -384,8 +430,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     send(res, 200, bundle);
   };
 
-  router.get(
-    '/fhir/:type/:id/_history/:vid',
+  serve(
+    'vread',
     handle(async (req, res) => {
       const type = req.params.type as string;
       const id = req.params.id as string;
@@ -400,8 +446,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }),
   );
 
-  router.get(
-    '/fhir/:type/:id/_history',
+  serve(
+    'history-instance',
     handle(async (req, res) => {
       const type = req.params.type as string;
       const id = req.params.id as string;
@@ -412,8 +458,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }),
   );
 
-  router.get(
-    '/fhir/:type/:id',
+  serve(
+    'read',
     handle(async (req, res) => {
       const type = req.params.type as string;
       const id = req.params.id as string;
@@ -487,8 +533,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     send(res, 200, bundle);
   };
 
-  router.get(
-    '/fhir/:type',
+  serve(
+    'search-type',
     handle(async (req, res) => {
       const type = req.params.type as string;
       await searchType(req, res, type, query(req), sentQuery(req.originalUrl), type);
@@ -553,12 +599,16 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }
   };
 
-  router.post(
-    '/fhir/:type',
+  serve(
+    'create',
     handle(async (req, res) => {
       const type = req.params.type as string;
       const w = requireWritable(type);
       requireFhirJson(req);
+      // No conditional create (the CapabilityStatement says so): criteria a client thinks were applied are refused, never ignored.
+      if (req.get('if-none-exist') !== undefined) {
+        throw new FhirError(400, [{ code: 'not-supported', diagnostics: 'If-None-Exist (conditional create) is not supported: send the same request again, or an Idempotency-Key, and it is recorded once', expression: 'If-None-Exist' }]);
+      }
       const { id, position, created, foundExisting, conflicting } = await w.create(type, req.body, req);
       if (foundExisting) {
         // As a conditional create answers someone without read access: a refusal, nothing of the person.
@@ -574,8 +624,8 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
     }),
   );
 
-  router.put(
-    '/fhir/:type/:id',
+  serve(
+    'update',
     handle(async (req, res) => {
       const type = req.params.type as string;
       const id = req.params.id as string;

@@ -89,6 +89,8 @@ import { type BundleEntryWrite, type BundleWriteResult, type FhirWrites } from '
  */
 
 export const WRITABLE_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'Appointment', 'Encounter', ...MEDICINE_WRITABLE_TYPES] as const;
+/** The types whose update refuses (428) one without If-Match (preconditionRequired below and in medicine-writes.ts): the clinical entries. */
+export const IF_MATCH_REQUIRED_TYPES = ['Observation', 'MedicationAdministration', ...MEDICINE_WRITABLE_TYPES] as const;
 
 export { CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './reading';
 
@@ -827,6 +829,7 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
 
   return {
     writableTypes: WRITABLE_TYPES,
+    ifMatchRequired: IF_MATCH_REQUIRED_TYPES,
     create: (type, body, req) => create(type, body, req),
     update: (type, id, body, ifMatch, req) => update(type, id, body, ifMatch, req),
     bundle,

@@ -186,6 +186,15 @@ describe('late and missed: the deadlines a visit gives the scheduler, each notic
     expect(visitDeadlines(visitFactsFrom([plannedEvent(), stored({ type: 'VisitLateNoticed', data: { visitId: 'v-1', dueAt: late.dueAt, plannedStart: at('08:00') } })]))).toEqual([{ kind: 'missed', dueAt: '2026-12-03T08:45:00.000Z' }]);
   });
 
+  it('given a visit noticed late, then its version is still the Appointment version a client read (lateness changes nothing the Appointment shows), so its If-Match holds (H108)', () => {
+    const noticed = stored({ type: 'VisitLateNoticed', data: { visitId: 'v-1', dueAt: '2026-12-03T08:30:00.000Z', plannedStart: at('08:00') } });
+    const facts = visitFactsFrom([plannedEvent(), noticed]);
+    expect(facts.planned && facts.version).toBe(1);
+    // Every change the Appointment does show is a version of it.
+    const moved = visitFactsFrom([plannedEvent(), noticed, stored({ type: 'VisitRescheduled', data: { visitId: 'v-1', plannedStart: at('10:00'), plannedEnd: at('10:30') } })]);
+    expect(moved.planned && moved.version).toBe(2);
+  });
+
   it('given the visit was checked in or moved before its deadline fired, when noticed, then nothing', () => {
     const missed = { visitId: 'v-1', kind: 'missed' as const, dueAt: '2026-12-03T08:45:00.000Z' };
     given(plannedEvent(), checkedIn('08:44')).when((s) => noticeVisitDeadline(missed, s).events).then([]);
