@@ -99,17 +99,19 @@ export interface VocabularyUnit {
   readonly unit: string;
   readonly accepted: readonly string[];
 }
-const PER_MINUTE = ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'];
+const PER_MINUTE = ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute', 'per minute'];
+/** The `unit` texts written are UK Core's (its vital-signs profiles fix them: docs/decisions/0035); the earlier short forms stay accepted. */
 export const UNIT_VOCABULARY = {
-  beatsPerMinute: { ucum: '/min', unit: 'beats/minute', accepted: PER_MINUTE },
-  breathsPerMinute: { ucum: '/min', unit: 'breaths/minute', accepted: PER_MINUTE },
-  percent: { ucum: '%', unit: '%', accepted: ['%'] },
-  celsius: { ucum: 'Cel', unit: '°C', accepted: ['Cel', '°C'] },
-  mmHg: { ucum: 'mm[Hg]', unit: 'mmHg', accepted: ['mm[Hg]', 'mmHg'] },
-  mmolPerL: { ucum: 'mmol/L', unit: 'mmol/L', accepted: ['mmol/L', 'mmol/l'] },
+  beatsPerMinute: { ucum: '/min', unit: 'per minute', accepted: PER_MINUTE },
+  breathsPerMinute: { ucum: '/min', unit: 'per minute', accepted: PER_MINUTE },
+  percent: { ucum: '%', unit: 'percent', accepted: ['%', 'percent'] },
+  celsius: { ucum: 'Cel', unit: 'degree Celsius', accepted: ['Cel', '°C', 'degree Celsius'] },
+  mmHg: { ucum: 'mm[Hg]', unit: 'millimeter of mercury', accepted: ['mm[Hg]', 'mmHg', 'millimeter of mercury'] },
+  mmolPerL: { ucum: 'mmol/L', unit: 'millimoles per litre', accepted: ['mmol/L', 'mmol/l', 'millimoles per litre'] },
   litresPerMinute: { ucum: 'L/min', unit: 'L/min', accepted: ['L/min', 'l/min'] },
   millilitres: { ucum: 'mL', unit: 'mL', accepted: ['mL', 'ml'] },
-  score: { ucum: '{score}', unit: 'score', accepted: ['score', '{score}'] },
+  // UK Core's early warning score profile fixes the UCUM code {ScoreOf}; {score}, written before, stays accepted.
+  score: { ucum: '{ScoreOf}', unit: 'score', accepted: ['score', '{score}', '{ScoreOf}'] },
 } as const satisfies Readonly<Record<string, VocabularyUnit>>;
 
 /** "Relation to meal": the text the projection writes for each value, and the texts accepted back. */
