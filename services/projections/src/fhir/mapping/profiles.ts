@@ -1,4 +1,4 @@
-import { observationKindsOf, type ObservationKind } from '@tandem/contracts';
+import { observationKindsOf, UK_CORE_PROFILE_BASE as UK_CORE, type ObservationKind } from '@tandem/contracts';
 import type { FhirResource } from 'fhir/r4';
 
 /**
@@ -6,7 +6,6 @@ import type { FhirResource } from 'fhir/r4';
  * place for every type. The tests hold each resource to the profile it declares
  * (@tandem/fhir-validation's expectValidUkCore), so a declared profile is a checked claim.
  */
-const UK_CORE = 'https://fhir.hl7.org.uk/StructureDefinition/';
 
 /** UK Core's profile for each Observation kind. The panel has no SNOMED CT code (UK Core's vital-signs profile asks for one): the general profile. */
 const OBSERVATION_PROFILE: Partial<Record<ObservationKind, string>> = {
