@@ -81,7 +81,8 @@ const numberOf = (r: Resource): number | undefined => {
 export const bandOf = (observation: Resource): Band | undefined => {
   const total = numberOf(observation);
   if (total === undefined) return undefined;
-  const three = list<{ valueInteger?: number }>(observation.component).some((c) => c.valueInteger === 3);
+  // A sub-score is a Quantity in {ScoreOf} (UK Core); an integer as written before.
+  const three = list<{ valueInteger?: number; valueQuantity?: { value?: number } }>(observation.component).some((c) => (c.valueQuantity?.value ?? c.valueInteger) === 3);
   return news2Risk(total, three);
 };
 

@@ -1,5 +1,8 @@
 import type { DoseFlag, EntryCorrection } from './current-entries';
 import type { DoseUnit, MedicationRoute } from './medication-orders';
+import type { NHS_NUMBER_VERIFICATION_STATUSES } from './people';
+
+type NhsNumberVerificationStatus = (typeof NHS_NUMBER_VERIFICATION_STATUSES)[number];
 
 // ---------------------------------------------------------------------------------------------
 // The FHIR vocabulary of the care record, in one two-way table: the codes, units and ids the
@@ -101,17 +104,19 @@ export interface VocabularyUnit {
   readonly unit: string;
   readonly accepted: readonly string[];
 }
-const PER_MINUTE = ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute'];
+const PER_MINUTE = ['/min', 'beats/minute', 'breaths/minute', 'beats/min', 'breaths/min', '/minute', 'per minute'];
+/** The `unit` texts written are UK Core's (its vital-signs profiles fix them: docs/decisions/0035); the earlier short forms stay accepted. */
 export const UNIT_VOCABULARY = {
-  beatsPerMinute: { ucum: '/min', unit: 'beats/minute', accepted: PER_MINUTE },
-  breathsPerMinute: { ucum: '/min', unit: 'breaths/minute', accepted: PER_MINUTE },
-  percent: { ucum: '%', unit: '%', accepted: ['%'] },
-  celsius: { ucum: 'Cel', unit: '°C', accepted: ['Cel', '°C'] },
-  mmHg: { ucum: 'mm[Hg]', unit: 'mmHg', accepted: ['mm[Hg]', 'mmHg'] },
-  mmolPerL: { ucum: 'mmol/L', unit: 'mmol/L', accepted: ['mmol/L', 'mmol/l'] },
+  beatsPerMinute: { ucum: '/min', unit: 'per minute', accepted: PER_MINUTE },
+  breathsPerMinute: { ucum: '/min', unit: 'per minute', accepted: PER_MINUTE },
+  percent: { ucum: '%', unit: 'percent', accepted: ['%', 'percent'] },
+  celsius: { ucum: 'Cel', unit: 'degree Celsius', accepted: ['Cel', '°C', 'degree Celsius'] },
+  mmHg: { ucum: 'mm[Hg]', unit: 'millimeter of mercury', accepted: ['mm[Hg]', 'mmHg', 'millimeter of mercury'] },
+  mmolPerL: { ucum: 'mmol/L', unit: 'millimoles per litre', accepted: ['mmol/L', 'mmol/l', 'millimoles per litre'] },
   litresPerMinute: { ucum: 'L/min', unit: 'L/min', accepted: ['L/min', 'l/min'] },
   millilitres: { ucum: 'mL', unit: 'mL', accepted: ['mL', 'ml'] },
-  score: { ucum: '{score}', unit: 'score', accepted: ['score', '{score}'] },
+  // UK Core's early warning score profile fixes the UCUM code {ScoreOf}; {score}, written before, stays accepted.
+  score: { ucum: '{ScoreOf}', unit: 'score', accepted: ['score', '{score}', '{ScoreOf}'] },
 } as const satisfies Readonly<Record<string, VocabularyUnit>>;
 
 /** "Relation to meal": the text the projection writes for each value, and the texts accepted back. */
@@ -123,6 +128,29 @@ export const MEAL_RELATION_VOCABULARY = {
   other: { text: 'Other', accepted: ['other'] },
 } as const;
 export const MEAL_RELATION_COMPONENT_TEXT = 'Relation to meal';
+
+// ---------------------------------------------------------------------------------------------
+// UK Core (docs/decisions/0035): the profiles' canonical base, and the Patient's NHS number status.
+// ---------------------------------------------------------------------------------------------
+
+export const UK_CORE_PROFILE_BASE = 'https://fhir.hl7.org.uk/StructureDefinition/';
+export const UK_CORE_PATIENT_PROFILE = `${UK_CORE_PROFILE_BASE}UKCore-Patient`;
+/** The profiles a POSTed or PUT Patient may claim: UK Core's or base R4's (the server declares its own, UK Core's, on what it stores). */
+export const ACCEPTED_PATIENT_PROFILES: readonly string[] = [UK_CORE_PATIENT_PROFILE, 'http://hl7.org/fhir/StructureDefinition/Patient'];
+
+export const NHS_NUMBER_VERIFICATION_EXTENSION = `${UK_CORE_PROFILE_BASE}Extension-UKCore-NHSNumberVerificationStatus`;
+export const NHS_NUMBER_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland';
+/** England's NHS number verification statuses, as the code system displays them. */
+export const NHS_NUMBER_VERIFICATION_DISPLAY: Readonly<Record<NhsNumberVerificationStatus, string>> = {
+  '01': 'Number present and verified',
+  '02': 'Number present but not traced',
+  '03': 'Trace required',
+  '04': 'Trace attempted - No match or multiple match found',
+  '05': 'Trace needs to be resolved - (NHS number or patient detail conflict)',
+  '06': 'Trace in progress',
+  '07': 'Number not present and trace not required',
+  '08': 'Trace postponed (baby under six weeks old)',
+};
 
 // ---------------------------------------------------------------------------------------------
 // Medication orders (MedicationRequest): the route, the dose's unit and Tandem's time-critical flag.

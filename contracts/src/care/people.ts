@@ -62,6 +62,30 @@ export const AddressSchema = z.object({
   postcode: PostcodeSchema,
 });
 
+/**
+ * A way to reach the person (FHIR ContactPoint): a phone number or an email address, and what it is
+ * for. A GP system sends them; they are kept, never dropped (issue 17 item 5).
+ */
+export const ContactPointSchema = z
+  .object({
+    system: z.enum(['phone', 'email'], { error: 'must be phone or email' }),
+    value: textSchema(100),
+    use: z.enum(['home', 'work', 'mobile', 'temp'], { error: 'must be home, work, mobile or temp' }).optional(),
+  })
+  .superRefine((contact, ctx) => {
+    if (contact.system === 'phone' && !/^\+?[0-9][0-9 ()-]{5,19}$/.test(contact.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be a phone number (digits, spaces, brackets or dashes, an optional leading +)' });
+    if (contact.system === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be an email address' });
+  });
+export type ContactPoint = z.infer<typeof ContactPointSchema>;
+
+/**
+ * The NHS number's verification status, England's codes (UK Core
+ * Extension-UKCore-NHSNumberVerificationStatus, CodeSystem UKCore-NHSNumberVerificationStatusEngland):
+ * 01 present and verified, 02 present but not traced, ... 08 trace postponed (baby under six weeks).
+ */
+export const NHS_NUMBER_VERIFICATION_STATUSES = ['01', '02', '03', '04', '05', '06', '07', '08'] as const;
+export const NhsNumberVerificationStatusSchema = z.enum(NHS_NUMBER_VERIFICATION_STATUSES, { error: 'must be one of the England NHS number verification status codes 01 to 08' });
+
 /** Organisation Data Service code, e.g. a GP practice "A81001". */
 export const OdsCodeSchema = z.string().regex(/^[A-Z0-9]{3,10}$/, { error: 'must be an ODS code (3 to 10 capital letters or digits)' });
 
@@ -109,6 +133,8 @@ const patientDetailsShape = {
   address: AddressSchema.optional(),
   gpPractice: GpPracticeSchema,
   registeredGp: IdSchema.optional(),
+  telecom: z.array(ContactPointSchema).min(1).max(10).optional(),
+  nhsNumberVerificationStatus: NhsNumberVerificationStatusSchema.optional(),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +167,8 @@ const detailsChangeShape = {
   address: AddressSchema.optional(),
   gpPractice: GpPracticeSchema.optional(),
   registeredGp: IdSchema.optional(),
+  telecom: z.array(ContactPointSchema).min(1).max(10).optional(),
+  nhsNumberVerificationStatus: NhsNumberVerificationStatusSchema.optional(),
 };
 const atLeastOneDetail = (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
   if (Object.keys(detailsChangeShape).every((key) => value[key] === undefined)) {

@@ -213,6 +213,12 @@ export type RelationshipRule =
   | { readonly kind: 'nursing-team' }
   /** The user is the person's registered GP. */
   | { readonly kind: 'registered-gp' }
+  /**
+   * The user works at the person's registered GP practice (the token's `org` is the practice's ODS
+   * code): the practice is responsible for its registered patients, and GP Connect treats its
+   * clinicians as in a care relationship with them (docs/decisions/0035).
+   */
+  | { readonly kind: 'registered-practice' }
   /** Someone from the user's organisation is in the person's care team. */
   | { readonly kind: 'organisation' }
   /** The token was issued for this person (`patient` claim). */
@@ -229,7 +235,7 @@ export type Relationship = RelationshipRule['kind'];
 export const RELATIONSHIPS: Readonly<Record<Role, readonly RelationshipRule[]>> = {
   'care-worker': [{ kind: 'care-team', teamRoles: ['care-worker'] }],
   'district-nurse': [{ kind: 'care-team' }, { kind: 'nursing-team' }, { kind: 'registrant' }],
-  gp: [{ kind: 'registered-gp' }, { kind: 'care-team', teamRoles: ['gp'] }, { kind: 'registrant' }],
+  gp: [{ kind: 'registered-gp' }, { kind: 'registered-practice' }, { kind: 'care-team', teamRoles: ['gp'] }, { kind: 'registrant' }],
   'registered-manager': [{ kind: 'care-team' }, { kind: 'organisation' }, { kind: 'registrant' }],
   auditor: [],
   system: [{ kind: 'launch-patient' }],
@@ -242,6 +248,8 @@ const NURSING_TEAM_ROLES: readonly string[] = ['district-nurse', 'accountable-cl
 export interface PatientFacts {
   readonly patientId: string;
   readonly registeredGp?: string;
+  /** The ODS code of the person's registered GP practice (from the patient stream). */
+  readonly registeredPracticeOds?: string;
   readonly careTeam: readonly CareTeamFact[];
   /** Who registered the person (the registration event's actor). */
   readonly registeredBy?: string;
@@ -270,6 +278,8 @@ const holds = (rule: RelationshipRule, principal: Principal, facts: PatientFacts
       );
     case 'registered-gp':
       return facts.registeredGp === actor.id;
+    case 'registered-practice':
+      return actor.organisation !== undefined && facts.registeredPracticeOds !== undefined && facts.registeredPracticeOds === actor.organisation;
     case 'organisation':
       return actor.organisation !== undefined && facts.careTeam.some((m) => m.organisation === actor.organisation);
     case 'launch-patient':

@@ -269,6 +269,16 @@ describe('relationships', () => {
     expect(reading(USERS.gp, teamGp)).toMatchObject({ allowed: true, relationship: 'care-team' });
   });
 
+  it("a GP sees the registered patients of his practice (his token's org is the practice's ODS code), not another practice's", () => {
+    const atPractice = principal('gp', 'gp-7', { org: 'Y12345' });
+    const registeredThere: PatientFacts = { patientId: elsewhere.patientId, registeredPracticeOds: 'Y12345', careTeam: [] };
+    expect(reading(atPractice, registeredThere)).toMatchObject({ allowed: true, relationship: 'registered-practice' });
+    expect(reading(principal('gp', 'gp-8', { org: 'B82005' }), registeredThere).allowed).toBe(false);
+    expect(reading(principal('gp', 'gp-9'), registeredThere).allowed).toBe(false); // no organisation in the token
+    // The practice's other staff are not thereby related: the rule is a GP's.
+    expect(reading(principal('district-nurse', 'nurse-7', { org: 'Y12345' }), registeredThere).allowed).toBe(false);
+  });
+
   it('a care worker in the team in another role is not thereby on her caseload', () => {
     const asManager = { ...elsewhere, careTeam: [{ practitionerId: 'cw-1', teamRole: 'registered-manager' }] };
     expect(reading(USERS['care-worker'], asManager).allowed).toBe(false);

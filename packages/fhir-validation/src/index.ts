@@ -4,9 +4,13 @@
  * does not check, plus Tandem's own safety rules (the insulin unit is the word "units"). The tests
  * validate with `expectValidFhir`; the FHIR API's `$validate` answers with `validationIssues`: one
  * validator, so what the tests call valid is what a client is told is valid. The definitions load
- * on first use (about a second), not at start-up.
+ * on first use (about a second), not at start-up. A resource that declares a UK Core profile in
+ * `meta.profile` is checked against it too (./uk-core.ts says what that checks and what not).
  */
 import type { FhirResource } from 'fhir/r4';
+import { declaredUkCoreProfiles, ukCoreIssues } from './uk-core';
+
+export { UK_CORE_BASE, ukCoreIssues, ukCoreProfiles, declaredUkCoreProfiles } from './uk-core';
 
 // @medplum/core expects a browser-like global on Node 20; it is never used by the validator.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= class {};
@@ -133,6 +137,7 @@ export const validationIssues = (resource: FhirResource): ValidationIssue[] => {
   for (const found of findKey(resource, 'unit')) {
     if (typeof found.value === 'string' && /^(i?u)$/i.test(found.value.trim())) problems.push({ expression: at(found.path), text: `unit "${found.value}" is forbidden: write "units"` });
   }
+  for (const profile of declaredUkCoreProfiles(resource)) problems.push(...ukCoreIssues(resource, profile));
   return problems;
 };
 
@@ -144,4 +149,13 @@ export const fhirProblems = (resource: FhirResource): string[] =>
 export const expectValidFhir = (resource: FhirResource): void => {
   const problems = fhirProblems(resource);
   if (problems.length > 0) throw new Error(`Invalid FHIR resource:\n${problems.join('\n')}\n${JSON.stringify(resource, null, 2)}`);
+};
+
+/**
+ * Fails the test unless the resource is valid (as `expectValidFhir`) and declares a UK Core
+ * profile held here, which it conforms to: what the tests hold every served resource to.
+ */
+export const expectValidUkCore = (resource: FhirResource): void => {
+  if (declaredUkCoreProfiles(resource).length === 0) throw new Error(`${resource.resourceType}/${resource.id ?? '?'} declares no UK Core profile (meta.profile: ${JSON.stringify(resource.meta?.profile ?? [])})`);
+  expectValidFhir(resource);
 };

@@ -5,7 +5,7 @@ import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type Reco
 import type { AuditEvent, CareTeam, FhirResource, MedicationAdministration, Observation, Patient, PractitionerRole, Provenance } from 'fhir/r4';
 import { FhirReader } from '@tandem/fhir-read-model';
 import { fhirProjection, ProjectionRunner } from '../src';
-import { expectValidFhir, fhirProblems } from '@tandem/fhir-validation';
+import { declaredUkCoreProfiles, expectValidFhir, fhirProblems, UK_CORE_BASE, ukCoreIssues } from '@tandem/fhir-validation';
 
 const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
@@ -244,13 +244,16 @@ describe('vital signs and NEWS2', () => {
     expect(acvpu.valueCodeableConcept?.coding?.[0]).toMatchObject({ system: SNOMED, code: '248234008' });
     const air = await member('air');
     expect(codes(air)).toEqual([`${SNOMED}|722742002`]);
+    // Code-only, as UK Core's InspiredOxygen example: not under vital-signs, where a value (vs-2) would be owed.
+    expect(air.category).toBeUndefined();
+    expect(air.meta?.profile).toEqual(['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen']);
 
     const score = await member('news2');
     expect(codes(score)).toEqual([`${SNOMED}|1104051000000101`]);
-    expect(score.valueQuantity).toEqual({ value: 6, unit: 'score', system: UCUM, code: '{score}' });
+    expect(score.valueQuantity).toEqual({ value: 6, unit: 'score', system: UCUM, code: '{ScoreOf}' });
     expect(score.dataAbsentReason).toBeUndefined();
     expect(score.interpretation?.[0]?.text).toMatch(/medium/);
-    expect(score.component?.map((c) => [c.code.coding?.[0]?.code, c.valueInteger])).toEqual([
+    expect(score.component?.map((c) => [c.code.coding?.[0]?.code, c.valueQuantity?.code === '{ScoreOf}' ? c.valueQuantity.value : undefined])).toEqual([
       ['1104301000000104', 2],
       ['1104311000000102', 1],
       ['1104331000000105', 0],
@@ -301,7 +304,7 @@ describe('vital signs and NEWS2', () => {
     expect((await reader.search('Observation', { patient: patientId, code: `${LOINC}|8867-4`, date: 'lt2025-03-01' })).total).toBe(0);
     expect((await reader.search('Observation', { patient: randomUUID(), code: `${LOINC}|8867-4` })).total).toBe(0);
     const vital = await reader.search('Observation', { patient: patientId, category: 'vital-signs', date: '2025-03-01' });
-    expect(vital.total).toBe(8); // the panel and seven measurements; NEWS2 is a survey
+    expect(vital.total).toBe(7); // the panel and six measurements; NEWS2 is a survey, air or oxygen a code-only finding
     expect((await reader.search('Observation', { patient: patientId, code: `${SNOMED}|1104051000000101`, status: 'final' })).total).toBe(2);
   });
 
@@ -392,8 +395,10 @@ describe('other observations', () => {
     const { id } = await record(careStream, 'BloodGlucoseRecorded', { patientId, glucoseMmolL: 16.2, ketonesMmolL: 1.8, relationToMeal: 'before-meal' });
     const { resource: glucose } = await read<Observation>('Observation', id);
     expect(codes(glucose)).toEqual([`${LOINC}|14743-9`, `${SNOMED}|997671000000106`]);
-    expect(glucose.valueQuantity).toMatchObject({ value: 16.2, unit: 'mmol/L', system: UCUM, code: 'mmol/L' });
-    expect(glucose.category?.[0]?.coding?.[0]?.code).toBe('laboratory');
+    expect(glucose.valueQuantity).toMatchObject({ value: 16.2, unit: 'millimoles per litre', system: UCUM, code: 'mmol/L' });
+    // A reading on the carer's meter, not a specimen sent to a laboratory.
+    expect(glucose.category?.[0]?.coding?.[0]?.code).toBe('exam');
+    expect(glucose.meta?.profile).toEqual(['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose']);
     const { resource: ketones } = await read<Observation>('Observation', `${id}-ketones`);
     expect(ketones.valueQuantity).toMatchObject({ value: 1.8, code: 'mmol/L' });
     expectValidFhir(glucose);
@@ -700,6 +705,39 @@ describe('the projection as a whole', () => {
     expect(new Set(rows.map((r) => r.resource.resourceType))).toEqual(
       new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'CareTeam', 'Observation', 'MedicationAdministration', 'Provenance', 'AuditEvent']),
     );
+  });
+
+  it('declares a UK Core profile on every version of every resource, and each conforms to it (base R4 and UK Core)', async () => {
+    const rows = await driver.query<{ resource: FhirResource }>('select resource from fhir_resource_version');
+    const undeclared = rows.filter((r) => declaredUkCoreProfiles(r.resource).length === 0).map((r) => `${r.resource.resourceType}/${r.resource.id}`);
+    expect(undeclared).toEqual([]);
+    const problems = rows.flatMap((r) => declaredUkCoreProfiles(r.resource).flatMap((url) => ukCoreIssues(r.resource, url).map((i) => `${r.resource.resourceType}/${r.resource.id} ${url}: ${i.expression}: ${i.text}`)));
+    expect(problems).toEqual([]);
+    // The measurements declare their own profiles, not only the general one.
+    const profiles = new Set(rows.flatMap((r) => r.resource.meta?.profile ?? []).map((u) => u.replace(UK_CORE_BASE, '')));
+    for (const p of ['UKCore-Observation-VitalSigns-OxygenSaturation', 'UKCore-Observation-InspiredOxygen', 'UKCore-Observation-EarlyWarningTotalScore', 'UKCore-Observation-BloodGlucose', 'UKCore-Patient', 'UKCore-MedicationAdministration']) expect(profiles).toContain(p);
+  });
+
+  it('the UK Core check refuses what UK Core forbids and base R4 allows: SpO2 in "%" text, a room-air Observation without a value under vital-signs, an amended SpO2 claiming the measurement profile', () => {
+    const spo2 = (unit: string, status: 'final' | 'amended' = 'final'): Observation => ({
+      resourceType: 'Observation',
+      meta: { profile: [`${UK_CORE_BASE}UKCore-Observation-VitalSigns-OxygenSaturation`] },
+      status,
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }, { system: 'http://snomed.info/sct', code: '431314004' }] },
+      subject: { reference: 'Patient/x' },
+      effectiveDateTime: '2025-03-01T09:00:00Z',
+      valueQuantity: { value: 96, unit, system: UCUM, code: '%' },
+    });
+    expect(fhirProblems(spo2('percent'))).toEqual([]);
+    expect(fhirProblems(spo2('%')).join('\n')).toMatch(/unit.*"percent"/);
+    expect(fhirProblems(spo2('percent', 'amended')).join('\n')).toMatch(/status.*"final"/);
+    // Two LOINC codes: UK Core's vital-signs profile allows one (the "magic code"), and fixes SpO2's at 2708-6.
+    const twoLoinc = spo2('percent');
+    twoLoinc.code.coding!.push({ system: 'http://loinc.org', code: '59408-5' });
+    expect(fhirProblems(twoLoinc).join('\n')).toMatch(/at most 1/);
+    const vitalsWithoutLoinc: Observation = { ...spo2('percent'), meta: { profile: [`${UK_CORE_BASE}UKCore-Observation-VitalSigns`] }, code: { coding: [{ system: 'http://snomed.info/sct', code: '431314004' }] } };
+    expect(fhirProblems(vitalsWithoutLoinc).join('\n')).toMatch(/ukcore-obs-vs-001/);
   });
 
   it('the validator rejects what the base validator lets through: a bad status, an abbreviated insulin unit', () => {

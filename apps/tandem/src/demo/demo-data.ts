@@ -5,10 +5,15 @@ import { seededRandom, testNhsNumbers, type Random } from './random';
 const NMC = 'https://fhir.hl7.org.uk/Id/nmc-number' as const;
 const GMC = 'https://fhir.hl7.org.uk/Id/gmc-number' as const;
 
+/**
+ * The demo's organisations carry ODS codes, as real ones do (UK Core Organization's identifier).
+ * DEMO: the nursing team's and the agency's are made up for the demo (an ODS-style code, not one
+ * NHS England has issued to them); a deployment registers its organisations' real codes.
+ */
 export const DEMO = {
   gpPractice: { organisationId: 'Y12345', odsCode: 'Y12345', name: 'Riverside Surgery', type: 'gp-practice' as const },
-  nursingTeam: { organisationId: 'org-north-district-nursing', name: 'North Leeds District Nursing Team', type: 'district-nursing-team' as const },
-  careAgency: { organisationId: 'org-kindly-care', name: 'Kindly Care at Home', type: 'care-agency' as const },
+  nursingTeam: { organisationId: 'org-north-district-nursing', odsCode: 'DEMO1NT', name: 'North Leeds District Nursing Team', type: 'district-nursing-team' as const },
+  careAgency: { organisationId: 'org-kindly-care', odsCode: 'DEMO1CA', name: 'Kindly Care at Home', type: 'care-agency' as const },
   nurse: { practitionerId: 'nurse-sarah-okafor', name: { given: ['Sarah'], family: 'Okafor' }, role: 'district-nurse' as const, registration: { system: NMC, value: '12A3456E' } },
   gp: { practitionerId: 'gp-david-shah', name: { given: ['David'], family: 'Shah', prefix: 'Dr' }, role: 'gp' as const, registration: { system: GMC, value: '7012345' } },
   /** The care agency's registered manager: assigns its care workers to the people it takes on, reads its team's competences. */

@@ -45,9 +45,17 @@ const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefin
  * and stores them all in one statement. Every event that changed the record also gets a
  * Provenance naming the versions it created.
  */
+/**
+ * The mapping's release: a table named for it, empty. A release that changes what the mapping
+ * writes (UK Core profiles and codes, docs/decisions/0035) renames it, so the runner finds a table
+ * missing from the generation in use and rebuilds every read model from the log, as it does for
+ * any new table (runner.ts): resources already served are written again the new way.
+ */
+export const FHIR_MAPPING_RELEASE_SQL = 'create table if not exists fhir_mapping_uk_core_1 (released_at timestamptz not null default now());';
+
 export const fhirProjection: Projection = {
   name: 'fhir',
-  schemaSql: `${fhirSchemaSql}\n${fhirEntryStateSql}`,
+  schemaSql: `${fhirSchemaSql}\n${fhirEntryStateSql}\n${FHIR_MAPPING_RELEASE_SQL}`,
   async apply(events, tx) {
     const batch = new FhirBatch(tx);
     const entries = new EntryStates(tx);

@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '@tandem/event-store';
 import type { FhirResource as Resource } from 'fhir/r4';
+import { ukCoreProfileOf } from './mapping/profiles';
 
 /** What the projection knows about a resource besides its body: the search columns. */
 export interface IndexedResource {
@@ -206,7 +207,8 @@ export class FhirBatch implements FhirReads {
     if (head && head.versionId >= versionId) return;
     const { versionId: _given, ...rest } = indexed;
     const { resource } = rest;
-    const body = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: recordedAt } };
+    const profile = ukCoreProfileOf(resource);
+    const body = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: recordedAt, ...(profile ? { profile: [profile] } : {}) } };
     const version: Version = { indexed: { ...rest, resource: body }, versionId, position, recordedAt, sequence };
     this.heads.set(key, version);
     this.versions.push(version);

@@ -121,6 +121,8 @@ export const registerPatient = (cmd: RegisterPatient, state: PatientState, conte
     address: cmd.address,
     gpPractice: cmd.gpPractice,
     registeredGp: cmd.registeredGp,
+    telecom: cmd.telecom,
+    nhsNumberVerificationStatus: cmd.nhsNumberVerificationStatus,
     baseline: cmd.baseline ?? DEFAULT_BASELINE,
   });
   return { patientId: context.newPatientId, events: [{ type: 'PatientRegistered', data }] };

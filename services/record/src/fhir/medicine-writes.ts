@@ -87,7 +87,7 @@ const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-
 const CONDITION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
 
 /** `recorder` is written by the projection (whoever recorded it) and accepted back; the other elements are recorded. */
-const MEDICATION_REQUEST_ELEMENTS = new Set([...COMMON_ELEMENTS, 'status', 'statusReason', 'intent', 'medicationCodeableConcept', 'subject', 'authoredOn', 'requester', 'recorder', 'dosageInstruction', 'note']);
+const MEDICATION_REQUEST_ELEMENTS = new Set([...COMMON_ELEMENTS, 'status', 'statusReason', 'intent', 'medicationCodeableConcept', 'subject', 'authoredOn', 'requester', 'recorder', 'dosageInstruction', 'note', 'substitution']);
 /** `text` is derived from the rest by the projection: accepted back, never read (the dose is read from its elements only). */
 const DOSAGE_ELEMENTS = new Set(['text', 'patientInstruction', 'route', 'doseAndRate', 'timing', 'asNeededBoolean', 'asNeededCodeableConcept', 'maxDosePerPeriod']);
 const REPEAT_ELEMENTS = new Set(['boundsPeriod', 'timeOfDay', 'frequency', 'period', 'periodUnit']);
@@ -281,6 +281,9 @@ const orderFieldsOf = (mr: El, fields: FieldMap): Json => {
   if (dosages.length === 0) throw required('MedicationRequest.dosageInstruction', 'MedicationRequest.dosageInstruction is required: the dose, route and timing');
   if (dosages.length > 1) throw notSupported('MedicationRequest.dosageInstruction[1]', 'One dosage instruction per order (a dose that changes is an order per step): nothing was stored');
   const dosage = only(dosages[0]!, DOSAGE_ELEMENTS);
+  // The server writes "no substitution" on every order (UK Core asks for the element); a client may send it back, never allow one.
+  const substitution = mr.get('substitution');
+  if (substitution.present && substitution.get('allowedBoolean').raw() !== false) throw notSupported(`${substitution.path}.allowedBoolean`, 'An order here names the product to give: substitution is never allowed (allowedBoolean false): nothing was stored');
   const timeCritical = extensionsOf(mr, [TIME_CRITICAL_EXTENSION]).find((e) => e.get('url').string() === TIME_CRITICAL_EXTENSION);
   fields.set('timeCritical', timeCritical ? `${timeCritical.path}.valueBoolean` : 'MedicationRequest.extension').set('instructions', `${dosage.path}.patientInstruction`);
   const { start, stop, timing } = timingOf(dosage, fields);

@@ -29,6 +29,9 @@ import {
   RecordVitalSignsSchema,
   RegisterPatientSchema,
   UpdatePatientDetailsSchema,
+  ACCEPTED_PATIENT_PROFILES,
+  NHS_NUMBER_VERIFICATION_EXTENSION,
+  NHS_NUMBER_VERIFICATION_SYSTEM,
 } from '@tandem/contracts';
 import { FHIR_ACCESS } from '@tandem/auth';
 import type { Request } from 'express';
@@ -52,6 +55,7 @@ import {
   keyOf,
   newNoteOf,
   notSupported,
+  only,
   preconditionRequired,
   required,
   resourceOf,
@@ -100,7 +104,7 @@ const ODS_ORGANISATION_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 // Reading an untrusted JSON body, element by element, with its FHIRPath
 // ---------------------------------------------------------------------------------------------
 
-const PATIENT_ELEMENTS = new Set([...COMMON_ELEMENTS, 'identifier', 'active', 'name', 'gender', 'birthDate', 'address', 'generalPractitioner']);
+const PATIENT_ELEMENTS = new Set([...COMMON_ELEMENTS, 'identifier', 'active', 'name', 'telecom', 'gender', 'birthDate', 'address', 'generalPractitioner']);
 /** Besides the recorded elements, those the projection writes (derived or server-set) are accepted back and ignored. */
 const OBSERVATION_ELEMENTS = new Set([
   ...COMMON_ELEMENTS,
@@ -382,6 +386,22 @@ const patientDetailsOf = (patient: El, fields: FieldMap): Json => {
       .set('address.district', `${address.path}.district`)
       .set('address.postcode', `${address.path}.postalCode`);
   }
+  const telecom = patient.get('telecom').list();
+  if (telecom.length > 0) {
+    details.telecom = telecom.map((contact, i) => {
+      only(contact, CONTACT_POINT_ELEMENTS);
+      fields.set(`telecom.${i}`, contact.path).set(`telecom.${i}.system`, `${contact.path}.system`).set(`telecom.${i}.value`, `${contact.path}.value`).set(`telecom.${i}.use`, `${contact.path}.use`);
+      const system = contact.get('system').raw();
+      // Fax, pager, sms, url and other: not a way this record reaches a person, so refused rather than kept unread.
+      if (system !== undefined && system !== 'phone' && system !== 'email') throw notSupported(`${contact.path}.system`, `${contact.path}.system: a phone number or an email address is recorded here (got ${JSON.stringify(system)}): nothing was stored`);
+      const use = contact.get('use').raw();
+      return { system, value: contact.get('value').raw(), ...(use !== undefined ? { use } : {}) };
+    });
+    fields.set('telecom', `${patient.path}.telecom`);
+  }
+  const verification = nhsNumberVerificationOf(patient, fields);
+  if (verification !== undefined) details.nhsNumberVerificationStatus = verification;
+  profilesOf(patient);
   const active = patient.get('active').raw();
   if (active !== undefined && active !== true) throw notSupported(`${patient.path}.active`, 'A person is never made inactive through FHIR here');
   const gps = patient.get('generalPractitioner');
@@ -403,7 +423,45 @@ const patientDetailsOf = (patient: El, fields: FieldMap): Json => {
 };
 
 /** The details a POSTed Patient may carry, compared with the record's when the person is already registered. */
-const PATIENT_DETAILS = ['name', 'birthDate', 'gender', 'address', 'gpPractice', 'registeredGp'] as const;
+const PATIENT_DETAILS = ['name', 'birthDate', 'gender', 'address', 'gpPractice', 'registeredGp', 'telecom', 'nhsNumberVerificationStatus'] as const;
+
+/** A ContactPoint's elements kept (rank and period are not: refused, naming them). */
+const CONTACT_POINT_ELEMENTS = new Set(['system', 'value', 'use']);
+
+/**
+ * The NHS number's verification status (UK Core's extension on the NHS number identifier): its
+ * England code, stored and returned. Any other extension on the identifier would be dropped, so it
+ * is refused, naming it.
+ */
+const nhsNumberVerificationOf = (patient: El, fields: FieldMap): unknown => {
+  const identifier = patient
+    .get('identifier')
+    .list()
+    .find((i) => i.get('system').string() === NHS_NUMBER_SYSTEM);
+  if (!identifier) return undefined;
+  let status: unknown;
+  for (const extension of identifier.get('extension').list()) {
+    const url = extension.get('url').string();
+    if (url !== NHS_NUMBER_VERIFICATION_EXTENSION) throw notSupported(`${extension.path}`, `The extension ${url ?? '(without url)'} on the NHS number is not recorded by this server: nothing was stored`);
+    only(extension, new Set(['url', 'valueCodeableConcept']));
+    const codings = extension.get('valueCodeableConcept').get('coding').list();
+    const coding = codings.find((c) => c.get('system').string() === NHS_NUMBER_VERIFICATION_SYSTEM);
+    if (!coding) throw badValue(`${extension.path}.valueCodeableConcept`, `The verification status must be coded in ${NHS_NUMBER_VERIFICATION_SYSTEM} (01 to 08): nothing was stored`);
+    fields.set('nhsNumberVerificationStatus', `${coding.path}.code`);
+    status = coding.get('code').raw();
+  }
+  return status;
+};
+
+/** `meta.profile`: UK Core Patient or base R4 Patient is accepted (what is stored declares the server's own, UK Core's); another is refused, naming it. */
+const profilesOf = (patient: El): void => {
+  for (const profile of patient.get('meta').get('profile').list()) {
+    const url = profile.string();
+    if (url === undefined || !ACCEPTED_PATIENT_PROFILES.includes(url)) {
+      throw notSupported(profile.path, `The profile ${JSON.stringify(profile.raw())} is not one this server conforms to (${ACCEPTED_PATIENT_PROFILES.join(' or ')}): nothing was stored`);
+    }
+  }
+};
 
 const nhsNumberOf = (patient: El, fields: FieldMap): El | undefined => {
   const identifier = patient
@@ -459,7 +517,7 @@ export const fhirWrites = (care: CareRecord, authorise: WriteAuthoriser, options
     const conflicting = PATIENT_DETAILS.filter((key) => cmd[key] !== undefined && JSON.stringify(cmd[key]) !== JSON.stringify(registered[key])).map((key) => ({
       code: 'conflict' as const,
       expression: fields.resolve(key),
-      diagnostics: `Patient/${result.patientId} is already registered with this NHS number and another ${key === 'gpPractice' || key === 'registeredGp' ? 'GP' : key}: nothing was stored; read it and PUT the change with If-Match`,
+      diagnostics: `Patient/${result.patientId} is already registered with this NHS number and another ${key === 'gpPractice' || key === 'registeredGp' ? 'GP' : key === 'nhsNumberVerificationStatus' ? 'NHS number verification status' : key}: nothing was stored; read it and PUT the change with If-Match`,
     }));
     return { id: result.patientId, position: result.position, created: false, foundExisting: true, ...(conflicting.length > 0 ? { conflicting } : {}) };
   };

@@ -67,6 +67,7 @@ export class RecordAccess {
     return {
       patientId,
       ...(patient.registeredGp ? { registeredGp: patient.registeredGp } : {}),
+      ...(patient.gpPractice ? { registeredPracticeOds: patient.gpPractice.odsCode } : {}),
       ...(patient.registeredBy ? { registeredBy: patient.registeredBy } : {}),
       careTeam,
     };

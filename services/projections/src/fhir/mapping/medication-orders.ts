@@ -96,6 +96,9 @@ const medicationRequest = (id: string, patientId: string, d: MedicationOrderDeta
     requester: practitionerRef(d.prescriberId),
     recorder,
     dosageInstruction: [dosage(d)],
+    // UK Core asks every MedicationRequest for `substitution`. The order names the product to give and
+    // records no permission to swap it (an insulin's brand must not change unnoticed): none is given.
+    substitution: { allowedBoolean: false, reason: { text: 'The order names the product to give; the record holds no permission to substitute it' } },
   });
 
 const indexRequest = (mr: MedicationRequestWithId, patientId: string): IndexedResource => ({

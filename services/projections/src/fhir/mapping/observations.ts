@@ -99,7 +99,7 @@ const observation = (
     id: entryResourceId(ctx.entryId, suffix),
     extension: ctx.extension?.length ? ctx.extension : undefined,
     status: ctx.status,
-    category: categories.map(category),
+    category: categories.length ? categories.map(category) : undefined,
     code,
     subject: patientRef(ctx.patientId),
     effectiveDateTime: ctx.effective,
@@ -146,7 +146,8 @@ const news2Observation = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'V
   const { news2 } = v;
   const sub = news2.subScores;
   const subScore = (code: CodeableConcept, score: number | null): ObservationComponent =>
-    score === null ? component(code, { dataAbsentReason: dataAbsent('unknown', 'Not scored: the measurement was not recorded') }) : component(code, { valueInteger: score });
+    // UK Core's early warning score profile has each sub-score a Quantity in {ScoreOf}.
+    score === null ? component(code, { dataAbsentReason: dataAbsent('unknown', 'Not scored: the measurement was not recorded') }) : component(code, { valueQuantity: Units.score(score) });
   const complete = news2.total !== null && news2.missing.length === 0;
   return observation(ctx, 'news2', ['survey'], NEWS2_TOTAL, {
     ...(complete
@@ -168,13 +169,16 @@ const news2Observation = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'V
 
 const vitalSigns = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSignsRecorded' }>['data']): ObservationWithId[] => {
   const vital = (suffix: MemberSuffix, code: CodeableConcept, rest: Partial<Observation>) => observation(ctx, suffix, ['vital-signs'], code, rest);
+  // Air or oxygen is a code-only finding (UK Core's InspiredOxygen, as its NEWS2 example writes it), not a
+  // vital-signs measurement: under the vital-signs category it broke vs-2 (a value or a dataAbsentReason).
+  const inspired = (code: CodeableConcept, rest: Partial<Observation>) => observation(ctx, 'air', [], code, rest);
   const members: ObservationWithId[] = [];
   if (v.respirationRate !== undefined) members.push(vital('resp', RESPIRATORY_RATE, { valueQuantity: Units.perMinute(v.respirationRate, 'breaths') }));
   if (v.spo2 !== undefined) members.push(vital('spo2', OXYGEN_SATURATION, { valueQuantity: Units.percent(v.spo2) }));
-  if (v.airOrOxygen === 'air') members.push(vital('air', BREATHING_ROOM_AIR, {}));
+  if (v.airOrOxygen === 'air') members.push(inspired(BREATHING_ROOM_AIR, {}));
   if (v.airOrOxygen === 'oxygen') {
     members.push(
-      vital('air', PATIENT_ON_OXYGEN, v.oxygenFlowLPerMin !== undefined ? { component: [component(OXYGEN_FLOW_RATE, { valueQuantity: Units.litresPerMinute(v.oxygenFlowLPerMin) })] } : {}),
+      inspired(PATIENT_ON_OXYGEN, v.oxygenFlowLPerMin !== undefined ? { component: [component(OXYGEN_FLOW_RATE, { valueQuantity: Units.litresPerMinute(v.oxygenFlowLPerMin) })] } : {}),
     );
   }
   if (v.systolic !== undefined || v.diastolic !== undefined) {
@@ -198,12 +202,14 @@ const vitalSigns = (ctx: EntryContext, v: Extract<EntryDetails, { type: 'VitalSi
 
 const bloodGlucose = (ctx: EntryContext, g: Extract<EntryDetails, { type: 'BloodGlucoseRecorded' }>['data']): ObservationWithId[] => {
   const meal = g.relationToMeal ? [component({ text: MEAL_RELATION_COMPONENT_TEXT }, { valueCodeableConcept: { text: MEAL_RELATION_VOCABULARY[g.relationToMeal].text } })] : undefined;
-  const glucose = observation(ctx, undefined, ['laboratory'], CAPILLARY_BLOOD_GLUCOSE, {
+  // `exam`, not `laboratory`: R4's laboratory category is analysis of a specimen sent to a laboratory; a
+  // capillary reading on the carer's meter is a direct observation with a simple instrument (docs/decisions/0035).
+  const glucose = observation(ctx, undefined, ['exam'], CAPILLARY_BLOOD_GLUCOSE, {
     valueQuantity: Units.mmolPerL(g.glucoseMmolL),
     ...(meal ? { component: meal } : {}),
   });
   if (g.ketonesMmolL === undefined) return [glucose];
-  return [glucose, observation(ctx, 'ketones', ['laboratory'], BLOOD_KETONES, { valueQuantity: Units.mmolPerL(g.ketonesMmolL), derivedFrom: [{ reference: `Observation/${glucose.id}` }] })];
+  return [glucose, observation(ctx, 'ketones', ['exam'], BLOOD_KETONES, { valueQuantity: Units.mmolPerL(g.ketonesMmolL), derivedFrom: [{ reference: `Observation/${glucose.id}` }] })];
 };
 
 const SOFT_SIGN_TEXT: Record<keyof SoftSignsRecordedData['softSigns'], string> = {

@@ -1,5 +1,14 @@
-import { ADMINISTRATIVE_GENDER, type Baseline, type PatientBaselineSetData, type PatientDetailsUpdatedData, type PatientRegisteredData } from '@tandem/contracts';
-import type { Address, Extension, Patient, Reference } from 'fhir/r4';
+import {
+  ADMINISTRATIVE_GENDER,
+  NHS_NUMBER_VERIFICATION_DISPLAY,
+  NHS_NUMBER_VERIFICATION_EXTENSION,
+  NHS_NUMBER_VERIFICATION_SYSTEM,
+  type Baseline,
+  type PatientBaselineSetData,
+  type PatientDetailsUpdatedData,
+  type PatientRegisteredData,
+} from '@tandem/contracts';
+import type { Address, ContactPoint, Extension, Identifier, Patient, Reference } from 'fhir/r4';
 import type { RecordedEvent } from '@tandem/event-store';
 import type { IndexedResource } from '../writer';
 import { refKey, stringKeys, tokenKeys } from '@tandem/fhir-read-model';
@@ -30,6 +39,19 @@ const address = (a: NonNullable<PatientRegisteredData['address']>): Address => (
   ...(a.district !== undefined ? { district: a.district } : {}),
   postalCode: a.postcode,
 });
+
+type VerificationStatus = NonNullable<PatientRegisteredData['nhsNumberVerificationStatus']>;
+
+/** The NHS number, with its verification status (UK Core's extension) when the record holds one. */
+const nhsNumberIdentifier = (nhsNumber: string, status: VerificationStatus | undefined): Identifier => ({
+  ...(status
+    ? { extension: [{ url: NHS_NUMBER_VERIFICATION_EXTENSION, valueCodeableConcept: { coding: [{ system: NHS_NUMBER_VERIFICATION_SYSTEM, code: status, display: NHS_NUMBER_VERIFICATION_DISPLAY[status] }] } }] }
+    : {}),
+  system: NHS_NUMBER_SYSTEM,
+  value: nhsNumber,
+});
+
+const telecomOf = (telecom: NonNullable<PatientRegisteredData['telecom']>): ContactPoint[] => telecom.map((c) => ({ system: c.system, value: c.value, ...(c.use ? { use: c.use } : {}) }));
 
 /**
  * The person's usual self, agreed with the clinical team (SpO2 scale, usual temperature, baseline
@@ -79,9 +101,10 @@ export const patientHandlers: FhirHandlers = {
     const patient: Patient & { id: string } = {
       resourceType: 'Patient',
       id: d.patientId,
-      identifier: [{ system: NHS_NUMBER_SYSTEM, value: d.nhsNumber }],
+      identifier: [nhsNumberIdentifier(d.nhsNumber, d.nhsNumberVerificationStatus)],
       active: true,
       name: [humanName(d.name)],
+      ...(d.telecom ? { telecom: telecomOf(d.telecom) } : {}),
       ...(d.gender ? { gender: d.gender } : {}),
       birthDate: d.birthDate,
       ...(d.address ? { address: [address(d.address)] } : {}),
@@ -106,6 +129,10 @@ export const patientHandlers: FhirHandlers = {
       ...(d.birthDate ? { birthDate: d.birthDate } : {}),
       ...(d.gender ? { gender: d.gender } : {}),
       ...(d.address ? { address: [address(d.address)] } : {}),
+      ...(d.telecom ? { telecom: telecomOf(d.telecom) } : {}),
+      ...(d.nhsNumberVerificationStatus
+        ? { identifier: (current.identifier ?? []).map((i) => (i.system === NHS_NUMBER_SYSTEM && i.value ? nhsNumberIdentifier(i.value, d.nhsNumberVerificationStatus) : i)) }
+        : {}),
       generalPractitioner: generalPractitioner(practice, gp),
     };
     return [indexPatient(patient)];
