@@ -3,7 +3,7 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, doseEscalationId, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
-import { checkpointWatcher, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
+import { capacityProjection, checkpointWatcher, createCapacityService, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -133,7 +133,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
     doseEscalationId,
   });
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, capacityProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -190,6 +190,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   }
   // The quality indicators' reads (JSON, FHIR Measure and MeasureReport) where their read model is written; before the record service's /fhir/:type.
   if (projections) services.unshift(createIndicatorsService({ readModels, access }));
+  // A provider's capacity (issue 15; docs/decisions/0037), JSON and FHIR $capacity, where its read model is written.
+  if (projections) services.unshift(createCapacityService({ readModels, access }));
   // Bulk Data $export (apps/tandem/src/bulk-export) where the record service serves FHIR: the same policy and caseload as a
   // search (its RecordAccess), read from the FHIR read model; its routes go first, before the record service's /fhir/:type.
   const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');

@@ -14,6 +14,7 @@ import {
   WriteNoteSchema,
 } from './observations';
 import { organisationEventDefinitions, patientEventDefinitions, practitionerEventDefinitions } from './people';
+import { staffingEventDefinitions } from '../capacity/capacity';
 
 export * from './common';
 export * from './people';
@@ -40,6 +41,8 @@ export type CareRecordEventType = CareRecordEvent['type'];
 export const careEventDefinitions = [
   ...patientEventDefinitions,
   ...practitionerEventDefinitions,
+  // A practitioner's contracted hours and absences (capacity, issue 15), on the practitioner's stream.
+  ...staffingEventDefinitions,
   ...organisationEventDefinitions,
   ...careRecordEventDefinitions,
   ...medicinesStreamEventDefinitions,

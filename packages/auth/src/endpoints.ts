@@ -39,6 +39,9 @@ export const COMMAND_ACCESS = {
   RemoveCareTeamMember: { action: 'patient.care-team', needs: [need('CareTeam', 'u')] },
   RegisterPractitioner: { action: 'practitioner.register', needs: [need('Practitioner', 'c')] },
   RegisterOrganisation: { action: 'organisation.register', needs: [need('Organization', 'c')] },
+  // A care worker's contracted hours and absences (capacity, issue 15): the manager of her organisation, as registering her.
+  SetContractedHours: { action: 'practitioner.register', needs: [need('Practitioner', 'u')] },
+  RecordStaffAbsence: { action: 'practitioner.register', needs: [need('Practitioner', 'u')] },
   RecordVitalSigns: observation,
   RecordBloodGlucose: observation,
   RecordSoftSigns: observation,
@@ -174,6 +177,11 @@ export const SUBSCRIPTION_ACCESS = {
 export const NOTIFICATION_ACCESS = (type: string): EndpointAccess => FHIR_ACCESS.read(type);
 
 /** The care-quality indicators (issue 15): JSON and FHIR Measure/MeasureReport, for an organisation (the auditor: any; its registered manager: her own). */
+/** A home-care provider's capacity (issue 15; docs/decisions/0037): JSON and FHIR, for an organisation. */
+export const CAPACITY_ACCESS = {
+  read: { action: 'capacity.read', needs: [] } as EndpointAccess,
+};
+
 export const QUALITY_ACCESS = {
   read: { action: 'quality.read', needs: [] } as EndpointAccess,
 };

@@ -10,3 +10,8 @@ export * from './quality/fold';
 export * from './quality/projection';
 export * from './quality/reader';
 export * from './quality/routes';
+export * from './capacity/figures';
+export * from './capacity/projection';
+export * from './capacity/reader';
+export * from './capacity/fhir';
+export * from './capacity/routes';

@@ -12,6 +12,8 @@ import {
   type RegisterOrganisation,
   type RegisterPatient,
   type RegisterPractitioner,
+  type RecordStaffAbsence,
+  type SetContractedHours,
   type RemoveCareTeamMember,
   type SetPatientBaseline,
   type UpdatePatientDetails,
@@ -32,6 +34,10 @@ import {
   careStreamId,
   DomainRuleBroken,
   evolveRegistered,
+  evolveStaffing,
+  initialStaffingState,
+  recordStaffAbsence,
+  setContractedHours,
   initialRegisteredState,
   isCareRecordEvent,
   organisationStreamId,
@@ -57,6 +63,7 @@ import {
   type MedicinesState,
   type MedicinesFacts,
   type StoredMedicinesEvent,
+  type StaffingState,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
 import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
@@ -223,6 +230,30 @@ export class CareRecord {
       fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
       decide: (state) => registerPractitioner(cmd, state, { now: this.now() }),
       meta: this.meta(actor, 'RegisterPractitioner', cmd),
+    });
+  }
+
+  /** A care worker's contracted hours (capacity, issue 15): by the registered manager of the practitioner's organisation. */
+  setContractedHours(cmd: SetContractedHours, actor: Actor): Promise<CommandResult> {
+    return this.staffingCommand('SetContractedHours', cmd, actor, setContractedHours);
+  }
+
+  /** A staff absence (sickness, leave): by the registered manager of the practitioner's organisation. */
+  recordStaffAbsence(cmd: RecordStaffAbsence, actor: Actor): Promise<CommandResult> {
+    return this.staffingCommand('RecordStaffAbsence', cmd, actor, recordStaffAbsence);
+  }
+
+  private staffingCommand<C extends { practitionerId: string; idempotencyKey: string; occurredAt: string }>(
+    name: string,
+    cmd: C,
+    actor: Actor,
+    decide: (cmd: C, state: StaffingState, context: { now: Date }) => readonly { type: string; data: unknown }[],
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: practitionerStreamId(cmd.practitionerId),
+      fold: (events) => events.reduce(evolveStaffing, initialStaffingState),
+      decide: (state) => decide(cmd, state, { now: this.now() }),
+      meta: this.meta(actor, name, cmd),
     });
   }
 

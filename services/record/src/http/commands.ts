@@ -13,6 +13,8 @@ import {
   RegisterOrganisationSchema,
   RegisterPatientSchema,
   RegisterPractitionerSchema,
+  RecordStaffAbsenceSchema,
+  SetContractedHoursSchema,
   RemoveCareTeamMemberSchema,
   SetPatientBaselineSchema,
   UpdatePatientDetailsSchema,
@@ -82,6 +84,9 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { operationId: 'AddCareTeamMember', path: '/api/patients/:patientId/care-team', summary: "Add a practitioner to the person's care team", schema: AddCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.addCareTeamMember(cmd, a) },
   { operationId: 'RemoveCareTeamMember', path: '/api/patients/:patientId/care-team/removals', summary: "Remove a practitioner from the person's care team", schema: RemoveCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.removeCareTeamMember(cmd, a) },
   { operationId: 'RegisterPractitioner', path: '/api/practitioners', summary: 'Register a nurse, GP, care worker or manager', schema: RegisterPractitionerSchema, pathParams: [], run: (c, cmd, a) => c.registerPractitioner(cmd, a) },
+  // A care worker's contracted hours and absences (capacity, issue 15): by the registered manager of her organisation.
+  { operationId: 'SetContractedHours', path: '/api/practitioners/:practitionerId/contracted-hours', summary: "Set a care worker's contracted hours a week (her organisation's registered manager); the same hours again records nothing", schema: SetContractedHoursSchema, pathParams: ['practitionerId'], run: (c, cmd, a) => c.setContractedHours(cmd, a) },
+  { operationId: 'RecordStaffAbsence', path: '/api/practitioners/:practitionerId/absences', summary: 'Record a staff absence (sickness, annual leave, training) from and to an instant; her capacity leaves it out', schema: RecordStaffAbsenceSchema, pathParams: ['practitionerId'], run: (c, cmd, a) => c.recordStaffAbsence(cmd, a) },
   { operationId: 'RegisterOrganisation', path: '/api/organisations', summary: 'Register a GP practice, nursing team, care agency or care home', schema: RegisterOrganisationSchema, pathParams: [], run: (c, cmd, a) => c.registerOrganisation(cmd, a) },
   careRoute('RecordVitalSigns', 'vital-signs', 'Record a set of vital signs; the answer holds the NEWS2 (total or incomplete, band, sub-scores), what to do now, and the prompts and escalations it started'),
   careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured; the answer says what to do now (a hypo below 4.0 mmol/L: treat and recheck)'),
@@ -138,7 +143,7 @@ const statusOf = (route: CommandRoute, result: Awaited<ReturnType<CommandRoute['
 const aboutOf = (route: CommandRoute, command: Record<string, unknown>): About => {
   if (route.pathParams.includes('patientId')) return { patientId: String(command.patientId) };
   if (route.people) return 'people';
-  if (route.operationId === 'RegisterPractitioner') return { organisationId: String(command.organisationId) };
+  if (route.operationId === 'RegisterPractitioner' || route.operationId === 'SetContractedHours' || route.operationId === 'RecordStaffAbsence') return { organisationId: String(command.organisationId) };
   return 'nobody';
 };
 
