@@ -14,3 +14,4 @@ export * from './visits/visits';
 export * from './visits/visit-facts';
 export * from './quality/indicators';
 export * from './capacity/capacity';
+export * from './goals/goals';

@@ -15,6 +15,7 @@ import {
 } from './observations';
 import { organisationEventDefinitions, patientEventDefinitions, practitionerEventDefinitions } from './people';
 import { staffingEventDefinitions } from '../capacity/capacity';
+import { goalEventDefinitions } from '../goals/goals';
 
 export * from './common';
 export * from './people';
@@ -40,6 +41,8 @@ export type CareRecordEventType = CareRecordEvent['type'];
 /** Every event of the care record, for `new EventRegistry([...careEventDefinitions, ...])`. */
 export const careEventDefinitions = [
   ...patientEventDefinitions,
+  // A person's own outcomes (Goals, issue 15), on the person's stream.
+  ...goalEventDefinitions,
   ...practitionerEventDefinitions,
   // A practitioner's contracted hours and absences (capacity, issue 15), on the practitioner's stream.
   ...staffingEventDefinitions,

@@ -16,7 +16,7 @@ export interface EndpointAccess {
 const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
 
 /** FHIR resource types about one person (their compartment) and directory types about no one. */
-export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag', 'Appointment', 'Encounter'] as const;
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag', 'Appointment', 'Encounter', 'Goal'] as const;
 export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
 
 /** Types not listed are treated as about a person: the safe default for a type added later. */
@@ -64,6 +64,10 @@ export const COMMAND_ACCESS = {
   MarkConditionEnteredInError: { action: 'medicine.prescribe', needs: [need('Condition', 'u')] },
   AmendEntry: correction,
   MarkEntryEnteredInError: correction,
+  // A person's goals are agreed and followed by those who record their care (issue 15).
+  AgreeGoal: { action: 'care.record', needs: [need('Goal', 'c')] },
+  RecordGoalProgress: { action: 'care.record', needs: [need('Goal', 'u')] },
+  CloseGoal: { action: 'care.record', needs: [need('Goal', 'u')] },
   PlanVisit: { action: 'visit.plan', needs: [need('Appointment', 'c')] },
   RescheduleVisit: planning,
   CancelVisit: planning,

@@ -14,6 +14,9 @@ import {
   type RegisterPractitioner,
   type RecordStaffAbsence,
   type SetContractedHours,
+  type AgreeGoal,
+  type CloseGoal,
+  type RecordGoalProgress,
   type RemoveCareTeamMember,
   type SetPatientBaseline,
   type UpdatePatientDetails,
@@ -35,6 +38,12 @@ import {
   DomainRuleBroken,
   evolveRegistered,
   evolveStaffing,
+  agreeGoal,
+  closeGoal,
+  evolveGoals,
+  initialGoalsState,
+  recordGoalProgress,
+  type GoalsState,
   initialStaffingState,
   recordStaffAbsence,
   setContractedHours,
@@ -230,6 +239,28 @@ export class CareRecord {
       fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
       decide: (state) => registerPractitioner(cmd, state, { now: this.now() }),
       meta: this.meta(actor, 'RegisterPractitioner', cmd),
+    });
+  }
+
+  /** A person's own outcomes (Goals, issue 15), on their own stream: agreed with them, progress, closed. */
+  agreeGoal = (cmd: AgreeGoal, actor: Actor) => this.goalCommand('AgreeGoal', cmd, actor, agreeGoal);
+  recordGoalProgress = (cmd: RecordGoalProgress, actor: Actor) => this.goalCommand('RecordGoalProgress', cmd, actor, recordGoalProgress);
+  closeGoal = (cmd: CloseGoal, actor: Actor) => this.goalCommand('CloseGoal', cmd, actor, closeGoal);
+
+  private goalCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(
+    name: string,
+    cmd: C,
+    actor: Actor,
+    decide: (cmd: C, goals: GoalsState, context: { now: Date }) => readonly { type: string; data: unknown }[],
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: patientStreamId(cmd.patientId),
+      fold: (events) => {
+        if (!this.patientFold(patientStreamId(cmd.patientId), events).registered) throw new PatientNotFound(cmd.patientId);
+        return events.reduce(evolveGoals, initialGoalsState);
+      },
+      decide: (goals) => decide(cmd, goals, { now: this.now() }),
+      meta: this.meta(actor, name, cmd),
     });
   }
 

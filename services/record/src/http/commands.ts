@@ -14,6 +14,9 @@ import {
   RegisterPatientSchema,
   RegisterPractitionerSchema,
   RecordStaffAbsenceSchema,
+  AgreeGoalSchema,
+  CloseGoalSchema,
+  RecordGoalProgressSchema,
   SetContractedHoursSchema,
   RemoveCareTeamMemberSchema,
   SetPatientBaselineSchema,
@@ -110,6 +113,10 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   careRoute('WriteNote', 'notes', 'Write a free-text note'),
   careRoute('AmendEntry', 'entries/:entryId/amendments', 'Amend an entry (reason required); the earlier version stays readable'),
   careRoute('MarkEntryEnteredInError', 'entries/:entryId/entered-in-error', 'Mark an entry entered in error (reason required)'),
+  // A person's own outcomes, agreed with them (issue 15): FHIR Goal, its progress as the Goal's versions.
+  { operationId: 'AgreeGoal', path: '/api/patients/:patientId/goals', summary: "Agree a goal with the person: their outcome in their own words (an I statement), what achieved will look like and by when", schema: AgreeGoalSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.agreeGoal(cmd, a) },
+  { operationId: 'RecordGoalProgress', path: '/api/patients/:patientId/goals/:goalId/progress', summary: "Record progress towards the person's goal (achievement status and the person's words): a new version of the Goal", schema: RecordGoalProgressSchema, pathParams: ['patientId', 'goalId'], run: (c, cmd, a) => c.recordGoalProgress(cmd, a) },
+  { operationId: 'CloseGoal', path: '/api/patients/:patientId/goals/:goalId/close', summary: 'Close a goal: completed (met, or let go of) or cancelled, with the reason', schema: CloseGoalSchema, pathParams: ['patientId', 'goalId'], run: (c, cmd, a) => c.closeGoal(cmd, a) },
   // A person's visits (issue 13): planned by the registered manager or the provider's rostering system; checked in and out by the care worker assigned.
   { operationId: 'PlanVisit', path: '/api/patients/:patientId/visits', summary: 'Plan a visit (times, care workers, tasks, provider), or bring a planned one up to date: only what changed is recorded', schema: PlanVisitSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.visits.plan(cmd, a) },
   { operationId: 'RescheduleVisit', path: '/api/patients/:patientId/visits/:visitId/reschedule', summary: 'Move a planned visit to new times', schema: RescheduleVisitSchema, pathParams: ['patientId', 'visitId'], run: (c, cmd, a) => c.visits.reschedule(cmd, a) },
