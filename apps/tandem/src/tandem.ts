@@ -3,7 +3,7 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, doseEscalationId, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
-import { capacityProjection, checkpointWatcher, createCapacityService, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
+import { capacityProjection, checkpointWatcher, projectionsOpenApiPaths, createCapacityService, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
 import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -158,7 +158,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
         moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
         moreOperations: () => [BULK_DATA_OPERATIONS.system],
-        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
+        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths(), ...(config.TANDEM_SERVICES.includes('projections') ? projectionsOpenApiPaths() : {}) }),
       }),
     delegation: () => {
       // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.

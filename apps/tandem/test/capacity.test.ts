@@ -159,7 +159,7 @@ describe('capacity: a discharge team sees which care workers can take on delegat
 
   it('FHIR $capacity, read with fhir-kit-client: a summary MeasureReport of the figures and a PractitionerRole per care worker able to take on insulin, valid R4', async () => {
     const kit = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: await dischargeTeam() });
-    const bundle = (await kit.operation({ name: 'capacity', resourceType: 'Organization', id: AGENCY, method: 'get', input: { week: WEEK, framework: INSULIN } })) as Bundle;
+    const bundle = (await kit.operation({ name: 'capacity', resourceType: 'Organization', id: AGENCY, method: 'GET', input: { week: WEEK, framework: INSULIN } })) as Bundle;
     expectValidFhir(bundle);
     const [report, ...roles] = (bundle.entry ?? []).map((e) => e.resource!) as [MeasureReport, ...PractitionerRole[]];
     expect(report).toMatchObject({ resourceType: 'MeasureReport', type: 'summary', reporter: { reference: `Organization/${AGENCY}` }, period: { start: '2026-11-30T00:00:00.000Z', end: '2026-12-07T00:00:00.000Z' } });

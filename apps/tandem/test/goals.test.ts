@@ -44,7 +44,8 @@ describe("a person's own outcomes as FHIR Goal, agreed with them, and their prog
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-goals-'));
     tandem = await startTandem(loadConfig({ PORT: '0', TANDEM_DATA_DIR: dataDir, TANDEM_DEMO_DATA: 'false' }), pino({ level: 'silent' }));
     const record = tandem.services.find((s) => s.name === 'record') as ReturnType<typeof createRecordService>;
-    ({ patientIds: [patientId] = [] } = await seedDemoData(record.care, { patients: 2, days: 0, now: new Date() }));
+    const { patientIds } = await seedDemoData(record.care, { patients: 2, days: 0, now: new Date() });
+    patientId = patientIds[0]!;
   }, 120_000);
 
   afterAll(async () => {

@@ -15,3 +15,4 @@ export * from './capacity/projection';
 export * from './capacity/reader';
 export * from './capacity/fhir';
 export * from './capacity/routes';
+export * from './openapi';

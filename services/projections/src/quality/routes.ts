@@ -94,6 +94,9 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
 
   /** The organisation and period of a JSON read, checked, then the caller's right to them. */
   const scoped = async (req: Request): Promise<{ scope: IndicatorScope; period: string } | Refusal> => {
+    // The caller first: a forged token is a 401 whatever it asks.
+    const caller = await authenticated(req);
+    if (!('principal' in caller)) return caller;
     const period = single(req, 'period');
     const organisation = single(req, 'organisation');
     const patient = single(req, 'patient');
@@ -133,6 +136,8 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   router.get(
     '/api/indicators/:id/entries',
     handle(jsonRefusal, async (req, res) => {
+      const caller = await authenticated(req);
+      if (!('principal' in caller)) return caller;
       const id = IndicatorIdSchema.safeParse(req.params.id);
       if (!id.success) return { status: 404, title: 'Not Found', detail: `There is no indicator ${String(req.params.id)}: ${INDICATORS.map((i) => i.id).join(', ')}` };
       const counted = single(req, 'counted');
