@@ -4,7 +4,7 @@ import { createDelegationService, delegationOpenApiPaths, delegationProjection, 
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
 import { capacityProjection, checkpointWatcher, projectionsOpenApiPaths, createCapacityService, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
-import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
+import { CareRecord, createRecordService, INSULIN_TIME_WINDOW_MINUTES, insulinProductKey, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
@@ -132,6 +132,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     instantOf: englandInstant,
     onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
     doseEscalationId,
+    // A delegated insulin dose is matched to its instructed time by the record's own rule (one home): its product key and time window.
+    insulin: { productKey: insulinProductKey, timeWindowMinutes: INSULIN_TIME_WINDOW_MINUTES },
   });
   const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, capacityProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
