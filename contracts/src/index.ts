@@ -13,3 +13,5 @@ export * from './england-time';
 export * from './visits/visits';
 export * from './visits/visit-facts';
 export * from './quality/indicators';
+export * from './capacity/capacity';
+export * from './goals/goals';

@@ -3,8 +3,8 @@ import { auditEventDefinitions, careEventDefinitions, delegationEventDefinitions
 import { createDelegationService, delegationOpenApiPaths, delegationProjection, doseDeadlines, doseEscalationId, followUpsOf, FrameworkCatalogue, OffsetClock, systemClock, type Clock } from '@tandem/delegation';
 import { startDigestSealer } from '@tandem/event-store';
 import { FhirReader } from '@tandem/fhir-read-model';
-import { checkpointWatcher, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
-import { CareRecord, createRecordService, RecordAccess, type FollowUpsLookup } from '@tandem/record';
+import { capacityProjection, checkpointWatcher, projectionsOpenApiPaths, createCapacityService, createIndicatorsService, createProjectionsService, ensureReadModels, fhirProjection, LatestVersionsReader, qualityProjection } from '@tandem/projections';
+import { CareRecord, createRecordService, INSULIN_TIME_WINDOW_MINUTES, insulinProductKey, RecordAccess, type FollowUpsLookup } from '@tandem/record';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { version } from '../package.json';
@@ -133,8 +133,10 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     instantOf: englandInstant,
     onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
     doseEscalationId,
+    // A delegated insulin dose is matched to its instructed time by the record's own rule (one home): its product key and time window.
+    insulin: { productKey: insulinProductKey, timeWindowMinutes: INSULIN_TIME_WINDOW_MINUTES },
   });
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, capacityProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup; smart?: SmartEndpointsOf } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -164,7 +166,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
           const found = await late.smart?.(req).catch(() => undefined);
           return found ? { authorize: found.authorization_endpoint, token: found.token_endpoint } : undefined;
         },
-        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
+        openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths(), ...(config.TANDEM_SERVICES.includes('projections') ? projectionsOpenApiPaths() : {}) }),
       }),
     delegation: () => {
       // Who cares for whom, read from the patient streams: the port the delegation service defines (CareRelationships), here the record's own.
@@ -196,6 +198,8 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   }
   // The quality indicators' reads (JSON, FHIR Measure and MeasureReport) where their read model is written; before the record service's /fhir/:type.
   if (projections) services.unshift(createIndicatorsService({ readModels, access }));
+  // A provider's capacity (issue 15; docs/decisions/0037), JSON and FHIR $capacity, where its read model is written.
+  if (projections) services.unshift(createCapacityService({ readModels, access }));
   // Bulk Data $export (apps/tandem/src/bulk-export) where the record service serves FHIR: the same policy and caseload as a
   // search (its RecordAccess), read from the FHIR read model; its routes go first, before the record service's /fhir/:type.
   const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');

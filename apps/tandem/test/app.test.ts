@@ -24,7 +24,7 @@ describe('Tandem on its embedded default', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; version: string; eventStore: string; services: { service: string }[] };
     expect(body).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), eventStore: 'pglite' });
-    expect(body.services.map((s) => s.service).sort()).toEqual(['audit', 'bulk-export', 'delegation', 'indicators', 'live', 'projections', 'record', 'subscriptions']);
+    expect(body.services.map((s) => s.service).sort()).toEqual(['audit', 'bulk-export', 'capacity', 'delegation', 'indicators', 'live', 'projections', 'record', 'subscriptions']);
   });
 
   it('serves an OpenAPI document generated from the command schemas', async () => {

@@ -263,3 +263,12 @@ export const MEASURE_POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/
 export const MEASURE_IMPROVEMENT_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-improvement-notation';
 /** The second figure of the escalations indicator (a group of its own in the MeasureReport). */
 export const MEDIAN_MINUTES_TO_ACKNOWLEDGE_CODE = { system: 'https://tandem.nhs.example/fhir/CodeSystem/quality-figures', code: 'median-minutes-to-acknowledge', display: 'Median minutes to acknowledge' } as const;
+
+// --- capacity (issue 15; docs/decisions/0037) -------------------------------------------------
+/** The Measure a provider's weekly capacity report is of (MeasureReport.measure), and the codes of its figures (each a group). */
+export const CAPACITY_MEASURE = 'https://tandem.nhs.example/fhir/Measure/home-care-capacity';
+export const CAPACITY_FIGURE_SYSTEM = 'https://tandem.nhs.example/fhir/CodeSystem/capacity-figures';
+/** The delegated activity a PractitionerRole offers (the delegation framework's id, e.g. insulin-administration). */
+export const DELEGATED_ACTIVITY_SYSTEM = 'https://tandem.nhs.example/fhir/CodeSystem/delegation-framework';
+/** A care worker's free hours in the part of the week she is offered for (PractitionerRole extension, valueQuantity in hours). */
+export const FREE_HOURS_EXTENSION = 'https://tandem.nhs.example/fhir/StructureDefinition/free-hours-this-week';

@@ -14,6 +14,8 @@ import {
   WriteNoteSchema,
 } from './observations';
 import { organisationEventDefinitions, patientEventDefinitions, practitionerEventDefinitions } from './people';
+import { staffingEventDefinitions } from '../capacity/capacity';
+import { goalEventDefinitions } from '../goals/goals';
 
 export * from './common';
 export * from './people';
@@ -39,7 +41,11 @@ export type CareRecordEventType = CareRecordEvent['type'];
 /** Every event of the care record, for `new EventRegistry([...careEventDefinitions, ...])`. */
 export const careEventDefinitions = [
   ...patientEventDefinitions,
+  // A person's own outcomes (Goals, issue 15), on the person's stream.
+  ...goalEventDefinitions,
   ...practitionerEventDefinitions,
+  // A practitioner's contracted hours and absences (capacity, issue 15), on the practitioner's stream.
+  ...staffingEventDefinitions,
   ...organisationEventDefinitions,
   ...careRecordEventDefinitions,
   ...medicinesStreamEventDefinitions,

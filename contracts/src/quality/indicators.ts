@@ -62,7 +62,8 @@ export type IndicatorDefinition = z.infer<typeof IndicatorDefinitionSchema>;
  */
 export const SHORT_VISIT_TOLERANCE_MINUTES = 5;
 
-const DOSE_EVENTS = ['MedicineDoseRecorded', 'VisitCheckedOut'];
+// A delegated insulin dose's outcome is its insulin entry (given or withheld), matched to the delegation's instructed time.
+const DOSE_EVENTS = ['MedicineDoseRecorded', 'InsulinAdministered', 'InsulinWithheld', 'VisitCheckedOut', 'CarePromptIssued', 'EscalationRaised'];
 
 export const INDICATORS: readonly IndicatorDefinition[] = z.array(IndicatorDefinitionSchema).parse([
   {
@@ -93,12 +94,12 @@ export const INDICATORS: readonly IndicatorDefinition[] = z.array(IndicatorDefin
   {
     id: 'scheduled-doses-on-time',
     title: 'Scheduled medicines given on time',
-    counts: 'scheduled (not PRN) doses due, each with its outcome or named at check-out as having none',
+    counts: 'scheduled (not PRN) doses due, each with its outcome or named at check-out as having none; a delegated insulin dose is one, its outcome the insulin given or withheld at its instructed time',
     numerator: 'doses given (or self-administered with the care worker there) within the tolerance of their scheduled time',
     denominator: 'scheduled doses due: every outcome recorded (given, refused, not given, missed...) and every dose a visit closed without',
     sources: ['NICE SC1 Managing medicines for adults receiving social care in the community, 1.6 (recording and late or missed doses)'],
     denominatorEvents: DOSE_EVENTS,
-    numeratorEvents: ['MedicineDoseRecorded'],
+    numeratorEvents: ['MedicineDoseRecorded', 'InsulinAdministered'],
     higherIsBetter: true,
     tolerance: { fromMedicinesRuleset: 'scheduled', text: 'the medicines ruleset\'s tolerance for a scheduled dose (LOCAL, NICE SC1)' },
   },
@@ -110,7 +111,7 @@ export const INDICATORS: readonly IndicatorDefinition[] = z.array(IndicatorDefin
     denominator: 'time-critical scheduled doses due',
     sources: ['NICE SC1 1.6', 'NPSA Rapid Response Report 2010: reducing harm from omitted and delayed medicines'],
     denominatorEvents: DOSE_EVENTS,
-    numeratorEvents: ['MedicineDoseRecorded'],
+    numeratorEvents: ['MedicineDoseRecorded', 'InsulinAdministered'],
     higherIsBetter: true,
     tolerance: { fromMedicinesRuleset: 'time-critical', text: 'the medicines ruleset\'s tolerance for a time-critical dose (LOCAL)' },
   },

@@ -16,7 +16,7 @@ export interface EndpointAccess {
 const need = (types: string | readonly string[], interaction: Interaction): ScopeNeed => ({ types: typeof types === 'string' ? [types] : types, interaction });
 
 /** FHIR resource types about one person (their compartment) and directory types about no one. */
-export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag', 'Appointment', 'Encounter'] as const;
+export const PATIENT_COMPARTMENT_TYPES = ['Patient', 'Observation', 'MedicationAdministration', 'MedicationRequest', 'AllergyIntolerance', 'Condition', 'CareTeam', 'Task', 'CarePlan', 'Communication', 'Flag', 'Appointment', 'Encounter', 'Goal'] as const;
 export const DIRECTORY_TYPES = ['Practitioner', 'PractitionerRole', 'Organization'] as const;
 
 /** Types not listed are treated as about a person: the safe default for a type added later. */
@@ -39,6 +39,9 @@ export const COMMAND_ACCESS = {
   RemoveCareTeamMember: { action: 'patient.care-team', needs: [need('CareTeam', 'u')] },
   RegisterPractitioner: { action: 'practitioner.register', needs: [need('Practitioner', 'c')] },
   RegisterOrganisation: { action: 'organisation.register', needs: [need('Organization', 'c')] },
+  // A care worker's contracted hours and absences (capacity, issue 15): the manager of her organisation, as registering her.
+  SetContractedHours: { action: 'practitioner.register', needs: [need('Practitioner', 'u')] },
+  RecordStaffAbsence: { action: 'practitioner.register', needs: [need('Practitioner', 'u')] },
   RecordVitalSigns: observation,
   RecordBloodGlucose: observation,
   RecordSoftSigns: observation,
@@ -61,6 +64,10 @@ export const COMMAND_ACCESS = {
   MarkConditionEnteredInError: { action: 'medicine.prescribe', needs: [need('Condition', 'u')] },
   AmendEntry: correction,
   MarkEntryEnteredInError: correction,
+  // A person's goals are agreed and followed by those who record their care (issue 15).
+  AgreeGoal: { action: 'care.record', needs: [need('Goal', 'c')] },
+  RecordGoalProgress: { action: 'care.record', needs: [need('Goal', 'u')] },
+  CloseGoal: { action: 'care.record', needs: [need('Goal', 'u')] },
   PlanVisit: { action: 'visit.plan', needs: [need('Appointment', 'c')] },
   RescheduleVisit: planning,
   CancelVisit: planning,
@@ -174,6 +181,11 @@ export const SUBSCRIPTION_ACCESS = {
 export const NOTIFICATION_ACCESS = (type: string): EndpointAccess => FHIR_ACCESS.read(type);
 
 /** The care-quality indicators (issue 15): JSON and FHIR Measure/MeasureReport, for an organisation (the auditor: any; its registered manager: her own). */
+/** A home-care provider's capacity (issue 15; docs/decisions/0037): JSON and FHIR, for an organisation. */
+export const CAPACITY_ACCESS = {
+  read: { action: 'capacity.read', needs: [] } as EndpointAccess,
+};
+
 export const QUALITY_ACCESS = {
   read: { action: 'quality.read', needs: [] } as EndpointAccess,
 };

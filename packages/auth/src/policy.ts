@@ -33,6 +33,7 @@ export const ACTIONS = [
   'subscription.manage',
   'visit.plan',
   'quality.read',
+  'capacity.read',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -55,6 +56,7 @@ export const ACTION_TEXT: Readonly<Record<Action, string>> = {
   'subscription.manage': 'subscribe to notifications (FHIR Subscription)',
   'visit.plan': "plan, reschedule or cancel a person's visits (the care provider's registered manager or rostering system)",
   'quality.read': 'read the care-quality indicators and the entries behind them',
+  'capacity.read': "read a home-care provider's capacity (hours, staff, care workers able to take on delegated activities)",
 };
 
 /**
@@ -88,6 +90,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'subscription.manage': 'none',
     'visit.plan': 'none',
     'quality.read': 'none',
+    'capacity.read': 'none',
   },
   'district-nurse': {
     'fhir.read': r,
@@ -111,6 +114,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'subscription.manage': r,
     'visit.plan': 'none',
     'quality.read': 'none',
+    'capacity.read': 'none',
   },
   gp: {
     'fhir.read': r,
@@ -131,6 +135,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'subscription.manage': r,
     'visit.plan': 'none',
     'quality.read': 'none',
+    'capacity.read': 'none',
   },
   'registered-manager': {
     'fhir.read': r,
@@ -155,6 +160,8 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'visit.plan': r,
     // The indicators of her own service only (docs/decisions/0032).
     'quality.read': 'own-organisation',
+    // Her own service's capacity (docs/decisions/0037).
+    'capacity.read': 'own-organisation',
   },
   auditor: {
     'fhir.read': 'any',
@@ -175,6 +182,7 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'subscription.manage': 'none',
     'visit.plan': 'none',
     'quality.read': 'any',
+    'capacity.read': 'any',
   },
   system: {
     'fhir.read': r,
@@ -195,6 +203,8 @@ export const POLICY: Readonly<Record<Role, Readonly<Record<Action, Reach>>>> = {
     'subscription.manage': r,
     'visit.plan': r,
     'quality.read': 'none',
+    // A hospital discharge team's system asks any provider's capacity (docs/decisions/0037): figures and care workers' ids, no names.
+    'capacity.read': 'any',
   },
 };
 

@@ -98,6 +98,9 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients/:id/care-team', COMMAND_ACCESS.AddCareTeamMember, 'person', row('NN', 'YN', 'YN', 'YN', 'NN', 'NN')],
   ['POST /api/patients/:id/care-team/removals', COMMAND_ACCESS.RemoveCareTeamMember, 'person', row('NN', 'YN', 'YN', 'YN', 'NN', 'NN')],
   ['POST /api/practitioners (own organisation / another)', COMMAND_ACCESS.RegisterPractitioner, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
+  // A care worker's contracted hours and absences (capacity): her organisation's manager only, as registering her.
+  ['POST /api/practitioners/:id/contracted-hours (own organisation / another)', COMMAND_ACCESS.SetContractedHours, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
+  ['POST /api/practitioners/:id/absences (own organisation / another)', COMMAND_ACCESS.RecordStaffAbsence, 'organisation', row('NN', 'NN', 'NN', 'YN', 'NN', 'NN')],
   ['POST /api/organisations', COMMAND_ACCESS.RegisterOrganisation, 'nobody', row('NN', 'NN', 'NN', 'YY', 'NN', 'NN')],
   ['POST /api/patients/:id/vital-signs', COMMAND_ACCESS.RecordVitalSigns, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/blood-glucose', COMMAND_ACCESS.RecordBloodGlucose, 'person', CARE_RECORDING],
@@ -121,6 +124,10 @@ const TABLE: readonly Row[] = [
   ['POST /api/patients/:id/notes', COMMAND_ACCESS.WriteNote, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/entries/:entry/amendments', COMMAND_ACCESS.AmendEntry, 'person', CARE_RECORDING],
   ['POST /api/patients/:id/entries/:entry/entered-in-error', COMMAND_ACCESS.MarkEntryEnteredInError, 'person', CARE_RECORDING],
+  // A person's own goals: agreed and followed by those who record their care
+  ['POST /api/patients/:id/goals', COMMAND_ACCESS.AgreeGoal, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/goals/:goal/progress', COMMAND_ACCESS.RecordGoalProgress, 'person', CARE_RECORDING],
+  ['POST /api/patients/:id/goals/:goal/close', COMMAND_ACCESS.CloseGoal, 'person', CARE_RECORDING],
   // Visits: planned by the provider's manager (or its rostering system), attended by the care worker (the visit decides which one)
   ['POST /api/patients/:id/visits', COMMAND_ACCESS.PlanVisit, 'person', VISIT_PLANNING],
   ['POST /api/patients/:id/visits/:visit/reschedule', COMMAND_ACCESS.RescheduleVisit, 'person', VISIT_PLANNING],
@@ -424,6 +431,16 @@ describe('SMART v2 scopes on top of the role rules', () => {
       const decision = decide({ principal: principal(role, 'x', { scope: role === 'system' ? 'system/*.rs' : 'user/*.rs' }), action: 'audit.read', needs: [{ types: ['AuditEvent'], interaction: 's' }], target: { kind: 'people' } });
       expect(decision.allowed).toBe(role === 'auditor');
     }
+  });
+
+  it("gives a provider's capacity to a system (a discharge team's) and the auditor for any provider, its registered manager for her own, nobody else", () => {
+    const capacityOf = (organisationId: string) => ({ action: 'capacity.read' as const, needs: [], target: { kind: 'organisation' as const, organisationId } });
+    for (const role of ROLES) {
+      const decision = decide({ principal: principal(role, 'x', { org: 'org-kindly-care' }), ...capacityOf('org-kindly-care') });
+      expect(decision.allowed).toBe(role === 'system' || role === 'auditor' || role === 'registered-manager');
+    }
+    expect(decide({ principal: principal('registered-manager', 'x', { org: 'org-kindly-care' }), ...capacityOf('org-other-agency') })).toMatchObject({ allowed: false, reason: 'organisation' });
+    expect(decide({ principal: principal('system', 'x'), ...capacityOf('org-other-agency') }).allowed).toBe(true);
   });
 
   it("keeps the quality indicators to auditors (any organisation) and a registered manager (her own service's only)", () => {

@@ -175,6 +175,15 @@ export const SEARCH_PARAMS: Readonly<Record<string, Readonly<Record<string, Sear
     date: { type: 'date', target: 'effective', documentation: 'When the care worker checked in (the period start), with prefixes' },
     status: { type: 'token', target: 'tokens', key: 'status', documentation: 'in-progress (checked in), finished (checked out)' },
   },
+  Goal: {
+    _id: id,
+    _lastUpdated: lastUpdated,
+    patient: patientRef('Patient/<id>: whose outcome'),
+    subject: patientRef('Patient/<id>'),
+    'lifecycle-status': { type: 'token', target: 'tokens', key: 'lifecycle-status', documentation: 'active, completed, cancelled' },
+    'achievement-status': { type: 'token', target: 'tokens', key: 'achievement-status', documentation: 'in-progress, improving, worsening, no-change, achieved, sustaining, not-achieved, no-progress, not-attainable' },
+    'start-date': { type: 'date', target: 'effective', documentation: 'When the goal was agreed, with prefixes' },
+  },
   Flag: {
     _id: id,
     _lastUpdated: lastUpdated,

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@tandem/event-store';
-import { doseOfEscalation, evolveItem, itemKeysOf, rowsOfItem, type OrderItem, type QualityContext, type QualityItem } from '../src/quality/fold';
+import { delegatedDose, delegatedDoseOf, doseOfEscalation, evolveItem, itemKeysOf, rowsOfItem, type DelegationItem, type OrderItem, type QualityContext, type QualityItem } from '../src/quality/fold';
 
 /**
  * The quality indicators' fold, pure (issue 15; hazard H100): the cases where an indicator could
@@ -154,5 +154,63 @@ describe('escalations', () => {
   it('sent straight to a last tier with no deadline (999 advice): acknowledged at all is in time', () => {
     const [row] = fold([raised('e3'), sent('e3', null), acknowledged('e3', '2026-12-01T11:00:00.000Z')]);
     expect(row).toMatchObject({ inNumerator: true, minutes: 60 });
+  });
+});
+
+describe('delegated insulin: a dose given or withheld under a delegation is the outcome of its scheduled, time-critical dose', () => {
+  const insulinContext: QualityContext = { ...context, insulin: { productKey: (product) => product.trim().toLowerCase(), timeWindowMinutes: 60 } };
+  const DELEGATION = 'deleg-1';
+  const proposed = event(
+    `delegation-${DELEGATION}`,
+    'DelegationProposed',
+    { delegationId: DELEGATION, patientId: 'p1', instruction: { kind: 'insulin', product: 'Humulin I KwikPen', device: 'pen', dose: { value: 10, unit: 'units' }, times: ['18:00'] } },
+    '2026-11-30T10:00:00.000Z',
+    'nurse-1',
+  );
+  const activated = event(`delegation-${DELEGATION}`, 'DelegationActivated', {}, '2026-11-30T11:00:00.000Z', 'nurse-1');
+  const suspended = event(`delegation-${DELEGATION}`, 'DelegationSuspended', {}, '2026-12-03T09:00:00.000Z', 'nurse-1');
+  const insulin = (type: 'InsulinAdministered' | 'InsulinWithheld', at: string, product = 'Humulin I KwikPen') => event('care-p1', type, { patientId: 'p1', product }, at, 'cw-1');
+
+  /** As the projection folds them: the delegation's state, then each insulin entry matched to its dose. */
+  const fold = (events: readonly RecordedEvent[]) => {
+    const items = new Map<string, QualityItem>();
+    for (const e of events) {
+      for (const key of itemKeysOf(e, insulinContext)) {
+        const after = evolveItem(key, items.get(key), e, { patientId: 'p1', careTeamOrganisations: ['org-a'] });
+        if (after) items.set(key, after);
+      }
+      const found = delegatedDoseOf(e, [...items.values()].filter((i): i is DelegationItem => i.kind === 'delegation'), insulinContext);
+      if (found) {
+        const key = `dose:${found.delegation.delegationId}@${found.dueAt}`;
+        const before = items.get(key);
+        items.set(key, delegatedDose(before?.kind === 'dose' ? before : undefined, e, found, ['org-a']));
+      }
+    }
+    return [...items.values()].flatMap((item) => rowsOfItem(item, insulinContext));
+  };
+
+  it('given 20 minutes after 18:00 is on time (30 minutes for a time-critical medicine); withheld the next day is due and not on time; both count as scheduled and time-critical', () => {
+    const rows = fold([proposed, activated, insulin('InsulinAdministered', '2026-12-01T18:20:00.000Z'), insulin('InsulinWithheld', '2026-12-02T18:05:00.000Z')]);
+    expect(rows.map((r) => [r.indicator, r.itemId, r.inNumerator])).toEqual([
+      ['scheduled-doses-on-time', 'deleg-1@2026-12-01T18:00:00.000Z', true],
+      ['time-critical-doses-on-time', 'deleg-1@2026-12-01T18:00:00.000Z', true],
+      ['scheduled-doses-on-time', 'deleg-1@2026-12-02T18:00:00.000Z', false],
+      ['time-critical-doses-on-time', 'deleg-1@2026-12-02T18:00:00.000Z', false],
+    ]);
+  });
+
+  it('the dose a check-out closed without, recorded later, is one item (not two); a dose far from any instructed time, or under a suspended delegation, is not a scheduled dose', () => {
+    const checkOut = event('visit-v9', 'VisitCheckedOut', { visitId: 'v9', careWorkerId: 'cw-1', tasks: [], unrecordedDoses: [{ doseId: 'deleg-1@2026-12-01T18:00:00.000Z', description: '10 units of Humulin I KwikPen at 18:00', dueAt: '2026-12-01T18:00:00.000Z' }], unrecordedDosesReason: 'pen not found' }, '2026-12-01T18:30:00.000Z', 'cw-1');
+    const rows = fold([
+      proposed,
+      activated,
+      checkOut,
+      insulin('InsulinAdministered', '2026-12-01T18:50:00.000Z'),
+      insulin('InsulinAdministered', '2026-12-02T13:00:00.000Z'),
+      suspended,
+      insulin('InsulinAdministered', '2026-12-03T18:00:00.000Z'),
+    ]);
+    const doses = rows.filter((r) => r.indicator === 'scheduled-doses-on-time');
+    expect(doses.map((r) => [r.itemId, r.inNumerator])).toEqual([['deleg-1@2026-12-01T18:00:00.000Z', false]]);
   });
 });

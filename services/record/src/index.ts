@@ -111,4 +111,4 @@ export { RecordAccess, authenticate, principalOf, BREAK_GLASS_USED_HEADER } from
 export { storableJson } from './http/storable-json';
 export * from './fhir/operation-outcome';
 export { fhirWrites, CONFIRMED_NOT_DUPLICATE_EXTENSION, type WriteAuthoriser } from './fhir/writes';
-export { careStateFrom, idSecretProblem, isCareRecordEvent, MIN_ID_SECRET_BYTES, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';
+export { careStateFrom, idSecretProblem, INSULIN_TIME_WINDOW_MINUTES, insulinProductKey, isCareRecordEvent, MIN_ID_SECRET_BYTES, patientStateFrom, patientIdFor, type StoredCareEvent } from './domain';

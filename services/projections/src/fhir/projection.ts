@@ -2,6 +2,7 @@ import type { RecordedEvent } from '@tandem/event-store';
 import type { Projection } from '../projection';
 import { auditHandlers } from './mapping/audit';
 import { careTeamHandlers, careTeamReads } from './mapping/care-team';
+import { goalHandlers, goalReads } from './mapping/goals';
 import type { FhirHandlers, FhirReadKeys } from './mapping/common';
 import { correctionHandlers } from './mapping/corrections';
 import { delegationServiceHandlers, delegationServiceReads } from './mapping/delegation';
@@ -28,13 +29,14 @@ export const FHIR_HANDLERS: FhirHandlers = {
   ...delegationServiceHandlers,
   ...auditHandlers,
   ...visitHandlers,
+  ...goalHandlers,
 };
 
 /** Events that record access to the record rather than change it: they get no Provenance. */
 const NOT_WRITES = new Set(['AccessRecorded']);
 
 /** What the handlers will read, by event type: loaded for a whole batch in one query. */
-export const FHIR_READS: FhirReadKeys = { ...patientReads, ...medicationOrderReads, ...careTeamReads, ...delegationServiceReads, ...visitReads };
+export const FHIR_READS: FhirReadKeys = { ...patientReads, ...medicationOrderReads, ...careTeamReads, ...delegationServiceReads, ...visitReads, ...goalReads };
 
 const entry = <T>(table: Readonly<Record<string, T>>, type: string): T | undefined => (Object.hasOwn(table, type) ? table[type] : undefined);
 

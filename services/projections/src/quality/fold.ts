@@ -14,6 +14,9 @@ import {
   type MedicineDoseRecordedData,
   type PlannedVisit,
   type CarePromptIssuedData,
+  type DelegationProposedData,
+  type InsulinAdministeredData,
+  type InsulinWithheldData,
   type StoredVisitEvent,
   type VisitCheckedOutData,
   type VitalSignsRecordedData,
@@ -37,6 +40,13 @@ export interface QualityContext {
   readonly onTimeUntil: (timeCritical: boolean, dueAt: string) => string;
   /** The id the scheduler gives the escalation of an overdue dose (the delegation service's own naming), to know which dose an escalation is about. */
   readonly doseEscalationId: (orderId: string, scheduledAt: string) => string;
+  /**
+   * How the record names one insulin product however it was written, and how far from an
+   * instructed time a dose still counts as given at it (the record's own rule and setting, passed
+   * in: a delegated insulin dose is then one scheduled dose, as a visit's check-out names it).
+   * Without them a delegated insulin dose is not matched to its time.
+   */
+  readonly insulin?: { readonly productKey: (product: string, productCode?: string) => string; readonly timeWindowMinutes: number };
 }
 
 /** One item's contribution to one indicator: the drill-down's line. */
@@ -102,7 +112,22 @@ export interface OrderItem {
   readonly times: readonly string[];
 }
 
-export type QualityItem = VisitItem | EscalationItem | DoseItem | OrderItem;
+/** An insulin delegation, for matching a dose given or withheld under it to its instructed time. */
+export interface DelegationItem {
+  readonly kind: 'delegation';
+  readonly delegationId: string;
+  readonly patientId: string;
+  readonly product: string;
+  readonly doseUnits: number;
+  /** Its instructed times of day ("HH:MM"). */
+  readonly times: readonly string[];
+  /** Activated and not since suspended, withdrawn or ended. */
+  readonly active: boolean;
+}
+
+export type QualityItem = VisitItem | EscalationItem | DoseItem | OrderItem | DelegationItem;
+
+const DELEGATION_STATES: Readonly<Record<string, boolean>> = { DelegationActivated: true, DelegationSuspended: false, DelegationWithdrawn: false, DelegationEnded: false, DelegationDeclined: false };
 
 const ENTRY_TYPES: ReadonlySet<string> = new Set(CORRECTABLE_ENTRY_TYPES);
 const TAKEN_BY_THE_VISIT: ReadonlySet<string> = new Set(['given', 'self-administered']);
@@ -126,6 +151,8 @@ export const itemKeysOf = (event: RecordedEvent, context: QualityContext): strin
   }
   const escalation = streamOfKind(event.stream, 'escalation');
   if (escalation) return [`escalation:${escalation.escalationId}`];
+  const delegation = streamOfKind(event.stream, 'delegation');
+  if (delegation) return event.type === 'DelegationProposed' || Object.hasOwn(DELEGATION_STATES, event.type) ? [`delegation:${delegation.delegationId}`] : [];
   // A dose past its tolerance with no outcome, prompted by the scheduler: due, whether or not anyone records it later.
   const overdue = event.type === 'CarePromptIssued' ? dataOf<CarePromptIssuedData>(event).dose : undefined;
   if (overdue) return [`dose:${doseKey(overdue.orderId, overdue.scheduledAt)}`];
@@ -165,6 +192,15 @@ export const evolveItem = (key: string, state: QualityItem | undefined, event: R
     const order = dataOf<MedicationOrderedData>(event);
     const times = order.timing.kind === 'scheduled' ? order.timing.times : [];
     return { kind: 'order', orderId: event.id, patientId: order.patientId, timeCritical: order.timeCritical, display: `${order.dose.value} ${order.dose.unit} of ${order.product.display}`, times };
+  }
+  if (key.startsWith('delegation:')) {
+    if (event.type === 'DelegationProposed') {
+      const proposed = dataOf<DelegationProposedData>(event);
+      if (state || proposed.instruction.kind !== 'insulin') return state;
+      const i = proposed.instruction;
+      return { kind: 'delegation', delegationId: proposed.delegationId, patientId: proposed.patientId, product: i.product, doseUnits: i.dose.value, times: i.times, active: false };
+    }
+    return state?.kind === 'delegation' && Object.hasOwn(DELEGATION_STATES, event.type) ? { ...state, active: DELEGATION_STATES[event.type]! } : state;
   }
   if (key.startsWith('escalation:')) {
     if (event.type === 'EscalationRaised') {
@@ -220,6 +256,48 @@ export const overdueDose = (previous: DoseItem | undefined, doseId: string, foun
   };
 
 /**
+ * The delegated insulin dose an insulin entry is the outcome of: the instructed time, of an active
+ * insulin delegation of the same product, nearest the entry and within the record's time window
+ * (the rule a visit's check-out applies, so the item is the one the check-out names
+ * `<delegationId>@<dueAt>`). None when no instructed time is near: the dose was not a scheduled one.
+ */
+export const delegatedDoseOf = (event: RecordedEvent, delegations: readonly DelegationItem[], context: QualityContext): { delegation: DelegationItem; dueAt: string; time: string } | undefined => {
+  if (!context.insulin || (event.type !== 'InsulinAdministered' && event.type !== 'InsulinWithheld')) return undefined;
+  const { productKey, timeWindowMinutes } = context.insulin;
+  const entry = dataOf<InsulinAdministeredData | InsulinWithheldData>(event);
+  const key = productKey(entry.product, entry.productCode);
+  const at = Date.parse(event.metadata.occurredAt);
+  const days = [-1, 0, 1].map((d) => context.dayOf(new Date(at + d * 86_400_000)));
+  let best: { delegation: DelegationItem; dueAt: string; time: string; distance: number } | undefined;
+  for (const delegation of delegations) {
+    if (!delegation.active || productKey(delegation.product) !== key) continue;
+    for (const day of days) {
+      for (const time of delegation.times) {
+        const dueAt = context.instantOf(day, time);
+        const distance = Math.abs(Date.parse(dueAt) - at);
+        if (distance <= timeWindowMinutes * 60_000 && (!best || distance < best.distance)) best = { delegation, dueAt: iso(dueAt), time, distance };
+      }
+    }
+  }
+  return best && { delegation: best.delegation, dueAt: best.dueAt, time: best.time };
+};
+
+/** A delegated insulin dose with the entry's outcome (given, or withheld: not given); insulin is time-critical. The first outcome is kept. */
+export const delegatedDose = (previous: DoseItem | undefined, event: RecordedEvent, found: { delegation: DelegationItem; dueAt: string; time: string }, organisations: readonly string[]): DoseItem => {
+  const base: DoseItem = previous ?? {
+    kind: 'dose',
+    doseId: doseKey(found.delegation.delegationId, found.dueAt),
+    patientId: found.delegation.patientId,
+    organisations,
+    dueAt: found.dueAt,
+    timeCritical: true,
+    description: `${found.delegation.doseUnits} units of ${found.delegation.product} at ${found.time} (delegated)`,
+  };
+  if (base.outcome) return base;
+  return { ...base, timeCritical: true, outcome: { outcome: event.type === 'InsulinAdministered' ? 'given' : 'not-given', at: event.metadata.occurredAt, by: event.metadata.actor.id, entryId: event.id } };
+};
+
+/**
  * The scheduled dose an escalation is about, when it is an overdue dose's: the scheduler names
  * that escalation from the order and the dose's time, so each dose of the person's orders on the
  * day it was raised (or the day before) is tried against its id.
@@ -242,6 +320,7 @@ export const doseOfEscalation = (escalationId: string, raisedAt: string, orders:
 export const rowsOfItem = (item: QualityItem, context: QualityContext): IndicatorRow[] => {
   switch (item.kind) {
     case 'order':
+    case 'delegation':
       return [];
     case 'visit': {
       const v = item.visit;

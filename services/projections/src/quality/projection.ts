@@ -1,7 +1,7 @@
 import { streamOfKind, type CarePromptIssuedData, type CareTeamMemberAddedData, type EntryMarkedEnteredInErrorData, type EscalationRaisedData, type PractitionerRegisteredData } from '@tandem/contracts';
 import type { RecordedEvent, SqlQueryable } from '@tandem/event-store';
 import type { Projection } from '../projection';
-import { CONTEXT_EVENT_TYPES, doseKey, ENTRY_INDICATORS, doseOfEscalation, evolveItem, isCareEntry, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
+import { CONTEXT_EVENT_TYPES, delegatedDose, delegatedDoseOf, doseKey, type DelegationItem, ENTRY_INDICATORS, doseOfEscalation, evolveItem, isCareEntry, itemKeysOf, orderKeyOfDose, overdueDose, rowsOfEntry, rowsOfItem, type IndicatorRow, type OrderItem, type QualityContext, type QualityItem } from './fold';
 
 /**
  * The quality indicators' read model (issue 15; docs/decisions/0032): one row per item, indicator
@@ -91,6 +91,7 @@ const INDICATORS_OF_KIND: Readonly<Record<QualityItem['kind'], readonly string[]
   escalation: ['escalations-acknowledged-in-time'],
   dose: ['scheduled-doses-on-time', 'time-critical-doses-on-time'],
   order: [],
+  delegation: [],
 };
 
 /** The person an event is about, where the event says so itself. */
@@ -153,6 +154,16 @@ export const qualityProjection = (context: QualityContext): Projection => ({
           const before = await load(key);
           const input = { patientId, careTeamOrganisations: await organisations(), order: found.order, dueAt: found.scheduledAt, scheduledTime: found.scheduledTime, timeCritical: found.order.timeCritical };
           await save(key, before, overdueDose(before?.kind === 'dose' ? before : undefined, key.slice(5), input));
+        }
+      }
+      // Insulin given or withheld under a delegation: the outcome of its scheduled (time-critical) dose.
+      if ((event.type === 'InsulinAdministered' || event.type === 'InsulinWithheld') && patientId && context.insulin) {
+        const delegations = await tx.query<{ state: QualityItem | string }>(`select state from quality_item_states where item_key like 'delegation:%' and state->>'patientId' = $1`, [patientId]);
+        const found = delegatedDoseOf(event, delegations.map((d) => parsed(d.state) as DelegationItem), context);
+        if (found) {
+          const key = `dose:${doseKey(found.delegation.delegationId, found.dueAt)}`;
+          const before = await load(key);
+          await save(key, before, delegatedDose(before?.kind === 'dose' ? before : undefined, event, found, await organisations()));
         }
       }
       if (event.type === 'EntryMarkedEnteredInError') {

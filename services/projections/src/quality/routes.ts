@@ -5,15 +5,15 @@ import { Router, type Request, type Response } from 'express';
 import { measureOf, measureReportOf, searchset } from './fhir';
 import { IndicatorReader, type IndicatorScope } from './reader';
 
-type Problem = { readonly field: string; readonly message: string };
-type Refusal = { readonly status: number; readonly title: string; readonly detail: string; readonly errors?: readonly Problem[]; readonly headers?: Record<string, string> };
+export type Problem = { readonly field: string; readonly message: string };
+export type Refusal = { readonly status: number; readonly title: string; readonly detail: string; readonly errors?: readonly Problem[]; readonly headers?: Record<string, string> };
 
-const jsonRefusal = (res: Response, r: Refusal) => {
+export const jsonRefusal = (res: Response, r: Refusal) => {
   for (const [name, value] of Object.entries(r.headers ?? {})) res.set(name, value);
   res.status(r.status).type('application/problem+json').json({ type: 'about:blank', title: r.title, status: r.status, detail: r.detail, ...(r.errors ? { errors: r.errors } : {}) });
 };
 
-const fhirRefusal = (res: Response, r: Refusal) => {
+export const fhirRefusal = (res: Response, r: Refusal) => {
   for (const [name, value] of Object.entries(r.headers ?? {})) res.set(name, value);
   const code = r.status === 400 ? 'invalid' : r.status === 403 ? 'forbidden' : r.status === 404 ? 'not-found' : r.status === 401 ? 'login' : r.status === 429 ? 'throttled' : 'exception';
   const issue = r.errors && r.errors.length > 0 ? r.errors.map((e) => ({ severity: 'error', code, diagnostics: `${e.field}: ${e.message}`, expression: [e.field] })) : [{ severity: 'error', code, diagnostics: r.detail }];
@@ -21,17 +21,17 @@ const fhirRefusal = (res: Response, r: Refusal) => {
 };
 
 /** The server's FHIR base as the client reached it (a search's fullUrls). */
-const fhirBase = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
+export const fhirBase = (req: Request): string => `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
 
-const bad = (errors: Problem[]): Refusal => ({ status: 400, title: 'Bad Request', detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
+export const bad = (errors: Problem[]): Refusal => ({ status: 400, title: 'Bad Request', detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
 
-const single = (req: Request, name: string): string | undefined => {
+export const single = (req: Request, name: string): string | undefined => {
   const value = req.query[name];
   return typeof value === 'string' ? value : undefined;
 };
 
 /** A parameter this read does not take is refused naming it (as the FHIR API's searches do), never ignored. */
-const unknownParameters = (req: Request, type: string, known: readonly string[]): Problem[] =>
+export const unknownParameters = (req: Request, type: string, known: readonly string[]): Problem[] =>
   Object.keys(req.query)
     .filter((name) => !known.includes(name))
     .map((name) => ({ field: name, message: `is not a search parameter of ${type} here; supported: ${known.filter((k) => !k.startsWith('_')).join(', ') || 'none'}` }));
@@ -42,11 +42,29 @@ const periodProblem = (period: string | undefined): Problem | undefined => {
 };
 
 /** A FHIR reference of one type in a search parameter (`Organization/x`, or `x`). */
-const referenceOf = (value: string | undefined, type: string): string | undefined => {
+export const referenceOf = (value: string | undefined, type: string): string | undefined => {
   if (value === undefined) return undefined;
   const id = value.startsWith(`${type}/`) ? value.slice(type.length + 1) : value;
   return /^[A-Za-z0-9\-.]{1,64}$/.test(id) ? id : '';
 };
+
+/** Who is asking (a forged or expired token is refused before anything it asks is read). */
+export const authenticatedBy = async (access: AccessControl, req: Request): Promise<{ principal: Principal } | Refusal> => {
+  try {
+    return { principal: await access.authenticate(req.get('authorization'), { address: req.ip }) };
+  } catch (error) {
+    if (error instanceof TooManyRequestsError) return { status: 429, title: refusalTitle(error), detail: error.message, headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+    if (error instanceof AuthenticationError) return { status: error.status, title: refusalTitle(error), detail: error.message, headers: { 'WWW-Authenticate': error.challenge } };
+    throw error;
+  }
+};
+
+/** Runs a read, answering its refusal (if any) in the read's own form. */
+export const handle =
+  (refuse: (res: Response, r: Refusal) => void, work: (req: Request, res: Response) => Promise<Refusal | void>) =>
+  (req: Request, res: Response, next: (error?: unknown) => void) => {
+    work(req, res).then((refusal) => (refusal ? refuse(res, refusal) : undefined), next);
+  };
 
 export interface IndicatorRoutesDeps {
   readonly readModels: SqlQueryable;
@@ -63,17 +81,7 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   const reader = new IndicatorReader(readModels);
   const router = Router();
 
-  /** Authenticates and decides for an organisation (or, with none named, the caller's own). */
-  /** Who is asking (a forged or expired token is refused before anything it asks is read). */
-  const authenticated = async (req: Request): Promise<{ principal: Principal } | Refusal> => {
-    try {
-      return { principal: await access.authenticate(req.get('authorization'), { address: req.ip }) };
-    } catch (error) {
-      if (error instanceof TooManyRequestsError) return { status: 429, title: refusalTitle(error), detail: error.message, headers: { 'Retry-After': String(error.retryAfterSeconds) } };
-      if (error instanceof AuthenticationError) return { status: error.status, title: refusalTitle(error), detail: error.message, headers: { 'WWW-Authenticate': error.challenge } };
-      throw error;
-    }
-  };
+  const authenticated = (req: Request) => authenticatedBy(access, req);
 
   const allowed = async (req: Request, organisationId: string | undefined): Promise<{ principal: Principal } | Refusal> => {
     const who = await authenticated(req);
@@ -84,14 +92,11 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
     return decision.allowed ? { principal } : { status: 403, title: 'Forbidden', detail: decision.detail };
   };
 
-  const handle =
-    (refuse: (res: Response, r: Refusal) => void, work: (req: Request, res: Response) => Promise<Refusal | void>) =>
-    (req: Request, res: Response, next: (error?: unknown) => void) => {
-      work(req, res).then((refusal) => (refusal ? refuse(res, refusal) : undefined), next);
-    };
-
   /** The organisation and period of a JSON read, checked, then the caller's right to them. */
   const scoped = async (req: Request): Promise<{ scope: IndicatorScope; period: string } | Refusal> => {
+    // The caller first: a forged token is a 401 whatever it asks.
+    const caller = await authenticated(req);
+    if (!('principal' in caller)) return caller;
     const period = single(req, 'period');
     const organisation = single(req, 'organisation');
     const patient = single(req, 'patient');
@@ -131,6 +136,8 @@ export const indicatorRoutes = ({ readModels, access }: IndicatorRoutesDeps): Ro
   router.get(
     '/api/indicators/:id/entries',
     handle(jsonRefusal, async (req, res) => {
+      const caller = await authenticated(req);
+      if (!('principal' in caller)) return caller;
       const id = IndicatorIdSchema.safeParse(req.params.id);
       if (!id.success) return { status: 404, title: 'Not Found', detail: `There is no indicator ${String(req.params.id)}: ${INDICATORS.map((i) => i.id).join(', ')}` };
       const counted = single(req, 'counted');

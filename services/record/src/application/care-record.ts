@@ -12,6 +12,11 @@ import {
   type RegisterOrganisation,
   type RegisterPatient,
   type RegisterPractitioner,
+  type RecordStaffAbsence,
+  type SetContractedHours,
+  type AgreeGoal,
+  type CloseGoal,
+  type RecordGoalProgress,
   type RemoveCareTeamMember,
   type SetPatientBaseline,
   type UpdatePatientDetails,
@@ -32,6 +37,16 @@ import {
   careStreamId,
   DomainRuleBroken,
   evolveRegistered,
+  evolveStaffing,
+  agreeGoal,
+  closeGoal,
+  evolveGoals,
+  initialGoalsState,
+  recordGoalProgress,
+  type GoalsState,
+  initialStaffingState,
+  recordStaffAbsence,
+  setContractedHours,
   initialRegisteredState,
   isCareRecordEvent,
   organisationStreamId,
@@ -57,6 +72,7 @@ import {
   type MedicinesState,
   type MedicinesFacts,
   type StoredMedicinesEvent,
+  type StaffingState,
 } from '../domain';
 import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
 import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
@@ -223,6 +239,52 @@ export class CareRecord {
       fold: (events) => events.reduce(evolveRegistered, initialRegisteredState),
       decide: (state) => registerPractitioner(cmd, state, { now: this.now() }),
       meta: this.meta(actor, 'RegisterPractitioner', cmd),
+    });
+  }
+
+  /** A person's own outcomes (Goals, issue 15), on their own stream: agreed with them, progress, closed. */
+  agreeGoal = (cmd: AgreeGoal, actor: Actor) => this.goalCommand('AgreeGoal', cmd, actor, agreeGoal);
+  recordGoalProgress = (cmd: RecordGoalProgress, actor: Actor) => this.goalCommand('RecordGoalProgress', cmd, actor, recordGoalProgress);
+  closeGoal = (cmd: CloseGoal, actor: Actor) => this.goalCommand('CloseGoal', cmd, actor, closeGoal);
+
+  private goalCommand<C extends { patientId: string; idempotencyKey: string; occurredAt: string }>(
+    name: string,
+    cmd: C,
+    actor: Actor,
+    decide: (cmd: C, goals: GoalsState, context: { now: Date }) => readonly { type: string; data: unknown }[],
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: patientStreamId(cmd.patientId),
+      fold: (events) => {
+        if (!this.patientFold(patientStreamId(cmd.patientId), events).registered) throw new PatientNotFound(cmd.patientId);
+        return events.reduce(evolveGoals, initialGoalsState);
+      },
+      decide: (goals) => decide(cmd, goals, { now: this.now() }),
+      meta: this.meta(actor, name, cmd),
+    });
+  }
+
+  /** A care worker's contracted hours (capacity, issue 15): by the registered manager of the practitioner's organisation. */
+  setContractedHours(cmd: SetContractedHours, actor: Actor): Promise<CommandResult> {
+    return this.staffingCommand('SetContractedHours', cmd, actor, setContractedHours);
+  }
+
+  /** A staff absence (sickness, leave): by the registered manager of the practitioner's organisation. */
+  recordStaffAbsence(cmd: RecordStaffAbsence, actor: Actor): Promise<CommandResult> {
+    return this.staffingCommand('RecordStaffAbsence', cmd, actor, recordStaffAbsence);
+  }
+
+  private staffingCommand<C extends { practitionerId: string; idempotencyKey: string; occurredAt: string }>(
+    name: string,
+    cmd: C,
+    actor: Actor,
+    decide: (cmd: C, state: StaffingState, context: { now: Date }) => readonly { type: string; data: unknown }[],
+  ): Promise<CommandResult> {
+    return executeStreamCommand(this.store, {
+      stream: practitionerStreamId(cmd.practitionerId),
+      fold: (events) => events.reduce(evolveStaffing, initialStaffingState),
+      decide: (state) => decide(cmd, state, { now: this.now() }),
+      meta: this.meta(actor, name, cmd),
     });
   }
 

@@ -54,3 +54,4 @@ export const careRecordDecisions: {
   AmendEntry: amendEntry,
   MarkEntryEnteredInError: markEntryEnteredInError,
 };
+export * from './goals';

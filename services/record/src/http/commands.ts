@@ -13,6 +13,11 @@ import {
   RegisterOrganisationSchema,
   RegisterPatientSchema,
   RegisterPractitionerSchema,
+  RecordStaffAbsenceSchema,
+  AgreeGoalSchema,
+  CloseGoalSchema,
+  RecordGoalProgressSchema,
+  SetContractedHoursSchema,
   RemoveCareTeamMemberSchema,
   SetPatientBaselineSchema,
   UpdatePatientDetailsSchema,
@@ -82,6 +87,9 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   { operationId: 'AddCareTeamMember', path: '/api/patients/:patientId/care-team', summary: "Add a practitioner to the person's care team", schema: AddCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.addCareTeamMember(cmd, a) },
   { operationId: 'RemoveCareTeamMember', path: '/api/patients/:patientId/care-team/removals', summary: "Remove a practitioner from the person's care team", schema: RemoveCareTeamMemberSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.removeCareTeamMember(cmd, a) },
   { operationId: 'RegisterPractitioner', path: '/api/practitioners', summary: 'Register a nurse, GP, care worker or manager', schema: RegisterPractitionerSchema, pathParams: [], run: (c, cmd, a) => c.registerPractitioner(cmd, a) },
+  // A care worker's contracted hours and absences (capacity, issue 15): by the registered manager of her organisation.
+  { operationId: 'SetContractedHours', path: '/api/practitioners/:practitionerId/contracted-hours', summary: "Set a care worker's contracted hours a week (her organisation's registered manager); the same hours again records nothing", schema: SetContractedHoursSchema, pathParams: ['practitionerId'], run: (c, cmd, a) => c.setContractedHours(cmd, a) },
+  { operationId: 'RecordStaffAbsence', path: '/api/practitioners/:practitionerId/absences', summary: 'Record a staff absence (sickness, annual leave, training) from and to an instant; her capacity leaves it out', schema: RecordStaffAbsenceSchema, pathParams: ['practitionerId'], run: (c, cmd, a) => c.recordStaffAbsence(cmd, a) },
   { operationId: 'RegisterOrganisation', path: '/api/organisations', summary: 'Register a GP practice, nursing team, care agency or care home', schema: RegisterOrganisationSchema, pathParams: [], run: (c, cmd, a) => c.registerOrganisation(cmd, a) },
   careRoute('RecordVitalSigns', 'vital-signs', 'Record a set of vital signs; the answer holds the NEWS2 (total or incomplete, band, sub-scores), what to do now, and the prompts and escalations it started'),
   careRoute('RecordBloodGlucose', 'blood-glucose', 'Record capillary blood glucose (mmol/L) and ketones where measured; the answer says what to do now (a hypo below 4.0 mmol/L: treat and recheck)'),
@@ -105,6 +113,10 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
   careRoute('WriteNote', 'notes', 'Write a free-text note'),
   careRoute('AmendEntry', 'entries/:entryId/amendments', 'Amend an entry (reason required); the earlier version stays readable'),
   careRoute('MarkEntryEnteredInError', 'entries/:entryId/entered-in-error', 'Mark an entry entered in error (reason required)'),
+  // A person's own outcomes, agreed with them (issue 15): FHIR Goal, its progress as the Goal's versions.
+  { operationId: 'AgreeGoal', path: '/api/patients/:patientId/goals', summary: "Agree a goal with the person: their outcome in their own words (an I statement), what achieved will look like and by when", schema: AgreeGoalSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.agreeGoal(cmd, a) },
+  { operationId: 'RecordGoalProgress', path: '/api/patients/:patientId/goals/:goalId/progress', summary: "Record progress towards the person's goal (achievement status and the person's words): a new version of the Goal", schema: RecordGoalProgressSchema, pathParams: ['patientId', 'goalId'], run: (c, cmd, a) => c.recordGoalProgress(cmd, a) },
+  { operationId: 'CloseGoal', path: '/api/patients/:patientId/goals/:goalId/close', summary: 'Close a goal: completed (met, or let go of) or cancelled, with the reason', schema: CloseGoalSchema, pathParams: ['patientId', 'goalId'], run: (c, cmd, a) => c.closeGoal(cmd, a) },
   // A person's visits (issue 13): planned by the registered manager or the provider's rostering system; checked in and out by the care worker assigned.
   { operationId: 'PlanVisit', path: '/api/patients/:patientId/visits', summary: 'Plan a visit (times, care workers, tasks, provider), or bring a planned one up to date: only what changed is recorded', schema: PlanVisitSchema, pathParams: ['patientId'], run: (c, cmd, a) => c.visits.plan(cmd, a) },
   { operationId: 'RescheduleVisit', path: '/api/patients/:patientId/visits/:visitId/reschedule', summary: 'Move a planned visit to new times', schema: RescheduleVisitSchema, pathParams: ['patientId', 'visitId'], run: (c, cmd, a) => c.visits.reschedule(cmd, a) },
@@ -138,7 +150,7 @@ const statusOf = (route: CommandRoute, result: Awaited<ReturnType<CommandRoute['
 const aboutOf = (route: CommandRoute, command: Record<string, unknown>): About => {
   if (route.pathParams.includes('patientId')) return { patientId: String(command.patientId) };
   if (route.people) return 'people';
-  if (route.operationId === 'RegisterPractitioner') return { organisationId: String(command.organisationId) };
+  if (route.operationId === 'RegisterPractitioner' || route.operationId === 'SetContractedHours' || route.operationId === 'RecordStaffAbsence') return { organisationId: String(command.organisationId) };
   return 'nobody';
 };
 
