@@ -23,6 +23,8 @@ import { createLiveService, liveOpenApiPaths } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
 import { BULK_DATA_OPERATIONS } from './bulk-export/export-request';
+import { groupCapability } from './bulk-export/groups';
+import { GroupReader, groupsProjection } from './bulk-export/groups-projection';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
@@ -133,7 +135,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     onTimeUntil: (timeCritical, dueAt) => doseDeadlines(catalogue.medicines, timeCritical, dueAt).overdueAt,
     doseEscalationId,
   });
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality], access }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, groupsProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -156,7 +158,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
         // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
-        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
+        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }, groupCapability()],
         moreOperations: () => [BULK_DATA_OPERATIONS.system],
         openApiPaths: () => ({ ...(config.TANDEM_SERVICES.includes('delegation') ? delegationOpenApiPaths() : {}), ...auditOpenApiPaths(), ...liveOpenApiPaths() }),
       }),
@@ -195,7 +197,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
   if (recordForExport) {
     const reader = new FhirReader(readModels);
-    services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, logger: logger.child({ component: 'bulk-export' }) }));
+    services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, groups: new GroupReader(readModels), logger: logger.child({ component: 'bulk-export' }) }));
   }
   // The live stream (apps/tandem/src/live): escalations and prompts pushed to open apps, each decided by the record's policy and in the access trail.
   if (recordForExport) services.unshift(createLiveService({ store, access, factsFor: (id, role) => new RecordAccess(recordForExport.care, new FhirReader(readModels), access).factsFor(id, role), onDelivered: (d) => accessTrail.recordOutside({ ...d, userAgent: 'Tandem live stream' }), logger: logger.child({ component: 'live' }) }));
