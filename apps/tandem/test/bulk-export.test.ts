@@ -296,6 +296,17 @@ describe('bulk data export', () => {
     });
   });
 
+  it('rebuilds the Groups from the log alone: wiped, then rebuilt, each Group answers as it did', async () => {
+    const groups = async () => (await (await get('/fhir/Group', await auditor())).json()) as Bundle<Group>;
+    const before = (await groups()).entry!.map((e) => e.resource);
+    expect(before.length).toBeGreaterThan(0);
+    for (const table of ['group_organisations', 'group_practitioners', 'group_care_teams', 'group_registered_gps']) await tandem.storage.readModels.query(`delete from ${table}`);
+    expect((await groups()).total).toBe(0);
+    const rebuilt = await fetch(`${tandem.url}/admin/projections/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${await token({ role: 'system', user: 'tandem-test' })}` } });
+    expect(rebuilt.status).toBe(200);
+    expect((await groups()).entry!.map((e) => e.resource)).toEqual(before);
+  }, 60_000);
+
   it("records each file's download in the access trail with the people it carried", async () => {
     const { manifest } = await exported('/fhir/Patient/$export?_type=Patient', await amira());
     await tandem.accessTrail.flush();

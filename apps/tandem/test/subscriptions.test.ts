@@ -360,6 +360,8 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
       expect(receiver.inbox.every((b) => focusOf(b).endsWith(`/Communication/${escalation}`))).toBe(true);
       expect((await tandem.storage.store.readStream(`subscription-${id}`)).map((e) => e.type).slice(0, 4)).toEqual(['SubscriptionRequested', 'SubscriptionErrored', 'SubscriptionActivated', 'SubscriptionNotified']);
       expect((await call('DELETE', `/fhir/Subscription/${id}`, await gp())).status).toBe(204);
+      // closed, so the next low glucose for her raises an escalation of its own
+      await acknowledgeAndResolve(escalation, 'subscriptions-handshake');
     } finally {
       await receiver.stop();
     }
