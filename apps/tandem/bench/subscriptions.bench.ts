@@ -42,12 +42,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The receiver: when each notification arrived, by the entry it was about (the focus id). */
 const arrivals = new Map<string, number[]>();
+/** Handshakes answered (each new rest-hook subscription sends one before it is active): counted apart from the notifications. */
+let handshakes = 0;
 const receiver = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const at = performance.now();
     const body = Buffer.concat(chunks).toString('utf8');
+    if (body.includes('"valueCode":"handshake"')) {
+      handshakes += 1;
+      return void res.end();
+    }
     // The focus is the second entry's fullUrl: .../Observation/<entry id>; a reference POST carries "probe".
     const focus = /"fullUrl":"[^"]*\/(?:Observation|MedicationAdministration)\/([^"]+)"/.exec(body)?.[1] ?? 'probe';
     const list = arrivals.get(focus) ?? [];
@@ -105,7 +111,8 @@ const main = async () => {
     }
     const perPatient = SUBSCRIPTIONS / patientIds.length;
     for (;;) {
-      if (subscriptions.delivery.status().active >= SUBSCRIPTIONS) break;
+      // Every subscription has its worker and has shaken hands (each is active): the load starts from there.
+      if (subscriptions.delivery.status().active >= SUBSCRIPTIONS && handshakes >= SUBSCRIPTIONS) break;
       await sleep(50);
     }
     console.log(`${SUBSCRIPTIONS} subscriptions active in ${((performance.now() - t) / 1000).toFixed(1)} s (${perPatient} per person)`);

@@ -24,6 +24,8 @@ import { createLiveService, liveOpenApiPaths } from './live/live-service';
 import { createSubscriptionService } from './subscriptions/service';
 import { createBulkExportService } from './bulk-export/service';
 import { BULK_DATA_OPERATIONS } from './bulk-export/export-request';
+import { groupCapability } from './bulk-export/groups';
+import { GroupReader, groupsProjection } from './bulk-export/groups-projection';
 import { subscriptionCapability } from './subscriptions/topics';
 import { openStorage, type Storage } from './storage';
 
@@ -136,7 +138,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
     // A delegated insulin dose is matched to its instructed time by the record's own rule (one home): its product key and time window.
     insulin: { productKey: insulinProductKey, timeWindowMinutes: INSULIN_TIME_WINDOW_MINUTES },
   });
-  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, capacityProjection], access }) : undefined;
+  const projections = config.TANDEM_SERVICES.includes('projections') ? createProjectionsService({ store, readModels, logger, projections: [fhirProjection, delegationProjection(catalogue), quality, capacityProjection, groupsProjection], access }) : undefined;
   // Filled in when the delegation service is created (the services are created in the configured order).
   const late: { delegation?: FollowUpsLookup; smart?: SmartEndpointsOf } = {};
   const factories: Record<Config['TANDEM_SERVICES'][number], () => TandemService> = {
@@ -159,7 +161,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
         ...(config.TANDEM_SERVICES.includes('delegation') ? { followUps: (entry) => (late.delegation ? late.delegation(entry) : Promise.resolve({ promptIds: [], escalationIds: [], pending: true })) } : {}),
         accessTrail,
         // Subscriptions are served where the projections run, Bulk Data $export wherever the record service runs (below).
-        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }],
+        moreCapabilities: () => [...(config.TANDEM_SERVICES.includes('projections') ? [subscriptionCapability(), ...INDICATOR_CAPABILITIES] : []), { type: 'Patient', operation: [BULK_DATA_OPERATIONS.patient] }, groupCapability()],
         moreOperations: () => [BULK_DATA_OPERATIONS.system],
         // SMART-on-FHIR is declared with the endpoints SMART discovery names (the web app's, made below); while they cannot be had, not at all.
         smartEndpoints: async (req) => {
@@ -205,7 +207,7 @@ export const startTandem = async (config: Config, given: Logger = pino({ level: 
   const recordForExport = services.find((s): s is ReturnType<typeof createRecordService> => s.name === 'record');
   if (recordForExport) {
     const reader = new FhirReader(readModels);
-    services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, logger: logger.child({ component: 'bulk-export' }) }));
+    services.unshift(createBulkExportService({ access: new RecordAccess(recordForExport.care, reader, access), reader, groups: new GroupReader(readModels), logger: logger.child({ component: 'bulk-export' }) }));
   }
   // The live stream (apps/tandem/src/live): escalations and prompts pushed to open apps, each decided by the record's policy and in the access trail.
   if (recordForExport) services.unshift(createLiveService({ store, access, factsFor: (id, role) => new RecordAccess(recordForExport.care, new FhirReader(readModels), access).factsFor(id, role), onDelivered: (d) => accessTrail.recordOutside({ ...d, userAgent: 'Tandem live stream' }), logger: logger.child({ component: 'live' }) }));

@@ -1,7 +1,7 @@
 import { mintToken, type MintClaims } from '@tandem/auth';
 import type { AccessRecordedData, Actor } from '@tandem/contracts';
 import type { createRecordService } from '@tandem/record';
-import type { FhirResource, Observation } from 'fhir/r4';
+import type { Bundle, FhirResource, Group, Observation } from 'fhir/r4';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +212,100 @@ describe('bulk data export', () => {
     expect(earlier.size).toBeGreaterThan(recentIds.length);
     expect(recentIds.filter((r) => earlier.has(r))).toEqual([]);
   });
+
+  describe('Group-level export: an organisation\'s caseload as a read-only Group', () => {
+    const agency = DEMO.careAgency.organisationId;
+    const membersOf = (group: Group) => (group.member ?? []).map((m) => m.entity.reference!.replace('Patient/', '')).sort();
+    const read = async (path: string, bearer: string) => {
+      const response = await get(path, bearer);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    it('serves each organisation\'s Group, members within the caller\'s access: an auditor sees every member, a care worker only her people', async () => {
+      const all = (await read('/fhir/Group', await auditor())).body as unknown as Bundle<Group>;
+      expectValidFhir(all);
+      const groups = all.entry!.map((e) => e.resource!);
+      expect(groups.map((g) => g.id).sort()).toEqual([DEMO.gpPractice.organisationId, DEMO.nursingTeam.organisationId, agency].sort());
+      for (const group of groups) {
+        expectValidFhir(group);
+        expect(group).toMatchObject({ type: 'person', actual: true, managingEntity: { reference: `Organization/${group.id}` } });
+        // the outsider is in no one's caseload
+        expect(membersOf(group)).not.toContain(outsiderId);
+      }
+      const agencyGroup = groups.find((g) => g.id === agency)!;
+      expect(membersOf(agencyGroup)).toEqual([...patientIds].sort());
+      expect(agencyGroup.quantity).toBe(patientIds.length);
+      // the practice's Group: its GP's registered patients
+      expect(membersOf(groups.find((g) => g.id === DEMO.gpPractice.organisationId)!)).toEqual([...patientIds].sort());
+
+      const hers = patientIds.filter((_, i) => i % DEMO.careWorkers.length === 0);
+      const asAmira = (await read(`/fhir/Group/${agency}`, await amira())).body as unknown as Group;
+      expectValidFhir(asAmira);
+      expect(membersOf(asAmira)).toEqual([...hers].sort());
+      expect(asAmira.quantity).toBe(hers.length);
+      expect(((await read(`/fhir/Group?managing-entity=Organization/${agency}`, await amira())).body as unknown as Bundle<Group>).entry!.map((e) => membersOf(e.resource!))).toEqual([[...hers].sort()]);
+
+      // unknown Group: 404; a parameter it does not take: 400 naming it; no token: 401
+      expect(await read('/fhir/Group/org-nobody', await auditor())).toMatchObject({ status: 404, body: { resourceType: 'OperationOutcome' } });
+      expect(await read('/fhir/Group?name=Kindly', await auditor())).toMatchObject({ status: 400, body: { issue: [{ expression: ['name'] }] } });
+      expect((await fetch(`${tandem.url}/fhir/Group/${agency}`)).status).toBe(401);
+      expect((await get(`/fhir/Group/org-nobody/$export`, await auditor(), asyncHeaders)).status).toBe(404);
+    });
+
+    it('is declared in /fhir/metadata: Group read and search, and its $export', async () => {
+      const metadata = (await (await fetch(`${tandem.url}/fhir/metadata`)).json()) as { rest: { resource: { type: string; interaction: { code: string }[]; operation?: { name: string; definition: string }[] }[] }[] };
+      const group = metadata.rest[0]!.resource.find((r) => r.type === 'Group');
+      expect(group?.interaction.map((i) => i.code).sort()).toEqual(['read', 'search-type']);
+      expect(group?.operation).toEqual([{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }]);
+    });
+
+    it('a commissioner exports a month of a Group as valid R4 ndjson: exactly its members\' data, _type and _since honoured, recorded in the access trail', async () => {
+      const monthAgo = new Date(Date.now() - 31 * 24 * 60 * 60_000).toISOString();
+      const path = `/fhir/Group/${agency}/$export?_type=Patient,Observation&_since=${encodeURIComponent(monthAgo)}`;
+      const { manifest, files } = await exported(path, await auditor());
+      expect(manifest.request).toContain(`/fhir/Group/${agency}/$export`);
+      expect(manifest.output.map((o) => o.type).sort()).toEqual(['Observation', 'Patient']);
+      for (const resources of Object.values(files)) for (const resource of resources) expectValidFhir(resource);
+      expect(files.Patient!.map((p) => p.id).sort()).toEqual([...patientIds].sort());
+      expect(files.Observation!.length).toBeGreaterThan(0);
+      expect(files.Observation!.every((o) => patientIds.includes(subjectOf(o)))).toBe(true);
+      expect(JSON.stringify(files)).not.toContain(outsiderId);
+      // _since after everything recorded: nothing; _type narrows the files to that type
+      const later = await exported(`/fhir/Group/${agency}/$export?_since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, await auditor());
+      expect(later.manifest.output).toEqual([]);
+      const patientsOnly = await exported(`/fhir/Group/${agency}/$export?_type=Patient`, await auditor());
+      expect(patientsOnly.manifest.output.map((o) => o.type)).toEqual(['Patient']);
+
+      await tandem.accessTrail.flush();
+      const records = (await tandem.storage.store.readAll({ maxCount: 100_000 })).filter((e) => e.type === 'AccessRecorded').map((e) => e.data as AccessRecordedData);
+      const kickOff = records.filter((r) => r.path === `/fhir/Group/${agency}/$export`);
+      expect(kickOff.length).toBeGreaterThanOrEqual(1);
+      expect(kickOff[0]).toMatchObject({ agent: { id: 'auditor-cqc-1' }, outcome: 'success' });
+      const download = records.filter((r) => r.path === new URL(manifest.output.find((o) => o.type === 'Patient')!.url).pathname);
+      expect([...download[0]!.patientIds].sort()).toEqual([...patientIds].sort());
+    });
+
+    it('leaves out a member outside the requester\'s access: a care worker\'s export of her agency\'s Group holds her people only', async () => {
+      const hers = patientIds.filter((_, i) => i % DEMO.careWorkers.length === 0);
+      const others = patientIds.filter((id) => !hers.includes(id));
+      expect(others.length).toBeGreaterThan(0);
+      const { files } = await exported(`/fhir/Group/${agency}/$export`, await amira());
+      expect(files.Patient!.map((p) => p.id).sort()).toEqual([...hers].sort());
+      const text = JSON.stringify(files);
+      for (const id of others) expect(text).not.toContain(id);
+    });
+  });
+
+  it('rebuilds the Groups from the log alone: wiped, then rebuilt, each Group answers as it did', async () => {
+    const groups = async () => (await (await get('/fhir/Group', await auditor())).json()) as Bundle<Group>;
+    const before = (await groups()).entry!.map((e) => e.resource);
+    expect(before.length).toBeGreaterThan(0);
+    for (const table of ['group_organisations', 'group_practitioners', 'group_care_teams', 'group_registered_gps']) await tandem.storage.readModels.query(`delete from ${table}`);
+    expect((await groups()).total).toBe(0);
+    const rebuilt = await fetch(`${tandem.url}/admin/projections/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${await token({ role: 'system', user: 'tandem-test' })}` } });
+    expect(rebuilt.status).toBe(200);
+    expect((await groups()).entry!.map((e) => e.resource)).toEqual(before);
+  }, 60_000);
 
   it("records each file's download in the access trail with the people it carried", async () => {
     const { manifest } = await exported('/fhir/Patient/$export?_type=Patient', await amira());

@@ -18,7 +18,8 @@ const faultsOf = (body: unknown) => parseSubscription(body) as Fault[];
 
 describe('a topic-based R4 Subscription, as a client sends it', () => {
   it('given the escalation topic filtered to one person, when parsed, then it is that topic, that person, the endpoint and the payload', () => {
-    expect(parseSubscription(valid)).toEqual({ topic: ESCALATION_TOPIC, patientId: PATIENT, endpoint: 'https://gp.example.nhs.uk/notify', payload: 'full-resource', reason: 'Escalations for my patients' });
+    // a rest-hook endpoint shakes hands before the subscription is active
+    expect(parseSubscription(valid)).toEqual({ topic: ESCALATION_TOPIC, patientId: PATIENT, endpoint: 'https://gp.example.nhs.uk/notify', payload: 'full-resource', reason: 'Escalations for my patients', handshake: true });
   });
 
   it('names each element at fault by its FHIRPath: an unknown topic, a plain-http endpoint elsewhere, credentials in it, another channel, a filter the topic does not have', () => {
@@ -72,9 +73,20 @@ describe('a topic-based R4 Subscription, as a client sends it', () => {
 describe('a subscription stream folded', () => {
   const requested = { subscriptionId: 'sub-1', owner: { actor: { id: 'gp-1', role: 'gp' as const }, scope: 'user/*.cruds' }, topic: ESCALATION_TOPIC, patientId: PATIENT, endpoint: 'https://gp.example.nhs.uk/notify', payload: 'id-only' as const };
   const at = '2025-11-20T20:30:00.000Z';
-  it('given requested, notified twice, errored, resumed and deleted, then its count, checkpoint and status follow', () => {
+  it('given a rest-hook subscription requested with a handshake, then it is requested; a refused handshake is error; the accepted one makes it active, error cleared', () => {
+    let state = evolveSubscription(initialSubscriptionState, { type: 'SubscriptionRequested', data: { ...requested, handshake: true }, position: 10, revision: 0 });
+    expect(state).toMatchObject({ status: 'requested', handshaken: false, eventsSinceStart: 0, checkpoint: 10 });
+    expect(subscriptionResource(state as Extract<typeof state, { exists: true }>).status).toBe('requested');
+    state = evolveSubscription(state, { type: 'SubscriptionErrored', data: { attempts: 1, problem: 'the handshake was not accepted: the endpoint answered 503', at }, position: 11, revision: 1 });
+    expect(state).toMatchObject({ status: 'error', handshaken: false });
+    state = evolveSubscription(state, { type: 'SubscriptionActivated', data: { at }, position: 12, revision: 2 });
+    expect(state).toMatchObject({ status: 'active', handshaken: true, eventsSinceStart: 0, checkpoint: 10 });
+    expect(state).not.toHaveProperty('error');
+  });
+
+  it('given requested (recorded before handshakes: no flag), notified twice, errored, resumed and deleted, then its count, checkpoint and status follow', () => {
     let state = evolveSubscription(initialSubscriptionState, { type: 'SubscriptionRequested', data: requested, position: 10, revision: 0 });
-    expect(state).toMatchObject({ status: 'active', eventsSinceStart: 0, checkpoint: 10 });
+    expect(state).toMatchObject({ status: 'active', handshaken: true, eventsSinceStart: 0, checkpoint: 10 });
     state = evolveSubscription(state, { type: 'SubscriptionNotified', data: { eventNumber: 1, position: 14, focus: 'Communication/e1' }, position: 15, revision: 1 });
     state = evolveSubscription(state, { type: 'SubscriptionErrored', data: { attempts: 5, problem: 'the endpoint answered 503', at }, position: 16, revision: 2 });
     expect(state).toMatchObject({ status: 'error', eventsSinceStart: 1, checkpoint: 14, error: 'the endpoint answered 503' });

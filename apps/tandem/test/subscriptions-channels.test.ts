@@ -27,16 +27,21 @@ import { DELEGATION_TOPIC, ESCALATION_TOPIC, NEW_ENTRY_TOPIC } from '../src/subs
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
 
-/** A rest-hook receiver that keeps every notification. */
+/** The backport's handshake: the status alone, of type handshake (a new rest-hook endpoint is sent one before it is active). */
+const isHandshake = (bundle: Bundle) => (bundle.entry?.[0]?.resource as Parameters | undefined)?.parameter?.some((p) => p.name === 'type' && p.valueCode === 'handshake') === true;
+
+/** A rest-hook receiver that keeps every notification (the handshakes apart). */
 class Receiver {
   readonly inbox: Bundle[] = [];
+  readonly handshakes: Bundle[] = [];
   private server!: Server;
   async start() {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        this.inbox.push(JSON.parse(body) as Bundle);
+        const bundle = JSON.parse(body) as Bundle;
+        (isHandshake(bundle) ? this.handshakes : this.inbox).push(bundle);
         res.end();
       });
     });

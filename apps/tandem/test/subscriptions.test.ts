@@ -4,7 +4,7 @@ import { ManualClock, reactionEscalationId, type DelegationService } from '@tand
 import type { createRecordService } from '@tandem/record';
 import type { Bundle, Parameters, Subscription } from 'fhir/r4';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +24,20 @@ import { ESCALATION_TOPIC, NEWS2_TOPIC } from '../src/subscriptions/topics';
  * retried, marked error, and resumes when it answers again.
  */
 
-/** A rest-hook receiver: keeps every notification; answers `status` (200 unless told otherwise). */
+/** The backport's handshake: the status alone, of type handshake (a new rest-hook endpoint is sent one before it is active). */
+const isHandshake = (bundle: Bundle) => (bundle.entry?.[0]?.resource as Parameters | undefined)?.parameter?.some((p) => p.name === 'type' && p.valueCode === 'handshake') === true;
+
+/**
+ * A rest-hook receiver: keeps every notification, and the handshakes apart; answers `status` (200 unless
+ * told otherwise); while `hold` is set, leaves requests unanswered (in `held`) until `release`.
+ */
 class Receiver {
   readonly inbox: Bundle[] = [];
+  readonly handshakes: Bundle[] = [];
   attempts = 0;
   status = 200;
+  hold = false;
+  readonly held: { bundle: Bundle; res: ServerResponse }[] = [];
   private server!: Server;
   async start() {
     this.server = createServer((req, res) => {
@@ -36,18 +45,30 @@ class Receiver {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         this.attempts += 1;
-        if (this.status < 300) this.inbox.push(JSON.parse(body) as Bundle);
-        res.statusCode = this.status;
-        res.end();
+        const bundle = JSON.parse(body) as Bundle;
+        if (this.hold) return void this.held.push({ bundle, res });
+        this.answer(bundle, res);
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
+  private answer(bundle: Bundle, res: ServerResponse) {
+    if (this.status < 300) (isHandshake(bundle) ? this.handshakes : this.inbox).push(bundle);
+    res.statusCode = this.status;
+    res.end();
+  }
+  /** Answers what was held (with `status`) and stops holding. */
+  release() {
+    this.hold = false;
+    for (const { bundle, res } of this.held.splice(0)) this.answer(bundle, res);
+  }
   get url() {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/notify`;
   }
   stop() {
+    for (const { res } of this.held.splice(0)) res.destroy();
+    this.server.closeAllConnections();
     return new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -146,15 +167,21 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     expect(created.status).toBe(201);
     const resource = created.body as unknown as Subscription;
     gpSubscriptionId = resource.id!;
-    expect(resource).toMatchObject({ status: 'active', criteria: ESCALATION_TOPIC, channel: { type: 'rest-hook', endpoint: gpSystem.url } });
+    // requested until the endpoint has accepted the handshake (Backport IG 1.1.0), then active
+    expect(resource).toMatchObject({ status: 'requested', criteria: ESCALATION_TOPIC, channel: { type: 'rest-hook', endpoint: gpSystem.url } });
     expectValidFhir(resource);
-    expect((await call('GET', `/fhir/Subscription/${gpSubscriptionId}`, await gp())).body).toMatchObject({ id: gpSubscriptionId, status: 'active' });
+    await until(async () => (await call('GET', `/fhir/Subscription/${gpSubscriptionId}`, await gp())).body.status === 'active', 'the handshake to make it active');
+    expect(gpSystem.handshakes).toHaveLength(1);
+    expectValidFhir(gpSystem.handshakes[0]!);
+    expect(param(statusOf(gpSystem.handshakes[0]!), 'status')!.valueCode).toBe('requested');
+    expect(numberOf(gpSystem.handshakes[0]!)).toBe(0);
+    expect(gpSystem.handshakes[0]!.entry).toHaveLength(1);
     const listed = (await call('GET', '/fhir/Subscription', await gp())).body as unknown as Bundle;
     expect(listed.entry?.map((e) => e.resource?.id)).toEqual([gpSubscriptionId]);
     // another user neither sees nor lists it
     expect((await call('GET', `/fhir/Subscription/${gpSubscriptionId}`, await sarah())).status).toBe(404);
     // the stream is the truth
-    expect((await tandem.storage.store.readStream(`subscription-${gpSubscriptionId}`)).map((e) => e.type)).toEqual(['SubscriptionRequested']);
+    expect((await tandem.storage.store.readStream(`subscription-${gpSubscriptionId}`)).map((e) => e.type)).toEqual(['SubscriptionRequested', 'SubscriptionActivated']);
 
     const bad = await call('POST', '/fhir/Subscription', await gp(), { ...subscription('ftp://elsewhere.example/x', patientIds[0]), criteria: 'https://example.org/not-a-topic' });
     expect(bad.status).toBe(400);
@@ -264,15 +291,18 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
   }, 120_000);
 
   it('an endpoint that keeps failing is retried, marked error, and resumes (numbered from 1) when it answers again; a deleted subscription is sent nothing more', async () => {
-    failing.status = 503;
     const created = await call('POST', '/fhir/Subscription', await gp(), subscription(failing.url, patientIds[1]));
     const id = (created.body as unknown as Subscription).id!;
+    // it shakes hands, then the endpoint starts failing
+    await until(async () => (await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status === 'active', 'the handshake');
+    failing.status = 503;
+    const handshakeAttempts = failing.attempts;
     const escalation = await lowGlucose('subscriptions-glucose-3', patientIds[1]);
     await until(async () => (await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status === 'error', 'the subscription to be marked error');
-    expect(failing.attempts).toBeGreaterThanOrEqual(3);
+    expect(failing.attempts - handshakeAttempts).toBeGreaterThanOrEqual(3);
     expect(failing.inbox).toEqual([]);
     const types = async () => (await tandem.storage.store.readStream(`subscription-${id}`)).map((e) => e.type);
-    expect(await types()).toEqual(['SubscriptionRequested', 'SubscriptionErrored']);
+    expect(await types()).toEqual(['SubscriptionRequested', 'SubscriptionActivated', 'SubscriptionErrored']);
 
     failing.status = 200;
     const changes = await changesOf(escalation);
@@ -280,7 +310,7 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     await settled();
     expect((await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status).toBe('active');
     expect(failing.inbox.map(numberOf)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
-    expect((await types()).slice(0, 4)).toEqual(['SubscriptionRequested', 'SubscriptionErrored', 'SubscriptionResumed', 'SubscriptionNotified']);
+    expect((await types()).slice(0, 5)).toEqual(['SubscriptionRequested', 'SubscriptionActivated', 'SubscriptionErrored', 'SubscriptionResumed', 'SubscriptionNotified']);
 
     // deleted: nothing more is sent to it, while Sarah's system (everything she may see) is told of the change
     expect((await call('DELETE', `/fhir/Subscription/${id}`, await gp())).status).toBe(204);
@@ -290,6 +320,51 @@ describe('FHIR Subscriptions: an escalation is notified to a GP system over rest
     await until(() => sarahsSystem.inbox.length >= sarahHad + 2, "Sarah's system to be told of the change");
     await settled();
     expect(failing.inbox.length).toBe(changes);
+  }, 120_000);
+
+  it('the handshake: a new rest-hook subscription is requested until its endpoint answers it (honestly so in $status), error while it is refused, then active; what happened meanwhile is all sent, numbered from 1', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const statusNow = async (id: string) => param(((await call('GET', `/fhir/Subscription/${id}/$status`, await gp())).body as unknown as Bundle).entry![0]!.resource as Parameters, 'status')!.valueCode;
+      // an endpoint that has not answered the handshake yet: requested, and nothing else is sent to it
+      receiver.hold = true;
+      const created = await call('POST', '/fhir/Subscription', await gp(), subscription(receiver.url, patientIds[1]));
+      expect(created.status).toBe(201);
+      const id = String(created.body.id);
+      await until(() => receiver.held.length > 0, 'the handshake to be on its way');
+      // the escalation is raised and its changes reach the subscription's queue while it waits
+      const escalation = await lowGlucose('subscriptions-handshake-held', patientIds[1]);
+      const head = await tandem.storage.store.headPosition();
+      await until(() => subscriptions().delivery.status().position >= head, 'delivery to have read the escalation');
+      expect(await statusNow(id)).toBe('requested');
+      expect((await call('GET', `/fhir/Subscription/${id}`, await gp())).body.status).toBe('requested');
+      expect(receiver.held.map(({ bundle }) => param(statusOf(bundle), 'type')!.valueCode)).toEqual(['handshake']);
+
+      // it refuses: error, naming the handshake, and it is tried again
+      receiver.status = 503;
+      receiver.release();
+      await until(async () => (await statusNow(id)) === 'error', 'the refused handshake to show as error');
+      expect((await call('GET', `/fhir/Subscription/${id}`, await gp())).body.error).toContain('handshake');
+      const refused = receiver.attempts;
+      await until(() => receiver.attempts > refused, 'the handshake to be tried again');
+      expect(receiver.inbox).toEqual([]);
+
+      // it answers: active, and every change of the escalation recorded meanwhile follows, numbered from 1
+      receiver.status = 200;
+      const changes = await changesOf(escalation);
+      await until(() => receiver.inbox.length >= changes, 'what happened before the handshake to be sent');
+      await settled();
+      expect(await statusNow(id)).toBe('active');
+      expect(receiver.handshakes).toHaveLength(1);
+      expect(receiver.inbox.map(numberOf)).toEqual(Array.from({ length: changes }, (_, i) => i + 1));
+      expect(receiver.inbox.every((b) => focusOf(b).endsWith(`/Communication/${escalation}`))).toBe(true);
+      expect((await tandem.storage.store.readStream(`subscription-${id}`)).map((e) => e.type).slice(0, 4)).toEqual(['SubscriptionRequested', 'SubscriptionErrored', 'SubscriptionActivated', 'SubscriptionNotified']);
+      expect((await call('DELETE', `/fhir/Subscription/${id}`, await gp())).status).toBe(204);
+      // closed, so the next low glucose for her raises an escalation of its own
+      await acknowledgeAndResolve(escalation, 'subscriptions-handshake');
+    } finally {
+      await receiver.stop();
+    }
   }, 120_000);
 
   it("the GP's access is decided at each event: once Mr Jones is no longer his patient, what happens next is not sent to him (it still is to his nurse)", async () => {

@@ -45,6 +45,11 @@ export const SubscriptionRequested = defineEvent(
     heartbeatSeconds: z.number().int().min(1).max(86_400).optional(),
     /** Subscription.end: no notifications after it. */
     end: DateTimeSchema.optional(),
+    /**
+     * A rest-hook subscription waits for its endpoint to accept a handshake before it is `active`
+     * (Backport IG 1.1.0); left out by every subscription recorded before the handshake (active at once).
+     */
+    handshake: z.literal(true).optional(),
   }).refine((s) => (s.channel ?? 'rest-hook') !== 'rest-hook' || s.endpoint !== undefined, { message: 'a rest-hook subscription needs an endpoint', path: ['endpoint'] }),
 );
 export type SubscriptionRequestedData = z.infer<typeof SubscriptionRequested.schema>;
@@ -74,8 +79,11 @@ export type SubscriptionErroredData = z.infer<typeof SubscriptionErrored.schema>
 /** The endpoint answered again: back to `active`. */
 export const SubscriptionResumed = defineEvent('SubscriptionResumed', z.object({ at: DateTimeSchema }));
 
+/** The endpoint accepted the handshake (2xx): a subscription that was `requested` (or `error` for want of it) is `active`. */
+export const SubscriptionActivated = defineEvent('SubscriptionActivated', z.object({ at: DateTimeSchema }));
+
 /** Deleted by its owner: nothing more is sent. */
 export const SubscriptionDeleted = defineEvent('SubscriptionDeleted', z.object({ at: DateTimeSchema }));
 
-export const subscriptionEventDefinitions = [SubscriptionRequested, SubscriptionNotified, SubscriptionErrored, SubscriptionResumed, SubscriptionDeleted] as const;
+export const subscriptionEventDefinitions = [SubscriptionRequested, SubscriptionNotified, SubscriptionErrored, SubscriptionResumed, SubscriptionActivated, SubscriptionDeleted] as const;
 export type SubscriptionEvent = EventOf<(typeof subscriptionEventDefinitions)[number]>;

@@ -6,7 +6,7 @@ import { PATIENT_COMPARTMENT_TYPES } from '@tandem/auth';
  */
 
 /** System level (everyone; auditors and system clients), Patient level (the requester's people), or one person. */
-export type ExportLevel = { readonly kind: 'system' } | { readonly kind: 'patients' } | { readonly kind: 'patient'; readonly patientId: string };
+export type ExportLevel = { readonly kind: 'system' } | { readonly kind: 'patients' } | { readonly kind: 'patient'; readonly patientId: string } | { readonly kind: 'group'; readonly groupId: string };
 
 /**
  * The types an export can carry: the person's compartment as Patient/$everything reads it.
@@ -103,7 +103,7 @@ export const progressText = (done: number, of: number): string => `${of === 0 ? 
 /**
  * What /fhir/metadata declares for Bulk Data where this service is mounted (with the record
  * service): `$export` at system level and at Patient level (type and instance), as served. Group
- * level is not declared: the model keeps no Group resources (Group/<id>/$export answers 404).
+ * level is declared with the Group resource itself (`groupCapability`, ./groups.ts).
  */
 export const BULK_DATA_OPERATIONS = {
   system: { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },

@@ -1,6 +1,7 @@
 import { FHIR_ACCESS, type EndpointAccess } from '@tandem/auth';
 import type { ServiceHealth } from '@tandem/contracts';
 import type { FhirReader } from '@tandem/fhir-read-model';
+import type { Group } from 'fhir/r4';
 import { authenticate, principalOf, type RecordAccess } from '@tandem/record';
 import { Router, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
+import { groupResource, parseGroupSearch, type CaseloadGroup } from './groups';
+import type { GroupReader } from './groups-projection';
 import { ExportJobs } from './jobs';
 import { manifest, NDJSON, parseExportRequest, progressText, type ExportLevel, type ExportRequest } from './export-request';
 
@@ -22,6 +25,8 @@ export interface BulkExportDeps {
   /** The record service's side of the policy: the same decisions and caseload as a FHIR search. */
   readonly access: RecordAccess;
   readonly reader: FhirReader;
+  /** The Groups' read model (an organisation's caseload): Group read, search and Group/<id>/$export. */
+  readonly groups: GroupReader;
   readonly logger: Logger;
   /** Jobs running at once (the rest are refused with 429 and Retry-After). */
   readonly maxRunning?: number;
@@ -63,7 +68,7 @@ const outcome = (res: Response, status: number, code: string, issues: readonly {
 
 
 export const createBulkExportService = (deps: BulkExportDeps) => {
-  const { access, reader, logger } = deps;
+  const { access, reader, groups, logger } = deps;
   const maxRunning = deps.maxRunning ?? 2;
   const keepMs = deps.keepMs ?? 60 * 60_000;
   const jobs = new ExportJobs<Job>(maxRunning);
@@ -87,6 +92,13 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
     } while (cursor);
     return [...ids];
   };
+
+  /**
+   * Of a Group's members, those the caller may read (their Patient, as a search would include them):
+   * everyone's for those who may read everyone, otherwise each confirmed against the person's own record.
+   */
+  const visibleMembers = async (req: Request, decision: { readonly narrowTo?: string }, members: readonly string[], endpoint: EndpointAccess): Promise<string[]> =>
+    decision.narrowTo === 'everyone' ? [...members] : access.confirm(principalOf(req), endpoint, members);
 
   const write = async (stream: WriteStream, line: string) => {
     if (!stream.write(line)) await once(stream, 'drain');
@@ -164,7 +176,12 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
       if (!decision.allowed) return outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
       if (decision.breakGlass) return outcome(res, 403, 'forbidden', [{ diagnostics: 'Break-glass opens one person\'s record in an emergency, not an export: read their record instead' }]);
       let people: string[];
-      if (at.kind === 'patient') people = [at.patientId];
+      if (at.kind === 'group') {
+        const [group] = ID.test(at.groupId) ? await groups.groups(at.groupId) : [];
+        if (!group) return outcome(res, 404, 'not-found', [{ diagnostics: `Group/${at.groupId} is not known: a Group is an organisation's caseload (Group/<organisation id>; GET /fhir/Group lists them)` }]);
+        // Exactly its members, and of them only those the requester may read: the others are left out, as from a search.
+        people = await visibleMembers(req, decision, await groups.members(group.organisationId), endpoint);
+      } else if (at.kind === 'patient') people = [at.patientId];
       else if (decision.narrowTo === 'everyone') people = await everyone();
       else if (at.kind === 'system') return outcome(res, 403, 'forbidden', [{ diagnostics: 'A system-level export spans everyone recorded: ask for Patient/$export, which holds the people in your care' }]);
       else if (decision.narrowTo === 'caseload') people = await access.caseload(principal, endpoint);
@@ -205,8 +222,53 @@ export const createBulkExportService = (deps: BulkExportDeps) => {
   router.get('/fhir/\\$export', authenticated, kickOff(() => ({ kind: 'system' })));
   router.get('/fhir/Patient/\\$export', authenticated, kickOff(() => ({ kind: 'patients' })));
   router.get('/fhir/Patient/:id/\\$export', authenticated, kickOff((req) => ({ kind: 'patient', patientId: String(req.params.id) })));
-  // The model has no Group (a caseload is a relationship, not a resource): said plainly rather than a generic 404.
-  router.get('/fhir/Group/:id/\\$export', authenticated, (_req, res) => outcome(res, 404, 'not-supported', [{ diagnostics: 'Tandem keeps no Group resources: export Patient/$export (your people) or /$export (everyone, for auditors and systems)' }]));
+  router.get('/fhir/Group/:id/\\$export', authenticated, kickOff((req) => ({ kind: 'group', groupId: String(req.params.id) })));
+
+  /**
+   * A Group as the caller may see it: a read of it is one decision (the Group's scope, the people as for a
+   * search: reported like one), its members narrowed to those the caller may read, and named to the trail.
+   */
+  const shown = async (req: Request, res: Response, found: readonly CaseloadGroup[], interaction: 'read' | 'search'): Promise<Group[] | undefined> => {
+    const endpoint: EndpointAccess = interaction === 'read' ? FHIR_ACCESS.read('Group') : FHIR_ACCESS.search('Group');
+    const decision = await access.decide(req, res, endpoint, 'people');
+    if (!decision.allowed) {
+      outcome(res, 403, 'forbidden', [{ diagnostics: decision.detail }]);
+      return undefined;
+    }
+    const resources: Group[] = [];
+    const disclosed = new Set<string>();
+    for (const group of found) {
+      const members = await visibleMembers(req, decision, await groups.members(group.organisationId), FHIR_ACCESS.read('Patient'));
+      for (const id of members) disclosed.add(id);
+      resources.push(groupResource(group, members));
+    }
+    access.control.disclose([...disclosed]);
+    return resources;
+  };
+
+  router.get(
+    '/fhir/Group/:id',
+    authenticated,
+    wrap(async (req, res) => {
+      const id = String(req.params.id);
+      const found = ID.test(id) ? await groups.groups(id) : [];
+      if (found.length === 0) return outcome(res, 404, 'not-found', [{ diagnostics: `Group/${id} is not known: a Group is an organisation's caseload (Group/<organisation id>)` }]);
+      const resources = await shown(req, res, found, 'read');
+      if (resources) send(res, 200, resources[0]);
+    }),
+  );
+
+  router.get(
+    '/fhir/Group',
+    authenticated,
+    wrap(async (req, res) => {
+      const search = parseGroupSearch(req.query as Record<string, unknown>);
+      if ('expression' in search) return outcome(res, 400, 'invalid', [{ diagnostics: search.message, expression: search.expression }]);
+      const resources = await shown(req, res, await groups.groups(search.id), 'search');
+      if (!resources) return;
+      send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: resources.length, link: [{ relation: 'self', url: `${base(req)}${req.originalUrl.slice('/fhir'.length)}` }], entry: resources.map((r) => ({ fullUrl: `${base(req)}/Group/${r.id}`, resource: r, search: { mode: 'match' } })) });
+    }),
+  );
 
   router.get(
     '/fhir/\\$export-status/:id',

@@ -4,7 +4,7 @@ import { WrongExpectedRevision, type EventStore, type NewEvent, type RecordedEve
 import type { FhirResource } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { heartbeatBundle, notificationBundle } from './notification';
+import { handshakeBundle, heartbeatBundle, notificationBundle } from './notification';
 import { foldSubscriptionStream, type SubscriptionState } from './subscription';
 import { TopicIndex, type Triggered } from './topics';
 
@@ -127,6 +127,8 @@ class SubscriptionWorker {
   }
 
   private async run() {
+    // A new rest-hook endpoint shakes hands first; what happens meanwhile waits in the queue, numbered from 1 once it is active.
+    if (!this.state.handshaken) await this.shakeHands();
     while (!this.stopped) {
       const item = this.queue[0];
       if (!item) {
@@ -154,6 +156,28 @@ class SubscriptionWorker {
       }
       if (this.stopped) return;
       this.queue.shift();
+    }
+  }
+
+  /**
+   * The handshake (Backport IG 1.1.0): a `handshake` Bundle POSTed until the endpoint answers 2xx, then
+   * SubscriptionActivated. A refusal marks it `error` at once (the owner's next read says so rather than
+   * `requested` for ever) and it is tried again with the same backoff as a notification.
+   */
+  private async shakeHands() {
+    const r = this.state.requested;
+    const { firstMs = 500, maxMs = 60_000, timeoutMs = 10_000 } = this.deps.retry ?? {};
+    for (let attempt = 1; !this.stopped && !this.state.handshaken; attempt++) {
+      const bundle = handshakeBundle({ bundleId: randomUUID(), subscriptionId: r.subscriptionId, topic: r.topic, status: this.state.status === 'off' ? 'off' : 'requested', eventsSinceStart: this.state.eventsSinceStart, timestamp: new Date().toISOString() });
+      const answer = await this.send(bundle, timeoutMs);
+      if (this.stopped) return;
+      if (answer.ok) {
+        await this.append([{ type: 'SubscriptionActivated', data: { at: new Date().toISOString() } }]);
+        return;
+      }
+      this.deps.logger.warn({ subscription: r.subscriptionId, attempt, problem: answer.problem }, 'the endpoint did not accept the handshake; will retry');
+      if (this.state.status === 'requested') await this.append([{ type: 'SubscriptionErrored', data: { attempts: attempt, problem: `the handshake was not accepted: ${answer.problem}`.slice(0, 500), at: new Date().toISOString() } }]);
+      await this.sleep(Math.min(maxMs, firstMs * 2 ** (attempt - 1)));
     }
   }
 

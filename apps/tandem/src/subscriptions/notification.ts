@@ -111,10 +111,13 @@ export const eventsBundle = (s: { bundleId: string; subscriptionId: string; topi
   ]);
 };
 
-type StatusOnly = { bundleId: string; subscriptionId: string; topic: string; status: 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string };
+type StatusOnly = { bundleId: string; subscriptionId: string; topic: string; status: 'requested' | 'active' | 'error' | 'off'; eventsSinceStart: number; timestamp: string };
 
 /** A heartbeat (backport): the status alone, of type heartbeat, when nothing was sent for the period. */
 export const heartbeatBundle = (s: StatusOnly): Bundle => notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'heartbeat'), '$status')]);
 
-/** A handshake (backport): the status alone, of type handshake, when a socket binds to the subscription (its count tells the client what it may have missed). */
+/**
+ * A handshake (backport): the status alone, of type handshake: POSTed to a new rest-hook endpoint (status `requested`; a 2xx makes
+ * the subscription active), or sent when a socket binds to the subscription (its count tells the client what it may have missed).
+ */
 export const handshakeBundle = (s: StatusOnly): Bundle => notification(s.bundleId, s.timestamp, [statusEntry(s.bundleId, s.subscriptionId, statusHeader(s, 'handshake'), '$status')]);

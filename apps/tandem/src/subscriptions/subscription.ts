@@ -116,6 +116,8 @@ export const parseSubscription = (body: unknown): Requested | Fault[] => {
     // Left out for rest-hook, as every subscription recorded before the websocket channel was.
     ...(channelType === 'websocket' ? { channel: channelType } : {}),
     ...(endpoint ? { endpoint: endpoint.toString() } : {}),
+    // A rest-hook endpoint shakes hands before it is active (the websocket channel does so per socket bound).
+    ...(channelType === 'rest-hook' ? { handshake: true as const } : {}),
     payload: payload.data,
     ...(heartbeat !== undefined ? { heartbeatSeconds: heartbeat as number } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
@@ -129,7 +131,10 @@ export type SubscriptionState =
   | {
       readonly exists: true;
       readonly requested: SubscriptionRequestedData;
-      readonly status: 'active' | 'error' | 'off';
+      /** `requested` until a rest-hook endpoint has accepted the handshake; `error` when it (or a notification) keeps failing. */
+      readonly status: 'requested' | 'active' | 'error' | 'off';
+      /** Whether the endpoint has accepted the handshake (always, for one recorded before handshakes and for websocket). */
+      readonly handshaken: boolean;
       /** eventsSinceSubscriptionStart: how many notifications the endpoint has accepted. */
       readonly eventsSinceStart: number;
       /** The global position notified last (or of the request, before any): delivery resumes after it. */
@@ -143,7 +148,9 @@ export const initialSubscriptionState: SubscriptionState = { exists: false };
 
 export const evolveSubscription = (state: SubscriptionState, event: SubscriptionEvent & { position: number; revision: number }): SubscriptionState => {
   if (event.type === 'SubscriptionRequested') {
-    return state.exists ? state : { exists: true, requested: event.data, status: 'active', eventsSinceStart: 0, checkpoint: event.position, revision: event.revision };
+    if (state.exists) return state;
+    const waits = event.data.handshake === true;
+    return { exists: true, requested: event.data, status: waits ? 'requested' : 'active', handshaken: !waits, eventsSinceStart: 0, checkpoint: event.position, revision: event.revision };
   }
   if (!state.exists) return state;
   const revision = event.revision;
@@ -155,6 +162,10 @@ export const evolveSubscription = (state: SubscriptionState, event: Subscription
     case 'SubscriptionResumed': {
       const { error: _error, ...rest } = state;
       return { ...rest, revision, status: state.status === 'off' ? 'off' : 'active' };
+    }
+    case 'SubscriptionActivated': {
+      const { error: _error, ...rest } = state;
+      return { ...rest, revision, handshaken: true, status: state.status === 'off' ? 'off' : 'active' };
     }
     case 'SubscriptionDeleted':
       return { ...state, revision, status: 'off' };
