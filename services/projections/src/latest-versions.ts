@@ -47,6 +47,9 @@ interface UnderWay {
  *   written (the searched type, the Patient too for a chained search or an `_include`; for
  *   $everything any type of a person's record): coarse, so a held answer is never one a write
  *   could have changed.
+ *   Each resource of a held answer is held with its JSON text too (`holdJsonText`), so a bundle is
+ *   written from ready text (ADR 0039); the text belongs to the resource object, which a new
+ *   version replaces.
  *
  * Read-your-writes holds: a client that waited for its command's position (`X-Tandem-Min-Position`,
  * or the write's own answer) reads after the drop. A read under way while what it depends on was

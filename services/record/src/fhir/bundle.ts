@@ -68,13 +68,21 @@ export const entryFor = (fhirBase: string, resource: Resource, mode?: 'match' | 
 /** A search's own warning (what it left out, and why), as the OperationOutcome entry FHIR gives it. */
 export const outcomeEntry = (outcome: OperationOutcome): BundleEntry => ({ resource: outcome, search: { mode: 'outcome' } });
 
-/** One member of an object as JSON.stringify writes it (a member whose value is undefined is left out). */
-const member = (key: string, text: string | undefined): string | undefined => (text === undefined ? undefined : `${JSON.stringify(key)}:${text}`);
-
-const objectText = (members: readonly (string | undefined)[]): string => `{${members.filter((m) => m !== undefined).join(',')}}`;
+/**
+ * An object's JSON text as JSON.stringify writes it (members in their order, a member whose value
+ * writes as nothing left out), with `text` writing each member's value.
+ */
+const objectText = (value: object, text: (key: string, member: unknown) => string | undefined): string => {
+  let out = '';
+  for (const key of Object.keys(value)) {
+    const written = text(key, (value as Record<string, unknown>)[key]);
+    if (written !== undefined) out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${written}`;
+  }
+  return `{${out}}`;
+};
 
 const entryText = (entry: BundleEntry): string =>
-  objectText(Object.entries(entry).map(([key, value]) => member(key, key === 'resource' && value !== undefined ? jsonTextOf(value as Resource) : JSON.stringify(value))));
+  objectText(entry, (key, value) => (key === 'resource' && value !== undefined && value !== null ? jsonTextOf(value as Resource) : JSON.stringify(value)));
 
 /**
  * A bundle's JSON text, the same bytes as `JSON.stringify(bundle)`, with each entry's resource
@@ -82,4 +90,4 @@ const entryText = (entry: BundleEntry): string =>
  * the concatenation of ready text rather than stringifying every resource on every request).
  */
 export const bundleJson = (bundle: Bundle): string =>
-  objectText(Object.entries(bundle).map(([key, value]) => member(key, key === 'entry' && Array.isArray(value) ? `[${(value as BundleEntry[]).map(entryText).join(',')}]` : JSON.stringify(value))));
+  objectText(bundle, (key, value) => (key === 'entry' && Array.isArray(value) ? `[${(value as BundleEntry[]).map(entryText).join(',')}]` : JSON.stringify(value)));
