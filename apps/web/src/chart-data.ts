@@ -200,3 +200,19 @@ export const seriesOf = (readings: readonly Reading[]): [number[], (number | nul
   }
   return [xs, current, late, earlier];
 };
+
+/** Days per search of the chart's observations: 90 days of 4 sets of 9 is about 650 Observations a range, one page each. */
+const RANGE_DAYS = 18;
+
+/**
+ * The days from `since` (YYYY-MM-DD) to today in ranges of RANGE_DAYS, the last open-ended: `ge`
+ * the first day and `lt` the next range's first day, which the server reads as `>=` and `<` the
+ * same instant, so each Observation is in exactly one range.
+ */
+export const dateRanges = (since: string, days: number, step = RANGE_DAYS): { ge: string; lt?: string }[] => {
+  const start = Date.parse(`${since}T00:00:00Z`);
+  const dayOf = (offset: number) => new Date(start + offset * 86_400_000).toISOString().slice(0, 10);
+  const ranges: { ge: string; lt?: string }[] = [];
+  for (let offset = 0; offset < days; offset += step) ranges.push({ ge: dayOf(offset), ...(offset + step < days ? { lt: dayOf(offset + step) } : {}) });
+  return ranges;
+};

@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { request, searchAllPages } from './api';
 import type { ClinicianContext } from './clinician';
 import { personOf, type Person } from './day';
-import { bandsOf, bandWords, breathingStretches, parametersFor, readingsOf, seriesOf, type Breathing, type Parameter, type Reading, type Score } from './chart-data';
+import { bandsOf, bandWords, dateRanges, breathingStretches, parametersFor, readingsOf, seriesOf, type Breathing, type Parameter, type Reading, type Score } from './chart-data';
 import { html } from './html';
 import { dayOf, timeOf } from './time';
 
@@ -124,6 +124,19 @@ const rowNotes = (r: Reading, parameter: Parameter) => {
   return [...words, ...r.notes.filter((n) => /^(Amended|Entered in error|Removed)/.test(n))];
 };
 
+/**
+ * A person's Observations since a day, oldest first: one search per range of days, asked for at
+ * once rather than as pages one after another (the next page's address is only in the page
+ * before), each range's own pages still all followed.
+ */
+const observationsSince = async (id: string, since: string, token: string, headers: Record<string, string>): Promise<Resource[]> => {
+  const ranges = dateRanges(since, DAYS);
+  const found = await Promise.all(
+    ranges.map(({ ge, lt }) => searchAllPages(`/fhir/Observation?patient=${id}&date=ge${ge}${lt ? `&date=lt${lt}` : ''}&_sort=date&_count=1000`, token, headers)),
+  );
+  return found.flat();
+};
+
 export const renderChart = async (ctx: ClinicianContext, patientId: string, known: Person | undefined, headers: Record<string, string>) => {
   const back = html`<div class="nhsuk-back-link"><a class="nhsuk-back-link__link" href="/" data-link>Back to my caseload</a></div>`;
   ctx.show('Chart', html`${back}<h1>Chart</h1><p>Loading the last ${DAYS} days…</p>`);
@@ -142,7 +155,7 @@ export const renderChart = async (ctx: ClinicianContext, patientId: string, know
     let delegations: Response;
     // The person's high glucose target comes from an insulin delegation's instruction (none: only the 4 line); read alongside.
     [observations, doses, delegations] = await Promise.all([
-      searchAllPages(`/fhir/Observation?patient=${id}&date=ge${since}&_sort=date&_count=1000`, ctx.token, headers),
+      observationsSince(id, since, ctx.token, headers),
       searchAllPages(`/fhir/MedicationAdministration?patient=${id}&_sort=-date&_count=500`, ctx.token, headers, 2),
       request(`/api/delegations?patientId=${id}`, ctx.token, { headers }),
     ]);

@@ -1,6 +1,6 @@
 import { spo2Scale1Score, spo2Scale2Score } from '@tandem/contracts';
 import { byUrgency, type CaseloadRow } from '../src/caseload';
-import { bandsOf, bandWords, breathingStretches, parametersFor, readingsOf, seriesOf, type Band, type Breathing } from '../src/chart-data';
+import { bandsOf, bandWords, dateRanges, breathingStretches, parametersFor, readingsOf, seriesOf, type Band, type Breathing } from '../src/chart-data';
 
 /** The chart's data and the caseload's order, pure: what the nurse's screens draw (H57, H58, H95). */
 describe("the nurse's chart data", () => {
@@ -158,5 +158,18 @@ describe("the nurse's caseload order", () => {
       row('Fay', { news2: { at: '', value: 8, late: false, band: 'high' } }),
     ];
     expect([...rows].sort(byUrgency).map((r) => r.person.name)).toEqual(['Eve', 'Cal', 'Fay', 'Bea', 'Dot', 'Ada']);
+  });
+  it("asks for the chart's 90 days as ranges that meet end to start, the last open to today, so no reading is missed or counted twice", () => {
+    const ranges = dateRanges('2026-09-04', 90);
+    expect(ranges).toEqual([
+      { ge: '2026-09-04', lt: '2026-09-22' },
+      { ge: '2026-09-22', lt: '2026-10-10' },
+      { ge: '2026-10-10', lt: '2026-10-28' },
+      { ge: '2026-10-28', lt: '2026-11-15' },
+      { ge: '2026-11-15' },
+    ]);
+    // Across the end of British Summer Time (25 October) and a month's end, whole days still.
+    expect(ranges.slice(1).every((r, i) => r.ge === ranges[i]!.lt)).toBe(true);
+    expect(dateRanges('2026-12-01', 5)).toEqual([{ ge: '2026-12-01' }]);
   });
 });

@@ -254,6 +254,10 @@ describeInBrowser("the district nurse's app", () => {
       await page.locator(`[data-chart="${key}"] canvas`).first().waitFor();
     }
     expect(await page.locator('[data-parameter="glucose"]').textContent()).toContain('Lines: 4 mmol/L and the high target');
+    // Every reading, each once (H125): the chart's days are read as ranges at once, and its pulse chart holds every pulse the record has.
+    const pulses = await api<{ total: number }>(sarahClaims, 'GET', `/fhir/Observation?patient=${jonesId}&code=http://loinc.org%7C8867-4&_summary=count`);
+    expect(pulses.body.total).toBeGreaterThan(0);
+    expect(await page.locator('[data-chart="pulse"]').getAttribute('aria-label')).toContain(`: ${pulses.body.total} readings;`);
     const table = page.locator('#chart-table');
     expect(await table.locator('tbody tr').count()).toBeGreaterThan(10);
     // The seeded history was loaded late: those rows say so in words.

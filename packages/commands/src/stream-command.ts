@@ -98,7 +98,19 @@ export interface StreamCommand<State> {
  * client's idempotency key, and a key already in the stream returns the original result, so a
  * retried command never records (or doses) twice.
  */
-export const executeStreamCommand = async <State>(store: EventStore, command: StreamCommand<State>): Promise<CommandResult> => {
+export const executeStreamCommand = async <State>(store: EventStore, command: StreamCommand<State>): Promise<CommandResult> => (await executeStreamCommandRecording(store, command)).result;
+
+/** What a command recorded: its events' types and data as appended (or, replayed, as first recorded). */
+export interface Recorded {
+  readonly result: CommandResult;
+  readonly events: readonly { readonly id: string; readonly type: string; readonly data: unknown }[];
+}
+
+/**
+ * executeStreamCommand, also giving the events it recorded: an answer built from them (the bedside
+ * advice) needs no read of the stream back, and is of exactly what was appended.
+ */
+export const executeStreamCommandRecording = async <State>(store: EventStore, command: StreamCommand<State>): Promise<Recorded> => {
   for (let attempt = 1; ; attempt++) {
     const events = await store.readStream(command.stream);
     const earlier = answeredBefore(events, command.meta);
@@ -108,12 +120,12 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
         throw new IdempotencyKeyReused(command.meta.idempotencyKey, command.meta.command.name);
       }
       const last = earlier[earlier.length - 1]!;
-      return { position: last.position, revision: last.revision, eventIds: earlier.map((e) => e.id), eventTypes: earlier.map((e) => e.type), replayed: true };
+      return { result: { position: last.position, revision: last.revision, eventIds: earlier.map((e) => e.id), eventTypes: earlier.map((e) => e.type), replayed: true }, events: earlier };
     }
     const decided = command.decide(command.fold(events));
     const current = events[events.length - 1];
     if (decided.length === 0) {
-      return { position: current?.position ?? 0, revision: current?.revision ?? -1, eventIds: [], eventTypes: [], replayed: false };
+      return { result: { position: current?.position ?? 0, revision: current?.revision ?? -1, eventIds: [], eventTypes: [], replayed: false }, events: [] };
     }
     const correlationId = command.meta.correlationId ?? randomUUID();
     const newEvents: NewEvent[] = decided.map((e, index) => ({
@@ -131,7 +143,7 @@ export const executeStreamCommand = async <State>(store: EventStore, command: St
     }));
     try {
       const result = await store.append(command.stream, newEvents, { expectedRevision: current ? current.revision : 'no_stream' });
-      return { position: result.position, revision: result.nextRevision, eventIds: newEvents.map((e) => e.id), eventTypes: newEvents.map((e) => e.type), replayed: false };
+      return { result: { position: result.position, revision: result.nextRevision, eventIds: newEvents.map((e) => e.id), eventTypes: newEvents.map((e) => e.type), replayed: false }, events: newEvents };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
       // A little jitter keeps writers that lost together from colliding again in lock step.

@@ -1,5 +1,5 @@
 import type { SqlQueryable } from '@tandem/event-store';
-import { FhirReader, type SearchQuery, type SearchResult, type StoredResource } from '@tandem/fhir-read-model';
+import { FhirReader, holdJsonText, type SearchQuery, type SearchResult, type StoredResource } from '@tandem/fhir-read-model';
 import { fhirResourceKey } from './fhir/writer';
 import type { CommittedChange } from './projection';
 
@@ -47,6 +47,9 @@ interface UnderWay {
  *   written (the searched type, the Patient too for a chained search or an `_include`; for
  *   $everything any type of a person's record): coarse, so a held answer is never one a write
  *   could have changed.
+ *   Each resource of a held answer is held with its JSON text too (`holdJsonText`), so a bundle is
+ *   written from ready text (ADR 0039); the text belongs to the resource object, which a new
+ *   version replaces.
  *
  * Read-your-writes holds: a client that waited for its command's position (`X-Tandem-Min-Position`,
  * or the write's own answer) reads after the drop. A read under way while what it depends on was
@@ -95,7 +98,10 @@ export class LatestVersionsReader extends FhirReader {
     if (held) return mostRecent(this.resources, key, held);
     // Not recorded is not held: the next read asks again.
     return this.underway({ key }, () => super.read(type, id), (stored) => {
-      if (stored) bounded(this.resources, key, { ...stored, json: JSON.stringify(stored.resource) }, this.maxResources);
+      if (!stored) return;
+      const json = JSON.stringify(stored.resource);
+      holdJsonText(stored.resource, json);
+      bounded(this.resources, key, { ...stored, json }, this.maxResources);
     });
   }
 
@@ -112,7 +118,11 @@ export class LatestVersionsReader extends FhirReader {
   private async answer(key: string, depends: Depends, load: () => Promise<SearchResult | undefined>): Promise<SearchResult | undefined> {
     const held = this.searches.get(key);
     if (held) return mostRecent(this.searches, key, held).result;
-    return this.underway({ depends }, load, (result) => bounded(this.searches, key, { depends, result }, this.maxSearches));
+    return this.underway({ depends }, load, (result) => {
+      // Each resource's text once, when the answer is held: its bundle is assembled from them.
+      for (const resource of [...(result?.matches ?? []), ...(result?.included ?? [])]) holdJsonText(resource, JSON.stringify(resource));
+      bounded(this.searches, key, { depends, result }, this.maxSearches);
+    });
   }
 
   /** Runs a read of the read model; keeps its answer only if nothing it depends on was written meanwhile. */

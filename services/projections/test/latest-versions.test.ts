@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { careEventDefinitions, EventRegistry, type Actor } from '@tandem/contracts';
 import { pgliteBackend, pgliteDriver, validatedStore, type EventStore, type SqlDriver, type SqlQueryable } from '@tandem/event-store';
 import type { Patient } from 'fhir/r4';
-import { FhirReader } from '@tandem/fhir-read-model';
+import { FhirReader, jsonTextOf } from '@tandem/fhir-read-model';
 import { fhirProjection, LatestVersionsReader, ProjectionRunner } from '../src';
 
 /**
@@ -149,6 +149,17 @@ describe('the latest versions held in memory (H64)', () => {
     const after = await latest.search('Patient', search);
     expect(after.total).toBe(first.total + 1);
     expect(after).toEqual(await plain.search('Patient', search));
+  });
+
+  it("holds each resource of an answer as the JSON text of the version it answers with, the newest after a write", async () => {
+    const before = await latest.everything(patientId, { _count: '10' });
+    const patient = before?.matches.find((r) => r.resourceType === 'Patient');
+    expect(JSON.parse(jsonTextOf(patient!))).toEqual(patient);
+    await record('PatientDetailsUpdated', { patientId, address: address('8 Mill Lane') });
+    const after = (await latest.everything(patientId, { _count: '10' }))!.matches;
+    // The bundle is written from these texts (bundleJson): each is its own resource, now the new address.
+    expect(after.map((r) => JSON.parse(jsonTextOf(r)))).toEqual(after);
+    expect(jsonTextOf(after.find((r) => r.resourceType === 'Patient')!)).toContain('8 Mill Lane');
   });
 
   it("answers $everything from memory until the person's record changes, then has the new version", async () => {

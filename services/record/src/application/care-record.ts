@@ -74,7 +74,7 @@ import {
   type StoredMedicinesEvent,
   type StaffingState,
 } from '../domain';
-import { commandDigest, executeStreamCommand, type CommandResult } from './stream-command';
+import { commandDigest, executeStreamCommand, executeStreamCommandRecording, type CommandResult } from '@tandem/commands';
 import { bedsideAnswer, CAN_START_A_RULE, type BedsideAnswer } from '@tandem/contracts';
 import { incrementalFold } from './incremental-fold';
 import { VisitBook, type VisitOptions } from './visits';
@@ -313,13 +313,13 @@ export class CareRecord {
     const instruction = name === 'RecordInsulinAdministered' ? await this.instructionOf(cmd as CareCommand<'RecordInsulinAdministered'>) : undefined;
     const orderId = (cmd as { orderId?: unknown }).orderId;
     const medicines = name !== 'AmendEntry' && typeof orderId === 'string' ? { medicines: await this.medicinesFacts(cmd.patientId, orderId) } : {};
-    const result = await executeStreamCommand(this.store, {
+    const { result, events: entryEvents } = await executeStreamCommandRecording(this.store, {
       stream: careStreamId(cmd.patientId),
       fold: (events) => this.careFold(careStreamId(cmd.patientId), events),
       decide: (state) => decide(cmd, state, { now: this.now(), spo2Scale: patient.baseline.spo2Scale, ...(instruction ?? {}), ...medicines }),
       meta: this.meta(actor, name, cmd, stamped ? { stamped } : {}),
     });
-    const entryEvents = await this.eventsOf(cmd.patientId, result);
+    // The advice is of the events the command appended (or, replayed, first recorded): no read of the stream back.
     const answer = bedsideAnswer(entryEvents);
     const late = isLateEntry(cmd.occurredAt, now) ? { late: true } : {};
     const base: CareEntryResult = { ...result, ...(result.eventIds[0] ? { entryId: result.eventIds[0] } : {}), ...answer, ...late };
@@ -390,14 +390,6 @@ export class CareRecord {
     const named = cmd as { orderId?: string; allergyId?: string; conditionId?: string };
     const id = named.orderId ?? named.allergyId ?? named.conditionId ?? result.eventIds[0];
     return { ...result, ...(id ? { id } : {}) };
-  }
-
-  /** The events a command recorded (or, replayed, recorded the first time), for the answer. */
-  private async eventsOf(patientId: string, result: CommandResult): Promise<{ type: string; data: unknown }[]> {
-    if (result.eventIds.length === 0) return [];
-    const ids = new Set(result.eventIds);
-    const events = await this.store.readStream(careStreamId(patientId), { fromRevision: Math.max(0, result.revision - result.eventIds.length + 1) });
-    return events.filter((e) => ids.has(e.id));
   }
 }
 

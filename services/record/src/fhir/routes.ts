@@ -4,7 +4,7 @@ import type { Bundle, CapabilityStatementRestResource, CapabilityStatementRestRe
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { authenticate, principalOf, type About, type RecordAccess } from '../http/access';
 import { storableJson } from '../http/storable-json';
-import { entryFor, outcomeEntry, pageLinks, searchLinks, sentQuery } from './bundle';
+import { bundleJson, entryFor, outcomeEntry, pageLinks, searchLinks, sentQuery } from './bundle';
 import { shapeResource, shapingOf, subsets, type Shaping } from './shaping';
 import { capabilityStatement } from './capability';
 import { lastnOperation, metaOperation, validateOperation, type OperationDeps } from './operations';
@@ -96,6 +96,9 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 const send = (res: Response, status: number, body: Resource) => res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
 
+/** A searchset or history bundle, its resources written from the text their reader holds (the same bytes as `send`). */
+const sendBundle = (res: Response, bundle: Bundle) => res.status(200).type(FHIR_JSON).send(bundleJson(bundle));
+
 const baseUrl = (req: Request) => `${req.protocol}://${req.get('host')}/fhir`;
 
 const checkType = (type: string) => {
@@ -143,9 +146,15 @@ const unknownParameters = (type: string, search: SearchQuery, shaping: Shaping):
   // not answer (`:not`, `:missing`) is refused even so, since leaving the modifier out would answer the opposite.
   shaping.handling === 'lenient' ? Object.keys(search).filter((name) => !(RESULT_PARAMS as readonly string[]).includes(name) && !searchParamOf(type, parameterName(name).base)) : [];
 
-/** Every Practitioner and Organization the resources reference (`Practitioner/<id>`), once each. */
-export const directoryReferencesIn = (resources: readonly Resource[]): { type: 'Practitioner' | 'Organization'; id: string }[] => {
-  const found = new Map<string, { type: 'Practitioner' | 'Organization'; id: string }>();
+type DirectoryReference = { type: 'Practitioner' | 'Organization'; id: string };
+
+/** The directory references of each resource, found once: a version never changes (the resources a reader holds are read again and again). */
+const referencesFound = new WeakMap<Resource, ReadonlyMap<string, DirectoryReference>>();
+
+const directoryReferencesOf = (resource: Resource): ReadonlyMap<string, DirectoryReference> => {
+  const held = referencesFound.get(resource);
+  if (held) return held;
+  const found = new Map<string, DirectoryReference>();
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) return value.forEach(visit);
     if (value === null || typeof value !== 'object') return;
@@ -155,7 +164,15 @@ export const directoryReferencesIn = (resources: readonly Resource[]): { type: '
       else visit(inner);
     }
   };
-  resources.forEach(visit);
+  visit(resource);
+  referencesFound.set(resource, found);
+  return found;
+};
+
+/** Every Practitioner and Organization the resources reference (`Practitioner/<id>`), once each. */
+export const directoryReferencesIn = (resources: readonly Resource[]): DirectoryReference[] => {
+  const found = new Map<string, DirectoryReference>();
+  for (const resource of resources) for (const [reference, target] of directoryReferencesOf(resource)) found.set(reference, target);
   return [...found.values()];
 };
 
@@ -370,7 +387,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
         link: pageLinks({ base: `${base}/Patient/${id}/$everything`, query: sentQuery(req.originalUrl), offset: result.offset, count: result.count, total: result.total }),
         entry: [...result.matches.map((r) => entryFor(base, r, 'match')), ...included.map((r) => entryFor(base, r, 'include'))],
       };
-      send(res, 200, bundle);
+      sendBundle(res, bundle);
     }),
   );
 
@@ -427,7 +444,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
         response: { status: v.versionId === 1 ? '201 Created' : '200 OK', etag: `W/"${v.versionId}"`, lastModified: v.lastUpdated },
       })),
     };
-    send(res, 200, bundle);
+    sendBundle(res, bundle);
   };
 
   serve(
@@ -530,7 +547,7 @@ export const fhirRoutes = ({ reader, access, readModel, writes, version, logErro
           : []),
       ],
     };
-    send(res, 200, bundle);
+    sendBundle(res, bundle);
   };
 
   serve(
