@@ -126,6 +126,14 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
       }),
     ];
     expect(written.map((w) => (w.status === 201 ? 201 : JSON.stringify(w.body)))).toEqual([201, 201, 201]);
+    // A goal agreed with the person (the record's JSON API: FHIR Goal is read-only here).
+    const nurse = await token({ role: 'district-nurse', user: DEMO.nurse.practitionerId, org: DEMO.nursingTeam.organisationId, registration: DEMO.nurse.registration });
+    const goal = await fetch(`${tandem.url}/api/patients/${patientId}/goals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${nurse}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ idempotencyKey: 'capability-goal', occurredAt: minutes(-1), goalId: 'a0e5c9f2-3b1d-4c7e-9f00-0000000000c1', statement: 'I can get to the shops on Saturdays', note: 'Agreed with her at home' }),
+    });
+    expect(goal.status).toBe(201);
     kit = new Client({ baseUrl: `${tandem.url}/fhir`, bearerToken: auditor });
     medplum = new MedplumClient({ baseUrl: `${tandem.url}/`, fhirUrlPath: 'fhir', cacheTime: 0 });
     medplum.setAccessToken(auditor);
@@ -236,7 +244,7 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
       // What the resources of the type were indexed under (the columns the search reads): for each
       // parameter, one resource with a value for it, which the parameter must find by that value.
       const rows = await tandem.storage.readModels.query<IndexedRow>(
-        'select id, patient_id, tokens, refs, name_text, birthdate::text as birthdate, effective, last_updated from fhir_resource where resource_type = $1 order by last_updated desc limit 500',
+        'select id, patient_id, tokens, refs, strings, name_text, birthdate::text as birthdate, effective, last_updated from fhir_resource where resource_type = $1 order by last_updated desc limit 500',
         [type],
       );
       for (const param of resource.searchParam ?? []) {
@@ -274,7 +282,8 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
         const included = found.entry!.filter((e) => e.search?.mode === 'include').map((e) => e.resource!);
         const name = include.split(':')[1]!;
         if ((name === 'patient' || name === 'subject') && by && matches.length > 0 && !included.every((r) => r.resourceType === 'Patient' && r.id === patientId)) faults.push(`${include}: included ${included.map((r) => r.resourceType).join(',')}`);
-        for (const r of included) if (!matches.some((m) => m.includes(`"${r.resourceType}/${r.id}"`))) faults.push(`${include}: ${r.resourceType}/${r.id} is referenced by no match`);
+        // The person a match is about may be indexed rather than referenced (a Provenance's targets name them): checked above.
+        if (name !== 'patient' && name !== 'subject') for (const r of included) if (!matches.some((m) => m.includes(`"${r.resourceType}/${r.id}"`))) faults.push(`${include}: ${r.resourceType}/${r.id} is referenced by no match`);
       }
       for (const revInclude of resource.searchRevInclude ?? []) {
         const found = (await kit.search({ resourceType: resource.type, searchParams: { ...about, _revinclude: revInclude, _count: 5 } })) as Bundle;
@@ -397,9 +406,15 @@ describe('the CapabilityStatement tells the truth: every claim of /fhir/metadata
     expect(((await kit.search({ resourceType: 'Condition', searchParams: { patient: patientId, _count: 0 } })) as Bundle).total).toBe(before! + 1);
   });
 
-  it('the other resources declared (Subscription, Measure, MeasureReport) answer their interactions', async () => {
+  it('the other resources declared (Group, Subscription, Measure, MeasureReport) answer their interactions', async () => {
     const others = statement.rest![0]!.resource!.filter((r) => !Object.hasOwn(SEARCH_PARAMS, r.type));
-    expect(others.map((r) => r.type).sort()).toEqual(['Measure', 'MeasureReport', 'Subscription']);
+    expect(others.map((r) => r.type).sort()).toEqual(['Group', 'Measure', 'MeasureReport', 'Subscription']);
+    const groups = declared('Group');
+    expect(interactionsOf(groups).sort()).toEqual(['read', 'search-type']);
+    const group = (await kit.read({ resourceType: 'Group', id: DEMO.careAgency.organisationId })) as FhirResource & { member?: { entity: { reference?: string } }[] };
+    expect({ type: group.resourceType, members: (group.member ?? []).map((m) => m.entity.reference) }).toEqual({ type: 'Group', members: expect.arrayContaining([`Patient/${patientId}`]) });
+    expect(((await kit.search({ resourceType: 'Group', searchParams: { _id: DEMO.careAgency.organisationId } })) as Bundle).entry!.map((e) => e.resource!.id)).toEqual([DEMO.careAgency.organisationId]);
+    expect((groups.operation ?? []).map((o) => o.name)).toContain('export');
     const subscriptionType = declared('Subscription');
     const topic = subscriptionType.extension!.find((e) => e.valueCanonical)!.valueCanonical!;
     const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -493,6 +508,7 @@ interface IndexedRow {
   patient_id: string | null;
   tokens: string[];
   refs: string[];
+  strings: string[] | null;
   name_text: string | null;
   birthdate: string | null;
   effective: string | null;
@@ -522,6 +538,11 @@ const valuesFor = (def: (typeof SEARCH_PARAMS)[string][string], row: IndexedRow)
     case 'refs': {
       const ref = row.refs.find((r) => r.startsWith(`${def.key}|`));
       return ref ? { matching: ref.slice(def.key!.length + 1), namingNothing: `${ref.slice(def.key!.length + 1).split('/')[0]}/not-recorded` } : undefined;
+    }
+    case 'strings': {
+      // The value as recorded (`<key>=<value>`); a string search matches from its start.
+      const recorded = (row.strings ?? []).find((k) => k.startsWith(`${def.key}=`));
+      return recorded ? { matching: recorded.slice(def.key!.length + 1), namingNothing: 'Zzyzxqv' } : undefined;
     }
     case 'name_text': {
       const word = row.name_text?.trim().split(/\s+/)[0];
