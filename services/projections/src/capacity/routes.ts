@@ -1,8 +1,8 @@
 import { CAPACITY_ACCESS, type AccessControl } from '@tandem/auth';
-import { FrameworkIdSchema, IdSchema, IsoWeekSchema, isoWeekWindow, type ServiceHealth } from '@tandem/contracts';
+import { FrameworkIdSchema, IdSchema, IsoWeekSchema, isoWeekWindow } from '@tandem/contracts';
 import type { SqlQueryable } from '@tandem/event-store';
 import { Router, type Request } from 'express';
-import { authenticatedBy, bad, fhirBase, fhirRefusal, handle, jsonRefusal, single, unknownParameters, type Problem, type Refusal } from '../quality/routes';
+import { authenticatedBy, bad, fhirBase, fhirRefusal, handle, jsonRefusal, readRoutesService, single, unknownParameters, type Problem, type Refusal } from '../read-routes';
 import { capacityBundleOf } from './fhir';
 import type { CapacityFigures } from './figures';
 import { CapacityReader } from './reader';
@@ -73,11 +73,5 @@ export const capacityRoutes = ({ readModels, access }: CapacityRoutesDeps): Rout
   return router;
 };
 
-/** The capacity reads as a service of the process (mounted before the record service's /fhir/:type). */
-export const createCapacityService = (deps: CapacityRoutesDeps) => ({
-  name: 'capacity',
-  router: capacityRoutes(deps),
-  health: (): Promise<ServiceHealth> => Promise.resolve({ service: 'capacity', status: 'ok', details: {} }),
-  start: () => Promise.resolve(),
-  stop: () => Promise.resolve(),
-});
+/** The capacity reads as a service of the process. */
+export const createCapacityService = (deps: CapacityRoutesDeps) => readRoutesService('capacity', capacityRoutes(deps));
